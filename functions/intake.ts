@@ -1,0 +1,41 @@
+/** Intake Task: normalise the trigger, resolve targets, open the incident. */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { z } from 'zod';
+import { autoScalingAdapter } from '../shared/adapters/autoscaling.ts';
+import { ec2Adapter } from '../shared/adapters/ec2.ts';
+import { coreConfig } from '../shared/config.ts';
+import { systemClock } from '../shared/domain/timeline.ts';
+import { lambda, parseWith } from '../shared/lambda.ts';
+import { intake } from '../shared/usecases/intake.ts';
+
+const ec2 = ec2Adapter(new EC2Client({}));
+const autoScaling = autoScalingAdapter(new AutoScalingClient({}));
+
+const Input = z.object({
+  event: z.unknown(),
+  execution: z.object({ id: z.string().nullish(), name: z.string().nullish() }).default({}),
+});
+
+function executionUrl(executionArn: string | null | undefined): string | null {
+  if (!executionArn?.startsWith('arn:aws:states:')) return null;
+  const region = executionArn.split(':')[3];
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}
+
+export const handler = lambda(async (event) => {
+  const input = parseWith(Input, event, 'Intake');
+  const config = coreConfig();
+  return intake(input.event, {
+    ec2,
+    autoScaling,
+    clock: systemClock,
+    defaultPorts: config.MEDIC_DEFAULT_PORTS,
+    settings: {
+      verifyWaitSeconds: config.MEDIC_VERIFY_WAIT_SECONDS,
+      verifyPolls: config.MEDIC_VERIFY_POLLS,
+      probeTimeoutMs: config.MEDIC_PROBE_TIMEOUT_MS,
+      executionUrl: executionUrl(input.execution.id),
+    },
+  });
+});

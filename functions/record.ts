@@ -1,0 +1,50 @@
+/** Record Task: Jira ticket (create or update) and the final SNS message; also the catch-all path. */
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { z } from 'zod';
+import { jiraTickets } from '../shared/adapters/jira.ts';
+import { snsNotifier } from '../shared/adapters/sns.ts';
+import { secureParameter } from '../shared/adapters/ssm-secret.ts';
+import { coreConfig, jiraConfig } from '../shared/config.ts';
+import { IncidentStateSchema } from '../shared/domain/model.ts';
+import { systemClock } from '../shared/domain/timeline.ts';
+import type { TicketPort } from '../shared/ports.ts';
+import { lambda, parseWith } from '../shared/lambda.ts';
+import { fallbackState, record } from '../shared/usecases/record.ts';
+
+const sns = new SNSClient({});
+const ssm = new SSMClient({});
+let tickets: TicketPort | undefined;
+
+async function ticketPort(): Promise<TicketPort> {
+  if (tickets) return tickets;
+  const config = jiraConfig();
+  const apiToken = config.JIRA_API_TOKEN ?? (await secureParameter(ssm, config.JIRA_API_TOKEN_PARAMETER ?? ''));
+  tickets = jiraTickets({
+    baseUrl: config.JIRA_BASE_URL,
+    email: config.JIRA_EMAIL,
+    apiToken,
+    projectKey: config.JIRA_PROJECT_KEY,
+    issueType: config.JIRA_ISSUE_TYPE,
+    timeoutMs: config.JIRA_TIMEOUT_MS,
+  });
+  return tickets;
+}
+
+const Input = z.object({ state: z.unknown(), executionName: z.string().nullish() });
+
+export const handler = lambda(async (event) => {
+  const input = parseWith(Input, event, 'Record');
+  const parsed = IncidentStateSchema.safeParse(input.state);
+  // On the catch-all path Intake may have failed before an incident existed.
+  const state = parsed.success
+    ? parsed.data
+    : (input.state as { error?: unknown } | null)?.error
+      ? fallbackState(input.state, input.executionName ?? null, systemClock)
+      : parseWith(IncidentStateSchema, input.state, 'Record');
+  return record(state, {
+    tickets: ticketPort,
+    notifier: snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN),
+    clock: systemClock,
+  });
+});

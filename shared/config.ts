@@ -1,0 +1,63 @@
+/**
+ * Environment, read once per process and validated. Each section is parsed on first use so a
+ * function only needs (and is only broken by) the settings it actually uses.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+const bool = z
+  .enum(['true', 'false', '1', '0'])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1');
+
+const CoreSchema = z.object({
+  MEDIC_STAKEHOLDER_TOPIC_ARN: z.string().min(1, 'MEDIC_STAKEHOLDER_TOPIC_ARN is required'),
+  MEDIC_VERIFY_WAIT_SECONDS: z.coerce.number().int().min(1).max(3_600).default(20),
+  MEDIC_VERIFY_POLLS: z.coerce.number().int().min(1).max(20).default(6),
+  MEDIC_PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2_000),
+  MEDIC_DEFAULT_PORTS: z
+    .string()
+    .default('22')
+    .transform((s) => s.split(',').map((p) => Number(p.trim())))
+    .pipe(z.array(z.number().int().min(1).max(65_535)).min(1)),
+  /** Set by `medic simulate` and the tests: a probe that would leave loopback is refused. */
+  MEDIC_PROBES_LOOPBACK_ONLY: bool,
+  MEDIC_CONSOLE_REGION: z.string().optional(),
+});
+export type CoreConfig = z.infer<typeof CoreSchema>;
+
+const JiraSchema = z
+  .object({
+    JIRA_BASE_URL: z.url('JIRA_BASE_URL must be a URL such as https://your-site.atlassian.net'),
+    JIRA_PROJECT_KEY: z.string().regex(/^[A-Z][A-Z0-9_]{0,19}$/, 'JIRA_PROJECT_KEY must be a project key like OPS'),
+    JIRA_ISSUE_TYPE: z.string().min(1).default('Task'),
+    JIRA_EMAIL: z.string().min(1, 'JIRA_EMAIL is required'),
+    /** Local runs only; deployed stacks use JIRA_API_TOKEN_PARAMETER (SSM SecureString). */
+    JIRA_API_TOKEN: z.string().optional(),
+    JIRA_API_TOKEN_PARAMETER: z.string().optional(),
+    JIRA_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(8_000),
+  })
+  .refine((c) => c.JIRA_API_TOKEN || c.JIRA_API_TOKEN_PARAMETER, {
+    message: 'set JIRA_API_TOKEN_PARAMETER (an SSM SecureString name) or, for local runs, JIRA_API_TOKEN',
+  });
+export type JiraConfig = z.infer<typeof JiraSchema>;
+
+function parse<T>(schema: z.ZodType<T>, section: string): T {
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || section}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid ${section} configuration: ${problems}`);
+  }
+  return parsed.data;
+}
+
+function once<T>(load: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= load();
+    return value;
+  };
+}
+
+export const coreConfig = once(() => parse(CoreSchema, 'core'));
+export const jiraConfig = once(() => parse(JiraSchema, 'Jira'));

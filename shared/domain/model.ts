@@ -1,0 +1,213 @@
+/**
+ * The incident as it travels through the state machine. Every Task receives the part of the state
+ * it needs and returns the part it owns; zod validates at each handler's edge so a malformed
+ * payload fails with a named error instead of a TypeError deep inside a use case.
+ */
+import { z } from 'zod';
+
+export const MODES = ['auto', 'dry-run', 'approve'] as const;
+export type Mode = (typeof MODES)[number];
+
+export const TIMELINE_KINDS = [
+  'alarm',
+  'ack',
+  'evidence',
+  'decision',
+  'action',
+  'verify',
+  'escalation',
+  'note',
+  'error',
+] as const;
+
+export const TimelineEntrySchema = z.object({
+  at: z.string(),
+  step: z.string(),
+  kind: z.enum(TIMELINE_KINDS),
+  summary: z.string(),
+  instanceId: z.string().optional(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+});
+export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
+
+export const TriggerSchema = z.object({
+  source: z.enum(['cloudwatch-alarm', 'manual']),
+  episodeKey: z.string().min(1).max(80),
+  alarmName: z.string().optional(),
+  alarmArn: z.string().optional(),
+  metric: z
+    .object({ namespace: z.string().optional(), name: z.string().optional(), expression: z.string().optional() })
+    .optional(),
+  reason: z.string(),
+  datapoints: z.array(z.object({ timestamp: z.string().optional(), value: z.number() })).default([]),
+  threshold: z.number().optional(),
+  enteredAlarmAt: z.string(),
+  region: z.string().optional(),
+  account: z.string().optional(),
+  instanceIds: z.array(z.string()).default([]),
+  autoScalingGroupNames: z.array(z.string()).default([]),
+  mode: z.enum(MODES).default('auto'),
+  requestedBy: z.string().optional(),
+  /** The original event, kept for the ticket; truncated by normalise so the state stays small. */
+  raw: z.string().optional(),
+});
+export type IncidentTrigger = z.infer<typeof TriggerSchema>;
+
+export const ProbeConfigSchema = z.object({
+  address: z.string().nullable(),
+  ports: z.array(z.number().int().min(1).max(65535)),
+  /** The port whose SSH banner is read (medic:ssh-port, else 22 when probed). */
+  sshPort: z.number().int().nullable(),
+  healthUrl: z.string().nullable(),
+});
+export type ProbeConfig = z.infer<typeof ProbeConfigSchema>;
+
+export const TargetSchema = z.object({
+  instanceId: z.string(),
+  name: z.string().nullable(),
+  managed: z.boolean(),
+  state: z.string(),
+  availabilityZone: z.string().nullable(),
+  instanceType: z.string().nullable(),
+  privateIp: z.string().nullable(),
+  service: z.string().nullable(),
+  probe: ProbeConfigSchema,
+});
+export type Target = z.infer<typeof TargetSchema>;
+
+export const SettingsSchema = z.object({
+  verifyWaitSeconds: z.number().int().min(1),
+  verifyPolls: z.number().int().min(1).max(20),
+  probeTimeoutMs: z.number().int().min(100).max(30_000),
+  executionUrl: z.string().nullable(),
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+
+export const ACTION_KINDS = ['restart-service', 'reboot', 'stop-start', 'failover', 'page'] as const;
+export type ActionKind = (typeof ACTION_KINDS)[number];
+
+export const CLASSIFICATIONS = [
+  'hardware',
+  'network',
+  'os',
+  'application',
+  'resource:disk',
+  'resource:memory',
+  'resource:cpu',
+  'transient',
+  'unknown',
+] as const;
+export type Classification = (typeof CLASSIFICATIONS)[number];
+
+export const CheckSchema = z.object({
+  name: z.string(),
+  status: z.enum(['pass', 'fail', 'unknown']),
+  value: z.string(),
+  source: z.string(),
+});
+export type Check = z.infer<typeof CheckSchema>;
+
+export const Ec2EvidenceSchema = z.object({
+  state: z.string(),
+  systemStatus: z.string(),
+  instanceStatus: z.string(),
+  scheduledEvents: z.array(z.object({ code: z.string(), description: z.string(), notBefore: z.string().nullable() })),
+});
+export type Ec2Evidence = z.infer<typeof Ec2EvidenceSchema>;
+
+export const PortProbeSchema = z.object({
+  port: z.number(),
+  ssh: z.boolean(),
+  tcp: z.enum(['open', 'refused', 'timeout', 'error']),
+  banner: z.string().nullable(),
+  latencyMs: z.number().nullable(),
+});
+export const ReachabilitySchema = z.object({
+  address: z.string(),
+  ports: z.array(PortProbeSchema),
+  http: z
+    .object({
+      url: z.string(),
+      status: z.number().nullable(),
+      ok: z.boolean(),
+      latencyMs: z.number().nullable(),
+      error: z.string().nullable(),
+    })
+    .nullable(),
+});
+export type Reachability = z.infer<typeof ReachabilitySchema>;
+
+/** One branch's result: the value, or why it could not be checked (a failed branch is evidence). */
+export const BranchSchema = <T extends z.ZodTypeAny>(value: T) =>
+  z.object({ ok: z.boolean(), value: value.nullable(), error: z.string().nullable(), checks: z.array(CheckSchema) });
+
+export const EvidenceSchema = z.object({
+  ec2: BranchSchema(Ec2EvidenceSchema),
+  reachability: BranchSchema(ReachabilitySchema),
+});
+export type Evidence = z.infer<typeof EvidenceSchema>;
+
+export const AssessmentSchema = z.object({
+  classification: z.enum(CLASSIFICATIONS),
+  confidence: z.enum(['high', 'medium', 'low']),
+  reasons: z.array(z.string()),
+  plan: z.array(z.enum(ACTION_KINDS)),
+});
+export type Assessment = z.infer<typeof AssessmentSchema>;
+
+export const ACTION_OUTCOMES = [
+  'succeeded',
+  'failed',
+  'would-have',
+  'held',
+  'not-implemented',
+  'paged',
+  'recovered',
+  'not-recovered',
+] as const;
+export const ActionRecordSchema = z.object({
+  kind: z.enum(ACTION_KINDS),
+  instanceId: z.string(),
+  at: z.string(),
+  outcome: z.enum(ACTION_OUTCOMES),
+  detail: z.string(),
+});
+export type ActionRecord = z.infer<typeof ActionRecordSchema>;
+
+export const INSTANCE_OUTCOMES = ['resolved', 'self-recovered', 'dry-run', 'escalated', 'held', 'failed'] as const;
+export type InstanceOutcome = (typeof INSTANCE_OUTCOMES)[number];
+
+/** What the per-instance loop does next: drives the ASL Choice states. */
+export const NEXT_STEPS = ['act', 'verify', 'done'] as const;
+
+export const InstanceCaseSchema = z.object({
+  incidentId: z.string(),
+  mode: z.enum(MODES),
+  settings: SettingsSchema,
+  target: TargetSchema,
+  evidence: EvidenceSchema.nullable().default(null),
+  assessment: AssessmentSchema.nullable().default(null),
+  rung: z.number().int().min(0).default(0),
+  pollsLeft: z.number().int().min(0).default(0),
+  lastActionAt: z.string().nullable().default(null),
+  next: z.enum(NEXT_STEPS).default('act'),
+  actions: z.array(ActionRecordSchema).default([]),
+  outcome: z.enum(INSTANCE_OUTCOMES).nullable().default(null),
+  timeline: z.array(TimelineEntrySchema).default([]),
+  /** Set by the ASL Catch inside the per-instance loop: the case stopped on an unexpected error. */
+  caseError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+});
+export type InstanceCase = z.infer<typeof InstanceCaseSchema>;
+
+export const IncidentStateSchema = z.object({
+  incidentId: z.string(),
+  trigger: TriggerSchema,
+  settings: SettingsSchema,
+  targets: z.array(TargetSchema),
+  timeline: z.array(TimelineEntrySchema),
+  cases: z.array(InstanceCaseSchema).optional(),
+  ticket: z.object({ key: z.string(), url: z.string().nullable(), created: z.boolean() }).nullable().optional(),
+  outcome: z.string().optional(),
+  error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+});
+export type IncidentState = z.infer<typeof IncidentStateSchema>;

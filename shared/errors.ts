@@ -1,0 +1,78 @@
+/**
+ * Every error medic throws is a class with a literal `name`. The names are the contract with the
+ * state machine's Retry/Catch (statemachines/incident.asl.json) and with the CLI's exit messages,
+ * so renaming one is a breaking change.
+ */
+
+/** Input that can never become an incident (malformed JSON, wrong shape). Not retried. */
+export class InvalidTriggerError extends Error {
+  override readonly name = 'InvalidTriggerError' as const;
+}
+
+/** A well-formed event of a kind medic does not handle (e.g. an EC2 state-change event). */
+export class UnsupportedEventError extends Error {
+  override readonly name = 'UnsupportedEventError' as const;
+}
+
+/** A valid alarm that names no instance medic can resolve (no InstanceId / ASG dimension). */
+export class NoTargetError extends Error {
+  override readonly name = 'NoTargetError' as const;
+}
+
+/** A CloudWatch transition that is not into ALARM: nothing to start. */
+export class NotAnAlarmTransitionError extends Error {
+  override readonly name = 'NotAnAlarmTransitionError' as const;
+}
+
+/** The instance named by the trigger does not exist in this account/region. */
+export class InstanceNotFoundError extends Error {
+  override readonly name = 'InstanceNotFoundError' as const;
+}
+
+/** A probe was about to leave loopback while loopback-only probing is enforced (simulate, tests). */
+export class UnsafeProbeTargetError extends Error {
+  override readonly name = 'UnsafeProbeTargetError' as const;
+}
+
+/** `simulate` was pointed at a non-loopback AWS or Jira endpoint: it must never act on a real account. */
+export class UnsafeEndpointError extends Error {
+  override readonly name = 'UnsafeEndpointError' as const;
+}
+
+/** Configuration missing or invalid (env, parameters). */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError' as const;
+}
+
+/** An AWS call failed in a way worth retrying (throttling, 5xx, network). ASL retries it with backoff. */
+export class AwsTransientError extends Error {
+  override readonly name = 'AwsTransientError' as const;
+}
+
+/** Jira answered 5xx/429, timed out or was unreachable. ASL retries it with backoff and jitter. */
+export class JiraUnavailableError extends Error {
+  override readonly name = 'JiraUnavailableError' as const;
+}
+
+/** Jira rejected the request (4xx other than 429): retrying will not help. */
+export class JiraRequestError extends Error {
+  override readonly name = 'JiraRequestError' as const;
+}
+
+/** The local substrate (moto, local Jira, probe servers) could not be started. */
+export class LocalSubstrateError extends Error {
+  override readonly name = 'LocalSubstrateError' as const;
+}
+
+/** Names a person can act on, for the CLI: these are printed as one line without a stack trace. */
+export const USER_FACING_ERRORS = new Set<string>([
+  'InvalidTriggerError',
+  'UnsupportedEventError',
+  'NoTargetError',
+  'NotAnAlarmTransitionError',
+  'InstanceNotFoundError',
+  'UnsafeProbeTargetError',
+  'UnsafeEndpointError',
+  'ConfigError',
+  'LocalSubstrateError',
+]);

@@ -1,0 +1,79 @@
+/**
+ * Ports: what the use cases need from the world. Use cases take these as arguments and never import
+ * an SDK, so they are tested with in-memory fakes and run unchanged against moto or AWS.
+ */
+import type { Ec2Evidence } from './domain/model.ts';
+
+export interface InstanceInfo {
+  instanceId: string;
+  state: string;
+  tags: Record<string, string>;
+  availabilityZone: string | null;
+  instanceType: string | null;
+  privateIp: string | null;
+}
+
+export interface Ec2Port {
+  /** Throws InstanceNotFoundError naming the ids that do not exist. */
+  describeInstances(instanceIds: string[]): Promise<InstanceInfo[]>;
+  describeHealth(instanceId: string): Promise<Ec2Evidence>;
+  /** With dryRun, proves permission through EC2's own DryRun and changes nothing. */
+  reboot(instanceId: string, options: { dryRun: boolean }): Promise<void>;
+}
+
+export interface AutoScalingPort {
+  inServiceInstances(groupNames: string[]): Promise<string[]>;
+}
+
+export interface Notification {
+  subject: string;
+  body: string;
+  severity: 'info' | 'warning' | 'critical';
+  attributes: Record<string, string>;
+}
+
+export interface NotifierPort {
+  publish(notification: Notification): Promise<{ messageId: string }>;
+}
+
+export interface PortProbeResult {
+  port: number;
+  /** True when this port was probed as SSH (banner expected). */
+  ssh: boolean;
+  tcp: 'open' | 'refused' | 'timeout' | 'error';
+  banner: string | null;
+  latencyMs: number | null;
+}
+
+export interface HttpProbeResult {
+  url: string;
+  status: number | null;
+  ok: boolean;
+  latencyMs: number | null;
+  error: string | null;
+}
+
+export interface ProbePort {
+  /** TCP connect, then read what the peer says first (an SSH server sends `SSH-2.0-…`). */
+  tcp(address: string, port: number, options: { timeoutMs: number; readBanner: boolean }): Promise<PortProbeResult>;
+  http(url: string, timeoutMs: number): Promise<HttpProbeResult>;
+}
+
+export interface TicketRef {
+  key: string;
+  url: string | null;
+}
+
+export interface TicketDraft {
+  summary: string;
+  labels: string[];
+  priority: string;
+  /** Atlassian Document Format document. */
+  description: Record<string, unknown>;
+}
+
+export interface TicketPort {
+  findByLabel(label: string): Promise<TicketRef | null>;
+  create(draft: TicketDraft): Promise<TicketRef>;
+  comment(key: string, body: Record<string, unknown>): Promise<void>;
+}
