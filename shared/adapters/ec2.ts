@@ -2,6 +2,7 @@
 import {
   DescribeInstancesCommand,
   DescribeInstanceStatusCommand,
+  type DescribeInstancesCommandOutput,
   type EC2Client,
   RebootInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -17,7 +18,7 @@ function isDryRunSuccess(error: unknown): boolean {
 export function ec2Adapter(client: EC2Client): Ec2Port {
   return {
     async describeInstances(instanceIds) {
-      let reservations: Awaited<ReturnType<EC2Client['send']>>;
+      let reservations: DescribeInstancesCommandOutput;
       try {
         reservations = await callAws('DescribeInstances', () =>
           client.send(new DescribeInstancesCommand({ InstanceIds: instanceIds })),
@@ -29,16 +30,8 @@ export function ec2Adapter(client: EC2Client): Ec2Port {
         throw error;
       }
       const found: InstanceInfo[] = [];
-      for (const reservation of (reservations as { Reservations?: { Instances?: unknown[] }[] }).Reservations ?? []) {
-        for (const raw of reservation.Instances ?? []) {
-          const i = raw as {
-            InstanceId?: string;
-            State?: { Name?: string };
-            Tags?: { Key?: string; Value?: string }[];
-            Placement?: { AvailabilityZone?: string };
-            InstanceType?: string;
-            PrivateIpAddress?: string;
-          };
+      for (const reservation of reservations.Reservations ?? []) {
+        for (const i of reservation.Instances ?? []) {
           if (!i.InstanceId) continue;
           found.push({
             instanceId: i.InstanceId,

@@ -68,7 +68,9 @@ function describe(f: HttpFailure): string {
 }
 
 export function jiraTickets(settings: JiraSettings): TicketPort {
-  const JiraApi = (require('jira-client') as { default: new (o: Record<string, unknown>) => JiraClientLike }).default;
+  type JiraCtor = new (o: Record<string, unknown>) => JiraClientLike;
+  const loaded = require('jira-client') as JiraCtor | { default: JiraCtor };
+  const JiraApi = 'default' in loaded ? loaded.default : loaded;
   const url = new URL(settings.baseUrl);
   const client = new JiraApi({
     protocol: url.protocol.replace(':', ''),

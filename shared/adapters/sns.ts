@@ -21,7 +21,7 @@ export function snsNotifier(client: SNSClient, topicArn: string): NotifierPort {
             Subject: safeSubject(n.subject),
             Message: body,
             MessageAttributes: Object.fromEntries(
-              Object.entries({ severity: n.severity, ...n.attributes })
+              Object.entries<string>({ severity: n.severity, ...n.attributes })
                 .filter(([, v]) => v !== '')
                 .map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
             ),

@@ -62,9 +62,10 @@ function describeIssues(error: z.ZodError): string {
 }
 
 /** Step Functions execution names: ≤ 80 chars of [A-Za-z0-9-_]; also a safe Jira label. */
-export function episodeKey(prefix: string, identity: string, at: string): string {
+export function episodeKey(prefix: string, identity: string, at: string, label = identity): string {
   const stamp = at.replace(/[^0-9]/g, '').slice(0, 17);
-  const slug = identity.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'alarm';
+  const slug = label.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'alarm';
+  // The hash covers the full identity (e.g. the alarm ARN), so equal names in two accounts differ.
   const hash = createHash('sha256').update(`${identity}|${at}`).digest('hex').slice(0, 8);
   const room = 80 - prefix.length - stamp.length - hash.length - 3;
   return `${prefix}-${slug.slice(0, Math.max(room, 1))}-${stamp}-${hash}`;
@@ -125,7 +126,7 @@ function fromAlarmEvent(event: unknown): IncidentTrigger {
   const alarmArn = parsed.data.resources?.find((r) => r.includes(':alarm:'));
   return {
     source: 'cloudwatch-alarm',
-    episodeKey: episodeKey('medic', alarmArn ?? detail.alarmName, detail.state.timestamp),
+    episodeKey: episodeKey('medic', alarmArn ?? detail.alarmName, detail.state.timestamp, detail.alarmName),
     alarmName: detail.alarmName,
     alarmArn,
     metric: {

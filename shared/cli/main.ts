@@ -1,0 +1,96 @@
+/**
+ * The `medic` command. Errors a person can act on print as one line (no stack trace) with a
+ * non-zero exit; anything else is a bug and prints in full.
+ */
+import { parseArgs } from 'node:util';
+import { USER_FACING_ERRORS } from '../errors.ts';
+import { SCENARIOS } from '../local/scenarios.ts';
+import { type SimulationResult, simulate } from '../local/simulate.ts';
+
+const HELP = `medic — a serverless first responder for EC2 alarms
+
+Usage:
+  medic simulate --scenario NAME [--json]   run a scenario end to end on moto + a local Jira
+  medic simulate --event FILE [--json]      run the workflow for an event file (CloudWatch alarm
+                                            event or manual input) against AWS_ENDPOINT_URL
+  medic demo                                the headline scenarios, human-readable
+  medic --help
+
+Scenarios: ${Object.keys(SCENARIOS).join(', ')}
+
+Environment (simulate): AWS_ENDPOINT_URL (use this moto instead of starting one), JIRA_BASE_URL,
+JIRA_PROJECT_KEY, JIRA_EMAIL, JIRA_API_TOKEN (use this Jira instead of the local one). Only
+loopback endpoints are accepted. MEDIC_SIM_WAIT_MS shortens every Wait state (default 300).
+Exit codes: 0 the run completed, 1 the run failed, 2 bad input or configuration.`;
+
+export function renderHuman(result: SimulationResult): string {
+  const lines = [
+    '',
+    `Incident ${result.incidentId ?? '(none)'} — ${result.outcome.toUpperCase()}`,
+    `  targets:        ${result.targets.join(', ') || 'none'}`,
+    `  classification: ${result.classification ?? 'n/a'}`,
+    `  actions:        ${result.actions.map((a) => `${a.kind} → ${a.outcome}`).join(', ') || 'none'}`,
+    `  ticket:         ${result.ticket ? `${result.ticket.key}${result.ticket.url ? ` (${result.ticket.url})` : ''}` : 'not filed'}`,
+    '',
+    'Timeline (UTC):',
+    ...result.timeline.map((e) => `  ${e.at}  ${e.kind.padEnd(10)} ${e.instanceId ? `${e.instanceId}: ` : ''}${e.summary}`),
+  ];
+  if (result.error) lines.push('', `The run failed: ${result.error.Error}: ${result.error.Cause}`);
+  return lines.join('\n');
+}
+
+async function runSimulate(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { scenario: { type: 'string' }, event: { type: 'string' }, json: { type: 'boolean', default: false } },
+    strict: true,
+  });
+  const json = values.json === true;
+  const result = await simulate({
+    ...(values.scenario ? { scenario: values.scenario } : {}),
+    ...(values.event ? { eventFile: values.event } : {}),
+    ...(json ? {} : { progress: (line: string) => console.log(line) }),
+  });
+  console.log(json ? JSON.stringify(result, null, 2) : renderHuman(result));
+  return result.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+async function runDemo(): Promise<number> {
+  let code = 0;
+  for (const scenario of ['unreachable', 'not-opted-in']) {
+    console.log(`\n=== scenario: ${scenario} — ${SCENARIOS[scenario]?.description}`);
+    const result = await simulate({ scenario, progress: (line) => console.log(line) });
+    console.log(renderHuman(result));
+    if (result.status !== 'SUCCEEDED') code = 1;
+  }
+  return code;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'simulate':
+        return await runSimulate(rest);
+      case 'demo':
+        return await runDemo();
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        console.log(HELP);
+        return 0;
+      default:
+        console.error(`medic: unknown command "${command}" (try medic --help)`);
+        return 2;
+    }
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    if (USER_FACING_ERRORS.has(e.name) || e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`medic: ${e.name === 'TypeError' ? '' : `${e.name}: `}${e.message}`);
+      return 2;
+    }
+    console.error(e.stack ?? String(e));
+    return 1;
+  }
+}
