@@ -7,4 +7,6 @@ import { gatherEc2 } from '../shared/usecases/evidence.ts';
 
 const ec2 = ec2Adapter(new EC2Client({}));
 
-export const handler = lambda(async (event) => gatherEc2(parseWith(InstanceCaseSchema, event, 'EvidenceEc2'), { ec2 }));
+export const handler = lambda(async (event) =>
+  gatherEc2(parseWith(InstanceCaseSchema, event, 'EvidenceEc2'), { ec2 }),
+);

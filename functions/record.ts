@@ -8,8 +8,8 @@ import { secureParameter } from '../shared/adapters/ssm-secret.ts';
 import { coreConfig, jiraConfig } from '../shared/config.ts';
 import { IncidentStateSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
-import type { TicketPort } from '../shared/ports.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
+import type { TicketPort } from '../shared/ports.ts';
 import { fallbackState, record } from '../shared/usecases/record.ts';
 
 const sns = new SNSClient({});
@@ -19,7 +19,8 @@ let tickets: TicketPort | undefined;
 async function ticketPort(): Promise<TicketPort> {
   if (tickets) return tickets;
   const config = jiraConfig();
-  const apiToken = config.JIRA_API_TOKEN ?? (await secureParameter(ssm, config.JIRA_API_TOKEN_PARAMETER ?? ''));
+  const apiToken =
+    config.JIRA_API_TOKEN ?? (await secureParameter(ssm, config.JIRA_API_TOKEN_PARAMETER ?? ''));
   tickets = jiraTickets({
     baseUrl: config.JIRA_BASE_URL,
     email: config.JIRA_EMAIL,

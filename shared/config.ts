@@ -29,7 +29,9 @@ export type CoreConfig = z.infer<typeof CoreSchema>;
 const JiraSchema = z
   .object({
     JIRA_BASE_URL: z.url('JIRA_BASE_URL must be a URL such as https://your-site.atlassian.net'),
-    JIRA_PROJECT_KEY: z.string().regex(/^[A-Z][A-Z0-9_]{0,19}$/, 'JIRA_PROJECT_KEY must be a project key like OPS'),
+    JIRA_PROJECT_KEY: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]{0,19}$/, 'JIRA_PROJECT_KEY must be a project key like OPS'),
     JIRA_ISSUE_TYPE: z.string().min(1).default('Task'),
     JIRA_EMAIL: z.string().min(1, 'JIRA_EMAIL is required'),
     /** Local runs only; deployed stacks use JIRA_API_TOKEN_PARAMETER (SSM SecureString). */
@@ -45,7 +47,9 @@ export type JiraConfig = z.infer<typeof JiraSchema>;
 function parse<T>(schema: z.ZodType<T>, section: string): T {
   const parsed = schema.safeParse(process.env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || section}: ${i.message}`).join('; ');
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.join('.') || section}: ${i.message}`)
+      .join('; ');
     throw new ConfigError(`invalid ${section} configuration: ${problems}`);
   }
   return parsed.data;

@@ -19,7 +19,9 @@ export function lambda<TOut>(fn: (event: unknown, context: Context) => Promise<T
 export function parseWith<T extends z.ZodTypeAny>(schema: T, event: unknown, what: string): z.infer<T> {
   const parsed = schema.safeParse(event);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
     throw new InvalidTriggerError(`invalid ${what} payload: ${problems}`);
   }
   return parsed.data;

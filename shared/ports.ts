@@ -55,7 +55,11 @@ export interface HttpProbeResult {
 
 export interface ProbePort {
   /** TCP connect, then read what the peer says first (an SSH server sends `SSH-2.0-…`). */
-  tcp(address: string, port: number, options: { timeoutMs: number; readBanner: boolean }): Promise<PortProbeResult>;
+  tcp(
+    address: string,
+    port: number,
+    options: { timeoutMs: number; readBanner: boolean },
+  ): Promise<PortProbeResult>;
   http(url: string, timeoutMs: number): Promise<HttpProbeResult>;
 }
 

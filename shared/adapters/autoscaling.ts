@@ -11,7 +11,9 @@ export function autoScalingAdapter(client: AutoScalingClient): AutoScalingPort {
         client.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: groupNames })),
       );
       return (out.AutoScalingGroups ?? []).flatMap((g) =>
-        (g.Instances ?? []).filter((i) => i.LifecycleState === 'InService').flatMap((i) => (i.InstanceId ? [i.InstanceId] : [])),
+        (g.Instances ?? [])
+          .filter((i) => i.LifecycleState === 'InService')
+          .flatMap((i) => (i.InstanceId ? [i.InstanceId] : [])),
       );
     },
   };

@@ -16,7 +16,9 @@ const TRANSIENT = new Set([
 export function isTransient(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number }; code?: string };
   const status = e.$metadata?.httpStatusCode ?? 0;
-  return TRANSIENT.has(e.name ?? '') || status >= 500 || ['ECONNREFUSED', 'ECONNRESET'].includes(e.code ?? '');
+  return (
+    TRANSIENT.has(e.name ?? '') || status >= 500 || ['ECONNREFUSED', 'ECONNRESET'].includes(e.code ?? '')
+  );
 }
 
 export async function callAws<T>(what: string, call: () => Promise<T>): Promise<T> {

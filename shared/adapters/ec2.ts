@@ -1,7 +1,7 @@
 /** EC2 adapter: the one place medic talks to EC2. */
 import {
-  DescribeInstancesCommand,
   DescribeInstanceStatusCommand,
+  DescribeInstancesCommand,
   type DescribeInstancesCommandOutput,
   type EC2Client,
   RebootInstancesCommand,
@@ -25,7 +25,9 @@ export function ec2Adapter(client: EC2Client): Ec2Port {
         );
       } catch (error) {
         if ((error as { name?: string }).name === 'InvalidInstanceID.NotFound') {
-          throw new InstanceNotFoundError(`instance not found: ${instanceIds.join(', ')} (${(error as Error).message})`);
+          throw new InstanceNotFoundError(
+            `instance not found: ${instanceIds.join(', ')} (${(error as Error).message})`,
+          );
         }
         throw error;
       }
@@ -51,7 +53,9 @@ export function ec2Adapter(client: EC2Client): Ec2Port {
     async describeHealth(instanceId): Promise<Ec2Evidence> {
       const [described] = await this.describeInstances([instanceId]);
       const status = await callAws('DescribeInstanceStatus', () =>
-        client.send(new DescribeInstanceStatusCommand({ InstanceIds: [instanceId], IncludeAllInstances: true })),
+        client.send(
+          new DescribeInstanceStatusCommand({ InstanceIds: [instanceId], IncludeAllInstances: true }),
+        ),
       );
       const s = status.InstanceStatuses?.[0];
       return {

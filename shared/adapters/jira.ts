@@ -45,8 +45,12 @@ function requestKeepingStatus(options: Record<string, unknown>): Promise<unknown
   ) => void;
   return new Promise((resolve, reject) => {
     postmanRequest(options, (err, res) => {
-      if (err) return reject({ code: err.code ?? 'ERR', message: err.message } satisfies HttpFailure & { message: string });
-      if (res.statusCode >= 400) return reject({ statusCode: res.statusCode, body: res.body } satisfies HttpFailure);
+      if (err)
+        return reject({ code: err.code ?? 'ERR', message: err.message } satisfies HttpFailure & {
+          message: string;
+        });
+      if (res.statusCode >= 400)
+        return reject({ statusCode: res.statusCode, body: res.body } satisfies HttpFailure);
       resolve(res.body);
     });
   });
@@ -64,7 +68,9 @@ function parseFailure(error: unknown): HttpFailure {
 function describe(f: HttpFailure): string {
   const body = f.body as { errorMessages?: string[]; errors?: Record<string, string> } | undefined;
   const messages = [...(body?.errorMessages ?? []), ...Object.values(body?.errors ?? {})].join('; ');
-  return f.statusCode ? `HTTP ${f.statusCode}${messages ? `: ${messages}` : ''}` : `network error ${f.code ?? ''}`;
+  return f.statusCode
+    ? `HTTP ${f.statusCode}${messages ? `: ${messages}` : ''}`
+    : `network error ${f.code ?? ''}`;
 }
 
 export function jiraTickets(settings: JiraSettings): TicketPort {

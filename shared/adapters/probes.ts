@@ -39,7 +39,9 @@ export const tcpProbes: ProbePort = {
         banner += chunk.toString('latin1');
         if (banner.includes('\n') || banner.length >= BANNER_LIMIT) finish('open');
       });
-      socket.once('error', (error: NodeJS.ErrnoException) => finish(error.code === 'ECONNREFUSED' ? 'refused' : 'error'));
+      socket.once('error', (error: NodeJS.ErrnoException) =>
+        finish(error.code === 'ECONNREFUSED' ? 'refused' : 'error'),
+      );
       socket.once('close', () => finish(connectedAt === null ? 'error' : 'open'));
       socket.connect({ host: address, port, family: isIP(address) || undefined });
     });

@@ -33,7 +33,9 @@ export function renderHuman(result: SimulationResult): string {
     `  ticket:         ${result.ticket ? `${result.ticket.key}${result.ticket.url ? ` (${result.ticket.url})` : ''}` : 'not filed'}`,
     '',
     'Timeline (UTC):',
-    ...result.timeline.map((e) => `  ${e.at}  ${e.kind.padEnd(10)} ${e.instanceId ? `${e.instanceId}: ` : ''}${e.summary}`),
+    ...result.timeline.map(
+      (e) => `  ${e.at}  ${e.kind.padEnd(10)} ${e.instanceId ? `${e.instanceId}: ` : ''}${e.summary}`,
+    ),
   ];
   if (result.error) lines.push('', `The run failed: ${result.error.Error}: ${result.error.Cause}`);
   return lines.join('\n');
@@ -42,7 +44,11 @@ export function renderHuman(result: SimulationResult): string {
 async function runSimulate(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { scenario: { type: 'string' }, event: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      scenario: { type: 'string' },
+      event: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
     strict: true,
   });
   const json = values.json === true;
@@ -86,7 +92,11 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (error) {
     const e = error as Error & { code?: string };
-    if (USER_FACING_ERRORS.has(e.name) || e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      USER_FACING_ERRORS.has(e.name) ||
+      e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+      e.code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       console.error(`medic: ${e.name === 'TypeError' ? '' : `${e.name}: `}${e.message}`);
       return 2;
     }

@@ -10,9 +10,14 @@ export const text = (value: string, marks?: AdfNode[]): AdfNode => ({
   ...(marks ? { marks } : {}),
 });
 export const strong = (value: string): AdfNode => text(value, [{ type: 'strong' }]);
-export const link = (value: string, href: string): AdfNode => text(value, [{ type: 'link', attrs: { href } }]);
+export const link = (value: string, href: string): AdfNode =>
+  text(value, [{ type: 'link', attrs: { href } }]);
 export const paragraph = (...content: AdfNode[]): AdfNode => ({ type: 'paragraph', content });
-export const heading = (level: number, value: string): AdfNode => ({ type: 'heading', attrs: { level }, content: [text(value)] });
+export const heading = (level: number, value: string): AdfNode => ({
+  type: 'heading',
+  attrs: { level },
+  content: [text(value)],
+});
 export const bulletList = (items: AdfNode[][]): AdfNode => ({
   type: 'bulletList',
   content: items.map((content) => ({ type: 'listItem', content: [paragraph(...content)] })),

@@ -34,12 +34,24 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
   const { hasService } = options;
 
   if (!ec2) {
-    return result('unknown', 'low', [`EC2 state could not be checked: ${evidence.ec2.error ?? 'no data'}`], false);
+    return result(
+      'unknown',
+      'low',
+      [`EC2 state could not be checked: ${evidence.ec2.error ?? 'no data'}`],
+      false,
+    );
   }
   if (ec2.state !== 'running') {
-    return result('unknown', 'medium', [`instance is ${ec2.state}, not running: a person should decide`], false);
+    return result(
+      'unknown',
+      'medium',
+      [`instance is ${ec2.state}, not running: a person should decide`],
+      false,
+    );
   }
-  const retirement = ec2.scheduledEvents.find((e) => /retirement|system-maintenance|system-reboot/.test(e.code));
+  const retirement = ec2.scheduledEvents.find((e) =>
+    /retirement|system-maintenance|system-reboot/.test(e.code),
+  );
   if (ec2.systemStatus === 'impaired' || retirement) {
     const reasons = [];
     if (ec2.systemStatus === 'impaired') reasons.push('system status check failed (AWS hardware or host)');
@@ -47,7 +59,12 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
     return result('hardware', 'high', reasons, hasService);
   }
   if (ec2.instanceStatus === 'impaired') {
-    return result('os', 'high', ['instance status check failed (the guest OS is not responding)'], hasService);
+    return result(
+      'os',
+      'high',
+      ['instance status check failed (the guest OS is not responding)'],
+      hasService,
+    );
   }
   if (!reach) {
     return result(
@@ -84,7 +101,9 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
     return result(
       'application',
       'medium',
-      [`host reachable (SSH banner read) but the health URL failed: ${http.status ?? http.error ?? 'no answer'}`],
+      [
+        `host reachable (SSH banner read) but the health URL failed: ${http.status ?? http.error ?? 'no answer'}`,
+      ],
       hasService,
     );
   }

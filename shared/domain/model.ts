@@ -36,7 +36,11 @@ export const TriggerSchema = z.object({
   alarmName: z.string().optional(),
   alarmArn: z.string().optional(),
   metric: z
-    .object({ namespace: z.string().optional(), name: z.string().optional(), expression: z.string().optional() })
+    .object({
+      namespace: z.string().optional(),
+      name: z.string().optional(),
+      expression: z.string().optional(),
+    })
     .optional(),
   reason: z.string(),
   datapoints: z.array(z.object({ timestamp: z.string().optional(), value: z.number() })).default([]),
@@ -111,7 +115,9 @@ export const Ec2EvidenceSchema = z.object({
   state: z.string(),
   systemStatus: z.string(),
   instanceStatus: z.string(),
-  scheduledEvents: z.array(z.object({ code: z.string(), description: z.string(), notBefore: z.string().nullable() })),
+  scheduledEvents: z.array(
+    z.object({ code: z.string(), description: z.string(), notBefore: z.string().nullable() }),
+  ),
 });
 export type Ec2Evidence = z.infer<typeof Ec2EvidenceSchema>;
 
@@ -139,7 +145,12 @@ export type Reachability = z.infer<typeof ReachabilitySchema>;
 
 /** One branch's result: the value, or why it could not be checked (a failed branch is evidence). */
 export const BranchSchema = <T extends z.ZodTypeAny>(value: T) =>
-  z.object({ ok: z.boolean(), value: value.nullable(), error: z.string().nullable(), checks: z.array(CheckSchema) });
+  z.object({
+    ok: z.boolean(),
+    value: value.nullable(),
+    error: z.string().nullable(),
+    checks: z.array(CheckSchema),
+  });
 
 export const EvidenceSchema = z.object({
   ec2: BranchSchema(Ec2EvidenceSchema),
@@ -174,7 +185,14 @@ export const ActionRecordSchema = z.object({
 });
 export type ActionRecord = z.infer<typeof ActionRecordSchema>;
 
-export const INSTANCE_OUTCOMES = ['resolved', 'self-recovered', 'dry-run', 'escalated', 'held', 'failed'] as const;
+export const INSTANCE_OUTCOMES = [
+  'resolved',
+  'self-recovered',
+  'dry-run',
+  'escalated',
+  'held',
+  'failed',
+] as const;
 export type InstanceOutcome = (typeof INSTANCE_OUTCOMES)[number];
 
 /** What the per-instance loop does next: drives the ASL Choice states. */
@@ -206,7 +224,10 @@ export const IncidentStateSchema = z.object({
   targets: z.array(TargetSchema),
   timeline: z.array(TimelineEntrySchema),
   cases: z.array(InstanceCaseSchema).optional(),
-  ticket: z.object({ key: z.string(), url: z.string().nullable(), created: z.boolean() }).nullable().optional(),
+  ticket: z
+    .object({ key: z.string(), url: z.string().nullable(), created: z.boolean() })
+    .nullable()
+    .optional(),
   outcome: z.string().optional(),
   error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
 });

@@ -4,7 +4,12 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { InvalidTriggerError, NoTargetError, NotAnAlarmTransitionError, UnsupportedEventError } from '../errors.ts';
+import {
+  InvalidTriggerError,
+  NoTargetError,
+  NotAnAlarmTransitionError,
+  UnsupportedEventError,
+} from '../errors.ts';
 import { type IncidentTrigger, MODES } from './model.ts';
 
 const RAW_LIMIT = 8_000;
@@ -73,7 +78,9 @@ export function episodeKey(prefix: string, identity: string, at: string, label =
 
 function keepRaw(event: unknown): string {
   const text = JSON.stringify(event);
-  return text.length > RAW_LIMIT ? `${text.slice(0, RAW_LIMIT)}…(truncated ${text.length - RAW_LIMIT} chars)` : text;
+  return text.length > RAW_LIMIT
+    ? `${text.slice(0, RAW_LIMIT)}…(truncated ${text.length - RAW_LIMIT} chars)`
+    : text;
 }
 
 interface ReasonData {
@@ -95,7 +102,9 @@ function parseReasonData(text: string | undefined): ReasonData {
 function fromAlarmEvent(event: unknown): IncidentTrigger {
   const parsed = AlarmStateChange.safeParse(event);
   if (!parsed.success) {
-    throw new InvalidTriggerError(`not a valid CloudWatch Alarm State Change event: ${describeIssues(parsed.error)}`);
+    throw new InvalidTriggerError(
+      `not a valid CloudWatch Alarm State Change event: ${describeIssues(parsed.error)}`,
+    );
   }
   const { detail } = parsed.data;
   if (detail.state.value !== 'ALARM') {
@@ -104,9 +113,13 @@ function fromAlarmEvent(event: unknown): IncidentTrigger {
     );
   }
   const metrics = detail.configuration?.metrics ?? [];
-  const dims = metrics.flatMap((m) => (m.metricStat?.metric.dimensions ? [m.metricStat.metric.dimensions] : []));
+  const dims = metrics.flatMap((m) =>
+    m.metricStat?.metric.dimensions ? [m.metricStat.metric.dimensions] : [],
+  );
   const instanceIds = [...new Set(dims.flatMap((d) => (d.InstanceId ? [d.InstanceId] : [])))];
-  const asgNames = [...new Set(dims.flatMap((d) => (d.AutoScalingGroupName ? [d.AutoScalingGroupName] : [])))];
+  const asgNames = [
+    ...new Set(dims.flatMap((d) => (d.AutoScalingGroupName ? [d.AutoScalingGroupName] : []))),
+  ];
   if (instanceIds.length === 0 && asgNames.length === 0) {
     throw new NoTargetError(
       `alarm "${detail.alarmName}" has no InstanceId or AutoScalingGroupName dimension: medic cannot tell which instance to look at`,

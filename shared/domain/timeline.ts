@@ -12,7 +12,8 @@ export type Clock = () => Date;
 export const systemClock: Clock = () => new Date();
 
 export function entry(clock: Clock, fields: Omit<TimelineEntry, 'at'>): TimelineEntry {
-  const summary = fields.summary.length > MAX_SUMMARY ? `${fields.summary.slice(0, MAX_SUMMARY)}…` : fields.summary;
+  const summary =
+    fields.summary.length > MAX_SUMMARY ? `${fields.summary.slice(0, MAX_SUMMARY)}…` : fields.summary;
   const detail =
     fields.detail && JSON.stringify(fields.detail).length > MAX_DETAIL_JSON
       ? { truncated: JSON.stringify(fields.detail).slice(0, MAX_DETAIL_JSON) }

@@ -15,6 +15,7 @@ export interface EventLog {
   type: string;
   state?: { name: string; type: string; input: unknown; output?: unknown };
 }
+
 import { parse as parseYaml } from 'yaml';
 import { LocalSubstrateError } from '../errors.ts';
 
@@ -32,7 +33,9 @@ export function logicalIdOf(functionName: string): string {
 }
 
 /** logical id → handler module path + export, from serverless.yml. */
-export function handlersFromServerless(path = SERVERLESS_PATH): Map<string, { file: string; exportName: string }> {
+export function handlersFromServerless(
+  path = SERVERLESS_PATH,
+): Map<string, { file: string; exportName: string }> {
   const doc = parseYaml(readFileSync(path, 'utf8'), { logLevel: 'silent' }) as {
     functions?: Record<string, { handler?: string }>;
   };
@@ -57,7 +60,11 @@ export interface TaskBinding {
  * Walks the definition (into Parallel branches and Map processors), lists Task and Wait states,
  * and rewrites each `Fn::GetAtt` Resource into a placeholder ARN the local engine accepts.
  */
-export function prepareDefinition(definition: Json): { definition: Json; tasks: TaskBinding[]; waits: string[] } {
+export function prepareDefinition(definition: Json): {
+  definition: Json;
+  tasks: TaskBinding[];
+  waits: string[];
+} {
   const tasks: TaskBinding[] = [];
   const waits: string[] = [];
   const copy = structuredClone(definition) as { States?: Record<string, Record<string, Json>> };
@@ -103,13 +110,21 @@ export async function loadLocalMachine() {
   const { definition, tasks, waits } = prepareDefinition(raw);
   const bindings = handlersFromServerless();
   const handlers: Record<string, (input: unknown) => Promise<Json>> = {};
-  const context = { functionName: 'medic-local', awsRequestId: 'local', getRemainingTimeInMillis: () => 30_000 };
+  const context = {
+    functionName: 'medic-local',
+    awsRequestId: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+  };
   for (const task of tasks) {
     const binding = bindings.get(task.logicalId);
-    if (!binding) throw new LocalSubstrateError(`Task ${task.stateName} uses ${task.logicalId}, which serverless.yml does not define`);
+    if (!binding)
+      throw new LocalSubstrateError(
+        `Task ${task.stateName} uses ${task.logicalId}, which serverless.yml does not define`,
+      );
     const mod = (await import(pathToFileURL(binding.file).href)) as Record<string, Handler>;
     const handler = mod[binding.exportName];
-    if (typeof handler !== 'function') throw new LocalSubstrateError(`${binding.file} does not export ${binding.exportName}`);
+    if (typeof handler !== 'function')
+      throw new LocalSubstrateError(`${binding.file} does not export ${binding.exportName}`);
     handlers[task.stateName] = async (input) => (await handler(input, { ...context })) as Json;
   }
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
@@ -121,7 +136,11 @@ export async function loadLocalMachine() {
       const waitTimeOverrides = Object.fromEntries(waits.map((w) => [w, options.waitMs]));
       const retryIntervalOverrides = Object.fromEntries(tasks.map((t) => [t.stateName, options.retryMs]));
       const execution = machine.run(input as never, {
-        overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides, retryIntervalOverrides },
+        overrides: {
+          taskResourceLocalHandlers: handlers as never,
+          waitTimeOverrides,
+          retryIntervalOverrides,
+        },
         context: {
           Execution: {
             Id: `local:${options.executionName}`,
@@ -136,7 +155,8 @@ export async function loadLocalMachine() {
       const drain = (async () => {
         for await (const event of execution.eventLogs as AsyncGenerator<EventLog>) {
           if (event.type === 'StateEntered') transitions++;
-          if (event.type === 'StateExited' && event.state) lastOutputs.set(event.state.name, event.state.output);
+          if (event.type === 'StateExited' && event.state)
+            lastOutputs.set(event.state.name, event.state.output);
           options.onEvent?.(event);
         }
       })();

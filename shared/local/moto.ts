@@ -64,7 +64,8 @@ export function resolveMotoPython(): string {
 
 async function controlRequest(endpoint: string, path: string, method = 'GET'): Promise<unknown> {
   const response = await fetch(`${endpoint}${path}`, { method, signal: AbortSignal.timeout(10_000) });
-  if (!response.ok) throw new LocalSubstrateError(`moto control ${method} ${path} answered ${response.status}`);
+  if (!response.ok)
+    throw new LocalSubstrateError(`moto control ${method} ${path} answered ${response.status}`);
   return response.json();
 }
 

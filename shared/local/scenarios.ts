@@ -42,12 +42,14 @@ interface ScenarioSpec {
 
 export const SCENARIOS: Record<string, ScenarioSpec> = {
   unreachable: {
-    description: 'an opted-in web server stops answering (TCP accepted, no SSH banner, health hangs); a reboot fixes it',
+    description:
+      'an opted-in web server stops answering (TCP accepted, no SSH banner, health hangs); a reboot fixes it',
     hosts: [{ name: 'web-1', managed: true, mode: 'hung', afterReboot: 'healthy' }],
     alarm: {
       name: 'web-1 status check failed',
       metric: 'StatusCheckFailed',
-      reason: 'Threshold Crossed: 2 out of the last 2 datapoints [1.0, 1.0] were greater than or equal to the threshold (1.0).',
+      reason:
+        'Threshold Crossed: 2 out of the last 2 datapoints [1.0, 1.0] were greater than or equal to the threshold (1.0).',
     },
   },
   healthy: {
@@ -56,7 +58,8 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
     alarm: {
       name: 'web-2 status check failed',
       metric: 'StatusCheckFailed',
-      reason: 'Threshold Crossed: 1 out of the last 1 datapoints [1.0] was greater than or equal to the threshold (1.0).',
+      reason:
+        'Threshold Crossed: 1 out of the last 1 datapoints [1.0] was greater than or equal to the threshold (1.0).',
     },
   },
   'not-opted-in': {
@@ -65,16 +68,19 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
     alarm: {
       name: 'db-1 status check failed',
       metric: 'StatusCheckFailed',
-      reason: 'Threshold Crossed: 2 out of the last 2 datapoints [1.0, 1.0] were greater than or equal to the threshold (1.0).',
+      reason:
+        'Threshold Crossed: 2 out of the last 2 datapoints [1.0, 1.0] were greater than or equal to the threshold (1.0).',
     },
   },
   'reboot-does-not-help': {
-    description: 'a hung host that stays hung after the reboot: medic verifies, moves down the ladder and pages',
+    description:
+      'a hung host that stays hung after the reboot: medic verifies, moves down the ladder and pages',
     hosts: [{ name: 'web-3', managed: true, mode: 'hung', afterReboot: 'hung' }],
     alarm: {
       name: 'web-3 status check failed',
       metric: 'StatusCheckFailed',
-      reason: 'Threshold Crossed: 2 out of the last 2 datapoints [1.0, 1.0] were greater than or equal to the threshold (1.0).',
+      reason:
+        'Threshold Crossed: 2 out of the last 2 datapoints [1.0, 1.0] were greater than or equal to the threshold (1.0).',
     },
   },
 };
@@ -113,20 +119,36 @@ export function alarmEvent(options: {
           recentDatapoints: [1.0, 1.0],
           threshold: 1.0,
           evaluatedDatapoints: [
-            { timestamp: new Date(options.at.getTime() - 60_000).toISOString(), sampleCount: 1.0, value: 1.0 },
-            { timestamp: new Date(options.at.getTime() - 120_000).toISOString(), sampleCount: 1.0, value: 1.0 },
+            {
+              timestamp: new Date(options.at.getTime() - 60_000).toISOString(),
+              sampleCount: 1.0,
+              value: 1.0,
+            },
+            {
+              timestamp: new Date(options.at.getTime() - 120_000).toISOString(),
+              sampleCount: 1.0,
+              value: 1.0,
+            },
           ],
         }),
         timestamp: at,
       },
-      previousState: { value: 'OK', reason: 'Threshold Crossed', timestamp: new Date(options.at.getTime() - 3_600_000).toISOString() },
+      previousState: {
+        value: 'OK',
+        reason: 'Threshold Crossed',
+        timestamp: new Date(options.at.getTime() - 3_600_000).toISOString(),
+      },
       configuration: {
         description: `medic scenario alarm for ${options.instanceId}`,
         metrics: [
           {
             id: 'm1',
             metricStat: {
-              metric: { namespace: 'AWS/EC2', name: options.metric, dimensions: { InstanceId: options.instanceId } },
+              metric: {
+                namespace: 'AWS/EC2',
+                name: options.metric,
+                dimensions: { InstanceId: options.instanceId },
+              },
               period: 60,
               stat: 'Maximum',
             },
@@ -141,11 +163,16 @@ export function alarmEvent(options: {
 async function seedNetwork(ec2: EC2Client): Promise<{ subnetId: string; imageId: string }> {
   const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.42.0.0/16' }));
   const subnet = await ec2.send(
-    new CreateSubnetCommand({ VpcId: vpc.Vpc?.VpcId, CidrBlock: '10.42.1.0/24', AvailabilityZone: 'us-east-1a' }),
+    new CreateSubnetCommand({
+      VpcId: vpc.Vpc?.VpcId,
+      CidrBlock: '10.42.1.0/24',
+      AvailabilityZone: 'us-east-1a',
+    }),
   );
   const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
   const imageId = images.Images?.find((i) => i.ImageId)?.ImageId;
-  if (!subnet.Subnet?.SubnetId || !imageId) throw new Error('moto did not return a subnet or an image to launch');
+  if (!subnet.Subnet?.SubnetId || !imageId)
+    throw new Error('moto did not return a subnet or an image to launch');
   return { subnetId: subnet.Subnet.SubnetId, imageId };
 }
 
@@ -157,7 +184,8 @@ function watchReboots(moto: Pick<LocalMoto, 'calls'>, onReboot: (instanceId: str
   const loop = (async () => {
     while (!stopped && Date.now() < deadline) {
       for (const call of await moto.calls().catch(() => [])) {
-        if (seen.has(call.seq) || call.action !== 'RebootInstances' || call.params.DryRun === 'true') continue;
+        if (seen.has(call.seq) || call.action !== 'RebootInstances' || call.params.DryRun === 'true')
+          continue;
         seen.add(call.seq);
         const ids = Object.entries(call.params)
           .filter(([k]) => k.startsWith('InstanceId'))

@@ -7,13 +7,13 @@ import { readFileSync } from 'node:fs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { IncidentState, TimelineEntry } from '../domain/model.ts';
 import { isLoopbackUrl } from '../domain/net.ts';
 import { normalise } from '../domain/normalise.ts';
-import type { IncidentState, TimelineEntry } from '../domain/model.ts';
 import { InvalidTriggerError, LocalSubstrateError, UnsafeEndpointError } from '../errors.ts';
+import type { EventLog } from './engine.ts';
 import { startJiraServer } from './jira-server.ts';
 import { type LocalMoto, startMoto } from './moto.ts';
-import type { EventLog } from './engine.ts';
 import { SCENARIOS, type ScenarioWorld, setupScenario } from './scenarios.ts';
 
 export const LOCAL_TOPIC = 'medic-local-stakeholders';
@@ -45,7 +45,9 @@ function readEventFile(path: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new InvalidTriggerError(`cannot read event file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new InvalidTriggerError(
+      `cannot read event file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -56,12 +58,17 @@ function readEventFile(path: string): unknown {
 
 function requireLoopback(name: string, url: string): void {
   if (!isLoopbackUrl(url)) {
-    throw new UnsafeEndpointError(`${name}=${url} is not a loopback address: medic simulate only talks to this machine (127.0.0.1, localhost, ::1)`);
+    throw new UnsafeEndpointError(
+      `${name}=${url} is not a loopback address: medic simulate only talks to this machine (127.0.0.1, localhost, ::1)`,
+    );
   }
 }
 
 /** Sets the process env medic's handlers read; simulate owns the process, so this is its config. */
-function configureEnvironment(awsEndpoint: string, jira: { baseUrl: string; email: string; token: string; project: string }) {
+function configureEnvironment(
+  awsEndpoint: string,
+  jira: { baseUrl: string; email: string; token: string; project: string },
+) {
   const env = process.env;
   env.AWS_ENDPOINT_URL = awsEndpoint;
   env.AWS_REGION = env.AWS_REGION ?? 'us-east-1';
@@ -82,9 +89,12 @@ function configureEnvironment(awsEndpoint: string, jira: { baseUrl: string; emai
 async function ensureTopic(sns: SNSClient, sqs: SQSClient): Promise<string> {
   const topic = await sns.send(new CreateTopicCommand({ Name: LOCAL_TOPIC }));
   const queue = await sqs.send(new CreateQueueCommand({ QueueName: LOCAL_INBOX }));
-  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }));
+  const attrs = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
   const queueArn = attrs.Attributes?.QueueArn;
-  if (!topic.TopicArn || !queueArn) throw new LocalSubstrateError('moto did not create the local topic and inbox');
+  if (!topic.TopicArn || !queueArn)
+    throw new LocalSubstrateError('moto did not create the local topic and inbox');
   await sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'sqs', Endpoint: queueArn }));
   return topic.TopicArn;
 }
@@ -101,7 +111,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     throw new InvalidTriggerError('give exactly one of --scenario NAME or --event FILE');
   }
   if (options.scenario && !SCENARIOS[options.scenario]) {
-    throw new InvalidTriggerError(`unknown scenario "${options.scenario}"; known: ${Object.keys(SCENARIOS).join(', ')}`);
+    throw new InvalidTriggerError(
+      `unknown scenario "${options.scenario}"; known: ${Object.keys(SCENARIOS).join(', ')}`,
+    );
   }
   const fileEvent = options.eventFile ? readEventFile(options.eventFile) : undefined;
   // Shape errors need no endpoint: report them before starting anything.
@@ -135,7 +147,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       project: process.env.JIRA_PROJECT_KEY ?? 'OPS',
     };
     if (!jira.baseUrl) {
-      const local = await startJiraServer({ email: jira.email, apiToken: jira.token, projectKey: jira.project });
+      const local = await startJiraServer({
+        email: jira.email,
+        apiToken: jira.token,
+        projectKey: jira.project,
+      });
       cleanups.push(() => local.close());
       jira = { ...jira, baseUrl: local.baseUrl };
     }
@@ -172,14 +188,22 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       },
     });
 
-    const finalState = (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('RecordFailure')) as IncidentState | undefined;
+    const finalState = (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('RecordFailure')) as
+      | IncidentState
+      | undefined;
     const cases = finalState?.cases ?? [];
     return {
       incidentId: finalState?.incidentId ?? preflight.incidentId,
       targets: (finalState?.targets ?? preflight.targets).map((t) => t.instanceId),
       classification: cases[0]?.assessment?.classification ?? null,
       actions: cases.flatMap((c) =>
-        c.actions.map((a) => ({ kind: a.kind, instanceId: a.instanceId, outcome: a.outcome, at: a.at, detail: a.detail })),
+        c.actions.map((a) => ({
+          kind: a.kind,
+          instanceId: a.instanceId,
+          outcome: a.outcome,
+          at: a.at,
+          detail: a.detail,
+        })),
       ),
       outcome: finalState?.outcome ?? 'failed',
       ticket: finalState?.ticket ? { key: finalState.ticket.key, url: finalState.ticket.url } : null,

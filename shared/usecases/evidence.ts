@@ -16,21 +16,45 @@ export interface Branch<T> {
 
 function failed<T>(what: string, error: unknown): Branch<T> {
   const message = `${(error as Error).name ?? 'Error'}: ${(error as Error).message ?? String(error)}`;
-  return { ok: false, value: null, error: message, checks: [{ name: what, status: 'unknown', value: `could not check: ${message}`, source: what }] };
+  return {
+    ok: false,
+    value: null,
+    error: message,
+    checks: [{ name: what, status: 'unknown', value: `could not check: ${message}`, source: what }],
+  };
 }
 
 export async function gatherEc2(c: InstanceCase, deps: { ec2: Ec2Port }): Promise<Branch<Ec2Evidence>> {
   try {
     const value = await deps.ec2.describeHealth(c.target.instanceId);
-    const status = (s: string): Check['status'] => (s === 'ok' ? 'pass' : s === 'impaired' ? 'fail' : 'unknown');
+    const status = (s: string): Check['status'] =>
+      s === 'ok' ? 'pass' : s === 'impaired' ? 'fail' : 'unknown';
     const checks: Check[] = [
-      { name: 'instance state', status: value.state === 'running' ? 'pass' : 'fail', value: value.state, source: 'EC2 DescribeInstances' },
-      { name: 'system status check', status: status(value.systemStatus), value: value.systemStatus, source: 'EC2 DescribeInstanceStatus' },
-      { name: 'instance status check', status: status(value.instanceStatus), value: value.instanceStatus, source: 'EC2 DescribeInstanceStatus' },
+      {
+        name: 'instance state',
+        status: value.state === 'running' ? 'pass' : 'fail',
+        value: value.state,
+        source: 'EC2 DescribeInstances',
+      },
+      {
+        name: 'system status check',
+        status: status(value.systemStatus),
+        value: value.systemStatus,
+        source: 'EC2 DescribeInstanceStatus',
+      },
+      {
+        name: 'instance status check',
+        status: status(value.instanceStatus),
+        value: value.instanceStatus,
+        source: 'EC2 DescribeInstanceStatus',
+      },
       {
         name: 'scheduled events',
         status: value.scheduledEvents.length === 0 ? 'pass' : 'fail',
-        value: value.scheduledEvents.length === 0 ? 'none' : value.scheduledEvents.map((e) => `${e.code} (${e.notBefore ?? 'n/a'})`).join(', '),
+        value:
+          value.scheduledEvents.length === 0
+            ? 'none'
+            : value.scheduledEvents.map((e) => `${e.code} (${e.notBefore ?? 'n/a'})`).join(', '),
         source: 'EC2 DescribeInstanceStatus',
       },
     ];
@@ -50,15 +74,24 @@ export interface ReachabilityDeps {
 /** Probe the target; shared by evidence and verification so both judge by the same checks. */
 export async function probeTarget(c: InstanceCase, deps: ReachabilityDeps): Promise<Reachability> {
   const { address, ports, sshPort, healthUrl } = c.target.probe;
-  if (!address) throw new Error('no probe address: the instance has no private IP and no medic:probe-address tag');
+  if (!address)
+    throw new Error('no probe address: the instance has no private IP and no medic:probe-address tag');
   if (deps.loopbackOnly && !isLoopbackHost(address)) {
-    throw new UnsafeProbeTargetError(`refusing to probe ${address}: only loopback targets are allowed here (set medic:probe-address)`);
+    throw new UnsafeProbeTargetError(
+      `refusing to probe ${address}: only loopback targets are allowed here (set medic:probe-address)`,
+    );
   }
   if (deps.loopbackOnly && healthUrl && !isLoopbackUrl(healthUrl)) {
-    throw new UnsafeProbeTargetError(`refusing to request ${healthUrl}: only loopback targets are allowed here`);
+    throw new UnsafeProbeTargetError(
+      `refusing to request ${healthUrl}: only loopback targets are allowed here`,
+    );
   }
   const [portResults, http] = await Promise.all([
-    Promise.all(ports.map((port) => deps.probes.tcp(address, port, { timeoutMs: deps.timeoutMs, readBanner: port === sshPort }))),
+    Promise.all(
+      ports.map((port) =>
+        deps.probes.tcp(address, port, { timeoutMs: deps.timeoutMs, readBanner: port === sshPort }),
+      ),
+    ),
     healthUrl ? deps.probes.http(healthUrl, deps.timeoutMs) : Promise.resolve(null),
   ]);
   return { address, ports: portResults, http };
@@ -80,7 +113,8 @@ export function reachabilityChecks(r: Reachability): Check[] {
     checks.push({
       name: `HTTP ${r.http.url}`,
       status: r.http.ok ? 'pass' : 'fail',
-      value: r.http.status !== null ? `${r.http.status} in ${r.http.latencyMs} ms` : (r.http.error ?? 'no answer'),
+      value:
+        r.http.status !== null ? `${r.http.status} in ${r.http.latencyMs} ms` : (r.http.error ?? 'no answer'),
       source: 'HTTP GET health URL',
     });
   }
@@ -91,7 +125,10 @@ export function isReachable(r: Reachability): boolean {
   return reachabilityChecks(r).every((c) => c.status === 'pass');
 }
 
-export async function gatherReachability(c: InstanceCase, deps: ReachabilityDeps): Promise<Branch<Reachability>> {
+export async function gatherReachability(
+  c: InstanceCase,
+  deps: ReachabilityDeps,
+): Promise<Branch<Reachability>> {
   try {
     const value = await probeTarget(c, deps);
     return { ok: true, value, error: null, checks: reachabilityChecks(value) };

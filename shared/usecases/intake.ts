@@ -3,9 +3,10 @@
  * incident. Everything here happens before any acknowledgement, so it stays cheap: one
  * DescribeInstances for all targets.
  */
-import { entry, type Clock } from '../domain/timeline.ts';
-import { normalise } from '../domain/normalise.ts';
+
 import type { IncidentState, InstanceCase, Settings, Target } from '../domain/model.ts';
+import { normalise } from '../domain/normalise.ts';
+import { type Clock, entry } from '../domain/timeline.ts';
 import { NoTargetError } from '../errors.ts';
 import type { AutoScalingPort, Ec2Port, InstanceInfo } from '../ports.ts';
 
@@ -32,7 +33,8 @@ export function targetFromInstance(info: InstanceInfo, defaultPorts: number[]): 
   const tags = info.tags;
   const ports = parsePorts(tags['medic:ports'], defaultPorts);
   const sshTag = Number(tags['medic:ssh-port']);
-  const sshPort = Number.isInteger(sshTag) && ports.includes(sshTag) ? sshTag : ports.includes(22) ? 22 : null;
+  const sshPort =
+    Number.isInteger(sshTag) && ports.includes(sshTag) ? sshTag : ports.includes(22) ? 22 : null;
   return {
     instanceId: info.instanceId,
     name: tags.Name ?? null,
@@ -62,7 +64,9 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
     );
   }
   const chosen = ids.slice(0, MAX_TARGETS);
-  const targets = (await deps.ec2.describeInstances(chosen)).map((i) => targetFromInstance(i, deps.defaultPorts));
+  const targets = (await deps.ec2.describeInstances(chosen)).map((i) =>
+    targetFromInstance(i, deps.defaultPorts),
+  );
   const what = trigger.alarmName ? `alarm ${trigger.alarmName}` : `manual run by ${trigger.requestedBy}`;
   const timeline = [
     entry(clock, {

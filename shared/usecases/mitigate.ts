@@ -15,7 +15,13 @@ export interface MitigateDeps {
 
 const MUTATING: ReadonlySet<ActionKind> = new Set(['restart-service', 'reboot', 'stop-start', 'failover']);
 
-function record(c: InstanceCase, clock: Clock, kind: ActionKind, outcome: ActionRecord['outcome'], detail: string) {
+function record(
+  c: InstanceCase,
+  clock: Clock,
+  kind: ActionKind,
+  outcome: ActionRecord['outcome'],
+  detail: string,
+) {
   const at = clock().toISOString();
   const action: ActionRecord = { kind, instanceId: c.target.instanceId, at, outcome, detail };
   const timelineKind = outcome === 'paged' ? 'escalation' : 'action';
@@ -23,7 +29,12 @@ function record(c: InstanceCase, clock: Clock, kind: ActionKind, outcome: Action
     actions: [...c.actions, action],
     timeline: append(
       c.timeline,
-      entry(() => new Date(at), { step: 'Mitigate', kind: timelineKind, instanceId: c.target.instanceId, summary: detail }),
+      entry(() => new Date(at), {
+        step: 'Mitigate',
+        kind: timelineKind,
+        instanceId: c.target.instanceId,
+        summary: detail,
+      }),
     ),
   };
 }
@@ -54,17 +65,33 @@ export async function mitigate(c: InstanceCase, deps: MitigateDeps): Promise<Ins
 
   if (action === 'page') {
     const tried = c.actions.some((a) => MUTATING.has(a.kind));
-    return page(c, deps, tried ? 'the actions medic may take did not restore service' : 'no automatic action applies');
+    return page(
+      c,
+      deps,
+      tried ? 'the actions medic may take did not restore service' : 'no automatic action applies',
+    );
   }
   if (!c.target.managed) {
-    const held = record(c, deps.clock, action, 'held', `held: ${id} is not opted in (tag medic:managed=true), so medic will not ${action} it`);
+    const held = record(
+      c,
+      deps.clock,
+      action,
+      'held',
+      `held: ${id} is not opted in (tag medic:managed=true), so medic will not ${action} it`,
+    );
     return page({ ...c, ...held, outcome: 'held' }, deps, 'instance is not opted in to automatic actions');
   }
   if (action === 'reboot') {
     const dryRun = c.mode === 'dry-run';
     await deps.ec2.reboot(id, { dryRun });
     if (dryRun) {
-      const done = record(c, deps.clock, action, 'would-have', `dry run: would have rebooted ${id} (EC2 DryRun confirmed permission)`);
+      const done = record(
+        c,
+        deps.clock,
+        action,
+        'would-have',
+        `dry run: would have rebooted ${id} (EC2 DryRun confirmed permission)`,
+      );
       return { ...c, ...done, next: 'done', outcome: 'dry-run' };
     }
     const done = record(c, deps.clock, action, 'succeeded', `rebooted ${id} (RebootInstances accepted)`);
@@ -78,6 +105,12 @@ export async function mitigate(c: InstanceCase, deps: MitigateDeps): Promise<Ins
     };
   }
   // restart-service, stop-start and failover land with issue #4; say so rather than pretend.
-  const skipped = record(c, deps.clock, action, 'not-implemented', `skipped ${action}: not implemented yet in this medic version`);
+  const skipped = record(
+    c,
+    deps.clock,
+    action,
+    'not-implemented',
+    `skipped ${action}: not implemented yet in this medic version`,
+  );
   return { ...c, ...skipped, rung: c.rung + 1, next: 'act' };
 }

@@ -43,11 +43,19 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
   if (state.error) {
     timeline = append(
       timeline,
-      entry(clock, { step: 'CatchAll', kind: 'error', summary: `medic failed: ${state.error.Error}: ${state.error.Cause ?? ''}` }),
+      entry(clock, {
+        step: 'CatchAll',
+        kind: 'error',
+        summary: `medic failed: ${state.error.Error}: ${state.error.Cause ?? ''}`,
+      }),
     );
   }
   const outcome = episodeOutcome(state);
-  const labels = ['medic', state.incidentId, ...new Set(cases.flatMap((c) => (c.assessment ? [c.assessment.classification.replace(':', '-')] : [])))];
+  const labels = [
+    'medic',
+    state.incidentId,
+    ...new Set(cases.flatMap((c) => (c.assessment ? [c.assessment.classification.replace(':', '-')] : []))),
+  ];
 
   let ticket: TicketRef | null = null;
   let created = false;
@@ -59,12 +67,21 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
       await tickets.comment(existing.key, description);
       ticket = existing;
     } else {
-      ticket = await tickets.create({ summary: ticketSummary(state, outcome), labels, priority: priorityFor(outcome), description });
+      ticket = await tickets.create({
+        summary: ticketSummary(state, outcome),
+        labels,
+        priority: priorityFor(outcome),
+        description,
+      });
       created = true;
     }
     timeline = append(
       timeline,
-      entry(clock, { step: 'Record', kind: 'note', summary: `${created ? 'filed' : 'updated'} Jira ticket ${ticket.key}` }),
+      entry(clock, {
+        step: 'Record',
+        kind: 'note',
+        summary: `${created ? 'filed' : 'updated'} Jira ticket ${ticket.key}`,
+      }),
     );
   } catch (error) {
     timeline = append(
@@ -85,16 +102,28 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
     body: [
       `Incident ${state.incidentId}: ${outcome}.`,
       `Time to first action: ${t.timeToFirstAction}. Time to mitigate: ${t.timeToMitigate}.`,
-      ticket ? `Ticket: ${ticket.key}${ticket.url ? ` ${ticket.url}` : ''}` : 'Ticket: not filed (see timeline).',
+      ticket
+        ? `Ticket: ${ticket.key}${ticket.url ? ` ${ticket.url}` : ''}`
+        : 'Ticket: not filed (see timeline).',
       '',
       'Timeline (UTC):',
       timelineText(timeline),
     ].join('\n'),
     severity: outcome === 'escalated' || outcome === 'failed' ? 'critical' : 'info',
-    attributes: { event: outcome, incident: state.incidentId, instance: state.targets[0]?.instanceId ?? '', outcome },
+    attributes: {
+      event: outcome,
+      incident: state.incidentId,
+      instance: state.targets[0]?.instanceId ?? '',
+      outcome,
+    },
   });
 
-  return { ...state, timeline, outcome, ticket: ticket ? { key: ticket.key, url: ticket.url, created } : null };
+  return {
+    ...state,
+    timeline,
+    outcome,
+    ticket: ticket ? { key: ticket.key, url: ticket.url, created } : null,
+  };
 }
 
 /**

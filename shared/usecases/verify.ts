@@ -6,10 +6,15 @@ import type { InstanceCase } from '../domain/model.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
 import { isReachable, probeTarget, type ReachabilityDeps, reachabilityChecks } from './evidence.ts';
 
-export async function verify(c: InstanceCase, deps: ReachabilityDeps & { clock: Clock }): Promise<InstanceCase> {
+export async function verify(
+  c: InstanceCase,
+  deps: ReachabilityDeps & { clock: Clock },
+): Promise<InstanceCase> {
   const id = c.target.instanceId;
   const last = c.actions[c.actions.length - 1];
-  const since = c.lastActionAt ? Math.round((deps.clock().getTime() - Date.parse(c.lastActionAt)) / 1000) : null;
+  const since = c.lastActionAt
+    ? Math.round((deps.clock().getTime() - Date.parse(c.lastActionAt)) / 1000)
+    : null;
   const after = `${last?.kind ?? 'action'}${since !== null ? ` + ${since} s` : ''}`;
   let summary: string;
   let recovered = false;
@@ -33,11 +38,15 @@ export async function verify(c: InstanceCase, deps: ReachabilityDeps & { clock: 
     }),
   );
   if (recovered) {
-    const actions = c.actions.map((a, i) => (i === c.actions.length - 1 ? { ...a, outcome: 'recovered' as const } : a));
+    const actions = c.actions.map((a, i) =>
+      i === c.actions.length - 1 ? { ...a, outcome: 'recovered' as const } : a,
+    );
     return { ...c, actions, timeline, pollsLeft, next: 'done', outcome: 'resolved' };
   }
   if (pollsLeft > 0) return { ...c, timeline, pollsLeft, next: 'verify' };
-  const actions = c.actions.map((a, i) => (i === c.actions.length - 1 ? { ...a, outcome: 'not-recovered' as const } : a));
+  const actions = c.actions.map((a, i) =>
+    i === c.actions.length - 1 ? { ...a, outcome: 'not-recovered' as const } : a,
+  );
   return {
     ...c,
     actions,

@@ -1,0 +1,320 @@
+// Packaging test: runs `npm run package` (node scripts/package.ts → offline `osls package` + cfn-lint) once,
+// then checks the generated CloudFormation template for the shape the service depends on.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CfnLintResult,
+  formatFinding,
+  repoRoot,
+  runCfnLint,
+  TEMPLATE_FILE,
+} from '../scripts/package.ts';
+
+interface CfnResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DependsOn?: unknown;
+}
+interface CfnTemplate {
+  Resources: Record<string, CfnResource>;
+  Outputs?: Record<string, unknown>;
+}
+interface Statement {
+  Effect?: string;
+  Action?: string | string[];
+  NotAction?: unknown;
+  Resource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+const FUNCTION_IDS = [
+  'IntakeLambdaFunction',
+  'AcknowledgeLambdaFunction',
+  'EvidenceEc2LambdaFunction',
+  'EvidenceReachabilityLambdaFunction',
+  'AssessLambdaFunction',
+  'MitigateLambdaFunction',
+  'VerifyLambdaFunction',
+  'RecordLambdaFunction',
+];
+const STATE_MACHINE_ID = 'IncidentStateMachine';
+const PACKAGE_TIMEOUT_MS = 180_000;
+
+let packaging: { code: number | null; output: string; ms: number };
+let template: CfnTemplate;
+let lint: CfnLintResult;
+
+const asArray = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+const resourcesOfType = (type: string): [string, CfnResource][] =>
+  Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+
+const props = (logicalId: string): Record<string, unknown> => {
+  const resource = template.Resources[logicalId];
+  if (!resource) throw new Error(`resource ${logicalId} is not in the template`);
+  return resource.Properties ?? {};
+};
+
+/** Every statement of every IAM role / policy / managed policy, tagged with where it came from. */
+function iamStatements(): { where: string; statement: Statement }[] {
+  const found: { where: string; statement: Statement }[] = [];
+  const collect = (where: string, document: unknown): void => {
+    const statements = (document as { Statement?: Statement | Statement[] } | undefined)?.Statement;
+    for (const statement of asArray(statements)) found.push({ where, statement });
+  };
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    const p = resource.Properties ?? {};
+    if (resource.Type === 'AWS::IAM::Role') {
+      for (const policy of asArray(p.Policies as { PolicyName: string; PolicyDocument: unknown }[])) {
+        collect(`${id}/${policy.PolicyName}`, policy.PolicyDocument);
+      }
+    } else if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') {
+      collect(id, p.PolicyDocument);
+    }
+  }
+  return found;
+}
+
+/** Allow statements of one role's inline policies. */
+const roleAllows = (roleId: string): Statement[] =>
+  iamStatements()
+    .filter(({ where, statement }) => where.startsWith(`${roleId}/`) && statement.Effect === 'Allow')
+    .map(({ statement }) => statement);
+
+/** `{"Fn::GetAtt": [X, "Arn"]}` → X (the function's role logical id). */
+const getAttTarget = (value: unknown): string | undefined => {
+  const getAtt = (value as { 'Fn::GetAtt'?: unknown } | undefined)?.['Fn::GetAtt'];
+  return Array.isArray(getAtt) && getAtt[1] === 'Arn' ? String(getAtt[0]) : undefined;
+};
+
+/**
+ * What each Task state invokes, anywhere in an ASL definition (Parallel branches and Map processors too):
+ * its `Resource`, and for `arn:aws:states:::lambda:invoke` tasks its `FunctionName` parameter/argument.
+ */
+function taskTargets(node: unknown, found: string[] = []): string[] {
+  if (Array.isArray(node)) {
+    for (const item of node) taskTargets(item, found);
+  } else if (node && typeof node === 'object') {
+    const state = node as Record<string, unknown>;
+    if (state.Type === 'Task') {
+      const invoke = [state.Parameters, state.Arguments].map(
+        (block) => (block as { FunctionName?: unknown } | undefined)?.FunctionName,
+      );
+      for (const target of [state.Resource, ...invoke]) if (typeof target === 'string') found.push(target);
+    }
+    for (const value of Object.values(state)) taskTargets(value, found);
+  }
+  return found;
+}
+
+function runPackageScript(): Promise<{ code: number | null; output: string; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let output = '';
+    const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'package.ts')], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: PACKAGE_TIMEOUT_MS - 10_000,
+      killSignal: 'SIGKILL',
+    });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output, ms: performance.now() - started }));
+  });
+}
+
+describe('npm run package (osls package offline + cfn-lint)', () => {
+  beforeAll(async () => {
+    // Act: package once for the whole file, then lint the template the same way the script does.
+    packaging = await runPackageScript();
+    console.log(`npm run package: exit ${packaging.code} in ${(packaging.ms / 1000).toFixed(1)} s`);
+    if (packaging.code !== 0) console.error(packaging.output);
+    const templatePath = path.join(repoRoot, '.serverless', TEMPLATE_FILE);
+    template = JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate;
+    lint = await runCfnLint(templatePath);
+  }, PACKAGE_TIMEOUT_MS);
+
+  it('packages and lints successfully (exit 0)', () => {
+    // Prepare / Act: done in beforeAll.
+    // Assess
+    expect(packaging.code, packaging.output).toBe(0);
+    expect(packaging.output).toContain('cfn-lint: 0 error(s)');
+  });
+
+  it('has exactly the eight medic functions, on nodejs22.x or newer, arm64', () => {
+    // Prepare
+    const functions = resourcesOfType('AWS::Lambda::Function');
+    // Act
+    const runtimes = functions.map(([id, f]) => [id, f.Properties?.Runtime] as const);
+    // Assess
+    expect(functions.map(([id]) => id).sort()).toEqual([...FUNCTION_IDS].sort());
+    for (const [id, runtime] of runtimes) {
+      const major = /^nodejs(\d+)\.x$/.exec(String(runtime))?.[1];
+      expect(Number(major), `${id} runtime ${String(runtime)}`).toBeGreaterThanOrEqual(22);
+    }
+    for (const [id, f] of functions) expect(f.Properties?.Architectures, id).toEqual(['arm64']);
+  });
+
+  it('defines a Standard state machine whose definition invokes every function by Fn::GetAtt ARN', () => {
+    // Prepare
+    const machines = resourcesOfType('AWS::StepFunctions::StateMachine');
+    const machine = props(STATE_MACHINE_ID);
+    // Act
+    const sub = (machine.DefinitionString as { 'Fn::Sub'?: unknown })['Fn::Sub'];
+    const [body, variables] = Array.isArray(sub)
+      ? (sub as [string, Record<string, unknown>])
+      : [String(sub), {}];
+    const invoked = taskTargets(JSON.parse(body)).map((target) => {
+      const variable = /^\$\{(.+)\}$/.exec(target)?.[1];
+      return variable === undefined ? target : getAttTarget(variables[variable]);
+    });
+    // Assess
+    expect(machines.map(([id]) => id)).toEqual([STATE_MACHINE_ID]);
+    expect(machine.StateMachineType).toBe('STANDARD');
+    expect(machine.StateMachineName).toBe('medic-dev-incident');
+    for (const id of FUNCTION_IDS) expect(invoked, `no Task invokes ${id} via Fn::GetAtt`).toContain(id);
+    expect(template.Outputs).toHaveProperty('IncidentStateMachineArn');
+  });
+
+  it('lets the state machine role invoke every function (and nothing broader)', () => {
+    // Prepare
+    const roleArn = props(STATE_MACHINE_ID).RoleArn;
+    const roleId = getAttTarget(roleArn) ?? '';
+    // Act
+    const allows = roleAllows(roleId);
+    const invokable = allows
+      .filter((s) => asArray(s.Action).includes('lambda:InvokeFunction'))
+      .flatMap((s) => asArray(s.Resource as unknown[]).map(getAttTarget));
+    // Assess
+    expect(template.Resources[roleId]?.Type).toBe('AWS::IAM::Role');
+    for (const id of FUNCTION_IDS) expect(invokable, `state machine cannot invoke ${id}`).toContain(id);
+    expect(allows.flatMap((s) => asArray(s.Action))).toEqual(['lambda:InvokeFunction']);
+  });
+
+  it('starts the state machine from an EventBridge rule on CloudWatch alarms entering ALARM', () => {
+    // Prepare
+    const rules = resourcesOfType('AWS::Events::Rule');
+    // Act
+    const alarmRules = rules.filter(([, rule]) => isAlarmPattern(rule.Properties?.EventPattern));
+    const targets = alarmRules.flatMap(([, rule]) => asArray(rule.Properties?.Targets as unknown[]));
+    // Assess
+    expect(alarmRules).toHaveLength(1);
+    expect(alarmRules[0]?.[1].Properties?.State ?? 'ENABLED').toBe('ENABLED');
+    expect(targets).toContainEqual(
+      expect.objectContaining({ Arn: { Ref: STATE_MACHINE_ID }, RoleArn: expect.anything() }),
+    );
+  });
+
+  it('creates the stakeholders SNS topic and the incidents table, wired into every function', () => {
+    // Prepare
+    const topic = template.Resources.StakeholdersTopic;
+    const table = template.Resources.IncidentsTable;
+    // Act
+    const environments = FUNCTION_IDS.map(
+      (id) => (props(id).Environment as { Variables: Record<string, unknown> }).Variables,
+    );
+    // Assess
+    expect(topic?.Type).toBe('AWS::SNS::Topic');
+    expect(topic?.Properties?.TopicName).toBe('medic-dev-stakeholders');
+    expect(table?.Type).toBe('AWS::DynamoDB::Table');
+    expect(table?.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    for (const env of environments) {
+      expect(env).toMatchObject({
+        MEDIC_STAKEHOLDER_TOPIC_ARN: { Ref: 'StakeholdersTopic' },
+        MEDIC_INCIDENTS_TABLE: { Ref: 'IncidentsTable' },
+        MEDIC_STAGE: 'dev',
+        MEDIC_MODE: 'auto',
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'medic',
+        JIRA_API_TOKEN_PARAMETER: '/medic/dev/jira-api-token',
+      });
+      expect(env).not.toHaveProperty('JIRA_API_TOKEN');
+    }
+  });
+
+  it('gives every function its own IAM role (no shared execution role)', () => {
+    // Prepare
+    const roleIds = FUNCTION_IDS.map((id) => getAttTarget(props(id).Role));
+    // Act
+    const roles = roleIds.map((roleId) => template.Resources[roleId ?? '']);
+    // Assess
+    expect(roleIds.every((roleId) => roleId !== undefined)).toBe(true);
+    expect(new Set(roleIds).size).toBe(FUNCTION_IDS.length);
+    for (const role of roles) {
+      expect(role?.Type).toBe('AWS::IAM::Role');
+      expect(JSON.stringify(role?.Properties?.AssumeRolePolicyDocument)).toContain('lambda.amazonaws.com');
+    }
+    expect(template.Resources).not.toHaveProperty('IamRoleLambdaExecution');
+  });
+
+  it('never grants "*" or "service:*" actions, and Resource "*" only for Describe* calls', () => {
+    // Prepare
+    const statements = iamStatements();
+    // Act
+    const wildcardActions = statements.filter(({ statement }) =>
+      asArray(statement.Action).some((action) => action === '*' || /^[^:]+:\*$/.test(action)),
+    );
+    const notActions = statements.filter(({ statement }) => statement.NotAction !== undefined);
+    const starResourceActions = statements
+      .filter(({ statement }) => statement.Effect === 'Allow' && asArray(statement.Resource).includes('*'))
+      .flatMap(({ where, statement }) => asArray(statement.Action).map((action) => `${where}: ${action}`));
+    // Assess
+    expect(statements.length).toBeGreaterThan(0);
+    expect(wildcardActions).toEqual([]);
+    expect(notActions).toEqual([]);
+    for (const entry of starResourceActions) expect(entry).toMatch(/: [a-z0-9-]+:Describe[A-Za-z]+$/);
+  });
+
+  it('only lets mitigate reboot/stop/start instances tagged medic:managed=true', () => {
+    // Prepare
+    const roleId = getAttTarget(props('MitigateLambdaFunction').Role) ?? '';
+    // Act
+    const mutating = roleAllows(roleId).filter((s) =>
+      asArray(s.Action).some((action) => /^ec2:(Reboot|Stop|Start)Instances$/.test(action)),
+    );
+    const allMutatingActions = iamStatements()
+      .filter(({ statement }) => statement.Effect === 'Allow')
+      .filter(({ statement }) => asArray(statement.Action).some((a) => /^ec2:(Reboot|Stop|Start)/.test(a)))
+      .map(({ where }) => where.split('/')[0]);
+    // Assess
+    expect(mutating.length).toBeGreaterThan(0);
+    expect(new Set(allMutatingActions)).toEqual(new Set([roleId]));
+    for (const statement of mutating) {
+      expect(statement.Condition?.StringEquals?.['aws:ResourceTag/medic:managed']).toBe('true');
+      expect(JSON.stringify(statement.Resource)).toContain(':instance/*');
+    }
+  });
+
+  it('passes cfn-lint with no errors (warnings are printed)', () => {
+    // Prepare / Act: cfn-lint ran in beforeAll.
+    for (const warning of lint.warnings) console.warn(`cfn-lint: ${formatFinding(warning)}`);
+    // Assess
+    expect(lint.fatal).toBeUndefined();
+    expect(lint.errors.map(formatFinding)).toEqual([]);
+  });
+});
+
+function isAlarmPattern(pattern: unknown): boolean {
+  const p = pattern as {
+    source?: unknown;
+    'detail-type'?: unknown;
+    detail?: { state?: { value?: unknown } };
+  };
+  return (
+    JSON.stringify(p?.source) === JSON.stringify(['aws.cloudwatch']) &&
+    JSON.stringify(p?.['detail-type']) === JSON.stringify(['CloudWatch Alarm State Change']) &&
+    JSON.stringify(p?.detail?.state?.value) === JSON.stringify(['ALARM'])
+  );
+}

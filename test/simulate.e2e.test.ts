@@ -1,0 +1,258 @@
+/**
+ * End to end: `medic simulate` as a user runs it, against a real moto server and the local Jira,
+ * with the real ASL and handlers. No SDK mocks: what is asserted is what moto, Jira and the
+ * stakeholders' inbox actually received.
+ */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { inboxMessages, runMedic, type Substrate, startSubstrate } from './support/substrate.ts';
+
+let s: Substrate;
+
+beforeAll(async () => {
+  s = await startSubstrate();
+});
+afterAll(async () => {
+  await s?.stop();
+});
+beforeEach(async () => {
+  await s.moto.reset();
+});
+
+async function simulateJson(args: string[]) {
+  const run = await runMedic(['simulate', ...args, '--json'], s.env);
+  expect(run.stderr, run.stderr).not.toMatch(/at .*\.ts:\d+/);
+  return { run, result: JSON.parse(run.stdout) };
+}
+
+describe('medic simulate --scenario unreachable', () => {
+  it('notifies, gathers evidence, reboots, verifies recovery and files a Jira ticket with the timeline', async () => {
+    // Act
+    const { run, result } = await simulateJson(['--scenario', 'unreachable']);
+
+    // Assess: the JSON document
+    expect(run.code).toBe(0);
+    expect(result).toMatchObject({
+      classification: 'os',
+      outcome: 'resolved',
+      ticket: { key: expect.stringMatching(/^OPS-\d+$/) },
+    });
+    expect(result.targets).toHaveLength(1);
+    const [instanceId] = result.targets;
+    expect(
+      result.actions.map((a: { kind: string; instanceId: string; outcome: string }) => [
+        a.kind,
+        a.instanceId,
+        a.outcome,
+      ]),
+    ).toEqual([['reboot', instanceId, 'recovered']]);
+    const kinds = result.timeline.map((e: { kind: string }) => e.kind);
+    for (const kind of ['alarm', 'ack', 'evidence', 'decision', 'action', 'verify'])
+      expect(kinds).toContain(kind);
+    const times = result.timeline.map((e: { at: string }) => e.at);
+    expect([...times].sort()).toEqual(times);
+
+    // Assess: the reboot reached moto, for that instance only
+    const reboots = (await s.moto.calls()).filter((c) => c.action === 'RebootInstances');
+    expect(reboots.map((c) => c.params['InstanceId.1'])).toEqual([instanceId]);
+
+    // Assess: verification saw the host come back only after the reboot
+    const verifies = result.timeline.filter((e: { kind: string }) => e.kind === 'verify');
+    expect(verifies.at(-1).summary).toMatch(/^recovered at reboot/);
+    expect(verifies.at(-1).summary).toMatch(/SSH-2\.0-/);
+
+    // Assess: the stakeholders heard it open and resolve
+    const messages = await inboxMessages(s.moto.endpoint);
+    expect(messages.map((m) => m.subject)).toEqual([
+      expect.stringMatching(/^\[medic\] OPENED: web-1/),
+      expect.stringMatching(/^\[medic\] RESOLVED: /),
+    ]);
+    expect(messages[1]?.attributes).toMatchObject({ outcome: 'resolved', incident: result.incidentId });
+    expect(messages[1]?.body).toContain(result.ticket.key);
+
+    // Assess: the Jira issue exists, labelled with the episode key, with the timeline table
+    const issue = s.jira.issues().find((i) => i.key === result.ticket.key);
+    expect(issue?.fields.labels).toEqual(expect.arrayContaining(['medic', result.incidentId, 'os']));
+    expect(issue?.fields.summary).toMatch(
+      /^\[medic\] resolved: web-1 \(i-[0-9a-f]+\) — web-1 status check failed$/,
+    );
+    const description = JSON.stringify(issue?.fields.description);
+    for (const section of [
+      'Summary',
+      'Timeline',
+      'Evidence',
+      'Actions taken',
+      'Method',
+      'Root cause (to be completed)',
+      'Prevention suggestions',
+    ]) {
+      expect(description).toContain(`"text":"${section}"`);
+    }
+    expect(description).toContain('ICMP ping is not possible from AWS Lambda');
+    const content = (
+      issue?.fields.description as { content?: { type: string; content?: unknown[] }[] } | undefined
+    )?.content;
+    const rows = content?.find((n) => n.type === 'table')?.content ?? [];
+    expect(rows.length).toBe(result.timeline.length); // header row + one per entry before the ticket note
+  });
+});
+
+describe('medic simulate: other paths of the walking skeleton', () => {
+  it('an instance that is not opted in gets evidence, a page and a ticket, and is never rebooted', async () => {
+    // Act
+    const { run, result } = await simulateJson(['--scenario', 'not-opted-in']);
+    // Assess
+    expect(run.code).toBe(0);
+    expect(result.outcome).toBe('held');
+    expect(result.actions.map((a: { kind: string; outcome: string }) => [a.kind, a.outcome])).toEqual([
+      ['reboot', 'held'],
+      ['page', 'paged'],
+    ]);
+    expect((await s.moto.calls()).filter((c) => /Reboot|Stop|Start|Terminate/.test(c.action))).toEqual([]);
+    const subjects = (await inboxMessages(s.moto.endpoint)).map((m) => m.subject);
+    expect(subjects.some((x) => x.startsWith('[medic] PAGE: db-1'))).toBe(true);
+    expect(s.jira.issues().some((i) => i.key === result.ticket.key)).toBe(true);
+  });
+
+  it('an alarm whose host answers again is closed as self-recovered with no action', async () => {
+    // Act
+    const { result } = await simulateJson(['--scenario', 'healthy']);
+    // Assess
+    expect(result).toMatchObject({ classification: 'transient', outcome: 'self-recovered', actions: [] });
+    expect((await s.moto.calls()).some((c) => c.action === 'RebootInstances')).toBe(false);
+  });
+
+  it('when the reboot does not help, medic verifies, walks down the ladder and pages', async () => {
+    // Act
+    const { result } = await simulateJson(['--scenario', 'reboot-does-not-help']);
+    // Assess
+    expect(result.outcome).toBe('escalated');
+    expect(result.actions.map((a: { kind: string; outcome: string }) => [a.kind, a.outcome])).toEqual([
+      ['reboot', 'not-recovered'],
+      ['stop-start', 'not-implemented'],
+      ['failover', 'not-implemented'],
+      ['page', 'paged'],
+    ]);
+    const verifies = result.timeline.filter((e: { kind: string }) => e.kind === 'verify');
+    expect(verifies.length).toBe(6); // MEDIC_VERIFY_POLLS default: bounded
+  });
+});
+
+describe('medic simulate --event FILE', () => {
+  it('runs a manual input against the instances the endpoint already holds', async () => {
+    // Prepare: seed an instance through a scenario run, then start a manual run for it
+    const seeded = await simulateJson(['--scenario', 'healthy']);
+    const file = join(tmpdir(), `medic-manual-${Date.now()}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        instanceId: seeded.result.targets[0],
+        reason: 'customer reports timeouts',
+        requestedBy: 'alice',
+        mode: 'dry-run',
+      }),
+    );
+    // Act
+    const { run, result } = await simulateJson(['--event', file]);
+    // Assess: the fake host is gone, so the probes fail; dry-run means no real reboot reached moto
+    expect(run.code).toBe(0);
+    expect(result.incidentId).toMatch(/^manual-/);
+    expect(result.targets).toEqual(seeded.result.targets);
+    const reboots = (await s.moto.calls()).filter((c) => c.action === 'RebootInstances');
+    expect(reboots.every((c) => c.params.DryRun === 'true')).toBe(true);
+  });
+
+  it.each([
+    [
+      'an unreadable file',
+      ['--event', '/nonexistent/medic.json'],
+      /^medic: InvalidTriggerError: cannot read event file/,
+    ],
+    [
+      'a file that is not JSON',
+      ['--event', 'NOT_JSON'],
+      /^medic: InvalidTriggerError: event file .* is not JSON/,
+    ],
+    [
+      'an event of another type',
+      ['--event', 'EC2_EVENT'],
+      /^medic: UnsupportedEventError: unsupported event: source "aws\.ec2"/,
+    ],
+    [
+      'an alarm without any instance',
+      ['--event', 'NO_TARGET'],
+      /^medic: NoTargetError: alarm "lb-5xx" has no InstanceId/,
+    ],
+    [
+      'an instance that does not exist',
+      ['--event', 'GHOST'],
+      /^medic: InstanceNotFoundError: instance not found: i-0000000000000dead/,
+    ],
+  ])('rejects %s with one clear line, exit 2, and starts nothing', async (_what, args, message) => {
+    // Prepare
+    const dir = tmpdir();
+    const files: Record<string, string> = {
+      NOT_JSON: '{"detail-type": ',
+      EC2_EVENT: JSON.stringify({
+        source: 'aws.ec2',
+        'detail-type': 'EC2 Instance State-change Notification',
+        detail: {},
+      }),
+      NO_TARGET: JSON.stringify({
+        source: 'aws.cloudwatch',
+        'detail-type': 'CloudWatch Alarm State Change',
+        detail: {
+          alarmName: 'lb-5xx',
+          state: { value: 'ALARM', reason: 'x', timestamp: '2026-01-01T00:00:00.000+0000' },
+          configuration: {
+            metrics: [
+              {
+                id: 'm1',
+                metricStat: {
+                  metric: {
+                    namespace: 'AWS/ApplicationELB',
+                    name: 'HTTPCode_ELB_5XX_Count',
+                    dimensions: { LoadBalancer: 'app/x/1' },
+                  },
+                },
+              },
+            ],
+          },
+        },
+      }),
+      GHOST: JSON.stringify({ instanceId: 'i-0000000000000dead', reason: 'x', requestedBy: 'bob' }),
+    };
+    const resolved = args.map((a) => {
+      const content = files[a];
+      if (!content) return a;
+      const path = join(dir, `medic-bad-${a}-${Date.now()}.json`);
+      writeFileSync(path, content);
+      return path;
+    });
+    const ticketsBefore = s.jira.issues().length;
+    // Act
+    const run = await runMedic(['simulate', ...resolved, '--json'], s.env);
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr.trim()).toMatch(message);
+    expect(s.jira.issues().length).toBe(ticketsBefore);
+    expect((await s.moto.calls()).some((c) => c.action === 'Publish')).toBe(false);
+  });
+
+  it('refuses a non-loopback AWS endpoint before doing anything', async () => {
+    // Act
+    const run = await runMedic(['simulate', '--scenario', 'unreachable', '--json'], {
+      ...s.env,
+      AWS_ENDPOINT_URL: 'http://10.1.2.3:4566',
+    });
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toMatch(
+      /^medic: UnsafeEndpointError: AWS_ENDPOINT_URL=http:\/\/10\.1\.2\.3:4566 is not a loopback address/,
+    );
+  });
+});
