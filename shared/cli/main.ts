@@ -41,6 +41,9 @@ export function renderHuman(result: SimulationResult): string {
   return lines.join('\n');
 }
 
+/** What `npm start` shows: the fix that works, and the instance medic must not touch. */
+export const DEMO_SCENARIOS = ['unreachable', 'not-opted-in'] as const;
+
 async function runSimulate(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -61,13 +64,36 @@ async function runSimulate(args: string[]): Promise<number> {
   return result.status === 'SUCCEEDED' ? 0 : 1;
 }
 
+/**
+ * The headline scenarios on one moto and one local Jira that the demo owns: simulate reads
+ * AWS_ENDPOINT_URL / JIRA_BASE_URL, so every scenario lands in the same places and the ticket
+ * numbers run on (OPS-1, OPS-2, …) as they would in a real project.
+ */
 async function runDemo(): Promise<number> {
+  const { startMoto } = await import('../local/moto.ts');
+  const { startJiraServer } = await import('../local/jira-server.ts');
+  const env = process.env;
+  const given = { aws: env.AWS_ENDPOINT_URL, jira: env.JIRA_BASE_URL };
+  const moto = given.aws ? null : await startMoto();
+  const jira = given.jira
+    ? null
+    : await startJiraServer({
+        email: env.JIRA_EMAIL ?? 'medic@example.com',
+        apiToken: env.JIRA_API_TOKEN ?? 'local-token',
+        projectKey: env.JIRA_PROJECT_KEY ?? 'OPS',
+      });
+  if (moto) env.AWS_ENDPOINT_URL = moto.endpoint;
+  if (jira) env.JIRA_BASE_URL = jira.baseUrl;
   let code = 0;
-  for (const scenario of ['unreachable', 'not-opted-in']) {
-    console.log(`\n=== scenario: ${scenario} — ${SCENARIOS[scenario]?.description}`);
-    const result = await simulate({ scenario, progress: (line) => console.log(line) });
-    console.log(renderHuman(result));
-    if (result.status !== 'SUCCEEDED') code = 1;
+  try {
+    for (const scenario of DEMO_SCENARIOS) {
+      console.log(`\n=== scenario: ${scenario} — ${SCENARIOS[scenario]?.description}`);
+      const result = await simulate({ scenario, progress: (line) => console.log(line) });
+      console.log(renderHuman(result));
+      if (result.status !== 'SUCCEEDED') code = 1;
+    }
+  } finally {
+    await Promise.all([moto?.stop(), jira?.close()]);
   }
   return code;
 }
