@@ -60,6 +60,8 @@ export function ec2Adapter(client: EC2Client): Ec2Port {
       const s = status.InstanceStatuses?.[0];
       return {
         state: described?.state ?? 'unknown',
+        instanceType: described?.instanceType ?? null,
+        availabilityZone: described?.availabilityZone ?? null,
         systemStatus: s?.SystemStatus?.Status ?? 'not-applicable',
         instanceStatus: s?.InstanceStatus?.Status ?? 'not-applicable',
         scheduledEvents: (s?.Events ?? []).map((e) => ({
