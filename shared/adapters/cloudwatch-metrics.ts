@@ -10,6 +10,7 @@ export function cloudWatchMetricsAdapter(client: CloudWatchClient): MetricsPort 
   return {
     async listAgentSeries(instanceId) {
       const out: MetricSeriesId[] = [];
+      const seen = new Set<string>();
       let token: string | undefined;
       for (let page = 0; page < MAX_LIST_PAGES; page++) {
         const res = await callAws('ListMetrics', () =>
@@ -23,11 +24,14 @@ export function cloudWatchMetricsAdapter(client: CloudWatchClient): MetricsPort 
         );
         for (const m of res.Metrics ?? []) {
           if (!m.MetricName) continue;
-          out.push({
-            namespace: m.Namespace ?? 'CWAgent',
-            metric: m.MetricName,
-            dimensions: Object.fromEntries((m.Dimensions ?? []).map((d) => [d.Name ?? '', d.Value ?? ''])),
-          });
+          const dimensions = Object.fromEntries(
+            (m.Dimensions ?? []).map((d) => [d.Name ?? '', d.Value ?? '']),
+          );
+          // One series per name + dimension set, whatever the listing repeats.
+          const key = JSON.stringify([m.MetricName, Object.entries(dimensions).sort()]);
+          if (seen.has(key)) continue;
+          seen.add(key);
+          out.push({ namespace: m.Namespace ?? 'CWAgent', metric: m.MetricName, dimensions });
         }
         token = res.NextToken;
         if (!token) break;
