@@ -64,8 +64,8 @@ function pressures(evidence: Evidence) {
   }
   for (const d of host?.disks ?? []) disk.push({ percent: d.usedPercent, where: `df ${d.mount}` });
   if (metrics?.memory?.latest != null)
-    memory.push({ percent: metrics.memory.latest, where: 'mem_used_percent' });
-  if (host?.memory) memory.push({ percent: host.memory.usedPercent, where: 'free' });
+    memory.push({ percent: metrics.memory.latest, where: 'mem_used_percent (CloudWatch agent)' });
+  if (host?.memory) memory.push({ percent: host.memory.usedPercent, where: 'memory used per free -m' });
   if (metrics?.cpu?.latest != null) cpu.push({ percent: metrics.cpu.latest, where: 'CPUUtilization' });
   const worst = (list: Pressure[]) =>
     list.reduce<Pressure | null>((a, b) => (a === null || b.percent > a.percent ? b : a), null);

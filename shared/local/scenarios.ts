@@ -237,7 +237,13 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
     description:
       'the alarm fired, the host answers, but no CloudWatch or SSM agent reports from it: a monitoring gap',
     hosts: [
-      { name: 'web-6', managed: true, mode: 'healthy', ssmAgent: null, metrics: { mem: null, disk: null } },
+      {
+        name: 'web-6',
+        managed: true,
+        mode: 'healthy',
+        ssmAgent: null,
+        metrics: { cpu: [31, 35, 52, 70, 86, 91], mem: null, disk: null },
+      },
     ],
     alarm: {
       name: 'web-6 CPU high',
