@@ -8,7 +8,7 @@ import type { InstanceCase } from '../shared/domain/model.ts';
 import { renderHostOutput } from '../shared/local/scenarios.ts';
 import type { LogsPort, MetricsPort, RunCommandPort } from '../shared/ports.ts';
 import { gatherEc2, timeBox } from '../shared/usecases/evidence.ts';
-import { gatherAlerts } from '../shared/usecases/evidence-alerts.ts';
+import { gatherAlerts, MAX_ERROR_LINES } from '../shared/usecases/evidence-alerts.ts';
 import { gatherHost } from '../shared/usecases/evidence-host.ts';
 import { evidenceWindow, gatherMetrics } from '../shared/usecases/evidence-resources.ts';
 
@@ -309,7 +309,7 @@ describe('evidence branches record what they could not check', () => {
     const found = await gatherAlerts(aCase(), { logs, clock, timeoutMs: 1_000, windowMinutes: 30 });
     const gone = await gatherAlerts(aCase(), { logs: missing, clock, timeoutMs: 1_000, windowMinutes: 30 });
     // Assess
-    expect(found.value?.errorLines).toHaveLength(20);
+    expect(found.value?.errorLines).toHaveLength(MAX_ERROR_LINES);
     expect(found.value?.errorLines.every((l) => l.message.startsWith('ERROR'))).toBe(true);
     expect(found.value?.errorLines.at(-1)?.message).toBe('ERROR failure 39');
     expect(gone.ok).toBe(true);
@@ -345,5 +345,40 @@ describe('the ticket and timeline list every check, including the branches the A
       'could not check resource metrics: States.Timeout: Task timed out after 30 seconds',
       'could not check on-host view (SSM): States.Timeout: Task timed out after 30 seconds',
     ]);
+  });
+});
+
+describe('payload bound', () => {
+  // A regression guard, not the whole budget: 20 cases with their timelines need the incident store (issue 5).
+  it('the worst-case evidence of one case stays within a few KB (20 cases share one 256 KB state)', async () => {
+    // Prepare: everything as large as a host can make it
+    const huge = 'y'.repeat(10_000);
+    const stdout = renderHostOutput(
+      {
+        disks: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`/mnt/${'d'.repeat(50)}${i}`, 99])),
+        failedUnits: Array.from({ length: 60 }, (_, i) => `unit-${i}.service`),
+        journal: Array.from({ length: 100 }, () => `error ${huge}`),
+      },
+      'web.service',
+    );
+    const runCommand: RunCommandPort = {
+      agentStatus: async () => ({ pingStatus: 'Online', lastPing: null }),
+      send: async () => 'c',
+      invocation: async () => ({ status: 'Success', stdout, stderr: '', responseCode: 0 }),
+    };
+    const logs: LogsPort = {
+      filter: async () =>
+        Array.from({ length: 500 }, () => ({
+          at: NOW.toISOString(),
+          stream: huge,
+          message: `ERROR ${huge}`,
+        })),
+    };
+    // Act
+    const host = await gatherHost(aCase(), { runCommand, timeoutMs: 1_000, pollMs: 10 });
+    const alerts = await gatherAlerts(aCase(), { logs, clock, timeoutMs: 1_000, windowMinutes: 30 });
+    // Assess
+    const size = JSON.stringify({ host, alerts }).length;
+    expect(size).toBeLessThan(9_000);
   });
 });

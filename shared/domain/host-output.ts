@@ -6,10 +6,14 @@
 import type { HostEvidence } from './model.ts';
 
 const MARK = '@@medic:';
-export const MAX_LOG_LINES = 20;
-export const MAX_LINE = 300;
-const MAX_UNITS = 20;
-const MAX_DISKS = 20;
+/**
+ * Bounds keep one case's evidence to a few KB: Map collects up to 20 cases into one Step Functions
+ * state, which must stay under 256 KB.
+ */
+export const MAX_LOG_LINES = 10;
+export const MAX_LINE = 160;
+const MAX_UNITS = 10;
+const MAX_DISKS = 10;
 
 /** systemd unit names only: the tag's value is interpolated into a shell script. */
 const UNIT = /^[A-Za-z0-9@._:-]{1,128}$/;
@@ -67,7 +71,7 @@ export function parseHostOutput(stdout: string, service: string | null): ParsedH
   for (const line of s.get('df') ?? []) {
     // Filesystem 1024-blocks Used Available Capacity Mounted-on (the mount point may hold spaces)
     const m = /^\S+\s+\d+\s+\d+\s+\d+\s+(\d+)%\s+(.+)$/.exec(line.trim());
-    if (m?.[1] && m[2]) disks.push({ mount: m[2], usedPercent: Number(m[1]) });
+    if (m?.[1] && m[2]) disks.push({ mount: m[2].slice(0, 80), usedPercent: Number(m[1]) });
   }
   if (disks.length > MAX_DISKS) truncated = true;
 

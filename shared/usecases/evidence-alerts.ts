@@ -15,7 +15,7 @@ export const ERROR_PATTERN =
   '?ERROR ?Error ?error ?FATAL ?Fatal ?fatal ?CRITICAL ?panic ?Exception ?Traceback';
 const ERROR_LINE =
   /\b(error|fatal|critical|crit|panic|exception|traceback|oom|out of memory|no space left)\b/i;
-export const MAX_ERROR_LINES = 20;
+export const MAX_ERROR_LINES = 10;
 const SCAN_LIMIT = 500;
 
 export interface AlertsDeps {
@@ -101,7 +101,7 @@ export async function gatherAlerts(c: InstanceCase, deps: AlertsDeps): Promise<B
           .slice(-MAX_ERROR_LINES)
           .map((e) => ({
             at: e.at,
-            stream: e.stream.slice(0, 200),
+            stream: e.stream.slice(0, 80),
             message: e.message.length > MAX_LINE ? `${e.message.slice(0, MAX_LINE)}…` : e.message.trimEnd(),
           }));
       } catch (error) {
