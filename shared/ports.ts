@@ -84,11 +84,6 @@ export interface TicketPort {
 
 // ---- issue 3: evidence beyond EC2 and reachability ----
 
-/** Which Auto Scaling group (if any) the instance belongs to: for the ticket's prevention section. */
-export interface InstanceGroupPort {
-  groupOf(instanceId: string): Promise<string | null>;
-}
-
 export interface MetricSeriesId {
   namespace: string;
   metric: string;

@@ -136,33 +136,27 @@ describe('evidence branches record what they could not check', () => {
     await expect(timeBox('x', 1_000, async () => 42)).resolves.toBe(42);
   });
 
-  it('ASG membership failing does not lose the status checks', async () => {
-    // Act
-    const branch = await gatherEc2(aCase(), {
-      ec2: {
-        describeHealth: async () => ({
-          state: 'running',
-          systemStatus: 'ok',
-          instanceStatus: 'ok',
-          scheduledEvents: [],
-          instanceType: 't3.micro',
-          availabilityZone: 'us-east-1a',
-        }),
-      } as never,
-      groups: {
-        groupOf: async () => {
-          throw Object.assign(new Error('not authorized'), { name: 'AccessDenied' });
-        },
-      },
+  it('reports the Auto Scaling group from the tag EC2 Auto Scaling sets (none: a single instance)', async () => {
+    // Prepare
+    const health = (group: string | null) => ({
+      describeHealth: async () => ({
+        state: 'running',
+        systemStatus: 'ok',
+        instanceStatus: 'ok',
+        scheduledEvents: [],
+        instanceType: 't3.micro',
+        availabilityZone: 'us-east-1a',
+        autoScalingGroup: group,
+      }),
     });
+    // Act
+    const inGroup = await gatherEc2(aCase(), { ec2: health('web-asg') as never });
+    const alone = await gatherEc2(aCase(), { ec2: health(null) as never });
     // Assess
-    expect(branch.ok).toBe(true);
-    expect(branch.checks.map((c) => [c.name, c.status])).toEqual(
-      expect.arrayContaining([
-        ['system status check', 'pass'],
-        ['Auto Scaling group', 'unknown'],
-      ]),
-    );
+    const asg = (b: typeof inGroup) => b.checks.find((c) => c.name === 'Auto Scaling group')?.value;
+    expect(asg(inGroup)).toBe('web-asg');
+    expect(asg(alone)).toMatch(/^none \(a single instance/);
+    expect(inGroup.checks.find((c) => c.name === 'placement')?.value).toBe('t3.micro in us-east-1a');
   });
 
   it('metrics: one GetMetricData call over the alarm window; missing agent series are a gap', async () => {

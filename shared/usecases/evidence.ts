@@ -5,7 +5,7 @@
 import type { Check, Ec2Evidence, InstanceCase, Reachability } from '../domain/model.ts';
 import { isLoopbackHost, isLoopbackUrl } from '../domain/net.ts';
 import { EvidenceTimeoutError, UnsafeProbeTargetError } from '../errors.ts';
-import type { Ec2Port, InstanceGroupPort, ProbePort } from '../ports.ts';
+import type { Ec2Port, ProbePort } from '../ports.ts';
 
 export interface Branch<T> {
   ok: boolean;
@@ -43,32 +43,14 @@ export async function timeBox<T>(what: string, ms: number, work: () => Promise<T
 
 export interface Ec2Deps {
   ec2: Ec2Port;
-  /** Auto Scaling membership; when absent (or failing) the rest of the branch still stands. */
-  groups?: InstanceGroupPort;
   timeoutMs?: number;
 }
 
 export async function gatherEc2(c: InstanceCase, deps: Ec2Deps): Promise<Branch<Ec2Evidence>> {
   try {
-    const id = c.target.instanceId;
-    const ms = deps.timeoutMs ?? 10_000;
-    const [health, group] = await Promise.all([
-      timeBox('EC2 status', ms, () => deps.ec2.describeHealth(id)),
-      deps.groups
-        ? timeBox(
-            'Auto Scaling membership',
-            ms,
-            () => deps.groups?.groupOf(id) ?? Promise.resolve(null),
-          ).then(
-            (g) => ({ ok: true as const, g }),
-            (error: unknown) => ({ ok: false as const, error: error as Error }),
-          )
-        : Promise.resolve(null),
-    ]);
-    const value: Ec2Evidence = {
-      ...health,
-      ...(group?.ok ? { autoScalingGroup: group.g } : {}),
-    };
+    const value = await timeBox('EC2 status', deps.timeoutMs ?? 10_000, () =>
+      deps.ec2.describeHealth(c.target.instanceId),
+    );
     const status = (s: string): Check['status'] =>
       s === 'ok' ? 'pass' : s === 'impaired' ? 'fail' : 'unknown';
     const checks: Check[] = [
@@ -108,22 +90,13 @@ export async function gatherEc2(c: InstanceCase, deps: Ec2Deps): Promise<Branch<
         source: 'EC2 DescribeInstances',
       });
     }
-    if (group) {
-      checks.push(
-        group.ok
-          ? {
-              name: 'Auto Scaling group',
-              status: 'pass',
-              value: group.g ?? 'none (a single instance: no replacement if it dies)',
-              source: 'Auto Scaling DescribeAutoScalingInstances',
-            }
-          : {
-              name: 'Auto Scaling group',
-              status: 'unknown',
-              value: `could not check Auto Scaling group: ${group.error.name}: ${group.error.message}`,
-              source: 'Auto Scaling DescribeAutoScalingInstances',
-            },
-      );
+    if (value.autoScalingGroup !== undefined) {
+      checks.push({
+        name: 'Auto Scaling group',
+        status: 'pass',
+        value: value.autoScalingGroup ?? 'none (a single instance: nothing replaces it if it dies)',
+        source: 'EC2 tag aws:autoscaling:groupName',
+      });
     }
     return { ok: true, value, error: null, checks };
   } catch (error) {
