@@ -1,15 +1,36 @@
 /**
- * End to end (issue 3): each fault scenario through `medic simulate --scenario NAME --json`, against
- * a real moto (with the launcher's fault injection) and the local Jira. One simulate run per
- * scenario; what is asserted is the classification plus the evidence a person would look for.
+ * End to end (issue 3): each fault scenario through `medic simulate`, against a real moto (with the
+ * launcher's fault injection) and the local Jira. One simulate run per scenario; what is asserted
+ * is the classification plus the evidence a person would look for.
+ *
+ * To keep the suite affordable on two shared cores, one scenario goes through the CLI as a user
+ * runs it (`medic simulate --scenario disk-full --json`, a subprocess); the others call the same
+ * `simulate()` the CLI prints, in this process, so the handlers are loaded once per file instead
+ * of once per run. The moto fault-injection interface is tested here too, on the same moto.
  */
+import {
+  DescribeImagesCommand,
+  DescribeInstanceStatusCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { injectFaults } from '../shared/local/moto.ts';
+import { simulate as simulateInProcess } from '../shared/local/simulate.ts';
 import { runMedic, type Substrate, startSubstrate } from './support/substrate.ts';
 
 let s: Substrate;
 
 beforeAll(async () => {
   s = await startSubstrate();
+  // simulate() reads its endpoints from the environment, exactly as the CLI does.
+  Object.assign(process.env, s.env, { AWS_REGION: 'us-east-1' });
 });
 afterAll(async () => {
   await s?.stop();
@@ -25,6 +46,13 @@ interface Result {
 }
 
 async function simulate(scenario: string): Promise<Result> {
+  const result = await simulateInProcess({ scenario });
+  expect(result.status, JSON.stringify(result.error)).toBe('SUCCEEDED');
+  // The same document `--json` prints.
+  return JSON.parse(JSON.stringify(result)) as Result;
+}
+
+async function simulateCli(scenario: string): Promise<Result> {
   const run = await runMedic(['simulate', '--scenario', scenario, '--json'], s.env);
   expect(run.code, run.stderr).toBe(0);
   return JSON.parse(run.stdout) as Result;
@@ -95,7 +123,7 @@ describe('medic simulate: every fault scenario is classified from its evidence',
 
   it('disk-full → resource:disk: evidence and a page, nothing deleted or rebooted; the ticket shows each check', async () => {
     // Act
-    const r = await simulate('disk-full');
+    const r = await simulateCli('disk-full');
     // Assess
     expect(r.classification).toBe('resource:disk');
     expect(r.actions.map((a) => [a.kind, a.outcome])).toEqual([['page', 'paged']]);
@@ -147,5 +175,107 @@ describe('medic simulate: every fault scenario is classified from its evidence',
     expect(ticketText(r)).toMatch(
       /Monitoring gap on i-[0-9a-f]+: install and configure the CloudWatch agent/,
     );
+  });
+});
+
+const clientConfig = () => ({
+  endpoint: s.moto.endpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 't', secretAccessKey: 't' },
+});
+const ec2 = () => new EC2Client(clientConfig());
+const ssm = () => new SSMClient(clientConfig());
+
+async function launch(): Promise<string> {
+  const images = await ec2().send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+  const run = await ec2().send(
+    new RunInstancesCommand({ ImageId: images.Images?.[0]?.ImageId, MinCount: 1, MaxCount: 1 }),
+  );
+  return run.Instances?.[0]?.InstanceId ?? '';
+}
+
+describe('moto fault injection (the interface at the top of moto_launcher.py)', () => {
+  it('shows impaired status checks and scheduled events for one instance only', async () => {
+    // Prepare
+    const [sick, well] = [await launch(), await launch()];
+    // Act
+    await injectFaults(s.moto.endpoint, {
+      instanceId: sick,
+      systemStatus: 'impaired',
+      events: [{ code: 'system-reboot', description: 'host maintenance', notBefore: '2030-01-01T00:00:00Z' }],
+    });
+    const out = await ec2().send(
+      new DescribeInstanceStatusCommand({ InstanceIds: [sick, well], IncludeAllInstances: true }),
+    );
+    // Assess
+    const byId = new Map(out.InstanceStatuses?.map((s) => [s.InstanceId, s]));
+    expect(byId.get(sick)?.SystemStatus?.Status).toBe('impaired');
+    expect(byId.get(sick)?.InstanceStatus?.Status).toBe('ok');
+    expect(byId.get(sick)?.Events?.map((e) => [e.Code, e.NotBefore?.toISOString()])).toEqual([
+      ['system-reboot', '2030-01-01T00:00:00.000Z'],
+    ]);
+    expect(byId.get(well)?.SystemStatus?.Status).toBe('ok');
+    expect(byId.get(well)?.Events ?? []).toEqual([]);
+  });
+
+  it('answers the SSM agent inventory and Run Command output; refuses commands to offline agents', async () => {
+    // Prepare
+    const [online, lost] = [await launch(), await launch()];
+    await injectFaults(s.moto.endpoint, {
+      instanceId: online,
+      ssmAgent: 'Online',
+      ssmOutput: { stdout: 'disk full\n' },
+    });
+    await injectFaults(s.moto.endpoint, { instanceId: lost, ssmAgent: 'ConnectionLost' });
+    // Act
+    const info = await ssm().send(
+      new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [online, lost] }] }),
+    );
+    const sent = await ssm().send(
+      new SendCommandCommand({
+        InstanceIds: [online],
+        DocumentName: 'AWS-RunShellScript',
+        Parameters: { commands: ['df'] },
+      }),
+    );
+    const invocation = await ssm().send(
+      new GetCommandInvocationCommand({ CommandId: sent.Command?.CommandId, InstanceId: online }),
+    );
+    const refused = await ssm()
+      .send(
+        new SendCommandCommand({
+          InstanceIds: [lost],
+          DocumentName: 'AWS-RunShellScript',
+          Parameters: { commands: ['df'] },
+        }),
+      )
+      .catch((e: unknown) => e);
+    // Assess
+    expect(info.InstanceInformationList?.map((i) => [i.InstanceId, i.PingStatus]).sort()).toEqual(
+      [
+        [online, 'Online'],
+        [lost, 'ConnectionLost'],
+      ].sort(),
+    );
+    expect(invocation).toMatchObject({ Status: 'Success', StandardOutputContent: 'disk full\n' });
+    expect(refused).toMatchObject({ name: 'InvalidInstanceId' });
+  });
+
+  it('rejects an unknown fault key with 400 and forgets every fault on reset', async () => {
+    // Prepare
+    const id = await launch();
+    await injectFaults(s.moto.endpoint, { instanceId: id, ssmAgent: 'Online' });
+    // Act
+    const bad = await injectFaults(s.moto.endpoint, { instanceId: id, cpu: 99 } as never).catch(
+      (e: unknown) => e,
+    );
+    await s.moto.reset();
+    const after = (await (await fetch(`${s.moto.endpoint}/_medic/faults`)).json()) as { faults: object };
+    // Assess
+    expect(bad).toMatchObject({
+      name: 'LocalSubstrateError',
+      message: expect.stringMatching(/400.*unknown fault keys/),
+    });
+    expect(after.faults).toEqual({});
   });
 });
