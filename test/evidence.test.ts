@@ -315,6 +315,32 @@ describe('evidence branches record what they could not check', () => {
   });
 });
 
+describe('alerts for a manual run', () => {
+  it("quotes the person's reason as a manual request, not as an alarm", async () => {
+    // Prepare
+    const c = aCase({ logGroup: null });
+    c.alarm = {
+      name: null,
+      reason: 'customers report timeouts',
+      datapoints: [],
+      threshold: null,
+      enteredAlarmAt: NOW.toISOString(),
+    };
+    // Act
+    const branch = await gatherAlerts(c, {
+      logs: { filter: never },
+      clock,
+      timeoutMs: 100,
+      windowMinutes: 30,
+    });
+    // Assess
+    expect(branch.checks.map((k) => [k.name, k.value, k.source])).toEqual([
+      ['manual request', 'customers report timeouts', 'manual run input'],
+      ['application logs', 'not checked: no medic:log-group tag on the instance', 'instance tags'],
+    ]);
+  });
+});
+
 describe('the ticket and timeline list every check, including the branches the ASL caught', () => {
   it('a branch that failed or timed out in Step Functions reads "could not check X: why"', () => {
     // Prepare

@@ -27,7 +27,14 @@ export interface AlertsDeps {
 
 export function alertsChecks(a: AlertsEvidence, logError: string | null): Check[] {
   const checks: Check[] = [];
-  if (a.alarm) {
+  if (a.alarm && !a.alarm.name) {
+    checks.push({
+      name: 'manual request',
+      status: 'unknown',
+      value: a.alarm.reason.slice(0, MAX_LINE) || 'no reason given',
+      source: 'manual run input',
+    });
+  } else if (a.alarm) {
     checks.push({
       name: `alarm ${a.alarm.name}`,
       status: 'fail',
@@ -78,7 +85,7 @@ export async function gatherAlerts(c: InstanceCase, deps: AlertsDeps): Promise<B
     const value: AlertsEvidence = {
       alarm: c.alarm
         ? {
-            name: c.alarm.name ?? 'manual run',
+            name: c.alarm.name ?? '',
             reason: c.alarm.reason,
             datapoints: c.alarm.datapoints,
             threshold: c.alarm.threshold,
