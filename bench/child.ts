@@ -9,7 +9,13 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 const [target, inputFile] = process.argv.slice(2);
-const out: { importMs: number; invokeMs: number | null; maxRssKb: number; error: string | null } = {
+const out: {
+  importMs: number;
+  invokeMs: number | null;
+  maxRssKb: number;
+  error: string | null;
+  result?: string;
+} = {
   importMs: 0,
   invokeMs: null,
   maxRssKb: 0,
@@ -24,12 +30,15 @@ try {
     const handler = mod.handler as (event: unknown, context: unknown) => Promise<unknown>;
     const input = JSON.parse(readFileSync(inputFile, 'utf8')) as unknown;
     const invoked = performance.now();
-    await handler(input, {
+    const result = await handler(input, {
       functionName: 'medic-bench',
       awsRequestId: 'bench',
       getRemainingTimeInMillis: () => 30_000,
     });
     out.invokeMs = performance.now() - invoked;
+    // What a caller would notice (e.g. the ticket Record filed, or not), without the whole state.
+    const r = (result ?? {}) as { ticket?: unknown; outcome?: unknown; error?: unknown };
+    out.result = JSON.stringify({ ticket: r.ticket ?? null, outcome: r.outcome ?? null }).slice(0, 200);
   }
 } catch (error) {
   out.error = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 200);

@@ -131,6 +131,10 @@ export interface JiraWeight {
   /** require('jira-client') from node_modules, unbundled. */
   jiraNodeModulesImportMs: number;
   jiraPackages: number;
+  /** record + jira-client in one bundle, loaded eagerly at import (what a loadable record would be). */
+  eagerBytes: number;
+  eagerImportMs: number;
+  recordImportMs: number;
 }
 
 export async function jiraWeight(record: FunctionBuild, outDir: string, reps: number): Promise<JiraWeight> {
@@ -158,12 +162,38 @@ export async function jiraWeight(record: FunctionBuild, outDir: string, reps: nu
       return m?.[1] ? [m[1]] : [];
     }),
   );
+  const eagerFile = join(outDir, 'record-eager-jira.mjs');
+  const plugins = createRequire(join(ROOT, 'package.json'))('./scripts/esbuild-plugins.cjs');
+  await build({
+    stdin: {
+      contents: `import 'jira-client'; export * from ${JSON.stringify(record.source)};`,
+      resolveDir: ROOT,
+      loader: 'ts',
+    },
+    bundle: true,
+    minify: true,
+    keepNames: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    outfile: eagerFile,
+    logLevel: 'silent',
+    plugins,
+    alias: { '@aws-sdk/credential-provider-node': './shared/lambda-credentials.ts' },
+    absWorkingDir: ROOT,
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+  });
   const entry = createRequire(join(ROOT, 'package.json')).resolve('jira-client');
   const bundled: number[] = [];
   const plain: number[] = [];
+  const eager: number[] = [];
+  const lazy: number[] = [];
   for (let i = 0; i < reps; i++) {
     bundled.push((await runChild([outfile], IMPORT_ENV)).importMs);
     plain.push((await runChild([entry], IMPORT_ENV)).importMs);
+    eager.push((await runChild([eagerFile], IMPORT_ENV)).importMs);
+    lazy.push((await runChild([record.bundle], IMPORT_ENV)).importMs);
   }
   return {
     recordBundlesJira,
@@ -172,5 +202,8 @@ export async function jiraWeight(record: FunctionBuild, outDir: string, reps: nu
     jiraBundleImportMs: median(bundled),
     jiraNodeModulesImportMs: median(plain),
     jiraPackages: packages.size,
+    eagerBytes: statSync(eagerFile).size,
+    eagerImportMs: median(eager),
+    recordImportMs: median(lazy),
   };
 }

@@ -4,6 +4,13 @@
  * burst of Lambda invocations. It calls whatever Intake does on this branch, so it measures
  * dedupe / guards too once they live in Intake.
  */
+
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import {
   DescribeImagesCommand,
   DescribeInstancesCommand,
@@ -27,6 +34,9 @@ export interface StormResult {
   rejected: Record<string, number>;
   baselineMs: number;
   baselineEventsPerSecond: number;
+  /** A dedupe-first floor: one conditional PutItem per event (duplicates fail the condition). */
+  dedupeFloorEventsPerSecond: number;
+  dedupeFloorFirstWrites: number;
 }
 
 type Intake = (event: unknown, context: unknown) => Promise<unknown>;
@@ -80,7 +90,7 @@ export async function seedFleet(ec2: EC2Client, count: number): Promise<string[]
 
 export async function stormIntake(options: {
   ec2: EC2Client;
-  moto: Pick<LocalMoto, 'calls' | 'clearCalls'>;
+  moto: Pick<LocalMoto, 'calls' | 'clearCalls' | 'endpoint'>;
   intake: Intake;
   instances: number;
   duplicates: number;
@@ -145,7 +155,42 @@ export async function stormIntake(options: {
     await options.ec2.send(new DescribeInstancesCommand({ InstanceIds: [ids[i % ids.length] as string] }));
   });
   const baselineMs = performance.now() - baselineStarted;
+
+  const ddb = new DynamoDBClient({ endpoint: options.moto.endpoint, region: 'us-east-1' });
+  const TableName = 'medic-bench-episodes';
+  await ddb.send(
+    new CreateTableCommand({
+      TableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    }),
+  );
+  let firstWrites = 0;
+  const dedupeStarted = performance.now();
+  await pool(events, options.concurrency, async (event) => {
+    const key = (event as { resources: string[]; detail: { state: { timestamp: string } } }).resources[0];
+    try {
+      await ddb.send(
+        new PutItemCommand({
+          TableName,
+          Item: {
+            pk: {
+              S: `${key}@${(event as { detail: { state: { timestamp: string } } }).detail.state.timestamp}`,
+            },
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      firstWrites++;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  });
+  const dedupeMs = performance.now() - dedupeStarted;
   return {
+    dedupeFloorEventsPerSecond: (events.length / dedupeMs) * 1000,
+    dedupeFloorFirstWrites: firstWrites,
     events: events.length,
     instances: ids.length,
     ms,

@@ -19,6 +19,7 @@ export interface ChildResult {
   invokeMs: number | null;
   maxRssKb: number;
   error: string | null;
+  result?: string;
 }
 
 /** Runs bench/child.ts in a fresh Node process (bounded in time). */
