@@ -42,7 +42,19 @@ const PRICE = { transition: 0.025 / 1000, request: 0.2 / 1e6, gbSecondArm: 0.000
 
 const rows: Row[] = [];
 const notes: string[] = [];
-const log = (line: string) => process.stderr.write(`${line}\n`);
+const sectionTimes: string[] = [];
+let sectionStarted = performance.now();
+let sectionName = '';
+/** Progress on stderr; also closes the previous section's timer (reported under the table). */
+const log = (line: string, section?: string) => {
+  if (section) {
+    if (sectionName)
+      sectionTimes.push(`${sectionName} ${((performance.now() - sectionStarted) / 1000).toFixed(0)} s`);
+    sectionName = section;
+    sectionStarted = performance.now();
+  }
+  process.stderr.write(`${line}\n`);
+};
 
 async function main() {
   const started = performance.now();
@@ -50,7 +62,7 @@ async function main() {
   const s = await startBenchSubstrate({ MEDIC_VERIFY_POLLS: '6' });
   try {
     // ---- cold start (first: it does not need the substrate, and builds the bundles used below) ----
-    log('packaging with osls (esbuild, minified) …');
+    log('packaging with osls (esbuild, minified) …', 'cold start');
     const pkg = await packageFunctions(join(work, 'pkg'));
     for (const b of pkg.builds) {
       const t = await importTimes(b, IMPORT_REPS);
@@ -117,6 +129,7 @@ async function main() {
     }
 
     // ---- transitions, invocations, cost, memory: each headline scenario once, common Waits ----
+    log('headline scenarios …', 'scenarios + memory');
     const machine = await loadLocalMachine();
     const captured = await captureHandlerInputs();
     const bundles = new Map(pkg.builds.map((b) => [b.name, b]));
@@ -215,7 +228,7 @@ async function main() {
     }
 
     // ---- time to first mitigating action: unreachable, Waits shortened, RUNS runs ----
-    log(`time to first action: ${RUNS} runs (+ ${Math.ceil(RUNS / 2)} baseline runs) …`);
+    log(`time to first action: ${RUNS} runs (+ ${Math.ceil(RUNS / 2)} baseline runs) …`, 'first action');
     const total: number[] = [];
     const split: Record<string, number[]> = {
       intake: [],
@@ -289,7 +302,7 @@ async function main() {
     }
 
     // ---- storm intake ----
-    log('storm intake: 1,000 events …');
+    log('storm intake: 1,000 events …', 'storm');
     await s.reset();
     const intakeBinding = [...handlersFromServerless().values()].find((h) =>
       h.file.endsWith('functions/intake.ts'),
@@ -335,6 +348,7 @@ async function main() {
       ratio: '',
       ok: incidents === storm.instances,
     });
+    log('done', 'end');
     const elapsed = (performance.now() - started) / 1000;
 
     const machineLine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GB RAM, Node ${process.versions.node}, ${process.platform}/${process.arch}; shared with other jobs`;
@@ -342,6 +356,7 @@ async function main() {
     const text = [
       `medic bench — ${new Date().toISOString().slice(0, 16)}Z, ${elapsed.toFixed(0)} s, osls package ${(pkg.ms / 1000).toFixed(0)} s`,
       `machine: ${machineLine}`,
+      `sections: ${sectionTimes.join(', ')}`,
       '',
       table,
       ...(notes.length ? ['', ...notes.map((n) => `note: ${n}`)] : []),
