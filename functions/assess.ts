@@ -1,5 +1,5 @@
 /** Assess Task: evidence in, classification and plan out (a pure decision). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { EvidenceSchema, InstanceCaseSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';

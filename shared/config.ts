@@ -2,7 +2,7 @@
  * Environment, read once per process and validated. Each section is parsed on first use so a
  * function only needs (and is only broken by) the settings it actually uses.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from './errors.ts';
 
 const bool = z

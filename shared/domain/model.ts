@@ -3,7 +3,7 @@
  * it needs and returns the part it owns; zod validates at each handler's edge so a malformed
  * payload fails with a named error instead of a TypeError deep inside a use case.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const MODES = ['auto', 'dry-run', 'approve'] as const;
 export type Mode = (typeof MODES)[number];
