@@ -4,6 +4,7 @@
  * Used by `npm run bench` and by the transition-budget unit test.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import { READ_ONLY_COMMAND_COMMENT } from '../shared/domain/host-output.ts';
 import type { EventLog, LocalRunResult, loadLocalMachine } from '../shared/local/engine.ts';
 import type { LocalMoto, RecordedAwsCall } from '../shared/local/moto.ts';
 import { setupScenario } from '../shared/local/scenarios.ts';
@@ -24,10 +25,9 @@ export const MITIGATING_ACTIONS = new Set([
 ]);
 
 export function isMitigating(call: RecordedAwsCall): boolean {
-  if (!MITIGATING_ACTIONS.has(call.action)) return false;
-  if (String(call.params.DryRun ?? '').toLowerCase() === 'true') return false;
-  // The evidence step's on-host view is a read-only SSM command; only a restart mutates.
-  return !(call.action === 'SendCommand' && String(call.params.Comment ?? '').includes('read-only'));
+  // issue 3: the evidence branch's read-only Run Command (df, free, …) is not an action.
+  if (call.action === 'SendCommand' && call.params.Comment === READ_ONLY_COMMAND_COMMENT) return false;
+  return MITIGATING_ACTIONS.has(call.action) && String(call.params.DryRun ?? '').toLowerCase() !== 'true';
 }
 
 /** aws-local-stepfunctions' events carry a timestamp (ms) and, inside a Map, the iteration index. */

@@ -5,6 +5,7 @@ import {
   SendCommandCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
+import { READ_ONLY_COMMAND_COMMENT } from '../domain/host-output.ts';
 import type { RunCommandPort } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
 
@@ -32,7 +33,7 @@ export function runCommandAdapter(client: SSMClient): RunCommandPort {
           new SendCommandCommand({
             InstanceIds: [instanceId],
             DocumentName: 'AWS-RunShellScript',
-            Comment: 'medic: read-only evidence (df, free, systemctl, journal)',
+            Comment: READ_ONLY_COMMAND_COMMENT,
             TimeoutSeconds: Math.max(30, timeoutSeconds),
             Parameters: { commands, executionTimeout: [String(Math.max(5, timeoutSeconds))] },
           }),

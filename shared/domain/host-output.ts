@@ -15,6 +15,12 @@ export const MAX_LINE = 160;
 const MAX_UNITS = 10;
 const MAX_DISKS = 10;
 
+/**
+ * The Run Command comment of medic's evidence script: it marks the command as read-only, so call
+ * records (moto's, CloudTrail's) can tell it from a mitigating SendCommand such as a restart.
+ */
+export const READ_ONLY_COMMAND_COMMENT = 'medic: read-only evidence (df, free, systemctl, journal)';
+
 /** systemd unit names only: the tag's value is interpolated into a shell script. */
 const UNIT = /^[A-Za-z0-9@._:-]{1,128}$/;
 
