@@ -171,6 +171,7 @@ export async function loadLocalMachine() {
           // A fresh token per pause, as Step Functions issues one per task.
           const taskToken = `local-task-token-${randomUUID()}`;
           const decided = callbacks.expect(taskToken);
+          decided.catch(() => undefined); // settled before it is awaited when the approver answers at once
           const result = await invoke({ ...(payload as Record<string, Json>), taskToken });
           await options.approver?.({ stateName, taskToken, result });
           return (await decided) as Json;
