@@ -60,17 +60,18 @@ describe('medic simulate --scenario unreachable', () => {
 
     // Assess: verification saw the host come back only after the reboot
     const verifies = result.timeline.filter((e: { kind: string }) => e.kind === 'verify');
-    expect(verifies.at(-1).summary).toMatch(/^recovered at reboot/);
+    expect(verifies.at(-1).summary).toMatch(/^recovered: reboot at /);
     expect(verifies.at(-1).summary).toMatch(/SSH-2\.0-/);
 
     // Assess: the stakeholders heard it open and resolve
     const messages = await inboxMessages(s.moto.endpoint);
     expect(messages.map((m) => m.subject)).toEqual([
       expect.stringMatching(/^\[medic\] OPENED: web-1/),
+      expect.stringMatching(/^\[medic\] ACTION: reboot web-1 .*\(rung 1 of 4\)$/),
       expect.stringMatching(/^\[medic\] RESOLVED: /),
     ]);
-    expect(messages[1]?.attributes).toMatchObject({ outcome: 'resolved', incident: result.incidentId });
-    expect(messages[1]?.body).toContain(result.ticket.key);
+    expect(messages[2]?.attributes).toMatchObject({ outcome: 'resolved', incident: result.incidentId });
+    expect(messages[2]?.body).toContain(result.ticket.key);
 
     // Assess: the Jira issue exists, labelled with the episode key, with the timeline table
     const issue = s.jira.issues().find((i) => i.key === result.ticket.key);
@@ -131,12 +132,12 @@ describe('medic simulate: other paths of the walking skeleton', () => {
     expect(result.outcome).toBe('escalated');
     expect(result.actions.map((a: { kind: string; outcome: string }) => [a.kind, a.outcome])).toEqual([
       ['reboot', 'not-recovered'],
-      ['stop-start', 'not-implemented'],
-      ['failover', 'not-implemented'],
+      ['stop-start', 'not-recovered'],
+      ['failover', 'failed'],
       ['page', 'paged'],
     ]);
     const verifies = result.timeline.filter((e: { kind: string }) => e.kind === 'verify');
-    expect(verifies.length).toBe(6); // MEDIC_VERIFY_POLLS default: bounded
+    expect(verifies.length).toBe(2 * 6); // MEDIC_VERIFY_POLLS default, per verified rung: bounded
   });
 });
 

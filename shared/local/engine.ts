@@ -79,7 +79,10 @@ export function prepareDefinition(definition: Json): {
       if (state.Type === 'Wait') waits.push(name);
       if (state.Type === 'Task' && state.Resource === INVOKE_WAIT) {
         // The Lambda receives only the Payload; the engine then pauses for SendTaskSuccess/Failure.
-        const params = state.Parameters as { FunctionName?: { 'Fn::GetAtt'?: [string, string] }; Payload?: Json };
+        const params = state.Parameters as {
+          FunctionName?: { 'Fn::GetAtt'?: [string, string] };
+          Payload?: Json;
+        };
         const logicalId = params?.FunctionName?.['Fn::GetAtt']?.[0];
         if (!logicalId) throw new LocalSubstrateError(`Task ${name} has no Fn::GetAtt FunctionName`);
         tasks.push({ stateName: name, logicalId, callback: true });
@@ -167,7 +170,9 @@ export async function loadLocalMachine() {
         local[stateName] = async (payload) => {
           const callbacks = options.callbacks;
           if (!callbacks)
-            throw new LocalSubstrateError(`${stateName} waits for a task token but no callback server was given`);
+            throw new LocalSubstrateError(
+              `${stateName} waits for a task token but no callback server was given`,
+            );
           // A fresh token per pause, as Step Functions issues one per task.
           const taskToken = `local-task-token-${randomUUID()}`;
           const decided = callbacks.expect(taskToken);

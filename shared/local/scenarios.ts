@@ -24,7 +24,11 @@ import {
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import type { Mode } from '../domain/model.ts';
 import type { LocalMoto } from './moto.ts';
 import { type FakeHost, type HostMode, startFakeHost } from './probe-servers.ts';
@@ -124,7 +128,7 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
   'reboot-does-not-help': {
     description:
       'a hung host that stays hung after the reboot: medic verifies, moves down the ladder and pages',
-    hosts: [{ name: 'web-3', managed: true, mode: 'hung', afterReboot: 'hung' }],
+    hosts: [{ name: 'web-3', managed: true, mode: 'hung', afterReboot: 'hung', afterStopStart: 'hung' }],
     alarm: {
       name: 'web-3 status check failed',
       metric: 'StatusCheckFailed',
@@ -148,7 +152,9 @@ Object.assign(SCENARIOS, {
   },
   'app-restart-fixes': {
     description: 'SSH answers but the health URL returns 503; restarting medic:service via SSM fixes it',
-    hosts: [{ name: 'app-1', managed: true, mode: 'app-down', service: 'app.service', afterRestart: 'healthy' }],
+    hosts: [
+      { name: 'app-1', managed: true, mode: 'app-down', service: 'app.service', afterRestart: 'healthy' },
+    ],
     alarm: { name: 'app-1 health check failing', metric: 'HealthCheckFailed', reason: STATUS_REASON },
   },
   'failover-target-group': {
@@ -164,13 +170,14 @@ Object.assign(SCENARIOS, {
     failover: 'route53',
   },
   'failover-eip': {
-    description: "reboot and stop/start do not help; the Elastic IP moves to the standby",
+    description: 'reboot and stop/start do not help; the Elastic IP moves to the standby',
     hosts: failoverHosts('web-22'),
     alarm: statusAlarm('web-22'),
     failover: 'elastic-ip',
   },
   'failover-asg': {
-    description: 'reboot and stop/start do not help; the instance is marked Unhealthy in its Auto Scaling group',
+    description:
+      'reboot and stop/start do not help; the instance is marked Unhealthy in its Auto Scaling group',
     hosts: failoverHosts('web-23'),
     alarm: statusAlarm('web-23'),
     failover: 'auto-scaling',
@@ -379,7 +386,12 @@ async function seedFailover(
           Changes: [
             {
               Action: 'UPSERT',
-              ResourceRecordSet: { Name: name, Type: 'A', TTL: 60, ResourceRecords: [{ Value: sick.privateIp }] },
+              ResourceRecordSet: {
+                Name: name,
+                Type: 'A',
+                TTL: 60,
+                ResourceRecords: [{ Value: sick.privateIp }],
+              },
             },
           ],
         },
@@ -389,7 +401,9 @@ async function seedFailover(
   }
   if (kind === 'elastic-ip') {
     const address = await ctx.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
-    await ctx.ec2.send(new AssociateAddressCommand({ AllocationId: address.AllocationId, InstanceId: sick.id }));
+    await ctx.ec2.send(
+      new AssociateAddressCommand({ AllocationId: address.AllocationId, InstanceId: sick.id }),
+    );
     return [];
   }
   const asg = new AutoScalingClient(config);
@@ -411,7 +425,9 @@ async function seedFailover(
     }),
   );
   // Attaching tags both instances with aws:autoscaling:groupName, as AWS does.
-  await asg.send(new AttachInstancesCommand({ AutoScalingGroupName: name, InstanceIds: [sick.id, standbyId] }));
+  await asg.send(
+    new AttachInstancesCommand({ AutoScalingGroupName: name, InstanceIds: [sick.id, standbyId] }),
+  );
   return [];
 }
 
@@ -453,7 +469,13 @@ export async function setupScenario(name: string, ctx: ScenarioContext): Promise
   const standbyId = [...hosts].find(([, h]) => h.spec.standby)?.[0];
   if (standbyId) {
     const failoverTags = spec.failover
-      ? await seedFailover(spec.failover, ctx, network, { id: firstId, privateIp: privateIps.get(firstId) ?? '' }, standbyId)
+      ? await seedFailover(
+          spec.failover,
+          ctx,
+          network,
+          { id: firstId, privateIp: privateIps.get(firstId) ?? '' },
+          standbyId,
+        )
       : [];
     await ctx.ec2.send(
       new CreateTagsCommand({

@@ -113,7 +113,11 @@ function localApprover(choice: ApprovalChoice, say: (line: string) => void) {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         requestContext: { http: { method: 'POST', path: link.pathname, sourceIp: '127.0.0.1' } },
       },
-      { functionName: 'medic-local-approval', awsRequestId: 'local', getRemainingTimeInMillis: () => 30_000 } as never,
+      {
+        functionName: 'medic-local-approval',
+        awsRequestId: 'local',
+        getRemainingTimeInMillis: () => 30_000,
+      } as never,
     )) as { statusCode: number; body: string };
     say(`  … approval link "${choice}" answered ${response.statusCode}`);
     if (response.statusCode !== 200)
