@@ -264,8 +264,14 @@ describe('failover never leaves the service with zero healthy targets', () => {
     const port: TargetGroupPort = {
       health: async () =>
         Object.fromEntries([...members].map((m) => [m, m === 'i-standby' ? standbyHealth : 'unhealthy'])),
-      register: async (_arn, id) => void (calls.push(`register ${id}`), members.add(id)),
-      deregister: async (_arn, id) => void (calls.push(`deregister ${id}`), members.delete(id)),
+      register: async (_arn, id) => {
+        calls.push(`register ${id}`);
+        members.add(id);
+      },
+      deregister: async (_arn, id) => {
+        calls.push(`deregister ${id}`);
+        members.delete(id);
+      },
     };
     return { port, calls };
   }

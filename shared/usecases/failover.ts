@@ -33,7 +33,7 @@ export interface FailoverDeps {
 
 type Mechanism = 'target-group' | 'route53' | 'elastic-ip' | 'auto-scaling';
 
-async function standbyOf(c: InstanceCase, deps: FailoverDeps, id: string | null): Promise<Target | null> {
+async function standbyOf(deps: FailoverDeps, id: string | null): Promise<Target | null> {
   if (!id) return null;
   const [info] = await deps.ec2.describeInstances([id]);
   return info ? targetFromInstance(info, deps.defaultPorts) : null;
@@ -68,7 +68,7 @@ export async function failover(c: InstanceCase, deps: FailoverDeps): Promise<Ins
       'no failover is configured (medic:standby with medic:target-group, medic:route53 or an Elastic IP; or an Auto Scaling group)',
     );
   }
-  const standby = await standbyOf(c, deps, cfg.standby);
+  const standby = await standbyOf(deps, cfg.standby);
   if (cfg.standby && mechanism !== 'auto-scaling' && standby?.state !== 'running') {
     return fail(`standby ${cfg.standby} is ${standby?.state ?? 'missing'}, not running`);
   }
@@ -174,7 +174,7 @@ export async function failover(c: InstanceCase, deps: FailoverDeps): Promise<Ins
       `${id} is the only healthy InService instance of ${group}: marking it Unhealthy would leave none`,
     );
   }
-  const verifyOn = standby ?? (await standbyOf(c, deps, peers[0] ?? null));
+  const verifyOn = standby ?? (await standbyOf(deps, peers[0] ?? null));
   if (dry) {
     return dryRunDone(
       c,
@@ -220,7 +220,7 @@ async function pollTargetGroup(
   if (health[standbyId] === 'healthy') {
     // Only now, with a healthy standby serving, does the sick instance leave the group.
     if (id in health) await deps.targetGroups.deregister(arn, id);
-    const standby = await standbyOf(c, deps, standbyId);
+    const standby = await standbyOf(deps, standbyId);
     const k = recordAction(
       c,
       deps.clock,
