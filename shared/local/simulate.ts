@@ -11,7 +11,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import type { IncidentState, TimelineEntry } from '../domain/model.ts';
 import { isLoopbackUrl } from '../domain/net.ts';
 import { normalise } from '../domain/normalise.ts';
-import { InvalidTriggerError, LocalSubstrateError, UnsafeEndpointError } from '../errors.ts';
+import { ConfigError, InvalidTriggerError, LocalSubstrateError, UnsafeEndpointError } from '../errors.ts';
 import { type EventLog, startCallbackServer } from './engine.ts';
 import { startJiraServer } from './jira-server.ts';
 import { type LocalMoto, startMoto } from './moto.ts';
@@ -154,6 +154,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       `unknown scenario "${options.scenario}"; known: ${Object.keys(SCENARIOS).join(', ')}`,
     );
   }
+  const simApproval = process.env.MEDIC_SIM_APPROVAL || 'approve';
+  if (!['approve', 'reject', 'ignore'].includes(simApproval)) {
+    throw new ConfigError(`MEDIC_SIM_APPROVAL must be approve, reject or ignore (got "${simApproval}")`);
+  }
   const fileEvent = options.eventFile ? readEventFile(options.eventFile) : undefined;
   // Shape errors need no endpoint: report them before starting anything.
   if (fileEvent !== undefined) normalise(fileEvent);
@@ -233,7 +237,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       callbacks,
       approver: localApprover(
         (options.scenario ? SCENARIOS[options.scenario]?.approval : undefined) ??
-          ((process.env.MEDIC_SIM_APPROVAL as ApprovalChoice | undefined) || 'approve'),
+          (simApproval as ApprovalChoice),
         say,
       ),
       onEvent: (e) => {
