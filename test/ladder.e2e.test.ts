@@ -20,6 +20,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inboxMessages, runMedic, type Substrate, startSubstrate } from './support/substrate.ts';
 
 let s: Substrate;
+/** One simulate run per test; the machine's CPU is shared, so each test gets the run's own bound. */
 const RUN_TIMEOUT_MS = 150_000;
 
 beforeAll(async () => {
@@ -91,7 +92,7 @@ async function mutatingCalls() {
   );
 }
 
-describe('the ladder: one rung at a time, verified after each', () => {
+describe('the ladder: one rung at a time, verified after each', { timeout: RUN_TIMEOUT_MS }, () => {
   it('reboot-fixes: captures the console, reboots, and times the recovery on the timeline', async () => {
     // Act
     const r = await scenario('reboot-fixes');
@@ -167,7 +168,9 @@ describe('the ladder: one rung at a time, verified after each', () => {
   });
 });
 
-describe('failover, by the instance configuration, verified on the standby', () => {
+describe('failover, by the instance configuration, verified on the standby', {
+  timeout: RUN_TIMEOUT_MS,
+}, () => {
   const ladder = [
     ['reboot', 'not-recovered'],
     ['stop-start', 'not-recovered'],
@@ -233,7 +236,7 @@ describe('failover, by the instance configuration, verified on the standby', () 
   });
 });
 
-describe('modes: dry-run and approve', () => {
+describe('modes: dry-run and approve', { timeout: RUN_TIMEOUT_MS }, () => {
   it('dry-run: EC2 DryRun proves permission, the timeline says "would have", moto is unchanged', async () => {
     // Act
     const r = await scenario('dry-run');
