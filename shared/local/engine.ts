@@ -175,7 +175,10 @@ export async function loadLocalMachine() {
             );
           // A fresh token per pause, as Step Functions issues one per task.
           const taskToken = `local-task-token-${randomUUID()}`;
-          const decided = callbacks.expect(taskToken);
+          // The token expires with the state's timeout, so a late answer gets TaskTimedOut, as in AWS.
+          const timeoutSeconds = (payload as { settings?: { approvalTimeoutSeconds?: number } }).settings
+            ?.approvalTimeoutSeconds;
+          const decided = callbacks.expect(taskToken, timeoutSeconds ? timeoutSeconds * 1000 : undefined);
           decided.catch(() => undefined); // settled before it is awaited when the approver answers at once
           const result = await invoke({ ...(payload as Record<string, Json>), taskToken });
           await options.approver?.({ stateName, taskToken, result });
@@ -237,8 +240,11 @@ export async function loadLocalMachine() {
  */
 export interface CallbackServer {
   endpoint: string;
-  /** Registers a token; the promise settles with the decision (or rejects with the failure). */
-  expect(taskToken: string): Promise<unknown>;
+  /**
+   * Registers a token; the promise settles with the decision (or rejects with the failure). After
+   * `expiresInMs` the token stops waiting (the engine's own Task timeout fails the state).
+   */
+  expect(taskToken: string, expiresInMs?: number): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -292,7 +298,12 @@ export async function startCallbackServer(): Promise<CallbackServer> {
   });
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    expect(taskToken) {
+    expect(taskToken, expiresInMs) {
+      if (expiresInMs !== undefined) {
+        setTimeout(() => {
+          if (waiting.delete(taskToken)) answered.add(taskToken);
+        }, expiresInMs).unref();
+      }
       return new Promise((resolve, reject) => {
         waiting.set(taskToken, { resolve, reject });
       });
