@@ -6,7 +6,7 @@
  * and the Serverless Framework's naming rule links the two.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -148,11 +148,20 @@ export async function loadLocalMachine() {
       throw new LocalSubstrateError(
         `Task ${task.stateName} uses ${task.logicalId}, which serverless.yml does not define`,
       );
-    const mod = (await import(pathToFileURL(binding.file).href)) as Record<string, Handler>;
-    const handler = mod[binding.exportName];
-    if (typeof handler !== 'function')
-      throw new LocalSubstrateError(`${binding.file} does not export ${binding.exportName}`);
-    handlers[task.stateName] = async (input) => (await handler(input, { ...context })) as Json;
+    if (!existsSync(binding.file))
+      throw new LocalSubstrateError(`Task ${task.stateName}: handler file ${binding.file} does not exist`);
+    // Imported on first use: a run only pays for the handlers (and SDK clients) it reaches.
+    let loaded: Promise<Handler> | undefined;
+    const load = () => {
+      loaded ??= import(pathToFileURL(binding.file).href).then((mod: Record<string, Handler>) => {
+        const handler = mod[binding.exportName];
+        if (typeof handler !== 'function')
+          throw new LocalSubstrateError(`${binding.file} does not export ${binding.exportName}`);
+        return handler;
+      });
+      return loaded;
+    };
+    handlers[task.stateName] = async (input) => (await (await load())(input, { ...context })) as Json;
     if (task.callback) callbackTasks.add(task.stateName);
   }
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
