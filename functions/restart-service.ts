@@ -2,14 +2,14 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { snsNotifier } from '../shared/adapters/sns.ts';
-import { runCommandAdapter } from '../shared/adapters/ssm-command.ts';
+import { serviceRestartAdapter } from '../shared/adapters/ssm-command.ts';
 import { coreConfig } from '../shared/config.ts';
 import { InstanceCaseSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
 import { restartService } from '../shared/usecases/restart-service.ts';
 
-const ssm = runCommandAdapter(new SSMClient({}));
+const ssm = serviceRestartAdapter(new SSMClient({}));
 const sns = new SNSClient({});
 
 export const handler = lambda(async (event) =>

@@ -64,6 +64,11 @@ export class LocalSubstrateError extends Error {
   override readonly name = 'LocalSubstrateError' as const;
 }
 
+/** An evidence check did not finish within its time box (issue 3): recorded as "could not check". */
+export class EvidenceTimeoutError extends Error {
+  override readonly name = 'EvidenceTimeoutError' as const;
+}
+
 // ---- Issue #4: the mitigation ladder ----
 
 /** EC2 refuses to stop the instance (stop protection, instance-store root, unsupported type). */

@@ -1,7 +1,7 @@
 /** Unit tests for the mitigation ladder's use cases (issue #4), with in-memory ports. */
 import { describe, expect, it } from 'vitest';
 import { approvalLinks, verifyLink } from '../shared/domain/approval-link.ts';
-import type { InstanceCase } from '../shared/domain/model.ts';
+import { type InstanceCase, NO_FAILOVER } from '../shared/domain/model.ts';
 import { StopNotAllowedError } from '../shared/errors.ts';
 import type {
   AutoScalingHealthPort,
@@ -10,7 +10,7 @@ import type {
   Notification,
   NotifierPort,
   ProbePort,
-  RunCommandPort,
+  ServiceRestartPort,
   TargetGroupPort,
 } from '../shared/ports.ts';
 import { decide } from '../shared/usecases/approval.ts';
@@ -189,7 +189,7 @@ describe('actions', () => {
   it('restart-service sends one SSM command, polls it (never resends), and gives up after the bound', async () => {
     // Prepare
     const sent: string[] = [];
-    const ssm: RunCommandPort = {
+    const ssm: ServiceRestartPort = {
       restartService: async (id, unit) => {
         sent.push(`${id} ${unit}`);
         return 'cmd-1';
@@ -287,7 +287,10 @@ describe('failover never leaves the service with zero healthy targets', () => {
   });
   const withConfig = (failoverCfg: Partial<InstanceCase['target']['failover']>) => {
     const c = instanceCase({ rung: 2 });
-    return { ...c, target: { ...c.target, failover: { ...c.target.failover, ...failoverCfg } } };
+    return {
+      ...c,
+      target: { ...c.target, failover: { ...NO_FAILOVER, ...c.target.failover, ...failoverCfg } },
+    };
   };
 
   it('keeps the sick instance in the target group when the standby never turns healthy', async () => {

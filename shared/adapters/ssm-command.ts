@@ -1,6 +1,6 @@
 /** SSM Run Command adapter (issue #4): restart a systemd unit and follow the command to its end. */
 import { GetCommandInvocationCommand, SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { CommandStatus, RunCommandPort } from '../ports.ts';
+import type { CommandStatus, ServiceRestartPort } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
 
 /** A unit name as systemd accepts it; anything else is refused before it reaches a shell. */
@@ -8,7 +8,7 @@ const UNIT = /^[A-Za-z0-9@._:-]{1,128}$/;
 
 const PENDING = new Set(['Pending', 'InProgress', 'Delayed']);
 
-export function runCommandAdapter(client: SSMClient): RunCommandPort {
+export function serviceRestartAdapter(client: SSMClient): ServiceRestartPort {
   return {
     async restartService(instanceId, unit) {
       if (!UNIT.test(unit)) throw new Error(`refusing to restart "${unit}": not a systemd unit name`);

@@ -8,7 +8,7 @@
  *     InService instance is healthy.
  * Verify then probes the standby (or the healthy peer) — the host that now serves.
  */
-import { type InstanceCase, LADDER_DEFAULTS, type Target } from '../domain/model.ts';
+import { type InstanceCase, LADDER_DEFAULTS, NO_FAILOVER, type Target } from '../domain/model.ts';
 import type { Clock } from '../domain/timeline.ts';
 import type {
   AutoScalingHealthPort,
@@ -42,7 +42,7 @@ async function standbyOf(deps: FailoverDeps, id: string | null): Promise<Target 
 export async function failover(c: InstanceCase, deps: FailoverDeps): Promise<InstanceCase> {
   const { clock } = deps;
   const id = c.target.instanceId;
-  const cfg = c.target.failover;
+  const cfg = c.target.failover ?? NO_FAILOVER;
   const pending = c.pending?.kind === 'failover' ? c.pending : null;
   const fail = (why: string, at?: string) =>
     nextRung(
@@ -214,8 +214,8 @@ async function pollTargetGroup(
   const pending = c.pending;
   if (!pending) return c;
   const id = c.target.instanceId;
-  const arn = c.target.failover.targetGroupArn ?? '';
-  const standbyId = c.target.failover.standby ?? '';
+  const arn = c.target.failover?.targetGroupArn ?? '';
+  const standbyId = c.target.failover?.standby ?? '';
   const health = await deps.targetGroups.health(arn);
   if (health[standbyId] === 'healthy') {
     // Only now, with a healthy standby serving, does the sick instance leave the group.

@@ -185,7 +185,7 @@ export async function prepareRung(c: InstanceCase, deps: PrepareDeps): Promise<I
   }
 
   if (c.mode === 'approve' && MUTATING.has(action)) {
-    if (c.approval === null) return { ...k, next: 'approve' };
+    if (!c.approval) return { ...k, next: 'approve' };
     const decision = readApproval(c.approval);
     k = { ...k, approval: null };
     if (decision.kind === 'rejected') {

@@ -5,12 +5,12 @@
  */
 import { type InstanceCase, LADDER_DEFAULTS } from '../domain/model.ts';
 import type { Clock } from '../domain/timeline.ts';
-import type { NotifierPort, RunCommandPort } from '../ports.ts';
+import type { NotifierPort, ServiceRestartPort } from '../ports.ts';
 import { announce, dryRunDone, handToVerify, nextRung, note, recordAction } from './ladder.ts';
 
 export async function restartService(
   c: InstanceCase,
-  deps: { ssm: RunCommandPort; notifier: NotifierPort; clock: Clock },
+  deps: { ssm: ServiceRestartPort; notifier: NotifierPort; clock: Clock },
 ): Promise<InstanceCase> {
   const id = c.target.instanceId;
   const unit = c.target.service;
