@@ -85,10 +85,15 @@ async function standbyOf(id: string): Promise<string> {
 }
 
 async function mutatingCalls() {
-  return (await s.moto.calls()).filter((c) =>
-    /^(Reboot|Stop|Start)Instances$|^SendCommand$|^AssociateAddress$|Targets$|^ChangeResourceRecordSets$|^SetInstanceHealth$/.test(
-      c.action,
-    ),
+  return (
+    (await s.moto.calls())
+      .filter((c) =>
+        /^(Reboot|Stop|Start)Instances$|^SendCommand$|^AssociateAddress$|Targets$|^ChangeResourceRecordSets$|^SetInstanceHealth$/.test(
+          c.action,
+        ),
+      )
+      // The evidence step's on-host view (issue 3) is a read-only SSM command, not an action.
+      .filter((c) => !(c.action === 'SendCommand' && String(c.params.Comment ?? '').includes('read-only')))
   );
 }
 
