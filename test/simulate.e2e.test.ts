@@ -126,8 +126,12 @@ describe('medic simulate: other paths of the walking skeleton', () => {
   });
 
   it('when the reboot does not help, medic verifies, walks down the ladder and pages', async () => {
-    // Act
-    const { result } = await simulateJson(['--scenario', 'reboot-does-not-help']);
+    // Act: two verified rungs now (reboot, stop/start); polls shortened by configuration
+    const run = await runMedic(['simulate', '--scenario', 'reboot-does-not-help', '--json'], {
+      ...s.env,
+      MEDIC_VERIFY_POLLS: '3',
+    });
+    const result = JSON.parse(run.stdout);
     // Assess
     expect(result.outcome).toBe('escalated');
     expect(result.actions.map((a: { kind: string; outcome: string }) => [a.kind, a.outcome])).toEqual([
@@ -137,7 +141,7 @@ describe('medic simulate: other paths of the walking skeleton', () => {
       ['page', 'paged'],
     ]);
     const verifies = result.timeline.filter((e: { kind: string }) => e.kind === 'verify');
-    expect(verifies.length).toBe(2 * 6); // MEDIC_VERIFY_POLLS default, per verified rung: bounded
+    expect(verifies.length).toBe(2 * 3); // MEDIC_VERIFY_POLLS per verified rung: bounded
   });
 });
 
