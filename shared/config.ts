@@ -78,3 +78,25 @@ export const evidenceConfig = once(() => parse(EvidenceConfigSchema, 'evidence')
 
 export const coreConfig = once(() => parse(CoreSchema, 'core'));
 export const jiraConfig = once(() => parse(JiraSchema, 'Jira'));
+
+// ---- Issue #4: the mitigation ladder (action pacing, approve mode) ----
+const LadderSchema = z.object({
+  MEDIC_ACTION_POLL_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(5),
+  MEDIC_ACTION_POLLS: z.coerce.number().int().min(1).max(120).default(24),
+  MEDIC_APPROVAL_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+});
+export const ladderConfig = once(() => parse(LadderSchema, 'ladder'));
+
+const ApprovalSchema = z
+  .object({
+    /** Base URL of the approval function (its Lambda function URL), put into approve/reject links. */
+    MEDIC_APPROVAL_URL: z.url('MEDIC_APPROVAL_URL must be the approval function URL'),
+    /** Local runs only; deployed stacks read the signing secret from SSM (SecureString). */
+    MEDIC_APPROVAL_SECRET: z.string().min(16).optional(),
+    MEDIC_APPROVAL_SECRET_PARAMETER: z.string().optional(),
+  })
+  .refine((c) => c.MEDIC_APPROVAL_SECRET || c.MEDIC_APPROVAL_SECRET_PARAMETER, {
+    message:
+      'set MEDIC_APPROVAL_SECRET_PARAMETER (an SSM SecureString name) or, locally, MEDIC_APPROVAL_SECRET',
+  });
+export const approvalConfig = once(() => parse(ApprovalSchema, 'approval'));

@@ -128,3 +128,51 @@ export interface LogsPort {
     options: { start: Date; end: Date; pattern: string; limit: number },
   ): Promise<LogEvent[]>;
 }
+
+// ---- Issue #4: the mitigation ladder's ports ----
+
+/** EC2 calls the ladder makes; every mutating one takes dryRun (EC2's own DryRun proves permission). */
+export interface Ec2ActionsPort {
+  /** State and root device type (an instance-store root cannot be stopped). */
+  instanceState(instanceId: string): Promise<{ state: string; rootDeviceType: string | null }>;
+  /** Throws StopNotAllowedError when EC2 refuses to stop the instance (stop protection, unsupported). */
+  stop(instanceId: string, options: { dryRun: boolean }): Promise<void>;
+  start(instanceId: string, options: { dryRun: boolean }): Promise<void>;
+  /** The latest console output, decoded; null when EC2 has none. */
+  consoleOutput(instanceId: string): Promise<string | null>;
+  /** The Elastic IP associated with the instance, if any. */
+  elasticIpOf(instanceId: string): Promise<{ allocationId: string; publicIp: string } | null>;
+  associateElasticIp(allocationId: string, instanceId: string, options: { dryRun: boolean }): Promise<void>;
+}
+
+export type CommandStatus = 'pending' | 'success' | 'failed';
+
+export interface ServiceRestartPort {
+  /** Runs `systemctl restart <unit>` through SSM Run Command; returns the command id. */
+  restartService(instanceId: string, unit: string): Promise<string>;
+  commandStatus(commandId: string, instanceId: string): Promise<{ status: CommandStatus; detail: string }>;
+}
+
+export interface TargetGroupPort {
+  /** Target id → health state (healthy, unhealthy, initial, draining, unused …). */
+  health(targetGroupArn: string): Promise<Record<string, string>>;
+  register(targetGroupArn: string, instanceId: string): Promise<void>;
+  deregister(targetGroupArn: string, instanceId: string): Promise<void>;
+}
+
+export interface DnsPort {
+  /** UPSERT an A record (TTL 60) to the given address. */
+  upsertA(zoneId: string, recordName: string, address: string): Promise<string>;
+}
+
+export interface AutoScalingHealthPort {
+  setUnhealthy(instanceId: string): Promise<void>;
+  /** Other InService + Healthy instances of the group (the "never zero healthy" check). */
+  healthyPeers(groupName: string, exceptInstanceId: string): Promise<string[]>;
+}
+
+/** Step Functions callbacks for task-token pauses (approve mode). */
+export interface TaskCallbackPort {
+  succeed(taskToken: string, output: Record<string, unknown>): Promise<void>;
+  fail(taskToken: string, error: string, cause: string): Promise<void>;
+}

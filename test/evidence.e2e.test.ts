@@ -84,7 +84,8 @@ describe('medic simulate: every fault scenario is classified from its evidence',
       ]),
     );
     expect(r.actions[0]?.kind).toBe('stop-start');
-    expect(await mutations(r)).toEqual([]);
+    // Issue 4 made stop/start real: it stops and starts the host; it never reboots it.
+    expect(await mutations(r)).toEqual(['StopInstances', 'StartInstances']);
   });
 
   it('network-partition → network: status checks pass, nothing accepts TCP', async () => {

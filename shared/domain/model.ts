@@ -78,6 +78,19 @@ export const TargetSchema = z.object({
   probe: ProbeConfigSchema,
   /** CloudWatch Logs group of the instance (medic:log-group), searched for recent error lines. */
   logGroup: z.string().nullable().optional(),
+  /** Issue #4: failover configuration read from the instance's tags (SPEC §7). */
+  failover: z
+    .object({
+      /** medic:standby — the instance that takes over. */
+      standby: z.string().nullable(),
+      /** medic:target-group — ARN of the target group serving the instance. */
+      targetGroupArn: z.string().nullable(),
+      /** medic:route53 — `ZONEID/record.name` whose A record points at the instance. */
+      route53: z.string().nullable(),
+      /** aws:autoscaling:groupName — set by Auto Scaling on the instances it launched. */
+      autoScalingGroup: z.string().nullable(),
+    })
+    .optional(),
 });
 export type Target = z.infer<typeof TargetSchema>;
 
@@ -86,8 +99,19 @@ export const SettingsSchema = z.object({
   verifyPolls: z.number().int().min(1).max(20),
   probeTimeoutMs: z.number().int().min(100).max(30_000),
   executionUrl: z.string().nullable(),
+  // Issue #4 (mitigation ladder): pacing of in-flight actions and of the approval pause. Optional in
+  // the type so older producers still parse; Intake always sets them (the ASL's Wait and
+  // TimeoutSecondsPath read them), and the use cases fall back to LADDER_DEFAULTS.
+  /** Wait between polls of an in-flight action (SSM command, stop/start, target health). */
+  actionPollWaitSeconds: z.number().int().min(1).optional(),
+  /** Polls of an in-flight action before it is given up as failed (bounded, then next rung). */
+  actionPolls: z.number().int().min(1).max(120).optional(),
+  /** How long approve mode waits for a person before recording "timed out" and escalating. */
+  approvalTimeoutSeconds: z.number().int().min(1).optional(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
+export const NO_FAILOVER = { standby: null, targetGroupArn: null, route53: null, autoScalingGroup: null };
+export const LADDER_DEFAULTS = { actionPollWaitSeconds: 5, actionPolls: 24, approvalTimeoutSeconds: 900 };
 
 export const ACTION_KINDS = ['restart-service', 'reboot', 'stop-start', 'failover', 'page'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
@@ -238,6 +262,8 @@ export const ACTION_OUTCOMES = [
   'paged',
   'recovered',
   'not-recovered',
+  'rejected',
+  'timed-out',
 ] as const;
 export const ActionRecordSchema = z.object({
   kind: z.enum(ACTION_KINDS),
@@ -259,7 +285,18 @@ export const INSTANCE_OUTCOMES = [
 export type InstanceOutcome = (typeof INSTANCE_OUTCOMES)[number];
 
 /** What the per-instance loop does next: drives the ASL Choice states. */
-export const NEXT_STEPS = ['act', 'verify', 'done'] as const;
+export const NEXT_STEPS = ['act', 'approve', 'run', 'poll', 'verify', 'done'] as const;
+
+/** An action in flight across poll iterations (SSM command, stop/start, target health). */
+export const PendingActionSchema = z.object({
+  kind: z.enum(ACTION_KINDS),
+  phase: z.string(),
+  startedAt: z.string(),
+  pollsLeft: z.number().int().min(0),
+  commandId: z.string().optional(),
+  mechanism: z.string().optional(),
+});
+export type PendingAction = z.infer<typeof PendingActionSchema>;
 
 export const InstanceCaseSchema = z.object({
   incidentId: z.string(),
@@ -272,6 +309,16 @@ export const InstanceCaseSchema = z.object({
   pollsLeft: z.number().int().min(0).default(0),
   lastActionAt: z.string().nullable().default(null),
   next: z.enum(NEXT_STEPS).default('act'),
+  // Issue #4 — optional so cases built before the ladder (or by other code) still parse.
+  /** The rung being walked (plan[rung]); drives the ASL's RunAction Choice. */
+  action: z.enum(ACTION_KINDS).nullable().optional(),
+  pending: PendingActionSchema.nullable().optional(),
+  /** Set by AwaitApproval: the decision (SendTaskSuccess output) or its error (reject, timeout). */
+  approval: z.record(z.string(), z.unknown()).nullable().optional(),
+  /** After a failover, Verify probes the standby that now serves. */
+  verifyProbe: ProbeConfigSchema.nullable().optional(),
+  /** When each verification check first passed after the last action (timeline timings). */
+  verifySeen: z.record(z.string(), z.string()).optional(),
   actions: z.array(ActionRecordSchema).default([]),
   outcome: z.enum(INSTANCE_OUTCOMES).nullable().default(null),
   timeline: z.array(TimelineEntrySchema).default([]),
@@ -287,6 +334,8 @@ export const InstanceCaseSchema = z.object({
     .optional(),
   /** Set by the ASL Catch inside the per-instance loop: the case stopped on an unexpected error. */
   caseError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  /** Set by the ASL Catch of an action Task: recorded against the rung, then the case pages. */
+  actionError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
 });
 export type InstanceCase = z.infer<typeof InstanceCaseSchema>;
 

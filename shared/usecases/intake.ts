@@ -51,6 +51,12 @@ export function targetFromInstance(info: InstanceInfo, defaultPorts: number[]): 
       sshPort,
       healthUrl: tags['medic:health-url'] ?? null,
     },
+    failover: {
+      standby: tags['medic:standby'] ?? null,
+      targetGroupArn: tags['medic:target-group'] ?? null,
+      route53: tags['medic:route53'] ?? null,
+      autoScalingGroup: tags['aws:autoscaling:groupName'] ?? null,
+    },
   };
 }
 
@@ -102,6 +108,11 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
     pollsLeft: 0,
     lastActionAt: null,
     next: 'act',
+    action: null,
+    pending: null,
+    approval: null,
+    verifyProbe: null,
+    verifySeen: {},
     actions: [],
     outcome: null,
     timeline: [],
