@@ -7,6 +7,8 @@ import { coreConfig } from '../shared/config.ts';
 import { InstanceCaseSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
+import { guardSettings, safetyStore } from '../shared/safety.ts';
+import { authorize } from '../shared/usecases/guard.ts';
 import { mitigate } from '../shared/usecases/mitigate.ts';
 
 const ec2 = ec2Adapter(new EC2Client({}));
@@ -17,5 +19,13 @@ export const handler = lambda(async (event) =>
     ec2,
     notifier: snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN),
     clock: systemClock,
+    // issue #5: every mutating call passes the safety bounds first
+    guard: (c, action) =>
+      authorize(c, action, {
+        store: safetyStore(),
+        clock: systemClock,
+        settings: guardSettings(),
+        notifier: snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN),
+      }),
   }),
 );

@@ -76,6 +76,8 @@ export const TargetSchema = z.object({
   privateIp: z.string().nullable(),
   service: z.string().nullable(),
   probe: ProbeConfigSchema,
+  /** Issue #5: the instance's `medic:maintenance` tag (`true` or an ISO end time), if any. */
+  maintenance: z.string().nullable().optional(),
 });
 export type Target = z.infer<typeof TargetSchema>;
 
@@ -230,5 +232,15 @@ export const IncidentStateSchema = z.object({
     .optional(),
   outcome: z.string().optional(),
   error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  /** Issue #5: what Admit decided (dedupe, lock, fleet guard); absent before Admit ran. */
+  admission: z
+    .object({
+      disposition: z.enum(['open', 'duplicate', 'joined', 'closed', 'storm']),
+      detail: z.string(),
+      /** Instances whose per-instance lock this execution holds (released on every exit path). */
+      locks: z.array(z.string()).default([]),
+      executionId: z.string(),
+    })
+    .optional(),
 });
 export type IncidentState = z.infer<typeof IncidentStateSchema>;

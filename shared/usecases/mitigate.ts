@@ -6,11 +6,14 @@
 import type { ActionKind, ActionRecord, InstanceCase } from '../domain/model.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
 import type { Ec2Port, NotifierPort } from '../ports.ts';
+import { holdCase, type Verdict } from './guard.ts';
 
 export interface MitigateDeps {
   ec2: Ec2Port;
   notifier: NotifierPort;
   clock: Clock;
+  /** Issue #5: the safety bounds (guard.ts), asked before every mutating call. */
+  guard?: (c: InstanceCase, action: ActionKind) => Promise<Verdict>;
 }
 
 const MUTATING: ReadonlySet<ActionKind> = new Set(['restart-service', 'reboot', 'stop-start', 'failover']);
@@ -64,7 +67,7 @@ export async function mitigate(c: InstanceCase, deps: MitigateDeps): Promise<Ins
   const id = c.target.instanceId;
 
   if (action === 'page') {
-    const tried = c.actions.some((a) => MUTATING.has(a.kind));
+    const tried = c.actions.some((a) => MUTATING.has(a.kind) && a.outcome !== 'held');
     return page(
       c,
       deps,
@@ -81,6 +84,12 @@ export async function mitigate(c: InstanceCase, deps: MitigateDeps): Promise<Ins
     );
     return page({ ...c, ...held, outcome: 'held' }, deps, 'instance is not opted in to automatic actions');
   }
+  // ---- issue #5: safety bounds before any mutating call (budget, fleet, maintenance, …) ----
+  if (deps.guard && MUTATING.has(action)) {
+    const verdict = await deps.guard(c, action);
+    if (!verdict.allow) return holdCase(c, action, verdict, deps.clock);
+  }
+  // ---- end issue #5 ----
   if (action === 'reboot') {
     const dryRun = c.mode === 'dry-run';
     await deps.ec2.reboot(id, { dryRun });
