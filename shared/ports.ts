@@ -120,9 +120,13 @@ export interface SafetyStorePort {
   fleetSince(since: Date): Promise<{ instanceId: string; episodeKey: string; at: string }[]>;
   /** One storm per window: true for the single caller that becomes its leader. */
   claimStorm(stormKey: string, leader: string, at: Date): Promise<boolean>;
+  /** When the storm with this key was claimed, if it exists. */
+  stormAt(stormKey: string): Promise<Date | null>;
   /** Budget ledger: at-most-once claim of one mutating action; false if it was already claimed. */
   claimAction(instanceId: string, actionKey: string, at: Date): Promise<boolean>;
   actionsSince(instanceId: string, since: Date): Promise<number>;
+  /** Gives a claim back when AWS provably did not run the action (throttled before it started). */
+  unclaimAction(instanceId: string, actionKey: string): Promise<void>;
   /** Durable Jira outbox: one item per episode (a newer draft replaces an older one). */
   enqueueOutbox(item: OutboxItem): Promise<void>;
   dueOutbox(now: Date, limit: number): Promise<OutboxItem[]>;

@@ -286,6 +286,20 @@ export function dynamoSafetyStore(client: DynamoDBClient, table: string): Safety
       );
     },
 
+    async stormAt(stormKey) {
+      const out = await callAws('GetItem storm', () =>
+        client.send(
+          new GetItemCommand({
+            TableName: table,
+            Key: { pk: s('STORM'), sk: s(stormKey) },
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      const at = out.Item?.at?.S;
+      return at ? new Date(at) : null;
+    },
+
     async claimAction(instanceId, actionKey, at) {
       return conditional('PutItem budget', () =>
         client.send(
@@ -312,6 +326,17 @@ export function dynamoSafetyStore(client: DynamoDBClient, table: string): Safety
         ConsistentRead: true,
       });
       return items.length;
+    },
+
+    async unclaimAction(instanceId, actionKey) {
+      await callAws('DeleteItem budget', () =>
+        client.send(
+          new DeleteItemCommand({
+            TableName: table,
+            Key: { pk: s(`BUDGET#${instanceId}`), sk: s(actionKey) },
+          }),
+        ),
+      );
     },
 
     async enqueueOutbox(item) {

@@ -20,6 +20,8 @@ export interface ScenarioWorld {
   instanceIds: string[];
   /** Called once the run is over: stops watchers and fake hosts. */
   teardown(): Promise<void>;
+  /** Issue #5: put a host back into a state (e.g. hung again for the next incident). */
+  setMode?(instanceId: string, mode: HostMode): Promise<void>;
 }
 
 export interface ScenarioContext {
@@ -313,6 +315,9 @@ export async function setupScenario(
       at: ctx.now,
     }),
     instanceIds: [...hosts.keys()],
+    async setMode(instanceId, mode) {
+      await hosts.get(instanceId)?.host.setMode(mode);
+    },
     async teardown() {
       await stopWatching();
       for (const t of timers) clearTimeout(t);

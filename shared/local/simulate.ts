@@ -82,7 +82,7 @@ function requireLoopback(name: string, url: string): void {
 }
 
 /** Sets the process env medic's handlers read; simulate owns the process, so this is its config. */
-function configureEnvironment(
+export function configureEnvironment(
   awsEndpoint: string,
   jira: { baseUrl: string; email: string; token: string; project: string },
 ) {
@@ -103,7 +103,7 @@ function configureEnvironment(
   env.POWERTOOLS_LOG_LEVEL = env.MEDIC_LOG_LEVEL ?? 'SILENT';
 }
 
-async function ensureTopic(sns: SNSClient, sqs: SQSClient): Promise<string> {
+export async function ensureTopic(sns: SNSClient, sqs: SQSClient): Promise<string> {
   const topic = await sns.send(new CreateTopicCommand({ Name: LOCAL_TOPIC }));
   const queue = await sqs.send(new CreateQueueCommand({ QueueName: LOCAL_INBOX }));
   const attrs = await sqs.send(

@@ -134,10 +134,18 @@ export async function tripStorm(
   deps: GuardDeps,
 ): Promise<{ key: string; leader: boolean }> {
   const now = deps.clock();
-  const key = stormKey(now, deps.settings.fleetWindowMs);
+  const windowMs = deps.settings.fleetWindowMs;
+  const labelOf = (k: string) => `medic-storm-${k.replace(/[^0-9]/g, '').slice(0, 12)}`;
+  // A storm that began in the previous bucket and is still within the window is the same storm.
+  const previous = stormKey(new Date(now.getTime() - windowMs), windowMs);
+  const previousAt = await deps.store.stormAt(previous);
+  if (previousAt && now.getTime() - previousAt.getTime() < windowMs) {
+    return { key: labelOf(previous), leader: false };
+  }
+  const key = stormKey(now, windowMs);
   const leader = await deps.store.claimStorm(key, by, now);
-  if (!leader) return { key, leader };
-  const label = `medic-storm-${key.replace(/[^0-9]/g, '').slice(0, 12)}`;
+  const label = labelOf(key);
+  if (!leader) return { key: label, leader };
   const minutes = Math.round(deps.settings.fleetWindowMs / 60_000);
   const list = instances.join(', ');
   const why = `${instances.length} instances entered incidents within ${minutes} min (limit ${deps.settings.fleetMaxInstances}): a shared cause (AZ, network, dependency, deploy) is likely, so medic is not acting on any of them`;
@@ -186,6 +194,11 @@ export async function tripStorm(
     });
   }
   return { key: label, leader };
+}
+
+/** One claim per episode, rung and action: a retried or re-run step finds it already taken. */
+export function actionKey(c: InstanceCase, action: ActionKind): string {
+  return `${c.incidentId}#${c.rung}#${action}`;
 }
 
 /** Every bound, in order; the first that holds decides. Dry runs evaluate but never claim. */
@@ -273,7 +286,7 @@ export async function authorize(c: InstanceCase, action: ActionKind, deps: Guard
     };
   }
   if (c.mode === 'dry-run') return { allow: true };
-  const claimed = await store.claimAction(id, `${c.incidentId}#${c.rung}#${action}`, now);
+  const claimed = await store.claimAction(id, actionKey(c, action), now);
   if (!claimed) {
     return {
       allow: false,
