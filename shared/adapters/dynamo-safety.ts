@@ -114,9 +114,9 @@ export function dynamoSafetyStore(client: DynamoDBClient, table: string): Safety
               joined: { L: [] },
               expiresAt: n(epoch(now) + Math.ceil(leaseMs / 1000) + DAY_S),
             },
-            ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now OR #o = :me',
-            ExpressionAttributeNames: { '#o': 'owner' },
-            ExpressionAttributeValues: { ':now': n(now.getTime()), ':me': s(owner.episodeKey) },
+            // Re-entrant only for the same execution (a retried Admit), never for another one.
+            ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now OR executionId = :me',
+            ExpressionAttributeValues: { ':now': n(now.getTime()), ':me': s(owner.executionId) },
           }),
         ),
       );

@@ -5,6 +5,7 @@
  * (`Fn::GetAtt: [IntakeLambdaFunction, Arn]`), serverless.yml maps function names to handler files,
  * and the Serverless Framework's naming rule links the two.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -143,7 +144,8 @@ export async function loadLocalMachine() {
         },
         context: {
           Execution: {
-            Id: `local:${options.executionName}`,
+            // Each execution has its own id, as in AWS (issue #5: dedupe must not rely on ids colliding).
+            Id: `local:${options.executionName}:${randomUUID()}`,
             Name: options.executionName,
             Input: input as never,
             StartTime: new Date().toISOString(),

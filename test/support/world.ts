@@ -23,9 +23,12 @@ export interface World {
   dynamo: DynamoDBClient;
   /** Fresh moto state: topic, inbox and tables recreated; Jira keeps its issues (use jiraSince). */
   reset(): Promise<void>;
-  seed(
-    scenario: string,
-  ): Promise<{ event: Record<string, unknown>; instanceId: string; teardown(): Promise<void> }>;
+  seed(scenario: string): Promise<{
+    event: Record<string, unknown>;
+    instanceId: string;
+    teardown(): Promise<void>;
+    setMode(mode: 'healthy' | 'hung' | 'down'): Promise<void>;
+  }>;
   tag(instanceId: string, key: string, value: string): Promise<void>;
   run(
     event: unknown,
