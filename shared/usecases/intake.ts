@@ -70,9 +70,12 @@ function eventSize(event: unknown): number {
 }
 
 /** Control characters would corrupt notifications and logs; text is otherwise kept verbatim. */
-function clip(text: string, max: number): string {
+function clip(text: string, max: number, singleLine = false): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  const clean = text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, ' ');
+  const control = singleLine
+    ? /[\u0000-\u001F\u007F\u2028\u2029]/g
+    : /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+  const clean = text.replace(control, ' ');
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
 
@@ -102,7 +105,7 @@ function okTransition(event: unknown, deps: IntakeDeps): IncidentState | null {
     ? e.resources.find((r): r is string => typeof r === 'string' && r.includes(':alarm:'))
     : undefined;
   const key = episodeKey('ok', arn ?? name, at, name);
-  const alarmName = clip(name, MAX_ALARM_NAME);
+  const alarmName = clip(name, MAX_ALARM_NAME, true);
   return {
     incidentId: key,
     trigger: {
@@ -143,7 +146,7 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
   }
   const trigger = {
     ...normalised,
-    ...(normalised.alarmName ? { alarmName: clip(normalised.alarmName, MAX_ALARM_NAME) } : {}),
+    ...(normalised.alarmName ? { alarmName: clip(normalised.alarmName, MAX_ALARM_NAME, true) } : {}),
     reason: clip(normalised.reason, MAX_REASON),
   };
   const fromGroups = await deps.autoScaling.inServiceInstances(trigger.autoScalingGroupNames);
