@@ -70,11 +70,13 @@ function eventSize(event: unknown): number {
 }
 
 /** Control characters would corrupt notifications and logs; text is otherwise kept verbatim. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+const MULTI_LINE_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+const SINGLE_LINE_CONTROL = /[\u0000-\u001F\u007F\u2028\u2029]/g;
+
 function clip(text: string, max: number, singleLine = false): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  const control = singleLine
-    ? /[\u0000-\u001F\u007F\u2028\u2029]/g
-    : /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+  const control = singleLine ? SINGLE_LINE_CONTROL : MULTI_LINE_CONTROL;
   const clean = text.replace(control, ' ');
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
