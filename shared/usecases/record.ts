@@ -153,7 +153,14 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
 export function fallbackState(raw: unknown, executionName: string | null, clock: Clock): IncidentState {
   const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const error = (r.error as IncidentState['error']) ?? { Error: 'UnknownError', Cause: 'no error detail' };
-  const { error: _drop, ...event } = r;
+  const { error: _drop, ...rest } = r;
+  // Issue #5: the workflow's Receive state wraps the raw input as { event } (it may not be an object).
+  const wrapped = Object.keys(rest).length === 1 && 'event' in rest;
+  const inner = wrapped ? rest.event : rest;
+  const event = (typeof inner === 'object' && inner !== null ? inner : { input: inner }) as Record<
+    string,
+    unknown
+  >;
   const at = clock().toISOString();
   const id = executionName ?? `medic-failed-${at.replace(/[^0-9]/g, '').slice(0, 17)}`;
   const alarmName = (event.detail as { alarmName?: unknown } | undefined)?.alarmName;
