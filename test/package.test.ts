@@ -38,7 +38,11 @@ const FUNCTION_IDS = [
   'MitigateLambdaFunction',
   'VerifyLambdaFunction',
   'RecordLambdaFunction',
+  'AdmitLambdaFunction', // issue #5
+  'ReleaseLambdaFunction', // issue #5
 ];
+/** Functions no Task invokes: the scheduled outbox drainer (issue #5). */
+const SCHEDULED_IDS = ['DrainOutboxLambdaFunction'];
 const STATE_MACHINE_ID = 'IncidentStateMachine';
 const PACKAGE_TIMEOUT_MS = 180_000;
 
@@ -149,13 +153,13 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     expect(packaging.output).toContain('cfn-lint: 0 error(s)');
   });
 
-  it('has exactly the eight medic functions, on nodejs22.x or newer, arm64', () => {
+  it('has exactly the medic functions, on nodejs22.x or newer, arm64', () => {
     // Prepare
     const functions = resourcesOfType('AWS::Lambda::Function');
     // Act
     const runtimes = functions.map(([id, f]) => [id, f.Properties?.Runtime] as const);
     // Assess
-    expect(functions.map(([id]) => id).sort()).toEqual([...FUNCTION_IDS].sort());
+    expect(functions.map(([id]) => id).sort()).toEqual([...FUNCTION_IDS, ...SCHEDULED_IDS].sort());
     for (const [id, runtime] of runtimes) {
       const major = /^nodejs(\d+)\.x$/.exec(String(runtime))?.[1];
       expect(Number(major), `${id} runtime ${String(runtime)}`).toBeGreaterThanOrEqual(22);
