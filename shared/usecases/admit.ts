@@ -107,44 +107,50 @@ export async function admit(
   const locks: string[] = [];
   const notes: TimelineEntry[] = [];
   const joinedTo: string[] = [];
-  for (const t of state.targets) {
-    const also = entry(clock, {
-      step: 'Admit',
-      kind: 'alarm',
-      instanceId: t.instanceId,
-      summary: `also alarming: ${what} (episode ${state.incidentId}): ${state.trigger.reason || 'no reason given'}`,
-    });
-    let taken = false;
-    // Two tries: the holder may release between our failed acquire and our join.
-    for (let attempt = 0; attempt < 2 && !taken; attempt++) {
-      const lock = await store.acquireLock(
-        t.instanceId,
-        { episodeKey: state.incidentId, executionId },
-        clock(),
-        deps.leaseMs,
-      );
-      if (lock.acquired) {
-        locks.push(t.instanceId);
-        taken = true;
-        await store.recordEpisode(t.instanceId, state.incidentId, stamp);
-        if (lock.tookOverFrom) {
-          notes.push(
-            entry(clock, {
-              step: 'Admit',
-              kind: 'note',
-              instanceId: t.instanceId,
-              summary: `took over the lock of ${t.instanceId} from ${lock.tookOverFrom}, whose lease had expired`,
-            }),
-          );
+  try {
+    for (const t of state.targets) {
+      const also = entry(clock, {
+        step: 'Admit',
+        kind: 'alarm',
+        instanceId: t.instanceId,
+        summary: `also alarming: ${what} (episode ${state.incidentId}): ${state.trigger.reason || 'no reason given'}`,
+      });
+      let taken = false;
+      // Two tries: the holder may release between our failed acquire and our join.
+      for (let attempt = 0; attempt < 2 && !taken; attempt++) {
+        const lock = await store.acquireLock(
+          t.instanceId,
+          { episodeKey: state.incidentId, executionId },
+          clock(),
+          deps.leaseMs,
+        );
+        if (lock.acquired) {
+          locks.push(t.instanceId);
+          taken = true;
+          await store.recordEpisode(t.instanceId, state.incidentId, stamp);
+          if (lock.tookOverFrom) {
+            notes.push(
+              entry(clock, {
+                step: 'Admit',
+                kind: 'note',
+                instanceId: t.instanceId,
+                summary: `took over the lock of ${t.instanceId} from ${lock.tookOverFrom}, whose lease had expired`,
+              }),
+            );
+          }
+          break;
         }
-        break;
-      }
-      const holder = await store.joinLock(t.instanceId, also);
-      if (holder) {
-        joinedTo.push(`${t.instanceId} → ${holder}`);
-        break;
+        const holder = await store.joinLock(t.instanceId, also);
+        if (holder) {
+          joinedTo.push(`${t.instanceId} → ${holder}`);
+          break;
+        }
       }
     }
+  } catch (error) {
+    // Failing half-way must not leave locks that only a lease expiry would free.
+    for (const id of locks) await store.releaseLock(id, state.incidentId).catch(() => null);
+    throw error;
   }
   const timeline = append(state.timeline, ...notes);
   if (locks.length === 0) {
