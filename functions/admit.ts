@@ -1,6 +1,8 @@
 /** Admit Task (issue #5): dedupe, OK transitions, fleet guard, per-instance lock — before any notice. */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
+import { autoScalingAdapter } from '../shared/adapters/autoscaling.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
 import { coreConfig } from '../shared/config.ts';
 import { IncidentStateSchema } from '../shared/domain/model.ts';
@@ -11,6 +13,7 @@ import { admit } from '../shared/usecases/admit.ts';
 import { ticketPort } from './record.ts';
 
 const sns = new SNSClient({});
+const autoScaling = autoScalingAdapter(new AutoScalingClient({}));
 
 const Input = z.object({ state: IncidentStateSchema, executionId: z.string().min(1) });
 
@@ -23,5 +26,6 @@ export const handler = lambda(async (event) => {
     notifier: snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN),
     tickets: ticketPort,
     leaseMs: lockLeaseMs(),
+    groupSize: async (group) => (await autoScaling.inServiceInstances([group])).length,
   });
 });

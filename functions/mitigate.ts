@@ -1,6 +1,9 @@
 /** Mitigate Task: one rung of the plan, behind the safety gates. */
+
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { autoScalingAdapter } from '../shared/adapters/autoscaling.ts';
 import { wasThrottled } from '../shared/adapters/aws-errors.ts';
 import { ec2Adapter } from '../shared/adapters/ec2.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
@@ -17,6 +20,7 @@ import { mitigate } from '../shared/usecases/mitigate.ts';
 // not become a second reboot; the ASL retries instead, and the guard's claim stops a repeat.
 const ec2 = ec2Adapter(new EC2Client({ maxAttempts: 1 }));
 const sns = new SNSClient({});
+const autoScaling = autoScalingAdapter(new AutoScalingClient({}));
 
 /**
  * Issue #5: the guard claims each mutating action once (at most once, even across retries and
@@ -56,6 +60,7 @@ export const handler = lambda(async (event) => {
         clock: systemClock,
         settings: guardSettings(),
         notifier,
+        groupSize: async (group) => (await autoScaling.inServiceInstances([group])).length,
       });
       if (verdict.allow && kase.mode !== 'dry-run')
         claim = { instanceId: kase.target.instanceId, key: actionKey(kase, action) };

@@ -93,6 +93,8 @@ const SafetySchema = z.object({
     .min(1)
     .max(24 * 60)
     .default(10),
+  /** More than this share of one Auto Scaling group in incidents (at least 2 instances) trips the guard. */
+  MEDIC_FLEET_MAX_GROUP_PERCENT: z.coerce.number().min(1).max(100).default(50),
   MEDIC_LOCK_LEASE_MINUTES: z.coerce
     .number()
     .min(1)

@@ -116,8 +116,10 @@ export interface SafetyStorePort {
   markClosed(instanceId: string, at: Date): Promise<void>;
   lastClosed(instanceId: string): Promise<Date | null>;
   /** Fleet registry: which instances entered an incident, newest window only. */
-  registerFleet(instanceId: string, episodeKey: string, at: Date): Promise<void>;
-  fleetSince(since: Date): Promise<{ instanceId: string; episodeKey: string; at: string }[]>;
+  registerFleet(instanceId: string, episodeKey: string, at: Date, group?: string | null): Promise<void>;
+  fleetSince(
+    since: Date,
+  ): Promise<{ instanceId: string; episodeKey: string; at: string; group?: string | null }[]>;
   /** One storm per window: true for the single caller that becomes its leader. */
   claimStorm(stormKey: string, leader: string, at: Date): Promise<boolean>;
   /** When the storm with this key was claimed, if it exists. */

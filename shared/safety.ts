@@ -34,6 +34,7 @@ export function guardSettings(): GuardSettings {
     flapWindowMs: c.MEDIC_FLAP_WINDOW_MINUTES * 60_000,
     fleetMaxInstances: c.MEDIC_FLEET_MAX_INSTANCES,
     fleetWindowMs: c.MEDIC_FLEET_WINDOW_MINUTES * 60_000,
+    fleetMaxGroupPercent: c.MEDIC_FLEET_MAX_GROUP_PERCENT,
     changeFreeze: c.MEDIC_CHANGE_FREEZE,
     maintenanceWindows,
   };

@@ -15,7 +15,7 @@ function memoryStore(): SafetyStorePort & { claims: Map<string, Date>; outbox: M
   const claims = new Map<string, Date>();
   const episodes: { id: string; at: Date }[] = [];
   const closed = new Map<string, Date>();
-  const fleet: { instanceId: string; episodeKey: string; at: string }[] = [];
+  const fleet: { instanceId: string; episodeKey: string; at: string; group?: string | null }[] = [];
   const storms = new Map<string, Date>();
   const outbox = new Map<string, OutboxItem>();
   return {
@@ -29,8 +29,8 @@ function memoryStore(): SafetyStorePort & { claims: Map<string, Date>; outbox: M
     episodesSince: async (id, since) => episodes.filter((e) => e.id === id && e.at >= since).length,
     markClosed: async (id, at) => void closed.set(id, at),
     lastClosed: async (id) => closed.get(id) ?? null,
-    registerFleet: async (instanceId, episodeKey, at) =>
-      void fleet.push({ instanceId, episodeKey, at: at.toISOString() }),
+    registerFleet: async (instanceId, episodeKey, at, group) =>
+      void fleet.push({ instanceId, episodeKey, at: at.toISOString(), group }),
     fleetSince: async (since) => fleet.filter((f) => f.at >= since.toISOString()),
     claimStorm: async (key, _l, at) => (storms.has(key) ? false : (storms.set(key, at), true)),
     stormAt: async (key) => storms.get(key) ?? null,
@@ -55,6 +55,11 @@ function memoryStore(): SafetyStorePort & { claims: Map<string, Date>; outbox: M
   };
 }
 
+/** A fresh store that shares the fleet registry of another (no storm claimed yet). */
+function memoryStoreWith(other: SafetyStorePort): SafetyStorePort {
+  return { ...memoryStore(), fleetSince: (since) => other.fleetSince(since) };
+}
+
 const NOW = new Date('2026-11-25T12:00:00.000Z');
 const settings: GuardSettings = {
   budgetActions: 3,
@@ -64,6 +69,7 @@ const settings: GuardSettings = {
   flapWindowMs: 3_600_000,
   fleetMaxInstances: 5,
   fleetWindowMs: 10 * 60_000,
+  fleetMaxGroupPercent: 50,
   changeFreeze: false,
   maintenanceWindows: [],
 };
@@ -186,6 +192,25 @@ describe('guard: each bound holds', () => {
     expect(pages).toHaveLength(1);
     expect(store.outbox.size).toBe(1); // the summary ticket, filed by the drainer (no Jira port here)
     expect(store.claims.size).toBe(0);
+  });
+
+  it('fleet, group share: more than P % of one Auto Scaling group in incidents holds, though under M', async () => {
+    // Prepare: 3 of a 4-instance group alarm (75 % > 50 %), far under the 5-instance limit
+    const store = memoryStore();
+    for (let i = 0; i < 3; i++) await store.registerFleet(`i-00000000000000${i}`, `e${i}`, NOW, 'web-asg');
+    const c = kase({}, { group: 'web-asg' });
+    // Act
+    const small = await authorize(c, 'reboot', { ...deps(store), groupSize: async () => 4 });
+    const large = await authorize(c, 'reboot', {
+      ...deps(memoryStoreWith(store)),
+      groupSize: async () => 10,
+    });
+    // Assess
+    expect(small).toMatchObject({ allow: false, bound: 'fleet', effect: 'hold' });
+    expect(small.allow === false && small.reason).toMatch(
+      /3 of 4 instances of group web-asg \(75 %, limit 50 %\)/,
+    );
+    expect(large).toEqual({ allow: true });
   });
 
   it('AWS scheduled events steer away from reboot to the next rung', async () => {

@@ -237,7 +237,7 @@ export function dynamoSafetyStore(client: DynamoDBClient, table: string): Safety
       return at ? new Date(at) : null;
     },
 
-    async registerFleet(instanceId, episodeKey, at) {
+    async registerFleet(instanceId, episodeKey, at, group) {
       await callAws('PutItem fleet', () =>
         client.send(
           new PutItemCommand({
@@ -248,6 +248,7 @@ export function dynamoSafetyStore(client: DynamoDBClient, table: string): Safety
               instanceId: s(instanceId),
               episodeKey: s(episodeKey),
               at: s(at.toISOString()),
+              ...(group ? { group: s(group) } : {}),
               expiresAt: n(epoch(at) + DAY_S),
             },
           }),
@@ -265,6 +266,7 @@ export function dynamoSafetyStore(client: DynamoDBClient, table: string): Safety
         instanceId: i.instanceId?.S ?? '',
         episodeKey: i.episodeKey?.S ?? '',
         at: i.at?.S ?? '',
+        group: i.group?.S ?? null,
       }));
     },
 

@@ -78,6 +78,8 @@ export const TargetSchema = z.object({
   probe: ProbeConfigSchema,
   /** Issue #5: the instance's `medic:maintenance` tag (`true` or an ISO end time), if any. */
   maintenance: z.string().nullable().optional(),
+  /** Issue #5: the Auto Scaling group the instance belongs to (tag aws:autoscaling:groupName). */
+  group: z.string().nullable().optional(),
 });
 export type Target = z.infer<typeof TargetSchema>;
 

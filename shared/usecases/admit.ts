@@ -10,7 +10,7 @@
  */
 import type { IncidentState, TimelineEntry } from '../domain/model.ts';
 import { append, entry } from '../domain/timeline.ts';
-import { fleetInIncidents, type GuardDeps, tripStorm } from './guard.ts';
+import { fleetTripped, type GuardDeps, tripStorm } from './guard.ts';
 
 export interface AdmitDeps extends GuardDeps {
   leaseMs: number;
@@ -84,21 +84,24 @@ export async function admit(
   const stamp = Number.isNaN(at.getTime()) ? now : at;
   for (const t of state.targets) {
     // Keyed by the alarm's own time, so a retried Admit does not count the instance twice.
-    await store.registerFleet(t.instanceId, state.incidentId, stamp);
+    await store.registerFleet(t.instanceId, state.incidentId, stamp, t.group);
   }
 
-  const fleet = await fleetInIncidents(deps);
-  if (fleet.length > deps.settings.fleetMaxInstances) {
-    const storm = await tripStorm(fleet, state.incidentId, deps);
+  const fleet = await fleetTripped(
+    state.targets.map((t) => t.group),
+    deps,
+  );
+  if (fleet) {
+    const storm = await tripStorm(fleet.instances, state.incidentId, deps, fleet.why);
     return decided(
       state,
       {
         disposition: 'storm',
-        detail: `fleet guard: ${fleet.length} instances in incidents (limit ${deps.settings.fleetMaxInstances}); storm ${storm.key}`,
+        detail: `fleet guard: ${fleet.why}; storm ${storm.key}`,
         locks: [],
         executionId,
       },
-      `held by the fleet guard: ${fleet.length} instances in incidents within ${Math.round(deps.settings.fleetWindowMs / 60_000)} min (limit ${deps.settings.fleetMaxInstances}); ${storm.leader ? 'paged once with the list and filed the summary ticket' : `part of storm ${storm.key}, already paged`}`,
+      `held by the fleet guard: ${fleet.why} in incidents within ${Math.round(deps.settings.fleetWindowMs / 60_000)} min; ${storm.leader ? 'paged once with the list and filed the summary ticket' : `part of storm ${storm.key}, already paged`}`,
       deps,
       'escalation',
     );

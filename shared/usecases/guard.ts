@@ -30,6 +30,8 @@ export interface GuardSettings {
   flapWindowMs: number;
   fleetMaxInstances: number;
   fleetWindowMs: number;
+  /** Share of one Auto Scaling group in incidents (with at least 2 instances) that trips the guard. */
+  fleetMaxGroupPercent: number;
   changeFreeze: boolean;
   maintenanceWindows: MaintenanceWindow[];
 }
@@ -57,6 +59,8 @@ export interface GuardDeps {
   notifier: NotifierPort;
   /** Files the storm summary ticket at once when given; otherwise it goes through the outbox. */
   tickets?: () => Promise<TicketPort>;
+  /** InService size of an Auto Scaling group, for the group share of the fleet guard. */
+  groupSize?: (group: string) => Promise<number>;
 }
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
@@ -118,10 +122,34 @@ export function stormKey(now: Date, windowMs: number): string {
   return new Date(Math.floor(now.getTime() / windowMs) * windowMs).toISOString();
 }
 
-export async function fleetInIncidents(deps: Pick<GuardDeps, 'store' | 'clock' | 'settings'>) {
+/**
+ * The fleet guard's verdict: more than M instances in incidents, or more than P % of one of the
+ * given Auto Scaling groups (at least two instances). Returns the instances to list, or null.
+ */
+export async function fleetTripped(
+  groups: (string | null | undefined)[],
+  deps: Pick<GuardDeps, 'store' | 'clock' | 'settings' | 'groupSize'>,
+): Promise<{ instances: string[]; why: string } | null> {
   const since = new Date(deps.clock().getTime() - deps.settings.fleetWindowMs);
   const entries = await deps.store.fleetSince(since);
-  return [...new Set(entries.map((e) => e.instanceId))].sort();
+  const all = [...new Set(entries.map((e) => e.instanceId))].sort();
+  if (all.length > deps.settings.fleetMaxInstances) {
+    return { instances: all, why: `${all.length} instances (limit ${deps.settings.fleetMaxInstances})` };
+  }
+  for (const group of new Set(groups.filter((g): g is string => Boolean(g)))) {
+    if (!deps.groupSize) break;
+    const members = [...new Set(entries.filter((e) => e.group === group).map((e) => e.instanceId))].sort();
+    if (members.length < 2) continue;
+    const size = await deps.groupSize(group);
+    const percent = size > 0 ? (members.length * 100) / size : 0;
+    if (percent > deps.settings.fleetMaxGroupPercent) {
+      return {
+        instances: members,
+        why: `${members.length} of ${size} instances of group ${group} (${Math.round(percent)} %, limit ${deps.settings.fleetMaxGroupPercent} %)`,
+      };
+    }
+  }
+  return null;
 }
 
 /**
@@ -132,6 +160,7 @@ export async function tripStorm(
   instances: string[],
   by: string,
   deps: GuardDeps,
+  cause = `${instances.length} instances (limit ${deps.settings.fleetMaxInstances})`,
 ): Promise<{ key: string; leader: boolean }> {
   const now = deps.clock();
   const windowMs = deps.settings.fleetWindowMs;
@@ -148,7 +177,7 @@ export async function tripStorm(
   if (!leader) return { key: label, leader };
   const minutes = Math.round(deps.settings.fleetWindowMs / 60_000);
   const list = instances.join(', ');
-  const why = `${instances.length} instances entered incidents within ${minutes} min (limit ${deps.settings.fleetMaxInstances}): a shared cause (AZ, network, dependency, deploy) is likely, so medic is not acting on any of them`;
+  const why = `${cause} entered incidents within ${minutes} min: a shared cause (AZ, network, dependency, deploy) is likely, so medic is not acting on any of them`;
   await deps.notifier.publish({
     subject: `[medic] PAGE: fleet guard tripped — ${instances.length} instances alarming`,
     body: [why, '', `Instances: ${list}`, `Summary ticket label: ${label}`].join('\n'),
@@ -239,13 +268,13 @@ export async function authorize(c: InstanceCase, action: ActionKind, deps: Guard
       effect: 'hold',
     };
   }
-  const fleet = await fleetInIncidents(deps);
-  if (fleet.length > settings.fleetMaxInstances) {
-    const storm = await tripStorm(fleet, c.incidentId, deps);
+  const fleet = await fleetTripped([c.target.group], deps);
+  if (fleet) {
+    const storm = await tripStorm(fleet.instances, c.incidentId, deps, fleet.why);
     return {
       allow: false,
       bound: 'fleet',
-      reason: `fleet guard: ${fleet.length} instances in incidents within the window (limit ${settings.fleetMaxInstances}); see storm ${storm.key}`,
+      reason: `fleet guard: ${fleet.why} in incidents within the window; see storm ${storm.key}`,
       effect: 'hold',
     };
   }

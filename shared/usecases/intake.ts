@@ -45,6 +45,7 @@ export function targetFromInstance(info: InstanceInfo, defaultPorts: number[]): 
     privateIp: info.privateIp,
     service: tags['medic:service'] ?? null,
     maintenance: tags['medic:maintenance'] ?? null,
+    group: tags['aws:autoscaling:groupName'] ?? null,
     probe: {
       address: tags['medic:probe-address'] ?? info.privateIp,
       ports,
