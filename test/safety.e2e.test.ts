@@ -3,7 +3,14 @@
  * break one bound (dedupe, one incident per instance, maintenance, cooldown, fleet guard) and asserts
  * what a user would see — AWS calls that reached moto, Jira issues, stakeholder messages.
  */
+import {
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  CreateLaunchConfigurationCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { alarmEvent } from '../shared/local/scenarios.ts';
 import { runMedic } from './support/substrate.ts';
 import { okEventFor, startWorld, type World } from './support/world.ts';
 
@@ -138,6 +145,68 @@ describe('maintenance and cooldown hold actions but keep evidence and the ticket
 });
 
 describe('fleet guard', () => {
+  it('3 of the 4 instances of one Auto Scaling group alarm (75 % > 50 %, under the 5-instance limit): no action, one page', async () => {
+    // Prepare: an ASG of 4 opted-in instances whose probes are refused at once
+    const asg = new AutoScalingClient({
+      endpoint: w.s.moto.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'medic-local', secretAccessKey: 'medic-local' },
+    });
+    const vpc = await w.ec2.send(new CreateVpcCommand({ CidrBlock: '10.43.0.0/16' }));
+    const subnet = await w.ec2.send(
+      new CreateSubnetCommand({
+        VpcId: vpc.Vpc?.VpcId,
+        CidrBlock: '10.43.1.0/24',
+        AvailabilityZone: 'us-east-1a',
+      }),
+    );
+    const image = (await w.ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images?.[0]?.ImageId;
+    await asg.send(
+      new CreateLaunchConfigurationCommand({
+        LaunchConfigurationName: 'web-lc',
+        ImageId: image,
+        InstanceType: 't3.micro',
+      }),
+    );
+    await asg.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: 'web-asg',
+        LaunchConfigurationName: 'web-lc',
+        MinSize: 4,
+        MaxSize: 4,
+        DesiredCapacity: 4,
+        VPCZoneIdentifier: subnet.Subnet?.SubnetId,
+        Tags: [
+          { Key: 'medic:managed', Value: 'true', PropagateAtLaunch: true },
+          { Key: 'medic:probe-address', Value: '127.0.0.1', PropagateAtLaunch: true },
+          { Key: 'medic:ports', Value: '9', PropagateAtLaunch: true },
+        ],
+      }),
+    );
+    const { inServiceInstances } = (await import('../shared/adapters/autoscaling.ts')).autoScalingAdapter(
+      asg,
+    );
+    const members = await inServiceInstances(['web-asg']);
+    expect(members).toHaveLength(4);
+    const events = members.slice(0, 3).map((instanceId, i) =>
+      alarmEvent({
+        alarmName: `web-asg member ${i} unhealthy`,
+        metric: 'StatusCheckFailed',
+        reason: 'Threshold Crossed',
+        instanceId,
+        at: new Date(Date.now() + i),
+      }),
+    );
+    // Act
+    const runs = await Promise.all(events.map((e) => w.run(e)));
+    // Assess
+    expect(runs.every((r) => r.status === 'SUCCEEDED')).toBe(true);
+    expect(await w.mutatingCalls()).toEqual([]);
+    const pages = (await w.inbox()).filter((m) => m.subject.includes('fleet guard tripped'));
+    expect(pages).toHaveLength(1);
+    expect(pages[0]?.body).toMatch(/of 4 instances of group web-asg/);
+  }, 180_000);
+
   it('medic simulate --scenario storm --instances 200: the guard trips, no mutating call, one page, one summary ticket', async () => {
     // Prepare
     const before = w.s.jira.issues().length;
