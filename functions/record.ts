@@ -1,7 +1,7 @@
 /** Record Task: Jira ticket (create or update) and the final SNS message; also the catch-all path. */
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { z } from 'zod';
+import * as z from 'zod';
 import { jiraTickets } from '../shared/adapters/jira.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
 import { secureParameter } from '../shared/adapters/ssm-secret.ts';

@@ -106,7 +106,13 @@ describe('AWS faults', () => {
   it('SNS throttled: retried with backoff; each message is delivered exactly once', async () => {
     // Prepare
     const { event } = await w.seed('unreachable');
-    await w.s.moto.addFault({ service: 'sns', action: 'Publish', code: 'Throttling', status: 400, count: 4 });
+    await w.s.moto.addAwsError({
+      service: 'sns',
+      action: 'Publish',
+      code: 'Throttling',
+      status: 400,
+      count: 4,
+    });
     // Act
     const run = await w.run(event);
     // Assess
@@ -119,7 +125,7 @@ describe('AWS faults', () => {
   it('EC2 RequestLimitExceeded on the reboot: the claim is given back, the retry reboots once', async () => {
     // Prepare
     const { event } = await w.seed('unreachable');
-    await w.s.moto.addFault({
+    await w.s.moto.addAwsError({
       service: 'ec2',
       action: 'RebootInstances',
       code: 'RequestLimitExceeded',
@@ -137,7 +143,7 @@ describe('AWS faults', () => {
   it('the Mitigate handler dies mid-action (the reboot reached AWS, the answer was lost): never rebooted twice', async () => {
     // Prepare
     const { event } = await w.seed('unreachable');
-    await w.s.moto.addFault({
+    await w.s.moto.addAwsError({
       service: 'ec2',
       action: 'RebootInstances',
       code: 'InternalError',

@@ -22,6 +22,31 @@ export interface RecordedAwsCall {
   params: Record<string, unknown>;
 }
 
+/** Fault injection (see moto_launcher.py's header): what AWS would report for one instance. */
+export interface InstanceFaults {
+  instanceId: string;
+  systemStatus?: 'ok' | 'impaired' | 'insufficient-data' | 'initializing' | null;
+  instanceStatus?: 'ok' | 'impaired' | 'insufficient-data' | 'initializing' | null;
+  events?: { code: string; description: string; notBefore?: string }[] | null;
+  /** SSM agent PingStatus; null: not a managed node (DescribeInstanceInformation omits it). */
+  ssmAgent?: 'Online' | 'ConnectionLost' | 'Inactive' | null;
+  ssmOutput?: { stdout: string; stderr?: string; responseCode?: number; status?: string } | null;
+}
+
+/** POST /_medic/faults: merges these faults into what moto reports for the instance. */
+export async function injectFaults(endpoint: string, faults: InstanceFaults): Promise<void> {
+  const response = await fetch(`${endpoint}/_medic/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(faults),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!response.ok)
+    throw new LocalSubstrateError(
+      `moto fault injection answered ${response.status}: ${await response.text()}`,
+    );
+}
+
 export interface LocalMoto {
   endpoint: string;
   port: number;
@@ -32,13 +57,13 @@ export interface LocalMoto {
   reset(): Promise<void>;
   stop(): Promise<void>;
   /** Issue #5: the next `count` matching calls answer an AWS error (see moto_launcher.py). */
-  addFault(rule: MotoFault): Promise<void>;
-  clearFaults(): Promise<void>;
+  addAwsError(rule: AwsErrorRule): Promise<void>;
+  clearAwsErrors(): Promise<void>;
   /** Issue #5: stop listening for downMs, then listen again on the same port; state survives. */
   restart(downMs: number): Promise<void>;
 }
 
-export interface MotoFault {
+export interface AwsErrorRule {
   service: string;
   action: string;
   code: string;
@@ -139,11 +164,11 @@ export async function startMoto(): Promise<LocalMoto> {
       await controlRequest(endpoint, '/moto-api/reset', 'POST');
       await controlRequest(endpoint, '/_medic/calls', 'DELETE');
     },
-    async addFault(rule) {
-      await controlRequest(endpoint, '/_medic/faults', 'POST', rule);
+    async addAwsError(rule) {
+      await controlRequest(endpoint, '/_medic/errors', 'POST', rule);
     },
-    async clearFaults() {
-      await controlRequest(endpoint, '/_medic/faults', 'DELETE');
+    async clearAwsErrors() {
+      await controlRequest(endpoint, '/_medic/errors', 'DELETE');
     },
     async restart(downMs) {
       await controlRequest(endpoint, `/_medic/restart?downMs=${Math.round(downMs)}`, 'POST');

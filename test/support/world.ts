@@ -74,7 +74,7 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Worl
     dynamo,
     async reset() {
       for (const t of teardowns.splice(0)) await t();
-      await s.moto.clearFaults();
+      await s.moto.clearAwsErrors();
       s.jira.setFaults({});
       await s.moto.reset();
       await prepare();
