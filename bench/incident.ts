@@ -24,7 +24,13 @@ export const MITIGATING_ACTIONS = new Set([
 ]);
 
 export function isMitigating(call: RecordedAwsCall): boolean {
-  return MITIGATING_ACTIONS.has(call.action) && String(call.params.DryRun ?? '').toLowerCase() !== 'true';
+  // The evidence branch's Run Command is read-only (df, free, systemctl, journal): not an action.
+  const readOnly = String(call.params.Comment ?? '').startsWith('medic: read-only evidence');
+  return (
+    MITIGATING_ACTIONS.has(call.action) &&
+    !readOnly &&
+    String(call.params.DryRun ?? '').toLowerCase() !== 'true'
+  );
 }
 
 /** aws-local-stepfunctions' events carry a timestamp (ms) and, inside a Map, the iteration index. */
