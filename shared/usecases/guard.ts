@@ -7,6 +7,7 @@
  * budget), and last the at-most-once claim that makes a retried or crashed Mitigate never repeat
  * an action that may already have reached AWS.
  */
+import { createHash } from 'node:crypto';
 import type { ActionKind, InstanceCase } from '../domain/model.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
 import type { NotifierPort, SafetyStorePort, TicketDraft, TicketPort } from '../ports.ts';
@@ -173,8 +174,9 @@ export async function tripStorm(
   }
   const key = stormKey(now, windowMs);
   const leader = await deps.store.claimStorm(key, by, now);
-  const label = labelOf(key);
-  if (!leader) return { key: label, leader };
+  if (!leader) return { key: labelOf(key), leader };
+  // The leader's episode in the label: a retried leader finds its own ticket, another storm never does.
+  const label = `${labelOf(key)}-${createHash('sha256').update(by).digest('hex').slice(0, 6)}`;
   const minutes = Math.round(deps.settings.fleetWindowMs / 60_000);
   const list = instances.join(', ');
   const why = `${cause} entered incidents within ${minutes} min: a shared cause (AZ, network, dependency, deploy) is likely, so medic is not acting on any of them`;
