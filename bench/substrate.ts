@@ -2,11 +2,14 @@
  * The bench's local substrate: one moto and one local Jira for the whole run, and the process
  * environment the handlers read (the same settings `medic simulate` uses). Loopback only.
  */
+
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type LocalJira, startJiraServer } from '../shared/local/jira-server.ts';
 import { type LocalMoto, startMoto } from '../shared/local/moto.ts';
+import { ensureTables } from '../shared/local/tables.ts';
 
 export interface BenchSubstrate {
   moto: LocalMoto;
@@ -67,6 +70,10 @@ export async function startBenchSubstrate(overrides: Record<string, string> = {}
   Object.assign(process.env, env);
   env.MEDIC_STAKEHOLDER_TOPIC_ARN = await ensureTopic(moto.endpoint);
   process.env.MEDIC_STAKEHOLDER_TOPIC_ARN = env.MEDIC_STAKEHOLDER_TOPIC_ARN;
+  // issue #5: the safety table (dedupe, locks, budgets), as `medic simulate` creates it
+  const dynamo = new DynamoDBClient({ endpoint: moto.endpoint, region: 'us-east-1' });
+  env.MEDIC_SAFETY_TABLE = (await ensureTables(dynamo)).get('SafetyTable') ?? '';
+  process.env.MEDIC_SAFETY_TABLE = env.MEDIC_SAFETY_TABLE;
   return {
     moto,
     jira,
@@ -75,6 +82,7 @@ export async function startBenchSubstrate(overrides: Record<string, string> = {}
     async reset() {
       await moto.reset();
       await ensureTopic(moto.endpoint);
+      await ensureTables(dynamo);
     },
     async stop() {
       await Promise.all([moto.stop(), jira.close()]);

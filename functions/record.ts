@@ -10,13 +10,15 @@ import { IncidentStateSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
 import type { TicketPort } from '../shared/ports.ts';
+import { safetyStore } from '../shared/safety.ts';
+import { enqueueTicket } from '../shared/usecases/outbox.ts';
 import { fallbackState, record } from '../shared/usecases/record.ts';
 
 const sns = new SNSClient({});
 const ssm = new SSMClient({});
 let tickets: TicketPort | undefined;
 
-async function ticketPort(): Promise<TicketPort> {
+export async function ticketPort(): Promise<TicketPort> {
   if (tickets) return tickets;
   const config = jiraConfig();
   const apiToken =
@@ -47,5 +49,7 @@ export const handler = lambda(async (event) => {
     tickets: ticketPort,
     notifier: snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN),
     clock: systemClock,
+    // issue #5: a ticket Jira could not take waits in the durable outbox
+    outbox: (draft, error) => enqueueTicket(safetyStore(), state.incidentId, draft, error, systemClock),
   });
 });

@@ -6,16 +6,25 @@ import { serviceRestartAdapter } from '../shared/adapters/ssm-command.ts';
 import { coreConfig } from '../shared/config.ts';
 import { InstanceCaseSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
+import { guardedAction } from '../shared/guarded-action.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
 import { restartService } from '../shared/usecases/restart-service.ts';
 
 const ssm = serviceRestartAdapter(new SSMClient({}));
 const sns = new SNSClient({});
 
-export const handler = lambda(async (event) =>
-  restartService(parseWith(InstanceCaseSchema, event, 'RestartService'), {
-    ssm,
-    notifier: snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN),
-    clock: systemClock,
-  }),
-);
+export const handler = lambda(async (event) => {
+  const notifier = snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN);
+  // issue #5: the safety bounds, once per rung, before the first mutating call
+  return guardedAction(
+    parseWith(InstanceCaseSchema, event, 'RestartService'),
+    'restart-service',
+    notifier,
+    (c) =>
+      restartService(c, {
+        ssm,
+        notifier,
+        clock: systemClock,
+      }),
+  );
+});

@@ -6,16 +6,23 @@ import { snsNotifier } from '../shared/adapters/sns.ts';
 import { coreConfig } from '../shared/config.ts';
 import { InstanceCaseSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
+import { guardedAction } from '../shared/guarded-action.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
 import { stopStart } from '../shared/usecases/stop-start.ts';
 
-const ec2 = ec2Adapter(new EC2Client({}));
+// issue #5: no SDK-level retries — a lost answer to a mutating call must not become a second one;
+// the ASL retries instead, and the guard's claim stops a repeat.
+const ec2 = ec2Adapter(new EC2Client({ maxAttempts: 1 }));
 const sns = new SNSClient({});
 
-export const handler = lambda(async (event) =>
-  stopStart(parseWith(InstanceCaseSchema, event, 'StopStart'), {
-    ec2,
-    notifier: snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN),
-    clock: systemClock,
-  }),
-);
+export const handler = lambda(async (event) => {
+  const notifier = snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN);
+  // issue #5: the safety bounds, once per rung, before the first mutating call
+  return guardedAction(parseWith(InstanceCaseSchema, event, 'StopStart'), 'stop-start', notifier, (c) =>
+    stopStart(c, {
+      ec2,
+      notifier,
+      clock: systemClock,
+    }),
+  );
+});

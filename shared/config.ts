@@ -100,3 +100,44 @@ const ApprovalSchema = z
       'set MEDIC_APPROVAL_SECRET_PARAMETER (an SSM SecureString name) or, locally, MEDIC_APPROVAL_SECRET',
   });
 export const approvalConfig = once(() => parse(ApprovalSchema, 'approval'));
+// ---- issue #5: safety bounds (do no harm). Every bound has a default and one variable. ----
+const SafetySchema = z.object({
+  /** DynamoDB table holding episodes, locks, budgets, fleet registry and the Jira outbox. */
+  MEDIC_SAFETY_TABLE: z.string().min(1, 'MEDIC_SAFETY_TABLE is required'),
+  MEDIC_BUDGET_ACTIONS: z.coerce.number().int().min(0).max(100).default(3),
+  MEDIC_BUDGET_WINDOW_HOURS: z.coerce
+    .number()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
+  MEDIC_COOLDOWN_MINUTES: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 60)
+    .default(30),
+  MEDIC_FLAP_EPISODES: z.coerce.number().int().min(2).max(1_000).default(3),
+  MEDIC_FLAP_WINDOW_MINUTES: z.coerce
+    .number()
+    .min(1)
+    .max(24 * 60)
+    .default(60),
+  MEDIC_FLEET_MAX_INSTANCES: z.coerce.number().int().min(1).max(100_000).default(5),
+  MEDIC_FLEET_WINDOW_MINUTES: z.coerce
+    .number()
+    .min(1)
+    .max(24 * 60)
+    .default(10),
+  /** More than this share of one Auto Scaling group in incidents (at least 2 instances) trips the guard. */
+  MEDIC_FLEET_MAX_GROUP_PERCENT: z.coerce.number().min(1).max(100).default(50),
+  MEDIC_LOCK_LEASE_MINUTES: z.coerce
+    .number()
+    .min(1)
+    .max(24 * 60)
+    .default(120),
+  /** `true` holds every mutating action (change freeze). */
+  MEDIC_CHANGE_FREEZE: bool,
+  /** Weekly windows, e.g. `sun 02:00-04:00,wed 22:30-23:30` (UTC), or ISO intervals `start/end`. */
+  MEDIC_MAINTENANCE_WINDOWS: z.string().default(''),
+});
+export type SafetyConfig = z.infer<typeof SafetySchema>;
+export const safetyConfig = once(() => parse(SafetySchema, 'safety'));

@@ -99,3 +99,15 @@ export const USER_FACING_ERRORS = new Set<string>([
   'ConfigError',
   'LocalSubstrateError',
 ]);
+
+// ---- issue #5 ----
+/** The safety store (DynamoDB) refused a write in a way that is not a retryable throttle. */
+export class SafetyStoreError extends Error {
+  override readonly name = 'SafetyStoreError' as const;
+}
+
+/** An intake event larger than medic accepts (the state machine payload limit is 256 KB). */
+export class EventTooLargeError extends Error {
+  override readonly name = 'EventTooLargeError' as const;
+}
+USER_FACING_ERRORS.add('EventTooLargeError');

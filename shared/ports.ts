@@ -2,7 +2,7 @@
  * Ports: what the use cases need from the world. Use cases take these as arguments and never import
  * an SDK, so they are tested with in-memory fakes and run unchanged against moto or AWS.
  */
-import type { Ec2Evidence } from './domain/model.ts';
+import type { Ec2Evidence, TimelineEntry } from './domain/model.ts';
 
 export interface InstanceInfo {
   instanceId: string;
@@ -175,4 +175,60 @@ export interface AutoScalingHealthPort {
 export interface TaskCallbackPort {
   succeed(taskToken: string, output: Record<string, unknown>): Promise<void>;
   fail(taskToken: string, error: string, cause: string): Promise<void>;
+}
+
+// ---- issue #5: the safety store (episodes, locks, budgets, fleet registry, outbox) ----
+export interface LockOwner {
+  episodeKey: string;
+  executionId: string;
+}
+
+export type LockResult =
+  | { acquired: true; tookOverFrom: string | null }
+  | { acquired: false; holder: string };
+
+export interface OutboxItem {
+  episodeKey: string;
+  draft: TicketDraft;
+  /** Comment body used when a ticket with the episode label already exists. */
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string;
+}
+
+export interface SafetyStorePort {
+  /** Conditional put of the episode: 'new' the first time, 'retry' for the same execution, else 'duplicate'. */
+  claimEpisode(key: string, executionId: string, at: Date): Promise<'new' | 'retry' | 'duplicate'>;
+  /** Per-instance lock with a lease: taken when free, expired (holder died) or already ours. */
+  acquireLock(instanceId: string, owner: LockOwner, now: Date, leaseMs: number): Promise<LockResult>;
+  /** Appends an entry to the open incident's lock item (its holder merges it on release). */
+  joinLock(instanceId: string, entry: TimelineEntry): Promise<string | null>;
+  /** Conditional delete by owner; returns the entries others joined, or null if not ours. */
+  releaseLock(instanceId: string, episodeKey: string): Promise<TimelineEntry[] | null>;
+  /** Instance history: episodes (flap detection) and the last close (cooldown). */
+  recordEpisode(instanceId: string, episodeKey: string, at: Date): Promise<void>;
+  episodesSince(instanceId: string, since: Date): Promise<number>;
+  markClosed(instanceId: string, at: Date): Promise<void>;
+  lastClosed(instanceId: string): Promise<Date | null>;
+  /** Fleet registry: which instances entered an incident, newest window only. */
+  registerFleet(instanceId: string, episodeKey: string, at: Date, group?: string | null): Promise<void>;
+  fleetSince(
+    since: Date,
+  ): Promise<{ instanceId: string; episodeKey: string; at: string; group?: string | null }[]>;
+  /** One storm per window: true for the single caller that becomes its leader. */
+  claimStorm(stormKey: string, leader: string, at: Date): Promise<boolean>;
+  /** When the storm with this key was claimed, if it exists. */
+  stormAt(stormKey: string): Promise<Date | null>;
+  /** Budget ledger: at-most-once claim of one mutating action; false if it was already claimed. */
+  claimAction(instanceId: string, actionKey: string, at: Date): Promise<boolean>;
+  actionsSince(instanceId: string, since: Date): Promise<number>;
+  /** Gives a claim back when AWS provably did not run the action (throttled before it started). */
+  unclaimAction(instanceId: string, actionKey: string): Promise<void>;
+  /** Durable Jira outbox: one item per episode (a newer draft replaces an older one). */
+  enqueueOutbox(item: OutboxItem): Promise<void>;
+  dueOutbox(now: Date, limit: number): Promise<OutboxItem[]>;
+  /** Claims an item for one drainer (conditional on nextAttemptAt), pushing it to `until`. */
+  leaseOutbox(episodeKey: string, expectedNext: string, until: Date): Promise<boolean>;
+  rescheduleOutbox(episodeKey: string, attempts: number, next: Date, lastError: string): Promise<void>;
+  deleteOutbox(episodeKey: string): Promise<void>;
 }

@@ -55,7 +55,10 @@ describe('the state machine definition', () => {
     // Prepare
     const topLevel = Object.entries(definition.States as Record<string, State>).filter(
       ([n, s]) =>
-        ['Task', 'Map', 'Parallel'].includes(s.Type) && n !== 'RecordFailure' && n !== 'Acknowledge',
+        ['Task', 'Map', 'Parallel'].includes(s.Type) &&
+        n !== 'RecordFailure' &&
+        n !== 'ReleaseAfterFailure' && // issue #5: the catch-all path's own tail
+        n !== 'Acknowledge',
     );
     // Assess
     for (const [name, state] of topLevel) {
@@ -64,6 +67,20 @@ describe('the state machine definition', () => {
       );
       expect(all?.Next, name).toBe('RecordFailure');
     }
+  });
+
+  it('releases the per-instance locks on every exit path (issue #5)', () => {
+    // Prepare
+    const states = definition.States as Record<string, State & { Next?: string; Catch?: { Next: string }[] }>;
+    // Assess: success goes Investigate → Release → Record → Done; failure RecordFailure → ReleaseAfterFailure → Failed
+    expect(states.Investigate?.Next).toBe('Release');
+    expect(states.Release?.Next).toBe('Record');
+    expect(states.RecordFailure?.Next).toBe('ReleaseAfterFailure');
+    expect(states.RecordFailure?.Catch?.[0]?.Next).toBe('ReleaseAfterFailure');
+    expect(states.ReleaseAfterFailure?.Next).toBe('Failed');
+    // Assess: only Admit's non-open outcomes skip both, and they never took a lock
+    const admitted = states.AdmitOutcome as unknown as { Choices: { StringEquals: string; Next: string }[] };
+    expect(admitted.Choices.find((c) => c.StringEquals === 'open')?.Next).toBe('Acknowledge');
   });
 
   it('maps every Task to a handler through serverless.yml (no hand-kept list)', () => {

@@ -30,7 +30,9 @@ let s: Substrate;
 beforeAll(async () => {
   s = await startSubstrate();
   // simulate() reads its endpoints from the environment, exactly as the CLI does.
-  Object.assign(process.env, s.env, { AWS_REGION: 'us-east-1' });
+  // Issue #5: this file's scenarios share one moto, so its unrelated incidents must not add up to
+  // a fleet-guard storm (> 5 instances in 10 min would hold every action, as it should in production).
+  Object.assign(process.env, s.env, { AWS_REGION: 'us-east-1', MEDIC_FLEET_MAX_INSTANCES: '100' });
 });
 afterAll(async () => {
   await s?.stop();

@@ -48,7 +48,11 @@ const FUNCTION_IDS = [
   'FailoverLambdaFunction',
   'PageLambdaFunction',
   'RequestApprovalLambdaFunction',
+  'AdmitLambdaFunction', // issue #5
+  'ReleaseLambdaFunction', // issue #5
 ];
+/** Functions no Task invokes: the scheduled outbox drainer (issue #5). */
+const SCHEDULED_IDS = ['DrainOutboxLambdaFunction'];
 /** Functions reached over HTTP, not by the state machine (issue #4: the approve/reject links). */
 const HTTP_FUNCTION_IDS = ['ApprovalLambdaFunction'];
 /**
@@ -172,7 +176,9 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     // Act
     const runtimes = functions.map(([id, f]) => [id, f.Properties?.Runtime] as const);
     // Assess
-    expect(functions.map(([id]) => id).sort()).toEqual([...FUNCTION_IDS, ...HTTP_FUNCTION_IDS].sort());
+    expect(functions.map(([id]) => id).sort()).toEqual(
+      [...FUNCTION_IDS, ...HTTP_FUNCTION_IDS, ...SCHEDULED_IDS].sort(),
+    );
     for (const [id, runtime] of runtimes) {
       const major = /^nodejs(\d+)\.x$/.exec(String(runtime))?.[1];
       expect(Number(major), `${id} runtime ${String(runtime)}`).toBeGreaterThanOrEqual(22);

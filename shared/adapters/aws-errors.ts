@@ -25,7 +25,17 @@ export async function callAws<T>(what: string, call: () => Promise<T>): Promise<
   try {
     return await call();
   } catch (error) {
-    if (isTransient(error)) throw new AwsTransientError(`${what}: ${(error as Error).message}`);
+    if (isTransient(error))
+      throw new AwsTransientError(`${what}: ${(error as Error).message}`, { cause: error });
     throw error;
   }
+}
+
+/** Throttling answers mean AWS did not run the request at all (issue #5: safe to give the claim back). */
+export function wasThrottled(error: unknown): boolean {
+  const e = error as { name?: string; cause?: { name?: string } };
+  const name = e.name === 'AwsTransientError' ? e.cause?.name : e.name;
+  return ['ThrottlingException', 'Throttling', 'RequestLimitExceeded', 'TooManyRequestsException'].includes(
+    name ?? '',
+  );
 }

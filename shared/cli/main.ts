@@ -11,6 +11,8 @@ const HELP = `medic — a serverless first responder for EC2 alarms
 
 Usage:
   medic simulate --scenario NAME [--json]   run a scenario end to end on moto + a local Jira
+  medic simulate --scenario storm [--instances N] [--json]
+                                            N instances alarm at once: the fleet guard trips
   medic simulate --event FILE [--json]      run the workflow for an event file (CloudWatch alarm
                                             event or manual input) against AWS_ENDPOINT_URL
   medic demo                                the headline scenarios, human-readable
@@ -40,6 +42,16 @@ export function renderHuman(result: SimulationResult): string {
     ),
   ];
   if (result.error) lines.push('', `The run failed: ${result.error.Error}: ${result.error.Cause}`);
+  if (result.storm) {
+    const st = result.storm;
+    lines.push(
+      '',
+      `Storm: ${st.instances} alarm events → ${st.executions} executions; intake (all past Admit) ${st.intakeMs} ms, total ${st.totalMs} ms`,
+      `  dispositions: ${Object.entries(st.dispositions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}; mutating AWS calls: ${st.mutatingCalls}`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -53,13 +65,20 @@ async function runSimulate(args: string[]): Promise<number> {
       scenario: { type: 'string' },
       event: { type: 'string' },
       json: { type: 'boolean', default: false },
+      instances: { type: 'string' }, // issue #5: storm size
     },
     strict: true,
   });
+  const instances = values.instances === undefined ? undefined : Number(values.instances);
+  if (instances !== undefined && !(Number.isInteger(instances) && instances >= 1 && instances <= 1_000)) {
+    console.error('medic: --instances must be a whole number from 1 to 1000');
+    return 2;
+  }
   const json = values.json === true;
   const result = await simulate({
     ...(values.scenario ? { scenario: values.scenario } : {}),
     ...(values.event ? { eventFile: values.event } : {}),
+    ...(instances ? { instances } : {}),
     ...(json ? {} : { progress: (line: string) => console.log(line) }),
   });
   console.log(json ? JSON.stringify(result, null, 2) : renderHuman(result));

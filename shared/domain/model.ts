@@ -76,6 +76,10 @@ export const TargetSchema = z.object({
   privateIp: z.string().nullable(),
   service: z.string().nullable(),
   probe: ProbeConfigSchema,
+  /** Issue #5: the instance's `medic:maintenance` tag (`true` or an ISO end time), if any. */
+  maintenance: z.string().nullable().optional(),
+  /** Issue #5: the Auto Scaling group the instance belongs to (tag aws:autoscaling:groupName). */
+  group: z.string().nullable().optional(),
   /** CloudWatch Logs group of the instance (medic:log-group), searched for recent error lines. */
   logGroup: z.string().nullable().optional(),
   /** Issue #4: failover configuration read from the instance's tags (SPEC §7). */
@@ -352,5 +356,15 @@ export const IncidentStateSchema = z.object({
     .optional(),
   outcome: z.string().optional(),
   error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  /** Issue #5: what Admit decided (dedupe, lock, fleet guard); absent before Admit ran. */
+  admission: z
+    .object({
+      disposition: z.enum(['open', 'duplicate', 'joined', 'closed', 'storm']),
+      detail: z.string(),
+      /** Instances whose per-instance lock this execution holds (released on every exit path). */
+      locks: z.array(z.string()).default([]),
+      executionId: z.string(),
+    })
+    .optional(),
 });
 export type IncidentState = z.infer<typeof IncidentStateSchema>;

@@ -202,7 +202,8 @@ export async function loadLocalMachine() {
         },
         context: {
           Execution: {
-            Id: `local:${options.executionName}`,
+            // Each execution has its own id, as in AWS (issue #5: dedupe must not rely on ids colliding).
+            Id: `local:${options.executionName}:${randomUUID()}`,
             Name: options.executionName,
             Input: input as never,
             StartTime: new Date().toISOString(),

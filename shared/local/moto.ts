@@ -56,6 +56,22 @@ export interface LocalMoto {
   /** moto's own reset: drops every resource in every backend. */
   reset(): Promise<void>;
   stop(): Promise<void>;
+  /** Issue #5: the next `count` matching calls answer an AWS error (see moto_launcher.py). */
+  addAwsError(rule: AwsErrorRule): Promise<void>;
+  clearAwsErrors(): Promise<void>;
+  /** Issue #5: stop listening for downMs, then listen again on the same port; state survives. */
+  restart(downMs: number): Promise<void>;
+}
+
+export interface AwsErrorRule {
+  service: string;
+  action: string;
+  code: string;
+  status?: number;
+  count: number;
+  message?: string;
+  /** The call reaches moto, then its answer is replaced by the error (a crash mid-action). */
+  passThrough?: boolean;
 }
 
 function canImportMoto(python: string): boolean {
@@ -87,8 +103,19 @@ export function resolveMotoPython(): string {
   return VENV_PYTHON;
 }
 
-async function controlRequest(endpoint: string, path: string, method = 'GET'): Promise<unknown> {
-  const response = await fetch(`${endpoint}${path}`, { method, signal: AbortSignal.timeout(10_000) });
+async function controlRequest(
+  endpoint: string,
+  path: string,
+  method = 'GET',
+  body?: unknown,
+): Promise<unknown> {
+  const response = await fetch(`${endpoint}${path}`, {
+    method,
+    signal: AbortSignal.timeout(10_000),
+    ...(body === undefined
+      ? {}
+      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+  });
   if (!response.ok)
     throw new LocalSubstrateError(`moto control ${method} ${path} answered ${response.status}`);
   return response.json();
@@ -136,6 +163,15 @@ export async function startMoto(): Promise<LocalMoto> {
     async reset() {
       await controlRequest(endpoint, '/moto-api/reset', 'POST');
       await controlRequest(endpoint, '/_medic/calls', 'DELETE');
+    },
+    async addAwsError(rule) {
+      await controlRequest(endpoint, '/_medic/errors', 'POST', rule);
+    },
+    async clearAwsErrors() {
+      await controlRequest(endpoint, '/_medic/errors', 'DELETE');
+    },
+    async restart(downMs) {
+      await controlRequest(endpoint, `/_medic/restart?downMs=${Math.round(downMs)}`, 'POST');
     },
     async stop() {
       if (child.exitCode !== null) return;

@@ -35,6 +35,19 @@ What the faults change, and nothing else:
     ResponseCode and Status come from "ssmOutput" (moto's default: empty output, Success).
 Metric data needs no fault: scenarios seed it with the ordinary CloudWatch PutMetricData call.
 
+Issue #5 fault injection (fault matrix tests):
+  POST   /_medic/errors   body {"service": "ec2", "action": "RebootInstances", "code": "RequestLimitExceeded",
+                                "status": 503, "count": 2}
+                          -> the next `count` matching API calls answer that AWS error (in the service's
+                             own wire format) without reaching moto; "action": "*" matches any action;
+                             with "passThrough": true the call DOES reach moto first and only its answer is
+                             lost (a Lambda that crashed mid-action / a response lost on the way back)
+  DELETE /_medic/errors   -> clears the rules
+  POST   /_medic/restart?downMs=1500
+                          -> closes the listening socket, stays down for downMs (clients see connection
+                             refused), then listens again on the same port; moto's state survives (like a
+                             restarted endpoint with persistence)
+
 Prints one line `MOTO_READY <port>` on stdout once listening, and exits when stdin closes so a
 crashed parent never leaves an orphan server behind.
 """
@@ -244,6 +257,50 @@ def _json_response(start_response, status, payload):
     return [data]
 
 
+# ---- issue #5: AWS error rules and restarts ----
+_error_rules = []
+_error_rules_lock = threading.Lock()
+_restart_requests = []
+
+
+def _take_error_rule(service, action):
+    with _error_rules_lock:
+        for rule in _error_rules:
+            if rule.get("count", 0) <= 0:
+                continue
+            if rule.get("service") not in (None, "*", service):
+                continue
+            if rule.get("action") not in (None, "*", action):
+                continue
+            rule["count"] -= 1
+            return dict(rule)
+    return None
+
+
+def _error_response(start_response, environ, service, rule):
+    code = rule.get("code", "ThrottlingException")
+    message = rule.get("message", f"injected {code}")
+    status = int(rule.get("status", 400))
+    reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Error")
+    if environ.get("HTTP_X_AMZ_TARGET"):
+        data = json.dumps({"__type": f"com.amazonaws.{service}#{code}", "message": message}).encode()
+        ctype = "application/x-amz-json-1.0"
+    elif service == "ec2":
+        data = (
+            f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
+            f"<RequestID>medic-fault</RequestID></Response>"
+        ).encode()
+        ctype = "text/xml"
+    else:
+        data = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+            f"<RequestId>medic-fault</RequestId></ErrorResponse>"
+        ).encode()
+        ctype = "text/xml"
+    start_response(f"{status} {reason}", [("Content-Type", ctype), ("Content-Length", str(len(data)))])
+    return [data]
+
+
 def build_app():
     moto_app = DomainDispatcherApplication(create_backend_app)
 
@@ -265,6 +322,16 @@ def build_app():
                 with _faults_lock:
                     snapshot = json.loads(json.dumps(_faults))
                 return _json_response(start_response, "200 OK", {"faults": snapshot})
+            if path == "/_medic/errors" and method == "POST":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                rule = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                with _error_rules_lock:
+                    _error_rules.append(rule)
+                return _json_response(start_response, "200 OK", {"rules": len(_error_rules)})
+            if path == "/_medic/errors" and method == "DELETE":
+                with _error_rules_lock:
+                    _error_rules.clear()
+                return _json_response(start_response, "200 OK", {"cleared": True})
             if path == "/_medic/faults" and method == "DELETE":
                 with _faults_lock:
                     _faults.clear()
@@ -277,6 +344,10 @@ def build_app():
                 except ValueError as error:
                     return _json_response(start_response, "400 Bad Request", {"error": str(error)})
                 return _json_response(start_response, "200 OK", {"instanceId": instance_id, "faults": current})
+            if path == "/_medic/restart" and method == "POST":
+                down_ms = int((parse_qs(environ.get("QUERY_STRING", "")).get("downMs") or ["1000"])[0])
+                _restart_requests.append(min(max(down_ms, 0), 30_000))
+                return _json_response(start_response, "200 OK", {"restarting": True, "downMs": down_ms})
             return _json_response(start_response, "404 Not Found", {"error": f"no control route {method} {path}"})
 
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -284,7 +355,14 @@ def build_app():
         environ["wsgi.input"] = io.BytesIO(body)
         described = _describe(environ, body)
         if described is not None:
+            rule = _take_error_rule(described[0], described[1])
+            if rule is not None and not rule.get("passThrough"):
+                return _error_response(start_response, environ, described[0], rule)
             _record(*described)
+            if rule is not None:
+                for _chunk in moto_app(environ, lambda *a, **k: None):
+                    pass
+                return _error_response(start_response, environ, described[0], rule)
             service, action, params = described
             if service == "ssm":
                 overridden = _ssm_override(action, params, start_response)
@@ -293,6 +371,8 @@ def build_app():
         if path == "/moto-api/reset" and method == "POST":
             with _faults_lock:
                 _faults.clear()
+            with _error_rules_lock:
+                _error_rules.clear()
         return moto_app(environ, start_response)
 
     return app
@@ -309,16 +389,35 @@ def _exit_when_parent_goes():
 def main():
     host = "127.0.0.1"
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    server = make_server(host, port, build_app(), threaded=True)
-    print(f"MOTO_READY {server.server_address[1]}", flush=True)
+    app = build_app()
+    server = make_server(host, port, app, threaded=True)
+    port = server.server_address[1]
+    print(f"MOTO_READY {port}", flush=True)
     if os.environ.get("MEDIC_MOTO_WATCH_STDIN", "1") == "1":
         threading.Thread(target=_exit_when_parent_goes, daemon=True).start()
+
+    def restarter():
+        # issue #5: stop listening for downMs, then listen again on the same port (state kept).
+        nonlocal server
+        while True:
+            time.sleep(0.05)
+            if not _restart_requests:
+                continue
+            down_ms = _restart_requests.pop(0)
+            old = server
+            old.shutdown()
+            old.server_close()
+            time.sleep(down_ms / 1000)
+            server = make_server(host, port, app, threaded=True)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=restarter, daemon=True).start()
     try:
-        server.serve_forever()
+        while True:
+            time.sleep(3600)
     except KeyboardInterrupt:
         pass
-    finally:
-        time.sleep(0)
 
 
 if __name__ == "__main__":

@@ -43,9 +43,13 @@ import { type FakeHost, type HostMode, startFakeHost } from './probe-servers.ts'
 
 export interface ScenarioWorld {
   event: unknown;
+  /** Issue #5: a storm scenario delivers one alarm event per instance, all at once. */
+  events?: unknown[];
   instanceIds: string[];
   /** Called once the run is over: stops watchers and fake hosts. */
   teardown(): Promise<void>;
+  /** Issue #5: put a host back into a state (e.g. hung again for the next incident). */
+  setMode?(instanceId: string, mode: HostMode): Promise<void>;
 }
 
 export interface ScenarioContext {
@@ -109,6 +113,8 @@ interface ScenarioSpec {
   approval?: ApprovalChoice;
   /** The failover configuration the alarmed host carries. */
   failover?: FailoverKind;
+  /** Issue #5: N instances (--instances, default 200) alarm at once; no fake hosts are started. */
+  storm?: { defaultInstances: number };
 }
 
 const STATUS_REASON =
@@ -397,6 +403,58 @@ Object.assign(SCENARIOS, {
   },
 } satisfies Record<string, ScenarioSpec>);
 
+// ---- issue #5: alarm storm ----
+SCENARIOS.storm = {
+  description:
+    'an alarm storm: N opted-in instances (--instances, default 200) alarm within seconds; the fleet guard must trip',
+  hosts: [],
+  alarm: {
+    name: 'storm status check failed',
+    metric: 'StatusCheckFailed',
+    reason:
+      'Threshold Crossed: 2 out of the last 2 datapoints [1.0, 1.0] were greater than or equal to the threshold (1.0).',
+  },
+  storm: { defaultInstances: 200 },
+};
+
+/** A TCP port on 127.0.0.1 that nothing listens on: storm hosts refuse connections at once. */
+const CLOSED_PORT = 9;
+
+async function setupStorm(spec: ScenarioSpec, ctx: ScenarioContext, count: number): Promise<ScenarioWorld> {
+  const { subnetId, imageId } = await seedNetwork(ctx.ec2);
+  const run = await ctx.ec2.send(
+    new RunInstancesCommand({
+      ImageId: imageId,
+      InstanceType: 't3.micro',
+      MinCount: count,
+      MaxCount: count,
+      SubnetId: subnetId,
+      TagSpecifications: [
+        {
+          ResourceType: 'instance',
+          Tags: [
+            { Key: 'Name', Value: 'storm-host' },
+            { Key: 'medic:managed', Value: 'true' },
+            { Key: 'medic:probe-address', Value: '127.0.0.1' },
+            { Key: 'medic:ports', Value: String(CLOSED_PORT) },
+          ],
+        },
+      ],
+    }),
+  );
+  const ids = (run.Instances ?? []).flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
+  const events = ids.map((instanceId, i) =>
+    alarmEvent({
+      alarmName: `storm-${String(i + 1).padStart(3, '0')} ${spec.alarm.name}`,
+      metric: spec.alarm.metric,
+      reason: spec.alarm.reason,
+      instanceId,
+      at: new Date(ctx.now.getTime() + i),
+    }),
+  );
+  return { event: events[0], events, instanceIds: ids, teardown: async () => undefined };
+}
+
 export function alarmEvent(options: {
   alarmName: string;
   metric: string;
@@ -683,9 +741,14 @@ async function seedLogs(logs: CloudWatchLogsClient, group: string, lines: string
   );
 }
 
-export async function setupScenario(name: string, ctx: ScenarioContext): Promise<ScenarioWorld> {
+export async function setupScenario(
+  name: string,
+  ctx: ScenarioContext,
+  options: { instances?: number } = {},
+): Promise<ScenarioWorld> {
   const spec = SCENARIOS[name];
   if (!spec) throw new Error(`unknown scenario "${name}"`);
+  if (spec.storm) return setupStorm(spec, ctx, options.instances ?? spec.storm.defaultInstances);
   const network = await seedNetwork(ctx.ec2);
   const { subnetId, imageId } = network;
   const awsConfig = { endpoint: ctx.moto.endpoint, region: (await ctx.ec2.config.region()) ?? 'us-east-1' };
@@ -790,6 +853,9 @@ export async function setupScenario(name: string, ctx: ScenarioContext): Promise
           at: ctx.now,
         }),
     instanceIds: [...hosts.keys()],
+    async setMode(instanceId, mode) {
+      await hosts.get(instanceId)?.host.setMode(mode);
+    },
     async teardown() {
       await stopWatching();
       for (const t of timers) clearTimeout(t);

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -16,6 +17,7 @@ import { type EventLog, startCallbackServer } from './engine.ts';
 import { startJiraServer } from './jira-server.ts';
 import { type LocalMoto, startMoto } from './moto.ts';
 import { type ApprovalChoice, SCENARIOS, type ScenarioWorld, setupScenario } from './scenarios.ts';
+import { ensureTables } from './tables.ts';
 
 export const LOCAL_TOPIC = 'medic-local-stakeholders';
 export const LOCAL_INBOX = 'medic-local-inbox';
@@ -23,6 +25,8 @@ export const LOCAL_INBOX = 'medic-local-inbox';
 export interface SimulateOptions {
   scenario?: string;
   eventFile?: string;
+  /** Issue #5: how many instances a storm scenario alarms. */
+  instances?: number;
   /** Progress lines (human form); omitted for --json. */
   progress?: (line: string) => void;
 }
@@ -39,6 +43,19 @@ export interface SimulationResult {
   error: { Error: string; Cause: string } | null;
   transitions: number;
   endpoints: { aws: string; jira: string };
+  /** Issue #5: a storm scenario's figures (one execution per alarm event). */
+  storm?: StormReport;
+}
+
+export interface StormReport {
+  instances: number;
+  executions: number;
+  /** From the first execution's start until every execution had passed Admit (dedupe, lock, guard). */
+  intakeMs: number;
+  totalMs: number;
+  dispositions: Record<string, number>;
+  mutatingCalls: number;
+  failed: number;
 }
 
 function readEventFile(path: string): unknown {
@@ -66,7 +83,7 @@ function requireLoopback(name: string, url: string): void {
 }
 
 /** Sets the process env medic's handlers read; simulate owns the process, so this is its config. */
-function configureEnvironment(
+export function configureEnvironment(
   awsEndpoint: string,
   jira: { baseUrl: string; email: string; token: string; project: string },
 ) {
@@ -125,7 +142,7 @@ function localApprover(choice: ApprovalChoice, say: (line: string) => void) {
   };
 }
 
-async function ensureTopic(sns: SNSClient, sqs: SQSClient): Promise<string> {
+export async function ensureTopic(sns: SNSClient, sqs: SQSClient): Promise<string> {
   const topic = await sns.send(new CreateTopicCommand({ Name: LOCAL_TOPIC }));
   const queue = await sqs.send(new CreateQueueCommand({ QueueName: LOCAL_INBOX }));
   const attrs = await sqs.send(
@@ -208,18 +225,26 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     const ec2 = new EC2Client(clientConfig);
     const topicArn = await ensureTopic(new SNSClient(clientConfig), new SQSClient(clientConfig));
     process.env.MEDIC_STAKEHOLDER_TOPIC_ARN = topicArn;
+    // issue #5: the safety store, with the key schema serverless.yml declares
+    const tables = await ensureTables(new DynamoDBClient(clientConfig));
+    process.env.MEDIC_SAFETY_TABLE = tables.get('SafetyTable') ?? '';
 
     let world: ScenarioWorld | null = null;
     if (options.scenario) {
       say(`seeding scenario "${options.scenario}": ${SCENARIOS[options.scenario]?.description}`);
-      world = await setupScenario(options.scenario, {
-        ec2,
-        moto,
-        now: new Date(),
-        clientConfig: { endpoint: moto.endpoint, region: process.env.AWS_REGION },
-      });
+      world = await setupScenario(
+        options.scenario,
+        {
+          ec2,
+          moto,
+          now: new Date(),
+          clientConfig: { endpoint: moto.endpoint, region: process.env.AWS_REGION },
+        },
+        options.instances ? { instances: options.instances } : {},
+      );
       cleanups.push(() => (world ? world.teardown() : Promise.resolve()));
     }
+    if (world?.events) return await runStorm(world.events, moto, jira.baseUrl, say);
     const event = world ? world.event : fileEvent;
 
     // Pre-flight with the real intake (read-only): bad input fails here, before anything starts.
@@ -280,4 +305,100 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   }
+}
+
+// ---- issue #5: alarm storm — every event its own execution, all at once ----
+const MUTATING_ACTIONS =
+  /^(RebootInstances|StopInstances|StartInstances|TerminateInstances|RegisterTargets|DeregisterTargets|ChangeResourceRecordSets|AssociateAddress|SetInstanceHealth|SendCommand)$/;
+
+async function runStorm(
+  events: unknown[],
+  moto: Pick<LocalMoto, 'calls' | 'endpoint'>,
+  jiraBaseUrl: string,
+  say: (line: string) => void,
+): Promise<SimulationResult> {
+  const { loadLocalMachine } = await import('./engine.ts');
+  const machine = await loadLocalMachine();
+  const concurrency = Number(process.env.MEDIC_SIM_CONCURRENCY ?? 50);
+  const waitMs = Number(process.env.MEDIC_SIM_WAIT_MS ?? 300);
+  say(`storm: ${events.length} alarm events, ${concurrency} executions at a time`);
+  const started = performance.now();
+  let admitted = 0;
+  let lastAdmit = started;
+  const outputs: (IncidentState | undefined)[] = [];
+  let failed = 0;
+  let next = 0;
+  let transitions = 0;
+  const worker = async () => {
+    while (next < events.length) {
+      const event = events[next++];
+      const name = normalise(event).episodeKey;
+      const run = await machine.run(event, {
+        executionName: name,
+        waitMs,
+        retryMs: Number(process.env.MEDIC_SIM_RETRY_MS ?? 100),
+        onEvent: (e) => {
+          if (e.type === 'StateExited' && e.state?.name === 'Admit') {
+            admitted++;
+            lastAdmit = performance.now();
+          }
+        },
+      });
+      transitions += run.transitions;
+      if (run.status !== 'SUCCEEDED') failed++;
+      outputs.push(
+        (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('RecordFailure')) as IncidentState,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, events.length) }, worker));
+  const totalMs = performance.now() - started;
+  const dispositions: Record<string, number> = {};
+  for (const o of outputs) {
+    const d = o?.admission?.disposition ?? 'failed';
+    dispositions[d] = (dispositions[d] ?? 0) + 1;
+  }
+  const mutatingCalls = (await moto.calls()).filter(
+    (c) => MUTATING_ACTIONS.test(c.action) && c.params.DryRun !== 'true',
+  ).length;
+  const storm: StormReport = {
+    instances: events.length,
+    executions: outputs.length,
+    intakeMs: Math.round(lastAdmit - started),
+    totalMs: Math.round(totalMs),
+    dispositions,
+    mutatingCalls,
+    failed,
+  };
+  say(
+    `storm: ${admitted} executions admitted/held in ${storm.intakeMs} ms; dispositions ${JSON.stringify(dispositions)}; ${mutatingCalls} mutating calls`,
+  );
+  const cases = outputs.flatMap((o) => o?.cases ?? []);
+  const held = dispositions.storm ?? 0;
+  return {
+    incidentId: null,
+    targets: outputs.flatMap((o) => (o?.targets ?? []).map((t) => t.instanceId)),
+    classification: null,
+    actions: cases.flatMap((c) =>
+      c.actions.map((a) => ({
+        kind: a.kind,
+        instanceId: a.instanceId,
+        outcome: a.outcome,
+        at: a.at,
+        detail: a.detail,
+      })),
+    ),
+    outcome: held > 0 ? 'held' : 'failed',
+    ticket: null,
+    timeline: outputs
+      .flatMap((o) => o?.timeline ?? [])
+      .filter((e) => e.step === 'Admit' && e.kind === 'escalation')
+      .slice(0, 20)
+      .map(({ at, step, kind, summary }) => ({ at, step, kind, summary })),
+    status: failed === 0 ? 'SUCCEEDED' : 'FAILED',
+    error: null,
+    transitions,
+    endpoints: { aws: moto.endpoint, jira: jiraBaseUrl },
+    storm,
+  };
 }

@@ -5,9 +5,9 @@
  */
 
 import type { IncidentState, InstanceCase, Settings, Target } from '../domain/model.ts';
-import { normalise } from '../domain/normalise.ts';
+import { episodeKey, normalise } from '../domain/normalise.ts';
 import { type Clock, entry } from '../domain/timeline.ts';
-import { NoTargetError } from '../errors.ts';
+import { EventTooLargeError, InvalidTriggerError, NoTargetError } from '../errors.ts';
 import type { AutoScalingPort, Ec2Port, InstanceInfo } from '../ports.ts';
 
 export const MAX_TARGETS = 20;
@@ -44,6 +44,8 @@ export function targetFromInstance(info: InstanceInfo, defaultPorts: number[]): 
     instanceType: info.instanceType,
     privateIp: info.privateIp,
     service: tags['medic:service'] ?? null,
+    maintenance: tags['medic:maintenance'] ?? null,
+    group: tags['aws:autoscaling:groupName'] ?? null,
     logGroup: tags['medic:log-group'] ?? null,
     probe: {
       address: tags['medic:probe-address'] ?? info.privateIp,
@@ -60,9 +62,103 @@ export function targetFromInstance(info: InstanceInfo, defaultPorts: number[]): 
   };
 }
 
+// ---- issue #5: intake hardening (size, hostile text, OK transitions) ----
+
+/** Far below the 256 KB Step Functions payload limit, so an accepted event always fits the state. */
+export const MAX_EVENT_CHARS = 128_000;
+const MAX_ALARM_NAME = 255;
+const MAX_REASON = 2_000;
+
+function eventSize(event: unknown): number {
+  try {
+    return JSON.stringify(event)?.length ?? 0;
+  } catch (error) {
+    throw new InvalidTriggerError(`the event cannot be serialised as JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Control characters would corrupt notifications and logs; text is otherwise kept verbatim. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+const MULTI_LINE_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+const SINGLE_LINE_CONTROL = /[\u0000-\u001F\u007F\u2028\u2029]/g;
+
+function clip(text: string, max: number, singleLine = false): string {
+  const control = singleLine ? SINGLE_LINE_CONTROL : MULTI_LINE_CONTROL;
+  const clean = text.replace(control, ' ');
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
+
+/** A CloudWatch transition out of ALARM: closes nothing by itself, but is noted on the open incident. */
+function okTransition(event: unknown, deps: IntakeDeps): IncidentState | null {
+  const e = event as {
+    resources?: unknown;
+    detail?: {
+      alarmName?: unknown;
+      state?: { value?: unknown; timestamp?: unknown };
+      configuration?: { metrics?: { metricStat?: { metric?: { dimensions?: Record<string, unknown> } } }[] };
+    };
+  };
+  const name = e.detail?.alarmName;
+  const at = e.detail?.state?.timestamp;
+  if (typeof name !== 'string' || typeof at !== 'string' || Number.isNaN(Date.parse(at))) return null;
+  const metrics = Array.isArray(e.detail?.configuration?.metrics) ? e.detail.configuration.metrics : [];
+  const instanceIds = [
+    ...new Set(
+      metrics.flatMap((m) => {
+        const id = m?.metricStat?.metric?.dimensions?.InstanceId;
+        return typeof id === 'string' && /^i-[0-9a-f]{8,17}$/.test(id) ? [id] : [];
+      }),
+    ),
+  ];
+  const arn = Array.isArray(e.resources)
+    ? e.resources.find((r): r is string => typeof r === 'string' && r.includes(':alarm:'))
+    : undefined;
+  const key = episodeKey('ok', arn ?? name, at, name);
+  const alarmName = clip(name, MAX_ALARM_NAME, true);
+  return {
+    incidentId: key,
+    trigger: {
+      source: 'cloudwatch-alarm',
+      episodeKey: key,
+      alarmName,
+      alarmArn: arn,
+      reason: `alarm moved to ${clip(String(e.detail?.state?.value), 40)}`,
+      datapoints: [],
+      enteredAlarmAt: new Date(at).toISOString(),
+      instanceIds,
+      autoScalingGroupNames: [],
+      mode: 'auto',
+    },
+    settings: deps.settings,
+    targets: [],
+    timeline: [],
+    cases: [],
+    admission: { disposition: 'closed', detail: `alarm ${alarmName} left ALARM`, locks: [], executionId: '' },
+  };
+}
+
 export async function intake(event: unknown, deps: IntakeDeps): Promise<IncidentState> {
   const { clock } = deps;
-  const trigger = normalise(event, clock());
+  const size = eventSize(event);
+  if (size > MAX_EVENT_CHARS) {
+    throw new EventTooLargeError(
+      `the event is ${size} characters of JSON; medic accepts at most ${MAX_EVENT_CHARS} (an alarm event is a few KB)`,
+    );
+  }
+  let normalised: ReturnType<typeof normalise>;
+  try {
+    normalised = normalise(event, clock());
+  } catch (error) {
+    const ok = (error as Error).name === 'NotAnAlarmTransitionError' ? okTransition(event, deps) : null;
+    if (ok) return ok;
+    throw error;
+  }
+  const trigger = {
+    ...normalised,
+    ...(normalised.alarmName ? { alarmName: clip(normalised.alarmName, MAX_ALARM_NAME, true) } : {}),
+    reason: clip(normalised.reason, MAX_REASON),
+  };
   const fromGroups = await deps.autoScaling.inServiceInstances(trigger.autoScalingGroupNames);
   const ids = [...new Set([...trigger.instanceIds, ...fromGroups])];
   if (ids.length === 0) {

@@ -14,13 +14,15 @@ import {
   timings,
 } from '../domain/report.ts';
 import { append, type Clock, entry, merge } from '../domain/timeline.ts';
-import type { NotifierPort, TicketPort, TicketRef } from '../ports.ts';
+import type { NotifierPort, TicketDraft, TicketPort, TicketRef } from '../ports.ts';
 
 export interface RecordDeps {
   /** A function so a Jira misconfiguration is an error on the timeline, not a crash of the run. */
   tickets: () => Promise<TicketPort>;
   notifier: NotifierPort;
   clock: Clock;
+  /** Issue #5: durable outbox for the ticket when Jira stays down (drained by a scheduled function). */
+  outbox?: (draft: TicketDraft, error: unknown) => Promise<void>;
 }
 
 export async function record(state: IncidentState, deps: RecordDeps): Promise<IncidentState> {
@@ -92,6 +94,24 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
         summary: `could not file the Jira ticket: ${(error as Error).name}: ${(error as Error).message}`,
       }),
     );
+    // ---- issue #5: nothing lost — the ticket waits in the durable outbox until Jira answers ----
+    if (deps.outbox) {
+      const draft: TicketDraft = {
+        summary: ticketSummary(state, outcome),
+        labels,
+        priority: priorityFor(outcome),
+        description: ticketDescription(state, timeline, outcome),
+      };
+      await deps.outbox(draft, error);
+      timeline = append(
+        timeline,
+        entry(clock, {
+          step: 'Record',
+          kind: 'note',
+          summary: 'the ticket is queued in the outbox and will be filed when Jira answers',
+        }),
+      );
+    }
   }
 
   const t = timings(state, timeline);
@@ -133,7 +153,14 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
 export function fallbackState(raw: unknown, executionName: string | null, clock: Clock): IncidentState {
   const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const error = (r.error as IncidentState['error']) ?? { Error: 'UnknownError', Cause: 'no error detail' };
-  const { error: _drop, ...event } = r;
+  const { error: _drop, ...rest } = r;
+  // Issue #5: the workflow's Receive state wraps the raw input as { event } (it may not be an object).
+  const wrapped = Object.keys(rest).length === 1 && 'event' in rest;
+  const inner = wrapped ? rest.event : rest;
+  const event = (typeof inner === 'object' && inner !== null ? inner : { input: inner }) as Record<
+    string,
+    unknown
+  >;
   const at = clock().toISOString();
   const id = executionName ?? `medic-failed-${at.replace(/[^0-9]/g, '').slice(0, 17)}`;
   const alarmName = (event.detail as { alarmName?: unknown } | undefined)?.alarmName;

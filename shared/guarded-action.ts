@@ -1,0 +1,41 @@
+/**
+ * Issue #5 on the ladder of issue #4: each mutating rung (restart-service, reboot, stop-start,
+ * failover) passes the safety bounds once, on its first invocation, before any mutating call.
+ * Polls of an action already under way (`pending`) are not re-gated. When AWS throttles the call,
+ * the action provably did not run, so the at-most-once claim is given back and the ASL retry may
+ * act; any other failure keeps the claim, so a retried or re-run step never repeats the action.
+ */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { autoScalingAdapter } from './adapters/autoscaling.ts';
+import { wasThrottled } from './adapters/aws-errors.ts';
+import type { ActionKind, InstanceCase } from './domain/model.ts';
+import { systemClock } from './domain/timeline.ts';
+import type { NotifierPort } from './ports.ts';
+import { guardSettings, safetyStore } from './safety.ts';
+import { actionKey, authorize, holdCase } from './usecases/guard.ts';
+
+const autoScaling = autoScalingAdapter(new AutoScalingClient({}));
+
+export async function guardedAction(
+  c: InstanceCase,
+  action: ActionKind,
+  notifier: NotifierPort,
+  run: (c: InstanceCase) => Promise<InstanceCase>,
+): Promise<InstanceCase> {
+  if (c.pending) return run(c);
+  const verdict = await authorize(c, action, {
+    store: safetyStore(),
+    clock: systemClock,
+    settings: guardSettings(),
+    notifier,
+    groupSize: async (group) => (await autoScaling.inServiceInstances([group])).length,
+  });
+  if (!verdict.allow) return holdCase(c, action, verdict, systemClock);
+  try {
+    return await run(c);
+  } catch (error) {
+    if (c.mode !== 'dry-run' && wasThrottled(error))
+      await safetyStore().unclaimAction(c.target.instanceId, actionKey(c, action));
+    throw error;
+  }
+}

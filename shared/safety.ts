@@ -1,0 +1,46 @@
+/**
+ * Issue #5 wiring shared by the handlers that enforce the safety bounds: the DynamoDB store and the
+ * bounds read once from the environment (`safetyConfig`). Handlers stay thin; use cases stay SDK-free.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { dynamoSafetyStore } from './adapters/dynamo-safety.ts';
+import { safetyConfig } from './config.ts';
+import { ConfigError } from './errors.ts';
+import type { SafetyStorePort } from './ports.ts';
+import { type GuardSettings, parseMaintenanceWindows } from './usecases/guard.ts';
+
+let store: SafetyStorePort | undefined;
+let settings: GuardSettings | undefined;
+
+export function safetyStore(): SafetyStorePort {
+  store ??= dynamoSafetyStore(new DynamoDBClient({}), safetyConfig().MEDIC_SAFETY_TABLE);
+  return store;
+}
+
+export function guardSettings(): GuardSettings {
+  if (settings) return settings;
+  const c = safetyConfig();
+  let maintenanceWindows: GuardSettings['maintenanceWindows'];
+  try {
+    maintenanceWindows = parseMaintenanceWindows(c.MEDIC_MAINTENANCE_WINDOWS);
+  } catch (error) {
+    throw new ConfigError(`MEDIC_MAINTENANCE_WINDOWS: ${(error as Error).message}`);
+  }
+  settings = {
+    budgetActions: c.MEDIC_BUDGET_ACTIONS,
+    budgetWindowMs: c.MEDIC_BUDGET_WINDOW_HOURS * 3_600_000,
+    cooldownMs: c.MEDIC_COOLDOWN_MINUTES * 60_000,
+    flapEpisodes: c.MEDIC_FLAP_EPISODES,
+    flapWindowMs: c.MEDIC_FLAP_WINDOW_MINUTES * 60_000,
+    fleetMaxInstances: c.MEDIC_FLEET_MAX_INSTANCES,
+    fleetWindowMs: c.MEDIC_FLEET_WINDOW_MINUTES * 60_000,
+    fleetMaxGroupPercent: c.MEDIC_FLEET_MAX_GROUP_PERCENT,
+    changeFreeze: c.MEDIC_CHANGE_FREEZE,
+    maintenanceWindows,
+  };
+  return settings;
+}
+
+export function lockLeaseMs(): number {
+  return safetyConfig().MEDIC_LOCK_LEASE_MINUTES * 60_000;
+}

@@ -1,0 +1,376 @@
+/**
+ * The safety bounds (issue #5), checked before every mutating call and recorded on the timeline
+ * when they hold an action back. Pure decisions over the safety store; no SDK here.
+ *
+ * Order matters: the cheapest and most absolute bounds first (opt-in, freeze/maintenance, fleet),
+ * then the ones that steer (AWS scheduled events), then the per-instance history (cooldown, flap,
+ * budget), and last the at-most-once claim that makes a retried or crashed Mitigate never repeat
+ * an action that may already have reached AWS.
+ */
+import { createHash } from 'node:crypto';
+import type { ActionKind, InstanceCase } from '../domain/model.ts';
+import { append, type Clock, entry } from '../domain/timeline.ts';
+import type { NotifierPort, SafetyStorePort, TicketDraft, TicketPort } from '../ports.ts';
+
+export interface MaintenanceWindow {
+  /** Weekly window in UTC (day 0 = Sunday) or an absolute interval. */
+  kind: 'weekly' | 'interval';
+  day?: number;
+  startMinute?: number;
+  endMinute?: number;
+  start?: number;
+  end?: number;
+  text: string;
+}
+
+export interface GuardSettings {
+  budgetActions: number;
+  budgetWindowMs: number;
+  cooldownMs: number;
+  flapEpisodes: number;
+  flapWindowMs: number;
+  fleetMaxInstances: number;
+  fleetWindowMs: number;
+  /** Share of one Auto Scaling group in incidents (with at least 2 instances) that trips the guard. */
+  fleetMaxGroupPercent: number;
+  changeFreeze: boolean;
+  maintenanceWindows: MaintenanceWindow[];
+}
+
+export type Bound =
+  | 'opt-in'
+  | 'change-freeze'
+  | 'maintenance'
+  | 'fleet'
+  | 'scheduled-event'
+  | 'cooldown'
+  | 'flap'
+  | 'budget'
+  | 'already-taken';
+
+/** What happens to the case when a bound holds: stop quietly, page a person, or try the next rung. */
+export type Verdict =
+  | { allow: true }
+  | { allow: false; bound: Bound; reason: string; effect: 'hold' | 'page' | 'skip' | 'assume-done' };
+
+export interface GuardDeps {
+  store: SafetyStorePort;
+  clock: Clock;
+  settings: GuardSettings;
+  notifier: NotifierPort;
+  /** Files the storm summary ticket at once when given; otherwise it goes through the outbox. */
+  tickets?: () => Promise<TicketPort>;
+  /** InService size of an Auto Scaling group, for the group share of the fleet guard. */
+  groupSize?: (group: string) => Promise<number>;
+}
+
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
+/** `sun 02:00-04:00` (weekly, UTC) or `2026-11-25T14:00:00Z/2026-11-25T16:00:00Z`; comma-separated. */
+export function parseMaintenanceWindows(text: string): MaintenanceWindow[] {
+  const out: MaintenanceWindow[] = [];
+  if (text.trim().toLowerCase() === 'none') return out;
+  for (const raw of text
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)) {
+    const weekly = /^(sun|mon|tue|wed|thu|fri|sat)\s+(\d{2}):(\d{2})-(\d{2}):(\d{2})$/i.exec(raw);
+    if (weekly) {
+      const [, day = '', h1, m1, h2, m2] = weekly;
+      out.push({
+        kind: 'weekly',
+        day: DAYS.indexOf(day.toLowerCase()),
+        startMinute: Number(h1) * 60 + Number(m1),
+        endMinute: Number(h2) * 60 + Number(m2),
+        text: raw,
+      });
+      continue;
+    }
+    const [a, b] = raw.split('/');
+    const start = Date.parse(a ?? '');
+    const end = Date.parse(b ?? '');
+    if (Number.isNaN(start) || Number.isNaN(end) || end <= start) {
+      throw new Error(
+        `invalid maintenance window "${raw}": use "sun 02:00-04:00" (UTC) or "<ISO start>/<ISO end>"`,
+      );
+    }
+    out.push({ kind: 'interval', start, end, text: raw });
+  }
+  return out;
+}
+
+export function activeWindow(windows: MaintenanceWindow[], now: Date): MaintenanceWindow | null {
+  const minute = now.getUTCHours() * 60 + now.getUTCMinutes();
+  return (
+    windows.find((w) =>
+      w.kind === 'interval'
+        ? now.getTime() >= (w.start ?? 0) && now.getTime() < (w.end ?? 0)
+        : now.getUTCDay() === w.day && minute >= (w.startMinute ?? 0) && minute < (w.endMinute ?? 0),
+    ) ?? null
+  );
+}
+
+/** `medic:maintenance=true`, or an ISO time until which the instance is in maintenance. */
+export function tagHoldsActions(tag: string | null | undefined, now: Date): boolean {
+  if (!tag) return false;
+  if (tag.trim().toLowerCase() === 'true') return true;
+  const until = Date.parse(tag);
+  return !Number.isNaN(until) && until > now.getTime();
+}
+
+/** Storms are bucketed by window so concurrent runs agree on one key (one leader, one page). */
+export function stormKey(now: Date, windowMs: number): string {
+  return new Date(Math.floor(now.getTime() / windowMs) * windowMs).toISOString();
+}
+
+/**
+ * The fleet guard's verdict: more than M instances in incidents, or more than P % of one of the
+ * given Auto Scaling groups (at least two instances). Returns the instances to list, or null.
+ */
+export async function fleetTripped(
+  groups: (string | null | undefined)[],
+  deps: Pick<GuardDeps, 'store' | 'clock' | 'settings' | 'groupSize'>,
+): Promise<{ instances: string[]; why: string } | null> {
+  const since = new Date(deps.clock().getTime() - deps.settings.fleetWindowMs);
+  const entries = await deps.store.fleetSince(since);
+  const all = [...new Set(entries.map((e) => e.instanceId))].sort();
+  if (all.length > deps.settings.fleetMaxInstances) {
+    return { instances: all, why: `${all.length} instances (limit ${deps.settings.fleetMaxInstances})` };
+  }
+  for (const group of new Set(groups.filter((g): g is string => Boolean(g)))) {
+    if (!deps.groupSize) break;
+    const members = [...new Set(entries.filter((e) => e.group === group).map((e) => e.instanceId))].sort();
+    if (members.length < 2) continue;
+    const size = await deps.groupSize(group);
+    const percent = size > 0 ? (members.length * 100) / size : 0;
+    if (percent > deps.settings.fleetMaxGroupPercent) {
+      return {
+        instances: members,
+        why: `${members.length} of ${size} instances of group ${group} (${Math.round(percent)} %, limit ${deps.settings.fleetMaxGroupPercent} %)`,
+      };
+    }
+  }
+  return null;
+}
+
+/**
+ * The fleet guard tripped: exactly one caller (the storm's leader, by conditional write) pages once
+ * with the list and files one summary ticket; everyone else only notes that they are held.
+ */
+export async function tripStorm(
+  instances: string[],
+  by: string,
+  deps: GuardDeps,
+  cause = `${instances.length} instances (limit ${deps.settings.fleetMaxInstances})`,
+): Promise<{ key: string; leader: boolean }> {
+  const now = deps.clock();
+  const windowMs = deps.settings.fleetWindowMs;
+  const labelOf = (k: string) => `medic-storm-${k.replace(/[^0-9]/g, '').slice(0, 12)}`;
+  // A storm that began in the previous bucket and is still within the window is the same storm.
+  const previous = stormKey(new Date(now.getTime() - windowMs), windowMs);
+  const previousAt = await deps.store.stormAt(previous);
+  if (previousAt && now.getTime() - previousAt.getTime() < windowMs) {
+    return { key: labelOf(previous), leader: false };
+  }
+  const key = stormKey(now, windowMs);
+  const leader = await deps.store.claimStorm(key, by, now);
+  if (!leader) return { key: labelOf(key), leader };
+  // The leader's episode in the label: a retried leader finds its own ticket, another storm never does.
+  const label = `${labelOf(key)}-${createHash('sha256').update(by).digest('hex').slice(0, 6)}`;
+  const minutes = Math.round(deps.settings.fleetWindowMs / 60_000);
+  const list = instances.join(', ');
+  const why = `${cause} entered incidents within ${minutes} min: a shared cause (AZ, network, dependency, deploy) is likely, so medic is not acting on any of them`;
+  await deps.notifier.publish({
+    subject: `[medic] PAGE: fleet guard tripped — ${instances.length} instances alarming`,
+    body: [why, '', `Instances: ${list}`, `Summary ticket label: ${label}`].join('\n'),
+    severity: 'critical',
+    attributes: { event: 'storm', storm: label },
+  });
+  const draft: TicketDraft = {
+    summary: `[medic] storm: ${instances.length} instances alarming within ${minutes} min — actions held`,
+    labels: ['medic', 'medic-storm', label],
+    priority: 'Highest',
+    description: {
+      type: 'doc',
+      version: 1,
+      content: [
+        { type: 'paragraph', content: [{ type: 'text', text: why }] },
+        {
+          type: 'bulletList',
+          content: instances.map((id) => ({
+            type: 'listItem',
+            content: [{ type: 'paragraph', content: [{ type: 'text', text: id }] }],
+          })),
+        },
+      ],
+    },
+  };
+  let filed = false;
+  if (deps.tickets) {
+    try {
+      const tickets = await deps.tickets();
+      if (!(await tickets.findByLabel(label))) await tickets.create(draft);
+      filed = true;
+    } catch {
+      filed = false;
+    }
+  }
+  if (!filed) {
+    await deps.store.enqueueOutbox({
+      episodeKey: label,
+      draft,
+      attempts: 0,
+      nextAttemptAt: now.toISOString(),
+      lastError: deps.tickets ? 'Jira unavailable when the storm tripped' : 'filed by the outbox drainer',
+    });
+  }
+  return { key: label, leader };
+}
+
+/** One claim per episode, rung and action: a retried or re-run step finds it already taken. */
+export function actionKey(c: InstanceCase, action: ActionKind): string {
+  return `${c.incidentId}#${c.rung}#${action}`;
+}
+
+/** Every bound, in order; the first that holds decides. Dry runs evaluate but never claim. */
+export async function authorize(c: InstanceCase, action: ActionKind, deps: GuardDeps): Promise<Verdict> {
+  const { settings, store } = deps;
+  const now = deps.clock();
+  const id = c.target.instanceId;
+  if (!c.target.managed) {
+    return {
+      allow: false,
+      bound: 'opt-in',
+      reason: `${id} is not tagged medic:managed=true`,
+      effect: 'page',
+    };
+  }
+  if (settings.changeFreeze) {
+    return {
+      allow: false,
+      bound: 'change-freeze',
+      reason: 'a change freeze is on (MEDIC_CHANGE_FREEZE)',
+      effect: 'hold',
+    };
+  }
+  const window = activeWindow(settings.maintenanceWindows, now);
+  if (window) {
+    return {
+      allow: false,
+      bound: 'maintenance',
+      reason: `maintenance window ${window.text} is active`,
+      effect: 'hold',
+    };
+  }
+  if (tagHoldsActions(c.target.maintenance, now)) {
+    return {
+      allow: false,
+      bound: 'maintenance',
+      reason: `${id} is in maintenance (tag medic:maintenance=${c.target.maintenance})`,
+      effect: 'hold',
+    };
+  }
+  const fleet = await fleetTripped([c.target.group], deps);
+  if (fleet) {
+    const storm = await tripStorm(fleet.instances, c.incidentId, deps, fleet.why);
+    return {
+      allow: false,
+      bound: 'fleet',
+      reason: `fleet guard: ${fleet.why} in incidents within the window; see storm ${storm.key}`,
+      effect: 'hold',
+    };
+  }
+  const events = c.evidence?.ec2.value?.scheduledEvents ?? [];
+  if (events.length > 0 && action === 'reboot') {
+    return {
+      allow: false,
+      bound: 'scheduled-event',
+      reason: `AWS declared ${events.map((e) => e.code).join(', ')} for ${id}: a reboot will not help, trying the next rung`,
+      effect: 'skip',
+    };
+  }
+  const closed = await store.lastClosed(id);
+  if (closed && now.getTime() - closed.getTime() < settings.cooldownMs) {
+    return {
+      allow: false,
+      bound: 'cooldown',
+      reason: `${id} had an incident closed at ${closed.toISOString()}, inside the ${Math.round(settings.cooldownMs / 60_000)} min cooldown`,
+      effect: 'page',
+    };
+  }
+  const episodes = await store.episodesSince(id, new Date(now.getTime() - settings.flapWindowMs));
+  if (episodes >= settings.flapEpisodes) {
+    return {
+      allow: false,
+      bound: 'flap',
+      reason: `${id} is flapping: ${episodes} incidents within ${Math.round(settings.flapWindowMs / 60_000)} min (limit ${settings.flapEpisodes})`,
+      effect: 'page',
+    };
+  }
+  const used = await store.actionsSince(id, new Date(now.getTime() - settings.budgetWindowMs));
+  if (used >= settings.budgetActions) {
+    return {
+      allow: false,
+      bound: 'budget',
+      reason: `${id} already had ${used} automatic actions within ${Math.round(settings.budgetWindowMs / 3_600_000)} h (budget ${settings.budgetActions})`,
+      effect: 'page',
+    };
+  }
+  if (c.mode === 'dry-run') return { allow: true };
+  const claimed = await store.claimAction(id, actionKey(c, action), now);
+  if (!claimed) {
+    return {
+      allow: false,
+      bound: 'already-taken',
+      reason: `${action} of ${id} was already issued by an earlier attempt of this step: not repeating it`,
+      effect: 'assume-done',
+    };
+  }
+  return { allow: true };
+}
+
+/** Applies a verdict that holds the action: the case records why and moves as the verdict says. */
+export function holdCase(
+  c: InstanceCase,
+  action: ActionKind,
+  verdict: Exclude<Verdict, { allow: true }>,
+  clock: Clock,
+): InstanceCase {
+  const at = clock().toISOString();
+  const assumeDone = verdict.effect === 'assume-done';
+  const actionRecord = {
+    kind: action,
+    instanceId: c.target.instanceId,
+    at,
+    outcome: assumeDone ? ('succeeded' as const) : ('held' as const),
+    detail: `${assumeDone ? '' : 'held by '}${verdict.bound}: ${verdict.reason}`,
+  };
+  const timeline = append(
+    c.timeline,
+    entry(() => new Date(at), {
+      step: 'Mitigate',
+      kind: assumeDone ? 'note' : 'decision',
+      instanceId: c.target.instanceId,
+      summary: `${assumeDone ? '' : `held ${action}: `}${verdict.reason}`,
+      detail: { bound: verdict.bound },
+    }),
+  );
+  const base = { ...c, actions: [...c.actions, actionRecord], timeline };
+  switch (verdict.effect) {
+    case 'hold':
+      return { ...base, next: 'done', outcome: 'held' };
+    case 'skip':
+      return { ...base, rung: c.rung + 1, next: 'act' };
+    case 'page':
+      // Jump to the end of the ladder: the next Mitigate pass pages a person.
+      return { ...base, rung: (c.assessment?.plan ?? []).length, next: 'act' };
+    case 'assume-done':
+      return {
+        ...base,
+        rung: c.rung + 1,
+        pollsLeft: c.settings.verifyPolls,
+        lastActionAt: at,
+        next: 'verify',
+      };
+  }
+}
