@@ -43,6 +43,16 @@ export function executionArnFor(stateMachineArn: string, name: string): string {
 export function stepFunctions(client: SFNClient, stateMachineArn: string) {
   const workflow: WorkflowPort = {
     async start(name, input): Promise<StartedExecution> {
+      // StartExecution with the name and input of a RUNNING execution succeeds and returns that
+      // execution, so "did we start it?" is asked first; a race between two deliveries still
+      // starts one execution (Step Functions guarantees it), it is only reported twice.
+      const existing = executionArnFor(stateMachineArn, name);
+      try {
+        await client.send(new DescribeExecutionCommand({ executionArn: existing }));
+        return { executionArn: existing, started: false };
+      } catch (error) {
+        if ((error as Error).name !== 'ExecutionDoesNotExist') throw error;
+      }
       try {
         const out = await callAws('StartExecution', () =>
           client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) })),
