@@ -111,8 +111,8 @@ export function operatorProgram(
 ): { program: Command; result: { code: number } } {
   const result = { code: 0 };
   // Commander ignores action return values; each action's exit code is kept here.
-  // biome-ignore lint/suspicious/noExplicitAny: commander passes positional args untyped
   const exit =
+    // biome-ignore lint/suspicious/noExplicitAny: commander passes positional args untyped
     (fn: (...args: any[]) => Promise<number>) =>
     async (...args: unknown[]) => {
       result.code = await fn(...args);

@@ -191,7 +191,7 @@ export function renderPlan(steps: PlanStep[]): string {
         return [`~ ${s.spec.AlarmName}`, ...s.changes.map((c) => `    ${c}`)].join('\n');
       case 'keep':
         return `= ${s.name}`;
-      case 'orphan':
+      default:
         return `! ${s.name}  (its instance is not opted in any more; left alone)`;
     }
   });
