@@ -113,10 +113,10 @@ export function operatorProgram(
   // Commander ignores action return values; each action's exit code is kept here.
   const exit =
     // biome-ignore lint/suspicious/noExplicitAny: commander passes positional args untyped
-    (fn: (...args: any[]) => Promise<number>) =>
-    async (...args: unknown[]) => {
-      result.code = await fn(...args);
-    };
+      (fn: (...args: any[]) => Promise<number>) =>
+      async (...args: unknown[]) => {
+        result.code = await fn(...args);
+      };
   const program = new Command('medic')
     .description(
       'medic — a serverless first responder for EC2 alarms.\n\n' +
