@@ -38,7 +38,15 @@ const FUNCTION_IDS = [
   'MitigateLambdaFunction',
   'VerifyLambdaFunction',
   'RecordLambdaFunction',
+  // issue 7: entry points and prevention
+  'IntakeHttpLambdaFunction',
+  'IntakeSnsLambdaFunction',
+  'HealthSweepLambdaFunction',
 ];
+/** Functions the state machine itself invokes (the others are started by HTTP, SNS or a schedule). */
+const TASK_FUNCTION_IDS = FUNCTION_IDS.filter(
+  (id) => !['IntakeHttpLambdaFunction', 'IntakeSnsLambdaFunction', 'HealthSweepLambdaFunction'].includes(id),
+);
 const STATE_MACHINE_ID = 'IncidentStateMachine';
 const PACKAGE_TIMEOUT_MS = 180_000;
 
@@ -149,7 +157,7 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     expect(packaging.output).toContain('cfn-lint: 0 error(s)');
   });
 
-  it('has exactly the eight medic functions, on nodejs22.x or newer, arm64', () => {
+  it('has exactly the medic functions, on nodejs22.x or newer, arm64', () => {
     // Prepare
     const functions = resourcesOfType('AWS::Lambda::Function');
     // Act
@@ -180,7 +188,7 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     expect(machines.map(([id]) => id)).toEqual([STATE_MACHINE_ID]);
     expect(machine.StateMachineType).toBe('STANDARD');
     expect(machine.StateMachineName).toBe('medic-dev-incident');
-    for (const id of FUNCTION_IDS) expect(invoked, `no Task invokes ${id} via Fn::GetAtt`).toContain(id);
+    for (const id of TASK_FUNCTION_IDS) expect(invoked, `no Task invokes ${id} via Fn::GetAtt`).toContain(id);
     expect(template.Outputs).toHaveProperty('IncidentStateMachineArn');
   });
 
@@ -195,7 +203,7 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
       .flatMap((s) => asArray(s.Resource as unknown[]).map(getAttTarget));
     // Assess
     expect(template.Resources[roleId]?.Type).toBe('AWS::IAM::Role');
-    for (const id of FUNCTION_IDS) expect(invokable, `state machine cannot invoke ${id}`).toContain(id);
+    for (const id of TASK_FUNCTION_IDS) expect(invokable, `state machine cannot invoke ${id}`).toContain(id);
     expect(allows.flatMap((s) => asArray(s.Action))).toEqual(['lambda:InvokeFunction']);
   });
 
@@ -259,7 +267,7 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     expect(template.Resources).not.toHaveProperty('IamRoleLambdaExecution');
   });
 
-  it('never grants "*" or "service:*" actions, and Resource "*" only for Describe* calls', () => {
+  it('never grants "*" or "service:*" actions, and Resource "*" only for read-only calls', () => {
     // Prepare
     const statements = iamStatements();
     // Act
@@ -274,7 +282,8 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     expect(statements.length).toBeGreaterThan(0);
     expect(wildcardActions).toEqual([]);
     expect(notActions).toEqual([]);
-    for (const entry of starResourceActions) expect(entry).toMatch(/: [a-z0-9-]+:Describe[A-Za-z]+$/);
+    for (const entry of starResourceActions)
+      expect(entry).toMatch(/: [a-z0-9-]+:(Describe|Get|List)[A-Za-z]+$/);
   });
 
   it('only lets mitigate reboot/stop/start instances tagged medic:managed=true', () => {
@@ -295,6 +304,131 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
       expect(statement.Condition?.StringEquals?.['aws:ResourceTag/medic:managed']).toBe('true');
       expect(JSON.stringify(statement.Resource)).toContain(':instance/*');
     }
+  });
+
+  // ---- issue 7: least privilege, generic over every role and function in the template ----
+
+  it('least privilege: no wildcard in any action, anywhere', () => {
+    // Prepare
+    const statements = iamStatements();
+    // Act
+    const wild = statements.flatMap(({ where, statement }) =>
+      asArray(statement.Action)
+        .filter((action) => action.includes('*'))
+        .map((action) => `${where}: ${action}`),
+    );
+    // Assess
+    expect(statements.length).toBeGreaterThan(FUNCTION_IDS.length);
+    expect(wild).toEqual([]);
+  });
+
+  it('least privilege: every mutating EC2 / Auto Scaling action, and SSM commands on instances, require medic:managed=true', () => {
+    // Prepare
+    const READ_ONLY = /^[a-z0-9-]+:(Describe|Get|List|Search)/;
+    const tagged = (statement: Statement): boolean =>
+      Object.values(statement.Condition ?? {}).some((block) =>
+        Object.entries(block).some(
+          ([key, value]) =>
+            /^(aws|ec2|autoscaling|ssm):ResourceTag\/medic:managed$/i.test(key) && value === 'true',
+        ),
+      );
+    // Act
+    const unconditioned = iamStatements()
+      .filter(({ statement }) => statement.Effect === 'Allow')
+      .flatMap(({ where, statement }) =>
+        asArray(statement.Action)
+          .filter((action) => {
+            if (READ_ONLY.test(action)) return false;
+            if (/^(ec2|autoscaling):/.test(action)) return true;
+            return action === 'ssm:SendCommand' && JSON.stringify(statement.Resource).includes(':instance/');
+          })
+          .filter(() => !tagged(statement))
+          .map((action) => `${where}: ${action}`),
+      );
+    // Assess
+    expect(unconditioned).toEqual([]);
+  });
+
+  it('least privilege: mutating ELB / Route 53 / SSM actions are scoped to resources, never "*"', () => {
+    // Prepare
+    const MUTATING = /^(elasticloadbalancing|route53|ssm):(?!Describe|Get|List)/;
+    // Act
+    const broad = iamStatements()
+      .filter(({ statement }) => statement.Effect === 'Allow' && asArray(statement.Resource).includes('*'))
+      .flatMap(({ where, statement }) =>
+        asArray(statement.Action)
+          .filter((action) => MUTATING.test(action))
+          .map((action) => `${where}: ${action}`),
+      );
+    // Assess
+    expect(broad).toEqual([]);
+  });
+
+  it('every function in the template has a role of its own', () => {
+    // Prepare
+    const functions = resourcesOfType('AWS::Lambda::Function');
+    // Act
+    const roles = functions.map(([, f]) => getAttTarget(f.Properties?.Role));
+    // Assess
+    expect(roles.every((r) => r !== undefined && template.Resources[r]?.Type === 'AWS::IAM::Role')).toBe(
+      true,
+    );
+    expect(new Set(roles).size).toBe(functions.length);
+  });
+
+  it('secrets never sit in a function environment: only parameter names do', () => {
+    // Prepare
+    const functions = resourcesOfType('AWS::Lambda::Function');
+    // Act
+    const leaks = functions.flatMap(([id, f]) =>
+      Object.entries(
+        (f.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {},
+      )
+        .filter(
+          ([name, value]) =>
+            (/(TOKEN|SECRET|PASSWORD|API_KEY|CREDENTIALS?)$/i.test(name) && !/_PARAMETER$/.test(name)) ||
+            (typeof value === 'string' && /^(ATATT|ghp_|xox[bp]-|AKIA)/.test(value)),
+        )
+        .map(([name]) => `${id}: ${name}`),
+    );
+    const secretParameters = functions.flatMap(([, f]) =>
+      Object.entries(
+        (f.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {},
+      ).filter(([name]) => /(TOKEN|SECRET)_PARAMETER$/.test(name)),
+    );
+    // Assess
+    expect(leaks).toEqual([]);
+    for (const [name, value] of secretParameters) expect(String(value), name).toMatch(/^\/medic\//);
+  });
+
+  it('the HTTP intake has a function URL and may only start this state machine', () => {
+    // Prepare
+    const urls = resourcesOfType('AWS::Lambda::Url');
+    const roleId = getAttTarget(props('IntakeHttpLambdaFunction').Role) ?? '';
+    // Act
+    const starts = roleAllows(roleId).filter((s) => asArray(s.Action).includes('states:StartExecution'));
+    // Assess
+    expect(urls.map(([, u]) => getAttTarget(u.Properties?.TargetFunctionArn))).toContain(
+      'IntakeHttpLambdaFunction',
+    );
+    expect(starts.map((s) => s.Resource)).toEqual([{ Ref: STATE_MACHINE_ID }]);
+    const env = (props('IntakeHttpLambdaFunction').Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(env.MEDIC_WEBHOOK_SECRET_PARAMETER).toBe('/medic/dev/webhook-secret');
+  });
+
+  it('the health sweep runs on an EventBridge schedule', () => {
+    // Prepare
+    const rules = resourcesOfType('AWS::Events::Rule');
+    // Act
+    const scheduled = rules.filter(([, r]) =>
+      asArray(r.Properties?.Targets as { Arn?: unknown }[]).some(
+        (t) => getAttTarget(t.Arn) === 'HealthSweepLambdaFunction',
+      ),
+    );
+    // Assess
+    expect(scheduled).toHaveLength(1);
+    expect(String(scheduled[0]?.[1].Properties?.ScheduleExpression)).toMatch(/^(cron|rate)\(/);
   });
 
   it('passes cfn-lint with no errors (warnings are printed)', () => {
