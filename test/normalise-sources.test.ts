@@ -174,6 +174,15 @@ describe('every source lands on the same trigger shape', () => {
     expect(() => intakeSignals({ ...DATADOG_TEMPLATE })).toThrowError(/unexpanded/);
   });
 
+  it('Datadog: the README shows users exactly this template to paste', () => {
+    // Prepare
+    const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    // Act
+    const pasted = JSON.stringify(DATADOG_TEMPLATE, null, 2);
+    // Assess
+    expect(readme).toContain(`\`\`\`json\n${pasted}\n\`\`\``);
+  });
+
   it('accepts an already normalised trigger envelope and validates it', () => {
     // Prepare
     const [trigger] = starts(fixture('datadog-triggered.json'));
