@@ -120,9 +120,18 @@ export function operatorProgram(
   const program = new Command('medic')
     .description(
       'medic — a serverless first responder for EC2 alarms.\n\n' +
-        'Operator commands talk to a deployed medic stack with your AWS credentials (the SDK default\n' +
-        'chain: env, --profile, SSO, instance role). The stack is found by --stage (default "dev").\n' +
+        'Operator commands talk to a deployed medic stack with your AWS credentials (the SDK default ' +
+        'chain: env, --profile, SSO, instance role). The stack is found by --stage (default "dev"). ' +
         '`medic simulate` and `medic demo` run everything locally on moto and a local Jira instead.',
+    )
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 done; 1 the execution failed or its outcome is unknown; 2 bad input (nothing was ' +
+        'started); 3 a person is needed (escalated/held); 4 --follow gave up waiting.\n' +
+        'Examples:\n' +
+        '  medic --stage prod start --instance i-0123456789abcdef0 --dry-run --follow\n' +
+        '  medic --stage prod status <episode-key>\n' +
+        '  medic --stage prod alarms sync --dry-run',
     )
     .addOption(new Option('--region <region>', 'AWS region of the stack').env('AWS_REGION'))
     .addOption(new Option('--profile <profile>', 'AWS shared-config profile'))
@@ -143,10 +152,11 @@ export function operatorProgram(
 
   program
     .command('start')
-    .description(
-      'start an incident run for one instance (same workflow as an alarm).\n' +
-        'Exit codes with --follow: 0 resolved/self-recovered/dry-run, 3 escalated/held (a person is\n' +
-        'needed), 1 failed, 4 still running at --timeout.',
+    .description('start an incident run for one instance (the same workflow an alarm starts)')
+    .addHelpText(
+      'after',
+      '\nWith --follow the exit code is the outcome: 0 resolved/self-recovered/dry-run, 3 escalated/held ' +
+        '(a person is needed), 1 failed, 4 still running at --timeout.',
     )
     .requiredOption('--instance <id>', 'EC2 instance id, e.g. i-0123456789abcdef0')
     .addOption(new Option('--dry-run', 'run everything but the mutating calls').conflicts('approve'))
@@ -299,10 +309,12 @@ export function operatorProgram(
   const alarms = program.command('alarms').description('standard CloudWatch alarms for the opted-in fleet');
   alarms
     .command('sync')
-    .description(
-      'create/update the standard alarms (system + instance status checks, CPU, memory, disk) for\n' +
-        'every instance tagged medic:managed=true, wired to the medic alarms topic. Idempotent;\n' +
-        'prints a plan (+ create, ~ update, = unchanged, ! orphaned). Never deletes an alarm.',
+    .description('create/update the standard alarms of every instance tagged medic:managed=true')
+    .addHelpText(
+      'after',
+      '\nStandard alarms: system and instance status checks, CPU, memory and disk (CloudWatch agent), ' +
+        'wired to the medic alarms topic on ALARM and OK. Idempotent; prints a plan (+ create, ~ update, ' +
+        '= unchanged, ! orphaned). Never deletes an alarm.',
     )
     .option('--dry-run', 'print the plan only')
     .option('--topic <arn>', 'alarm action topic (default: medic-<stage>-alarms)')
