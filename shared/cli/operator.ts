@@ -4,19 +4,12 @@
  * with --region / --profile; the stack's resources are found by stage name unless given.
  */
 import { userInfo } from 'node:os';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
 import { Command, CommanderError, Option } from 'commander';
-import { cloudWatchAlarms } from '../adapters/cloudwatch-alarms.ts';
-import { managedFleet } from '../adapters/fleet.ts';
-import { incidentStore } from '../adapters/incident-store.ts';
 import { executionArnFor, stepFunctions } from '../adapters/stepfunctions.ts';
 import { MEDIC_TRIGGER, normalise } from '../domain/normalise.ts';
 import { planAlarms, renderPlan, standardAlarms } from '../domain/standard-alarms.ts';
-import { CliUsageError, NotFoundError } from '../errors.ts';
+import { CliUsageError, NotFoundError, USER_FACING_ERRORS } from '../errors.ts';
 import { eventLine, exitCodeFor, renderOutcome, TERMINAL_EVENTS } from './progress.ts';
 
 interface AwsOptions {
@@ -53,9 +46,11 @@ async function stateMachineArn(sfn: SFNClient, o: AwsOptions): Promise<string> {
   );
 }
 
-async function alarmsTopicArn(sns: SNSClient, o: AwsOptions): Promise<string> {
+async function alarmsTopicArn(o: AwsOptions): Promise<string> {
   const given = o.topic ?? process.env.MEDIC_ALARMS_TOPIC_ARN;
   if (given) return given;
+  const { ListTopicsCommand, SNSClient } = await import('@aws-sdk/client-sns');
+  const sns = new SNSClient(clientConfig(o));
   const suffix = `:medic-${o.stage}-alarms`;
   let NextToken: string | undefined;
   for (let page = 0; page < 50; page++) {
@@ -236,6 +231,9 @@ export function operatorProgram(
           throw new CliUsageError(`--instance must look like i-0123456789abcdef0, got "${o.instance}"`);
         }
         const limit = Math.min(Math.max(Number(o.limit) || 10, 1), 100);
+        // Loaded per command: the EC2/CloudWatch/DynamoDB clients are slow to import.
+        const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+        const { incidentStore } = await import('../adapters/incident-store.ts');
         const store = incidentStore(
           new DynamoDBClient(clientConfig(aws())),
           aws().table ?? process.env.MEDIC_INCIDENTS_TABLE ?? `medic-${aws().stage}-incidents`,
@@ -321,7 +319,15 @@ export function operatorProgram(
     .action(
       exit(async (o) => {
         const config = clientConfig(aws());
-        const topic = await alarmsTopicArn(new SNSClient(config), { ...aws(), topic: o.topic });
+        // Loaded per command: the EC2 client alone takes about a second to import.
+        const [{ CloudWatchClient }, { EC2Client }, { cloudWatchAlarms }, { managedFleet }] =
+          await Promise.all([
+            import('@aws-sdk/client-cloudwatch'),
+            import('@aws-sdk/client-ec2'),
+            import('../adapters/cloudwatch-alarms.ts'),
+            import('../adapters/fleet.ts'),
+          ]);
+        const topic = await alarmsTopicArn({ ...aws(), topic: o.topic });
         const fleet = await managedFleet(new EC2Client(config));
         const cw = cloudWatchAlarms(new CloudWatchClient(config));
         const desired = fleet.flatMap((i) => standardAlarms(i, topic));
@@ -355,4 +361,27 @@ export async function runOperator(
     throw error;
   }
   return result.code;
+}
+
+/**
+ * Entry for the operator commands (bin/medic.mjs routes them here without loading the local
+ * simulation). Errors a person can act on print as one line with exit 2, as in `medic simulate`.
+ */
+export async function operatorMain(argv: string[]): Promise<number> {
+  try {
+    return await runOperator(argv);
+  } catch (error) {
+    const e = error as Error & { $metadata?: unknown };
+    if (USER_FACING_ERRORS.has(e.name)) {
+      console.error(`medic: ${e.name}: ${e.message}`);
+      return 2;
+    }
+    if (e.$metadata !== undefined) {
+      // An AWS API error (credentials, permissions, validation): one line, not a stack trace.
+      console.error(`medic: AWS ${e.name}: ${e.message}`);
+      return 1;
+    }
+    console.error(e.stack ?? String(e));
+    return 1;
+  }
 }
