@@ -1,4 +1,5 @@
-// The operator CLI as a subprocess against moto: Step Functions calls (start, status, follow,
+// The operator CLI against moto (in-process through the same entry bin/medic.mjs uses, to keep
+// the shared machine's CPU for the other suites; one test spawns the real binary): Step Functions calls (start, status, follow,
 // approve, reject), the incident store (history) and `alarms sync` creating the standard alarms
 // with the right metrics and dimensions, idempotently.
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
@@ -13,6 +14,7 @@ import {
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { incidentStore } from '../shared/adapters/incident-store.ts';
+import { operatorMain } from '../shared/cli/operator.ts';
 import { type LocalMoto, startMoto } from '../shared/local/moto.ts';
 import { runMedic } from './support/substrate.ts';
 
@@ -38,6 +40,7 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: 'medic-local',
     AWS_EC2_METADATA_DISABLED: 'true',
   };
+  Object.assign(process.env, env, { AWS_REGION: 'us-east-1' });
   sfn = new SFNClient(config);
   ec2 = new EC2Client(config);
   cloudwatch = new CloudWatchClient(config);
@@ -115,6 +118,18 @@ afterAll(async () => {
   await moto?.stop();
 });
 
+/** `medic …` in-process: exit code and what it printed. */
+async function medic(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await operatorMain(
+    args,
+    (l) => out.push(l),
+    (l) => err.push(l),
+  );
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
 const calls = async (action: string) => (await moto.calls()).filter((c) => c.action === action);
 
 describe('medic start / status against Step Functions (moto)', () => {
@@ -149,8 +164,8 @@ describe('medic start / status against Step Functions (moto)', () => {
     // Prepare
     const name = (await sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions?.[0]?.name ?? '';
     // Act
-    const found = await runMedic(['status', name], env);
-    const missing = await runMedic(['status', 'manual-nope-20240501-deadbeef'], env);
+    const found = await medic(['status', name]);
+    const missing = await medic(['status', 'manual-nope-20240501-deadbeef']);
     // Assess
     expect(found.code, found.stderr).toBe(0);
     expect(found.stdout).toContain(`${name}: RUNNING`);
@@ -162,10 +177,16 @@ describe('medic start / status against Step Functions (moto)', () => {
     // Prepare
     const instance = managed[1] ?? '';
     // Act
-    const run = await runMedic(
-      ['start', '--instance', instance, '--follow', '--poll-ms', '200', '--timeout', '30'],
-      env,
-    );
+    const run = await medic([
+      'start',
+      '--instance',
+      instance,
+      '--follow',
+      '--poll-ms',
+      '200',
+      '--timeout',
+      '30',
+    ]);
     // Assess
     expect(run.stdout).toContain('→ A State'); // moto's canned history
     expect(run.stdout).toContain('execution succeeded');
@@ -197,8 +218,8 @@ describe('medic approve / reject', () => {
     await moto.clearCalls();
     const token = 'AAAAKgAAAAIAAAAAAAAAAfake-task-token-0123456789';
     // Act
-    const approved = await runMedic(['approve', token, '--by', 'alice', '--reason', 'looks right'], env);
-    const rejected = await runMedic(['reject', token, '--by', 'bob', '--reason', 'not during the sale'], env);
+    const approved = await medic(['approve', token, '--by', 'alice', '--reason', 'looks right']);
+    const rejected = await medic(['reject', token, '--by', 'bob', '--reason', 'not during the sale']);
     // Assess
     expect([approved.code, rejected.code]).toEqual([0, 0]);
     const success = await calls('SendTaskSuccess');
@@ -219,8 +240,8 @@ describe('medic history', () => {
     // Prepare
     const instance = managed[0] ?? '';
     // Act
-    const run = await runMedic(['history', '--instance', instance], env);
-    const none = await runMedic(['history', '--instance', managed[1] ?? ''], env);
+    const run = await medic(['history', '--instance', instance]);
+    const none = await medic(['history', '--instance', managed[1] ?? '']);
     // Assess
     expect(run.code, run.stderr).toBe(0);
     const rows = run.stdout.split('\n').filter((l) => l.startsWith('2024-'));
@@ -234,7 +255,7 @@ describe('medic alarms sync (CloudWatch on moto)', () => {
     // Prepare
     await moto.clearCalls();
     // Act
-    const run = await runMedic(['alarms', 'sync', '--dry-run'], env);
+    const run = await medic(['alarms', 'sync', '--dry-run']);
     // Assess
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('2 opted-in instance(s)');
@@ -252,7 +273,7 @@ describe('medic alarms sync (CloudWatch on moto)', () => {
       [`medic-${id}-status-system`, 'AWS/EC2', 'StatusCheckFailed_System', `InstanceId=${id}`],
     ];
     // Act
-    const run = await runMedic(['alarms', 'sync'], env);
+    const run = await medic(['alarms', 'sync']);
     const alarms =
       (await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: 'medic-' }))).MetricAlarms ?? [];
     // Assess
@@ -280,7 +301,7 @@ describe('medic alarms sync (CloudWatch on moto)', () => {
     const cpu = `medic-${managed[0]}-cpu`;
     await moto.clearCalls();
     // Act
-    const again = await runMedic(['alarms', 'sync'], env);
+    const again = await medic(['alarms', 'sync']);
     const putsAfterNoop = (await calls('PutMetricAlarm')).length;
     const current = (await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [cpu] })))
       .MetricAlarms?.[0];
@@ -302,7 +323,7 @@ describe('medic alarms sync (CloudWatch on moto)', () => {
         TreatMissingData: 'missing',
       }),
     );
-    const fix = await runMedic(['alarms', 'sync'], env);
+    const fix = await medic(['alarms', 'sync']);
     const fixed = (await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [cpu] }))).MetricAlarms?.[0];
     // Assess
     expect(again.stdout).toContain('Plan: 0 to create, 0 to update, 10 unchanged');

@@ -367,21 +367,25 @@ export async function runOperator(
  * Entry for the operator commands (bin/medic.mjs routes them here without loading the local
  * simulation). Errors a person can act on print as one line with exit 2, as in `medic simulate`.
  */
-export async function operatorMain(argv: string[]): Promise<number> {
+export async function operatorMain(
+  argv: string[],
+  out: Out = console.log,
+  err: Out = console.error,
+): Promise<number> {
   try {
-    return await runOperator(argv);
+    return await runOperator(argv, out, err);
   } catch (error) {
     const e = error as Error & { $metadata?: unknown };
     if (USER_FACING_ERRORS.has(e.name)) {
-      console.error(`medic: ${e.name}: ${e.message}`);
+      err(`medic: ${e.name}: ${e.message}`);
       return 2;
     }
     if (e.$metadata !== undefined) {
       // An AWS API error (credentials, permissions, validation): one line, not a stack trace.
-      console.error(`medic: AWS ${e.name}: ${e.message}`);
+      err(`medic: AWS ${e.name}: ${e.message}`);
       return 1;
     }
-    console.error(e.stack ?? String(e));
+    err(e.stack ?? String(e));
     return 1;
   }
 }
