@@ -3,7 +3,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { z } from 'zod';
+import * as z from 'zod';
 import { incidentStore } from '../shared/adapters/incident-store.ts';
 import { jiraTickets } from '../shared/adapters/jira.ts';
 import { ssmSecret } from '../shared/adapters/secret-parameter.ts';
