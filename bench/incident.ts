@@ -24,7 +24,10 @@ export const MITIGATING_ACTIONS = new Set([
 ]);
 
 export function isMitigating(call: RecordedAwsCall): boolean {
-  return MITIGATING_ACTIONS.has(call.action) && String(call.params.DryRun ?? '').toLowerCase() !== 'true';
+  if (!MITIGATING_ACTIONS.has(call.action)) return false;
+  if (String(call.params.DryRun ?? '').toLowerCase() === 'true') return false;
+  // The evidence step's on-host view is a read-only SSM command; only a restart mutates.
+  return !(call.action === 'SendCommand' && String(call.params.Comment ?? '').includes('read-only'));
 }
 
 /** aws-local-stepfunctions' events carry a timestamp (ms) and, inside a Map, the iteration index. */
