@@ -8,7 +8,11 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(2);
 }
-const { main } = await import('../shared/cli/main.ts');
-const code = await main(process.argv.slice(2));
+// Operator commands (issue 7) talk to AWS only: they skip loading the local simulation.
+const OPERATOR_COMMANDS = new Set(['start', 'status', 'history', 'approve', 'reject', 'alarms']);
+const argv = process.argv.slice(2);
+const code = OPERATOR_COMMANDS.has(argv[0])
+  ? await (await import('../shared/cli/operator.ts')).operatorMain(argv)
+  : await (await import('../shared/cli/main.ts')).main(argv);
 // Idle keep-alive sockets (SDK, fetch) would hold the process for seconds after the work is done.
 process.exit(code);

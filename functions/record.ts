@@ -1,28 +1,32 @@
 /** Record Task: Jira ticket (create or update) and the final SNS message; also the catch-all path. */
+
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
+import { incidentStore } from '../shared/adapters/incident-store.ts';
 import { jiraTickets } from '../shared/adapters/jira.ts';
+import { ssmSecret } from '../shared/adapters/secret-parameter.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
-import { secureParameter } from '../shared/adapters/ssm-secret.ts';
 import { coreConfig, jiraConfig } from '../shared/config.ts';
 import { IncidentStateSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
-import { lambda, parseWith } from '../shared/lambda.ts';
+import { lambda, logger, parseWith } from '../shared/lambda.ts';
 import type { TicketPort } from '../shared/ports.ts';
 import { safetyStore } from '../shared/safety.ts';
+import { incidentSummaries } from '../shared/usecases/incident-summary.ts';
 import { enqueueTicket } from '../shared/usecases/outbox.ts';
 import { fallbackState, record } from '../shared/usecases/record.ts';
 
 const sns = new SNSClient({});
 const ssm = new SSMClient({});
+const dynamodb = new DynamoDBClient({});
 let tickets: TicketPort | undefined;
 
 export async function ticketPort(): Promise<TicketPort> {
   if (tickets) return tickets;
   const config = jiraConfig();
-  const apiToken =
-    config.JIRA_API_TOKEN ?? (await secureParameter(ssm, config.JIRA_API_TOKEN_PARAMETER ?? ''));
+  const apiToken = config.JIRA_API_TOKEN ?? (await ssmSecret(ssm, config.JIRA_API_TOKEN_PARAMETER ?? '')());
   tickets = jiraTickets({
     baseUrl: config.JIRA_BASE_URL,
     email: config.JIRA_EMAIL,
@@ -45,11 +49,27 @@ export const handler = lambda(async (event) => {
     : (input.state as { error?: unknown } | null)?.error
       ? fallbackState(input.state, input.executionName ?? null, systemClock)
       : parseWith(IncidentStateSchema, input.state, 'Record');
-  return record(state, {
+  const recorded = await record(state, {
     tickets: ticketPort,
     notifier: snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN),
     clock: systemClock,
     // issue #5: a ticket Jira could not take waits in the durable outbox
     outbox: (draft, error) => enqueueTicket(safetyStore(), state.incidentId, draft, error, systemClock),
   });
+  // issue 7: the incident store behind `medic history`. Best effort: the ticket and the
+  // notification are the record; a store failure is logged, never fails the run.
+  const table = process.env.MEDIC_INCIDENTS_TABLE;
+  if (table) {
+    try {
+      const store = incidentStore(dynamodb, table);
+      for (const row of incidentSummaries(recorded, systemClock().toISOString(), null))
+        await store.putIncident(row);
+    } catch (error) {
+      logger.warn('incident store write failed', {
+        error: (error as Error).name,
+        message: (error as Error).message,
+      });
+    }
+  }
+  return recorded;
 });

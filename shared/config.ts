@@ -141,3 +141,14 @@ const SafetySchema = z.object({
 });
 export type SafetyConfig = z.infer<typeof SafetySchema>;
 export const safetyConfig = once(() => parse(SafetySchema, 'safety'));
+// ---- issue 7: intake functions (HTTP, SNS), health sweep ----
+const IntakeSchema = z.object({
+  MEDIC_STATE_MACHINE_ARN: z.string().startsWith('arn:', 'MEDIC_STATE_MACHINE_ARN must be an ARN'),
+  MEDIC_INCIDENTS_TABLE: z.string().min(1, 'MEDIC_INCIDENTS_TABLE is required'),
+  /** Name of the SSM SecureString with the webhook secret(s); the secret itself never is in env. */
+  MEDIC_WEBHOOK_SECRET_PARAMETER: z.string().startsWith('/').optional(),
+  MEDIC_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1_024).max(1_048_576).default(262_144),
+  MEDIC_SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(300),
+});
+export type IntakeConfig = z.infer<typeof IntakeSchema>;
+export const intakeConfig = once(() => parse(IntakeSchema, 'intake'));

@@ -111,3 +111,27 @@ export class EventTooLargeError extends Error {
   override readonly name = 'EventTooLargeError' as const;
 }
 USER_FACING_ERRORS.add('EventTooLargeError');
+// ---- issue 7: entry points and operator tools ----
+
+/** A webhook request without valid credentials (shared secret or HMAC signature). HTTP 401. */
+export class UnauthorizedError extends Error {
+  override readonly name = 'UnauthorizedError' as const;
+}
+
+/** A webhook body above the configured limit. HTTP 413; nothing is parsed or started. */
+export class PayloadTooLargeError extends Error {
+  override readonly name = 'PayloadTooLargeError' as const;
+}
+
+/** The operator CLI was given something it cannot act on (bad instance id, unknown execution). */
+export class CliUsageError extends Error {
+  override readonly name = 'CliUsageError' as const;
+}
+
+/** An execution, incident or task token the operator named does not exist. */
+export class NotFoundError extends Error {
+  override readonly name = 'NotFoundError' as const;
+}
+
+USER_FACING_ERRORS.add('CliUsageError');
+USER_FACING_ERRORS.add('NotFoundError');

@@ -82,6 +82,58 @@ export interface TicketPort {
   comment(key: string, body: Record<string, unknown>): Promise<void>;
 }
 
+// ---- issue 7: entry points, operator CLI, prevention ----
+
+export interface StartedExecution {
+  executionArn: string;
+  /** False when an execution with this name already existed (a duplicate delivery joined it). */
+  started: boolean;
+}
+
+/** Starting and inspecting the incident state machine (Step Functions). */
+export interface WorkflowPort {
+  /** Starts an execution named `name`; an existing name is not an error (dedupe by episode key). */
+  start(name: string, input: unknown): Promise<StartedExecution>;
+}
+
+/** A closed alert (OK / resolved / Recovered), kept in the incident store for the open episode. */
+export interface EpisodeClose {
+  source: string;
+  identity: string;
+  episodeKey: string | null;
+  alarmName: string;
+  instanceIds: string[];
+  at: string;
+  reason: string;
+}
+
+/** One incident as the operator sees it in `medic history`. */
+export interface IncidentSummary {
+  incidentId: string;
+  instanceId: string;
+  startedAt: string;
+  endedAt: string | null;
+  outcome: string;
+  classification: string | null;
+  ticketKey: string | null;
+  executionArn: string | null;
+  alarmName: string | null;
+}
+
+/**
+ * The incident store (a DynamoDB table). Kept deliberately small and separate from the episode
+ * and lock tables of the safety layer, so either can change without the other.
+ */
+export interface IncidentStorePort {
+  recordClose(close: EpisodeClose): Promise<void>;
+  putIncident(summary: IncidentSummary): Promise<void>;
+  /** Most recent first. */
+  incidentsFor(instanceId: string, limit: number): Promise<IncidentSummary[]>;
+}
+
+/** Reads a secret (SSM SecureString); cached by the adapter, never logged. */
+export type SecretSource = () => Promise<string>;
+
 // ---- issue 3: evidence beyond EC2 and reachability ----
 
 export interface MetricSeriesId {

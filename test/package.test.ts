@@ -50,6 +50,10 @@ const FUNCTION_IDS = [
   'RequestApprovalLambdaFunction',
   'AdmitLambdaFunction', // issue #5
   'ReleaseLambdaFunction', // issue #5
+  // issue 7: entry points and prevention
+  'IntakeHttpLambdaFunction',
+  'IntakeSnsLambdaFunction',
+  'HealthSweepLambdaFunction',
 ];
 /** Functions no Task invokes: the scheduled outbox drainer (issue #5). */
 const SCHEDULED_IDS = ['DrainOutboxLambdaFunction'];
@@ -60,6 +64,10 @@ const HTTP_FUNCTION_IDS = ['ApprovalLambdaFunction'];
  * type for them), so Resource "*" is the only form that works — besides Describe* calls.
  */
 const UNSCOPABLE_ACTIONS = ['states:SendTaskSuccess', 'states:SendTaskFailure'];
+/** Functions the state machine itself invokes (the others are started by HTTP, SNS or a schedule). */
+const TASK_FUNCTION_IDS = FUNCTION_IDS.filter(
+  (id) => !['IntakeHttpLambdaFunction', 'IntakeSnsLambdaFunction', 'HealthSweepLambdaFunction'].includes(id),
+);
 const STATE_MACHINE_ID = 'IncidentStateMachine';
 const PACKAGE_TIMEOUT_MS = 180_000;
 
@@ -203,7 +211,7 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     expect(machines.map(([id]) => id)).toEqual([STATE_MACHINE_ID]);
     expect(machine.StateMachineType).toBe('STANDARD');
     expect(machine.StateMachineName).toBe('medic-dev-incident');
-    for (const id of FUNCTION_IDS) expect(invoked, `no Task invokes ${id} via Fn::GetAtt`).toContain(id);
+    for (const id of TASK_FUNCTION_IDS) expect(invoked, `no Task invokes ${id} via Fn::GetAtt`).toContain(id);
     expect(template.Outputs).toHaveProperty('IncidentStateMachineArn');
   });
 
@@ -218,7 +226,7 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
       .flatMap((s) => asArray(s.Resource as unknown[]).map(getAttTarget));
     // Assess
     expect(template.Resources[roleId]?.Type).toBe('AWS::IAM::Role');
-    for (const id of FUNCTION_IDS) expect(invokable, `state machine cannot invoke ${id}`).toContain(id);
+    for (const id of TASK_FUNCTION_IDS) expect(invokable, `state machine cannot invoke ${id}`).toContain(id);
     expect(allows.flatMap((s) => asArray(s.Action))).toEqual(['lambda:InvokeFunction']);
   });
 
@@ -282,7 +290,7 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     expect(template.Resources).not.toHaveProperty('IamRoleLambdaExecution');
   });
 
-  it('never grants "*" or "service:*" actions, and Resource "*" only for Describe* calls', () => {
+  it('never grants "*" or "service:*" actions, and Resource "*" only for read-only calls', () => {
     // Prepare
     const statements = iamStatements();
     // Act
@@ -349,6 +357,131 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     expect(onInstances).toHaveLength(1);
     expect(onInstances[0]?.Condition?.StringEquals?.['ssm:resourceTag/medic:managed']).toBe('true');
     expect(new Set(senders)).toEqual(new Set([roleId]));
+  });
+
+  // ---- issue 7: least privilege, generic over every role and function in the template ----
+
+  it('least privilege: no wildcard in any action, anywhere', () => {
+    // Prepare
+    const statements = iamStatements();
+    // Act
+    const wild = statements.flatMap(({ where, statement }) =>
+      asArray(statement.Action)
+        .filter((action) => action.includes('*'))
+        .map((action) => `${where}: ${action}`),
+    );
+    // Assess
+    expect(statements.length).toBeGreaterThan(FUNCTION_IDS.length);
+    expect(wild).toEqual([]);
+  });
+
+  it('least privilege: every mutating EC2 / Auto Scaling action, and SSM commands on instances, require medic:managed=true', () => {
+    // Prepare
+    const READ_ONLY = /^[a-z0-9-]+:(Describe|Get|List|Search)/;
+    const tagged = (statement: Statement): boolean =>
+      Object.values(statement.Condition ?? {}).some((block) =>
+        Object.entries(block).some(
+          ([key, value]) =>
+            /^(aws|ec2|autoscaling|ssm):ResourceTag\/medic:managed$/i.test(key) && value === 'true',
+        ),
+      );
+    // Act
+    const unconditioned = iamStatements()
+      .filter(({ statement }) => statement.Effect === 'Allow')
+      .flatMap(({ where, statement }) =>
+        asArray(statement.Action)
+          .filter((action) => {
+            if (READ_ONLY.test(action)) return false;
+            if (/^(ec2|autoscaling):/.test(action)) return true;
+            return action === 'ssm:SendCommand' && JSON.stringify(statement.Resource).includes(':instance/');
+          })
+          .filter(() => !tagged(statement))
+          .map((action) => `${where}: ${action}`),
+      );
+    // Assess
+    expect(unconditioned).toEqual([]);
+  });
+
+  it('least privilege: mutating ELB / Route 53 / SSM actions are scoped to resources, never "*"', () => {
+    // Prepare
+    const MUTATING = /^(elasticloadbalancing|route53|ssm):(?!Describe|Get|List)/;
+    // Act
+    const broad = iamStatements()
+      .filter(({ statement }) => statement.Effect === 'Allow' && asArray(statement.Resource).includes('*'))
+      .flatMap(({ where, statement }) =>
+        asArray(statement.Action)
+          .filter((action) => MUTATING.test(action))
+          .map((action) => `${where}: ${action}`),
+      );
+    // Assess
+    expect(broad).toEqual([]);
+  });
+
+  it('every function in the template has a role of its own', () => {
+    // Prepare
+    const functions = resourcesOfType('AWS::Lambda::Function');
+    // Act
+    const roles = functions.map(([, f]) => getAttTarget(f.Properties?.Role));
+    // Assess
+    expect(roles.every((r) => r !== undefined && template.Resources[r]?.Type === 'AWS::IAM::Role')).toBe(
+      true,
+    );
+    expect(new Set(roles).size).toBe(functions.length);
+  });
+
+  it('secrets never sit in a function environment: only parameter names do', () => {
+    // Prepare
+    const functions = resourcesOfType('AWS::Lambda::Function');
+    // Act
+    const leaks = functions.flatMap(([id, f]) =>
+      Object.entries(
+        (f.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {},
+      )
+        .filter(
+          ([name, value]) =>
+            (/(TOKEN|SECRET|PASSWORD|API_KEY|CREDENTIALS?)$/i.test(name) && !/_PARAMETER$/.test(name)) ||
+            (typeof value === 'string' && /^(ATATT|ghp_|xox[bp]-|AKIA)/.test(value)),
+        )
+        .map(([name]) => `${id}: ${name}`),
+    );
+    const secretParameters = functions.flatMap(([, f]) =>
+      Object.entries(
+        (f.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {},
+      ).filter(([name]) => /(TOKEN|SECRET)_PARAMETER$/.test(name)),
+    );
+    // Assess
+    expect(leaks).toEqual([]);
+    for (const [name, value] of secretParameters) expect(String(value), name).toMatch(/^\/medic\//);
+  });
+
+  it('the HTTP intake has a function URL and may only start this state machine', () => {
+    // Prepare
+    const urls = resourcesOfType('AWS::Lambda::Url');
+    const roleId = getAttTarget(props('IntakeHttpLambdaFunction').Role) ?? '';
+    // Act
+    const starts = roleAllows(roleId).filter((s) => asArray(s.Action).includes('states:StartExecution'));
+    // Assess
+    expect(urls.map(([, u]) => getAttTarget(u.Properties?.TargetFunctionArn))).toContain(
+      'IntakeHttpLambdaFunction',
+    );
+    expect(starts.map((s) => s.Resource)).toEqual([{ Ref: STATE_MACHINE_ID }]);
+    const env = (props('IntakeHttpLambdaFunction').Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(env.MEDIC_WEBHOOK_SECRET_PARAMETER).toBe('/medic/dev/webhook-secret');
+  });
+
+  it('the health sweep runs on an EventBridge schedule', () => {
+    // Prepare
+    const rules = resourcesOfType('AWS::Events::Rule');
+    // Act
+    const scheduled = rules.filter(([, r]) =>
+      asArray(r.Properties?.Targets as { Arn?: unknown }[]).some(
+        (t) => getAttTarget(t.Arn) === 'HealthSweepLambdaFunction',
+      ),
+    );
+    // Assess
+    expect(scheduled).toHaveLength(1);
+    expect(String(scheduled[0]?.[1].Properties?.ScheduleExpression)).toMatch(/^(cron|rate)\(/);
   });
 
   it('passes cfn-lint with no errors (warnings are printed)', () => {

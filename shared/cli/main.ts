@@ -130,12 +130,18 @@ export async function main(argv: string[]): Promise<number> {
       case undefined:
       case '--help':
       case '-h':
-      case 'help':
-        console.log(HELP);
+      case 'help': {
+        // issue 7: the operator commands first, then the local simulation's details.
+        const { operatorProgram } = await import('./operator.ts');
+        console.log(operatorProgram().program.helpInformation());
+        console.log(`Local runs (no AWS account needed):\n\n${HELP}`);
         return 0;
-      default:
-        console.error(`medic: unknown command "${command}" (try medic --help)`);
-        return 2;
+      }
+      default: {
+        // issue 7: start, status, history, approve, reject, alarms sync (and their --help).
+        const { runOperator } = await import('./operator.ts');
+        return await runOperator(argv);
+      }
     }
   } catch (error) {
     const e = error as Error & { code?: string };

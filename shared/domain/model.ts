@@ -31,7 +31,8 @@ export const TimelineEntrySchema = z.object({
 export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
 
 export const TriggerSchema = z.object({
-  source: z.enum(['cloudwatch-alarm', 'manual']),
+  // issue 7: sns-alarm (classic alarm action), alertmanager and datadog webhooks.
+  source: z.enum(['cloudwatch-alarm', 'manual', 'sns-alarm', 'alertmanager', 'datadog']),
   episodeKey: z.string().min(1).max(80),
   alarmName: z.string().optional(),
   alarmArn: z.string().optional(),
@@ -52,6 +53,8 @@ export const TriggerSchema = z.object({
   autoScalingGroupNames: z.array(z.string()).default([]),
   mode: z.enum(MODES).default('auto'),
   requestedBy: z.string().optional(),
+  /** Links a person follows from the ticket (generator URL, monitor link); issue 7. */
+  links: z.array(z.object({ title: z.string(), url: z.string() })).optional(),
   /** The original event, kept for the ticket; truncated by normalise so the state stays small. */
   raw: z.string().optional(),
 });

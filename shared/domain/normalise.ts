@@ -10,7 +10,7 @@ import {
   NotAnAlarmTransitionError,
   UnsupportedEventError,
 } from '../errors.ts';
-import { type IncidentTrigger, MODES } from './model.ts';
+import { type IncidentTrigger, MODES, TriggerSchema } from './model.ts';
 
 const RAW_LIMIT = 8_000;
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
@@ -187,6 +187,24 @@ export function normalise(event: unknown, now: Date = new Date()): IncidentTrigg
     throw new InvalidTriggerError('the event must be a JSON object');
   }
   const record = event as Record<string, unknown>;
+  // issue 7: an HTTP/SNS intake already normalised it; a webhook or SNS shape pasted by hand.
+  if (MEDIC_TRIGGER in record) return fromEnvelope(record[MEDIC_TRIGGER]);
+  if (detectSource(record) !== null) {
+    const found = intakeSignals(event, now);
+    const starts = found.filter((s): s is StartSignal => s.kind === 'start');
+    if (starts.length === 1 && found.length === 1 && starts[0]) return starts[0].trigger;
+    if (starts.length === 0) {
+      const first = found[0];
+      throw new NotAnAlarmTransitionError(
+        first?.kind === 'close'
+          ? `${first.source} says "${first.alarmName}" recovered: that closes an episode, it does not start one`
+          : `nothing to start: ${first?.kind === 'ignore' ? first.reason : 'no alert in the payload'}`,
+      );
+    }
+    throw new InvalidTriggerError(
+      `the payload carries ${found.length} alerts; send it to the HTTP intake, which starts one execution per alert`,
+    );
+  }
   if ('detail-type' in record || 'source' in record) {
     if (record.source === 'aws.cloudwatch' && record['detail-type'] === 'CloudWatch Alarm State Change') {
       return fromAlarmEvent(event);
@@ -199,4 +217,438 @@ export function normalise(event: unknown, now: Date = new Date()): IncidentTrigg
   throw new InvalidTriggerError(
     'unrecognised input: expected a CloudWatch Alarm State Change event or a manual input {"instanceId": "i-…", "reason": "…", "requestedBy": "…", "mode": "auto|dry-run|approve"}',
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// issue 7: SNS (classic alarm action), Prometheus Alertmanager v4 and Datadog webhooks.
+// One webhook may carry several alerts and may close episodes, so these sources normalise into
+// a list of signals; `normalise` above keeps its one-trigger contract for the state machine.
+// ---------------------------------------------------------------------------------------------
+
+/** Key of the envelope the intake functions pass to StartExecution: an already normalised trigger. */
+export const MEDIC_TRIGGER = 'medicTrigger';
+
+export interface StartSignal {
+  kind: 'start';
+  /** Stable identity of the alert across firing/resolved (alarm ARN, fingerprint, cycle key). */
+  identity: string;
+  trigger: IncidentTrigger;
+}
+export interface CloseSignal {
+  kind: 'close';
+  source: IncidentTrigger['source'];
+  identity: string;
+  /** Known when the resolved message carries the firing time (Alertmanager, Datadog cycle key). */
+  episodeKey: string | null;
+  alarmName: string;
+  instanceIds: string[];
+  at: string;
+  reason: string;
+}
+export interface IgnoreSignal {
+  kind: 'ignore';
+  source: IncidentTrigger['source'];
+  reason: string;
+}
+export type IntakeSignal = StartSignal | CloseSignal | IgnoreSignal;
+
+type WebhookSource = 'sns-alarm' | 'alertmanager' | 'datadog';
+
+function detectSource(record: Record<string, unknown>): WebhookSource | null {
+  if (record.Type === 'Notification' && typeof record.Message === 'string') return 'sns-alarm';
+  if (Array.isArray(record.Records) && record.Records.some((r) => isSnsRecord(r))) return 'sns-alarm';
+  if ('AlarmName' in record && 'NewStateValue' in record) return 'sns-alarm';
+  if ('alerts' in record && ('version' in record || 'groupKey' in record)) return 'alertmanager';
+  if ('alert_transition' in record || 'alert_cycle_key' in record) return 'datadog';
+  return null;
+}
+
+function isSnsRecord(r: unknown): r is { Sns: { Message: string } } {
+  const rec = r as { EventSource?: unknown; Sns?: { Message?: unknown } } | null;
+  return rec?.EventSource === 'aws:sns' && typeof rec.Sns?.Message === 'string';
+}
+
+/**
+ * Every start/close/ignore signal in a payload of any webhook-ish source. All-or-nothing: one
+ * malformed alert rejects the whole payload, so a caller never starts half of a delivery.
+ */
+export function intakeSignals(event: unknown, now: Date = new Date()): IntakeSignal[] {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw new InvalidTriggerError('the body must be a JSON object');
+  }
+  const record = event as Record<string, unknown>;
+  switch (detectSource(record)) {
+    case 'sns-alarm':
+      return fromSns(record);
+    case 'alertmanager':
+      return fromAlertmanager(event);
+    case 'datadog':
+      return [fromDatadog(event)];
+    default:
+      if ('instanceId' in record) {
+        const trigger = fromManualInput(event, now);
+        return [{ kind: 'start', identity: trigger.episodeKey, trigger }];
+      }
+      throw new InvalidTriggerError(
+        'unrecognised body: expected an SNS alarm notification, an Alertmanager webhook (version 4), the medic Datadog template, or a manual input {"instanceId": "i-…"}',
+      );
+  }
+}
+
+function fromEnvelope(value: unknown): IncidentTrigger {
+  const parsed = TriggerSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new InvalidTriggerError(`not a valid ${MEDIC_TRIGGER} envelope: ${describeIssues(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+/** An instance id inside a label/tag value such as "i-0abc…", "i-0abc…:9100" or "host:i-0abc…". */
+function instanceIdIn(value: string | undefined): string | undefined {
+  const match = value ? /(?:^|[:/,\s])?(i-[0-9a-f]{8,17})(?=$|[:,\s/])/.exec(value) : null;
+  return match?.[1];
+}
+
+// ---- SNS: the classic alarm action message (JSON inside the SNS `Message`) ----
+
+const SnsDimension = z.object({ name: z.string(), value: z.string() });
+const ClassicAlarm = z.object({
+  AlarmName: z.string().min(1),
+  AlarmDescription: z.string().nullish(),
+  AWSAccountId: z.string().optional(),
+  NewStateValue: z.string(),
+  NewStateReason: z.string().default(''),
+  StateChangeTime: z.string().min(1),
+  Region: z.string().optional(),
+  AlarmArn: z.string().optional(),
+  OldStateValue: z.string().optional(),
+  Trigger: z
+    .object({
+      MetricName: z.string().nullish(),
+      Namespace: z.string().nullish(),
+      Threshold: z.number().nullish(),
+      Dimensions: z.array(SnsDimension).nullish(),
+      Metrics: z
+        .array(
+          z.object({
+            Id: z.string().optional(),
+            Expression: z.string().optional(),
+            ReturnData: z.boolean().optional(),
+            MetricStat: z
+              .object({
+                Metric: z.object({
+                  MetricName: z.string().optional(),
+                  Namespace: z.string().optional(),
+                  Dimensions: z.array(SnsDimension).optional(),
+                }),
+              })
+              .optional(),
+          }),
+        )
+        .nullish(),
+    })
+    .passthrough(),
+});
+
+function fromSns(record: Record<string, unknown>): IntakeSignal[] {
+  const messages: unknown[] = [];
+  if (typeof record.Message === 'string') messages.push(record.Message);
+  else if (Array.isArray(record.Records)) {
+    for (const r of record.Records) if (isSnsRecord(r)) messages.push(r.Sns.Message);
+  } else messages.push(record);
+  return messages.map((m) => fromClassicAlarm(m));
+}
+
+/** "[99.5 (02/10/19 17:04:00), 98.1 (…)]" in NewStateReason → datapoints (dd/MM/yy, UTC). */
+function datapointsFromReason(reason: string): { timestamp?: string; value: number }[] {
+  const list = /\[([^\]]+)\]/.exec(reason)?.[1] ?? '';
+  const found: { timestamp?: string; value: number }[] = [];
+  for (const m of list.matchAll(
+    /(-?\d+(?:\.\d+)?(?:E-?\d+)?)\s*\((\d\d)\/(\d\d)\/(\d\d) (\d\d:\d\d:\d\d)\)/g,
+  )) {
+    const [, value, dd, mm, yy, time] = m;
+    found.push({ value: Number(value), timestamp: `20${yy}-${mm}-${dd}T${time}.000Z` });
+  }
+  return found;
+}
+
+function fromClassicAlarm(message: unknown): IntakeSignal {
+  let body = message;
+  if (typeof message === 'string') {
+    try {
+      body = JSON.parse(message);
+    } catch {
+      throw new InvalidTriggerError(
+        'the SNS Message is not JSON: medic expects a CloudWatch alarm action notification',
+      );
+    }
+  }
+  const parsed = ClassicAlarm.safeParse(body);
+  if (!parsed.success) {
+    throw new InvalidTriggerError(`not a CloudWatch alarm notification: ${describeIssues(parsed.error)}`);
+  }
+  const alarm = parsed.data;
+  const identity = alarm.AlarmArn ?? alarm.AlarmName;
+  const metrics = alarm.Trigger.Metrics ?? [];
+  const dims = [
+    ...(alarm.Trigger.Dimensions ?? []),
+    ...metrics.flatMap((m) => m.MetricStat?.Metric.Dimensions ?? []),
+  ];
+  const instanceIds = [...new Set(dims.filter((d) => d.name === 'InstanceId').map((d) => d.value))];
+  const asgNames = [...new Set(dims.filter((d) => d.name === 'AutoScalingGroupName').map((d) => d.value))];
+  const at = new Date(alarm.StateChangeTime.replace(/\+0000$/, 'Z'));
+  if (Number.isNaN(at.getTime())) {
+    throw new InvalidTriggerError(`alarm "${alarm.AlarmName}" has an unreadable StateChangeTime`);
+  }
+  if (alarm.NewStateValue === 'OK') {
+    return {
+      kind: 'close',
+      source: 'sns-alarm',
+      identity,
+      episodeKey: null,
+      alarmName: alarm.AlarmName,
+      instanceIds,
+      at: at.toISOString(),
+      reason: alarm.NewStateReason,
+    };
+  }
+  if (alarm.NewStateValue !== 'ALARM') {
+    return {
+      kind: 'ignore',
+      source: 'sns-alarm',
+      reason: `alarm "${alarm.AlarmName}" moved to ${alarm.NewStateValue}: medic starts work only on ALARM`,
+    };
+  }
+  if (instanceIds.length === 0 && asgNames.length === 0) {
+    throw new NoTargetError(
+      `alarm "${alarm.AlarmName}" has no InstanceId or AutoScalingGroupName dimension: medic cannot tell which instance to look at`,
+    );
+  }
+  const bad = instanceIds.find((id) => !INSTANCE_ID.test(id));
+  if (bad) throw new InvalidTriggerError(`alarm "${alarm.AlarmName}" names an invalid instance id "${bad}"`);
+  const primary = metrics.find((m) => m.MetricStat)?.MetricStat?.Metric;
+  const expression = metrics.find((m) => m.Expression && m.ReturnData !== false)?.Expression;
+  return {
+    kind: 'start',
+    identity,
+    trigger: {
+      source: 'sns-alarm',
+      // Same inputs as the EventBridge path (alarm ARN + state timestamp), so an alarm wired to
+      // both routes starts one execution, not two.
+      episodeKey: episodeKey('medic', identity, alarm.StateChangeTime, alarm.AlarmName),
+      alarmName: alarm.AlarmName,
+      alarmArn: alarm.AlarmArn,
+      metric: {
+        namespace: alarm.Trigger.Namespace ?? primary?.Namespace,
+        name: alarm.Trigger.MetricName ?? primary?.MetricName,
+        expression,
+      },
+      reason: alarm.NewStateReason,
+      datapoints: datapointsFromReason(alarm.NewStateReason),
+      threshold: alarm.Trigger.Threshold ?? undefined,
+      enteredAlarmAt: at.toISOString(),
+      region: alarm.AlarmArn?.split(':')[3],
+      account: alarm.AWSAccountId,
+      instanceIds,
+      autoScalingGroupNames: asgNames,
+      mode: 'auto',
+      raw: keepRaw(body),
+    },
+  };
+}
+
+// ---- Prometheus Alertmanager webhook, payload version 4 ----
+
+const AmAlert = z.object({
+  status: z.enum(['firing', 'resolved']),
+  labels: z.record(z.string(), z.string()),
+  annotations: z.record(z.string(), z.string()).default({}),
+  startsAt: z.string().min(1),
+  endsAt: z.string().optional(),
+  generatorURL: z.string().optional(),
+  fingerprint: z.string().optional(),
+});
+const AmWebhook = z.object({
+  version: z.literal('4', { message: 'only Alertmanager webhook payload version "4" is supported' }),
+  groupKey: z.string().optional(),
+  status: z.enum(['firing', 'resolved']),
+  receiver: z.string().optional(),
+  externalURL: z.string().optional(),
+  alerts: z.array(AmAlert).min(1, 'the webhook carries no alerts'),
+});
+
+function fromAlertmanager(event: unknown): IntakeSignal[] {
+  const parsed = AmWebhook.safeParse(event);
+  if (!parsed.success) {
+    throw new InvalidTriggerError(`not a valid Alertmanager webhook: ${describeIssues(parsed.error)}`);
+  }
+  const hook = parsed.data;
+  return hook.alerts.map((alert, index) => {
+    const name = alert.labels.alertname ?? 'alert';
+    const instanceId =
+      instanceIdIn(alert.labels.instance_id) ??
+      instanceIdIn(alert.labels.instance) ??
+      instanceIdIn(alert.labels.instanceId);
+    if (!instanceId) {
+      throw new NoTargetError(
+        `alerts[${index}] "${name}" has no EC2 instance id in labels.instance_id or labels.instance (got instance="${alert.labels.instance ?? ''}"); relabel __meta_ec2_instance_id into instance_id`,
+      );
+    }
+    const startsAt = new Date(alert.startsAt);
+    if (Number.isNaN(startsAt.getTime())) {
+      throw new InvalidTriggerError(`alerts[${index}] "${name}" has an unreadable startsAt`);
+    }
+    const fingerprint =
+      alert.fingerprint ??
+      createHash('sha256')
+        .update(JSON.stringify(Object.entries(alert.labels).sort()))
+        .digest('hex')
+        .slice(0, 16);
+    const identity = `alertmanager:${fingerprint}`;
+    // Firing and resolved share fingerprint and startsAt, so both map to the same episode.
+    const key = episodeKey('am', identity, startsAt.toISOString(), name);
+    const reason = alert.annotations.summary ?? alert.annotations.description ?? `${name} is ${alert.status}`;
+    if (alert.status === 'resolved') {
+      const ended = alert.endsAt ? new Date(alert.endsAt) : new Date(Number.NaN);
+      return {
+        kind: 'close',
+        source: 'alertmanager',
+        identity,
+        episodeKey: key,
+        alarmName: name,
+        instanceIds: [instanceId],
+        at: (Number.isNaN(ended.getTime()) ? startsAt : ended).toISOString(),
+        reason,
+      } satisfies CloseSignal;
+    }
+    return {
+      kind: 'start',
+      identity,
+      trigger: {
+        source: 'alertmanager',
+        episodeKey: key,
+        alarmName: name,
+        metric: { name: alert.labels.__name__ ?? name, expression: undefined, namespace: undefined },
+        reason,
+        datapoints: [],
+        enteredAlarmAt: startsAt.toISOString(),
+        instanceIds: [instanceId],
+        autoScalingGroupNames: [],
+        mode: 'auto',
+        links: alert.generatorURL ? [{ title: 'Prometheus', url: alert.generatorURL }] : [],
+        raw: keepRaw({ ...hook, alerts: [alert] }),
+      },
+    } satisfies StartSignal;
+  });
+}
+
+// ---- Datadog webhook: the JSON template documented in the README (DATADOG_TEMPLATE) ----
+
+/** The payload users paste into Datadog's webhook integration; `$…` are Datadog's variables. */
+export const DATADOG_TEMPLATE = {
+  id: '$ID',
+  alert_cycle_key: '$ALERT_CYCLE_KEY',
+  alert_id: '$ALERT_ID',
+  alert_transition: '$ALERT_TRANSITION',
+  alert_title: '$ALERT_TITLE',
+  alert_status: '$ALERT_STATUS',
+  alert_metric: '$ALERT_METRIC',
+  alert_query: '$ALERT_QUERY',
+  alert_scope: '$ALERT_SCOPE',
+  alert_priority: '$ALERT_PRIORITY',
+  hostname: '$HOSTNAME',
+  tags: '$TAGS',
+  date: '$DATE',
+  link: '$LINK',
+  org_id: '$ORG_ID',
+} as const;
+
+const Datadog = z.object({
+  id: z.string().optional(),
+  alert_cycle_key: z
+    .string()
+    .min(1, 'alert_cycle_key is required (paste the medic template: "$ALERT_CYCLE_KEY")'),
+  alert_id: z.string().optional(),
+  alert_transition: z.string().min(1),
+  alert_title: z.string().default('Datadog monitor'),
+  alert_status: z.string().optional(),
+  alert_metric: z.string().optional(),
+  alert_query: z.string().optional(),
+  alert_scope: z.string().optional(),
+  alert_priority: z.string().optional(),
+  hostname: z.string().optional(),
+  tags: z.string().optional(),
+  date: z.union([z.string(), z.number()]),
+  link: z.string().optional(),
+  org_id: z.string().optional(),
+});
+
+function fromDatadog(event: unknown): IntakeSignal {
+  const parsed = Datadog.safeParse(event);
+  if (!parsed.success) {
+    throw new InvalidTriggerError(`not the medic Datadog webhook template: ${describeIssues(parsed.error)}`);
+  }
+  const dd = parsed.data;
+  if (/^\$[A-Z_]+$/.test(dd.alert_cycle_key) || /^\$[A-Z_]+$/.test(String(dd.date))) {
+    throw new InvalidTriggerError(
+      'the Datadog payload still holds unexpanded $VARIABLES: send it from a monitor notification, not as the raw template',
+    );
+  }
+  const at = new Date(/^\d+$/.test(String(dd.date)) ? Number(dd.date) : String(dd.date));
+  if (Number.isNaN(at.getTime()))
+    throw new InvalidTriggerError(`date "${dd.date}" is not epoch milliseconds`);
+  const identity = `datadog:${dd.alert_cycle_key}`;
+  // The cycle key links a trigger to its recovery, so it alone is the episode.
+  const key = episodeKey('dd', identity, '', dd.alert_title);
+  const place = [dd.alert_scope, dd.tags]
+    .join(',')
+    .split(',')
+    .map((t) => t.trim());
+  const instanceId =
+    instanceIdIn(place.find((t) => t.startsWith('instance-id:'))) ??
+    instanceIdIn(place.find((t) => t.startsWith('host:i-'))) ??
+    instanceIdIn(dd.hostname);
+  const transition = dd.alert_transition;
+  if (/^recovered$/i.test(transition)) {
+    return {
+      kind: 'close',
+      source: 'datadog',
+      identity,
+      episodeKey: key,
+      alarmName: dd.alert_title,
+      instanceIds: instanceId ? [instanceId] : [],
+      at: at.toISOString(),
+      reason: dd.alert_status ?? 'recovered',
+    };
+  }
+  if (!/^(re-)?triggered$/i.test(transition)) {
+    return {
+      kind: 'ignore',
+      source: 'datadog',
+      reason: `Datadog transition "${transition}" does not start work (only Triggered / Re-Triggered do)`,
+    };
+  }
+  if (!instanceId) {
+    throw new NoTargetError(
+      `Datadog alert "${dd.alert_title}" names no EC2 instance: expected an instance-id:i-… tag (AWS integration), a host:i-… scope or an i-… hostname`,
+    );
+  }
+  return {
+    kind: 'start',
+    identity,
+    trigger: {
+      source: 'datadog',
+      episodeKey: key,
+      alarmName: dd.alert_title,
+      metric: { name: dd.alert_metric, expression: dd.alert_query, namespace: undefined },
+      reason: dd.alert_status ?? dd.alert_title,
+      datapoints: [],
+      enteredAlarmAt: at.toISOString(),
+      instanceIds: [instanceId],
+      autoScalingGroupNames: [],
+      mode: 'auto',
+      links: dd.link ? [{ title: 'Datadog', url: dd.link }] : [],
+      raw: keepRaw(event),
+    },
+  };
 }

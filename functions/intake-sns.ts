@@ -1,0 +1,33 @@
+/**
+ * SNS intake: CloudWatch alarm actions that publish to the medic alarms topic. SNS already
+ * authenticated the publisher (topic policy), so this only normalises and starts executions.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { incidentStore } from '../shared/adapters/incident-store.ts';
+import { stepFunctions } from '../shared/adapters/stepfunctions.ts';
+import { intakeConfig } from '../shared/config.ts';
+import { intakeSignals } from '../shared/domain/normalise.ts';
+import { lambda, logger } from '../shared/lambda.ts';
+import { dispatchSignals } from '../shared/usecases/dispatch.ts';
+
+const sfn = new SFNClient({});
+const dynamodb = new DynamoDBClient({});
+
+export const handler = lambda(async (event) => {
+  const config = intakeConfig();
+  // A malformed message throws a named error: the failed async invocation is visible in the
+  // function's error metric and logs instead of vanishing.
+  const signals = intakeSignals(event);
+  const result = await dispatchSignals(signals, {
+    workflow: stepFunctions(sfn, config.MEDIC_STATE_MACHINE_ARN),
+    store: incidentStore(dynamodb, config.MEDIC_INCIDENTS_TABLE),
+  });
+  logger.info('sns alarm dispatched', {
+    started: result.started.map((s) => s.episodeKey),
+    joined: result.joined.length,
+    closed: result.closed.length,
+    ignored: result.ignored,
+  });
+  return result;
+});
