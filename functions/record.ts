@@ -1,8 +1,10 @@
-/** Record Task: Jira ticket (create or update) and the final SNS message; also the catch-all path. */
+/** Record Task: Jira ticket (create, update or reopen), the final SNS message and the run's metrics. */
+import { appendFileSync } from 'node:fs';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
-import { jiraTickets } from '../shared/adapters/jira.ts';
+import { jiraTickets, renderedLength } from '../shared/adapters/jira.ts';
+import { powertoolsMetrics } from '../shared/adapters/metrics.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
 import { secureParameter } from '../shared/adapters/ssm-secret.ts';
 import { coreConfig, jiraConfig } from '../shared/config.ts';
@@ -28,6 +30,7 @@ async function ticketPort(): Promise<TicketPort> {
     projectKey: config.JIRA_PROJECT_KEY,
     issueType: config.JIRA_ISSUE_TYPE,
     timeoutMs: config.JIRA_TIMEOUT_MS,
+    deployment: config.JIRA_DEPLOYMENT,
   });
   return tickets;
 }
@@ -43,9 +46,20 @@ export const handler = lambda(async (event) => {
     : (input.state as { error?: unknown } | null)?.error
       ? fallbackState(input.state, input.executionName ?? null, systemClock)
       : parseWith(IncidentStateSchema, input.state, 'Record');
+  const core = coreConfig();
+  const metricsFile = core.MEDIC_METRICS_FILE;
+  // A Jira misconfiguration must not stop the notification: read the deployment defensively.
+  const deployment = process.env.JIRA_DEPLOYMENT === 'data-center' ? 'data-center' : 'cloud';
+  const reopenHours = Number(process.env.JIRA_REOPEN_WINDOW_HOURS ?? 72);
   return record(state, {
     tickets: ticketPort,
-    notifier: snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN),
+    notifier: snsNotifier(sns, core.MEDIC_STAKEHOLDER_TOPIC_ARN),
+    ...(core.MEDIC_STATUS_TOPIC_ARN ? { statusNotifier: snsNotifier(sns, core.MEDIC_STATUS_TOPIC_ARN) } : {}),
+    metrics: powertoolsMetrics((line) =>
+      metricsFile ? appendFileSync(metricsFile, `${line}\n`) : process.stdout.write(`${line}\n`),
+    ),
     clock: systemClock,
+    reopenWindowMs: (Number.isFinite(reopenHours) ? reopenHours : 72) * 3_600_000,
+    measure: (doc) => renderedLength(deployment, doc),
   });
 });
