@@ -10,7 +10,10 @@ import { type SimulationResult, simulate } from '../local/simulate.ts';
 const HELP = `medic — a serverless first responder for EC2 alarms
 
 Usage:
-  medic simulate --scenario NAME [--json]   run a scenario end to end on moto + a local Jira
+  medic simulate --scenario NAME [--json] [--report FILE]
+                                            run a scenario end to end on moto + a local Jira;
+                                            writes an HTML incident report (default
+                                            reports/<incident>.html)
   medic simulate --event FILE [--json]      run the workflow for an event file (CloudWatch alarm
                                             event or manual input) against AWS_ENDPOINT_URL
   medic demo                                the headline scenarios, human-readable
@@ -31,6 +34,7 @@ export function renderHuman(result: SimulationResult): string {
     `  classification: ${result.classification ?? 'n/a'}`,
     `  actions:        ${result.actions.map((a) => `${a.kind} → ${a.outcome}`).join(', ') || 'none'}`,
     `  ticket:         ${result.ticket ? `${result.ticket.key}${result.ticket.url ? ` (${result.ticket.url})` : ''}` : 'not filed'}`,
+    `  report:         ${result.report ?? 'none'}`,
     '',
     'Timeline (UTC):',
     ...result.timeline.map(
@@ -51,6 +55,7 @@ async function runSimulate(args: string[]): Promise<number> {
       scenario: { type: 'string' },
       event: { type: 'string' },
       json: { type: 'boolean', default: false },
+      report: { type: 'string' },
     },
     strict: true,
   });
@@ -59,6 +64,7 @@ async function runSimulate(args: string[]): Promise<number> {
     ...(values.scenario ? { scenario: values.scenario } : {}),
     ...(values.event ? { eventFile: values.event } : {}),
     ...(json ? {} : { progress: (line: string) => console.log(line) }),
+    ...(values.report ? { reportPath: values.report } : {}),
   });
   console.log(json ? JSON.stringify(result, null, 2) : renderHuman(result));
   return result.status === 'SUCCEEDED' ? 0 : 1;

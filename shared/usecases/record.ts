@@ -29,7 +29,7 @@ import { append, type Clock, entry, merge } from '../domain/timeline.ts';
 import type { MetricsPort, NotifierPort, TicketFound, TicketPort, TicketRef } from '../ports.ts';
 
 /** Evidence JSON larger than this goes in as an attachment; the description keeps the checks table. */
-export const EVIDENCE_INLINE_LIMIT = 8_000;
+export const EVIDENCE_INLINE_LIMIT = 16_000;
 /** Jira's description limit is 32,767 characters; past this the timeline table is shortened. */
 export const DESCRIPTION_LIMIT = 30_000;
 
