@@ -250,9 +250,7 @@ describe.each([
     const bundle = JSON.parse(issue?.attachments[0]?.content ?? '{}');
     expect(bundle.incidentId).toBe(state.incidentId);
     expect(bundle.cases[0].evidence.reachability.checks[0].name).toBe('SSH 127.0.0.1:22');
-    expect(plain(issue?.fields.description)).toContain(
-      `attached as medic-evidence-${state.incidentId}.json`,
-    );
+    expect(plain(issue?.fields.description)).toContain(`attached as medic-evidence-${state.incidentId}.json`);
   });
 });
 

@@ -56,6 +56,12 @@ function shape(kind: string, x: number, y: number, color: string, failed: boolea
   }
 }
 
+/** The first clause of a summary, short enough to sit beside its mark. */
+function caption(summary: string): string {
+  const first = summary.split(/[:;(]/)[0]?.trim() ?? summary;
+  return first.length > 38 ? `${first.slice(0, 37)}…` : first;
+}
+
 const FAILED = /not recovered|not-recovered|failed|refused|timeout|could not|unreachable|held/i;
 
 export function timelineSvg(timeline: TimelineEntry[]): string {
@@ -83,7 +89,17 @@ export function timelineSvg(timeline: TimelineEntry[]): string {
       const y = TOP + lane * LANE_H + LANE_H / 2 + ((i % 3) - 1) * 7;
       const failed = (e.kind === 'verify' || e.kind === 'action') && FAILED.test(e.summary);
       const title = `${e.at} ${e.kind} ${e.instanceId ? `${e.instanceId}: ` : ''}${e.summary}`;
-      return `<g class="mark" data-kind="${escapeHtml(e.kind)}" data-at="${escapeHtml(e.at)}"><title>${escapeHtml(title)}</title>${shape(e.kind, Number(x(e.at).toFixed(1)), y, color, failed)}</g>`;
+      const mx = Number(x(e.at).toFixed(1));
+      // Decisions, actions, escalations and the verification that saw recovery get a short label.
+      const labelled =
+        ['decision', 'action', 'escalation'].includes(e.kind) ||
+        (e.kind === 'verify' && e.summary.startsWith('recovered'));
+      const label = labelled ? caption(e.summary) : '';
+      const anchor = mx > W - 260 ? 'end' : 'start';
+      const text = label
+        ? `<text x="${anchor === 'end' ? mx - 10 : mx + 10}" y="${y - 9}" font-size="11" fill="${color}" text-anchor="${anchor}">${escapeHtml(label)}</text>`
+        : '';
+      return `<g class="mark" data-kind="${escapeHtml(e.kind)}" data-at="${escapeHtml(e.at)}"><title>${escapeHtml(title)}</title>${shape(e.kind, mx, y, color, failed)}${text}</g>`;
     })
     .join('');
   return `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${height}" width="100%" role="img" aria-label="Incident timeline: ${timeline.length} entries from ${escapeHtml(new Date(t0).toISOString())} (UTC)">${ticks}${lanes}<line x1="${LEFT}" x2="${W - RIGHT}" y1="${axisY}" y2="${axisY}" stroke="#34495e"/><text x="${LEFT}" y="${height - 2}" font-size="11" fill="#566573">t0 = ${escapeHtml(new Date(t0).toISOString())} (UTC)</text>${marks}</svg>`;

@@ -288,8 +288,8 @@ type SchemaCheck = ((value: unknown) => boolean) & {
 };
 let adfSchemaCheck: SchemaCheck | undefined;
 
-/** Atlassian's ADF JSON schema (@atlaskit/adf-schema, draft-04), compiled once on first use. */
-function adfSchemaProblem(value: unknown): string | undefined {
+/** Atlassian's ADF JSON schema (@atlaskit/adf-schema, draft-04), compiled once per process on first use. */
+export function adfSchemaProblem(value: unknown): string | undefined {
   if (!adfSchemaCheck) {
     const Ajv = require('ajv-draft-04') as new (
       o: Record<string, unknown>,
