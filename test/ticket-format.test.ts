@@ -22,7 +22,8 @@ describe('wiki markup for Jira Data Center', () => {
     const escaped = escapeWiki(HOSTILE);
 
     // Assess: no unescaped markup character, no line break, and unescaping gives the text back
-    expect(escaped).not.toMatch(/(?<!\\)[*{}[\]|^?_!#~+-]/);
+    expect(escaped).not.toMatch(/(?<!\\)[*{}[\]|^?_!#~+]/);
+    expect(escaped).not.toMatch(/(^|\s)-/);
     expect(escaped).not.toMatch(/[\r\n]/);
     expect(escaped.replace(/\\(.)/g, '$1')).toBe(HOSTILE.replace('\n', ' '));
   });

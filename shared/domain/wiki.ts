@@ -16,7 +16,10 @@ export function escapeWiki(value: string): string {
       // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are stripped on purpose
       .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, ' ')
       .replace(/\r?\n|\r/g, ' ')
-      .replace(/[\\*_+\-^~?{}[\]|!#]/g, (c) => `\\${c}`)
+      .replace(/[\\*_+^~?{}[\]|!#]/g, (c) => `\\${c}`)
+      // A dash opens -strike-, a list or a rule only at the start or after a space; inside
+      // ids and timestamps (web-1, 2026-03-01) it is left readable.
+      .replace(/(^|\s)-/g, '$1\\-')
       // A leading "h1." or "bq." would become a heading/quote; spaces break the token.
       .replace(/^(h[1-6]|bq)\./i, '$1\\.')
   );
@@ -31,7 +34,11 @@ function inline(i: Inline): string {
   const escaped = escapeWiki(i.text);
   if (i.href) return `[${escaped}|${wikiUrl(i.href)}]`;
   if (i.code) return `{{${escaped}}}`;
-  if (i.bold) return `*${escaped}*`;
+  // Jira only closes *bold* when no space precedes the closing star: keep spaces outside.
+  if (i.bold) {
+    const m = /^(\s*)(.*?)(\s*)$/s.exec(escaped);
+    return m?.[2] ? `${m[1]}*${m[2]}*${m[3]}` : escaped;
+  }
   return escaped;
 }
 
