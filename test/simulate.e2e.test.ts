@@ -127,6 +127,44 @@ describe('medic simulate --scenario unreachable', () => {
   });
 });
 
+describe('medic simulate on Jira Data Center (JIRA_DEPLOYMENT=data-center)', () => {
+  it('files the same ticket through REST v2 in wiki markup, one timeline row per entry', async () => {
+    // Act
+    const run = await runMedic(['simulate', '--scenario', 'unreachable', '--json'], {
+      ...s.env,
+      JIRA_DEPLOYMENT: 'data-center',
+    });
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    const issue = s.jira.issues().find((i) => i.key === result.ticket.key);
+    const wiki = issue?.fields.description as unknown as string;
+    expect(typeof wiki).toBe('string');
+    expect([...wiki.matchAll(/^h2\. (.*)$/gm)].map((m) => m[1])).toEqual([
+      'Summary',
+      'Timeline',
+      'Evidence',
+      'Actions and results',
+      'Method',
+      'Root cause (to be completed)',
+      'Prevention suggestions',
+      'Links',
+    ]);
+    const timelineBlock = wiki.split('h2. Timeline')[1]?.split('h2. ')[0] ?? '';
+    const rows = timelineBlock.split('\n').filter((l) => l.startsWith('|') && !l.startsWith('||'));
+    expect(rows.map((r) => r.split('|')[1])).toEqual(
+      result.timeline.slice(0, -1).map((e: { at: string }) => e.at),
+    );
+    const paths = s.jira
+      .requests()
+      .filter((r) => r.at >= (result.timeline[0]?.at ?? ''))
+      .map((r) => r.path);
+    expect(paths.length).toBeGreaterThan(0);
+    expect(paths.every((p) => p.startsWith('/rest/api/2/'))).toBe(true);
+  });
+});
+
 describe('medic simulate: other paths of the walking skeleton', () => {
   it('an instance that is not opted in gets evidence, a page and a ticket, and is never rebooted', async () => {
     // Act
