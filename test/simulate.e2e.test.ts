@@ -89,7 +89,7 @@ describe('medic simulate --scenario unreachable', () => {
     expect(adfProblems(issue?.fields.description)).toEqual([]);
     type Node = { type: string; text?: string; content?: Node[] };
     const textOf = (n: Node): string => (n.text ?? '') + (n.content ?? []).map(textOf).join('');
-    const content = (issue?.fields.description as { content: Node[] }).content;
+    const content = (issue?.fields.description as { content?: Node[] } | undefined)?.content ?? [];
     expect(content.filter((n) => n.type === 'heading').map(textOf)).toEqual([
       'Summary',
       'Timeline',
