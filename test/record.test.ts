@@ -254,6 +254,45 @@ describe.each([
   });
 });
 
+describe('Record: a description too long for Jira', () => {
+  it('keeps the first and last timeline rows, says how many were omitted, and attaches the rest', async () => {
+    // Prepare: 250 verbose entries would exceed Jira's 32,767-character description limit
+    const base = resolvedIncident();
+    const [c] = base.cases ?? [];
+    if (!c) throw new Error('fixture has a case');
+    const noisy = Array.from({ length: 250 }, (_, i) => ({
+      at: new Date(Date.parse('2026-03-01T03:00:10.000Z') + i * 100).toISOString(),
+      step: 'Verify',
+      kind: 'verify' as const,
+      instanceId: c.target.instanceId,
+      summary: `not yet recovered, poll ${i}: ${'SSH refused; HTTP ECONNREFUSED; '.repeat(10)}`,
+    }));
+    const state = { ...base, cases: [{ ...c, timeline: [...c.timeline, ...noisy] }] };
+    const d = deps('cloud');
+
+    // Act
+    const out = await record(state, d.deps);
+
+    // Assess
+    const [issue] = jira.issues();
+    const { rows } = adfOutline(issue?.fields.description as AdfDoc);
+    const omitted = rows.findIndex((r) => / entries omitted here: /.test(r[3] ?? ''));
+    expect(omitted).toBeGreaterThan(1);
+    expect(rows.slice(1, omitted).map((r) => r[0])).toEqual(
+      state.timeline
+        .concat(c.timeline)
+        .slice(0, omitted - 1)
+        .map((e) => e.at)
+        .sort(),
+    );
+    expect(rows.at(-1)?.[0]).toBe(out.timeline.at(-2)?.at);
+    expect(rows[omitted]?.[3]).toMatch(/^\d+ entries omitted here: see medic-evidence-.*\.json$/);
+    expect(JSON.stringify(issue?.fields.description).length).toBeLessThan(32_767);
+    expect(issue?.attachments).toHaveLength(1);
+    expect(JSON.parse(issue?.attachments[0]?.content ?? '{}').timeline.length).toBeGreaterThan(250);
+  });
+});
+
 describe('Record: what the people and the dashboards get', () => {
   it('sends a phone-friendly final message with filter attributes, a user-facing status, and metrics once', async () => {
     // Prepare

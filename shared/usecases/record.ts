@@ -151,21 +151,31 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
     };
     let description = ticketDocument(state, timeline, outcome, context);
     if (deps.measure && deps.measure(description) > DESCRIPTION_LIMIT) {
-      // Keep the first and last entries in the table; the full timeline is in the attachment.
-      const kept = [...timeline.slice(0, 20), ...timeline.slice(-40)];
-      const omitted: TimelineEntry = {
-        at: timeline[20]?.at ?? state.trigger.enteredAlarmAt,
-        step: 'timeline',
-        kind: 'note',
-        summary: `${timeline.length - kept.length} entries omitted here: see ${attachmentName}`,
-      };
+      // Keep the first and last entries in the table, fewer until it fits; the full timeline is
+      // in the attachment.
       context.evidenceAttachment = attachmentName;
-      description = ticketDocument(
-        state,
-        [...timeline.slice(0, 20), omitted, ...timeline.slice(-40)],
-        outcome,
-        context,
-      );
+      for (const [head, tail] of [
+        [20, 40],
+        [10, 20],
+        [5, 10],
+        [3, 5],
+        [1, 2],
+      ] as const) {
+        const kept = [...timeline.slice(0, head), ...timeline.slice(-tail)];
+        const omitted: TimelineEntry = {
+          at: timeline[head]?.at ?? state.trigger.enteredAlarmAt,
+          step: 'timeline',
+          kind: 'note',
+          summary: `${timeline.length - kept.length} entries omitted here: see ${attachmentName}`,
+        };
+        description = ticketDocument(
+          state,
+          [...timeline.slice(0, head), omitted, ...timeline.slice(-tail)],
+          outcome,
+          context,
+        );
+        if (deps.measure(description) <= DESCRIPTION_LIMIT) break;
+      }
     }
     const summary = ticketSummary(state, outcome);
     const priority = priorityFor(severity);
