@@ -19,7 +19,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('ADF builders in the Lambda bundle', () => {
   it('bundle with the serverless esbuild settings and render a valid ticket without node_modules', async () => {
     // Prepare: the entry renders a small ticket document
-    const esb = parse(readFileSync(join(root, 'serverless.yml'), 'utf8')).custom.esbuild;
+    const esb = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), { logLevel: 'error' }).custom
+      .esbuild;
     const entry = join(dir, 'entry.ts');
     writeFileSync(
       entry,
