@@ -105,5 +105,6 @@ describe('the HTML incident report', () => {
     } finally {
       await browser.close();
     }
-  });
+    // A full simulated incident plus a browser start: more work than one simulate test.
+  }, 120_000);
 });
