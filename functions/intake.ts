@@ -1,7 +1,7 @@
 /** Intake Task: normalise the trigger, resolve targets, open the incident. */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 import { autoScalingAdapter } from '../shared/adapters/autoscaling.ts';
 import { ec2Adapter } from '../shared/adapters/ec2.ts';
 import { coreConfig } from '../shared/config.ts';

@@ -2,7 +2,7 @@
  * Environment, read once per process and validated. Each section is parsed on first use so a
  * function only needs (and is only broken by) the settings it actually uses.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from './errors.ts';
 
 const bool = z
@@ -76,6 +76,19 @@ function once<T>(load: () => T): () => T {
     return value;
   };
 }
+
+/** Evidence time boxes (issue 3): each branch's own, inside its Task's TimeoutSeconds backstop. */
+const EvidenceConfigSchema = z.object({
+  MEDIC_EVIDENCE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8_000),
+  /** SSM Run Command needs longer: delivery + execution + GetCommandInvocation polls. */
+  MEDIC_SSM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  MEDIC_SSM_POLL_MS: z.coerce.number().int().min(10).max(5_000).default(1_000),
+  /** How far before the alarm the metrics and logs window starts. */
+  MEDIC_EVIDENCE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1_440).default(30),
+});
+export type EvidenceConfig = z.infer<typeof EvidenceConfigSchema>;
+
+export const evidenceConfig = once(() => parse(EvidenceConfigSchema, 'evidence'));
 
 export const coreConfig = once(() => parse(CoreSchema, 'core'));
 export const jiraConfig = once(() => parse(JiraSchema, 'Jira'));

@@ -64,6 +64,11 @@ export class LocalSubstrateError extends Error {
   override readonly name = 'LocalSubstrateError' as const;
 }
 
+/** An evidence check did not finish within its time box (issue 3): recorded as "could not check". */
+export class EvidenceTimeoutError extends Error {
+  override readonly name = 'EvidenceTimeoutError' as const;
+}
+
 /** Names a person can act on, for the CLI: these are printed as one line without a stack trace. */
 export const USER_FACING_ERRORS = new Set<string>([
   'InvalidTriggerError',

@@ -113,6 +113,53 @@ export interface IncidentMetrics {
   guardHolds: number;
 }
 
-export interface MetricsPort {
+export interface IncidentMetricsPort {
   emit(metrics: IncidentMetrics): void;
+}
+
+// ---- issue 3: evidence beyond EC2 and reachability ----
+
+export interface MetricSeriesId {
+  namespace: string;
+  metric: string;
+  dimensions: Record<string, string>;
+}
+
+export interface MetricsPort {
+  /**
+   * The CloudWatch agent series the instance publishes (ListMetrics, namespace CWAgent, filtered on
+   * InstanceId). Needed because GetMetricData matches dimension sets exactly (path, device, …).
+   */
+  listAgentSeries(instanceId: string): Promise<MetricSeriesId[]>;
+  /** One GetMetricData call for every series; values oldest first. */
+  getMetricData(
+    series: (MetricSeriesId & { id: string; stat: 'Average' | 'Maximum' })[],
+    window: { start: Date; end: Date; periodSeconds: number },
+  ): Promise<Map<string, { timestamps: string[]; values: number[] }>>;
+}
+
+export interface RunCommandPort {
+  /** The SSM agent's PingStatus (DescribeInstanceInformation), or null when it is not a managed node. */
+  agentStatus(instanceId: string): Promise<{ pingStatus: string; lastPing: string | null } | null>;
+  /** AWS-RunShellScript; returns the command id. */
+  send(instanceId: string, commands: string[], timeoutSeconds: number): Promise<string>;
+  /** null while the invocation is not visible yet (SSM's eventual consistency). */
+  invocation(
+    commandId: string,
+    instanceId: string,
+  ): Promise<{ status: string; stdout: string; stderr: string; responseCode: number } | null>;
+}
+
+export interface LogEvent {
+  at: string;
+  stream: string;
+  message: string;
+}
+
+export interface LogsPort {
+  /** FilterLogEvents over the window, bounded by `limit` events. */
+  filter(
+    logGroup: string,
+    options: { start: Date; end: Date; pattern: string; limit: number },
+  ): Promise<LogEvent[]>;
 }

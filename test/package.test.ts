@@ -34,6 +34,9 @@ const FUNCTION_IDS = [
   'AcknowledgeLambdaFunction',
   'EvidenceEc2LambdaFunction',
   'EvidenceReachabilityLambdaFunction',
+  'EvidenceResourcesLambdaFunction',
+  'EvidenceHostLambdaFunction',
+  'EvidenceAlertsLambdaFunction',
   'AssessLambdaFunction',
   'MitigateLambdaFunction',
   'VerifyLambdaFunction',
@@ -274,7 +277,16 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     expect(statements.length).toBeGreaterThan(0);
     expect(wildcardActions).toEqual([]);
     expect(notActions).toEqual([]);
-    for (const entry of starResourceActions) expect(entry).toMatch(/: [a-z0-9-]+:Describe[A-Za-z]+$/);
+    // Read-only calls AWS offers no resource-level permission for (issue 3's evidence) are named one by one.
+    const readOnlyWithoutResources = new Set([
+      'cloudwatch:GetMetricData',
+      'cloudwatch:ListMetrics',
+      'ssm:GetCommandInvocation',
+    ]);
+    for (const entry of starResourceActions) {
+      if (readOnlyWithoutResources.has(entry.split(': ')[1] ?? '')) continue;
+      expect(entry).toMatch(/: [a-z0-9-]+:Describe[A-Za-z]+$/);
+    }
   });
 
   it('only lets mitigate reboot/stop/start instances tagged medic:managed=true', () => {

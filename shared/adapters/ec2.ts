@@ -60,6 +60,10 @@ export function ec2Adapter(client: EC2Client): Ec2Port {
       const s = status.InstanceStatuses?.[0];
       return {
         state: described?.state ?? 'unknown',
+        instanceType: described?.instanceType ?? null,
+        availabilityZone: described?.availabilityZone ?? null,
+        // EC2 Auto Scaling tags every instance it launches or attaches; no extra call or client.
+        autoScalingGroup: described?.tags['aws:autoscaling:groupName'] ?? null,
         systemStatus: s?.SystemStatus?.Status ?? 'not-applicable',
         instanceStatus: s?.InstanceStatus?.Status ?? 'not-applicable',
         scheduledEvents: (s?.Events ?? []).map((e) => ({

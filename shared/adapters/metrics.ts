@@ -7,14 +7,14 @@
  * CloudWatch Logs turns them into metrics; a file in local runs so `--json` stdout stays clean).
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { IncidentMetrics, MetricsPort } from '../ports.ts';
+import type { IncidentMetrics, IncidentMetricsPort } from '../ports.ts';
 
 export const METRICS_NAMESPACE = 'medic';
 
 export function powertoolsMetrics(
   write: (emfJson: string) => void,
   namespace = METRICS_NAMESPACE,
-): MetricsPort {
+): IncidentMetricsPort {
   return {
     emit(m: IncidentMetrics) {
       const byOutcome = new Metrics({ namespace, serviceName: 'medic' });

@@ -3,7 +3,7 @@
  * it needs and returns the part it owns; zod validates at each handler's edge so a malformed
  * payload fails with a named error instead of a TypeError deep inside a use case.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const MODES = ['auto', 'dry-run', 'approve'] as const;
 export type Mode = (typeof MODES)[number];
@@ -76,6 +76,8 @@ export const TargetSchema = z.object({
   privateIp: z.string().nullable(),
   service: z.string().nullable(),
   probe: ProbeConfigSchema,
+  /** CloudWatch Logs group of the instance (medic:log-group), searched for recent error lines. */
+  logGroup: z.string().nullable().optional(),
 });
 export type Target = z.infer<typeof TargetSchema>;
 
@@ -118,6 +120,10 @@ export const Ec2EvidenceSchema = z.object({
   scheduledEvents: z.array(
     z.object({ code: z.string(), description: z.string(), notBefore: z.string().nullable() }),
   ),
+  /** For the ticket's prevention section: a single instance, one AZ, no ASG → redundancy. */
+  instanceType: z.string().nullable().optional(),
+  availabilityZone: z.string().nullable().optional(),
+  autoScalingGroup: z.string().nullable().optional(),
 });
 export type Ec2Evidence = z.infer<typeof Ec2EvidenceSchema>;
 
@@ -152,9 +158,66 @@ export const BranchSchema = <T extends z.ZodTypeAny>(value: T) =>
     checks: z.array(CheckSchema),
   });
 
+/** One metric series summarised over the window around the alarm (issue 3). */
+export const MetricSummarySchema = z.object({
+  metric: z.string(),
+  /** The series' other dimensions, e.g. `path=/`, so two disks are told apart. */
+  dimensions: z.string(),
+  latest: z.number().nullable(),
+  max: z.number().nullable(),
+  samples: z.number().int(),
+});
+export type MetricSummary = z.infer<typeof MetricSummarySchema>;
+
+export const MetricsEvidenceSchema = z.object({
+  window: z.object({ start: z.string(), end: z.string() }),
+  cpu: MetricSummarySchema.nullable(),
+  /** null: the CloudWatch agent publishes no mem_used_percent: a monitoring gap, not "healthy". */
+  memory: MetricSummarySchema.nullable(),
+  disks: z.array(MetricSummarySchema),
+  gaps: z.array(z.string()),
+});
+export type MetricsEvidence = z.infer<typeof MetricsEvidenceSchema>;
+
+/** What the host says about itself through SSM Run Command (parsed, bounded). */
+export const HostEvidenceSchema = z.object({
+  agent: z.enum(['online', 'offline', 'not-registered', 'not-opted-in']),
+  agentDetail: z.string(),
+  commandStatus: z.string().nullable(),
+  disks: z.array(z.object({ mount: z.string(), usedPercent: z.number() })),
+  memory: z.object({ totalMb: z.number(), availableMb: z.number(), usedPercent: z.number() }).nullable(),
+  failedUnits: z.array(z.string()),
+  service: z.object({ name: z.string(), state: z.string() }).nullable(),
+  logTail: z.array(z.string()),
+  truncated: z.boolean(),
+});
+export type HostEvidence = z.infer<typeof HostEvidenceSchema>;
+
+/** The alarm's own account of what happened, and what the instance logged meanwhile. */
+export const AlertsEvidenceSchema = z.object({
+  alarm: z
+    .object({
+      name: z.string(),
+      reason: z.string(),
+      datapoints: z.array(z.object({ timestamp: z.string().optional(), value: z.number() })),
+      threshold: z.number().nullable(),
+    })
+    .nullable(),
+  logGroup: z.string().nullable(),
+  window: z.object({ start: z.string(), end: z.string() }),
+  errorLines: z.array(z.object({ at: z.string(), stream: z.string(), message: z.string() })),
+  scanned: z.number().int(),
+});
+export type AlertsEvidence = z.infer<typeof AlertsEvidenceSchema>;
+
 export const EvidenceSchema = z.object({
   ec2: BranchSchema(Ec2EvidenceSchema),
   reachability: BranchSchema(ReachabilitySchema),
+  // issue 3: optional so a case assessed from the first two branches alone still parses;
+  // an absent branch is treated exactly like one that could not be checked.
+  metrics: BranchSchema(MetricsEvidenceSchema).optional(),
+  host: BranchSchema(HostEvidenceSchema).optional(),
+  alerts: BranchSchema(AlertsEvidenceSchema).optional(),
 });
 export type Evidence = z.infer<typeof EvidenceSchema>;
 
@@ -212,6 +275,16 @@ export const InstanceCaseSchema = z.object({
   actions: z.array(ActionRecordSchema).default([]),
   outcome: z.enum(INSTANCE_OUTCOMES).nullable().default(null),
   timeline: z.array(TimelineEntrySchema).default([]),
+  /** The alarm as Intake saw it, for the alerts & logs evidence (absent for manual runs). */
+  alarm: z
+    .object({
+      name: z.string().nullable(),
+      reason: z.string(),
+      datapoints: z.array(z.object({ timestamp: z.string().optional(), value: z.number() })),
+      threshold: z.number().nullable(),
+      enteredAlarmAt: z.string(),
+    })
+    .optional(),
   /** Set by the ASL Catch inside the per-instance loop: the case stopped on an unexpected error. */
   caseError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
 });

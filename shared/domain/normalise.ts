@@ -3,7 +3,7 @@
  * table-tested. Malformed input ends in a named error whose message says what to fix.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   InvalidTriggerError,
   NoTargetError,

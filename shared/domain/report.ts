@@ -4,6 +4,11 @@
  * state and its merged timeline.
  */
 import { a, b, bullets, grid, para, type Section, type TicketDocument, t } from './document.ts';
+import {
+  evidenceSection as evidenceChecks,
+  evidenceMethodItems,
+  evidencePrevention,
+} from './evidence-report.ts';
 import type { ActionRecord, IncidentState, InstanceCase, TimelineEntry } from './model.ts';
 
 export type EpisodeOutcome = 'resolved' | 'self-recovered' | 'dry-run' | 'escalated' | 'held' | 'failed';
@@ -232,23 +237,6 @@ function summarySection(
 
 function evidenceSection(state: IncidentState, context: DocumentContext): Section {
   const cases = state.cases ?? [];
-  const checks = cases.flatMap((c) =>
-    [...(c.evidence?.ec2.checks ?? []), ...(c.evidence?.reachability.checks ?? [])].map((k) => [
-      c.target.instanceId,
-      k.name,
-      k.value,
-      k.status,
-      k.source,
-    ]),
-  );
-  const unchecked = cases.flatMap((c) =>
-    (['ec2', 'reachability'] as const).flatMap((branch) => {
-      const e = c.evidence?.[branch];
-      return e && !e.ok
-        ? [`${c.target.instanceId}: could not check ${branch}: ${e.error ?? 'unknown error'}`]
-        : [];
-    }),
-  );
   const events = cases.flatMap((c) =>
     (c.evidence?.ec2.value?.scheduledEvents ?? []).map(
       (e) => `${c.target.instanceId}: scheduled ${e.code} ${e.notBefore ?? ''} — ${e.description}`,
@@ -268,10 +256,8 @@ function evidenceSection(state: IncidentState, context: DocumentContext): Sectio
         ),
       ),
       ...(points.length > 0 ? [para(b('Datapoints: '), t(points.join(', ')))] : []),
-      checks.length > 0
-        ? grid(['Instance', 'Check', 'Value', 'Result', 'Source'], checks)
-        : para(t('No evidence was gathered.')),
-      bullets([...unchecked, ...events]),
+      ...evidenceChecks(cases),
+      bullets(events),
       ...(context.evidenceAttachment
         ? [para(b('Full evidence: '), t(`attached as ${context.evidenceAttachment}`))]
         : []),
@@ -307,6 +293,7 @@ function methodSection(): Section {
         'Why not ping: ICMP ping is not possible from AWS Lambda (no raw sockets), so TCP connect + the SSH banner replace it.',
         'HTTP GET of the health URL (medic:health-url) with status and latency, when configured.',
         'Assessment: a pure function classifies the evidence (hardware / network / os / application / resource / transient) and picks the ladder of actions.',
+        ...evidenceMethodItems(),
         'After each action, the same checks are repeated a bounded number of times before the next rung; a person is paged when the ladder is exhausted.',
       ]),
     ],
@@ -334,7 +321,8 @@ export function prevention(state: IncidentState, context: DocumentContext = {}):
   const out: string[] = [];
   const cases = state.cases ?? [];
   const azs = new Set(state.targets.map((x) => x.availabilityZone).filter(Boolean));
-  if (state.trigger.autoScalingGroupNames.length === 0 && state.targets.length > 0) {
+  const inAsg = cases.some((c) => Boolean(c.evidence?.ec2.value?.autoScalingGroup));
+  if (state.trigger.autoScalingGroupNames.length === 0 && !inAsg && state.targets.length > 0) {
     out.push(
       'Redundancy: the instance is not behind an Auto Scaling group (the alarm named the instance itself), so one host can take the service down: run it in an ASG or behind a load balancer with a standby.',
     );
@@ -347,7 +335,13 @@ export function prevention(state: IncidentState, context: DocumentContext = {}):
     ...(c.evidence?.ec2.checks ?? []),
     ...(c.evidence?.reachability.checks ?? []),
   ]);
-  if (cases.length > 0 && !checkNames.some((k) => /mem|disk/i.test(`${k.name} ${k.source}`))) {
+  // With the resources branch (issue 3), evidencePrevention below names the gap precisely.
+  const hasMetricsBranch = cases.some((c) => c.evidence?.metrics !== undefined);
+  if (
+    cases.length > 0 &&
+    !hasMetricsBranch &&
+    !checkNames.some((k) => /mem|disk/i.test(`${k.name} ${k.source}`))
+  ) {
     out.push(
       'Monitoring gap: no CloudWatch agent metrics (mem_used_percent, disk_used_percent) were available for the instance: install the CloudWatch agent so memory and disk exhaustion can be told apart.',
     );
@@ -372,6 +366,7 @@ export function prevention(state: IncidentState, context: DocumentContext = {}):
       'Maintenance: AWS has scheduled events for the instance: stop/start or replace it in a quiet window.',
     );
   }
+  out.push(...evidencePrevention(cases));
   if (state.targets.some((x) => !x.managed))
     out.push('Opt-in: some instances are not opted in (medic:managed=true), so medic could only page.');
   if (out.length === 0) out.push('No structural weakness detected from the evidence gathered.');

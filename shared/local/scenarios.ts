@@ -3,6 +3,13 @@
  * stand-ins for the hosts, and produce the alarm event. The "world" reacts like real hosts do:
  * when a RebootInstances call for a host reaches moto, the host comes back after a short boot.
  */
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  PutLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateSubnetCommand,
   CreateVpcCommand,
@@ -10,7 +17,7 @@ import {
   type EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import type { LocalMoto } from './moto.ts';
+import { type InstanceFaults, injectFaults, type LocalMoto } from './moto.ts';
 import { type FakeHost, type HostMode, startFakeHost } from './probe-servers.ts';
 
 export interface ScenarioWorld {
@@ -22,8 +29,18 @@ export interface ScenarioWorld {
 
 export interface ScenarioContext {
   ec2: EC2Client;
-  moto: Pick<LocalMoto, 'calls'>;
+  /** `endpoint` is where faults are injected and metrics/logs seeded (issue 3). */
+  moto: Pick<LocalMoto, 'calls' | 'endpoint'>;
   now: Date;
+}
+
+/** What the host says about itself through SSM Run Command (rendered as the real tools print it). */
+export interface HostOutputSpec {
+  disks?: Record<string, number>;
+  memory?: { totalMb: number; availableMb: number };
+  failedUnits?: string[];
+  serviceState?: string;
+  journal?: string[];
 }
 
 interface HostSpec {
@@ -32,12 +49,27 @@ interface HostSpec {
   mode: HostMode;
   /** What a reboot does to this host (default: comes back healthy). */
   afterReboot?: HostMode;
+  /** issue 3 — medic:service tag. */
+  service?: string;
+  /** issue 3 — EC2 status checks and scheduled events as AWS would report them. */
+  faults?: Pick<InstanceFaults, 'systemStatus' | 'instanceStatus' | 'events'>;
+  /** issue 3 — SSM agent PingStatus; null: not a managed node. Default: Online unless hung/down. */
+  ssmAgent?: 'Online' | 'ConnectionLost' | null;
+  /** issue 3 — on-host tool output (defaults to a healthy host). */
+  host?: HostOutputSpec;
+  /**
+   * issue 3 — the last 10 minutes of metrics, oldest first or one value for all; `null` for mem or
+   * disk means the CloudWatch agent does not publish it. Default: a quiet host (20/40/45 %).
+   */
+  metrics?: { cpu?: number | number[]; mem?: number | number[] | null; disk?: number | number[] | null };
+  /** issue 3 — lines in the instance's CloudWatch Logs group (medic:log-group); none: no tag. */
+  logs?: string[];
 }
 
 interface ScenarioSpec {
   description: string;
   hosts: HostSpec[];
-  alarm: { name: string; metric: string; reason: string };
+  alarm: { name: string; metric: string; reason: string; datapoints?: number[]; threshold?: number };
 }
 
 export const SCENARIOS: Record<string, ScenarioSpec> = {
@@ -72,6 +104,156 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
         'Threshold Crossed: 2 out of the last 2 datapoints [1.0, 1.0] were greater than or equal to the threshold (1.0).',
     },
   },
+  'system-check-failed': {
+    description:
+      'AWS reports the system status check failed (the underlying host) and schedules a retirement: hardware',
+    hosts: [
+      {
+        name: 'web-4',
+        managed: true,
+        mode: 'down',
+        afterReboot: 'down',
+        ssmAgent: 'ConnectionLost',
+        faults: {
+          systemStatus: 'impaired',
+          instanceStatus: 'impaired',
+          events: [
+            {
+              code: 'instance-retirement',
+              description: 'The instance is running on degraded hardware',
+              notBefore: '2030-01-01T00:00:00.000Z',
+            },
+          ],
+        },
+      },
+    ],
+    alarm: {
+      name: 'web-4 system status check failed',
+      metric: 'StatusCheckFailed_System',
+      reason:
+        'Threshold Crossed: 2 out of the last 2 datapoints [1.0, 1.0] were greater than or equal to the threshold (1.0).',
+    },
+  },
+  'network-partition': {
+    description:
+      'status checks pass but no port accepts a connection (security group / route / NACL): network',
+    hosts: [
+      { name: 'api-1', managed: true, mode: 'down', afterReboot: 'healthy', ssmAgent: 'ConnectionLost' },
+    ],
+    alarm: {
+      name: 'api-1 health check failing',
+      metric: 'StatusCheckFailed',
+      reason:
+        'Threshold Crossed: 3 out of the last 3 datapoints [1.0, 1.0, 1.0] were greater than or equal to the threshold (1.0).',
+    },
+  },
+  'app-down': {
+    description: 'SSH answers, the health URL returns 503 and the configured unit has failed: application',
+    hosts: [
+      {
+        name: 'web-5',
+        managed: true,
+        mode: 'app-down',
+        afterReboot: 'healthy',
+        service: 'webapp.service',
+        host: {
+          failedUnits: ['webapp.service'],
+          serviceState: 'failed',
+          journal: [
+            '2026-01-01T00:00:00+0000 web-5 systemd[1]: webapp.service: Main process exited, code=exited, status=1/FAILURE',
+            '2026-01-01T00:00:00+0000 web-5 systemd[1]: webapp.service: Failed with result exit-code.',
+          ],
+        },
+        logs: [
+          'INFO GET /health 200',
+          'ERROR database connection pool exhausted: could not acquire connection within 5000 ms',
+          'FATAL unrecoverable error, shutting down',
+        ],
+      },
+    ],
+    alarm: {
+      name: 'web-5 target unhealthy',
+      metric: 'StatusCheckFailed',
+      reason:
+        'Threshold Crossed: 2 out of the last 2 datapoints [1.0, 1.0] were greater than or equal to the threshold (1.0).',
+    },
+  },
+  'disk-full': {
+    description:
+      'the root filesystem is full and the app fails writing: resource:disk (evidence + page, no deletion)',
+    hosts: [
+      {
+        name: 'db-2',
+        managed: true,
+        mode: 'app-down',
+        service: 'postgresql.service',
+        metrics: { disk: [91, 93, 95, 97, 98, 99, 99, 100, 100, 100] },
+        host: {
+          disks: { '/': 100, '/boot': 31 },
+          journal: [
+            '2026-01-01T00:00:00+0000 db-2 postgres[812]: PANIC: could not write to file "pg_wal/xlogtemp.812": No space left on device',
+          ],
+        },
+        logs: ['ERROR could not extend file "base/16384/2619": No space left on device'],
+      },
+    ],
+    alarm: {
+      name: 'db-2 disk_used_percent high',
+      metric: 'disk_used_percent',
+      datapoints: [100],
+      threshold: 90,
+      reason:
+        'Threshold Crossed: 1 out of the last 1 datapoints [100.0] was greater than or equal to the threshold (90.0).',
+    },
+  },
+  'memory-leak': {
+    description: 'memory climbs to exhaustion, the app stops answering health checks: resource:memory',
+    hosts: [
+      {
+        name: 'worker-1',
+        managed: true,
+        mode: 'app-down',
+        afterReboot: 'healthy',
+        service: 'worker.service',
+        metrics: { mem: [62, 67, 71, 76, 80, 84, 88, 92, 95, 97] },
+        host: {
+          memory: { totalMb: 3_884, availableMb: 96 },
+          journal: [
+            '2026-01-01T00:00:00+0000 worker-1 kernel: Out of memory: Killed process 2211 (worker) total-vm:3981232kB',
+          ],
+        },
+      },
+    ],
+    alarm: {
+      name: 'worker-1 mem_used_percent high',
+      metric: 'mem_used_percent',
+      datapoints: [95, 97],
+      threshold: 90,
+      reason:
+        'Threshold Crossed: 2 out of the last 2 datapoints [95.0, 97.0] were greater than or equal to the threshold (90.0).',
+    },
+  },
+  'agent-missing': {
+    description:
+      'the alarm fired, the host answers, but no CloudWatch or SSM agent reports from it: a monitoring gap',
+    hosts: [
+      {
+        name: 'web-6',
+        managed: true,
+        mode: 'healthy',
+        ssmAgent: null,
+        metrics: { cpu: [31, 35, 52, 70, 86, 91], mem: null, disk: null },
+      },
+    ],
+    alarm: {
+      name: 'web-6 CPU high',
+      metric: 'CPUUtilization',
+      datapoints: [91],
+      threshold: 90,
+      reason:
+        'Threshold Crossed: 1 out of the last 1 datapoints [91.0] was greater than or equal to the threshold (90.0).',
+    },
+  },
   'reboot-does-not-help': {
     description:
       'a hung host that stays hung after the reboot: medic verifies, moves down the ladder and pages',
@@ -91,12 +273,16 @@ export function alarmEvent(options: {
   reason: string;
   instanceId: string;
   at: Date;
+  datapoints?: number[];
+  threshold?: number;
   region?: string;
   account?: string;
 }): Record<string, unknown> {
   const region = options.region ?? 'us-east-1';
   const account = options.account ?? '123456789012';
   const at = options.at.toISOString();
+  const datapoints = options.datapoints ?? [1.0, 1.0];
+  const threshold = options.threshold ?? 1.0;
   return {
     version: '0',
     id: `medic-sim-${options.at.getTime()}`,
@@ -116,20 +302,13 @@ export function alarmEvent(options: {
           queryDate: at,
           statistic: 'Maximum',
           period: 60,
-          recentDatapoints: [1.0, 1.0],
-          threshold: 1.0,
-          evaluatedDatapoints: [
-            {
-              timestamp: new Date(options.at.getTime() - 60_000).toISOString(),
-              sampleCount: 1.0,
-              value: 1.0,
-            },
-            {
-              timestamp: new Date(options.at.getTime() - 120_000).toISOString(),
-              sampleCount: 1.0,
-              value: 1.0,
-            },
-          ],
+          recentDatapoints: datapoints,
+          threshold,
+          evaluatedDatapoints: datapoints.map((value, i) => ({
+            timestamp: new Date(options.at.getTime() - (datapoints.length - i) * 60_000).toISOString(),
+            sampleCount: 1.0,
+            value,
+          })),
         }),
         timestamp: at,
       },
@@ -201,10 +380,81 @@ function watchReboots(moto: Pick<LocalMoto, 'calls'>, onReboot: (instanceId: str
   };
 }
 
+const series = (v: number | number[] | undefined, fallback: number): number[] =>
+  Array.isArray(v) ? v : Array(10).fill(v ?? fallback);
+
+/** What df -P / free -m / systemctl / journalctl print, in the sections medic's script marks. */
+export function renderHostOutput(spec: HostOutputSpec, service: string | null): string {
+  const disks = spec.disks ?? { '/': 45 };
+  const mem = spec.memory ?? { totalMb: 3_884, availableMb: 2_310 };
+  const lines = ['@@medic:df', 'Filesystem     1024-blocks    Used Available Capacity Mounted on'];
+  for (const [mount, pct] of Object.entries(disks)) {
+    const size = 20_961_260;
+    const used = Math.round((size * pct) / 100);
+    lines.push(`/dev/nvme0n1p1 ${size} ${used} ${size - used} ${pct}% ${mount}`);
+  }
+  const used = mem.totalMb - mem.availableMb;
+  lines.push(
+    '@@medic:mem',
+    '               total        used        free      shared  buff/cache   available',
+    `Mem:        ${mem.totalMb}        ${used}         ${Math.max(mem.availableMb - 100, 0)}          1         100        ${mem.availableMb}`,
+    'Swap:              0           0           0',
+    '@@medic:failed',
+    ...(spec.failedUnits ?? []).map((u) => `${u} loaded failed failed ${u} unit`),
+  );
+  if (service) lines.push('@@medic:service', spec.serviceState ?? 'active');
+  lines.push('@@medic:log', ...(spec.journal ?? []));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Seeds the last 10 minutes of metrics the way AWS/EC2 and the CloudWatch agent publish them. */
+async function seedMetrics(cw: CloudWatchClient, instanceId: string, spec: HostSpec, now: Date) {
+  const m = spec.metrics ?? {};
+  const at = (i: number, n: number) => new Date(now.getTime() - (n - i) * 60_000);
+  const put = async (namespace: string, name: string, dims: Record<string, string>, values: number[]) => {
+    await cw.send(
+      new PutMetricDataCommand({
+        Namespace: namespace,
+        MetricData: values.map((value, i) => ({
+          MetricName: name,
+          Unit: 'Percent',
+          Value: value,
+          Timestamp: at(i, values.length),
+          Dimensions: Object.entries(dims).map(([Name, Value]) => ({ Name, Value })),
+        })),
+      }),
+    );
+  };
+  await put('AWS/EC2', 'CPUUtilization', { InstanceId: instanceId }, series(m.cpu, 20));
+  if (m.mem !== null) await put('CWAgent', 'mem_used_percent', { InstanceId: instanceId }, series(m.mem, 40));
+  if (m.disk !== null) {
+    const dims = { InstanceId: instanceId, path: '/', device: 'nvme0n1p1', fstype: 'xfs' };
+    await put('CWAgent', 'disk_used_percent', dims, series(m.disk, 45));
+  }
+}
+
+async function seedLogs(logs: CloudWatchLogsClient, group: string, lines: string[], now: Date) {
+  await logs.send(new CreateLogGroupCommand({ logGroupName: group }));
+  await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: 'app' }));
+  await logs.send(
+    new PutLogEventsCommand({
+      logGroupName: group,
+      logStreamName: 'app',
+      logEvents: lines.map((message, i) => ({
+        timestamp: now.getTime() - (lines.length - i) * 20_000,
+        message,
+      })),
+    }),
+  );
+}
+
 export async function setupScenario(name: string, ctx: ScenarioContext): Promise<ScenarioWorld> {
   const spec = SCENARIOS[name];
   if (!spec) throw new Error(`unknown scenario "${name}"`);
   const { subnetId, imageId } = await seedNetwork(ctx.ec2);
+  const awsConfig = { endpoint: ctx.moto.endpoint, region: (await ctx.ec2.config.region()) ?? 'us-east-1' };
+  const cw = new CloudWatchClient(awsConfig);
+  const logs = new CloudWatchLogsClient(awsConfig);
   const hosts = new Map<string, { host: FakeHost; spec: HostSpec }>();
   const timers = new Set<NodeJS.Timeout>();
   for (const hostSpec of spec.hosts) {
@@ -216,6 +466,8 @@ export async function setupScenario(name: string, ctx: ScenarioContext): Promise
       { Key: 'medic:ssh-port', Value: String(host.sshPort) },
       { Key: 'medic:health-url', Value: host.healthUrl },
       ...(hostSpec.managed ? [{ Key: 'medic:managed', Value: 'true' }] : []),
+      ...(hostSpec.service ? [{ Key: 'medic:service', Value: hostSpec.service }] : []),
+      ...(hostSpec.logs ? [{ Key: 'medic:log-group', Value: `/medic/sim/${hostSpec.name}` }] : []),
     ];
     const run = await ctx.ec2.send(
       new RunInstancesCommand({
@@ -230,6 +482,18 @@ export async function setupScenario(name: string, ctx: ScenarioContext): Promise
     const id = run.Instances?.[0]?.InstanceId;
     if (!id) throw new Error('moto did not launch the scenario instance');
     hosts.set(id, { host, spec: hostSpec });
+    // issue 3: what AWS, the agents and the logs say about this host.
+    const silent = hostSpec.mode === 'hung' || hostSpec.mode === 'down';
+    const agent =
+      hostSpec.ssmAgent === undefined ? (silent ? 'ConnectionLost' : 'Online') : hostSpec.ssmAgent;
+    await injectFaults(ctx.moto.endpoint, {
+      instanceId: id,
+      ...hostSpec.faults,
+      ssmAgent: agent,
+      ssmOutput: { stdout: renderHostOutput(hostSpec.host ?? {}, hostSpec.service ?? null) },
+    });
+    await seedMetrics(cw, id, hostSpec, ctx.now);
+    if (hostSpec.logs) await seedLogs(logs, `/medic/sim/${hostSpec.name}`, hostSpec.logs, ctx.now);
   }
   const stopWatching = watchReboots(ctx.moto, async (instanceId) => {
     const entry = hosts.get(instanceId);
@@ -248,6 +512,8 @@ export async function setupScenario(name: string, ctx: ScenarioContext): Promise
       alarmName: spec.alarm.name,
       metric: spec.alarm.metric,
       reason: spec.alarm.reason,
+      ...(spec.alarm.datapoints ? { datapoints: spec.alarm.datapoints } : {}),
+      ...(spec.alarm.threshold !== undefined ? { threshold: spec.alarm.threshold } : {}),
       instanceId: firstId ?? 'i-00000000',
       at: ctx.now,
     }),

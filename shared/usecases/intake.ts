@@ -44,6 +44,7 @@ export function targetFromInstance(info: InstanceInfo, defaultPorts: number[]): 
     instanceType: info.instanceType,
     privateIp: info.privateIp,
     service: tags['medic:service'] ?? null,
+    logGroup: tags['medic:log-group'] ?? null,
     probe: {
       address: tags['medic:probe-address'] ?? info.privateIp,
       ports,
@@ -104,6 +105,13 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
     actions: [],
     outcome: null,
     timeline: [],
+    alarm: {
+      name: trigger.alarmName ?? null,
+      reason: trigger.reason,
+      datapoints: trigger.datapoints.slice(-10),
+      threshold: trigger.threshold ?? null,
+      enteredAlarmAt: trigger.enteredAlarmAt,
+    },
   }));
   return { incidentId: trigger.episodeKey, trigger, settings: deps.settings, targets, timeline, cases };
 }

@@ -26,7 +26,7 @@ import {
   timings,
 } from '../domain/report.ts';
 import { append, type Clock, entry, merge } from '../domain/timeline.ts';
-import type { MetricsPort, NotifierPort, TicketFound, TicketPort, TicketRef } from '../ports.ts';
+import type { IncidentMetricsPort, NotifierPort, TicketFound, TicketPort, TicketRef } from '../ports.ts';
 
 /** Evidence JSON larger than this goes in as an attachment; the description keeps the checks table. */
 export const EVIDENCE_INLINE_LIMIT = 16_000;
@@ -39,7 +39,7 @@ export interface RecordDeps {
   notifier: NotifierPort;
   /** Optional user-facing status topic (no internal detail). */
   statusNotifier?: NotifierPort;
-  metrics?: MetricsPort;
+  metrics?: IncidentMetricsPort;
   clock: Clock;
   /** Closed tickets for the same instance + classification within this window are reopened. */
   reopenWindowMs?: number;

@@ -1,0 +1,205 @@
+/**
+ * Storm intake: 1,000 alarm events (200 instances, each alarm delivered 5 times — EventBridge is
+ * at-least-once) through the real Intake handler against moto, at a bounded concurrency like a
+ * burst of Lambda invocations. It calls whatever Intake does on this branch, so it measures
+ * dedupe / guards too once they live in Intake.
+ */
+
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  type EC2Client,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import type { LocalMoto } from '../shared/local/moto.ts';
+import { alarmEvent } from '../shared/local/scenarios.ts';
+
+export interface StormResult {
+  events: number;
+  instances: number;
+  ms: number;
+  eventsPerSecond: number;
+  /** Deliveries Intake let through as a new incident (each is a run that goes on to act). */
+  incidentsCreated: number;
+  /** Distinct incident ids among them. */
+  distinctIncidents: number;
+  /** StartExecution calls that reached moto, if Intake starts executions itself. */
+  startExecutionCalls: number;
+  rejected: Record<string, number>;
+  baselineMs: number;
+  baselineEventsPerSecond: number;
+  /** A dedupe-first floor: one conditional PutItem per event (duplicates fail the condition). */
+  dedupeFloorEventsPerSecond: number;
+  dedupeFloorFirstWrites: number;
+}
+
+type Intake = (event: unknown, context: unknown) => Promise<unknown>;
+
+async function pool<T>(items: T[], concurrency: number, work: (item: T, i: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await work(items[i] as T, i);
+      }
+    }),
+  );
+}
+
+/** A result that says "this is a duplicate / joined / held back", in whichever words Intake uses. */
+function isSuppressed(result: unknown): boolean {
+  if (!result || typeof result !== 'object') return true;
+  const r = result as Record<string, unknown>;
+  return Boolean(r.duplicate ?? r.deduplicated ?? r.joined ?? r.joinedIncident ?? r.suppressed ?? r.skipped);
+}
+
+export async function seedFleet(ec2: EC2Client, count: number): Promise<string[]> {
+  const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+  const imageId = images.Images?.find((i) => i.ImageId)?.ImageId;
+  const ids: string[] = [];
+  while (ids.length < count) {
+    const batch = Math.min(50, count - ids.length);
+    const run = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: imageId,
+        InstanceType: 't3.micro',
+        MinCount: batch,
+        MaxCount: batch,
+        TagSpecifications: [
+          {
+            ResourceType: 'instance',
+            Tags: [
+              { Key: 'medic:managed', Value: 'true' },
+              { Key: 'medic:probe-address', Value: '127.0.0.1' },
+            ],
+          },
+        ],
+      }),
+    );
+    for (const i of run.Instances ?? []) if (i.InstanceId) ids.push(i.InstanceId);
+  }
+  return ids;
+}
+
+export async function stormIntake(options: {
+  ec2: EC2Client;
+  moto: Pick<LocalMoto, 'calls' | 'clearCalls' | 'endpoint'>;
+  intake: Intake;
+  instances: number;
+  duplicates: number;
+  concurrency: number;
+}): Promise<StormResult> {
+  const ids = await seedFleet(options.ec2, options.instances);
+  const at = new Date(Date.now() - 60_000);
+  const events: unknown[] = [];
+  for (const [n, instanceId] of ids.entries()) {
+    const event = alarmEvent({
+      alarmName: `storm-${n} status check failed`,
+      metric: 'StatusCheckFailed',
+      reason:
+        'Threshold Crossed: 2 out of the last 2 datapoints were greater than or equal to the threshold (1.0).',
+      instanceId,
+      at,
+    });
+    for (let d = 0; d < options.duplicates; d++) events.push(structuredClone(event));
+  }
+  // Deterministic shuffle: duplicates arrive spread out and interleaved, as in a real storm.
+  let seed = 42;
+  for (let i = events.length - 1; i > 0; i--) {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    const j = seed % (i + 1);
+    [events[i], events[j]] = [events[j], events[i]];
+  }
+  await options.moto.clearCalls();
+
+  const opened = new Set<string>();
+  let incidentsCreated = 0;
+  const rejected: Record<string, number> = {};
+  const started = performance.now();
+  await pool(events, options.concurrency, async (event, i) => {
+    const name = `storm-delivery-${i}`;
+    try {
+      const result = await options.intake(
+        {
+          event,
+          execution: { id: `arn:aws:states:us-east-1:123456789012:execution:medic-bench:${name}`, name },
+        },
+        { functionName: 'medic-bench-intake', awsRequestId: name, getRemainingTimeInMillis: () => 30_000 },
+      );
+      if (isSuppressed(result)) {
+        rejected.suppressed = (rejected.suppressed ?? 0) + 1;
+        return;
+      }
+      incidentsCreated++;
+      opened.add(String((result as { incidentId?: unknown }).incidentId));
+    } catch (error) {
+      const key = (error as Error).name || 'Error';
+      rejected[key] = (rejected[key] ?? 0) + 1;
+    }
+  });
+  const ms = performance.now() - started;
+  const startExecutionCalls = (await options.moto.calls()).filter(
+    (c) => c.action === 'StartExecution',
+  ).length;
+
+  // Baseline: the floor for one moto round trip per event, same concurrency, no medic code.
+  const baselineStarted = performance.now();
+  await pool(events, options.concurrency, async (_event, i) => {
+    await options.ec2.send(new DescribeInstancesCommand({ InstanceIds: [ids[i % ids.length] as string] }));
+  });
+  const baselineMs = performance.now() - baselineStarted;
+
+  const ddb = new DynamoDBClient({ endpoint: options.moto.endpoint, region: 'us-east-1' });
+  const TableName = 'medic-bench-episodes';
+  await ddb.send(
+    new CreateTableCommand({
+      TableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    }),
+  );
+  let firstWrites = 0;
+  const dedupeStarted = performance.now();
+  await pool(events, options.concurrency, async (event) => {
+    const key = (event as { resources: string[]; detail: { state: { timestamp: string } } }).resources[0];
+    try {
+      await ddb.send(
+        new PutItemCommand({
+          TableName,
+          Item: {
+            pk: {
+              S: `${key}@${(event as { detail: { state: { timestamp: string } } }).detail.state.timestamp}`,
+            },
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      firstWrites++;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  });
+  const dedupeMs = performance.now() - dedupeStarted;
+  return {
+    dedupeFloorEventsPerSecond: (events.length / dedupeMs) * 1000,
+    dedupeFloorFirstWrites: firstWrites,
+    events: events.length,
+    instances: ids.length,
+    ms,
+    eventsPerSecond: (events.length / ms) * 1000,
+    incidentsCreated,
+    distinctIncidents: opened.size,
+    startExecutionCalls,
+    rejected,
+    baselineMs,
+    baselineEventsPerSecond: (events.length / baselineMs) * 1000,
+  };
+}

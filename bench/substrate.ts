@@ -1,0 +1,83 @@
+/**
+ * The bench's local substrate: one moto and one local Jira for the whole run, and the process
+ * environment the handlers read (the same settings `medic simulate` uses). Loopback only.
+ */
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { type LocalJira, startJiraServer } from '../shared/local/jira-server.ts';
+import { type LocalMoto, startMoto } from '../shared/local/moto.ts';
+
+export interface BenchSubstrate {
+  moto: LocalMoto;
+  jira: LocalJira;
+  ec2: EC2Client;
+  /** Env for child processes that run handlers against this substrate. */
+  env: Record<string, string>;
+  /** moto reset + the stakeholder topic again (its ARN does not change, so cached config stays true). */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const TOPIC = 'medic-bench-stakeholders';
+const INBOX = 'medic-bench-inbox';
+
+async function ensureTopic(endpoint: string): Promise<string> {
+  const config = { endpoint, region: 'us-east-1' };
+  const sns = new SNSClient(config);
+  const sqs = new SQSClient(config);
+  const topic = await sns.send(new CreateTopicCommand({ Name: TOPIC }));
+  const queue = await sqs.send(new CreateQueueCommand({ QueueName: INBOX }));
+  const attrs = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  if (!topic.TopicArn || !attrs.Attributes?.QueueArn) throw new Error('moto did not create the bench topic');
+  await sns.send(
+    new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: 'sqs', Endpoint: attrs.Attributes.QueueArn }),
+  );
+  return topic.TopicArn;
+}
+
+/**
+ * Starts moto + Jira and sets process.env for in-process handlers. Must run before any handler
+ * module is imported: the SDK clients are built at module scope from the environment.
+ */
+export async function startBenchSubstrate(overrides: Record<string, string> = {}): Promise<BenchSubstrate> {
+  const [moto, jira] = await Promise.all([
+    startMoto(),
+    startJiraServer({ email: 'medic@example.com', apiToken: 'local-token', projectKey: 'OPS' }),
+  ]);
+  const env: Record<string, string> = {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'medic-local',
+    AWS_SECRET_ACCESS_KEY: 'medic-local',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    JIRA_BASE_URL: jira.baseUrl,
+    JIRA_EMAIL: 'medic@example.com',
+    JIRA_API_TOKEN: 'local-token',
+    JIRA_PROJECT_KEY: 'OPS',
+    MEDIC_PROBES_LOOPBACK_ONLY: 'true',
+    MEDIC_PROBE_TIMEOUT_MS: '500',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    ...overrides,
+  };
+  delete process.env.AWS_PROFILE;
+  delete process.env.AWS_SESSION_TOKEN;
+  Object.assign(process.env, env);
+  env.MEDIC_STAKEHOLDER_TOPIC_ARN = await ensureTopic(moto.endpoint);
+  process.env.MEDIC_STAKEHOLDER_TOPIC_ARN = env.MEDIC_STAKEHOLDER_TOPIC_ARN;
+  return {
+    moto,
+    jira,
+    ec2: new EC2Client({ endpoint: moto.endpoint, region: 'us-east-1' }),
+    env,
+    async reset() {
+      await moto.reset();
+      await ensureTopic(moto.endpoint);
+    },
+    async stop() {
+      await Promise.all([moto.stop(), jira.close()]);
+    },
+  };
+}

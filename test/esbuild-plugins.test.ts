@@ -1,0 +1,84 @@
+/**
+ * The bundle-size plugin (scripts/esbuild-plugins.cjs) rewrites the AWS SDK's schema tables at
+ * build time. It must change nothing a caller can notice: the EC2 requests medic sends and the
+ * responses it reads are identical with and without it, while the bundle loses the unused schemas.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..');
+const plugins = createRequire(import.meta.url)('../scripts/esbuild-plugins.cjs') as Plugin[];
+const work = mkdtempSync(join(tmpdir(), 'medic-esbuild-plugins-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** Sends each command through a real EC2Client; the HTTP layer is replaced by a canned answer. */
+const ENTRY = `
+import { DescribeInstancesCommand, DescribeInstanceStatusCommand, EC2Client, RebootInstancesCommand } from '@aws-sdk/client-ec2';
+const XML = {
+  DescribeInstances: '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><reservationSet><item><reservationId>r-1</reservationId><instancesSet><item><instanceId>i-1</instanceId><instanceType>t3.micro</instanceType><privateIpAddress>10.0.0.5</privateIpAddress><instanceState><code>16</code><name>running</name></instanceState><placement><availabilityZone>us-east-1a</availabilityZone></placement><tagSet><item><key>medic:managed</key><value>true</value></item></tagSet></item></instancesSet></item></reservationSet></DescribeInstancesResponse>',
+  DescribeInstanceStatus: '<DescribeInstanceStatusResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><instanceStatusSet><item><instanceId>i-1</instanceId><systemStatus><status>impaired</status></systemStatus><instanceStatus><status>ok</status></instanceStatus><eventsSet><item><code>system-reboot</code><description>scheduled</description></item></eventsSet></item></instanceStatusSet></DescribeInstanceStatusResponse>',
+  RebootInstances: '<RebootInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><return>true</return></RebootInstancesResponse>',
+};
+export async function exchange() {
+  const client = new EC2Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  const requests = [];
+  client.middlewareStack.add((next, context) => async (args) => {
+    requests.push(String(args.request.body));
+    const body = new TextEncoder().encode(XML[context.commandName.replace(/Command$/, '')]);
+    return { response: { statusCode: 200, headers: { 'content-type': 'text/xml' }, body } };
+  }, { step: 'deserialize', priority: 'low' });
+  const outputs = [
+    await client.send(new DescribeInstancesCommand({ InstanceIds: ['i-1', 'i-2'], DryRun: false })),
+    await client.send(new DescribeInstanceStatusCommand({ InstanceIds: ['i-1'], IncludeAllInstances: true })),
+    await client.send(new RebootInstancesCommand({ InstanceIds: ['i-1'], DryRun: true })),
+  ].map(({ $metadata, ...rest }) => rest);
+  return { requests, outputs };
+}
+`;
+
+async function bundle(name: string, withPlugins: boolean) {
+  const outfile = join(work, `${name}.mjs`);
+  await build({
+    stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'js' },
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    outfile,
+    logLevel: 'silent',
+    plugins: withPlugins ? plugins : [],
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+  });
+  const mod = (await import(pathToFileURL(outfile).href)) as {
+    exchange(): Promise<{ requests: string[]; outputs: unknown[] }>;
+  };
+  return { bytes: statSync(outfile).size, ...(await mod.exchange()) };
+}
+
+describe('esbuild plugin aws-sdk-schema-keys', () => {
+  it('sends and reads EC2 exactly as the unmodified SDK does, in a much smaller bundle', async () => {
+    // Prepare + Act
+    const plain = await bundle('plain', false);
+    const shaken = await bundle('shaken', true);
+
+    // Assess: identical wire requests and parsed outputs
+    expect(shaken.requests).toEqual(plain.requests);
+    expect(shaken.requests[0]).toContain('InstanceId.2=i-2');
+    expect(shaken.outputs).toEqual(plain.outputs);
+    expect(shaken.outputs[0]).toMatchObject({
+      Reservations: [{ Instances: [{ InstanceId: 'i-1', Tags: [{ Key: 'medic:managed', Value: 'true' }] }] }],
+    });
+    expect(shaken.outputs[1]).toMatchObject({
+      InstanceStatuses: [{ SystemStatus: { Status: 'impaired' }, Events: [{ Code: 'system-reboot' }] }],
+    });
+    // Assess: the unused EC2 schemas are gone (the SDK's table alone is ~540 KB minified)
+    expect(plain.bytes - shaken.bytes).toBeGreaterThan(400 * 1024);
+  }, 180_000);
+});
