@@ -47,7 +47,8 @@ export const handler = lambda(async (event) => {
       ? fallbackState(input.state, input.executionName ?? null, systemClock)
       : parseWith(IncidentStateSchema, input.state, 'Record');
   const core = coreConfig();
-  const metricsFile = core.MEDIC_METRICS_FILE;
+  // Read per run, not from the cached config: local runs point each run at its own file.
+  const metricsFile = process.env.MEDIC_METRICS_FILE || core.MEDIC_METRICS_FILE;
   // A Jira misconfiguration must not stop the notification: read the deployment defensively.
   const deployment = process.env.JIRA_DEPLOYMENT === 'data-center' ? 'data-center' : 'cloud';
   const reopenHours = Number(process.env.JIRA_REOPEN_WINDOW_HOURS ?? 72);

@@ -3,7 +3,7 @@
  * a neutral document that adf.ts / wiki.ts / html-report.ts render. Pure functions of the incident
  * state and its merged timeline.
  */
-import { a, b, bullets, grid, para, type Section, type TicketDocument, t } from './document.ts';
+import { a, type Block, b, bullets, grid, para, type Section, type TicketDocument, t } from './document.ts';
 import {
   evidenceSection as evidenceChecks,
   evidenceMethodItems,
@@ -156,6 +156,8 @@ export interface DocumentContext {
   reopenedFrom?: string;
   /** When the evidence is attached instead of inlined. */
   evidenceAttachment?: string;
+  /** Too long for Jira: the checks table keeps only what did not pass (the rest is attached). */
+  compactEvidence?: boolean;
 }
 
 export function ticketDocument(
@@ -256,13 +258,28 @@ function evidenceSection(state: IncidentState, context: DocumentContext): Sectio
         ),
       ),
       ...(points.length > 0 ? [para(b('Datapoints: '), t(points.join(', ')))] : []),
-      ...evidenceChecks(cases),
+      ...compactChecks(evidenceChecks(cases), context.compactEvidence === true),
       bullets(events),
       ...(context.evidenceAttachment
         ? [para(b('Full evidence: '), t(`attached as ${context.evidenceAttachment}`))]
         : []),
     ],
   };
+}
+
+function compactChecks(blocks: Block[], compact: boolean): Block[] {
+  if (!compact) return blocks;
+  return blocks.map((block) => {
+    if (block.type !== 'table' || block.header[1] !== 'Check') return block;
+    const kept = block.rows.filter((r) => r[3] !== 'ok');
+    return {
+      ...block,
+      rows: [
+        ...kept,
+        ['', `${block.rows.length - kept.length} passing checks`, 'in the attachment', 'ok', ''],
+      ],
+    };
+  });
 }
 
 function actionsSection(state: IncidentState): Section {

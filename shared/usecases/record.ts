@@ -151,9 +151,12 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
     };
     let description = ticketDocument(state, timeline, outcome, context);
     if (deps.measure && deps.measure(description) > DESCRIPTION_LIMIT) {
-      // Keep the first and last entries in the table, fewer until it fits; the full timeline is
-      // in the attachment.
+      // First the passing checks go to the attachment only.
       context.evidenceAttachment = attachmentName;
+      context.compactEvidence = true;
+      description = ticketDocument(state, timeline, outcome, context);
+    }
+    if (deps.measure && deps.measure(description) > DESCRIPTION_LIMIT) {
       for (const [head, tail] of [
         [20, 40],
         [10, 20],
@@ -161,6 +164,8 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
         [3, 5],
         [1, 2],
       ] as const) {
+        // Then the table keeps the first and last entries, fewer until it fits.
+        if (timeline.length <= head + tail + 1) continue;
         const kept = [...timeline.slice(0, head), ...timeline.slice(-tail)];
         const omitted: TimelineEntry = {
           at: timeline[head]?.at ?? state.trigger.enteredAlarmAt,
@@ -249,7 +254,7 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
   );
   if (deps.statusNotifier) await deps.statusNotifier.publish(statusNotice(state, outcome));
 
-  deps.metrics?.emit({
+  emitSafely(deps, {
     classification: classifications(state).join(',') || 'unknown',
     outcome,
     timeToFirstActionSeconds: t.timeToFirstAction,
@@ -264,6 +269,15 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
     outcome,
     ticket: ticket ? { key: ticket.key, url: ticket.url, created: action === 'created' } : null,
   };
+}
+
+/** Metrics are observability: a failure to write them must never fail the record of an incident. */
+function emitSafely(deps: RecordDeps, metrics: Parameters<IncidentMetricsPort['emit']>[0]): void {
+  try {
+    deps.metrics?.emit(metrics);
+  } catch {
+    // Nothing to do: the ticket and the notification are what matter here.
+  }
 }
 
 /** The ticket description as plain text (used by the note and the CLI). */
