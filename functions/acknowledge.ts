@@ -1,4 +1,4 @@
-/** Acknowledge Task: SNS "incident opened" to the stakeholders. */
+/** Acknowledge Task: SNS "incident opened" to the stakeholders (and the optional status topic). */
 import { SNSClient } from '@aws-sdk/client-sns';
 import { snsNotifier } from '../shared/adapters/sns.ts';
 import { coreConfig } from '../shared/config.ts';
@@ -9,9 +9,11 @@ import { acknowledge } from '../shared/usecases/acknowledge.ts';
 
 const sns = new SNSClient({});
 
-export const handler = lambda(async (event) =>
-  acknowledge(parseWith(IncidentStateSchema, event, 'Acknowledge'), {
-    notifier: snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN),
+export const handler = lambda(async (event) => {
+  const core = coreConfig();
+  return acknowledge(parseWith(IncidentStateSchema, event, 'Acknowledge'), {
+    notifier: snsNotifier(sns, core.MEDIC_STAKEHOLDER_TOPIC_ARN),
+    ...(core.MEDIC_STATUS_TOPIC_ARN ? { statusNotifier: snsNotifier(sns, core.MEDIC_STATUS_TOPIC_ARN) } : {}),
     clock: systemClock,
-  }),
-);
+  });
+});

@@ -1,11 +1,12 @@
-/** Record Task: Jira ticket (create or update) and the final SNS message; also the catch-all path. */
-
+/** Record Task: Jira ticket (create, update or reopen), the final SNS message and the run's metrics; also the catch-all path. */
+import { appendFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { incidentStore } from '../shared/adapters/incident-store.ts';
-import { jiraTickets } from '../shared/adapters/jira.ts';
+import { jiraTickets, renderedLength } from '../shared/adapters/jira.ts';
+import { powertoolsMetrics } from '../shared/adapters/metrics.ts';
 import { ssmSecret } from '../shared/adapters/secret-parameter.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
 import { coreConfig, jiraConfig } from '../shared/config.ts';
@@ -34,6 +35,7 @@ export async function ticketPort(): Promise<TicketPort> {
     projectKey: config.JIRA_PROJECT_KEY,
     issueType: config.JIRA_ISSUE_TYPE,
     timeoutMs: config.JIRA_TIMEOUT_MS,
+    deployment: config.JIRA_DEPLOYMENT,
   });
   return tickets;
 }
@@ -49,12 +51,24 @@ export const handler = lambda(async (event) => {
     : (input.state as { error?: unknown } | null)?.error
       ? fallbackState(input.state, input.executionName ?? null, systemClock)
       : parseWith(IncidentStateSchema, input.state, 'Record');
+  const core = coreConfig();
+  // Read per run, not from the cached config: local runs point each run at its own file.
+  const metricsFile = process.env.MEDIC_METRICS_FILE || core.MEDIC_METRICS_FILE;
+  // A Jira misconfiguration must not stop the notification: read the deployment defensively.
+  const deployment = process.env.JIRA_DEPLOYMENT === 'data-center' ? 'data-center' : 'cloud';
+  const reopenHours = Number(process.env.JIRA_REOPEN_WINDOW_HOURS ?? 72);
   const recorded = await record(state, {
     tickets: ticketPort,
-    notifier: snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN),
+    notifier: snsNotifier(sns, core.MEDIC_STAKEHOLDER_TOPIC_ARN),
+    ...(core.MEDIC_STATUS_TOPIC_ARN ? { statusNotifier: snsNotifier(sns, core.MEDIC_STATUS_TOPIC_ARN) } : {}),
+    metrics: powertoolsMetrics((line) =>
+      metricsFile ? appendFileSync(metricsFile, `${line}\n`) : process.stdout.write(`${line}\n`),
+    ),
     clock: systemClock,
     // issue #5: a ticket Jira could not take waits in the durable outbox
     outbox: (draft, error) => enqueueTicket(safetyStore(), state.incidentId, draft, error, systemClock),
+    reopenWindowMs: (Number.isFinite(reopenHours) ? reopenHours : 72) * 3_600_000,
+    measure: (doc) => renderedLength(deployment, doc),
   });
   // issue 7: the incident store behind `medic history`. Best effort: the ticket and the
   // notification are the record; a store failure is logged, never fails the run.

@@ -31,6 +31,8 @@ export type JiraRouteSubset = {
     note: string;
   };
   routes: GeneratedRoute[];
+  /** Jira Data Center's REST v2 twins of spec routes (wiki markup instead of ADF). */
+  dataCenterRoutes: (GeneratedRoute & { specPath: string; deprecatedInCloud: boolean })[];
 };
 
 /** The Jira routes medic uses. Adding a call to medic's Jira adapter means adding it here first. */
@@ -46,6 +48,23 @@ export const WANTED_ROUTES: readonly WantedRoute[] = [
   { method: 'POST', path: '/rest/api/3/issue/{issueIdOrKey}/transitions' },
   { method: 'POST', path: '/rest/api/3/issue/{issueIdOrKey}/attachments' },
   { method: 'GET', path: '/rest/api/3/myself' },
+];
+
+/**
+ * REST v2 routes medic calls on Jira Data Center (JIRA_DEPLOYMENT=data-center). Atlassian publishes
+ * v2 and v3 as the same operations (v3 adds ADF), so each is checked against its v3 twin in the
+ * spec. Data Center has no /search/jql: its search is POST /rest/api/2/search, the twin of the v3
+ * /search that the Cloud spec marks deprecated — allowed here only, never for Cloud.
+ */
+export const DATA_CENTER_WANTED: readonly (WantedRoute & { deprecatedOk?: boolean })[] = [
+  { method: 'POST', path: '/rest/api/2/issue' },
+  { method: 'GET', path: '/rest/api/2/issue/{issueIdOrKey}' },
+  { method: 'PUT', path: '/rest/api/2/issue/{issueIdOrKey}' },
+  { method: 'POST', path: '/rest/api/2/issue/{issueIdOrKey}/comment' },
+  { method: 'GET', path: '/rest/api/2/issue/{issueIdOrKey}/transitions' },
+  { method: 'POST', path: '/rest/api/2/issue/{issueIdOrKey}/transitions' },
+  { method: 'POST', path: '/rest/api/2/issue/{issueIdOrKey}/attachments' },
+  { method: 'POST', path: '/rest/api/2/search', deprecatedOk: true },
 ];
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -109,6 +128,30 @@ export function buildJiraRouteSubset(specText: string, sourceName: string): Jira
       summary: typeof operation.summary === 'string' ? operation.summary : '',
     });
   }
+  const dataCenterRoutes: JiraRouteSubset['dataCenterRoutes'] = [];
+  for (const wanted of DATA_CENTER_WANTED) {
+    const specPath = wanted.path.replace(/^\/rest\/api\/2\//, '/rest/api/3/');
+    const pathItem = paths[specPath];
+    const operation: Operation | undefined = isRecord(pathItem)
+      ? (pathItem[wanted.method.toLowerCase()] as Operation | undefined)
+      : undefined;
+    if (!isRecord(operation)) {
+      problems.push(`${wanted.method} ${wanted.path} has no twin ${specPath} in the spec`);
+      continue;
+    }
+    if (operation.deprecated === true && !wanted.deprecatedOk) {
+      problems.push(`${wanted.method} ${specPath} (twin of ${wanted.path}) is deprecated in the spec`);
+      continue;
+    }
+    dataCenterRoutes.push({
+      method: wanted.method,
+      path: wanted.path,
+      specPath,
+      deprecatedInCloud: operation.deprecated === true,
+      operationId: requireString(operation.operationId, `operationId for ${wanted.method} ${specPath}`),
+      summary: typeof operation.summary === 'string' ? operation.summary : '',
+    });
+  }
   if (problems.length > 0) {
     throw new SpecError(`medic uses Jira routes the spec does not offer:\n  - ${problems.join('\n  - ')}`);
   }
@@ -128,6 +171,7 @@ export function buildJiraRouteSubset(specText: string, sourceName: string): Jira
       note: "Subset: only the method + path pairs medic calls, copied from Atlassian's published Jira Cloud platform OpenAPI description (Apache-2.0). Regenerate instead of editing by hand.",
     },
     routes,
+    dataCenterRoutes,
   };
 }
 

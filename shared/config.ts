@@ -23,6 +23,10 @@ const CoreSchema = z.object({
   /** Set by `medic simulate` and the tests: a probe that would leave loopback is refused. */
   MEDIC_PROBES_LOOPBACK_ONLY: bool,
   MEDIC_CONSOLE_REGION: z.string().optional(),
+  /** Issue 6: optional user-facing status topic (no internal detail). */
+  MEDIC_STATUS_TOPIC_ARN: z.string().optional(),
+  /** Issue 6: where EMF metrics go; unset = stdout (Lambda). Local runs point it at a file. */
+  MEDIC_METRICS_FILE: z.string().optional(),
 });
 export type CoreConfig = z.infer<typeof CoreSchema>;
 
@@ -38,6 +42,16 @@ const JiraSchema = z
     JIRA_API_TOKEN: z.string().optional(),
     JIRA_API_TOKEN_PARAMETER: z.string().optional(),
     JIRA_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(8_000),
+    /** Issue 6: `cloud` (REST v3, ADF) or `data-center` (REST v2, wiki markup). */
+    JIRA_DEPLOYMENT: z
+      .enum(['cloud', 'data-center'], { message: 'JIRA_DEPLOYMENT must be cloud or data-center' })
+      .default('cloud'),
+    /** Issue 6: a closed ticket for the same instance + classification within this many hours is reopened. */
+    JIRA_REOPEN_WINDOW_HOURS: z.coerce
+      .number()
+      .min(0)
+      .max(24 * 365)
+      .default(72),
   })
   .refine((c) => c.JIRA_API_TOKEN || c.JIRA_API_TOKEN_PARAMETER, {
     message: 'set JIRA_API_TOKEN_PARAMETER (an SSM SecureString name) or, for local runs, JIRA_API_TOKEN',

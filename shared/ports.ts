@@ -2,6 +2,7 @@
  * Ports: what the use cases need from the world. Use cases take these as arguments and never import
  * an SDK, so they are tested with in-memory fakes and run unchanged against moto or AWS.
  */
+import type { TicketDocument } from './domain/document.ts';
 import type { Ec2Evidence, TimelineEntry } from './domain/model.ts';
 
 export interface InstanceInfo {
@@ -68,18 +69,52 @@ export interface TicketRef {
   url: string | null;
 }
 
+/** A ticket as a search returns it: enough to decide between update, reopen and create. */
+export interface TicketFound extends TicketRef {
+  labels: string[];
+  /** True when the status is in Jira's "done" category. */
+  done: boolean;
+  /** Last update (ISO-8601): for a closed ticket, close enough to when it was closed. */
+  updated: string | null;
+}
+
 export interface TicketDraft {
   summary: string;
   labels: string[];
   priority: string;
-  /** Atlassian Document Format document. */
-  description: Record<string, unknown>;
+  /** Neutral content; the adapter renders ADF (Jira Cloud, v3) or wiki markup (Data Center, v2). */
+  description: TicketDocument;
 }
 
 export interface TicketPort {
-  findByLabel(label: string): Promise<TicketRef | null>;
+  /** Which API flavour the adapter speaks; shown in the timeline. */
+  readonly flavour: 'cloud' | 'data-center';
+  /** medic's tickets carrying every one of these labels, newest first (bounded). */
+  search(labels: string[]): Promise<TicketFound[]>;
   create(draft: TicketDraft): Promise<TicketRef>;
-  comment(key: string, body: Record<string, unknown>): Promise<void>;
+  /** Replace summary, priority and description (when given); add labels. */
+  update(
+    key: string,
+    change: { summary?: string; priority?: string; description?: TicketDocument; addLabels?: string[] },
+  ): Promise<void>;
+  comment(key: string, body: TicketDocument): Promise<void>;
+  /** Moves a done ticket back to an open status through the workflow; returns the transition's name. */
+  reopen(key: string): Promise<string>;
+  attach(key: string, file: { name: string; content: string; contentType: string }): Promise<void>;
+}
+
+/** Powertools Metrics (EMF) behind a port: the use case computes, the adapter emits once per run. */
+export interface IncidentMetrics {
+  classification: string;
+  outcome: string;
+  timeToFirstActionSeconds: number | null;
+  timeToMitigateSeconds: number | null;
+  actions: number;
+  guardHolds: number;
+}
+
+export interface IncidentMetricsPort {
+  emit(metrics: IncidentMetrics): void;
 }
 
 // ---- issue 7: entry points, operator CLI, prevention ----

@@ -282,9 +282,12 @@ describe('outbox drainer', () => {
     labels: Set<string>;
   }): TicketPort {
     return {
-      findByLabel: async (label) => {
+      flavour: 'cloud',
+      search: async (labels) => {
         if (state.down) throw Object.assign(new Error('503'), { name: 'JiraUnavailableError' });
-        return state.labels.has(label) ? { key: 'OPS-1', url: null } : null;
+        return labels.every((l) => state.labels.has(l))
+          ? [{ key: 'OPS-1', url: null, labels, done: false, updated: null }]
+          : [];
       },
       create: async (draft) => {
         state.created.push(draft.summary);
@@ -292,11 +295,14 @@ describe('outbox drainer', () => {
         return { key: 'OPS-1', url: null };
       },
       comment: async (key) => void state.comments.push(key),
+      update: async () => undefined,
+      reopen: async () => 'Reopen',
+      attach: async () => undefined,
     };
   }
   const item = (key: string): OutboxItem => ({
     episodeKey: key,
-    draft: { summary: 's', labels: ['medic', key], priority: 'High', description: {} },
+    draft: { summary: 's', labels: ['medic', key], priority: 'High', description: { sections: [] } },
     attempts: 0,
     nextAttemptAt: NOW.toISOString(),
     lastError: 'x',

@@ -32,7 +32,7 @@ describe('Jira OpenAPI subset', () => {
 
   it('contains every route the local Jira implements', () => {
     // Prepare
-    const subset = new Set(committed.routes.map(routeKey));
+    const subset = new Set([...committed.routes, ...committed.dataCenterRoutes].map(routeKey));
 
     // Act
     const missing = IMPLEMENTED_ROUTES.map(routeKey).filter((key) => !subset.has(key));
@@ -91,18 +91,60 @@ describe('Jira OpenAPI subset', () => {
     expect(jira.requests()).toMatchObject([{ method: 'POST', path: '/rest/api/3/search', status: 404 }]);
   });
 
-  it('answers 501 for a listed route the local Jira does not implement yet', async () => {
+  it('serves the Data Center (REST v2) twins only where the spec has the v3 route, and rejects others', async () => {
     // Prepare
     jira = await startJiraServer();
+    const twins = committed.dataCenterRoutes;
 
     // Act
-    const response = await fetch(`${jira.baseUrl}/rest/api/3/issue/OPS-1/attachments`, {
+    const response = await fetch(`${jira.baseUrl}/rest/api/2/search/jql`, {
+      method: 'POST',
+      headers: { authorization: basicAuth, 'content-type': 'application/json' },
+      body: JSON.stringify({ jql: 'project = OPS' }),
+    });
+
+    // Assess: every twin names a spec route; only DC's own search is deprecated in Cloud
+    for (const route of twins)
+      expect(route.specPath).toBe(route.path.replace('/rest/api/2/', '/rest/api/3/'));
+    expect(twins.filter((r) => r.deprecatedInCloud).map((r) => r.path)).toEqual(['/rest/api/2/search']);
+    expect(response.status).toBe(404);
+  });
+
+  it('takes a multipart attachment only with the XSRF header, as Jira does', async () => {
+    // Prepare: an issue to attach to
+    jira = await startJiraServer();
+    const created = await fetch(`${jira.baseUrl}/rest/api/3/issue`, {
+      method: 'POST',
+      headers: { authorization: basicAuth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        fields: { project: { key: 'OPS' }, issuetype: { name: 'Task' }, summary: 'attach here' },
+      }),
+    });
+    const { key } = (await created.json()) as { key: string };
+    const form = () => {
+      const data = new FormData();
+      data.append('file', new Blob(['{"ok":true}'], { type: 'application/json' }), 'evidence.json');
+      return data;
+    };
+
+    // Act
+    const refused = await fetch(`${jira.baseUrl}/rest/api/3/issue/${key}/attachments`, {
+      method: 'POST',
+      headers: { authorization: basicAuth },
+      body: form(),
+    });
+    const accepted = await fetch(`${jira.baseUrl}/rest/api/3/issue/${key}/attachments`, {
       method: 'POST',
       headers: { authorization: basicAuth, 'x-atlassian-token': 'no-check' },
+      body: form(),
     });
 
     // Assess
-    expect(response.status).toBe(501);
+    expect(refused.status).toBe(403);
+    expect(accepted.status).toBe(200);
+    expect(jira.issues()[0]?.attachments).toMatchObject([
+      { filename: 'evidence.json', mimeType: 'application/json', content: '{"ok":true}' },
+    ]);
   });
 
   it('refuses to generate when the spec lacks a wanted route', () => {

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { adfProblems } from './support/adf.ts';
 import { inboxMessages, runMedic, type Substrate, startSubstrate } from './support/substrate.ts';
 
 let s: Substrate;
@@ -66,11 +67,17 @@ describe('medic simulate --scenario unreachable', () => {
     // Assess: the stakeholders heard it open and resolve
     const messages = await inboxMessages(s.moto.endpoint);
     expect(messages.map((m) => m.subject)).toEqual([
-      expect.stringMatching(/^\[medic\] OPENED: web-1/),
+      '[medic] OPENED: web-1 - web-1 status check failed',
       expect.stringMatching(/^\[medic\] ACTION: reboot web-1 .*\(rung 1 of 4\)$/),
-      expect.stringMatching(/^\[medic\] RESOLVED: /),
+      expect.stringMatching(/^\[medic\] RESOLVED: web-1 - reboot fixed it in \d+ s$/),
     ]);
-    expect(messages[2]?.attributes).toMatchObject({ outcome: 'resolved', incident: result.incidentId });
+    expect(messages[2]?.attributes).toMatchObject({
+      outcome: 'resolved',
+      incident: result.incidentId,
+      instance: instanceId,
+      severity: 'medium',
+      classification: 'os',
+    });
     expect(messages[2]?.body).toContain(result.ticket.key);
 
     // Assess: the Jira issue exists, labelled with the episode key, with the timeline table
@@ -80,23 +87,82 @@ describe('medic simulate --scenario unreachable', () => {
       /^\[medic\] resolved: web-1 \(i-[0-9a-f]+\) — web-1 status check failed$/,
     );
     const description = JSON.stringify(issue?.fields.description);
-    for (const section of [
+    expect(adfProblems(issue?.fields.description)).toEqual([]);
+    type Node = { type: string; text?: string; content?: Node[] };
+    const textOf = (n: Node): string => (n.text ?? '') + (n.content ?? []).map(textOf).join('');
+    const content = (issue?.fields.description as { content?: Node[] } | undefined)?.content ?? [];
+    expect(content.filter((n) => n.type === 'heading').map(textOf)).toEqual([
       'Summary',
       'Timeline',
       'Evidence',
-      'Actions taken',
+      'Actions and results',
       'Method',
       'Root cause (to be completed)',
       'Prevention suggestions',
-    ]) {
-      expect(description).toContain(`"text":"${section}"`);
-    }
+      'Links',
+    ]);
     expect(description).toContain('ICMP ping is not possible from AWS Lambda');
-    const content = (
-      issue?.fields.description as { content?: { type: string; content?: unknown[] }[] } | undefined
-    )?.content;
-    const rows = content?.find((n) => n.type === 'table')?.content ?? [];
-    expect(rows.length).toBe(result.timeline.length); // header row + one per entry before the ticket note
+    expect(description).toContain('Starting hypothesis: ');
+    // The timeline table is the run's timeline, row for row (the ticket note comes after it)
+    const rows = (content.find((n) => n.type === 'table')?.content ?? []).map((r) =>
+      (r.content ?? []).map(textOf),
+    );
+    const entries = result.timeline.slice(0, -1);
+    expect(rows.slice(1).map((r) => [r[0], r[2], r[3]])).toEqual(
+      entries.map((e: { at: string; kind: string; summary: string; instanceId?: string }) => [
+        e.at,
+        e.kind,
+        e.instanceId ? `${e.instanceId}: ${e.summary}` : e.summary,
+      ]),
+    );
+    expect(result.timeline.at(-1).summary).toMatch(
+      new RegExp(`^filed Jira ticket ${result.ticket.key} \\(cloud`),
+    );
+
+    // Assess: metrics (EMF) once per run, and the HTML report
+    expect(result.metrics).toHaveLength(2);
+    expect(result.metrics[0]).toMatchObject({ classification: 'os', outcome: 'resolved', Incidents: 1 });
+    expect(result.metrics[1]).toMatchObject({ ActionsPerIncident: 1, GuardHolds: 0 });
+    expect(result.metrics[1].TimeToMitigate).toBeGreaterThan(0);
+    expect(result.report).toMatch(/\.html$/);
+  });
+});
+
+describe('medic simulate on Jira Data Center (JIRA_DEPLOYMENT=data-center)', () => {
+  it('files the same ticket through REST v2 in wiki markup, one timeline row per entry', async () => {
+    // Act
+    const run = await runMedic(['simulate', '--scenario', 'unreachable', '--json'], {
+      ...s.env,
+      JIRA_DEPLOYMENT: 'data-center',
+    });
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    const issue = s.jira.issues().find((i) => i.key === result.ticket.key);
+    const wiki = issue?.fields.description as unknown as string;
+    expect(typeof wiki).toBe('string');
+    expect([...wiki.matchAll(/^h2\. (.*)$/gm)].map((m) => m[1])).toEqual([
+      'Summary',
+      'Timeline',
+      'Evidence',
+      'Actions and results',
+      'Method',
+      'Root cause (to be completed)',
+      'Prevention suggestions',
+      'Links',
+    ]);
+    const timelineBlock = wiki.split('h2. Timeline')[1]?.split('h2. ')[0] ?? '';
+    const rows = timelineBlock.split('\n').filter((l) => l.startsWith('|') && !l.startsWith('||'));
+    expect(rows.map((r) => r.split('|')[1])).toEqual(
+      result.timeline.slice(0, -1).map((e: { at: string }) => e.at),
+    );
+    const paths = s.jira
+      .requests()
+      .filter((r) => r.at >= (result.timeline[0]?.at ?? ''))
+      .map((r) => r.path);
+    expect(paths.length).toBeGreaterThan(0);
+    expect(paths.every((p) => p.startsWith('/rest/api/2/'))).toBe(true);
   });
 });
 
@@ -114,7 +180,11 @@ describe('medic simulate: other paths of the walking skeleton', () => {
     expect((await s.moto.calls()).filter((c) => /Reboot|Stop|Start|Terminate/.test(c.action))).toEqual([]);
     const subjects = (await inboxMessages(s.moto.endpoint)).map((m) => m.subject);
     expect(subjects.some((x) => x.startsWith('[medic] PAGE: db-1'))).toBe(true);
-    expect(s.jira.issues().some((i) => i.key === result.ticket.key)).toBe(true);
+    expect(subjects).toContain('[medic] HELD: db-1 - medic may not act, a person must');
+    const issue = s.jira.issues().find((i) => i.key === result.ticket.key);
+    expect(issue?.fields.priority.name).toBe('High');
+    expect(JSON.stringify(issue?.fields.description)).toContain('Opt-in: some instances are not opted in');
+    expect(result.metrics[1]).toMatchObject({ GuardHolds: 1, ActionsPerIncident: 0 });
   });
 
   it('an alarm whose host answers again is closed as self-recovered with no action', async () => {

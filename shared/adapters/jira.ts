@@ -1,12 +1,19 @@
 /**
- * Jira adapter (Jira Cloud REST v3) on jira-client. Search uses POST /rest/api/3/search/jql through
- * jira-client's generic request: its searchJira() calls the old /search endpoint Jira Cloud removes.
+ * Jira adapter on jira-client, for both deployments, chosen by one setting (JIRA_DEPLOYMENT):
+ * - `cloud`: REST v3, descriptions and comments in Atlassian Document Format (adf.ts). Search uses
+ *   POST /rest/api/3/search/jql through jira-client's generic request: its searchJira() calls the
+ *   old /search endpoint Jira Cloud is removing.
+ * - `data-center`: REST v2, wiki markup with everything from alarms and hosts escaped (wiki.ts).
+ *   Data Center has no /search/jql; it keeps POST /rest/api/2/search.
  * Transient failures (5xx, 429, timeouts, refused connections) are retried here with backoff and
  * jitter, then surface as JiraUnavailableError; 4xx surface as JiraRequestError.
  */
 import { createRequire } from 'node:module';
+import { toAdf } from '../domain/adf.ts';
+import type { TicketDocument } from '../domain/document.ts';
+import { toWiki } from '../domain/wiki.ts';
 import { JiraRequestError, JiraUnavailableError } from '../errors.ts';
-import type { TicketPort, TicketRef } from '../ports.ts';
+import type { TicketFound, TicketPort, TicketRef } from '../ports.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -16,7 +23,18 @@ interface JiraClientLike {
   makeUri(options: { pathname: string; query?: Record<string, string> }): string;
   addNewIssue(issue: unknown): Promise<{ key: string; id: string; self: string }>;
   addCommentAdvanced(issueId: string, comment: unknown): Promise<unknown>;
+  updateIssue(issueId: string, issueUpdate: unknown): Promise<unknown>;
+  listTransitions(issueId: string): Promise<{ transitions?: JiraTransition[] }>;
+  transitionIssue(issueId: string, issueTransition: unknown): Promise<unknown>;
 }
+
+interface JiraTransition {
+  id: string;
+  name: string;
+  to?: { name?: string; statusCategory?: { key?: string } };
+}
+
+export type JiraDeployment = 'cloud' | 'data-center';
 
 export interface JiraSettings {
   baseUrl: string;
@@ -24,6 +42,8 @@ export interface JiraSettings {
   apiToken: string;
   projectKey: string;
   issueType: string;
+  /** cloud → REST v3 + ADF; data-center → REST v2 + wiki markup. Default cloud. */
+  deployment?: JiraDeployment;
   timeoutMs: number;
   /** Attempts per request for transient failures (default 3). */
   attempts?: number;
@@ -73,10 +93,22 @@ function describe(f: HttpFailure): string {
     : `network error ${f.code ?? ''}`;
 }
 
+/** Renders for the deployment: what the description/comment body must be. */
+export function renderFor(deployment: JiraDeployment, doc: TicketDocument): unknown {
+  return deployment === 'cloud' ? toAdf(doc) : toWiki(doc);
+}
+
+/** Size Jira counts against its 32,767-character description limit. */
+export function renderedLength(deployment: JiraDeployment, doc: TicketDocument): number {
+  const rendered = renderFor(deployment, doc);
+  return typeof rendered === 'string' ? rendered.length : JSON.stringify(rendered).length;
+}
+
 export function jiraTickets(settings: JiraSettings): TicketPort {
   type JiraCtor = new (o: Record<string, unknown>) => JiraClientLike;
   const loaded = require('jira-client') as JiraCtor | { default: JiraCtor };
   const JiraApi = 'default' in loaded ? loaded.default : loaded;
+  const deployment = settings.deployment ?? 'cloud';
   const url = new URL(settings.baseUrl);
   const client = new JiraApi({
     protocol: url.protocol.replace(':', ''),
@@ -85,7 +117,7 @@ export function jiraTickets(settings: JiraSettings): TicketPort {
     base: url.pathname.replace(/\/$/, ''),
     username: settings.email,
     password: settings.apiToken,
-    apiVersion: '3',
+    apiVersion: deployment === 'cloud' ? '3' : '2',
     strictSSL: true,
     timeout: settings.timeoutMs,
     request: requestKeepingStatus,
@@ -93,6 +125,7 @@ export function jiraTickets(settings: JiraSettings): TicketPort {
   const attempts = settings.attempts ?? 3;
   const backoffMs = settings.backoffMs ?? 200;
   const browse = (key: string) => `${settings.baseUrl.replace(/\/$/, '')}/browse/${key}`;
+  const render = (doc: TicketDocument) => renderFor(deployment, doc);
 
   async function withRetry<T>(what: string, call: () => Promise<T>): Promise<T> {
     let last: HttpFailure = {};
@@ -114,20 +147,38 @@ export function jiraTickets(settings: JiraSettings): TicketPort {
   }
 
   return {
-    async findByLabel(label) {
-      // The label is an episode key ([A-Za-z0-9_-] only), quoted: nothing from an alarm reaches JQL unescaped.
-      const safe = label.replace(/[^A-Za-z0-9_-]/g, '');
-      const jql = `project = "${settings.projectKey}" AND labels = "${safe}" ORDER BY created DESC`;
+    flavour: deployment,
+
+    async search(labels) {
+      // Labels are medic-made ([A-Za-z0-9_.-] only) and quoted: nothing from an alarm reaches JQL unescaped.
+      const clauses = labels.map((l) => `labels = "${l.replace(/[^A-Za-z0-9_.-]/g, '')}"`);
+      const jql = `project = "${settings.projectKey}" AND ${clauses.join(' AND ')} ORDER BY created DESC`;
+      const body = { jql, fields: ['labels', 'status', 'updated'], maxResults: 20 };
       const result = (await withRetry('search', () =>
         client.doRequest(
-          client.makeRequestHeader(client.makeUri({ pathname: '/search/jql' }), {
-            method: 'POST',
-            body: { jql, fields: ['summary', 'status', 'labels'], maxResults: 1 },
-          }),
+          client.makeRequestHeader(
+            client.makeUri({ pathname: deployment === 'cloud' ? '/search/jql' : '/search' }),
+            { method: 'POST', body },
+          ),
         ),
-      )) as { issues?: { key: string }[] };
-      const first = result.issues?.[0];
-      return first ? ({ key: first.key, url: browse(first.key) } satisfies TicketRef) : null;
+      )) as {
+        issues?: {
+          key: string;
+          fields?: { labels?: string[]; updated?: string; status?: { statusCategory?: { key?: string } } };
+        }[];
+      };
+      return (result.issues ?? []).map(
+        (i) =>
+          ({
+            key: i.key,
+            url: browse(i.key),
+            labels: i.fields?.labels ?? [],
+            done: i.fields?.status?.statusCategory?.key === 'done',
+            updated: i.fields?.updated
+              ? new Date(i.fields.updated.replace(/([+-]\d\d)(\d\d)$/, '$1:$2')).toISOString()
+              : null,
+          }) satisfies TicketFound,
+      );
     },
 
     async create(draft) {
@@ -137,17 +188,63 @@ export function jiraTickets(settings: JiraSettings): TicketPort {
             project: { key: settings.projectKey },
             issuetype: { name: settings.issueType },
             summary: draft.summary,
-            description: draft.description,
+            description: render(draft.description),
             labels: draft.labels,
             priority: { name: draft.priority },
           },
         }),
       );
-      return { key: created.key, url: browse(created.key) };
+      return { key: created.key, url: browse(created.key) } satisfies TicketRef;
+    },
+
+    async update(key, change) {
+      const fields: Record<string, unknown> = {};
+      if (change.summary !== undefined) fields.summary = change.summary;
+      if (change.priority !== undefined) fields.priority = { name: change.priority };
+      if (change.description !== undefined) fields.description = render(change.description);
+      const update = change.addLabels?.length
+        ? { labels: change.addLabels.map((l) => ({ add: l })) }
+        : undefined;
+      await withRetry('update issue', () =>
+        client.updateIssue(key, { fields, ...(update ? { update } : {}) }),
+      );
     },
 
     async comment(key, body) {
-      await withRetry('comment', () => client.addCommentAdvanced(key, { body }));
+      await withRetry('comment', () => client.addCommentAdvanced(key, { body: render(body) }));
+    },
+
+    async reopen(key) {
+      const { transitions = [] } = await withRetry('list transitions', () => client.listTransitions(key));
+      const open = transitions.filter((x) => x.to?.statusCategory?.key !== 'done');
+      const chosen = open.find((x) => /reopen/i.test(x.name)) ?? open[0];
+      if (!chosen) {
+        throw new JiraRequestError(
+          `Jira offers no transition out of the done status for ${key} (available: ${transitions.map((x) => x.name).join(', ') || 'none'})`,
+        );
+      }
+      await withRetry('transition', () => client.transitionIssue(key, { transition: { id: chosen.id } }));
+      return chosen.name;
+    },
+
+    async attach(key, file) {
+      await withRetry('attach', () =>
+        client.doRequest(
+          client.makeRequestHeader(
+            client.makeUri({ pathname: `/issue/${encodeURIComponent(key)}/attachments` }),
+            {
+              method: 'POST',
+              headers: { 'X-Atlassian-Token': 'no-check' },
+              formData: {
+                file: {
+                  value: Buffer.from(file.content, 'utf8'),
+                  options: { filename: file.name, contentType: file.contentType },
+                },
+              },
+            },
+          ),
+        ),
+      );
     },
   };
 }

@@ -1,14 +1,11 @@
 /** SNS adapter: stakeholder notifications, with attributes so subscribers can filter. */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { phoneSubject } from '../domain/notifications.ts';
 import type { NotifierPort } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
 
-/** SNS limits: subject ≤ 100 chars of printable ASCII, message ≤ 256 KB. */
-function safeSubject(subject: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  const printable = subject.replace(/[^\x20-\x7E]/g, '?').replace(/[\x00-\x1F]/g, ' ');
-  return printable.length > 100 ? `${printable.slice(0, 99)}…`.replace('…', '.') : printable;
-}
+/** SNS limits: subject ≤ 100 chars of printable ASCII (phoneSubject enforces it), message ≤ 256 KB. */
+const safeSubject = phoneSubject;
 
 export function snsNotifier(client: SNSClient, topicArn: string): NotifierPort {
   return {

@@ -13,6 +13,10 @@ Usage:
   medic simulate --scenario NAME [--json]   run a scenario end to end on moto + a local Jira
   medic simulate --scenario storm [--instances N] [--json]
                                             N instances alarm at once: the fleet guard trips
+  medic simulate --scenario NAME [--json] [--report FILE]
+                                            run a scenario end to end on moto + a local Jira;
+                                            writes an HTML incident report (default
+                                            reports/<incident>.html)
   medic simulate --event FILE [--json]      run the workflow for an event file (CloudWatch alarm
                                             event or manual input) against AWS_ENDPOINT_URL
   medic demo                                the headline scenarios, human-readable
@@ -35,6 +39,7 @@ export function renderHuman(result: SimulationResult): string {
     `  classification: ${result.classification ?? 'n/a'}`,
     `  actions:        ${result.actions.map((a) => `${a.kind} → ${a.outcome}`).join(', ') || 'none'}`,
     `  ticket:         ${result.ticket ? `${result.ticket.key}${result.ticket.url ? ` (${result.ticket.url})` : ''}` : 'not filed'}`,
+    `  report:         ${result.report ?? 'none'}`,
     '',
     'Timeline (UTC):',
     ...result.timeline.map(
@@ -66,6 +71,7 @@ async function runSimulate(args: string[]): Promise<number> {
       event: { type: 'string' },
       json: { type: 'boolean', default: false },
       instances: { type: 'string' }, // issue #5: storm size
+      report: { type: 'string' },
     },
     strict: true,
   });
@@ -80,6 +86,7 @@ async function runSimulate(args: string[]): Promise<number> {
     ...(values.event ? { eventFile: values.event } : {}),
     ...(instances ? { instances } : {}),
     ...(json ? {} : { progress: (line: string) => console.log(line) }),
+    ...(values.report ? { reportPath: values.report } : {}),
   });
   console.log(json ? JSON.stringify(result, null, 2) : renderHuman(result));
   return result.status === 'SUCCEEDED' ? 0 : 1;

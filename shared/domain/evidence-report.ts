@@ -1,9 +1,10 @@
 /**
  * The ticket's Evidence section and the evidence-derived parts of Method and Prevention (issue 3):
  * every check of every branch with its value, result and source, including the ones that could not
- * be made. Self-contained so the report (issue 6) only calls it.
+ * be made. Self-contained so the report (issue 6) only calls it. Returns neutral document blocks
+ * (document.ts) so the same content renders as ADF, wiki markup or HTML.
  */
-import { type AdfNode, bulletList, paragraph, strong, table, text } from './adf.ts';
+import { type Block, bullets, grid, para, b as strong, t as text } from './document.ts';
 import type { Check, Evidence, InstanceCase } from './model.ts';
 
 type AnyBranch = Pick<Evidence['ec2'], 'ok' | 'error' | 'checks'>;
@@ -38,7 +39,7 @@ export function allChecks(evidence: Evidence): Check[] {
 const RESULT: Record<Check['status'], string> = { pass: 'ok', fail: 'FAIL', unknown: 'unknown' };
 const MAX_QUOTED_LINES = 5;
 
-export function evidenceSection(cases: InstanceCase[]): AdfNode[] {
+export function evidenceSection(cases: InstanceCase[]): Block[] {
   const rows = cases.flatMap((c) =>
     (c.evidence ? allChecks(c.evidence) : []).map((k) => [
       c.target.instanceId,
@@ -48,27 +49,27 @@ export function evidenceSection(cases: InstanceCase[]): AdfNode[] {
       k.source,
     ]),
   );
-  if (rows.length === 0) return [paragraph(text('No evidence was gathered.'))];
-  const out: AdfNode[] = [table(['Instance', 'Check', 'Value', 'Result', 'Source'], rows)];
+  if (rows.length === 0) return [para(text('No evidence was gathered.'))];
+  const out: Block[] = [grid(['Instance', 'Check', 'Value', 'Result', 'Source'], rows)];
   for (const c of cases) {
     const errors = c.evidence?.alerts?.value?.errorLines ?? [];
     if (errors.length > 0) {
       out.push(
-        paragraph(
+        para(
           strong(`Recent error lines, ${c.target.instanceId} `),
           text(`(CloudWatch Logs ${c.evidence?.alerts?.value?.logGroup ?? ''}, last ${MAX_QUOTED_LINES}):`),
         ),
-        bulletList(errors.slice(-MAX_QUOTED_LINES).map((e) => [text(`${e.at} ${e.stream}: ${e.message}`)])),
+        bullets(errors.slice(-MAX_QUOTED_LINES).map((e) => [text(`${e.at} ${e.stream}: ${e.message}`)])),
       );
     }
     const journal = c.evidence?.host?.value?.logTail ?? [];
     if (journal.length > 0) {
       out.push(
-        paragraph(
+        para(
           strong(`Journal, ${c.target.instanceId} `),
           text(`(SSM Run Command, last ${Math.min(journal.length, MAX_QUOTED_LINES)} warning lines):`),
         ),
-        bulletList(journal.slice(-MAX_QUOTED_LINES).map((l) => [text(l)])),
+        bullets(journal.slice(-MAX_QUOTED_LINES).map((l) => [text(l)])),
       );
     }
   }
@@ -76,24 +77,12 @@ export function evidenceSection(cases: InstanceCase[]): AdfNode[] {
 }
 
 /** Method bullets for the checks this issue added. */
-export function evidenceMethodItems(): AdfNode[][] {
+export function evidenceMethodItems(): string[] {
   return [
-    [
-      text(
-        'Resources: CPUUtilization (AWS/EC2) and the CloudWatch agent’s mem_used_percent and disk_used_percent over a window around the alarm (ListMetrics, then one GetMetricData call). Missing agent metrics are reported as a monitoring gap, not as healthy.',
-      ),
-    ],
-    [
-      text(
-        'On-host view through SSM Run Command when the agent is online and the instance is opted in: df, free, failed systemd units, the medic:service unit and the journal’s last warnings (read-only, output parsed and truncated).',
-      ),
-    ],
-    [
-      text(
-        'Alerts and logs: the alarm’s reason and datapoints, and recent error lines from the instance’s CloudWatch Logs group (medic:log-group) in the alarm window.',
-      ),
-    ],
-    [text('Each check is time-boxed; a check that fails or times out is listed as "could not check …".')],
+    'Resources: CPUUtilization (AWS/EC2) and the CloudWatch agent’s mem_used_percent and disk_used_percent over a window around the alarm (ListMetrics, then one GetMetricData call). Missing agent metrics are reported as a monitoring gap, not as healthy.',
+    'On-host view through SSM Run Command when the agent is online and the instance is opted in: df, free, failed systemd units, the medic:service unit and the journal’s last warnings (read-only, output parsed and truncated).',
+    'Alerts and logs: the alarm’s reason and datapoints, and recent error lines from the instance’s CloudWatch Logs group (medic:log-group) in the alarm window.',
+    'Each check is time-boxed; a check that fails or times out is listed as "could not check …".',
   ];
 }
 

@@ -1,9 +1,14 @@
 /**
- * What people read: the episode's outcome, the Jira ticket (summary, sections) and the final SNS
- * message. Pure functions of the incident state.
+ * What people read: the episode's outcome, its severity, and the Jira ticket's content (SPEC §4) as
+ * a neutral document that adf.ts / wiki.ts / html-report.ts render. Pure functions of the incident
+ * state and its merged timeline.
  */
-import { type AdfNode, bulletList, doc, heading, link, paragraph, strong, table, text } from './adf.ts';
-import { evidenceMethodItems, evidencePrevention, evidenceSection } from './evidence-report.ts';
+import { a, type Block, b, bullets, grid, para, type Section, type TicketDocument, t } from './document.ts';
+import {
+  evidenceSection as evidenceChecks,
+  evidenceMethodItems,
+  evidencePrevention,
+} from './evidence-report.ts';
 import type { ActionRecord, IncidentState, InstanceCase, TimelineEntry } from './model.ts';
 
 export type EpisodeOutcome = 'resolved' | 'self-recovered' | 'dry-run' | 'escalated' | 'held' | 'failed';
@@ -28,134 +33,401 @@ export function allActions(state: IncidentState): ActionRecord[] {
   return (state.cases ?? []).flatMap((c) => c.actions);
 }
 
-function seconds(from: string, to: string | undefined): string {
-  if (!to) return 'n/a';
-  const s = Math.round((Date.parse(to) - Date.parse(from)) / 1000);
-  return `${s} s`;
+/** Mutating rungs that actually ran (or would have, in dry-run): what "first action" means. */
+export function effectiveActions(state: IncidentState): ActionRecord[] {
+  return allActions(state).filter(
+    (x) => x.kind !== 'page' && !['held', 'not-implemented'].includes(x.outcome),
+  );
 }
 
-export function timings(state: IncidentState, timeline: TimelineEntry[]) {
+export type Severity = 'critical' | 'high' | 'medium' | 'low';
+
+/**
+ * How bad it is for a person: someone must act now (escalated, failed, held with a page), the
+ * service was down but medic fixed it, or nothing needed doing. Hardware is never "low": the host
+ * will be retired or has moved.
+ */
+export function severityOf(state: IncidentState, outcome: EpisodeOutcome): Severity {
+  const classes = (state.cases ?? []).map((c) => c.assessment?.classification);
+  if (outcome === 'failed' || outcome === 'escalated') return 'critical';
+  if (outcome === 'held') return 'high';
+  if (classes.includes('hardware')) return 'high';
+  if (outcome === 'resolved') return 'medium';
+  return 'low';
+}
+
+/** Jira Cloud's default priority scheme names (Data Center ships the same five). */
+export function priorityFor(severity: Severity): string {
+  return { critical: 'Highest', high: 'High', medium: 'Medium', low: 'Low' }[severity];
+}
+
+function secondsBetween(from: string | undefined, to: string | undefined): number | null {
+  if (!from || !to) return null;
+  const ms = Date.parse(to) - Date.parse(from);
+  return Number.isFinite(ms) ? Math.max(0, Math.round(ms / 1000)) : null;
+}
+
+export const fmtSeconds = (s: number | null): string => {
+  if (s === null) return 'n/a';
+  if (s < 120) return `${s} s`;
+  const m = Math.floor(s / 60);
+  return m < 120 ? `${m} min ${s % 60} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+};
+
+export interface Timings {
+  /** First breaching datapoint → alarm state change; null without timestamped datapoints. */
+  timeToDetect: number | null;
+  /** Alarm → medic's acknowledgement to the stakeholders. */
+  timeToAcknowledge: number | null;
+  /** Alarm → first mutating rung (not a page, not a held action). */
+  timeToFirstAction: number | null;
+  /** Alarm → the verification that saw the service answer again. */
+  timeToMitigate: number | null;
+}
+
+export function timings(state: IncidentState, timeline: TimelineEntry[]): Timings {
   const start = state.trigger.enteredAlarmAt;
-  const firstAction = allActions(state).find((a) => a.outcome !== 'held' && a.kind !== 'page');
+  const firstDatapoint = state.trigger.datapoints
+    .map((d) => d.timestamp)
+    .filter((x): x is string => Boolean(x))
+    .sort()[0];
+  const ack = timeline.find((e) => e.kind === 'ack');
+  const firstAction = effectiveActions(state)[0];
   const mitigated = timeline.find((e) => e.kind === 'verify' && e.summary.startsWith('recovered'));
   return {
-    timeToFirstAction: seconds(start, firstAction?.at),
-    timeToMitigate: seconds(start, mitigated?.at),
+    timeToDetect: secondsBetween(firstDatapoint, start),
+    timeToAcknowledge: secondsBetween(start, ack?.at),
+    timeToFirstAction: secondsBetween(start, firstAction?.at),
+    timeToMitigate: secondsBetween(start, mitigated?.at),
   };
 }
 
-function who(state: IncidentState): string {
+export function who(state: IncidentState): string {
   return (
-    state.targets.map((t) => (t.name ? `${t.name} (${t.instanceId})` : t.instanceId)).join(', ') ||
+    state.targets.map((x) => (x.name ? `${x.name} (${x.instanceId})` : x.instanceId)).join(', ') ||
     'unknown instance'
   );
 }
 
 export function ticketSummary(state: IncidentState, outcome: EpisodeOutcome): string {
   const alarm = state.trigger.alarmName ?? `manual: ${state.trigger.reason}`;
-  const line = `[medic] ${outcome}: ${who(state)} — ${alarm}`;
+  // Jira rejects summaries with line breaks or over 255 characters.
+  const line = `[medic] ${outcome}: ${who(state)} — ${alarm}`.replace(/[\r\n]+/g, ' ');
   return line.length > 250 ? `${line.slice(0, 249)}…` : line;
 }
 
-export function priorityFor(outcome: EpisodeOutcome): string {
-  return outcome === 'escalated' || outcome === 'failed' ? 'High' : outcome === 'held' ? 'Medium' : 'Low';
+/** Jira labels cannot contain spaces; classifications like resource:disk become resource-disk. */
+export const labelFor = (value: string): string => value.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 255);
+
+export function classifications(state: IncidentState): string[] {
+  return [
+    ...new Set((state.cases ?? []).flatMap((c) => (c.assessment ? [c.assessment.classification] : []))),
+  ];
 }
 
-function caseLines(c: InstanceCase): string {
-  const a = c.assessment;
-  return `${c.target.instanceId}: ${a ? `${a.classification} (${a.confidence})` : 'not assessed'} → ${c.outcome ?? (c.caseError ? 'failed' : 'unknown')}`;
+export function ticketLabels(state: IncidentState): string[] {
+  return [
+    'medic',
+    labelFor(state.incidentId),
+    ...classifications(state).map(labelFor),
+    ...state.targets.map((x) => labelFor(x.instanceId)),
+  ];
 }
 
-export function ticketDescription(
+function caseLine(c: InstanceCase): string {
+  const x = c.assessment;
+  const name = c.target.name ? `${c.target.name} (${c.target.instanceId})` : c.target.instanceId;
+  return `${name}: ${x ? `${x.classification} (${x.confidence} confidence)` : 'not assessed'} → ${c.caseError ? 'failed' : (c.outcome ?? 'unknown')}`;
+}
+
+const IMPACT: Record<EpisodeOutcome, string> = {
+  resolved: 'the instance stopped answering; medic restored it',
+  'self-recovered': 'the alarm fired but the instance answered again by the time medic checked',
+  'dry-run': 'dry run: medic recorded what it would have done and changed nothing',
+  escalated: 'the instance is still impaired: medic exhausted its safe actions and paged a person',
+  held: 'medic gathered evidence but was not allowed to act (not opted in, or held by a guard): a person must act',
+  failed: 'medic itself failed part-way; the state of the instance is unknown',
+};
+
+export interface DocumentContext {
+  /** Earlier medic incidents for the same instance (from Jira): feeds the "maintenance" suggestion. */
+  priorIncidents?: number;
+  /** Set when this run reopened a closed ticket instead of filing a new one. */
+  reopenedFrom?: string;
+  /** When the evidence is attached instead of inlined. */
+  evidenceAttachment?: string;
+  /** Too long for Jira: the checks table keeps only what did not pass (the rest is attached). */
+  compactEvidence?: boolean;
+}
+
+export function ticketDocument(
   state: IncidentState,
   timeline: TimelineEntry[],
   outcome: EpisodeOutcome,
-): AdfNode {
-  const t = timings(state, timeline);
-  const cases = state.cases ?? [];
-  const actions = allActions(state).map((a) => [a.at, a.instanceId, a.kind, a.outcome, a.detail]);
-  const classifications = cases.map((c) => c.assessment?.classification ?? 'unknown');
-  const links: AdfNode[][] = [];
-  if (state.settings.executionUrl)
-    links.push([link('Step Functions execution', state.settings.executionUrl)]);
-  if (state.trigger.alarmArn) links.push([text(`Alarm: ${state.trigger.alarmArn}`)]);
-  return doc(
-    heading(2, 'Summary'),
-    paragraph(strong('Outcome: '), text(outcome)),
-    paragraph(
-      strong('What: '),
-      text(state.trigger.alarmName ?? 'manual run'),
-      text(` — ${state.trigger.reason}`),
-    ),
-    paragraph(strong('Where: '), text(who(state))),
-    paragraph(
-      strong('Impact window: '),
-      text(
-        `entered ALARM ${state.trigger.enteredAlarmAt}; time to first action ${t.timeToFirstAction}; time to mitigate ${t.timeToMitigate}`,
-      ),
-    ),
-    bulletList(cases.map((c) => [text(caseLines(c))])),
-    ...(state.error
-      ? [paragraph(strong('medic failed: '), text(`${state.error.Error}: ${state.error.Cause ?? ''}`))]
-      : []),
-    heading(2, 'Timeline'),
-    table(
-      ['Time (UTC)', 'Step', 'Kind', 'What happened'],
-      timeline.map((e) => [e.at, e.step, e.kind, e.instanceId ? `${e.instanceId}: ${e.summary}` : e.summary]),
-    ),
-    heading(2, 'Evidence'),
-    ...evidenceSection(cases),
-    heading(2, 'Actions taken'),
-    actions.length > 0
-      ? table(['Time (UTC)', 'Instance', 'Action', 'Result', 'Detail'], actions)
-      : paragraph(text('No action was taken.')),
-    heading(2, 'Method'),
-    bulletList([
-      [
-        text(
-          'EC2 instance state, system and instance status checks and scheduled events (DescribeInstances, DescribeInstanceStatus).',
-        ),
-      ],
-      [
-        text(
-          'Reachability from inside the VPC: TCP connect to each configured port and an SSH banner read. ICMP ping is not possible from AWS Lambda (no raw sockets), so TCP + SSH banner stand in for it.',
-        ),
-      ],
-      [text('HTTP GET of the health URL when medic:health-url is set.')],
-      ...evidenceMethodItems(),
-      [
-        text(
-          'After each action, the same checks are repeated a bounded number of times before the next rung.',
-        ),
-      ],
-    ]),
-    heading(2, 'Root cause (to be completed)'),
-    paragraph(
-      text(
-        `Starting hypothesis from medic's classification: ${[...new Set(classifications)].join(', ')}. Confirm or correct it, then record the cause here.`,
-      ),
-    ),
-    heading(2, 'Prevention suggestions'),
-    bulletList(prevention(state).map((p) => [text(p)])),
-    ...(links.length > 0 ? [heading(2, 'Links'), bulletList(links)] : []),
-  );
+  context: DocumentContext = {},
+): TicketDocument {
+  return {
+    sections: [
+      summarySection(state, timeline, outcome, context),
+      {
+        title: 'Timeline',
+        blocks: [
+          grid(
+            ['Time (UTC)', 'Step', 'Kind', 'What happened'],
+            timeline.map((e) => [
+              e.at,
+              e.step,
+              e.kind,
+              e.instanceId ? `${e.instanceId}: ${e.summary}` : e.summary,
+            ]),
+          ),
+        ],
+      },
+      evidenceSection(state, context),
+      actionsSection(state),
+      methodSection(),
+      rootCauseSection(state),
+      { title: 'Prevention suggestions', blocks: [bullets(prevention(state, context))] },
+      linksSection(state),
+    ],
+  };
 }
 
-export function prevention(state: IncidentState): string[] {
+function summarySection(
+  state: IncidentState,
+  timeline: TimelineEntry[],
+  outcome: EpisodeOutcome,
+  context: DocumentContext,
+): Section {
+  const x = timings(state, timeline);
+  const sev = severityOf(state, outcome);
+  const fmt = fmtSeconds;
+  return {
+    title: 'Summary',
+    blocks: [
+      para(b('Outcome: '), t(`${outcome} (severity ${sev})`)),
+      para(b('Impact: '), t(IMPACT[outcome])),
+      para(
+        b('What: '),
+        t(state.trigger.alarmName ?? `manual run requested by ${state.trigger.requestedBy ?? 'unknown'}`),
+        t(` — ${state.trigger.reason}`),
+      ),
+      para(b('Where: '), t(who(state))),
+      para(b('Mode: '), t(state.trigger.mode)),
+      bullets([
+        `Entered ALARM: ${state.trigger.enteredAlarmAt}`,
+        `Time to detect (first breaching datapoint → alarm): ${fmt(x.timeToDetect)}`,
+        `Time to acknowledge: ${fmt(x.timeToAcknowledge)}`,
+        `Time to first action: ${fmt(x.timeToFirstAction)}`,
+        `Time to mitigate: ${fmt(x.timeToMitigate)}`,
+      ]),
+      bullets((state.cases ?? []).map(caseLine)),
+      ...(context.reopenedFrom
+        ? [
+            para(
+              b('Recurrence: '),
+              t(`reopened ${context.reopenedFrom}: the same instance and classification recurred`),
+            ),
+          ]
+        : []),
+      ...(state.error
+        ? [para(b('medic failed: '), t(`${state.error.Error}: ${state.error.Cause ?? ''}`))]
+        : []),
+    ],
+  };
+}
+
+function evidenceSection(state: IncidentState, context: DocumentContext): Section {
+  const cases = state.cases ?? [];
+  const events = cases.flatMap((c) =>
+    (c.evidence?.ec2.value?.scheduledEvents ?? []).map(
+      (e) => `${c.target.instanceId}: scheduled ${e.code} ${e.notBefore ?? ''} — ${e.description}`,
+    ),
+  );
+  const trig = state.trigger;
+  const metric =
+    trig.metric?.expression ?? [trig.metric?.namespace, trig.metric?.name].filter(Boolean).join('/');
+  const points = trig.datapoints.slice(-10).map((d) => `${d.value}${d.timestamp ? ` @ ${d.timestamp}` : ''}`);
+  return {
+    title: 'Evidence',
+    blocks: [
+      para(
+        b('Alarm: '),
+        t(
+          `${trig.alarmName ?? 'none (manual run)'}${metric ? ` on ${metric}` : ''}${trig.threshold !== undefined ? `, threshold ${trig.threshold}` : ''}`,
+        ),
+      ),
+      ...(points.length > 0 ? [para(b('Datapoints: '), t(points.join(', ')))] : []),
+      ...compactChecks(evidenceChecks(cases), context.compactEvidence === true),
+      bullets(events),
+      ...(context.evidenceAttachment
+        ? [para(b('Full evidence: '), t(`attached as ${context.evidenceAttachment}`))]
+        : []),
+    ],
+  };
+}
+
+function compactChecks(blocks: Block[], compact: boolean): Block[] {
+  if (!compact) return blocks;
+  return blocks.map((block) => {
+    if (block.type !== 'table' || block.header[1] !== 'Check') return block;
+    const kept = block.rows.filter((r) => r[3] !== 'ok');
+    return {
+      ...block,
+      rows: [
+        ...kept,
+        ['', `${block.rows.length - kept.length} passing checks`, 'in the attachment', 'ok', ''],
+      ],
+    };
+  });
+}
+
+function actionsSection(state: IncidentState): Section {
+  const actions = allActions(state).map((x) => [x.at, x.instanceId, x.kind, x.outcome, x.detail]);
+  const plans = (state.cases ?? []).flatMap((c) =>
+    c.assessment
+      ? [`${c.target.instanceId}: planned ladder ${c.assessment.plan.join(' → ') || '(none)'}`]
+      : [],
+  );
+  return {
+    title: 'Actions and results',
+    blocks: [
+      bullets(plans),
+      actions.length > 0
+        ? grid(['Time (UTC)', 'Instance', 'Action', 'Result', 'Detail'], actions)
+        : para(t('No action was taken.')),
+    ],
+  };
+}
+
+function methodSection(): Section {
+  return {
+    title: 'Method',
+    blocks: [
+      bullets([
+        'EC2: instance state, system status check (the AWS host) vs instance status check (the guest OS), scheduled events (DescribeInstances, DescribeInstanceStatus).',
+        'Reachability from inside the VPC: TCP connect to each configured port and an SSH banner read (SSH-2.0-…: the kernel and sshd both answer).',
+        'Why not ping: ICMP ping is not possible from AWS Lambda (no raw sockets), so TCP connect + the SSH banner replace it.',
+        'HTTP GET of the health URL (medic:health-url) with status and latency, when configured.',
+        'Assessment: a pure function classifies the evidence (hardware / network / os / application / resource / transient) and picks the ladder of actions.',
+        ...evidenceMethodItems(),
+        'After each action, the same checks are repeated a bounded number of times before the next rung; a person is paged when the ladder is exhausted.',
+      ]),
+    ],
+  };
+}
+
+function rootCauseSection(state: IncidentState): Section {
+  const cases = state.cases ?? [];
+  const hypothesis = classifications(state).join(', ') || 'unknown (not assessed)';
+  return {
+    title: 'Root cause (to be completed)',
+    blocks: [
+      para(
+        b('Starting hypothesis: '),
+        t(`${hypothesis}. This is medic's classification from the evidence, to be confirmed or corrected.`),
+      ),
+      bullets(cases.flatMap((c) => (c.assessment?.reasons ?? []).map((r) => `${c.target.instanceId}: ${r}`))),
+      bullets(['What failed:', 'Why it failed:', 'Contributing factors:', 'Confirmed by (name, date):']),
+    ],
+  };
+}
+
+/** Suggestions each derived from something in the evidence; the reason is part of the sentence. */
+export function prevention(state: IncidentState, context: DocumentContext = {}): string[] {
   const out: string[] = [];
-  const azs = new Set(state.targets.map((t) => t.availabilityZone).filter(Boolean));
-  if (state.trigger.autoScalingGroupNames.length === 0) {
+  const cases = state.cases ?? [];
+  const azs = new Set(state.targets.map((x) => x.availabilityZone).filter(Boolean));
+  const inAsg = cases.some((c) => Boolean(c.evidence?.ec2.value?.autoScalingGroup));
+  if (state.trigger.autoScalingGroupNames.length === 0 && !inAsg && state.targets.length > 0) {
     out.push(
-      'The instance is not behind an Auto Scaling group: consider redundancy so one host cannot take the service down.',
+      'Redundancy: the instance is not behind an Auto Scaling group (the alarm named the instance itself), so one host can take the service down: run it in an ASG or behind a load balancer with a standby.',
     );
   }
   if (azs.size === 1)
-    out.push(`All affected instances are in one Availability Zone (${[...azs][0]}): spread across AZs.`);
-  if (state.targets.some((t) => !t.managed))
-    out.push('Some instances are not opted in (medic:managed=true): medic could only page.');
-  out.push(...evidencePrevention(state.cases ?? []));
+    out.push(
+      `Redundancy: all affected instances are in one Availability Zone (${[...azs][0]}): spread across AZs.`,
+    );
+  const checkNames = cases.flatMap((c) => [
+    ...(c.evidence?.ec2.checks ?? []),
+    ...(c.evidence?.reachability.checks ?? []),
+  ]);
+  // With the resources branch (issue 3), evidencePrevention below names the gap precisely.
+  const hasMetricsBranch = cases.some((c) => c.evidence?.metrics !== undefined);
+  if (
+    cases.length > 0 &&
+    !hasMetricsBranch &&
+    !checkNames.some((k) => /mem|disk/i.test(`${k.name} ${k.source}`))
+  ) {
+    out.push(
+      'Monitoring gap: no CloudWatch agent metrics (mem_used_percent, disk_used_percent) were available for the instance: install the CloudWatch agent so memory and disk exhaustion can be told apart.',
+    );
+  }
+  if (state.targets.some((x) => !x.probe.healthUrl)) {
+    out.push(
+      'Monitoring gap: no health URL (medic:health-url) is configured, so medic could only check that the host answers, not that the service works.',
+    );
+  }
+  if (state.trigger.source === 'manual') {
+    out.push(
+      'Monitoring gap: this incident was reported by a person, not an alarm: add the standard alarms for the instance (medic alarms sync).',
+    );
+  }
+  if ((context.priorIncidents ?? 0) > 0 || context.reopenedFrom) {
+    out.push(
+      `Maintenance: this instance has had ${context.priorIncidents ?? 1} earlier medic incident(s)${context.reopenedFrom ? ` (${context.reopenedFrom} reopened)` : ''}: schedule maintenance or replace it instead of restarting it again.`,
+    );
+  }
+  if (cases.some((c) => (c.evidence?.ec2.value?.scheduledEvents.length ?? 0) > 0)) {
+    out.push(
+      'Maintenance: AWS has scheduled events for the instance: stop/start or replace it in a quiet window.',
+    );
+  }
+  out.push(...evidencePrevention(cases));
+  if (state.targets.some((x) => !x.managed))
+    out.push('Opt-in: some instances are not opted in (medic:managed=true), so medic could only page.');
   if (out.length === 0) out.push('No structural weakness detected from the evidence gathered.');
   return out;
+}
+
+function consoleRegion(state: IncidentState): string | null {
+  return state.trigger.region ?? state.trigger.alarmArn?.split(':')[3] ?? null;
+}
+
+function linksSection(state: IncidentState): Section {
+  const links = [];
+  if (state.settings.executionUrl) links.push([a('Step Functions execution', state.settings.executionUrl)]);
+  const region = consoleRegion(state);
+  if (state.trigger.alarmName && region) {
+    links.push([
+      a(
+        `CloudWatch alarm ${state.trigger.alarmName}`,
+        `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(state.trigger.alarmName)}`,
+      ),
+    ]);
+  } else if (state.trigger.alarmArn) links.push([t(`Alarm: ${state.trigger.alarmArn}`)]);
+  if (region) {
+    for (const x of state.targets) {
+      links.push([
+        a(
+          `EC2 instance ${x.instanceId}`,
+          `https://${region}.console.aws.amazon.com/ec2/home?region=${region}#InstanceDetails:instanceId=${encodeURIComponent(x.instanceId)}`,
+        ),
+      ]);
+    }
+    links.push([
+      a(
+        'medic logs (Record function)',
+        `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#logsV2:log-groups`,
+      ),
+    ]);
+  }
+  return {
+    title: 'Links',
+    blocks: [
+      links.length > 0 ? bullets(links) : para(t('No links: the run had no execution URL or region.')),
+    ],
+  };
 }
 
 export function timelineText(timeline: TimelineEntry[]): string {

@@ -1,12 +1,15 @@
 /**
- * A local Jira Cloud (REST v3) for tests and `medic simulate`: a real HTTP server on 127.0.0.1 that
- * answers only the routes in jira-routes.generated.json (taken from Atlassian's OpenAPI spec), with
+ * A local Jira for tests and `medic simulate`: a real HTTP server on 127.0.0.1 that answers only the
+ * routes in jira-routes.generated.json (taken from Atlassian's OpenAPI spec): Jira Cloud REST v3
+ * (ADF, validated against Atlassian's ADF JSON schema from @atlaskit/adf-schema) and the REST v2
+ * twins Jira Data Center serves (wiki-markup strings), with
  * Jira's response shapes and the validation that catches real client mistakes (non-ADF descriptions,
  * labels with spaces, over-long summaries, the removed /search endpoint, old `startAt` paging).
  * Issues live in memory; every request is recorded so tests can assert what medic sent.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -38,7 +41,19 @@ export type AdfDoc = { type: 'doc'; version: 1; content: unknown[] };
 export type JiraStatusCategory = { id: number; key: string; name: string; colorName: string };
 export type JiraStatus = { id: string; name: string; statusCategory: JiraStatusCategory };
 
-export type LocalJiraComment = { id: string; body: AdfDoc; created: string };
+/** A body as sent: ADF through REST v3, a wiki-markup string through REST v2. */
+export type JiraBody = AdfDoc | string;
+
+export type LocalJiraComment = { id: string; body: JiraBody; created: string };
+
+export type LocalJiraAttachment = {
+  id: string;
+  filename: string;
+  mimeType: string;
+  size: number;
+  content: string;
+  created: string;
+};
 
 export type LocalJiraIssue = {
   id: string;
@@ -46,7 +61,7 @@ export type LocalJiraIssue = {
   fields: {
     summary: string;
     /** The ADF document exactly as received (null when the issue was created without one). */
-    description: AdfDoc | null;
+    description: JiraBody | null;
     labels: string[];
     priority: { id: string; name: string };
     issuetype: { id: string; name: string };
@@ -56,6 +71,7 @@ export type LocalJiraIssue = {
     updated: string;
   };
   comments: LocalJiraComment[];
+  attachments: LocalJiraAttachment[];
 };
 
 export type RecordedRequest = {
@@ -86,9 +102,9 @@ export type SubsetRoute = { method: string; path: string; operationId: string; s
 
 const ROUTES_FILE = new URL('./jira-routes.generated.json', import.meta.url);
 
-function loadSubsetRoutes(): SubsetRoute[] {
+function loadSubsetRoutes(key: 'routes' | 'dataCenterRoutes' = 'routes'): SubsetRoute[] {
   const parsed: unknown = JSON.parse(readFileSync(ROUTES_FILE, 'utf8'));
-  const routes = isRecord(parsed) ? parsed.routes : undefined;
+  const routes = isRecord(parsed) ? parsed[key] : undefined;
   if (!Array.isArray(routes)) throw new Error(`${ROUTES_FILE.pathname} has no routes array`);
   return routes.map((route: unknown) => {
     if (!isRecord(route) || typeof route.method !== 'string' || typeof route.path !== 'string') {
@@ -105,6 +121,12 @@ function loadSubsetRoutes(): SubsetRoute[] {
 
 /** The Jira Cloud routes this server knows about (all of them exist in Atlassian's spec). */
 export const SUBSET_ROUTES: readonly SubsetRoute[] = loadSubsetRoutes();
+
+/**
+ * REST v2 twins of spec routes, for Jira Data Center (wiki markup): each names the spec route it
+ * mirrors (`/rest/api/2/x` ↔ `/rest/api/3/x`), checked by the generator against the spec.
+ */
+export const DATA_CENTER_ROUTES: readonly SubsetRoute[] = loadSubsetRoutes('dataCenterRoutes');
 
 type CompiledRoute = SubsetRoute & { pattern: RegExp; paramNames: string[] };
 
@@ -125,7 +147,7 @@ export function compilePathTemplate(template: string): { pattern: RegExp; paramN
   return { pattern: new RegExp(`^${source}$`), paramNames };
 }
 
-const COMPILED_ROUTES: readonly CompiledRoute[] = SUBSET_ROUTES.map((route) => ({
+const COMPILED_ROUTES: readonly CompiledRoute[] = [...SUBSET_ROUTES, ...DATA_CENTER_ROUTES].map((route) => ({
   ...route,
   ...compilePathTemplate(route.path),
 }));
@@ -260,8 +282,43 @@ function adfProblem(value: unknown): string | undefined {
   return undefined;
 }
 
+const require = createRequire(import.meta.url);
+type SchemaCheck = ((value: unknown) => boolean) & {
+  errors?: { instancePath: string; message?: string }[] | null;
+};
+let adfSchemaCheck: SchemaCheck | undefined;
+
+/** Atlassian's ADF JSON schema (@atlaskit/adf-schema, draft-04), compiled once per process on first use. */
+export function adfSchemaProblem(value: unknown): string | undefined {
+  if (!adfSchemaCheck) {
+    const Ajv = require('ajv-draft-04') as new (
+      o: Record<string, unknown>,
+    ) => {
+      compile(schema: unknown): SchemaCheck;
+    };
+    adfSchemaCheck = new Ajv({ strict: false, allErrors: false }).compile(
+      require('@atlaskit/adf-schema/dist/json-schema/v1/full.json'),
+    );
+  }
+  if (adfSchemaCheck(value)) return undefined;
+  const first = adfSchemaCheck.errors?.[0];
+  return `does not match the ADF schema at ${first?.instancePath || '/'}: ${first?.message ?? 'invalid'}`;
+}
+
 function isAdfDoc(value: unknown): value is AdfDoc {
-  return adfProblem(value) === undefined;
+  return adfProblem(value) === undefined && adfSchemaProblem(value) === undefined;
+}
+
+function adfOrSchemaProblem(value: unknown): string | undefined {
+  return adfProblem(value) ?? adfSchemaProblem(value);
+}
+
+const WIKI_ERROR = 'Operation value must be a string';
+
+/** v3 takes ADF, v2 takes a wiki-markup string: each rejects the other, as real Jira does. */
+function bodyProblem(version: 2 | 3, value: unknown): string | undefined {
+  if (version === 2) return typeof value === 'string' ? undefined : WIKI_ERROR;
+  return isAdfDoc(value) ? undefined : `${ADF_ERROR}: ${adfOrSchemaProblem(value)}`;
 }
 
 function queryObject(params: URLSearchParams): Record<string, string | string[]> {
@@ -521,6 +578,11 @@ type State = {
 };
 
 type Context = {
+  /** 3 for /rest/api/3 (Cloud, ADF), 2 for /rest/api/2 (Data Center, wiki markup). */
+  version: 2 | 3;
+  contentType: string;
+  raw: Buffer;
+  headers: Record<string, string | undefined>;
   state: State;
   params: Record<string, string>;
   query: URLSearchParams;
@@ -635,7 +697,11 @@ function cannotSet(name: string): string {
 type FieldPatch = Partial<Pick<LocalJiraIssue['fields'], 'summary' | 'description' | 'labels' | 'priority'>>;
 
 /** Validates the editable fields present in `fields`, collecting Jira-style per-field errors. */
-function validateCommonFields(fields: Record<string, unknown>, errors: Record<string, string>): FieldPatch {
+function validateCommonFields(
+  fields: Record<string, unknown>,
+  errors: Record<string, string>,
+  version: 2 | 3 = 3,
+): FieldPatch {
   const patch: FieldPatch = {};
   if ('summary' in fields) {
     const summary = fields.summary;
@@ -647,9 +713,9 @@ function validateCommonFields(fields: Record<string, unknown>, errors: Record<st
     else patch.summary = summary;
   }
   if ('description' in fields) {
-    if (fields.description === null) patch.description = null;
-    else if (isAdfDoc(fields.description)) patch.description = fields.description;
-    else errors.description = `${ADF_ERROR}: ${adfProblem(fields.description)}`;
+    const problem = fields.description === null ? undefined : bodyProblem(version, fields.description);
+    if (problem) errors.description = problem;
+    else patch.description = fields.description as JiraBody | null;
   }
   if ('labels' in fields) {
     const labels = fields.labels;
@@ -677,7 +743,7 @@ function validateCommonFields(fields: Record<string, unknown>, errors: Record<st
   return patch;
 }
 
-const createIssue: Handler = ({ state, body }) => {
+const createIssue: Handler = ({ state, body, version }) => {
   const fields = isRecord(body) && isRecord(body.fields) ? body.fields : {};
   const errors: Record<string, string> = {};
   for (const name of Object.keys(fields)) if (!CREATE_FIELDS.has(name)) errors[name] = cannotSet(name);
@@ -698,7 +764,7 @@ const createIssue: Handler = ({ state, body }) => {
   if (wantedType === undefined) errors.issuetype = 'Specify an issue type';
   else if (!issuetype) errors.issuetype = 'The issue type selected is invalid.';
 
-  const patch = validateCommonFields(fields, errors);
+  const patch = validateCommonFields(fields, errors, version);
   if (Object.keys(errors).length > 0 || !issuetype || patch.summary === undefined) {
     return jiraError(400, [], errors);
   }
@@ -719,6 +785,7 @@ const createIssue: Handler = ({ state, body }) => {
       updated: now,
     },
     comments: [],
+    attachments: [],
   };
   state.issues.push(issue);
   return { status: 201, body: { id: issue.id, key: issue.key, self: issueSelf(state, issue) } };
@@ -756,7 +823,7 @@ function applyLabelOperations(
   return result;
 }
 
-const editIssue: Handler = ({ state, params, query, body }) => {
+const editIssue: Handler = ({ state, params, query, body, version }) => {
   const issue = findIssue(state, params.issueIdOrKey);
   if (!issue) return jiraError(404, [ISSUE_NOT_FOUND]);
   if (!isRecord(body)) return jiraError(400, ['The request body is missing or is not a JSON object.']);
@@ -768,7 +835,7 @@ const editIssue: Handler = ({ state, params, query, body }) => {
   for (const name of Object.keys(update)) if (name !== 'labels') errors[name] = cannotSet(name);
   if ('labels' in fields && 'labels' in update)
     errors.labels = 'Field labels can be set in either fields or update, not both.';
-  const patch = validateCommonFields(fields, errors);
+  const patch = validateCommonFields(fields, errors, version);
   const labels =
     'labels' in update ? applyLabelOperations(issue.fields.labels, update.labels, errors) : undefined;
   if (Object.keys(errors).length > 0) return jiraError(400, [], errors);
@@ -780,23 +847,23 @@ const editIssue: Handler = ({ state, params, query, body }) => {
   return { status: 204 };
 };
 
-function addCommentTo(state: State, issue: LocalJiraIssue, body: AdfDoc): LocalJiraComment {
+function addCommentTo(state: State, issue: LocalJiraIssue, body: JiraBody): LocalJiraComment {
   const comment: LocalJiraComment = { id: String(state.nextCommentId++), body, created: jiraTime() };
   issue.comments.push(comment);
   issue.fields.updated = comment.created;
   return comment;
 }
 
-const addComment: Handler = ({ state, params, body }) => {
+const addComment: Handler = ({ state, params, body, version }) => {
   const issue = findIssue(state, params.issueIdOrKey);
   if (!issue) return jiraError(404, [ISSUE_NOT_FOUND]);
   const commentBody = isRecord(body) ? body.body : undefined;
   if (commentBody === undefined || commentBody === null) {
     return jiraError(400, [], { comment: 'Comment body can not be empty!' });
   }
-  if (!isAdfDoc(commentBody))
-    return jiraError(400, [], { comment: `${ADF_ERROR}: ${adfProblem(commentBody)}` });
-  const comment = addCommentTo(state, issue, commentBody);
+  const problem = bodyProblem(version, commentBody);
+  if (problem) return jiraError(400, [], { comment: problem });
+  const comment = addCommentTo(state, issue, commentBody as JiraBody);
   return { status: 201, body: commentJson(state, issue, comment) };
 };
 
@@ -991,7 +1058,7 @@ const getTransitions: Handler = ({ state, params, query }) => {
   };
 };
 
-const doTransition: Handler = ({ state, params, body }) => {
+const doTransition: Handler = ({ state, params, body, version }) => {
   const issue = findIssue(state, params.issueIdOrKey);
   if (!issue) return jiraError(404, [ISSUE_NOT_FOUND]);
   const wanted = isRecord(body) && isRecord(body.transition) ? body.transition.id : undefined;
@@ -1008,13 +1075,14 @@ const doTransition: Handler = ({ state, params, body }) => {
   const errors: Record<string, string> = {};
   for (const name of Object.keys(fields)) errors[name] = cannotSet(name);
   for (const name of Object.keys(update)) if (name !== 'comment') errors[name] = cannotSet(name);
-  const commentBodies: AdfDoc[] = [];
+  const commentBodies: JiraBody[] = [];
   if ('comment' in update) {
     const operations = Array.isArray(update.comment) ? update.comment : [];
     for (const operation of operations) {
       const added = isRecord(operation) && isRecord(operation.add) ? operation.add.body : undefined;
-      if (isAdfDoc(added)) commentBodies.push(added);
-      else errors.comment = `${ADF_ERROR}: ${adfProblem(added)}`;
+      const problem = bodyProblem(version, added);
+      if (problem) errors.comment = problem;
+      else commentBodies.push(added as JiraBody);
     }
   }
   if (Object.keys(errors).length > 0) return jiraError(400, [], errors);
@@ -1026,6 +1094,87 @@ const doTransition: Handler = ({ state, params, body }) => {
 };
 
 const getMyself: Handler = ({ state }) => ({ status: 200, body: userJson(state) });
+
+/** One `file` part of a multipart/form-data body: enough for what jira-client sends. */
+function multipartFiles(
+  contentType: string,
+  raw: Buffer,
+): { filename: string; mimeType: string; content: Buffer }[] {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  const mark = boundary?.[1] ?? boundary?.[2];
+  if (!mark) return [];
+  const text = raw.toString('latin1');
+  const files = [];
+  for (const part of text.split(`--${mark}`)) {
+    const split = part.indexOf('\r\n\r\n');
+    if (split < 0) continue;
+    const head = part.slice(0, split);
+    const name = /name="([^"]*)"/i.exec(head)?.[1];
+    const filename = /filename="([^"]*)"/i.exec(head)?.[1];
+    if (name !== 'file' || filename === undefined) continue;
+    const body = part.slice(split + 4).replace(/\r\n$/, '');
+    files.push({
+      filename,
+      mimeType: /content-type:\s*([^\r\n]+)/i.exec(head)?.[1]?.trim() ?? 'application/octet-stream',
+      content: Buffer.from(body, 'latin1'),
+    });
+  }
+  return files;
+}
+
+const addAttachment: Handler = ({ state, params, contentType, raw, headers }) => {
+  const issue = findIssue(state, params.issueIdOrKey);
+  if (!issue) return jiraError(404, [ISSUE_NOT_FOUND]);
+  // Jira's XSRF check: attachments need this header, or the request is refused.
+  if ((headers['x-atlassian-token'] ?? '').toLowerCase().replace('-', '') !== 'nocheck')
+    return jiraError(403, ['XSRF check failed: send X-Atlassian-Token: no-check']);
+  if (!contentType.toLowerCase().startsWith('multipart/form-data'))
+    return jiraError(415, ['Attachments must be sent as multipart/form-data.']);
+  const files = multipartFiles(contentType, raw);
+  if (files.length === 0) return jiraError(400, ['No file part named "file" in the request.']);
+  const created = files.map((f) => {
+    const attachment: LocalJiraAttachment = {
+      id: String(state.nextCommentId++),
+      filename: f.filename,
+      mimeType: f.mimeType,
+      size: f.content.length,
+      content: f.content.toString('utf8'),
+      created: jiraTime(),
+    };
+    issue.attachments.push(attachment);
+    return attachment;
+  });
+  return {
+    status: 200,
+    body: created.map(({ content: _c, ...a }) => ({
+      ...a,
+      self: `${state.baseUrl}/rest/api/3/attachment/${a.id}`,
+      author: userJson(state),
+    })),
+  };
+};
+
+/** Data Center's search (POST /rest/api/2/search): startAt paging, total. Cloud removes it from v3. */
+const searchV2: Handler = ({ state, body }) => {
+  if (!isRecord(body)) return jiraError(400, ['The request body must be a JSON object.']);
+  const fields = body.fields ?? [];
+  if (!Array.isArray(fields) || !fields.every((field) => typeof field === 'string'))
+    return jiraError(400, ['fields must be an array of strings.']);
+  const startAt = intParam(body.startAt) ?? 0;
+  if (Number.isNaN(startAt)) return jiraError(400, ['startAt must be a non-negative integer.']);
+  const reply = search(state, {
+    jql: body.jql,
+    fields: fields.length ? fields : ['*navigable'],
+    maxResults: body.maxResults,
+    nextPageToken: undefined,
+  });
+  if (reply.status !== 200 || !isRecord(reply.body)) return reply;
+  const all = reply.body.issues as unknown[];
+  return {
+    status: 200,
+    body: { startAt, maxResults: all.length, total: all.length, issues: all.slice(startAt) },
+  };
+};
 
 type ImplementedRoute = { method: string; path: string; handler: Handler };
 
@@ -1041,6 +1190,16 @@ const ROUTE_HANDLERS: readonly ImplementedRoute[] = [
   { method: 'GET', path: '/rest/api/3/issue/{issueIdOrKey}/transitions', handler: getTransitions },
   { method: 'POST', path: '/rest/api/3/issue/{issueIdOrKey}/transitions', handler: doTransition },
   { method: 'GET', path: '/rest/api/3/myself', handler: getMyself },
+  { method: 'POST', path: '/rest/api/3/issue/{issueIdOrKey}/attachments', handler: addAttachment },
+  // Data Center (REST v2): the same handlers, wiki-markup bodies; search is DC's own.
+  { method: 'POST', path: '/rest/api/2/issue', handler: createIssue },
+  { method: 'GET', path: '/rest/api/2/issue/{issueIdOrKey}', handler: getIssue },
+  { method: 'PUT', path: '/rest/api/2/issue/{issueIdOrKey}', handler: editIssue },
+  { method: 'POST', path: '/rest/api/2/issue/{issueIdOrKey}/comment', handler: addComment },
+  { method: 'GET', path: '/rest/api/2/issue/{issueIdOrKey}/transitions', handler: getTransitions },
+  { method: 'POST', path: '/rest/api/2/issue/{issueIdOrKey}/transitions', handler: doTransition },
+  { method: 'POST', path: '/rest/api/2/issue/{issueIdOrKey}/attachments', handler: addAttachment },
+  { method: 'POST', path: '/rest/api/2/search', handler: searchV2 },
 ];
 
 export const IMPLEMENTED_ROUTES: readonly { method: string; path: string }[] = ROUTE_HANDLERS.map(
@@ -1050,7 +1209,7 @@ export const IMPLEMENTED_ROUTES: readonly { method: string; path: string }[] = R
 const HANDLERS = new Map(ROUTE_HANDLERS.map((r) => [`${r.method} ${r.path}`, r.handler]));
 
 function assertImplementedRoutesInSubset(): void {
-  const known = new Set(SUBSET_ROUTES.map((r) => `${r.method} ${r.path}`));
+  const known = new Set([...SUBSET_ROUTES, ...DATA_CENTER_ROUTES].map((r) => `${r.method} ${r.path}`));
   const extra = [...HANDLERS.keys()].filter((key) => !known.has(key));
   if (extra.length > 0) {
     throw new Error(
@@ -1142,13 +1301,24 @@ export async function startJiraServer(options: JiraServerOptions = {}): Promise<
         `medic local Jira: ${method} ${matched.route.path} (${matched.route.operationId}) is in the OpenAPI subset but not implemented`,
       ]);
     }
-    if (raw.bytes.length > 0) {
+    const contentType = req.headers['content-type'] ?? '';
+    const multipart = matched.route.path.endsWith('/attachments');
+    if (raw.bytes.length > 0 && !multipart) {
       if (!isJsonContentType(req.headers['content-type'])) {
         return jiraError(415, ['Unsupported Media Type: send the body as Content-Type: application/json.']);
       }
       if (parsed === undefined) return jiraError(400, ['The request body is not valid JSON.']);
     }
-    return handler({ state, params: matched.params, query: url.searchParams, body: parsed });
+    return handler({
+      state,
+      params: matched.params,
+      query: url.searchParams,
+      body: parsed,
+      version: matched.route.path.startsWith('/rest/api/2/') ? 2 : 3,
+      contentType,
+      raw: raw.bytes,
+      headers: req.headers as Record<string, string | undefined>,
+    });
   }
 
   function send(res: ServerResponse, reply: Reply): void {

@@ -4,14 +4,18 @@
  * before anything starts, and reports one result document.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { renderHtmlReport } from '../domain/html-report.ts';
 import type { IncidentState, TimelineEntry } from '../domain/model.ts';
 import { isLoopbackUrl } from '../domain/net.ts';
 import { normalise } from '../domain/normalise.ts';
+import { episodeOutcome, ticketDocument, who } from '../domain/report.ts';
 import { ConfigError, InvalidTriggerError, LocalSubstrateError, UnsafeEndpointError } from '../errors.ts';
 import { type EventLog, startCallbackServer } from './engine.ts';
 import { startJiraServer } from './jira-server.ts';
@@ -29,6 +33,8 @@ export interface SimulateOptions {
   instances?: number;
   /** Progress lines (human form); omitted for --json. */
   progress?: (line: string) => void;
+  /** Where the HTML incident report goes (default reports/<incident>.html under the cwd). */
+  reportPath?: string;
 }
 
 export interface SimulationResult {
@@ -45,6 +51,10 @@ export interface SimulationResult {
   endpoints: { aws: string; jira: string };
   /** Issue #5: a storm scenario's figures (one execution per alarm event). */
   storm?: StormReport;
+  /** The HTML incident report written for this run (null when the run produced no incident). */
+  report: string | null;
+  /** The EMF documents Record emitted (once per run). */
+  metrics: Record<string, unknown>[];
 }
 
 export interface StormReport {
@@ -56,6 +66,22 @@ export interface StormReport {
   dispositions: Record<string, number>;
   mutatingCalls: number;
   failed: number;
+}
+
+/** Writes the self-contained HTML report of a finished run; returns its path. */
+export function writeReport(state: IncidentState, path: string): string {
+  const outcome = episodeOutcome(state);
+  const html = renderHtmlReport({
+    title: `medic incident ${state.incidentId}`,
+    subtitle: `${who(state)} — ${state.trigger.alarmName ?? `manual: ${state.trigger.reason}`}`,
+    outcome: state.outcome ?? outcome,
+    ticket: state.ticket ? { key: state.ticket.key, url: state.ticket.url } : null,
+    timeline: state.timeline,
+    document: ticketDocument(state, state.timeline, outcome),
+  });
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, html);
+  return path;
 }
 
 function readEventFile(path: string): unknown {
@@ -220,6 +246,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     cleanups.push(() => callbacks.close());
     process.env.AWS_ENDPOINT_URL_SFN = callbacks.endpoint;
     process.env.MEDIC_APPROVAL_URL = `${callbacks.endpoint}/approval`;
+    // EMF goes to a file, not stdout: `--json` prints exactly one JSON document.
+    const metricsDir = mkdtempSync(join(tmpdir(), 'medic-metrics-'));
+    cleanups.push(async () => rmSync(metricsDir, { recursive: true, force: true }));
+    const metricsFile = join(metricsDir, 'emf.jsonl');
+    process.env.MEDIC_METRICS_FILE = metricsFile;
 
     const clientConfig = { endpoint: moto.endpoint, region: process.env.AWS_REGION };
     const ec2 = new EC2Client(clientConfig);
@@ -275,6 +306,22 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       | IncidentState
       | undefined;
     const cases = finalState?.cases ?? [];
+    let metrics: Record<string, unknown>[] = [];
+    try {
+      metrics = readFileSync(metricsFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      metrics = [];
+    }
+    const report = finalState
+      ? writeReport(
+          finalState,
+          resolve(options.reportPath ?? join('reports', `${finalState.incidentId}.html`)),
+        )
+      : null;
+    if (report) say(`incident report: ${report}`);
     return {
       incidentId: finalState?.incidentId ?? preflight.incidentId,
       targets: (finalState?.targets ?? preflight.targets).map((t) => t.instanceId),
@@ -301,6 +348,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       error: run.error ? { Error: run.error.Error, Cause: String(run.error.Cause) } : null,
       transitions: run.transitions,
       endpoints: { aws: moto.endpoint, jira: jira.baseUrl },
+      report,
+      metrics,
     };
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
@@ -389,6 +438,8 @@ async function runStorm(
       })),
     ),
     outcome: held > 0 ? 'held' : 'failed',
+    report: null,
+    metrics: [],
     ticket: null,
     timeline: outputs
       .flatMap((o) => o?.timeline ?? [])

@@ -8,6 +8,7 @@
  * an action that may already have reached AWS.
  */
 import { createHash } from 'node:crypto';
+import { bullets, para, t } from '../domain/document.ts';
 import type { ActionKind, InstanceCase } from '../domain/model.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
 import type { NotifierPort, SafetyStorePort, TicketDraft, TicketPort } from '../ports.ts';
@@ -191,25 +192,14 @@ export async function tripStorm(
     labels: ['medic', 'medic-storm', label],
     priority: 'Highest',
     description: {
-      type: 'doc',
-      version: 1,
-      content: [
-        { type: 'paragraph', content: [{ type: 'text', text: why }] },
-        {
-          type: 'bulletList',
-          content: instances.map((id) => ({
-            type: 'listItem',
-            content: [{ type: 'paragraph', content: [{ type: 'text', text: id }] }],
-          })),
-        },
-      ],
+      sections: [{ title: 'Fleet guard tripped', blocks: [para(t(why)), bullets(instances)] }],
     },
   };
   let filed = false;
   if (deps.tickets) {
     try {
       const tickets = await deps.tickets();
-      if (!(await tickets.findByLabel(label))) await tickets.create(draft);
+      if ((await tickets.search([label])).length === 0) await tickets.create(draft);
       filed = true;
     } catch {
       filed = false;

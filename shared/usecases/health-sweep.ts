@@ -3,7 +3,7 @@
  * finds goes into ONE digest notification and ONE low-priority ticket per day (found by its
  * label, so a re-run comments instead of filing another) — never one page per instance.
  */
-import { bulletList, doc, heading, paragraph, table, text } from '../domain/adf.ts';
+import { bullets, grid, para, type TicketDocument, t } from '../domain/document.ts';
 import { STANDARD_KINDS } from '../domain/standard-alarms.ts';
 import type { Clock } from '../domain/timeline.ts';
 import type { NotifierPort, TicketPort, TicketRef } from '../ports.ts';
@@ -142,20 +142,28 @@ export async function healthSweep(deps: SweepDeps): Promise<SweepResult> {
   let ticketError: string | null = null;
   if (drift.length > 0) {
     const label = `medic-sweep-${day}`;
-    const description = doc(
-      heading(2, 'Health sweep'),
-      paragraph(text(headline)),
-      paragraph(text('Evidence only: medic changed nothing. Each line is a prevention task.')),
-      table(
-        ['Instance', 'Drift', 'Detail'],
-        drift.map((d) => [d.instanceId, d.kind, d.detail]),
-      ),
-      heading(2, 'Suggested follow-up'),
-      bulletList([...new Set(drift.map((d) => d.kind))].map((k) => [text(FOLLOW_UP[k])])),
-    );
+    const description: TicketDocument = {
+      sections: [
+        {
+          title: 'Health sweep',
+          blocks: [
+            para(t(headline)),
+            para(t('Evidence only: medic changed nothing. Each line is a prevention task.')),
+            grid(
+              ['Instance', 'Drift', 'Detail'],
+              drift.map((d) => [d.instanceId, d.kind, d.detail]),
+            ),
+          ],
+        },
+        {
+          title: 'Suggested follow-up',
+          blocks: [bullets([...new Set(drift.map((d) => d.kind))].map((k) => FOLLOW_UP[k]))],
+        },
+      ],
+    };
     try {
       const port = await deps.tickets();
-      const existing = await port.findByLabel(label);
+      const existing = (await port.search([label]))[0] ?? null;
       if (existing) {
         await port.comment(existing.key, description);
         ticket = existing;

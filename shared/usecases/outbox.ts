@@ -60,7 +60,7 @@ export async function drainOutbox(deps: {
     try {
       const tickets = await deps.tickets();
       const label = item.draft.labels.find((l) => l === item.episodeKey) ?? item.episodeKey;
-      const existing = await tickets.findByLabel(label);
+      const existing = (await tickets.search([label]))[0] ?? null;
       if (existing) {
         await tickets.comment(existing.key, item.draft.description);
         result.filed.push({ episodeKey: item.episodeKey, key: existing.key, created: false });

@@ -1,32 +1,89 @@
 /**
- * Record: file (or update) the Jira ticket with the whole timeline, then tell the stakeholders how
- * it ended. Runs on the normal path and on the catch-all path (state.error set), so every
- * execution ends with a notification and a ticket attempt. When Jira stays down the SNS message
- * carries the full timeline (a durable outbox for a later retry is issue #5).
+ * Record: file (or update, or reopen) the Jira ticket with the whole timeline, tell the
+ * stakeholders how it ended, and emit the run's metrics once. Runs on the normal path and on the
+ * catch-all path (state.error set), so every execution ends with a notification and a ticket
+ * attempt. When Jira stays down the SNS message carries the full timeline.
+ *
+ * Idempotent: the episode key is a label, so a retried Record finds its own ticket and comments
+ * and updates it instead of filing a duplicate. A closed ticket for the same instance and
+ * classification, closed within the reopen window, is reopened (workflow transition) instead.
  */
-import type { IncidentState } from '../domain/model.ts';
+import { documentText } from '../domain/document.ts';
+import type { IncidentState, TimelineEntry } from '../domain/model.ts';
+import { finalNotification, statusNotice } from '../domain/notifications.ts';
 import {
+  classifications,
+  type DocumentContext,
+  effectiveActions,
   episodeOutcome,
+  labelFor,
   priorityFor,
-  ticketDescription,
+  severityOf,
+  ticketDocument,
+  ticketLabels,
   ticketSummary,
   timelineText,
   timings,
 } from '../domain/report.ts';
 import { append, type Clock, entry, merge } from '../domain/timeline.ts';
-import type { NotifierPort, TicketDraft, TicketPort, TicketRef } from '../ports.ts';
+import type {
+  IncidentMetricsPort,
+  NotifierPort,
+  TicketDraft,
+  TicketFound,
+  TicketPort,
+  TicketRef,
+} from '../ports.ts';
+
+/** Evidence JSON larger than this goes in as an attachment; the description keeps the checks table. */
+export const EVIDENCE_INLINE_LIMIT = 16_000;
+/** Jira's description limit is 32,767 characters; past this the timeline table is shortened. */
+export const DESCRIPTION_LIMIT = 30_000;
 
 export interface RecordDeps {
   /** A function so a Jira misconfiguration is an error on the timeline, not a crash of the run. */
   tickets: () => Promise<TicketPort>;
   notifier: NotifierPort;
+  /** Optional user-facing status topic (no internal detail). */
+  statusNotifier?: NotifierPort;
+  metrics?: IncidentMetricsPort;
   clock: Clock;
   /** Issue #5: durable outbox for the ticket when Jira stays down (drained by a scheduled function). */
   outbox?: (draft: TicketDraft, error: unknown) => Promise<void>;
+  /** Closed tickets for the same instance + classification within this window are reopened. */
+  reopenWindowMs?: number;
+  /** Renders a description to measure it against Jira's limit (the adapter's format). */
+  measure?: (doc: ReturnType<typeof ticketDocument>) => number;
 }
 
-export async function record(state: IncidentState, deps: RecordDeps): Promise<IncidentState> {
-  const { clock } = deps;
+export const DEFAULT_REOPEN_WINDOW_MS = 72 * 3_600_000;
+
+export type TicketAction = 'created' | 'updated' | 'reopened';
+
+export function evidenceBundle(state: IncidentState, timeline: TimelineEntry[]): string {
+  return JSON.stringify(
+    {
+      incidentId: state.incidentId,
+      trigger: state.trigger,
+      targets: state.targets,
+      cases: (state.cases ?? []).map((c) => ({
+        instanceId: c.target.instanceId,
+        evidence: c.evidence,
+        assessment: c.assessment,
+        actions: c.actions,
+        outcome: c.outcome,
+        caseError: c.caseError ?? null,
+      })),
+      timeline,
+      error: state.error ?? null,
+    },
+    null,
+    2,
+  );
+}
+
+/** Merges the per-instance timelines and turns case / run errors into timeline entries. */
+export function finalTimeline(state: IncidentState, clock: Clock): TimelineEntry[] {
   const cases = state.cases ?? [];
   let timeline = merge(state.timeline, ...cases.map((c) => c.timeline));
   for (const c of cases) {
@@ -52,37 +109,135 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
       }),
     );
   }
+  return timeline;
+}
+
+/** A closed medic ticket for the same instance and every same classification, closed recently. */
+export function reopenCandidate(
+  found: TicketFound[],
+  state: IncidentState,
+  now: Date,
+  windowMs: number,
+): TicketFound | undefined {
+  const wanted = classifications(state).map(labelFor);
+  if (wanted.length === 0 || wanted.includes('unknown')) return undefined;
+  return found.find(
+    (x) =>
+      x.done &&
+      wanted.every((l) => x.labels.includes(l)) &&
+      x.updated !== null &&
+      now.getTime() - Date.parse(x.updated) <= windowMs,
+  );
+}
+
+export async function record(state: IncidentState, deps: RecordDeps): Promise<IncidentState> {
+  const { clock } = deps;
+  let timeline = finalTimeline(state, clock);
   const outcome = episodeOutcome(state);
-  const labels = [
-    'medic',
-    state.incidentId,
-    ...new Set(cases.flatMap((c) => (c.assessment ? [c.assessment.classification.replace(':', '-')] : []))),
-  ];
+  const severity = severityOf(state, outcome);
+  const labels = ticketLabels(state);
+  const episodeLabel = labelFor(state.incidentId);
+  const instanceLabel = state.targets[0] ? labelFor(state.targets[0].instanceId) : null;
 
   let ticket: TicketRef | null = null;
-  let created = false;
+  let action: TicketAction | null = null;
   try {
     const tickets = await deps.tickets();
-    const existing = await tickets.findByLabel(state.incidentId);
-    const description = ticketDescription(state, timeline, outcome);
+    const [existing] = await tickets.search(['medic', episodeLabel]);
+    const history = instanceLabel
+      ? (await tickets.search(['medic', instanceLabel])).filter((x) => !x.labels.includes(episodeLabel))
+      : [];
+    const candidate = existing
+      ? undefined
+      : reopenCandidate(history, state, clock(), deps.reopenWindowMs ?? DEFAULT_REOPEN_WINDOW_MS);
+
+    const bundle = evidenceBundle(state, timeline);
+    const attachmentName = `medic-evidence-${episodeLabel}.json`;
+    const context: DocumentContext = {
+      priorIncidents: history.length,
+      ...(candidate ? { reopenedFrom: candidate.key } : {}),
+      ...(bundle.length > EVIDENCE_INLINE_LIMIT ? { evidenceAttachment: attachmentName } : {}),
+    };
+    let description = ticketDocument(state, timeline, outcome, context);
+    if (deps.measure && deps.measure(description) > DESCRIPTION_LIMIT) {
+      // First the passing checks go to the attachment only.
+      context.evidenceAttachment = attachmentName;
+      context.compactEvidence = true;
+      description = ticketDocument(state, timeline, outcome, context);
+    }
+    if (deps.measure && deps.measure(description) > DESCRIPTION_LIMIT) {
+      for (const [head, tail] of [
+        [20, 40],
+        [10, 20],
+        [5, 10],
+        [3, 5],
+        [1, 2],
+      ] as const) {
+        // Then the table keeps the first and last entries, fewer until it fits.
+        if (timeline.length <= head + tail + 1) continue;
+        const kept = [...timeline.slice(0, head), ...timeline.slice(-tail)];
+        const omitted: TimelineEntry = {
+          at: timeline[head]?.at ?? state.trigger.enteredAlarmAt,
+          step: 'timeline',
+          kind: 'note',
+          summary: `${timeline.length - kept.length} entries omitted here: see ${attachmentName}`,
+        };
+        description = ticketDocument(
+          state,
+          [...timeline.slice(0, head), omitted, ...timeline.slice(-tail)],
+          outcome,
+          context,
+        );
+        if (deps.measure(description) <= DESCRIPTION_LIMIT) break;
+      }
+    }
+    const summary = ticketSummary(state, outcome);
+    const priority = priorityFor(severity);
+
     if (existing) {
-      await tickets.comment(existing.key, description);
-      ticket = existing;
-    } else {
-      ticket = await tickets.create({
-        summary: ticketSummary(state, outcome),
-        labels,
-        priority: priorityFor(outcome),
-        description,
+      await tickets.update(existing.key, { summary, priority, description, addLabels: labels });
+      await tickets.comment(existing.key, {
+        sections: [
+          {
+            title: `medic updated this record: ${outcome}`,
+            blocks: description.sections.find((s) => s.title === 'Summary')?.blocks ?? [],
+          },
+          ...description.sections.filter((s) => s.title === 'Timeline'),
+        ],
       });
-      created = true;
+      ticket = existing;
+      action = 'updated';
+    } else if (candidate) {
+      const transition = await tickets.reopen(candidate.key);
+      await tickets.update(candidate.key, { summary, priority, addLabels: labels });
+      await tickets.comment(candidate.key, {
+        sections: [
+          {
+            title: `Recurred: incident ${state.incidentId} (reopened by medic, transition "${transition}")`,
+            blocks: [],
+          },
+          ...description.sections,
+        ],
+      });
+      ticket = candidate;
+      action = 'reopened';
+    } else {
+      ticket = await tickets.create({ summary, labels, priority, description });
+      action = 'created';
+    }
+    if (context.evidenceAttachment) {
+      await tickets.attach(ticket.key, {
+        name: attachmentName,
+        content: bundle,
+        contentType: 'application/json',
+      });
     }
     timeline = append(
       timeline,
       entry(clock, {
         step: 'Record',
         kind: 'note',
-        summary: `${created ? 'filed' : 'updated'} Jira ticket ${ticket.key}`,
+        summary: `${action === 'created' ? 'filed' : action} Jira ticket ${ticket.key} (${tickets.flavour}, priority ${priority})${context.evidenceAttachment ? `, evidence attached as ${attachmentName}` : ''}`,
       }),
     );
   } catch (error) {
@@ -99,8 +254,8 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
       const draft: TicketDraft = {
         summary: ticketSummary(state, outcome),
         labels,
-        priority: priorityFor(outcome),
-        description: ticketDescription(state, timeline, outcome),
+        priority: priorityFor(severity),
+        description: ticketDocument(state, timeline, outcome),
       };
       await deps.outbox(draft, error);
       timeline = append(
@@ -115,35 +270,47 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
   }
 
   const t = timings(state, timeline);
-  const where = state.targets.map((x) => x.instanceId).join(', ') || 'no instance';
-  const upper = outcome.toUpperCase();
-  await deps.notifier.publish({
-    subject: `[medic] ${upper}: ${where} — ${state.trigger.alarmName ?? 'manual run'}`,
-    body: [
-      `Incident ${state.incidentId}: ${outcome}.`,
-      `Time to first action: ${t.timeToFirstAction}. Time to mitigate: ${t.timeToMitigate}.`,
-      ticket
-        ? `Ticket: ${ticket.key}${ticket.url ? ` ${ticket.url}` : ''}`
-        : 'Ticket: not filed (see timeline).',
-      '',
-      'Timeline (UTC):',
-      timelineText(timeline),
-    ].join('\n'),
-    severity: outcome === 'escalated' || outcome === 'failed' ? 'critical' : 'info',
-    attributes: {
-      event: outcome,
-      incident: state.incidentId,
-      instance: state.targets[0]?.instanceId ?? '',
+  await deps.notifier.publish(
+    finalNotification(
+      state,
       outcome,
-    },
+      t,
+      ticket ? { key: ticket.key, url: ticket.url, ...(action ? { action } : {}) } : null,
+      timelineText(timeline),
+    ),
+  );
+  if (deps.statusNotifier) await deps.statusNotifier.publish(statusNotice(state, outcome));
+
+  emitSafely(deps, {
+    classification: classifications(state).join(',') || 'unknown',
+    outcome,
+    timeToFirstActionSeconds: t.timeToFirstAction,
+    timeToMitigateSeconds: t.timeToMitigate,
+    actions: effectiveActions(state).length,
+    guardHolds: (state.cases ?? []).flatMap((c) => c.actions).filter((x) => x.outcome === 'held').length,
   });
 
   return {
     ...state,
     timeline,
     outcome,
-    ticket: ticket ? { key: ticket.key, url: ticket.url, created } : null,
+    ticket: ticket ? { key: ticket.key, url: ticket.url, created: action === 'created' } : null,
   };
+}
+
+/** Metrics are observability: a failure to write them must never fail the record of an incident. */
+function emitSafely(deps: RecordDeps, metrics: Parameters<IncidentMetricsPort['emit']>[0]): void {
+  try {
+    deps.metrics?.emit(metrics);
+  } catch {
+    // Nothing to do: the ticket and the notification are what matter here.
+  }
+}
+
+/** The ticket description as plain text (used by the note and the CLI). */
+export function describeAsText(state: IncidentState, clock: Clock): string {
+  const timeline = finalTimeline(state, clock);
+  return documentText(ticketDocument(state, timeline, episodeOutcome(state)));
 }
 
 /**

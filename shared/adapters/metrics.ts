@@ -1,0 +1,38 @@
+/**
+ * Powertools Metrics (CloudWatch Embedded Metric Format), emitted once per run by Record:
+ * - `Incidents` (Count) by classification and outcome: the outcome count per classification;
+ * - `TimeToFirstAction`, `TimeToMitigate` (Seconds), `ActionsPerIncident`, `GuardHolds` (Count) by
+ *   classification.
+ * EMF documents are serialised with Powertools and handed to `write` (stdout in Lambda, where
+ * CloudWatch Logs turns them into metrics; a file in local runs so `--json` stdout stays clean).
+ */
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { IncidentMetrics, IncidentMetricsPort } from '../ports.ts';
+
+export const METRICS_NAMESPACE = 'medic';
+
+export function powertoolsMetrics(
+  write: (emfJson: string) => void,
+  namespace = METRICS_NAMESPACE,
+): IncidentMetricsPort {
+  return {
+    emit(m: IncidentMetrics) {
+      const byOutcome = new Metrics({ namespace, serviceName: 'medic' });
+      byOutcome.addDimensions({ classification: m.classification, outcome: m.outcome });
+      byOutcome.addMetric('Incidents', MetricUnit.Count, 1);
+      write(JSON.stringify(byOutcome.serializeMetrics()));
+      byOutcome.clearMetrics();
+
+      const perIncident = new Metrics({ namespace, serviceName: 'medic' });
+      perIncident.addDimension('classification', m.classification);
+      if (m.timeToFirstActionSeconds !== null)
+        perIncident.addMetric('TimeToFirstAction', MetricUnit.Seconds, m.timeToFirstActionSeconds);
+      if (m.timeToMitigateSeconds !== null)
+        perIncident.addMetric('TimeToMitigate', MetricUnit.Seconds, m.timeToMitigateSeconds);
+      perIncident.addMetric('ActionsPerIncident', MetricUnit.Count, m.actions);
+      perIncident.addMetric('GuardHolds', MetricUnit.Count, m.guardHolds);
+      write(JSON.stringify(perIncident.serializeMetrics()));
+      perIncident.clearMetrics();
+    },
+  };
+}
