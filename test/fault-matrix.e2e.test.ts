@@ -11,7 +11,7 @@ let w: World;
 
 beforeAll(async () => {
   // Short Jira timeout and fewer adapter attempts keep the Jira faults quick; bounds stay at defaults.
-  w = await startWorld({ JIRA_TIMEOUT_MS: '400' });
+  w = await startWorld({ JIRA_TIMEOUT_MS: '1500' });
 });
 afterAll(async () => {
   await w?.stop();
@@ -46,11 +46,11 @@ describe('Jira faults', () => {
   it('Jira times out (and may create the issue late): outbox, then drained — no duplicate', async () => {
     // Prepare
     const { event } = await w.seed('unreachable');
-    w.s.jira.setFaults({ delayMs: 700 });
+    w.s.jira.setFaults({ delayMs: 2_500 });
     // Act
     const run = await w.run(event);
     w.s.jira.setFaults({});
-    await new Promise((r) => setTimeout(r, 1_000)); // let the late requests land in Jira
+    await new Promise((r) => setTimeout(r, 3_000)); // let the late requests land in Jira
     const drained = await drain();
     const again = await drain();
     // Assess
@@ -91,7 +91,7 @@ describe('Jira faults', () => {
     expect(run.status).toBe('SUCCEEDED');
     expect(run.state?.outcome).toBe('resolved');
     const final = (await w.inbox()).find((m) => m.subject.startsWith('[medic] RESOLVED'));
-    expect(final?.body).toContain('Ticket: not filed (see timeline).');
+    expect(final?.body).toContain('Ticket: not filed (see the timeline below).');
     expect(final?.body).toContain('rebooted');
     expect(whileDown.retryLater).toHaveLength(1);
     expect(outboxBefore).toHaveLength(1);
@@ -118,7 +118,7 @@ describe('AWS faults', () => {
     // Assess
     expect(run.state?.outcome).toBe('resolved');
     const subjects = (await w.inbox()).map((m) => m.subject.replace(/:.*/, ''));
-    expect(subjects).toEqual(['[medic] OPENED', '[medic] RESOLVED']);
+    expect(subjects).toEqual(['[medic] OPENED', '[medic] ACTION', '[medic] RESOLVED']);
     await expectCleanEnd(run.state?.incidentId ?? '?');
   });
 

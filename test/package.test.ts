@@ -356,7 +356,9 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     // Assess
     expect(onInstances).toHaveLength(1);
     expect(onInstances[0]?.Condition?.StringEquals?.['ssm:resourceTag/medic:managed']).toBe('true');
-    expect(new Set(senders)).toEqual(new Set([roleId]));
+    // Only restart-service and the evidence step's read-only on-host view (issue #3) send commands.
+    const evidenceHost = getAttTarget(props('EvidenceHostLambdaFunction').Role) ?? '';
+    expect(new Set(senders)).toEqual(new Set([roleId, evidenceHost]));
   });
 
   // ---- issue 7: least privilege, generic over every role and function in the template ----

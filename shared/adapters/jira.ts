@@ -8,14 +8,14 @@
  * Transient failures (5xx, 429, timeouts, refused connections) are retried here with backoff and
  * jitter, then surface as JiraUnavailableError; 4xx surface as JiraRequestError.
  */
-import { createRequire } from 'node:module';
+// Static imports so esbuild bundles them: the deployed record function ships no node_modules.
+import jiraClientModule from 'jira-client';
+import postmanRequestModule from 'postman-request';
 import { toAdf } from '../domain/adf.ts';
 import type { TicketDocument } from '../domain/document.ts';
 import { toWiki } from '../domain/wiki.ts';
 import { JiraRequestError, JiraUnavailableError } from '../errors.ts';
 import type { TicketFound, TicketPort, TicketRef } from '../ports.ts';
-
-const require = createRequire(import.meta.url);
 
 interface JiraClientLike {
   doRequest(options: Record<string, unknown>): Promise<unknown>;
@@ -59,7 +59,7 @@ interface HttpFailure {
 
 /** postman-request, rejecting with the status code kept (jira-client's own request drops it). */
 function requestKeepingStatus(options: Record<string, unknown>): Promise<unknown> {
-  const postmanRequest = require('postman-request') as (
+  const postmanRequest = postmanRequestModule as unknown as (
     o: Record<string, unknown>,
     cb: (err: (Error & { code?: string }) | null, res: { statusCode: number; body: unknown }) => void,
   ) => void;
@@ -106,7 +106,7 @@ export function renderedLength(deployment: JiraDeployment, doc: TicketDocument):
 
 export function jiraTickets(settings: JiraSettings): TicketPort {
   type JiraCtor = new (o: Record<string, unknown>) => JiraClientLike;
-  const loaded = require('jira-client') as JiraCtor | { default: JiraCtor };
+  const loaded = jiraClientModule as unknown as JiraCtor | { default: JiraCtor };
   const JiraApi = 'default' in loaded ? loaded.default : loaded;
   const deployment = settings.deployment ?? 'cloud';
   const url = new URL(settings.baseUrl);
