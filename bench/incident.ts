@@ -4,6 +4,7 @@
  * Used by `npm run bench` and by the transition-budget unit test.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import { READ_ONLY_COMMAND_COMMENT } from '../shared/domain/host-output.ts';
 import type { EventLog, LocalRunResult, loadLocalMachine } from '../shared/local/engine.ts';
 import type { LocalMoto, RecordedAwsCall } from '../shared/local/moto.ts';
 import { setupScenario } from '../shared/local/scenarios.ts';
@@ -24,6 +25,8 @@ export const MITIGATING_ACTIONS = new Set([
 ]);
 
 export function isMitigating(call: RecordedAwsCall): boolean {
+  // issue 3: the evidence branch's read-only Run Command (df, free, …) is not an action.
+  if (call.action === 'SendCommand' && call.params.Comment === READ_ONLY_COMMAND_COMMENT) return false;
   return MITIGATING_ACTIONS.has(call.action) && String(call.params.DryRun ?? '').toLowerCase() !== 'true';
 }
 
@@ -61,7 +64,7 @@ type Machine = Awaited<ReturnType<typeof loadLocalMachine>>;
 
 export interface RunIncidentOptions {
   machine: Machine;
-  moto: Pick<LocalMoto, 'calls'>;
+  moto: Pick<LocalMoto, 'calls' | 'endpoint'>;
   ec2: EC2Client;
   scenario: string;
   waitMs: number;

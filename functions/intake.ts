@@ -4,7 +4,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
 import { autoScalingAdapter } from '../shared/adapters/autoscaling.ts';
 import { ec2Adapter } from '../shared/adapters/ec2.ts';
-import { coreConfig } from '../shared/config.ts';
+import { coreConfig, ladderConfig } from '../shared/config.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
 import { intake } from '../shared/usecases/intake.ts';
@@ -36,6 +36,9 @@ export const handler = lambda(async (event) => {
       verifyPolls: config.MEDIC_VERIFY_POLLS,
       probeTimeoutMs: config.MEDIC_PROBE_TIMEOUT_MS,
       executionUrl: executionUrl(input.execution.id),
+      actionPollWaitSeconds: ladderConfig().MEDIC_ACTION_POLL_WAIT_SECONDS,
+      actionPolls: ladderConfig().MEDIC_ACTION_POLLS,
+      approvalTimeoutSeconds: ladderConfig().MEDIC_APPROVAL_TIMEOUT_SECONDS,
     },
   });
 });

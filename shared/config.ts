@@ -63,5 +63,40 @@ function once<T>(load: () => T): () => T {
   };
 }
 
+/** Evidence time boxes (issue 3): each branch's own, inside its Task's TimeoutSeconds backstop. */
+const EvidenceConfigSchema = z.object({
+  MEDIC_EVIDENCE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8_000),
+  /** SSM Run Command needs longer: delivery + execution + GetCommandInvocation polls. */
+  MEDIC_SSM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  MEDIC_SSM_POLL_MS: z.coerce.number().int().min(10).max(5_000).default(1_000),
+  /** How far before the alarm the metrics and logs window starts. */
+  MEDIC_EVIDENCE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1_440).default(30),
+});
+export type EvidenceConfig = z.infer<typeof EvidenceConfigSchema>;
+
+export const evidenceConfig = once(() => parse(EvidenceConfigSchema, 'evidence'));
+
 export const coreConfig = once(() => parse(CoreSchema, 'core'));
 export const jiraConfig = once(() => parse(JiraSchema, 'Jira'));
+
+// ---- Issue #4: the mitigation ladder (action pacing, approve mode) ----
+const LadderSchema = z.object({
+  MEDIC_ACTION_POLL_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(5),
+  MEDIC_ACTION_POLLS: z.coerce.number().int().min(1).max(120).default(24),
+  MEDIC_APPROVAL_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+});
+export const ladderConfig = once(() => parse(LadderSchema, 'ladder'));
+
+const ApprovalSchema = z
+  .object({
+    /** Base URL of the approval function (its Lambda function URL), put into approve/reject links. */
+    MEDIC_APPROVAL_URL: z.url('MEDIC_APPROVAL_URL must be the approval function URL'),
+    /** Local runs only; deployed stacks read the signing secret from SSM (SecureString). */
+    MEDIC_APPROVAL_SECRET: z.string().min(16).optional(),
+    MEDIC_APPROVAL_SECRET_PARAMETER: z.string().optional(),
+  })
+  .refine((c) => c.MEDIC_APPROVAL_SECRET || c.MEDIC_APPROVAL_SECRET_PARAMETER, {
+    message:
+      'set MEDIC_APPROVAL_SECRET_PARAMETER (an SSM SecureString name) or, locally, MEDIC_APPROVAL_SECRET',
+  });
+export const approvalConfig = once(() => parse(ApprovalSchema, 'approval'));

@@ -64,6 +64,29 @@ export class LocalSubstrateError extends Error {
   override readonly name = 'LocalSubstrateError' as const;
 }
 
+/** An evidence check did not finish within its time box (issue 3): recorded as "could not check". */
+export class EvidenceTimeoutError extends Error {
+  override readonly name = 'EvidenceTimeoutError' as const;
+}
+
+// ---- Issue #4: the mitigation ladder ----
+
+/** EC2 refuses to stop the instance (stop protection, instance-store root, unsupported type). */
+export class StopNotAllowedError extends Error {
+  override readonly name = 'StopNotAllowedError' as const;
+}
+
+/** An approve/reject link whose signature is wrong, or that has expired: nothing is decided. */
+export class InvalidApprovalLinkError extends Error {
+  override readonly name = 'InvalidApprovalLinkError' as const;
+}
+
+/**
+ * The error a person's "reject" sends through SendTaskFailure. Never thrown inside medic's own
+ * process: the approval function passes the name to Step Functions and the ASL Catch records it.
+ */
+export const APPROVAL_REJECTED = 'ApprovalRejected' as const;
+
 /** Names a person can act on, for the CLI: these are printed as one line without a stack trace. */
 export const USER_FACING_ERRORS = new Set<string>([
   'InvalidTriggerError',

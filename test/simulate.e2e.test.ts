@@ -60,17 +60,18 @@ describe('medic simulate --scenario unreachable', () => {
 
     // Assess: verification saw the host come back only after the reboot
     const verifies = result.timeline.filter((e: { kind: string }) => e.kind === 'verify');
-    expect(verifies.at(-1).summary).toMatch(/^recovered at reboot/);
+    expect(verifies.at(-1).summary).toMatch(/^recovered: reboot at /);
     expect(verifies.at(-1).summary).toMatch(/SSH-2\.0-/);
 
     // Assess: the stakeholders heard it open and resolve
     const messages = await inboxMessages(s.moto.endpoint);
     expect(messages.map((m) => m.subject)).toEqual([
       expect.stringMatching(/^\[medic\] OPENED: web-1/),
+      expect.stringMatching(/^\[medic\] ACTION: reboot web-1 .*\(rung 1 of 4\)$/),
       expect.stringMatching(/^\[medic\] RESOLVED: /),
     ]);
-    expect(messages[1]?.attributes).toMatchObject({ outcome: 'resolved', incident: result.incidentId });
-    expect(messages[1]?.body).toContain(result.ticket.key);
+    expect(messages[2]?.attributes).toMatchObject({ outcome: 'resolved', incident: result.incidentId });
+    expect(messages[2]?.body).toContain(result.ticket.key);
 
     // Assess: the Jira issue exists, labelled with the episode key, with the timeline table
     const issue = s.jira.issues().find((i) => i.key === result.ticket.key);
@@ -125,18 +126,22 @@ describe('medic simulate: other paths of the walking skeleton', () => {
   });
 
   it('when the reboot does not help, medic verifies, walks down the ladder and pages', async () => {
-    // Act
-    const { result } = await simulateJson(['--scenario', 'reboot-does-not-help']);
+    // Act: two verified rungs now (reboot, stop/start); polls shortened by configuration
+    const run = await runMedic(['simulate', '--scenario', 'reboot-does-not-help', '--json'], {
+      ...s.env,
+      MEDIC_VERIFY_POLLS: '3',
+    });
+    const result = JSON.parse(run.stdout);
     // Assess
     expect(result.outcome).toBe('escalated');
     expect(result.actions.map((a: { kind: string; outcome: string }) => [a.kind, a.outcome])).toEqual([
       ['reboot', 'not-recovered'],
-      ['stop-start', 'not-implemented'],
-      ['failover', 'not-implemented'],
+      ['stop-start', 'not-recovered'],
+      ['failover', 'failed'],
       ['page', 'paged'],
     ]);
     const verifies = result.timeline.filter((e: { kind: string }) => e.kind === 'verify');
-    expect(verifies.length).toBe(6); // MEDIC_VERIFY_POLLS default: bounded
+    expect(verifies.length).toBe(2 * 3); // MEDIC_VERIFY_POLLS per verified rung: bounded
   });
 });
 

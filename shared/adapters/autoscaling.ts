@@ -1,6 +1,10 @@
 /** Auto Scaling adapter: resolves an alarm's AutoScalingGroupName dimension to its instances. */
-import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import type { AutoScalingPort } from '../ports.ts';
+import {
+  type AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  SetInstanceHealthCommand,
+} from '@aws-sdk/client-auto-scaling';
+import type { AutoScalingHealthPort, AutoScalingPort } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
 
 export function autoScalingAdapter(client: AutoScalingClient): AutoScalingPort {
@@ -15,6 +19,36 @@ export function autoScalingAdapter(client: AutoScalingClient): AutoScalingPort {
           .filter((i) => i.LifecycleState === 'InService')
           .flatMap((i) => (i.InstanceId ? [i.InstanceId] : [])),
       );
+    },
+  };
+}
+
+// ---- Issue #4: Auto Scaling failover (mark Unhealthy so the group replaces the instance) ----
+export function autoScalingHealthAdapter(client: AutoScalingClient): AutoScalingHealthPort {
+  return {
+    async setUnhealthy(instanceId) {
+      await callAws('SetInstanceHealth', () =>
+        client.send(
+          new SetInstanceHealthCommand({
+            InstanceId: instanceId,
+            HealthStatus: 'Unhealthy',
+            ShouldRespectGracePeriod: false,
+          }),
+        ),
+      );
+    },
+    async healthyPeers(groupName, exceptInstanceId) {
+      const out = await callAws('DescribeAutoScalingGroups', () =>
+        client.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [groupName] })),
+      );
+      return (out.AutoScalingGroups?.[0]?.Instances ?? [])
+        .filter(
+          (i) =>
+            i.InstanceId !== exceptInstanceId &&
+            i.LifecycleState === 'InService' &&
+            i.HealthStatus === 'Healthy',
+        )
+        .flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
     },
   };
 }

@@ -1,21 +1,39 @@
 /** EC2 adapter: the one place medic talks to EC2. */
 import {
+  AssociateAddressCommand,
+  DescribeAddressesCommand,
   DescribeInstanceStatusCommand,
   DescribeInstancesCommand,
   type DescribeInstancesCommandOutput,
   type EC2Client,
+  GetConsoleOutputCommand,
   RebootInstancesCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import type { Ec2Evidence } from '../domain/model.ts';
-import { InstanceNotFoundError } from '../errors.ts';
-import type { Ec2Port, InstanceInfo } from '../ports.ts';
+import { InstanceNotFoundError, StopNotAllowedError } from '../errors.ts';
+import type { Ec2ActionsPort, Ec2Port, InstanceInfo } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
 
 function isDryRunSuccess(error: unknown): boolean {
   return (error as { name?: string }).name === 'DryRunOperation';
 }
 
-export function ec2Adapter(client: EC2Client): Ec2Port {
+/** Runs a mutating call; with dryRun, EC2's DryRunOperation answer is the success. */
+async function mutate(what: string, dryRun: boolean, call: () => Promise<unknown>): Promise<void> {
+  try {
+    await callAws(what, call);
+  } catch (error) {
+    if (dryRun && isDryRunSuccess(error)) return;
+    throw error;
+  }
+}
+
+/** EC2's answers when an instance cannot be stopped (stop protection, instance-store root, type). */
+const STOP_REFUSED = new Set(['UnsupportedOperation', 'OperationNotPermitted', 'IncorrectInstanceState']);
+
+export function ec2Adapter(client: EC2Client): Ec2Port & Ec2ActionsPort {
   return {
     async describeInstances(instanceIds) {
       let reservations: DescribeInstancesCommandOutput;
@@ -60,6 +78,10 @@ export function ec2Adapter(client: EC2Client): Ec2Port {
       const s = status.InstanceStatuses?.[0];
       return {
         state: described?.state ?? 'unknown',
+        instanceType: described?.instanceType ?? null,
+        availabilityZone: described?.availabilityZone ?? null,
+        // EC2 Auto Scaling tags every instance it launches or attaches; no extra call or client.
+        autoScalingGroup: described?.tags['aws:autoscaling:groupName'] ?? null,
         systemStatus: s?.SystemStatus?.Status ?? 'not-applicable',
         instanceStatus: s?.InstanceStatus?.Status ?? 'not-applicable',
         scheduledEvents: (s?.Events ?? []).map((e) => ({
@@ -71,14 +93,74 @@ export function ec2Adapter(client: EC2Client): Ec2Port {
     },
 
     async reboot(instanceId, { dryRun }) {
+      await mutate('RebootInstances', dryRun, () =>
+        client.send(new RebootInstancesCommand({ InstanceIds: [instanceId], DryRun: dryRun })),
+      );
+    },
+
+    // ---- Issue #4: the ladder's EC2 calls ----
+    async instanceState(instanceId) {
+      const out = await callAws('DescribeInstances', () =>
+        client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })),
+      );
+      const i = out.Reservations?.[0]?.Instances?.[0];
+      if (!i) throw new InstanceNotFoundError(`instance not found: ${instanceId}`);
+      return { state: i.State?.Name ?? 'unknown', rootDeviceType: i.RootDeviceType ?? null };
+    },
+
+    async stop(instanceId, { dryRun }) {
       try {
-        await callAws('RebootInstances', () =>
-          client.send(new RebootInstancesCommand({ InstanceIds: [instanceId], DryRun: dryRun })),
+        await mutate('StopInstances', dryRun, () =>
+          client.send(new StopInstancesCommand({ InstanceIds: [instanceId], DryRun: dryRun })),
         );
       } catch (error) {
-        if (dryRun && isDryRunSuccess(error)) return;
+        const name = (error as { name?: string }).name ?? '';
+        if (STOP_REFUSED.has(name))
+          throw new StopNotAllowedError(
+            `EC2 refused to stop ${instanceId}: ${name}: ${(error as Error).message}`,
+          );
         throw error;
       }
+    },
+
+    async start(instanceId, { dryRun }) {
+      await mutate('StartInstances', dryRun, () =>
+        client.send(new StartInstancesCommand({ InstanceIds: [instanceId], DryRun: dryRun })),
+      );
+    },
+
+    async consoleOutput(instanceId) {
+      const out = await callAws('GetConsoleOutput', () =>
+        client.send(new GetConsoleOutputCommand({ InstanceId: instanceId, Latest: true })),
+      );
+      if (!out.Output) return null;
+      // EC2 returns base64; some emulators return the text itself.
+      return /^[A-Za-z0-9+/=\s]+$/.test(out.Output)
+        ? Buffer.from(out.Output, 'base64').toString('utf8')
+        : out.Output;
+    },
+
+    async elasticIpOf(instanceId) {
+      const out = await callAws('DescribeAddresses', () =>
+        client.send(
+          new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] }),
+        ),
+      );
+      const a = out.Addresses?.find((x) => x.AllocationId);
+      return a?.AllocationId ? { allocationId: a.AllocationId, publicIp: a.PublicIp ?? '' } : null;
+    },
+
+    async associateElasticIp(allocationId, instanceId, { dryRun }) {
+      await mutate('AssociateAddress', dryRun, () =>
+        client.send(
+          new AssociateAddressCommand({
+            AllocationId: allocationId,
+            InstanceId: instanceId,
+            AllowReassociation: true,
+            DryRun: dryRun,
+          }),
+        ),
+      );
     },
   };
 }

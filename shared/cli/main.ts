@@ -21,6 +21,8 @@ Scenarios: ${Object.keys(SCENARIOS).join(', ')}
 Environment (simulate): AWS_ENDPOINT_URL (use this moto instead of starting one), JIRA_BASE_URL,
 JIRA_PROJECT_KEY, JIRA_EMAIL, JIRA_API_TOKEN (use this Jira instead of the local one). Only
 loopback endpoints are accepted. MEDIC_SIM_WAIT_MS shortens every Wait state (default 300).
+approve mode: MEDIC_SIM_APPROVAL (approve | reject | ignore, default approve) answers the approval
+request of --event runs; MEDIC_APPROVAL_TIMEOUT_SECONDS (default 2 locally) is the approval timeout.
 Exit codes: 0 the run completed, 1 the run failed, 2 bad input or configuration.`;
 
 export function renderHuman(result: SimulationResult): string {

@@ -2,6 +2,21 @@
  * The assessment: a pure function from evidence to a classification, the reasons for it, and the
  * ladder of actions to try (SPEC §3.4–3.5). Missing evidence never becomes an aggressive action:
  * when medic cannot tell, it pages.
+ *
+ * Order of the questions (first answer wins), as an on-call engineer asks them:
+ *  1. can we see the instance at all, and is it running?           no → unknown (page)
+ *  2. does AWS say the host is broken (system check, retirement)?  yes → hardware
+ *  3. does AWS say the guest OS is broken (instance check)?        yes → os (or resource:memory
+ *                                                                   when memory is exhausted)
+ *  4. could reachability be checked?                                no → a full disk is still
+ *                                                                   resource:disk (page), else unknown
+ *  5. nothing accepts TCP?  with the health URL answering that is contradictory → unknown (page);
+ *                           otherwise → network
+ *  6. is a resource exhausted (disk, memory, CPU)?  a full disk always counts (its ladder only
+ *     pages); memory and CPU count when there is a symptom (no SSH banner, health or service failing)
+ *  7. TCP accepted but no SSH banner → os
+ *  8. health URL failing, the configured service or another unit failed → application
+ *  9. everything answers → transient (monitoring gaps are named in the reasons)
  */
 import type { ActionKind, Assessment, Classification, Evidence } from './model.ts';
 
@@ -17,6 +32,9 @@ export const LADDERS: Record<Classification, ActionKind[]> = {
   unknown: ['page'],
 };
 
+/** At or above these (percent used), a resource is exhausted. Shared with the evidence checks. */
+export const RESOURCE_LIMITS = { diskPercent: 90, memoryPercent: 90, cpuPercent: 90 } as const;
+
 function result(
   classification: Classification,
   confidence: Assessment['confidence'],
@@ -28,16 +46,65 @@ function result(
   return { classification, confidence, reasons, plan };
 }
 
+interface Pressure {
+  percent: number;
+  where: string;
+}
+
+/** The worst reading per resource from both metrics (CloudWatch) and the host's own view (SSM). */
+function pressures(evidence: Evidence) {
+  const metrics = evidence.metrics?.value ?? null;
+  const host = evidence.host?.value ?? null;
+  const disk: Pressure[] = [];
+  const memory: Pressure[] = [];
+  const cpu: Pressure[] = [];
+  for (const d of metrics?.disks ?? []) {
+    if (d.latest !== null)
+      disk.push({ percent: d.latest, where: `disk_used_percent ${d.dimensions || ''}`.trim() });
+  }
+  for (const d of host?.disks ?? []) disk.push({ percent: d.usedPercent, where: `df ${d.mount}` });
+  if (metrics?.memory?.latest != null)
+    memory.push({ percent: metrics.memory.latest, where: 'mem_used_percent (CloudWatch agent)' });
+  if (host?.memory) memory.push({ percent: host.memory.usedPercent, where: 'memory used per free -m' });
+  if (metrics?.cpu?.latest != null) cpu.push({ percent: metrics.cpu.latest, where: 'CPUUtilization' });
+  const worst = (list: Pressure[]) =>
+    list.reduce<Pressure | null>((a, b) => (a === null || b.percent > a.percent ? b : a), null);
+  return { disk: worst(disk), memory: worst(memory), cpu: worst(cpu) };
+}
+
+const over = (p: Pressure | null, limit: number): p is Pressure => p !== null && p.percent >= limit;
+const describe = (p: Pressure) => `${p.where} at ${Math.round(p.percent * 10) / 10} %`;
+
+/** What is not known, said out loud: a gap is never read as "healthy". */
+function gaps(evidence: Evidence): string[] {
+  const out: string[] = [];
+  const metrics = evidence.metrics;
+  if (!metrics) out.push('resource metrics were not gathered');
+  else if (!metrics.value) out.push(`resource metrics could not be checked: ${metrics.error ?? 'no data'}`);
+  else for (const g of metrics.value.gaps) out.push(`monitoring gap: ${g}`);
+  const host = evidence.host?.value;
+  if (host?.agent === 'not-registered' || host?.agent === 'offline')
+    out.push(`no on-host view: ${host.agentDetail}`);
+  else if (evidence.host && !host)
+    out.push(`on-host view could not be checked: ${evidence.host.error ?? 'no data'}`);
+  return out;
+}
+
 export function assess(evidence: Evidence, options: { hasService: boolean }): Assessment {
   const ec2 = evidence.ec2.value;
   const reach = evidence.reachability.value;
   const { hasService } = options;
+  const unknowns = gaps(evidence);
+  const p = pressures(evidence);
+  const diskFull = over(p.disk, RESOURCE_LIMITS.diskPercent) ? p.disk : null;
+  const memoryFull = over(p.memory, RESOURCE_LIMITS.memoryPercent) ? p.memory : null;
+  const cpuFull = over(p.cpu, RESOURCE_LIMITS.cpuPercent) ? p.cpu : null;
 
   if (!ec2) {
     return result(
       'unknown',
       'low',
-      [`EC2 state could not be checked: ${evidence.ec2.error ?? 'no data'}`],
+      [`EC2 state could not be checked: ${evidence.ec2.error ?? 'no data'}`, ...unknowns],
       false,
     );
   }
@@ -59,6 +126,14 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
     return result('hardware', 'high', reasons, hasService);
   }
   if (ec2.instanceStatus === 'impaired') {
+    if (memoryFull) {
+      return result(
+        'resource:memory',
+        'medium',
+        [`instance status check failed and ${describe(memoryFull)}: memory exhaustion is the likely cause`],
+        hasService,
+      );
+    }
     return result(
       'os',
       'high',
@@ -67,23 +142,79 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
     );
   }
   if (!reach) {
+    // A full disk is known from metrics or the host itself, and its ladder only pages.
+    if (diskFull) {
+      return result(
+        'resource:disk',
+        'medium',
+        [
+          `${describe(diskFull)}`,
+          `reachability could not be checked: ${evidence.reachability.error ?? 'no data'}`,
+        ],
+        hasService,
+      );
+    }
     return result(
       'unknown',
       'low',
-      [`reachability could not be checked: ${evidence.reachability.error ?? 'no data'}`],
+      [`reachability could not be checked: ${evidence.reachability.error ?? 'no data'}`, ...unknowns],
       false,
     );
   }
+
   const open = reach.ports.filter((p) => p.tcp === 'open');
   const sshSilent = reach.ports.filter((p) => p.ssh && p.tcp === 'open' && p.banner === null);
   const http = reach.http;
+  const host = evidence.host?.value ?? null;
+  const serviceDown = host?.service && host.service.state !== 'active' ? host.service : null;
+  const failedUnits = host?.failedUnits ?? [];
+
   if (reach.ports.length > 0 && open.length === 0) {
+    const closed = reach.ports.map((p) => `${p.port}: ${p.tcp}`).join(', ');
+    if (http?.ok) {
+      return result(
+        'unknown',
+        'low',
+        [
+          `contradictory: no probed port accepts TCP (${closed}) yet the health URL answers ${http.status}: a person should look`,
+        ],
+        false,
+      );
+    }
+    const reasons = [
+      `status checks pass but no probed port accepts a TCP connection (${closed})`,
+      ...(host?.agent === 'online'
+        ? ['the SSM agent still reports Online: the host runs; its network path or firewall is the suspect']
+        : []),
+    ];
+    return result('network', host?.agent === 'online' ? 'high' : 'medium', reasons, hasService);
+  }
+
+  const symptom = sshSilent.length > 0 || (http !== null && !http.ok) || serviceDown !== null;
+  if (diskFull) {
     return result(
-      'network',
-      'medium',
+      'resource:disk',
+      'high',
       [
-        `status checks pass but no probed port accepts a TCP connection (${reach.ports.map((p) => `${p.port}: ${p.tcp}`).join(', ')})`,
+        `${describe(diskFull)}: the disk is full (medic deletes nothing; a person decides what to clean)`,
+        ...(symptom ? ['the host shows symptoms: see the evidence'] : []),
       ],
+      hasService,
+    );
+  }
+  if (memoryFull && symptom) {
+    return result(
+      'resource:memory',
+      'high',
+      [`${describe(memoryFull)} while the host shows symptoms (health, SSH or service failing)`],
+      hasService,
+    );
+  }
+  if (cpuFull && symptom) {
+    return result(
+      'resource:cpu',
+      'medium',
+      [`${describe(cpuFull)} while the host shows symptoms (health, SSH or service failing)`],
       hasService,
     );
   }
@@ -97,15 +228,26 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
       hasService,
     );
   }
-  if (http && !http.ok) {
-    return result(
-      'application',
-      'medium',
-      [
+  if ((http && !http.ok) || serviceDown || failedUnits.length > 0) {
+    const reasons: string[] = [];
+    if (http && !http.ok)
+      reasons.push(
         `host reachable (SSH banner read) but the health URL failed: ${http.status ?? http.error ?? 'no answer'}`,
-      ],
-      hasService,
-    );
+      );
+    if (serviceDown) reasons.push(`service ${serviceDown.name} is ${serviceDown.state}`);
+    if (failedUnits.length > 0) reasons.push(`failed systemd units: ${failedUnits.join(', ')}`);
+    const corroborated = (http && !http.ok ? 1 : 0) + (serviceDown || failedUnits.length > 0 ? 1 : 0);
+    return result('application', corroborated >= 2 ? 'high' : 'medium', reasons, hasService);
   }
-  return result('transient', 'medium', ['every check passes now: the host looks self-recovered'], hasService);
+  const watch = [memoryFull, cpuFull].filter((x): x is Pressure => x !== null).map(describe);
+  return result(
+    'transient',
+    unknowns.length > 0 ? 'low' : 'medium',
+    [
+      'every check passes now: the host looks self-recovered',
+      ...watch.map((w) => `${w}, but no symptom: watch it`),
+      ...unknowns,
+    ],
+    hasService,
+  );
 }

@@ -76,6 +76,21 @@ export const TargetSchema = z.object({
   privateIp: z.string().nullable(),
   service: z.string().nullable(),
   probe: ProbeConfigSchema,
+  /** CloudWatch Logs group of the instance (medic:log-group), searched for recent error lines. */
+  logGroup: z.string().nullable().optional(),
+  /** Issue #4: failover configuration read from the instance's tags (SPEC §7). */
+  failover: z
+    .object({
+      /** medic:standby — the instance that takes over. */
+      standby: z.string().nullable(),
+      /** medic:target-group — ARN of the target group serving the instance. */
+      targetGroupArn: z.string().nullable(),
+      /** medic:route53 — `ZONEID/record.name` whose A record points at the instance. */
+      route53: z.string().nullable(),
+      /** aws:autoscaling:groupName — set by Auto Scaling on the instances it launched. */
+      autoScalingGroup: z.string().nullable(),
+    })
+    .optional(),
 });
 export type Target = z.infer<typeof TargetSchema>;
 
@@ -84,8 +99,19 @@ export const SettingsSchema = z.object({
   verifyPolls: z.number().int().min(1).max(20),
   probeTimeoutMs: z.number().int().min(100).max(30_000),
   executionUrl: z.string().nullable(),
+  // Issue #4 (mitigation ladder): pacing of in-flight actions and of the approval pause. Optional in
+  // the type so older producers still parse; Intake always sets them (the ASL's Wait and
+  // TimeoutSecondsPath read them), and the use cases fall back to LADDER_DEFAULTS.
+  /** Wait between polls of an in-flight action (SSM command, stop/start, target health). */
+  actionPollWaitSeconds: z.number().int().min(1).optional(),
+  /** Polls of an in-flight action before it is given up as failed (bounded, then next rung). */
+  actionPolls: z.number().int().min(1).max(120).optional(),
+  /** How long approve mode waits for a person before recording "timed out" and escalating. */
+  approvalTimeoutSeconds: z.number().int().min(1).optional(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
+export const NO_FAILOVER = { standby: null, targetGroupArn: null, route53: null, autoScalingGroup: null };
+export const LADDER_DEFAULTS = { actionPollWaitSeconds: 5, actionPolls: 24, approvalTimeoutSeconds: 900 };
 
 export const ACTION_KINDS = ['restart-service', 'reboot', 'stop-start', 'failover', 'page'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
@@ -118,6 +144,10 @@ export const Ec2EvidenceSchema = z.object({
   scheduledEvents: z.array(
     z.object({ code: z.string(), description: z.string(), notBefore: z.string().nullable() }),
   ),
+  /** For the ticket's prevention section: a single instance, one AZ, no ASG → redundancy. */
+  instanceType: z.string().nullable().optional(),
+  availabilityZone: z.string().nullable().optional(),
+  autoScalingGroup: z.string().nullable().optional(),
 });
 export type Ec2Evidence = z.infer<typeof Ec2EvidenceSchema>;
 
@@ -152,9 +182,66 @@ export const BranchSchema = <T extends z.ZodTypeAny>(value: T) =>
     checks: z.array(CheckSchema),
   });
 
+/** One metric series summarised over the window around the alarm (issue 3). */
+export const MetricSummarySchema = z.object({
+  metric: z.string(),
+  /** The series' other dimensions, e.g. `path=/`, so two disks are told apart. */
+  dimensions: z.string(),
+  latest: z.number().nullable(),
+  max: z.number().nullable(),
+  samples: z.number().int(),
+});
+export type MetricSummary = z.infer<typeof MetricSummarySchema>;
+
+export const MetricsEvidenceSchema = z.object({
+  window: z.object({ start: z.string(), end: z.string() }),
+  cpu: MetricSummarySchema.nullable(),
+  /** null: the CloudWatch agent publishes no mem_used_percent: a monitoring gap, not "healthy". */
+  memory: MetricSummarySchema.nullable(),
+  disks: z.array(MetricSummarySchema),
+  gaps: z.array(z.string()),
+});
+export type MetricsEvidence = z.infer<typeof MetricsEvidenceSchema>;
+
+/** What the host says about itself through SSM Run Command (parsed, bounded). */
+export const HostEvidenceSchema = z.object({
+  agent: z.enum(['online', 'offline', 'not-registered', 'not-opted-in']),
+  agentDetail: z.string(),
+  commandStatus: z.string().nullable(),
+  disks: z.array(z.object({ mount: z.string(), usedPercent: z.number() })),
+  memory: z.object({ totalMb: z.number(), availableMb: z.number(), usedPercent: z.number() }).nullable(),
+  failedUnits: z.array(z.string()),
+  service: z.object({ name: z.string(), state: z.string() }).nullable(),
+  logTail: z.array(z.string()),
+  truncated: z.boolean(),
+});
+export type HostEvidence = z.infer<typeof HostEvidenceSchema>;
+
+/** The alarm's own account of what happened, and what the instance logged meanwhile. */
+export const AlertsEvidenceSchema = z.object({
+  alarm: z
+    .object({
+      name: z.string(),
+      reason: z.string(),
+      datapoints: z.array(z.object({ timestamp: z.string().optional(), value: z.number() })),
+      threshold: z.number().nullable(),
+    })
+    .nullable(),
+  logGroup: z.string().nullable(),
+  window: z.object({ start: z.string(), end: z.string() }),
+  errorLines: z.array(z.object({ at: z.string(), stream: z.string(), message: z.string() })),
+  scanned: z.number().int(),
+});
+export type AlertsEvidence = z.infer<typeof AlertsEvidenceSchema>;
+
 export const EvidenceSchema = z.object({
   ec2: BranchSchema(Ec2EvidenceSchema),
   reachability: BranchSchema(ReachabilitySchema),
+  // issue 3: optional so a case assessed from the first two branches alone still parses;
+  // an absent branch is treated exactly like one that could not be checked.
+  metrics: BranchSchema(MetricsEvidenceSchema).optional(),
+  host: BranchSchema(HostEvidenceSchema).optional(),
+  alerts: BranchSchema(AlertsEvidenceSchema).optional(),
 });
 export type Evidence = z.infer<typeof EvidenceSchema>;
 
@@ -175,6 +262,8 @@ export const ACTION_OUTCOMES = [
   'paged',
   'recovered',
   'not-recovered',
+  'rejected',
+  'timed-out',
 ] as const;
 export const ActionRecordSchema = z.object({
   kind: z.enum(ACTION_KINDS),
@@ -196,7 +285,18 @@ export const INSTANCE_OUTCOMES = [
 export type InstanceOutcome = (typeof INSTANCE_OUTCOMES)[number];
 
 /** What the per-instance loop does next: drives the ASL Choice states. */
-export const NEXT_STEPS = ['act', 'verify', 'done'] as const;
+export const NEXT_STEPS = ['act', 'approve', 'run', 'poll', 'verify', 'done'] as const;
+
+/** An action in flight across poll iterations (SSM command, stop/start, target health). */
+export const PendingActionSchema = z.object({
+  kind: z.enum(ACTION_KINDS),
+  phase: z.string(),
+  startedAt: z.string(),
+  pollsLeft: z.number().int().min(0),
+  commandId: z.string().optional(),
+  mechanism: z.string().optional(),
+});
+export type PendingAction = z.infer<typeof PendingActionSchema>;
 
 export const InstanceCaseSchema = z.object({
   incidentId: z.string(),
@@ -209,11 +309,33 @@ export const InstanceCaseSchema = z.object({
   pollsLeft: z.number().int().min(0).default(0),
   lastActionAt: z.string().nullable().default(null),
   next: z.enum(NEXT_STEPS).default('act'),
+  // Issue #4 — optional so cases built before the ladder (or by other code) still parse.
+  /** The rung being walked (plan[rung]); drives the ASL's RunAction Choice. */
+  action: z.enum(ACTION_KINDS).nullable().optional(),
+  pending: PendingActionSchema.nullable().optional(),
+  /** Set by AwaitApproval: the decision (SendTaskSuccess output) or its error (reject, timeout). */
+  approval: z.record(z.string(), z.unknown()).nullable().optional(),
+  /** After a failover, Verify probes the standby that now serves. */
+  verifyProbe: ProbeConfigSchema.nullable().optional(),
+  /** When each verification check first passed after the last action (timeline timings). */
+  verifySeen: z.record(z.string(), z.string()).optional(),
   actions: z.array(ActionRecordSchema).default([]),
   outcome: z.enum(INSTANCE_OUTCOMES).nullable().default(null),
   timeline: z.array(TimelineEntrySchema).default([]),
+  /** The alarm as Intake saw it, for the alerts & logs evidence (absent for manual runs). */
+  alarm: z
+    .object({
+      name: z.string().nullable(),
+      reason: z.string(),
+      datapoints: z.array(z.object({ timestamp: z.string().optional(), value: z.number() })),
+      threshold: z.number().nullable(),
+      enteredAlarmAt: z.string(),
+    })
+    .optional(),
   /** Set by the ASL Catch inside the per-instance loop: the case stopped on an unexpected error. */
   caseError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  /** Set by the ASL Catch of an action Task: recorded against the rung, then the case pages. */
+  actionError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
 });
 export type InstanceCase = z.infer<typeof InstanceCaseSchema>;
 

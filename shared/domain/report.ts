@@ -3,6 +3,7 @@
  * message. Pure functions of the incident state.
  */
 import { type AdfNode, bulletList, doc, heading, link, paragraph, strong, table, text } from './adf.ts';
+import { evidenceMethodItems, evidencePrevention, evidenceSection } from './evidence-report.ts';
 import type { ActionRecord, IncidentState, InstanceCase, TimelineEntry } from './model.ts';
 
 export type EpisodeOutcome = 'resolved' | 'self-recovered' | 'dry-run' | 'escalated' | 'held' | 'failed';
@@ -72,15 +73,6 @@ export function ticketDescription(
 ): AdfNode {
   const t = timings(state, timeline);
   const cases = state.cases ?? [];
-  const checks = cases.flatMap((c) =>
-    [...(c.evidence?.ec2.checks ?? []), ...(c.evidence?.reachability.checks ?? [])].map((k) => [
-      c.target.instanceId,
-      k.name,
-      k.value,
-      k.status,
-      k.source,
-    ]),
-  );
   const actions = allActions(state).map((a) => [a.at, a.instanceId, a.kind, a.outcome, a.detail]);
   const classifications = cases.map((c) => c.assessment?.classification ?? 'unknown');
   const links: AdfNode[][] = [];
@@ -112,9 +104,7 @@ export function ticketDescription(
       timeline.map((e) => [e.at, e.step, e.kind, e.instanceId ? `${e.instanceId}: ${e.summary}` : e.summary]),
     ),
     heading(2, 'Evidence'),
-    checks.length > 0
-      ? table(['Instance', 'Check', 'Value', 'Result', 'Source'], checks)
-      : paragraph(text('No evidence was gathered.')),
+    ...evidenceSection(cases),
     heading(2, 'Actions taken'),
     actions.length > 0
       ? table(['Time (UTC)', 'Instance', 'Action', 'Result', 'Detail'], actions)
@@ -132,6 +122,7 @@ export function ticketDescription(
         ),
       ],
       [text('HTTP GET of the health URL when medic:health-url is set.')],
+      ...evidenceMethodItems(),
       [
         text(
           'After each action, the same checks are repeated a bounded number of times before the next rung.',
@@ -162,6 +153,7 @@ export function prevention(state: IncidentState): string[] {
     out.push(`All affected instances are in one Availability Zone (${[...azs][0]}): spread across AZs.`);
   if (state.targets.some((t) => !t.managed))
     out.push('Some instances are not opted in (medic:managed=true): medic could only page.');
+  out.push(...evidencePrevention(state.cases ?? []));
   if (out.length === 0) out.push('No structural weakness detected from the evidence gathered.');
   return out;
 }

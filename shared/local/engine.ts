@@ -5,7 +5,9 @@
  * (`Fn::GetAtt: [IntakeLambdaFunction, Arn]`), serverless.yml maps function names to handler files,
  * and the Serverless Framework's naming rule links the two.
  */
-import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StateMachine } from 'aws-local-stepfunctions';
@@ -54,7 +56,11 @@ export function handlersFromServerless(
 export interface TaskBinding {
   stateName: string;
   logicalId: string;
+  /** `arn:aws:states:::lambda:invoke.waitForTaskToken`: paused until a callback (issue #4). */
+  callback?: boolean;
 }
+
+const INVOKE_WAIT = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 
 /**
  * Walks the definition (into Parallel branches and Map processors), lists Task and Wait states,
@@ -71,6 +77,19 @@ export function prepareDefinition(definition: Json): {
   const walk = (machine: { States?: Record<string, Record<string, Json>> }) => {
     for (const [name, state] of Object.entries(machine.States ?? {})) {
       if (state.Type === 'Wait') waits.push(name);
+      if (state.Type === 'Task' && state.Resource === INVOKE_WAIT) {
+        // The Lambda receives only the Payload; the engine then pauses for SendTaskSuccess/Failure.
+        const params = state.Parameters as {
+          FunctionName?: { 'Fn::GetAtt'?: [string, string] };
+          Payload?: Json;
+        };
+        const logicalId = params?.FunctionName?.['Fn::GetAtt']?.[0];
+        if (!logicalId) throw new LocalSubstrateError(`Task ${name} has no Fn::GetAtt FunctionName`);
+        tasks.push({ stateName: name, logicalId, callback: true });
+        state.Resource = `arn:aws:lambda:us-east-1:123456789012:function:medic-local-${logicalId}`;
+        state.Parameters = params.Payload ?? {};
+        continue;
+      }
       if (state.Type === 'Task') {
         const resource = state.Resource as { 'Fn::GetAtt'?: [string, string] } | string;
         const logicalId = typeof resource === 'object' ? resource['Fn::GetAtt']?.[0] : undefined;
@@ -94,6 +113,13 @@ export interface LocalRunOptions {
   /** Every Retry pause lasts this long locally. */
   retryMs: number;
   onEvent?: (event: EventLog) => void;
+  /**
+   * Task-token pauses (issue #4): the engine has no callback mechanism, so a local one stands in.
+   * The paused task resolves only when SendTaskSuccess/SendTaskFailure reaches `callbacks`
+   * (through the real SDK); `approver` plays the person who received the request.
+   */
+  callbacks?: CallbackServer;
+  approver?: (request: { stateName: string; taskToken: string; result: unknown }) => Promise<void>;
 }
 
 export interface LocalRunResult {
@@ -110,6 +136,7 @@ export async function loadLocalMachine() {
   const { definition, tasks, waits } = prepareDefinition(raw);
   const bindings = handlersFromServerless();
   const handlers: Record<string, (input: unknown) => Promise<Json>> = {};
+  const callbackTasks = new Set<string>();
   const context = {
     functionName: 'medic-local',
     awsRequestId: 'local',
@@ -121,11 +148,21 @@ export async function loadLocalMachine() {
       throw new LocalSubstrateError(
         `Task ${task.stateName} uses ${task.logicalId}, which serverless.yml does not define`,
       );
-    const mod = (await import(pathToFileURL(binding.file).href)) as Record<string, Handler>;
-    const handler = mod[binding.exportName];
-    if (typeof handler !== 'function')
-      throw new LocalSubstrateError(`${binding.file} does not export ${binding.exportName}`);
-    handlers[task.stateName] = async (input) => (await handler(input, { ...context })) as Json;
+    if (!existsSync(binding.file))
+      throw new LocalSubstrateError(`Task ${task.stateName}: handler file ${binding.file} does not exist`);
+    // Imported on first use: a run only pays for the handlers (and SDK clients) it reaches.
+    let loaded: Promise<Handler> | undefined;
+    const load = () => {
+      loaded ??= import(pathToFileURL(binding.file).href).then((mod: Record<string, Handler>) => {
+        const handler = mod[binding.exportName];
+        if (typeof handler !== 'function')
+          throw new LocalSubstrateError(`${binding.file} does not export ${binding.exportName}`);
+        return handler;
+      });
+      return loaded;
+    };
+    handlers[task.stateName] = async (input) => (await (await load())(input, { ...context })) as Json;
+    if (task.callback) callbackTasks.add(task.stateName);
   }
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
 
@@ -135,9 +172,31 @@ export async function loadLocalMachine() {
     async run(input: unknown, options: LocalRunOptions): Promise<LocalRunResult> {
       const waitTimeOverrides = Object.fromEntries(waits.map((w) => [w, options.waitMs]));
       const retryIntervalOverrides = Object.fromEntries(tasks.map((t) => [t.stateName, options.retryMs]));
+      const local = { ...handlers };
+      for (const stateName of callbackTasks) {
+        const invoke = handlers[stateName];
+        if (!invoke) continue;
+        local[stateName] = async (payload) => {
+          const callbacks = options.callbacks;
+          if (!callbacks)
+            throw new LocalSubstrateError(
+              `${stateName} waits for a task token but no callback server was given`,
+            );
+          // A fresh token per pause, as Step Functions issues one per task.
+          const taskToken = `local-task-token-${randomUUID()}`;
+          // The token expires with the state's timeout, so a late answer gets TaskTimedOut, as in AWS.
+          const timeoutSeconds = (payload as { settings?: { approvalTimeoutSeconds?: number } }).settings
+            ?.approvalTimeoutSeconds;
+          const decided = callbacks.expect(taskToken, timeoutSeconds ? timeoutSeconds * 1000 : undefined);
+          decided.catch(() => undefined); // settled before it is awaited when the approver answers at once
+          const result = await invoke({ ...(payload as Record<string, Json>), taskToken });
+          await options.approver?.({ stateName, taskToken, result });
+          return (await decided) as Json;
+        };
+      }
       const execution = machine.run(input as never, {
         overrides: {
-          taskResourceLocalHandlers: handlers as never,
+          taskResourceLocalHandlers: local as never,
           waitTimeOverrides,
           retryIntervalOverrides,
         },
@@ -148,7 +207,9 @@ export async function loadLocalMachine() {
             Input: input as never,
             StartTime: new Date().toISOString(),
           },
-        },
+          // Makes `$$.Task.Token` resolvable; the callback handler above issues the real one.
+          Task: { Token: 'local-task-token' },
+        } as never,
       });
       const lastOutputs = new Map<string, unknown>();
       let transitions = 0;
@@ -176,6 +237,91 @@ export async function loadLocalMachine() {
           transitions,
         };
       }
+    },
+  };
+}
+
+/**
+ * Stands in for Step Functions' SendTaskSuccess / SendTaskFailure (AWS JSON 1.0 protocol) on
+ * loopback, so the real approval function, with the real SDK client (`AWS_ENDPOINT_URL_SFN`),
+ * resumes a paused local task. A token that is not waiting (timed out, already decided, unknown)
+ * is answered with Step Functions' own error names.
+ */
+export interface CallbackServer {
+  endpoint: string;
+  /**
+   * Registers a token; the promise settles with the decision (or rejects with the failure). After
+   * `expiresInMs` the token stops waiting (the engine's own Task timeout fails the state).
+   */
+  expect(taskToken: string, expiresInMs?: number): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export async function startCallbackServer(): Promise<CallbackServer> {
+  const waiting = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const answered = new Set<string>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const reply = (status: number, body: Record<string, unknown>) => {
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify(body));
+      };
+      const target = String(req.headers['x-amz-target'] ?? '');
+      let body: { taskToken?: string; output?: string; error?: string; cause?: string };
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+      } catch {
+        return reply(400, { __type: 'InvalidOutput', message: 'body is not JSON' });
+      }
+      const token = body.taskToken ?? '';
+      const pending = waiting.get(token);
+      if (!pending) {
+        return reply(400, {
+          __type: answered.has(token) ? 'TaskTimedOut' : 'TaskDoesNotExist',
+          message: 'Task Timed Out or does not exist',
+        });
+      }
+      waiting.delete(token);
+      answered.add(token);
+      if (target.endsWith('.SendTaskSuccess')) {
+        pending.resolve(JSON.parse(body.output ?? 'null'));
+        return reply(200, {});
+      }
+      if (target.endsWith('.SendTaskFailure')) {
+        const error = new Error(body.cause ?? '');
+        error.name = body.error ?? 'States.TaskFailed';
+        pending.reject(error);
+        return reply(200, {});
+      }
+      return reply(400, { __type: 'UnknownOperationException', message: target });
+    });
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0 }, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : 0);
+    });
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    expect(taskToken, expiresInMs) {
+      if (expiresInMs !== undefined) {
+        setTimeout(() => {
+          if (waiting.delete(taskToken)) answered.add(taskToken);
+        }, expiresInMs).unref();
+      }
+      return new Promise((resolve, reject) => {
+        waiting.set(taskToken, { resolve, reject });
+      });
+    },
+    close() {
+      // A token still waiting now belongs to a task the engine already timed out.
+      for (const token of waiting.keys()) answered.add(token);
+      waiting.clear();
+      return new Promise((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -22,6 +22,31 @@ export interface RecordedAwsCall {
   params: Record<string, unknown>;
 }
 
+/** Fault injection (see moto_launcher.py's header): what AWS would report for one instance. */
+export interface InstanceFaults {
+  instanceId: string;
+  systemStatus?: 'ok' | 'impaired' | 'insufficient-data' | 'initializing' | null;
+  instanceStatus?: 'ok' | 'impaired' | 'insufficient-data' | 'initializing' | null;
+  events?: { code: string; description: string; notBefore?: string }[] | null;
+  /** SSM agent PingStatus; null: not a managed node (DescribeInstanceInformation omits it). */
+  ssmAgent?: 'Online' | 'ConnectionLost' | 'Inactive' | null;
+  ssmOutput?: { stdout: string; stderr?: string; responseCode?: number; status?: string } | null;
+}
+
+/** POST /_medic/faults: merges these faults into what moto reports for the instance. */
+export async function injectFaults(endpoint: string, faults: InstanceFaults): Promise<void> {
+  const response = await fetch(`${endpoint}/_medic/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(faults),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!response.ok)
+    throw new LocalSubstrateError(
+      `moto fault injection answered ${response.status}: ${await response.text()}`,
+    );
+}
+
 export interface LocalMoto {
   endpoint: string;
   port: number;

@@ -1,14 +1,39 @@
 """medic's moto launcher: a real moto server on loopback, plus a small control surface.
 
 Why not plain `python3 -m moto.server`: the simulation and the tests must *see* which AWS calls
-reached the endpoint (e.g. "RebootInstances for i-123 was called"), and later issues inject
-faults that moto cannot show on its own. Both live in one WSGI middleware in front of moto's own
-app, so every request still goes through the real moto backend.
+reached the endpoint (e.g. "RebootInstances for i-123 was called"), and they must be able to show
+faults that moto cannot show on its own (moto reports every status check as `ok`, implements no
+SSM agent inventory, and answers every Run Command with empty output). Both live in one WSGI
+middleware in front of moto's own app, so every other request still goes through the real moto
+backend. Test infrastructure only: used by `medic simulate` and the tests, never deployed.
 
 Control routes (all under /_medic/, loopback only, used by `medic simulate` and tests only):
   GET    /_medic/health  -> {"ok": true}
   GET    /_medic/calls   -> {"calls": [{"seq", "at", "service", "action", "params"}...]}
   DELETE /_medic/calls   -> clears the record
+
+Fault injection (issue 3), per instance id; POST merges into what is already set for it:
+  POST   /_medic/faults  body: {"instanceId": "i-...",                      (required)
+                                "systemStatus": "impaired" | "ok" | ...,     EC2 DescribeInstanceStatus
+                                "instanceStatus": "impaired" | "ok" | ...,     "   (running instances only)
+                                "events": [{"code": "instance-retirement",      scheduled events
+                                            "description": "...", "notBefore": ISO-8601}],
+                                "ssmAgent": "Online" | "ConnectionLost" | null,  SSM agent inventory
+                                "ssmOutput": {"stdout": "...", "stderr": "",     what Run Command prints
+                                              "responseCode": 0, "status": "Success"}}
+                          -> {"instanceId": ..., "faults": {...}}   (null removes a key)
+  GET    /_medic/faults  -> {"faults": {"i-...": {...}}}
+  DELETE /_medic/faults  -> clears every fault (POST /moto-api/reset clears them too)
+
+What the faults change, and nothing else:
+  - ec2 DescribeInstanceStatus: SystemStatus / InstanceStatus Status (details "failed" when
+    impaired) and Events, for running instances (others stay "not-applicable", as in AWS).
+  - ssm DescribeInstanceInformation (absent from moto 5.2): answered here from the registry:
+    instances with "ssmAgent" set are listed with that PingStatus; others are not managed nodes.
+  - ssm SendCommand: an instance whose agent is not "Online" is refused with InvalidInstanceId
+    (as AWS does); for an online one, the invocation's StandardOutputContent, StandardErrorContent,
+    ResponseCode and Status come from "ssmOutput" (moto's default: empty output, Success).
+Metric data needs no fault: scenarios seed it with the ordinary CloudWatch PutMetricData call.
 
 Prints one line `MOTO_READY <port>` on stdout once listening, and exits when stdin closes so a
 crashed parent never leaves an orphan server behind.
@@ -23,13 +48,145 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import parse_qs
 
+from moto.ec2.models.instances import Instance as _MotoInstance
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from moto.ssm.models import Command as _MotoCommand
 from werkzeug.serving import make_server
 
 MAX_RECORDED_CALLS = 10_000
+MAX_SSM_OUTPUT = 24_000  # what SSM returns inline in StandardOutputContent
 
 _calls = []
 _calls_lock = threading.Lock()
+
+_faults = {}
+_faults_lock = threading.Lock()
+FAULT_KEYS = ("systemStatus", "instanceStatus", "events", "ssmAgent", "ssmOutput")
+
+
+def _fault(instance_id, key):
+    with _faults_lock:
+        return _faults.get(instance_id, {}).get(key)
+
+
+def _check_status(original, override):
+    def status(self):
+        value = original.fget(self)
+        wanted = _fault(self.id, override)
+        if wanted is None or value.get("Status") == "not-applicable":
+            return value
+        passed = "passed" if wanted == "ok" else "failed"
+        return {"Details": [{"Name": "reachability", "Status": passed}], "Status": wanted}
+
+    return property(status)
+
+
+def _events(self):
+    if self.state_code != 16:
+        return []
+    out = []
+    for i, e in enumerate(_fault(self.id, "events") or []):
+        item = {
+            "Code": e.get("code", "system-maintenance"),
+            "Description": e.get("description", ""),
+            "InstanceEventId": f"instance-event-{i:017d}",
+        }
+        if e.get("notBefore"):
+            item["NotBefore"] = datetime.fromisoformat(e["notBefore"].replace("Z", "+00:00"))
+        out.append(item)
+    return out
+
+
+def _invocation_response(original):
+    def invocation_response(self, instance_id, plugin_name):
+        response = original(self, instance_id, plugin_name)
+        output = _fault(instance_id, "ssmOutput")
+        if output:
+            status = output.get("status", "Success")
+            response.update(
+                {
+                    "StandardOutputContent": str(output.get("stdout", ""))[:MAX_SSM_OUTPUT],
+                    "StandardErrorContent": str(output.get("stderr", ""))[:8_000],
+                    "ResponseCode": int(output.get("responseCode", 0)),
+                    "Status": status,
+                    "StatusDetails": status,
+                }
+            )
+        return response
+
+    return invocation_response
+
+
+# The patches: moto's own classes, changed only where a fault is registered for the instance.
+_MotoInstance.instance_status = _check_status(_MotoInstance.instance_status, "instanceStatus")
+_MotoInstance.system_status = _check_status(_MotoInstance.system_status, "systemStatus")
+_MotoInstance.events = property(_events)
+_MotoCommand.invocation_response = _invocation_response(_MotoCommand.invocation_response)
+
+
+def _set_faults(payload):
+    instance_id = payload.get("instanceId") if isinstance(payload, dict) else None
+    if not isinstance(instance_id, str) or not instance_id:
+        raise ValueError("body must be a JSON object with instanceId")
+    unknown = [k for k in payload if k not in FAULT_KEYS and k != "instanceId"]
+    if unknown:
+        raise ValueError(f"unknown fault keys {unknown}; known: {list(FAULT_KEYS)}")
+    with _faults_lock:
+        current = _faults.setdefault(instance_id, {})
+        for key in FAULT_KEYS:
+            if key in payload:
+                if payload[key] is None:
+                    current.pop(key, None)
+                else:
+                    current[key] = payload[key]
+        return instance_id, dict(current)
+
+
+def _ssm_error(start_response, code, message):
+    data = json.dumps({"__type": code, "message": message}).encode()
+    start_response(
+        "400 Bad Request",
+        [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(data)))],
+    )
+    return [data]
+
+
+def _ssm_override(action, params, start_response):
+    """Answers the SSM calls moto lacks or fakes; None lets moto answer."""
+    if action == "DescribeInstanceInformation":
+        wanted = None
+        for f in params.get("Filters") or []:
+            if f.get("Key") == "InstanceIds":
+                wanted = set(f.get("Values") or [])
+        for f in params.get("InstanceInformationFilterList") or []:
+            if f.get("key") == "InstanceIds":
+                wanted = set(f.get("valueSet") or [])
+        with _faults_lock:
+            agents = {i: f["ssmAgent"] for i, f in _faults.items() if f.get("ssmAgent")}
+        now = datetime.now(timezone.utc).timestamp()
+        items = [
+            {
+                "InstanceId": i,
+                "PingStatus": ping,
+                "LastPingDateTime": now if ping == "Online" else now - 3_600,
+                "AgentVersion": "3.3.0.0",
+                "PlatformType": "Linux",
+                "PlatformName": "Amazon Linux",
+                "ResourceType": "EC2Instance",
+            }
+            for i, ping in sorted(agents.items())
+            if wanted is None or i in wanted
+        ]
+        return _json_response(start_response, "200 OK", {"InstanceInformationList": items})
+    if action == "SendCommand":
+        for instance_id in params.get("InstanceIds") or []:
+            if _fault(instance_id, "ssmAgent") != "Online":
+                return _ssm_error(
+                    start_response,
+                    "InvalidInstanceId",
+                    f"Instances [[{instance_id}]] not in a valid state for account",
+                )
+    return None
 
 
 def _record(service, action, params):
@@ -104,6 +261,22 @@ def build_app():
                 with _calls_lock:
                     _calls.clear()
                 return _json_response(start_response, "200 OK", {"cleared": True})
+            if path == "/_medic/faults" and method == "GET":
+                with _faults_lock:
+                    snapshot = json.loads(json.dumps(_faults))
+                return _json_response(start_response, "200 OK", {"faults": snapshot})
+            if path == "/_medic/faults" and method == "DELETE":
+                with _faults_lock:
+                    _faults.clear()
+                return _json_response(start_response, "200 OK", {"cleared": True})
+            if path == "/_medic/faults" and method == "POST":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                try:
+                    payload = json.loads(environ["wsgi.input"].read(length) or b"null")
+                    instance_id, current = _set_faults(payload)
+                except ValueError as error:
+                    return _json_response(start_response, "400 Bad Request", {"error": str(error)})
+                return _json_response(start_response, "200 OK", {"instanceId": instance_id, "faults": current})
             return _json_response(start_response, "404 Not Found", {"error": f"no control route {method} {path}"})
 
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -112,6 +285,14 @@ def build_app():
         described = _describe(environ, body)
         if described is not None:
             _record(*described)
+            service, action, params = described
+            if service == "ssm":
+                overridden = _ssm_override(action, params, start_response)
+                if overridden is not None:
+                    return overridden
+        if path == "/moto-api/reset" and method == "POST":
+            with _faults_lock:
+                _faults.clear()
         return moto_app(environ, start_response)
 
     return app

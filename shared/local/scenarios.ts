@@ -3,14 +3,42 @@
  * stand-ins for the hosts, and produce the alarm event. The "world" reacts like real hosts do:
  * when a RebootInstances call for a host reaches moto, the host comes back after a short boot.
  */
+
 import {
+  AttachInstancesCommand,
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  PutLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
+  AllocateAddressCommand,
+  AssociateAddressCommand,
+  CreateLaunchTemplateCommand,
   CreateSubnetCommand,
+  CreateTagsCommand,
   CreateVpcCommand,
   DescribeImagesCommand,
   type EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import type { LocalMoto } from './moto.ts';
+import {
+  CreateTargetGroupCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import type { Mode } from '../domain/model.ts';
+import { type InstanceFaults, injectFaults, type LocalMoto } from './moto.ts';
 import { type FakeHost, type HostMode, startFakeHost } from './probe-servers.ts';
 
 export interface ScenarioWorld {
@@ -22,8 +50,20 @@ export interface ScenarioWorld {
 
 export interface ScenarioContext {
   ec2: EC2Client;
-  moto: Pick<LocalMoto, 'calls'>;
+  /** Endpoint + region for the other clients a scenario needs (ELBv2, Route 53, Auto Scaling). */
+  clientConfig?: { endpoint: string; region?: string };
+  /** `endpoint` is where faults are injected and metrics/logs seeded (issue 3). */
+  moto: Pick<LocalMoto, 'calls' | 'endpoint'>;
   now: Date;
+}
+
+/** What the host says about itself through SSM Run Command (rendered as the real tools print it). */
+export interface HostOutputSpec {
+  disks?: Record<string, number>;
+  memory?: { totalMb: number; availableMb: number };
+  failedUnits?: string[];
+  serviceState?: string;
+  journal?: string[];
 }
 
 interface HostSpec {
@@ -32,13 +72,57 @@ interface HostSpec {
   mode: HostMode;
   /** What a reboot does to this host (default: comes back healthy). */
   afterReboot?: HostMode;
+  /** issue 3 — medic:service tag. */
+  service?: string;
+  /** issue 3 — EC2 status checks and scheduled events as AWS would report them. */
+  faults?: Pick<InstanceFaults, 'systemStatus' | 'instanceStatus' | 'events'>;
+  /** issue 3 — SSM agent PingStatus; null: not a managed node. Default: Online unless hung/down. */
+  ssmAgent?: 'Online' | 'ConnectionLost' | null;
+  /** issue 3 — on-host tool output (defaults to a healthy host). */
+  host?: HostOutputSpec;
+  /**
+   * issue 3 — the last 10 minutes of metrics, oldest first or one value for all; `null` for mem or
+   * disk means the CloudWatch agent does not publish it. Default: a quiet host (20/40/45 %).
+   */
+  metrics?: { cpu?: number | number[]; mem?: number | number[] | null; disk?: number | number[] | null };
+  /** issue 3 — lines in the instance's CloudWatch Logs group (medic:log-group); none: no tag. */
+  logs?: string[];
+  // Issue #4: how the fake host answers the other rungs (observed in moto's call log).
+  /** After StopInstances the host is down; after StartInstances it boots into this (default healthy). */
+  afterStopStart?: HostMode;
+  /** After an SSM SendCommand (the restart-service rung) the service answers like this. */
+  afterRestart?: HostMode;
+  /** This host is the alarmed host's medic:standby (never alarmed itself). */
+  standby?: boolean;
 }
+
+export type FailoverKind = 'target-group' | 'route53' | 'elastic-ip' | 'auto-scaling';
+export type ApprovalChoice = 'approve' | 'reject' | 'ignore';
 
 interface ScenarioSpec {
   description: string;
   hosts: HostSpec[];
-  alarm: { name: string; metric: string; reason: string };
+  alarm: { name: string; metric: string; reason: string; datapoints?: number[]; threshold?: number };
+  /** A manual run in this mode instead of the CloudWatch alarm (dry-run, approve). */
+  mode?: Mode;
+  /** approve mode: what the simulated person does with the approve/reject links. */
+  approval?: ApprovalChoice;
+  /** The failover configuration the alarmed host carries. */
+  failover?: FailoverKind;
 }
+
+const STATUS_REASON =
+  'Threshold Crossed: 2 out of the last 2 datapoints [1.0, 1.0] were greater than or equal to the threshold (1.0).';
+const statusAlarm = (host: string) => ({
+  name: `${host} status check failed`,
+  metric: 'StatusCheckFailed',
+  reason: STATUS_REASON,
+});
+/** A hung host that no reboot or stop/start cures, with a healthy standby: only failover helps. */
+const failoverHosts = (name: string): HostSpec[] => [
+  { name, managed: true, mode: 'hung', afterReboot: 'hung', afterStopStart: 'hung' },
+  { name: `${name}-standby`, managed: true, mode: 'healthy', standby: true },
+];
 
 export const SCENARIOS: Record<string, ScenarioSpec> = {
   unreachable: {
@@ -72,10 +156,160 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
         'Threshold Crossed: 2 out of the last 2 datapoints [1.0, 1.0] were greater than or equal to the threshold (1.0).',
     },
   },
+  'system-check-failed': {
+    description:
+      'AWS reports the system status check failed (the underlying host) and schedules a retirement: hardware',
+    hosts: [
+      {
+        name: 'web-4',
+        managed: true,
+        mode: 'down',
+        afterReboot: 'down',
+        ssmAgent: 'ConnectionLost',
+        faults: {
+          systemStatus: 'impaired',
+          instanceStatus: 'impaired',
+          events: [
+            {
+              code: 'instance-retirement',
+              description: 'The instance is running on degraded hardware',
+              notBefore: '2030-01-01T00:00:00.000Z',
+            },
+          ],
+        },
+      },
+    ],
+    alarm: {
+      name: 'web-4 system status check failed',
+      metric: 'StatusCheckFailed_System',
+      reason:
+        'Threshold Crossed: 2 out of the last 2 datapoints [1.0, 1.0] were greater than or equal to the threshold (1.0).',
+    },
+  },
+  'network-partition': {
+    description:
+      'status checks pass but no port accepts a connection (security group / route / NACL): network',
+    hosts: [
+      { name: 'api-1', managed: true, mode: 'down', afterReboot: 'healthy', ssmAgent: 'ConnectionLost' },
+    ],
+    alarm: {
+      name: 'api-1 health check failing',
+      metric: 'StatusCheckFailed',
+      reason:
+        'Threshold Crossed: 3 out of the last 3 datapoints [1.0, 1.0, 1.0] were greater than or equal to the threshold (1.0).',
+    },
+  },
+  'app-down': {
+    description: 'SSH answers, the health URL returns 503 and the configured unit has failed: application',
+    hosts: [
+      {
+        name: 'web-5',
+        managed: true,
+        mode: 'app-down',
+        afterReboot: 'healthy',
+        service: 'webapp.service',
+        host: {
+          failedUnits: ['webapp.service'],
+          serviceState: 'failed',
+          journal: [
+            '2026-01-01T00:00:00+0000 web-5 systemd[1]: webapp.service: Main process exited, code=exited, status=1/FAILURE',
+            '2026-01-01T00:00:00+0000 web-5 systemd[1]: webapp.service: Failed with result exit-code.',
+          ],
+        },
+        logs: [
+          'INFO GET /health 200',
+          'ERROR database connection pool exhausted: could not acquire connection within 5000 ms',
+          'FATAL unrecoverable error, shutting down',
+        ],
+      },
+    ],
+    alarm: {
+      name: 'web-5 target unhealthy',
+      metric: 'StatusCheckFailed',
+      reason:
+        'Threshold Crossed: 2 out of the last 2 datapoints [1.0, 1.0] were greater than or equal to the threshold (1.0).',
+    },
+  },
+  'disk-full': {
+    description:
+      'the root filesystem is full and the app fails writing: resource:disk (evidence + page, no deletion)',
+    hosts: [
+      {
+        name: 'db-2',
+        managed: true,
+        mode: 'app-down',
+        service: 'postgresql.service',
+        metrics: { disk: [91, 93, 95, 97, 98, 99, 99, 100, 100, 100] },
+        host: {
+          disks: { '/': 100, '/boot': 31 },
+          journal: [
+            '2026-01-01T00:00:00+0000 db-2 postgres[812]: PANIC: could not write to file "pg_wal/xlogtemp.812": No space left on device',
+          ],
+        },
+        logs: ['ERROR could not extend file "base/16384/2619": No space left on device'],
+      },
+    ],
+    alarm: {
+      name: 'db-2 disk_used_percent high',
+      metric: 'disk_used_percent',
+      datapoints: [100],
+      threshold: 90,
+      reason:
+        'Threshold Crossed: 1 out of the last 1 datapoints [100.0] was greater than or equal to the threshold (90.0).',
+    },
+  },
+  'memory-leak': {
+    description: 'memory climbs to exhaustion, the app stops answering health checks: resource:memory',
+    hosts: [
+      {
+        name: 'worker-1',
+        managed: true,
+        mode: 'app-down',
+        afterReboot: 'healthy',
+        service: 'worker.service',
+        metrics: { mem: [62, 67, 71, 76, 80, 84, 88, 92, 95, 97] },
+        host: {
+          memory: { totalMb: 3_884, availableMb: 96 },
+          journal: [
+            '2026-01-01T00:00:00+0000 worker-1 kernel: Out of memory: Killed process 2211 (worker) total-vm:3981232kB',
+          ],
+        },
+      },
+    ],
+    alarm: {
+      name: 'worker-1 mem_used_percent high',
+      metric: 'mem_used_percent',
+      datapoints: [95, 97],
+      threshold: 90,
+      reason:
+        'Threshold Crossed: 2 out of the last 2 datapoints [95.0, 97.0] were greater than or equal to the threshold (90.0).',
+    },
+  },
+  'agent-missing': {
+    description:
+      'the alarm fired, the host answers, but no CloudWatch or SSM agent reports from it: a monitoring gap',
+    hosts: [
+      {
+        name: 'web-6',
+        managed: true,
+        mode: 'healthy',
+        ssmAgent: null,
+        metrics: { cpu: [31, 35, 52, 70, 86, 91], mem: null, disk: null },
+      },
+    ],
+    alarm: {
+      name: 'web-6 CPU high',
+      metric: 'CPUUtilization',
+      datapoints: [91],
+      threshold: 90,
+      reason:
+        'Threshold Crossed: 1 out of the last 1 datapoints [91.0] was greater than or equal to the threshold (90.0).',
+    },
+  },
   'reboot-does-not-help': {
     description:
       'a hung host that stays hung after the reboot: medic verifies, moves down the ladder and pages',
-    hosts: [{ name: 'web-3', managed: true, mode: 'hung', afterReboot: 'hung' }],
+    hosts: [{ name: 'web-3', managed: true, mode: 'hung', afterReboot: 'hung', afterStopStart: 'hung' }],
     alarm: {
       name: 'web-3 status check failed',
       metric: 'StatusCheckFailed',
@@ -85,18 +319,100 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
   },
 };
 
+// ---- Issue #4: the mitigation ladder's scenarios ----
+Object.assign(SCENARIOS, {
+  'reboot-fixes': {
+    description: 'a hung host (no SSH banner, health hangs): the reboot brings it back',
+    hosts: [{ name: 'web-10', managed: true, mode: 'hung', afterReboot: 'healthy' }],
+    alarm: statusAlarm('web-10'),
+  },
+  'reboot-fails-stopstart-fixes': {
+    description: 'a hung host that a reboot does not cure; stop/start (new hardware) does',
+    hosts: [{ name: 'web-11', managed: true, mode: 'hung', afterReboot: 'hung', afterStopStart: 'healthy' }],
+    alarm: statusAlarm('web-11'),
+  },
+  'app-restart-fixes': {
+    description: 'SSH answers but the health URL returns 503; restarting medic:service via SSM fixes it',
+    hosts: [
+      { name: 'app-1', managed: true, mode: 'app-down', service: 'app.service', afterRestart: 'healthy' },
+    ],
+    alarm: { name: 'app-1 health check failing', metric: 'HealthCheckFailed', reason: STATUS_REASON },
+  },
+  'failover-target-group': {
+    description: 'reboot and stop/start do not help; the standby replaces it in its target group',
+    hosts: failoverHosts('web-20'),
+    alarm: statusAlarm('web-20'),
+    failover: 'target-group',
+  },
+  'failover-route53': {
+    description: 'reboot and stop/start do not help; the DNS record is UPSERTed to the standby',
+    hosts: failoverHosts('web-21'),
+    alarm: statusAlarm('web-21'),
+    failover: 'route53',
+  },
+  'failover-eip': {
+    description: 'reboot and stop/start do not help; the Elastic IP moves to the standby',
+    hosts: failoverHosts('web-22'),
+    alarm: statusAlarm('web-22'),
+    failover: 'elastic-ip',
+  },
+  'failover-asg': {
+    description:
+      'reboot and stop/start do not help; the instance is marked Unhealthy in its Auto Scaling group',
+    hosts: failoverHosts('web-23'),
+    alarm: statusAlarm('web-23'),
+    failover: 'auto-scaling',
+  },
+  'nothing-works': {
+    description: 'nothing medic may do restores service and no failover is configured: it pages',
+    hosts: [{ name: 'web-30', managed: true, mode: 'hung', afterReboot: 'hung', afterStopStart: 'hung' }],
+    alarm: statusAlarm('web-30'),
+  },
+  'dry-run': {
+    description: 'a manual dry run for a hung host: "would have rebooted", nothing changes in AWS',
+    hosts: [{ name: 'web-40', managed: true, mode: 'hung' }],
+    alarm: statusAlarm('web-40'),
+    mode: 'dry-run',
+  },
+  'approve-granted': {
+    description: 'approve mode: a person approves the reboot through the signed link; it fixes the host',
+    hosts: [{ name: 'web-41', managed: true, mode: 'hung', afterReboot: 'healthy' }],
+    alarm: statusAlarm('web-41'),
+    mode: 'approve',
+    approval: 'approve',
+  },
+  'approve-rejected': {
+    description: 'approve mode: a person rejects the reboot; medic does nothing more and hands over',
+    hosts: [{ name: 'web-42', managed: true, mode: 'hung' }],
+    alarm: statusAlarm('web-42'),
+    mode: 'approve',
+    approval: 'reject',
+  },
+  'approve-timeout': {
+    description: 'approve mode: nobody answers; recorded as timed out (not rejected) and escalated',
+    hosts: [{ name: 'web-43', managed: true, mode: 'hung' }],
+    alarm: statusAlarm('web-43'),
+    mode: 'approve',
+    approval: 'ignore',
+  },
+} satisfies Record<string, ScenarioSpec>);
+
 export function alarmEvent(options: {
   alarmName: string;
   metric: string;
   reason: string;
   instanceId: string;
   at: Date;
+  datapoints?: number[];
+  threshold?: number;
   region?: string;
   account?: string;
 }): Record<string, unknown> {
   const region = options.region ?? 'us-east-1';
   const account = options.account ?? '123456789012';
   const at = options.at.toISOString();
+  const datapoints = options.datapoints ?? [1.0, 1.0];
+  const threshold = options.threshold ?? 1.0;
   return {
     version: '0',
     id: `medic-sim-${options.at.getTime()}`,
@@ -116,20 +432,13 @@ export function alarmEvent(options: {
           queryDate: at,
           statistic: 'Maximum',
           period: 60,
-          recentDatapoints: [1.0, 1.0],
-          threshold: 1.0,
-          evaluatedDatapoints: [
-            {
-              timestamp: new Date(options.at.getTime() - 60_000).toISOString(),
-              sampleCount: 1.0,
-              value: 1.0,
-            },
-            {
-              timestamp: new Date(options.at.getTime() - 120_000).toISOString(),
-              sampleCount: 1.0,
-              value: 1.0,
-            },
-          ],
+          recentDatapoints: datapoints,
+          threshold,
+          evaluatedDatapoints: datapoints.map((value, i) => ({
+            timestamp: new Date(options.at.getTime() - (datapoints.length - i) * 60_000).toISOString(),
+            sampleCount: 1.0,
+            value,
+          })),
         }),
         timestamp: at,
       },
@@ -160,7 +469,7 @@ export function alarmEvent(options: {
   };
 }
 
-async function seedNetwork(ec2: EC2Client): Promise<{ subnetId: string; imageId: string }> {
+async function seedNetwork(ec2: EC2Client): Promise<{ subnetId: string; imageId: string; vpcId: string }> {
   const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.42.0.0/16' }));
   const subnet = await ec2.send(
     new CreateSubnetCommand({
@@ -173,24 +482,46 @@ async function seedNetwork(ec2: EC2Client): Promise<{ subnetId: string; imageId:
   const imageId = images.Images?.find((i) => i.ImageId)?.ImageId;
   if (!subnet.Subnet?.SubnetId || !imageId)
     throw new Error('moto did not return a subnet or an image to launch');
-  return { subnetId: subnet.Subnet.SubnetId, imageId };
+  return { subnetId: subnet.Subnet.SubnetId, imageId, vpcId: vpc.Vpc?.VpcId ?? '' };
 }
 
-/** Polls moto's call record (bounded: every 100 ms, until stopped or 10 minutes) for reboots. */
-function watchReboots(moto: Pick<LocalMoto, 'calls'>, onReboot: (instanceId: string) => Promise<void>) {
+/** The calls a fake host reacts to, as they reach moto (DryRun calls change nothing). */
+type HostEvent = 'reboot' | 'stop' | 'start' | 'command';
+const EVENTS: Record<string, HostEvent> = {
+  RebootInstances: 'reboot',
+  StopInstances: 'stop',
+  StartInstances: 'start',
+  SendCommand: 'command',
+};
+
+function instanceIdsOf(params: Record<string, unknown>): string[] {
+  if (Array.isArray(params.InstanceIds)) return params.InstanceIds.map(String);
+  return Object.entries(params)
+    .filter(([k]) => k.startsWith('InstanceId'))
+    .map(([, v]) => String(v));
+}
+
+/** Polls moto's call record (bounded: every 100 ms, until stopped or 10 minutes) for host events. */
+function watchHostEvents(
+  moto: Pick<LocalMoto, 'calls'>,
+  onEvent: (event: HostEvent, instanceId: string) => Promise<void>,
+) {
   let stopped = false;
   const seen = new Set<number>();
   const deadline = Date.now() + 600_000;
   const loop = (async () => {
     while (!stopped && Date.now() < deadline) {
       for (const call of await moto.calls().catch(() => [])) {
-        if (seen.has(call.seq) || call.action !== 'RebootInstances' || call.params.DryRun === 'true')
+        const event = EVENTS[call.action];
+        if (seen.has(call.seq) || !event || call.params.DryRun === 'true') continue;
+        // Evidence runs SSM commands too (df, free, …): only the restart rung's command counts.
+        if (
+          event === 'command' &&
+          !JSON.stringify(call.params.Parameters ?? {}).includes('systemctl restart')
+        )
           continue;
         seen.add(call.seq);
-        const ids = Object.entries(call.params)
-          .filter(([k]) => k.startsWith('InstanceId'))
-          .map(([, v]) => String(v));
-        for (const id of ids) await onReboot(id);
+        for (const id of instanceIdsOf(call.params)) await onEvent(event, id);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -201,12 +532,168 @@ function watchReboots(moto: Pick<LocalMoto, 'calls'>, onReboot: (instanceId: str
   };
 }
 
+/** Creates the failover resource the scenario names, pointing at the alarmed host; returns its tags. */
+async function seedFailover(
+  kind: FailoverKind,
+  ctx: ScenarioContext,
+  network: { vpcId: string; imageId: string },
+  sick: { id: string; privateIp: string },
+  standbyId: string,
+): Promise<{ Key: string; Value: string }[]> {
+  const config = { region: 'us-east-1', endpoint: ctx.moto.endpoint, ...ctx.clientConfig };
+  if (kind === 'target-group') {
+    const elb = new ElasticLoadBalancingV2Client(config);
+    const tg = await elb.send(
+      new CreateTargetGroupCommand({
+        Name: `medic-sim-${Date.now() % 100_000}`,
+        Protocol: 'HTTP',
+        Port: 80,
+        VpcId: network.vpcId,
+        TargetType: 'instance',
+      }),
+    );
+    const arn = tg.TargetGroups?.[0]?.TargetGroupArn ?? '';
+    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: [{ Id: sick.id }] }));
+    return [{ Key: 'medic:target-group', Value: arn }];
+  }
+  if (kind === 'route53') {
+    const r53 = new Route53Client(config);
+    const zone = await r53.send(
+      new CreateHostedZoneCommand({ Name: 'medic-sim.example.', CallerReference: `medic-sim-${Date.now()}` }),
+    );
+    const zoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
+    const name = 'app.medic-sim.example.';
+    await r53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        ChangeBatch: {
+          Changes: [
+            {
+              Action: 'UPSERT',
+              ResourceRecordSet: {
+                Name: name,
+                Type: 'A',
+                TTL: 60,
+                ResourceRecords: [{ Value: sick.privateIp }],
+              },
+            },
+          ],
+        },
+      }),
+    );
+    return [{ Key: 'medic:route53', Value: `${zoneId}/${name}` }];
+  }
+  if (kind === 'elastic-ip') {
+    const address = await ctx.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+    await ctx.ec2.send(
+      new AssociateAddressCommand({ AllocationId: address.AllocationId, InstanceId: sick.id }),
+    );
+    return [];
+  }
+  const asg = new AutoScalingClient(config);
+  const name = `medic-sim-asg-${Date.now() % 100_000}`;
+  await ctx.ec2.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: name,
+      LaunchTemplateData: { ImageId: network.imageId, InstanceType: 't3.micro' },
+    }),
+  );
+  await asg.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: name,
+      LaunchTemplate: { LaunchTemplateName: name },
+      MinSize: 0,
+      MaxSize: 4,
+      DesiredCapacity: 0,
+      AvailabilityZones: ['us-east-1a'],
+    }),
+  );
+  // Attaching tags both instances with aws:autoscaling:groupName, as AWS does.
+  await asg.send(
+    new AttachInstancesCommand({ AutoScalingGroupName: name, InstanceIds: [sick.id, standbyId] }),
+  );
+  return [];
+}
+
+const series = (v: number | number[] | undefined, fallback: number): number[] =>
+  Array.isArray(v) ? v : Array(10).fill(v ?? fallback);
+
+/** What df -P / free -m / systemctl / journalctl print, in the sections medic's script marks. */
+export function renderHostOutput(spec: HostOutputSpec, service: string | null): string {
+  const disks = spec.disks ?? { '/': 45 };
+  const mem = spec.memory ?? { totalMb: 3_884, availableMb: 2_310 };
+  const lines = ['@@medic:df', 'Filesystem     1024-blocks    Used Available Capacity Mounted on'];
+  for (const [mount, pct] of Object.entries(disks)) {
+    const size = 20_961_260;
+    const used = Math.round((size * pct) / 100);
+    lines.push(`/dev/nvme0n1p1 ${size} ${used} ${size - used} ${pct}% ${mount}`);
+  }
+  const used = mem.totalMb - mem.availableMb;
+  lines.push(
+    '@@medic:mem',
+    '               total        used        free      shared  buff/cache   available',
+    `Mem:        ${mem.totalMb}        ${used}         ${Math.max(mem.availableMb - 100, 0)}          1         100        ${mem.availableMb}`,
+    'Swap:              0           0           0',
+    '@@medic:failed',
+    ...(spec.failedUnits ?? []).map((u) => `${u} loaded failed failed ${u} unit`),
+  );
+  if (service) lines.push('@@medic:service', spec.serviceState ?? 'active');
+  lines.push('@@medic:log', ...(spec.journal ?? []));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Seeds the last 10 minutes of metrics the way AWS/EC2 and the CloudWatch agent publish them. */
+async function seedMetrics(cw: CloudWatchClient, instanceId: string, spec: HostSpec, now: Date) {
+  const m = spec.metrics ?? {};
+  const at = (i: number, n: number) => new Date(now.getTime() - (n - i) * 60_000);
+  const put = async (namespace: string, name: string, dims: Record<string, string>, values: number[]) => {
+    await cw.send(
+      new PutMetricDataCommand({
+        Namespace: namespace,
+        MetricData: values.map((value, i) => ({
+          MetricName: name,
+          Unit: 'Percent',
+          Value: value,
+          Timestamp: at(i, values.length),
+          Dimensions: Object.entries(dims).map(([Name, Value]) => ({ Name, Value })),
+        })),
+      }),
+    );
+  };
+  await put('AWS/EC2', 'CPUUtilization', { InstanceId: instanceId }, series(m.cpu, 20));
+  if (m.mem !== null) await put('CWAgent', 'mem_used_percent', { InstanceId: instanceId }, series(m.mem, 40));
+  if (m.disk !== null) {
+    const dims = { InstanceId: instanceId, path: '/', device: 'nvme0n1p1', fstype: 'xfs' };
+    await put('CWAgent', 'disk_used_percent', dims, series(m.disk, 45));
+  }
+}
+
+async function seedLogs(logs: CloudWatchLogsClient, group: string, lines: string[], now: Date) {
+  await logs.send(new CreateLogGroupCommand({ logGroupName: group }));
+  await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: 'app' }));
+  await logs.send(
+    new PutLogEventsCommand({
+      logGroupName: group,
+      logStreamName: 'app',
+      logEvents: lines.map((message, i) => ({
+        timestamp: now.getTime() - (lines.length - i) * 20_000,
+        message,
+      })),
+    }),
+  );
+}
+
 export async function setupScenario(name: string, ctx: ScenarioContext): Promise<ScenarioWorld> {
   const spec = SCENARIOS[name];
   if (!spec) throw new Error(`unknown scenario "${name}"`);
-  const { subnetId, imageId } = await seedNetwork(ctx.ec2);
+  const network = await seedNetwork(ctx.ec2);
+  const { subnetId, imageId } = network;
+  const awsConfig = { endpoint: ctx.moto.endpoint, region: (await ctx.ec2.config.region()) ?? 'us-east-1' };
+  const cw = new CloudWatchClient(awsConfig);
+  const logs = new CloudWatchLogsClient(awsConfig);
   const hosts = new Map<string, { host: FakeHost; spec: HostSpec }>();
   const timers = new Set<NodeJS.Timeout>();
+  const privateIps = new Map<string, string>();
   for (const hostSpec of spec.hosts) {
     const host = await startFakeHost(hostSpec.mode);
     const tags = [
@@ -216,6 +703,8 @@ export async function setupScenario(name: string, ctx: ScenarioContext): Promise
       { Key: 'medic:ssh-port', Value: String(host.sshPort) },
       { Key: 'medic:health-url', Value: host.healthUrl },
       ...(hostSpec.managed ? [{ Key: 'medic:managed', Value: 'true' }] : []),
+      ...(hostSpec.service ? [{ Key: 'medic:service', Value: hostSpec.service }] : []),
+      ...(hostSpec.logs ? [{ Key: 'medic:log-group', Value: `/medic/sim/${hostSpec.name}` }] : []),
     ];
     const run = await ctx.ec2.send(
       new RunInstancesCommand({
@@ -230,27 +719,76 @@ export async function setupScenario(name: string, ctx: ScenarioContext): Promise
     const id = run.Instances?.[0]?.InstanceId;
     if (!id) throw new Error('moto did not launch the scenario instance');
     hosts.set(id, { host, spec: hostSpec });
+    privateIps.set(id, run.Instances?.[0]?.PrivateIpAddress ?? '');
+    // issue 3: what AWS, the agents and the logs say about this host.
+    const silent = hostSpec.mode === 'hung' || hostSpec.mode === 'down';
+    const agent =
+      hostSpec.ssmAgent === undefined ? (silent ? 'ConnectionLost' : 'Online') : hostSpec.ssmAgent;
+    await injectFaults(ctx.moto.endpoint, {
+      instanceId: id,
+      ...hostSpec.faults,
+      ssmAgent: agent,
+      ssmOutput: { stdout: renderHostOutput(hostSpec.host ?? {}, hostSpec.service ?? null) },
+    });
+    await seedMetrics(cw, id, hostSpec, ctx.now);
+    if (hostSpec.logs) await seedLogs(logs, `/medic/sim/${hostSpec.name}`, hostSpec.logs, ctx.now);
   }
-  const stopWatching = watchReboots(ctx.moto, async (instanceId) => {
-    const entry = hosts.get(instanceId);
-    if (!entry) return;
-    // A reboot takes the host down, then it boots into whatever state the scenario says.
-    await entry.host.setMode('down');
+  const [firstId = 'i-00000000'] = hosts.keys();
+  const standbyId = [...hosts].find(([, h]) => h.spec.standby)?.[0];
+  if (standbyId) {
+    const failoverTags = spec.failover
+      ? await seedFailover(
+          spec.failover,
+          ctx,
+          network,
+          { id: firstId, privateIp: privateIps.get(firstId) ?? '' },
+          standbyId,
+        )
+      : [];
+    await ctx.ec2.send(
+      new CreateTagsCommand({
+        Resources: [firstId],
+        Tags: [{ Key: 'medic:standby', Value: standbyId }, ...failoverTags],
+      }),
+    );
+  }
+  const later = (ms: number, fn: () => Promise<void>) => {
     const timer = setTimeout(() => {
       timers.delete(timer);
-      void entry.host.setMode(entry.spec.afterReboot ?? 'healthy');
-    }, 300);
+      void fn();
+    }, ms);
     timers.add(timer);
+  };
+  const stopWatching = watchHostEvents(ctx.moto, async (event, instanceId) => {
+    const entry = hosts.get(instanceId);
+    if (!entry) return;
+    const { host, spec: h } = entry;
+    // A reboot takes the host down, then it boots into whatever state the scenario says; a stop
+    // takes it down until the start; a service restart changes only how the service answers.
+    if (event === 'reboot') {
+      await host.setMode('down');
+      later(300, () => host.setMode(h.afterReboot ?? 'healthy'));
+    } else if (event === 'stop') {
+      await host.setMode('down');
+    } else if (event === 'start') {
+      later(300, () => host.setMode(h.afterStopStart ?? 'healthy'));
+    } else if (event === 'command' && h.afterRestart) {
+      const next = h.afterRestart;
+      later(100, () => host.setMode(next));
+    }
   });
-  const [firstId] = hosts.keys();
   return {
-    event: alarmEvent({
-      alarmName: spec.alarm.name,
-      metric: spec.alarm.metric,
-      reason: spec.alarm.reason,
-      instanceId: firstId ?? 'i-00000000',
-      at: ctx.now,
-    }),
+    event: spec.mode
+      ? { instanceId: firstId, reason: spec.description, requestedBy: 'medic simulate', mode: spec.mode }
+      : alarmEvent({
+          alarmName: spec.alarm.name,
+          metric: spec.alarm.metric,
+          reason: spec.alarm.reason,
+          ...(spec.alarm.datapoints ? { datapoints: spec.alarm.datapoints } : {}),
+          ...(spec.alarm.threshold !== undefined ? { threshold: spec.alarm.threshold } : {}),
+          instanceId: firstId,
+          at: ctx.now,
+        }),
     instanceIds: [...hosts.keys()],
     async teardown() {
       await stopWatching();

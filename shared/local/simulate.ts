@@ -3,6 +3,7 @@
  * Refuses any non-loopback endpoint (it must never act on a real account), validates the input
  * before anything starts, and reports one result document.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -10,11 +11,11 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import type { IncidentState, TimelineEntry } from '../domain/model.ts';
 import { isLoopbackUrl } from '../domain/net.ts';
 import { normalise } from '../domain/normalise.ts';
-import { InvalidTriggerError, LocalSubstrateError, UnsafeEndpointError } from '../errors.ts';
-import type { EventLog } from './engine.ts';
+import { ConfigError, InvalidTriggerError, LocalSubstrateError, UnsafeEndpointError } from '../errors.ts';
+import { type EventLog, startCallbackServer } from './engine.ts';
 import { startJiraServer } from './jira-server.ts';
 import { type LocalMoto, startMoto } from './moto.ts';
-import { SCENARIOS, type ScenarioWorld, setupScenario } from './scenarios.ts';
+import { type ApprovalChoice, SCENARIOS, type ScenarioWorld, setupScenario } from './scenarios.ts';
 
 export const LOCAL_TOPIC = 'medic-local-stakeholders';
 export const LOCAL_INBOX = 'medic-local-inbox';
@@ -84,6 +85,44 @@ function configureEnvironment(
   env.MEDIC_PROBES_LOOPBACK_ONLY = 'true';
   env.MEDIC_PROBE_TIMEOUT_MS = env.MEDIC_PROBE_TIMEOUT_MS ?? '500';
   env.POWERTOOLS_LOG_LEVEL = env.MEDIC_LOG_LEVEL ?? 'SILENT';
+  // Issue #4: approve mode locally — links signed with a per-run secret; a short approval timeout.
+  env.MEDIC_APPROVAL_SECRET = randomBytes(24).toString('base64url');
+  env.MEDIC_APPROVAL_TIMEOUT_SECONDS = env.MEDIC_APPROVAL_TIMEOUT_SECONDS ?? '2';
+}
+
+/**
+ * The person who receives the approval request (issue #4): "clicks" the approve or reject link
+ * from the request by handing the real approval function the POST its confirmation page sends;
+ * `ignore` never answers, so the state's own timeout decides.
+ */
+function localApprover(choice: ApprovalChoice, say: (line: string) => void) {
+  return async ({ result }: { result: unknown }) => {
+    const links = result as { approveUrl?: string; rejectUrl?: string };
+    if (choice === 'ignore') {
+      say('  … approval requested; nobody answers (the approval timeout will decide)');
+      return;
+    }
+    const link = new URL((choice === 'approve' ? links.approveUrl : links.rejectUrl) ?? '');
+    const { handler } = await import('../../functions/approval.ts');
+    const response = (await handler(
+      {
+        rawPath: link.pathname,
+        rawQueryString: '',
+        isBase64Encoded: false,
+        body: link.searchParams.toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        requestContext: { http: { method: 'POST', path: link.pathname, sourceIp: '127.0.0.1' } },
+      },
+      {
+        functionName: 'medic-local-approval',
+        awsRequestId: 'local',
+        getRemainingTimeInMillis: () => 30_000,
+      } as never,
+    )) as { statusCode: number; body: string };
+    say(`  … approval link "${choice}" answered ${response.statusCode}`);
+    if (response.statusCode !== 200)
+      throw new LocalSubstrateError(`the approval function refused the ${choice} link: ${response.body}`);
+  };
 }
 
 async function ensureTopic(sns: SNSClient, sqs: SQSClient): Promise<string> {
@@ -114,6 +153,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     throw new InvalidTriggerError(
       `unknown scenario "${options.scenario}"; known: ${Object.keys(SCENARIOS).join(', ')}`,
     );
+  }
+  const simApproval = process.env.MEDIC_SIM_APPROVAL || 'approve';
+  if (!['approve', 'reject', 'ignore'].includes(simApproval)) {
+    throw new ConfigError(`MEDIC_SIM_APPROVAL must be approve, reject or ignore (got "${simApproval}")`);
   }
   const fileEvent = options.eventFile ? readEventFile(options.eventFile) : undefined;
   // Shape errors need no endpoint: report them before starting anything.
@@ -156,6 +199,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       jira = { ...jira, baseUrl: local.baseUrl };
     }
     configureEnvironment(moto.endpoint, jira);
+    const callbacks = await startCallbackServer();
+    cleanups.push(() => callbacks.close());
+    process.env.AWS_ENDPOINT_URL_SFN = callbacks.endpoint;
+    process.env.MEDIC_APPROVAL_URL = `${callbacks.endpoint}/approval`;
 
     const clientConfig = { endpoint: moto.endpoint, region: process.env.AWS_REGION };
     const ec2 = new EC2Client(clientConfig);
@@ -165,7 +212,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     let world: ScenarioWorld | null = null;
     if (options.scenario) {
       say(`seeding scenario "${options.scenario}": ${SCENARIOS[options.scenario]?.description}`);
-      world = await setupScenario(options.scenario, { ec2, moto, now: new Date() });
+      world = await setupScenario(options.scenario, {
+        ec2,
+        moto,
+        now: new Date(),
+        clientConfig: { endpoint: moto.endpoint, region: process.env.AWS_REGION },
+      });
       cleanups.push(() => (world ? world.teardown() : Promise.resolve()));
     }
     const event = world ? world.event : fileEvent;
@@ -182,6 +234,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       executionName: preflight.incidentId,
       waitMs,
       retryMs: Number(process.env.MEDIC_SIM_RETRY_MS ?? 100),
+      callbacks,
+      approver: localApprover(
+        (options.scenario ? SCENARIOS[options.scenario]?.approval : undefined) ??
+          (simApproval as ApprovalChoice),
+        say,
+      ),
       onEvent: (e) => {
         const line = describeEvent(e);
         if (line) say(line);

@@ -1,12 +1,13 @@
 /** Folds the evidence branches into the case and decides: classification, reasons, plan. */
 import { assess } from '../domain/assess.ts';
+import { allChecks } from '../domain/evidence-report.ts';
 import type { Evidence, InstanceCase } from '../domain/model.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
 
 export function assessCase(c: InstanceCase, evidence: Evidence, clock: Clock): InstanceCase {
   const assessment = assess(evidence, { hasService: c.target.service !== null });
   const instanceId = c.target.instanceId;
-  const evidenceEntries = [...evidence.ec2.checks, ...evidence.reachability.checks].map((check) =>
+  const evidenceEntries = allChecks(evidence).map((check) =>
     entry(clock, {
       step: 'GatherEvidence',
       kind: 'evidence',

@@ -4,7 +4,7 @@
  */
 import type { Check, Ec2Evidence, InstanceCase, Reachability } from '../domain/model.ts';
 import { isLoopbackHost, isLoopbackUrl } from '../domain/net.ts';
-import { UnsafeProbeTargetError } from '../errors.ts';
+import { EvidenceTimeoutError, UnsafeProbeTargetError } from '../errors.ts';
 import type { Ec2Port, ProbePort } from '../ports.ts';
 
 export interface Branch<T> {
@@ -14,19 +14,43 @@ export interface Branch<T> {
   checks: Check[];
 }
 
-function failed<T>(what: string, error: unknown): Branch<T> {
+/** A branch that could not be checked is evidence too: "could not check X: why". */
+export function failed<T>(what: string, error: unknown, source: string = what): Branch<T> {
   const message = `${(error as Error).name ?? 'Error'}: ${(error as Error).message ?? String(error)}`;
   return {
     ok: false,
     value: null,
     error: message,
-    checks: [{ name: what, status: 'unknown', value: `could not check: ${message}`, source: what }],
+    checks: [{ name: what, status: 'unknown', value: `could not check ${what}: ${message}`, source }],
   };
 }
 
-export async function gatherEc2(c: InstanceCase, deps: { ec2: Ec2Port }): Promise<Branch<Ec2Evidence>> {
+/**
+ * Each branch has its own time box, shorter than the Task's TimeoutSeconds, so a slow dependency
+ * becomes "could not check X: no answer within N ms" instead of a States.Timeout with no detail.
+ */
+export async function timeBox<T>(what: string, ms: number, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EvidenceTimeoutError(`${what}: no answer within ${ms} ms`)), ms);
+  });
   try {
-    const value = await deps.ec2.describeHealth(c.target.instanceId);
+    return await Promise.race([work(), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface Ec2Deps {
+  ec2: Ec2Port;
+  timeoutMs?: number;
+}
+
+export async function gatherEc2(c: InstanceCase, deps: Ec2Deps): Promise<Branch<Ec2Evidence>> {
+  try {
+    const value = await timeBox('EC2 status', deps.timeoutMs ?? 10_000, () =>
+      deps.ec2.describeHealth(c.target.instanceId),
+    );
     const status = (s: string): Check['status'] =>
       s === 'ok' ? 'pass' : s === 'impaired' ? 'fail' : 'unknown';
     const checks: Check[] = [
@@ -58,9 +82,25 @@ export async function gatherEc2(c: InstanceCase, deps: { ec2: Ec2Port }): Promis
         source: 'EC2 DescribeInstanceStatus',
       },
     ];
+    if (value.instanceType || value.availabilityZone) {
+      checks.push({
+        name: 'placement',
+        status: 'pass',
+        value: `${value.instanceType ?? 'unknown type'} in ${value.availabilityZone ?? 'unknown AZ'}`,
+        source: 'EC2 DescribeInstances',
+      });
+    }
+    if (value.autoScalingGroup !== undefined) {
+      checks.push({
+        name: 'Auto Scaling group',
+        status: 'pass',
+        value: value.autoScalingGroup ?? 'none (a single instance: nothing replaces it if it dies)',
+        source: 'EC2 tag aws:autoscaling:groupName',
+      });
+    }
     return { ok: true, value, error: null, checks };
   } catch (error) {
-    return failed('EC2 status', error);
+    return failed('EC2 status', error, 'EC2 DescribeInstances + DescribeInstanceStatus');
   }
 }
 
@@ -133,6 +173,6 @@ export async function gatherReachability(
     const value = await probeTarget(c, deps);
     return { ok: true, value, error: null, checks: reachabilityChecks(value) };
   } catch (error) {
-    return failed('reachability', error);
+    return failed('reachability', error, 'TCP connect / SSH banner / HTTP GET');
   }
 }

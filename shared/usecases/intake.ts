@@ -44,11 +44,18 @@ export function targetFromInstance(info: InstanceInfo, defaultPorts: number[]): 
     instanceType: info.instanceType,
     privateIp: info.privateIp,
     service: tags['medic:service'] ?? null,
+    logGroup: tags['medic:log-group'] ?? null,
     probe: {
       address: tags['medic:probe-address'] ?? info.privateIp,
       ports,
       sshPort,
       healthUrl: tags['medic:health-url'] ?? null,
+    },
+    failover: {
+      standby: tags['medic:standby'] ?? null,
+      targetGroupArn: tags['medic:target-group'] ?? null,
+      route53: tags['medic:route53'] ?? null,
+      autoScalingGroup: tags['aws:autoscaling:groupName'] ?? null,
     },
   };
 }
@@ -101,9 +108,21 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
     pollsLeft: 0,
     lastActionAt: null,
     next: 'act',
+    action: null,
+    pending: null,
+    approval: null,
+    verifyProbe: null,
+    verifySeen: {},
     actions: [],
     outcome: null,
     timeline: [],
+    alarm: {
+      name: trigger.alarmName ?? null,
+      reason: trigger.reason,
+      datapoints: trigger.datapoints.slice(-10),
+      threshold: trigger.threshold ?? null,
+      enteredAlarmAt: trigger.enteredAlarmAt,
+    },
   }));
   return { incidentId: trigger.episodeKey, trigger, settings: deps.settings, targets, timeline, cases };
 }

@@ -1,10 +1,17 @@
 /**
  * Verify after an action: the same reachability checks as the evidence, polled a bounded number of
- * times (the ASL Wait state spaces the polls). Not recovered after the last poll → next rung.
+ * times (the ASL Wait state spaces the polls). After a failover it probes the standby that now
+ * serves. The timeline gets the timing of each check coming back ("reboot at T, SSH back at
+ * T+48 s, health 200 at T+61 s"). Not recovered after the last poll → next rung.
  */
 import type { InstanceCase } from '../domain/model.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
-import { isReachable, probeTarget, type ReachabilityDeps, reachabilityChecks } from './evidence.ts';
+import { probeTarget, type ReachabilityDeps, reachabilityChecks } from './evidence.ts';
+
+function plus(from: string | null, to: string): string {
+  if (!from) return '';
+  return ` at +${((Date.parse(to) - Date.parse(from)) / 1000).toFixed(1)} s`;
+}
 
 export async function verify(
   c: InstanceCase,
@@ -12,17 +19,24 @@ export async function verify(
 ): Promise<InstanceCase> {
   const id = c.target.instanceId;
   const last = c.actions[c.actions.length - 1];
-  const since = c.lastActionAt
-    ? Math.round((deps.clock().getTime() - Date.parse(c.lastActionAt)) / 1000)
-    : null;
-  const after = `${last?.kind ?? 'action'}${since !== null ? ` + ${since} s` : ''}`;
+  const now = deps.clock().toISOString();
+  const probe = c.verifyProbe ?? c.target.probe;
+  const where = c.verifyProbe ? ` (standby ${c.verifyProbe.address})` : '';
+  const what = `${last?.kind ?? 'action'} at ${c.lastActionAt ?? 'unknown time'}`;
   let summary: string;
   let recovered = false;
+  const seen = { ...c.verifySeen };
   try {
-    const r = await probeTarget(c, deps);
-    recovered = isReachable(r);
-    summary = reachabilityChecks(r)
-      .map((check) => `${check.name}: ${check.value}`)
+    const r = await probeTarget({ ...c, target: { ...c.target, probe } }, deps);
+    const checks = reachabilityChecks(r);
+    recovered = checks.length > 0 && checks.every((check) => check.status === 'pass');
+    for (const check of checks) if (check.status === 'pass' && !seen[check.name]) seen[check.name] = now;
+    summary = checks
+      .map((check) =>
+        check.status === 'pass'
+          ? `${check.name} back${plus(c.lastActionAt, seen[check.name] ?? now)} (${check.value})`
+          : `${check.name}: ${check.value}`,
+      )
       .join('; ');
   } catch (error) {
     summary = `could not verify: ${(error as Error).message}`;
@@ -34,16 +48,16 @@ export async function verify(
       step: 'Verify',
       kind: 'verify',
       instanceId: id,
-      summary: `${recovered ? 'recovered' : 'not yet recovered'} at ${after}: ${summary}`,
+      summary: `${recovered ? 'recovered' : 'not yet recovered'}${where}: ${what}; ${summary}`,
     }),
   );
   if (recovered) {
     const actions = c.actions.map((a, i) =>
       i === c.actions.length - 1 ? { ...a, outcome: 'recovered' as const } : a,
     );
-    return { ...c, actions, timeline, pollsLeft, next: 'done', outcome: 'resolved' };
+    return { ...c, actions, timeline, pollsLeft, verifySeen: seen, next: 'done', outcome: 'resolved' };
   }
-  if (pollsLeft > 0) return { ...c, timeline, pollsLeft, next: 'verify' };
+  if (pollsLeft > 0) return { ...c, timeline, pollsLeft, verifySeen: seen, next: 'verify' };
   const actions = c.actions.map((a, i) =>
     i === c.actions.length - 1 ? { ...a, outcome: 'not-recovered' as const } : a,
   );
@@ -51,6 +65,8 @@ export async function verify(
     ...c,
     actions,
     pollsLeft,
+    verifySeen: seen,
+    verifyProbe: null,
     next: 'act',
     timeline: append(
       timeline,

@@ -1,0 +1,21 @@
+/** StopStart Task (issue #4): stop, poll for stopped, start, poll for running — polled by the ASL. */
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { ec2Adapter } from '../shared/adapters/ec2.ts';
+import { snsNotifier } from '../shared/adapters/sns.ts';
+import { coreConfig } from '../shared/config.ts';
+import { InstanceCaseSchema } from '../shared/domain/model.ts';
+import { systemClock } from '../shared/domain/timeline.ts';
+import { lambda, parseWith } from '../shared/lambda.ts';
+import { stopStart } from '../shared/usecases/stop-start.ts';
+
+const ec2 = ec2Adapter(new EC2Client({}));
+const sns = new SNSClient({});
+
+export const handler = lambda(async (event) =>
+  stopStart(parseWith(InstanceCaseSchema, event, 'StopStart'), {
+    ec2,
+    notifier: snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN),
+    clock: systemClock,
+  }),
+);

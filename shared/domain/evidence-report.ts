@@ -1,0 +1,120 @@
+/**
+ * The ticket's Evidence section and the evidence-derived parts of Method and Prevention (issue 3):
+ * every check of every branch with its value, result and source, including the ones that could not
+ * be made. Self-contained so the report (issue 6) only calls it.
+ */
+import { type AdfNode, bulletList, paragraph, strong, table, text } from './adf.ts';
+import type { Check, Evidence, InstanceCase } from './model.ts';
+
+type AnyBranch = Pick<Evidence['ec2'], 'ok' | 'error' | 'checks'>;
+
+/** A branch the ASL caught (failed or timed out) carries only its error: say what was not checked. */
+function branchChecks(what: string, branch: AnyBranch | undefined): Check[] {
+  if (!branch) return [];
+  if (!branch.ok && branch.checks.length === 0) {
+    return [
+      {
+        name: what,
+        status: 'unknown',
+        value: `could not check ${what}: ${branch.error ?? 'no detail'}`,
+        source: 'Step Functions (the branch failed or timed out)',
+      },
+    ];
+  }
+  return branch.checks;
+}
+
+/** Every check of every branch, in branch order (EC2, reachability, resources, host, alerts). */
+export function allChecks(evidence: Evidence): Check[] {
+  return [
+    ...branchChecks('EC2 status', evidence.ec2),
+    ...branchChecks('reachability', evidence.reachability),
+    ...branchChecks('resource metrics', evidence.metrics),
+    ...branchChecks('on-host view (SSM)', evidence.host),
+    ...branchChecks('alerts and logs', evidence.alerts),
+  ];
+}
+
+const RESULT: Record<Check['status'], string> = { pass: 'ok', fail: 'FAIL', unknown: 'unknown' };
+const MAX_QUOTED_LINES = 5;
+
+export function evidenceSection(cases: InstanceCase[]): AdfNode[] {
+  const rows = cases.flatMap((c) =>
+    (c.evidence ? allChecks(c.evidence) : []).map((k) => [
+      c.target.instanceId,
+      k.name,
+      k.value,
+      RESULT[k.status],
+      k.source,
+    ]),
+  );
+  if (rows.length === 0) return [paragraph(text('No evidence was gathered.'))];
+  const out: AdfNode[] = [table(['Instance', 'Check', 'Value', 'Result', 'Source'], rows)];
+  for (const c of cases) {
+    const errors = c.evidence?.alerts?.value?.errorLines ?? [];
+    if (errors.length > 0) {
+      out.push(
+        paragraph(
+          strong(`Recent error lines, ${c.target.instanceId} `),
+          text(`(CloudWatch Logs ${c.evidence?.alerts?.value?.logGroup ?? ''}, last ${MAX_QUOTED_LINES}):`),
+        ),
+        bulletList(errors.slice(-MAX_QUOTED_LINES).map((e) => [text(`${e.at} ${e.stream}: ${e.message}`)])),
+      );
+    }
+    const journal = c.evidence?.host?.value?.logTail ?? [];
+    if (journal.length > 0) {
+      out.push(
+        paragraph(
+          strong(`Journal, ${c.target.instanceId} `),
+          text(`(SSM Run Command, last ${Math.min(journal.length, MAX_QUOTED_LINES)} warning lines):`),
+        ),
+        bulletList(journal.slice(-MAX_QUOTED_LINES).map((l) => [text(l)])),
+      );
+    }
+  }
+  return out;
+}
+
+/** Method bullets for the checks this issue added. */
+export function evidenceMethodItems(): AdfNode[][] {
+  return [
+    [
+      text(
+        'Resources: CPUUtilization (AWS/EC2) and the CloudWatch agent’s mem_used_percent and disk_used_percent over a window around the alarm (ListMetrics, then one GetMetricData call). Missing agent metrics are reported as a monitoring gap, not as healthy.',
+      ),
+    ],
+    [
+      text(
+        'On-host view through SSM Run Command when the agent is online and the instance is opted in: df, free, failed systemd units, the medic:service unit and the journal’s last warnings (read-only, output parsed and truncated).',
+      ),
+    ],
+    [
+      text(
+        'Alerts and logs: the alarm’s reason and datapoints, and recent error lines from the instance’s CloudWatch Logs group (medic:log-group) in the alarm window.',
+      ),
+    ],
+    [text('Each check is time-boxed; a check that fails or times out is listed as "could not check …".')],
+  ];
+}
+
+/** Prevention suggestions that only the evidence can make. */
+export function evidencePrevention(cases: InstanceCase[]): string[] {
+  const out: string[] = [];
+  const gapped = cases.filter(
+    (c) =>
+      (c.evidence?.metrics?.value?.gaps.some((g) => /agent/.test(g)) ?? false) ||
+      c.evidence?.host?.value?.agent === 'not-registered',
+  );
+  if (gapped.length > 0) {
+    out.push(
+      `Monitoring gap on ${gapped.map((c) => c.target.instanceId).join(', ')}: install and configure the CloudWatch agent (memory, disk) and the SSM agent so the next incident has the on-host view.`,
+    );
+  }
+  const full = cases.filter((c) => c.assessment?.classification === 'resource:disk');
+  if (full.length > 0) {
+    out.push(
+      'A disk filled up: add log rotation / retention and a disk_used_percent alarm at 80 % so it is caught before it is full.',
+    );
+  }
+  return out;
+}

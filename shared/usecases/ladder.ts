@@ -1,0 +1,305 @@
+/**
+ * The mitigation ladder (SPEC §3.5): the plan is walked one rung at a time. PrepareRung picks the
+ * rung, applies the gates that come before any mutating call (opt-in, approval), and captures what
+ * a destructive action would destroy. Each action then runs in its own Task (restart-service,
+ * reboot, stop-start, failover, page), hands over to Verify, and a rung that does not restore
+ * service moves the case one rung down. The helpers here are shared by those action use cases.
+ */
+import {
+  type ActionKind,
+  type ActionRecord,
+  type InstanceCase,
+  LADDER_DEFAULTS,
+  type ProbeConfig,
+} from '../domain/model.ts';
+import { append, type Clock, entry } from '../domain/timeline.ts';
+import { APPROVAL_REJECTED } from '../errors.ts';
+import type { Ec2ActionsPort, NotifierPort } from '../ports.ts';
+
+export const MUTATING: ReadonlySet<ActionKind> = new Set([
+  'restart-service',
+  'reboot',
+  'stop-start',
+  'failover',
+]);
+/** Actions that lose in-memory state: console output is captured before them. */
+const DESTRUCTIVE: ReadonlySet<ActionKind> = new Set(['reboot', 'stop-start', 'failover']);
+const CONSOLE_TAIL_LINES = 25;
+
+export const VERBS: Record<ActionKind, string> = {
+  'restart-service': 'restart the service on',
+  reboot: 'reboot',
+  'stop-start': 'stop and start',
+  failover: 'fail over',
+  page: 'page on-call for',
+};
+
+export function who(c: InstanceCase): string {
+  return c.target.name ? `${c.target.name} (${c.target.instanceId})` : c.target.instanceId;
+}
+
+/** Appends one action record (and its timeline line) to the case. */
+export function recordAction(
+  c: InstanceCase,
+  clock: Clock,
+  kind: ActionKind,
+  outcome: ActionRecord['outcome'],
+  detail: string,
+  at = clock().toISOString(),
+): InstanceCase {
+  const action: ActionRecord = { kind, instanceId: c.target.instanceId, at, outcome, detail };
+  const timelineKind =
+    outcome === 'paged' || outcome === 'timed-out' || outcome === 'rejected' ? 'escalation' : 'action';
+  return {
+    ...c,
+    actions: [...c.actions, action],
+    timeline: append(
+      c.timeline,
+      entry(clock, {
+        step: stepOf(kind),
+        kind: timelineKind,
+        instanceId: c.target.instanceId,
+        summary: detail,
+      }),
+    ),
+  };
+}
+
+export function note(
+  c: InstanceCase,
+  clock: Clock,
+  step: string,
+  summary: string,
+  kind: 'note' | 'action' = 'note',
+) {
+  return {
+    ...c,
+    timeline: append(c.timeline, entry(clock, { step, kind, instanceId: c.target.instanceId, summary })),
+  };
+}
+
+function stepOf(kind: ActionKind): string {
+  const names: Record<ActionKind, string> = {
+    'restart-service': 'RestartService',
+    reboot: 'Reboot',
+    'stop-start': 'StopStart',
+    failover: 'Failover',
+    page: 'Page',
+  };
+  return names[kind];
+}
+
+/** The action is done: verify it (bounded polls), then the next rung if it did not help. */
+export function handToVerify(
+  c: InstanceCase,
+  startedAt: string,
+  probe: ProbeConfig | null = null,
+): InstanceCase {
+  return {
+    ...c,
+    rung: c.rung + 1,
+    pending: null,
+    pollsLeft: c.settings.verifyPolls,
+    lastActionAt: startedAt,
+    verifyProbe: probe,
+    verifySeen: {},
+    next: 'verify',
+  };
+}
+
+/** The rung could not be carried out: move one rung down the ladder (ends at the page). */
+export function nextRung(c: InstanceCase): InstanceCase {
+  return { ...c, rung: c.rung + 1, pending: null, next: 'act' };
+}
+
+/** Dry run: the first mutating rung is recorded as "would have …" and the case ends there. */
+export function dryRunDone(c: InstanceCase, clock: Clock, kind: ActionKind, detail: string): InstanceCase {
+  return {
+    ...recordAction(c, clock, kind, 'would-have', detail),
+    pending: null,
+    next: 'done',
+    outcome: 'dry-run',
+  };
+}
+
+/** Progress message to stakeholders at the start of each rung. */
+export async function announce(c: InstanceCase, notifier: NotifierPort, kind: ActionKind): Promise<void> {
+  const plan = c.assessment?.plan ?? [];
+  const dry = c.mode === 'dry-run';
+  await notifier.publish({
+    subject: `[medic] ${dry ? 'DRY RUN' : 'ACTION'}: ${kind} ${who(c)} (rung ${c.rung + 1} of ${plan.length})`,
+    body: [
+      `medic ${dry ? 'would now' : 'is about to'} ${VERBS[kind]} ${who(c)} for incident ${c.incidentId}.`,
+      `Plan: ${plan.join(' → ')}`,
+      `Tried so far: ${c.actions.map((a) => `${a.kind}: ${a.outcome}`).join(', ') || 'nothing'}`,
+    ].join('\n'),
+    severity: 'warning',
+    attributes: { event: 'action', action: kind, incident: c.incidentId, instance: c.target.instanceId },
+  });
+}
+
+export type ApprovalDecision =
+  | { kind: 'approved'; detail: string }
+  | { kind: 'rejected'; detail: string }
+  | { kind: 'timed-out'; detail: string }
+  | { kind: 'error'; detail: string };
+
+/** Reads what AwaitApproval left in $.approval: the SendTaskSuccess output or the caught error. */
+export function readApproval(approval: Record<string, unknown>): ApprovalDecision {
+  const error = typeof approval.Error === 'string' ? approval.Error : null;
+  const cause = typeof approval.Cause === 'string' ? approval.Cause : '';
+  if (error === 'States.Timeout' || error === 'States.HeartbeatTimeout')
+    return { kind: 'timed-out', detail: 'no decision before the approval timeout' };
+  if (error === APPROVAL_REJECTED) return { kind: 'rejected', detail: cause || 'rejected' };
+  if (error) return { kind: 'error', detail: `${error}: ${cause}` };
+  if (approval.decision === 'approve')
+    return { kind: 'approved', detail: String(approval.detail ?? 'approved') };
+  return { kind: 'error', detail: `unexpected approval result ${JSON.stringify(approval).slice(0, 200)}` };
+}
+
+export interface PrepareDeps {
+  ec2: Pick<Ec2ActionsPort, 'consoleOutput'>;
+  clock: Clock;
+}
+
+/**
+ * PrepareRung: choose plan[rung]; gate it (opt-in, approval); capture console output before a
+ * destructive action. Sets `action` (what RunAction dispatches on) and `next`.
+ */
+export async function prepareRung(c: InstanceCase, deps: PrepareDeps): Promise<InstanceCase> {
+  const { clock } = deps;
+  const action: ActionKind = c.assessment?.plan[c.rung] ?? 'page';
+  const id = c.target.instanceId;
+  let k: InstanceCase = { ...c, action, pending: null };
+  if (action === 'page') return { ...k, approval: null, next: 'run' };
+
+  if (!c.target.managed) {
+    k = recordAction(
+      k,
+      clock,
+      action,
+      'held',
+      `held: ${id} is not opted in (tag medic:managed=true), so medic will not ${VERBS[action]} it`,
+    );
+    return { ...k, action: 'page', outcome: 'held', next: 'run' };
+  }
+
+  if (c.mode === 'approve' && MUTATING.has(action)) {
+    if (!c.approval) return { ...k, next: 'approve' };
+    const decision = readApproval(c.approval);
+    k = { ...k, approval: null };
+    if (decision.kind === 'rejected') {
+      k = recordAction(
+        k,
+        clock,
+        action,
+        'rejected',
+        `a person rejected: ${VERBS[action]} ${id} (${decision.detail})`,
+      );
+      return { ...k, action: 'page', outcome: 'held', next: 'run' };
+    }
+    if (decision.kind === 'timed-out') {
+      k = recordAction(
+        k,
+        clock,
+        action,
+        'timed-out',
+        `approval to ${VERBS[action]} ${id} timed out after ${c.settings.approvalTimeoutSeconds ?? LADDER_DEFAULTS.approvalTimeoutSeconds} s: not done, escalating`,
+      );
+      return { ...k, action: 'page', next: 'run' };
+    }
+    if (decision.kind === 'error') {
+      k = recordAction(k, clock, action, 'failed', `could not ask for approval: ${decision.detail}`);
+      return { ...k, action: 'page', next: 'run' };
+    }
+    k = note(k, clock, 'AwaitApproval', `approved: ${VERBS[action]} ${id} (${decision.detail})`);
+  }
+
+  if (DESTRUCTIVE.has(action)) k = await captureConsole(k, deps, action);
+  return { ...k, next: 'run' };
+}
+
+/** What a reboot or stop would destroy: the console's last lines go into the incident record. */
+async function captureConsole(c: InstanceCase, deps: PrepareDeps, action: ActionKind): Promise<InstanceCase> {
+  const id = c.target.instanceId;
+  let summary: string;
+  let detail: Record<string, unknown> | undefined;
+  try {
+    const output = await deps.ec2.consoleOutput(id);
+    const lines = (output ?? '').split(/\r?\n/).filter((l) => l.trim() !== '');
+    const tail = lines.slice(-CONSOLE_TAIL_LINES);
+    summary = `before ${action}: captured console output of ${id} (${lines.length} lines; last: ${tail.at(-1) ?? 'empty'})`;
+    detail = { source: 'EC2 GetConsoleOutput', tail: tail.join('\n').slice(-1_800) };
+  } catch (error) {
+    summary = `before ${action}: could not capture console output of ${id}: ${(error as Error).name}: ${(error as Error).message}`;
+  }
+  return {
+    ...c,
+    timeline: append(
+      c.timeline,
+      entry(deps.clock, {
+        step: 'PrepareRung',
+        kind: 'evidence',
+        instanceId: id,
+        summary,
+        ...(detail ? { detail } : {}),
+      }),
+    ),
+  };
+}
+
+/** The terminal rung: a person gets a high-severity page with the evidence and what was tried. */
+export async function page(
+  c: InstanceCase,
+  deps: { notifier: NotifierPort; clock: Clock },
+): Promise<InstanceCase> {
+  const { actionError: _handled, ...rest } = c;
+  let k: InstanceCase = { ...rest, pending: null };
+  if (c.actionError) {
+    // An action Task failed unexpectedly: record it against the rung, then hand over to a person.
+    k = recordAction(
+      k,
+      deps.clock,
+      c.action ?? 'page',
+      'failed',
+      `${c.action ?? 'action'} failed: ${c.actionError.Error}: ${String(c.actionError.Cause ?? '').slice(0, 300)}`,
+    );
+  }
+  const tried = k.actions.filter((a) => a.kind !== 'page');
+  const why =
+    k.outcome === 'held'
+      ? tried.some((a) => a.outcome === 'rejected')
+        ? 'a person rejected the next action; medic takes no further action'
+        : 'instance is not opted in to automatic actions'
+      : tried.some((a) => a.outcome === 'timed-out')
+        ? 'nobody approved the next action in time'
+        : tried.some((a) => MUTATING.has(a.kind))
+          ? 'the actions medic may take did not restore service'
+          : 'no automatic action applies';
+  const checks = [...(c.evidence?.ec2.checks ?? []), ...(c.evidence?.reachability.checks ?? [])];
+  await deps.notifier.publish({
+    subject: `[medic] PAGE: ${who(c)} needs a person — ${c.assessment?.classification ?? 'unknown'}`,
+    body: [
+      `medic is handing incident ${c.incidentId} to a person.`,
+      `Instance: ${who(c)}`,
+      `Why: ${why}`,
+      `Assessment: ${c.assessment?.classification ?? 'unknown'} — ${c.assessment?.reasons.join('; ') ?? ''}`,
+      `Plan: ${c.assessment?.plan.join(' → ') ?? 'none'}`,
+      'Tried:',
+      ...(tried.length
+        ? tried.map((a) => `  - ${a.at} ${a.kind}: ${a.outcome} — ${a.detail}`)
+        : ['  - nothing']),
+      'Evidence:',
+      ...(checks.length
+        ? checks.map((x) => `  - ${x.name}: ${x.value} [${x.status}]`)
+        : ['  - none gathered']),
+      c.settings.executionUrl ? `Execution: ${c.settings.executionUrl}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n'),
+    severity: 'critical',
+    attributes: { event: 'page', incident: c.incidentId, instance: c.target.instanceId },
+  });
+  k = recordAction(k, deps.clock, 'page', 'paged', `paged on-call: ${why}`);
+  return { ...k, next: 'done', outcome: k.outcome ?? 'escalated' };
+}
