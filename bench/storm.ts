@@ -37,6 +37,10 @@ export interface StormResult {
   /** A dedupe-first floor: one conditional PutItem per event (duplicates fail the condition). */
   dedupeFloorEventsPerSecond: number;
   dedupeFloorFirstWrites: number;
+  /** Issue #5: what the real Admit (dedupe, fleet guard, per-instance lock) made of each delivery. */
+  dispositions: Record<string, number>;
+  /** Instances with more than one admitted ('open') incident: must be none. */
+  instancesOpenedTwice: number;
 }
 
 type Intake = (event: unknown, context: unknown) => Promise<unknown>;
@@ -92,6 +96,8 @@ export async function stormIntake(options: {
   ec2: EC2Client;
   moto: Pick<LocalMoto, 'calls' | 'clearCalls' | 'endpoint'>;
   intake: Intake;
+  /** The real Admit handler: dedupe and the guards live there since issue #5. */
+  admit?: Intake;
   instances: number;
   duplicates: number;
   concurrency: number;
@@ -120,6 +126,8 @@ export async function stormIntake(options: {
   await options.moto.clearCalls();
 
   const opened = new Set<string>();
+  const dispositions: Record<string, number> = {};
+  const openedPerInstance = new Map<string, number>();
   let incidentsCreated = 0;
   const rejected: Record<string, number> = {};
   const started = performance.now();
@@ -136,6 +144,18 @@ export async function stormIntake(options: {
       if (isSuppressed(result)) {
         rejected.suppressed = (rejected.suppressed ?? 0) + 1;
         return;
+      }
+      if (options.admit) {
+        const executionId = `arn:aws:states:us-east-1:123456789012:execution:medic-bench:${name}`;
+        const admitted = (await options.admit(
+          { state: result, executionId },
+          { functionName: 'medic-bench-admit', awsRequestId: name, getRemainingTimeInMillis: () => 30_000 },
+        )) as { admission?: { disposition?: string }; targets?: { instanceId: string }[] };
+        const disposition = admitted.admission?.disposition ?? 'unknown';
+        dispositions[disposition] = (dispositions[disposition] ?? 0) + 1;
+        if (disposition !== 'open') return;
+        for (const t of admitted.targets ?? [])
+          openedPerInstance.set(t.instanceId, (openedPerInstance.get(t.instanceId) ?? 0) + 1);
       }
       incidentsCreated++;
       opened.add(String((result as { incidentId?: unknown }).incidentId));
@@ -191,6 +211,8 @@ export async function stormIntake(options: {
   return {
     dedupeFloorEventsPerSecond: (events.length / dedupeMs) * 1000,
     dedupeFloorFirstWrites: firstWrites,
+    dispositions,
+    instancesOpenedTwice: [...openedPerInstance.values()].filter((n) => n > 1).length,
     events: events.length,
     instances: ids.length,
     ms,
