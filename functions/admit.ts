@@ -7,10 +7,10 @@ import { snsNotifier } from '../shared/adapters/sns.ts';
 import { coreConfig } from '../shared/config.ts';
 import { IncidentStateSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
+import { ticketPort } from '../shared/jira-port.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
 import { guardSettings, lockLeaseMs, safetyStore } from '../shared/safety.ts';
 import { admit } from '../shared/usecases/admit.ts';
-import { ticketPort } from './record.ts';
 
 const sns = new SNSClient({});
 const autoScaling = autoScalingAdapter(new AutoScalingClient({}));

@@ -3,40 +3,20 @@ import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/cl
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { agentMetrics } from '../shared/adapters/agent-metrics.ts';
 import { cloudWatchAlarms } from '../shared/adapters/cloudwatch-alarms.ts';
 import { managedFleet } from '../shared/adapters/fleet.ts';
-import { jiraTickets } from '../shared/adapters/jira.ts';
-import { ssmSecret } from '../shared/adapters/secret-parameter.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
-import { coreConfig, jiraConfig } from '../shared/config.ts';
+import { coreConfig } from '../shared/config.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
+import { ticketPort } from '../shared/jira-port.ts';
 import { lambda, logger } from '../shared/lambda.ts';
-import type { TicketPort } from '../shared/ports.ts';
 import { healthSweep } from '../shared/usecases/health-sweep.ts';
 
 const ec2 = new EC2Client({});
 const cloudwatch = new CloudWatchClient({});
 const autoScaling = new AutoScalingClient({});
 const sns = new SNSClient({});
-const ssm = new SSMClient({});
-let tickets: TicketPort | undefined;
-
-async function ticketPort(): Promise<TicketPort> {
-  if (tickets) return tickets;
-  const config = jiraConfig();
-  const apiToken = config.JIRA_API_TOKEN ?? (await ssmSecret(ssm, config.JIRA_API_TOKEN_PARAMETER ?? '')());
-  tickets = jiraTickets({
-    baseUrl: config.JIRA_BASE_URL,
-    email: config.JIRA_EMAIL,
-    apiToken,
-    projectKey: config.JIRA_PROJECT_KEY,
-    issueType: config.JIRA_ISSUE_TYPE,
-    timeoutMs: config.JIRA_TIMEOUT_MS,
-  });
-  return tickets;
-}
 
 export const handler = lambda(async () => {
   const result = await healthSweep({

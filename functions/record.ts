@@ -2,43 +2,23 @@
 import { appendFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { incidentStore } from '../shared/adapters/incident-store.ts';
-import { jiraTickets, renderedLength } from '../shared/adapters/jira.ts';
+import { renderedLength } from '../shared/adapters/jira.ts';
 import { powertoolsMetrics } from '../shared/adapters/metrics.ts';
-import { ssmSecret } from '../shared/adapters/secret-parameter.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
-import { coreConfig, jiraConfig } from '../shared/config.ts';
+import { coreConfig } from '../shared/config.ts';
 import { IncidentStateSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
+import { ticketPort } from '../shared/jira-port.ts';
 import { lambda, logger, parseWith } from '../shared/lambda.ts';
-import type { TicketPort } from '../shared/ports.ts';
 import { safetyStore } from '../shared/safety.ts';
 import { incidentSummaries } from '../shared/usecases/incident-summary.ts';
 import { enqueueTicket } from '../shared/usecases/outbox.ts';
 import { fallbackState, record } from '../shared/usecases/record.ts';
 
 const sns = new SNSClient({});
-const ssm = new SSMClient({});
 const dynamodb = new DynamoDBClient({});
-let tickets: TicketPort | undefined;
-
-export async function ticketPort(): Promise<TicketPort> {
-  if (tickets) return tickets;
-  const config = jiraConfig();
-  const apiToken = config.JIRA_API_TOKEN ?? (await ssmSecret(ssm, config.JIRA_API_TOKEN_PARAMETER ?? '')());
-  tickets = jiraTickets({
-    baseUrl: config.JIRA_BASE_URL,
-    email: config.JIRA_EMAIL,
-    apiToken,
-    projectKey: config.JIRA_PROJECT_KEY,
-    issueType: config.JIRA_ISSUE_TYPE,
-    timeoutMs: config.JIRA_TIMEOUT_MS,
-    deployment: config.JIRA_DEPLOYMENT,
-  });
-  return tickets;
-}
 
 const Input = z.object({ state: z.unknown(), executionName: z.string().nullish() });
 
