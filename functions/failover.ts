@@ -5,7 +5,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { autoScalingHealthAdapter } from '../shared/adapters/autoscaling.ts';
-import { ec2Adapter } from '../shared/adapters/ec2.ts';
+import { associateElasticIpWith, describeInstancesWith, elasticIpOfWith } from '../shared/adapters/ec2.ts';
 import { targetGroupAdapter } from '../shared/adapters/elbv2.ts';
 import { route53Adapter } from '../shared/adapters/route53.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
@@ -18,7 +18,13 @@ import { failover } from '../shared/usecases/failover.ts';
 
 // issue #5: no SDK-level retries — a lost answer to a mutating call must not become a second one;
 // the ASL retries instead, and the guard's claim stops a repeat.
-const ec2 = ec2Adapter(new EC2Client({ maxAttempts: 1 }));
+const ec2Client = new EC2Client({ maxAttempts: 1 });
+// Only the three EC2 calls failover makes, so the bundle carries only their schemas (issue #8).
+const ec2 = {
+  describeInstances: describeInstancesWith(ec2Client),
+  elasticIpOf: elasticIpOfWith(ec2Client),
+  associateElasticIp: associateElasticIpWith(ec2Client),
+};
 const targetGroups = targetGroupAdapter(new ElasticLoadBalancingV2Client({}));
 const dns = route53Adapter(new Route53Client({}));
 const autoScaling = autoScalingHealthAdapter(new AutoScalingClient({}));

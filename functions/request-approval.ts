@@ -5,7 +5,7 @@
  */
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { z } from 'zod';
+import * as z from 'zod';
 import { snsNotifier } from '../shared/adapters/sns.ts';
 import { secureParameter } from '../shared/adapters/ssm-secret.ts';
 import { approvalConfig, coreConfig } from '../shared/config.ts';

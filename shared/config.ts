@@ -5,58 +5,61 @@
 import * as z from 'zod';
 import { ConfigError } from './errors.ts';
 
-const bool = z
-  .enum(['true', 'false', '1', '0'])
-  .default('false')
-  .transform((v) => v === 'true' || v === '1');
+const bool = () =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1');
 
-const CoreSchema = z.object({
-  MEDIC_STAKEHOLDER_TOPIC_ARN: z.string().min(1, 'MEDIC_STAKEHOLDER_TOPIC_ARN is required'),
-  MEDIC_VERIFY_WAIT_SECONDS: z.coerce.number().int().min(1).max(3_600).default(20),
-  MEDIC_VERIFY_POLLS: z.coerce.number().int().min(1).max(20).default(6),
-  MEDIC_PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2_000),
-  MEDIC_DEFAULT_PORTS: z
-    .string()
-    .default('22')
-    .transform((s) => s.split(',').map((p) => Number(p.trim())))
-    .pipe(z.array(z.number().int().min(1).max(65_535)).min(1)),
-  /** Set by `medic simulate` and the tests: a probe that would leave loopback is refused. */
-  MEDIC_PROBES_LOOPBACK_ONLY: bool,
-  MEDIC_CONSOLE_REGION: z.string().optional(),
-  /** Issue 6: optional user-facing status topic (no internal detail). */
-  MEDIC_STATUS_TOPIC_ARN: z.string().optional(),
-  /** Issue 6: where EMF metrics go; unset = stdout (Lambda). Local runs point it at a file. */
-  MEDIC_METRICS_FILE: z.string().optional(),
-});
-export type CoreConfig = z.infer<typeof CoreSchema>;
-
-const JiraSchema = z
-  .object({
-    JIRA_BASE_URL: z.url('JIRA_BASE_URL must be a URL such as https://your-site.atlassian.net'),
-    JIRA_PROJECT_KEY: z
+const CoreSchema = () =>
+  z.object({
+    MEDIC_STAKEHOLDER_TOPIC_ARN: z.string().min(1, 'MEDIC_STAKEHOLDER_TOPIC_ARN is required'),
+    MEDIC_VERIFY_WAIT_SECONDS: z.coerce.number().int().min(1).max(3_600).default(20),
+    MEDIC_VERIFY_POLLS: z.coerce.number().int().min(1).max(20).default(6),
+    MEDIC_PROBE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2_000),
+    MEDIC_DEFAULT_PORTS: z
       .string()
-      .regex(/^[A-Z][A-Z0-9_]{0,19}$/, 'JIRA_PROJECT_KEY must be a project key like OPS'),
-    JIRA_ISSUE_TYPE: z.string().min(1).default('Task'),
-    JIRA_EMAIL: z.string().min(1, 'JIRA_EMAIL is required'),
-    /** Local runs only; deployed stacks use JIRA_API_TOKEN_PARAMETER (SSM SecureString). */
-    JIRA_API_TOKEN: z.string().optional(),
-    JIRA_API_TOKEN_PARAMETER: z.string().optional(),
-    JIRA_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(8_000),
-    /** Issue 6: `cloud` (REST v3, ADF) or `data-center` (REST v2, wiki markup). */
-    JIRA_DEPLOYMENT: z
-      .enum(['cloud', 'data-center'], { message: 'JIRA_DEPLOYMENT must be cloud or data-center' })
-      .default('cloud'),
-    /** Issue 6: a closed ticket for the same instance + classification within this many hours is reopened. */
-    JIRA_REOPEN_WINDOW_HOURS: z.coerce
-      .number()
-      .min(0)
-      .max(24 * 365)
-      .default(72),
-  })
-  .refine((c) => c.JIRA_API_TOKEN || c.JIRA_API_TOKEN_PARAMETER, {
-    message: 'set JIRA_API_TOKEN_PARAMETER (an SSM SecureString name) or, for local runs, JIRA_API_TOKEN',
+      .default('22')
+      .transform((s) => s.split(',').map((p) => Number(p.trim())))
+      .pipe(z.array(z.number().int().min(1).max(65_535)).min(1)),
+    /** Set by `medic simulate` and the tests: a probe that would leave loopback is refused. */
+    MEDIC_PROBES_LOOPBACK_ONLY: bool(),
+    MEDIC_CONSOLE_REGION: z.string().optional(),
+    /** Issue 6: optional user-facing status topic (no internal detail). */
+    MEDIC_STATUS_TOPIC_ARN: z.string().optional(),
+    /** Issue 6: where EMF metrics go; unset = stdout (Lambda). Local runs point it at a file. */
+    MEDIC_METRICS_FILE: z.string().optional(),
   });
-export type JiraConfig = z.infer<typeof JiraSchema>;
+export type CoreConfig = z.infer<ReturnType<typeof CoreSchema>>;
+
+const JiraSchema = () =>
+  z
+    .object({
+      JIRA_BASE_URL: z.url('JIRA_BASE_URL must be a URL such as https://your-site.atlassian.net'),
+      JIRA_PROJECT_KEY: z
+        .string()
+        .regex(/^[A-Z][A-Z0-9_]{0,19}$/, 'JIRA_PROJECT_KEY must be a project key like OPS'),
+      JIRA_ISSUE_TYPE: z.string().min(1).default('Task'),
+      JIRA_EMAIL: z.string().min(1, 'JIRA_EMAIL is required'),
+      /** Local runs only; deployed stacks use JIRA_API_TOKEN_PARAMETER (SSM SecureString). */
+      JIRA_API_TOKEN: z.string().optional(),
+      JIRA_API_TOKEN_PARAMETER: z.string().optional(),
+      JIRA_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(8_000),
+      /** Issue 6: `cloud` (REST v3, ADF) or `data-center` (REST v2, wiki markup). */
+      JIRA_DEPLOYMENT: z
+        .enum(['cloud', 'data-center'], { message: 'JIRA_DEPLOYMENT must be cloud or data-center' })
+        .default('cloud'),
+      /** Issue 6: a closed ticket for the same instance + classification within this many hours is reopened. */
+      JIRA_REOPEN_WINDOW_HOURS: z.coerce
+        .number()
+        .min(0)
+        .max(24 * 365)
+        .default(72),
+    })
+    .refine((c) => c.JIRA_API_TOKEN || c.JIRA_API_TOKEN_PARAMETER, {
+      message: 'set JIRA_API_TOKEN_PARAMETER (an SSM SecureString name) or, for local runs, JIRA_API_TOKEN',
+    });
+export type JiraConfig = z.infer<ReturnType<typeof JiraSchema>>;
 
 function parse<T>(schema: z.ZodType<T>, section: string): T {
   const parsed = schema.safeParse(process.env);
@@ -69,6 +72,7 @@ function parse<T>(schema: z.ZodType<T>, section: string): T {
   return parsed.data;
 }
 
+/** Parsed on first call; `@__PURE__` at each use lets a bundle drop the sections it never reads. */
 function once<T>(load: () => T): () => T {
   let value: T | undefined;
   return () => {
@@ -78,91 +82,96 @@ function once<T>(load: () => T): () => T {
 }
 
 /** Evidence time boxes (issue 3): each branch's own, inside its Task's TimeoutSeconds backstop. */
-const EvidenceConfigSchema = z.object({
-  MEDIC_EVIDENCE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8_000),
-  /** SSM Run Command needs longer: delivery + execution + GetCommandInvocation polls. */
-  MEDIC_SSM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
-  MEDIC_SSM_POLL_MS: z.coerce.number().int().min(10).max(5_000).default(1_000),
-  /** How far before the alarm the metrics and logs window starts. */
-  MEDIC_EVIDENCE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1_440).default(30),
-});
-export type EvidenceConfig = z.infer<typeof EvidenceConfigSchema>;
+const EvidenceConfigSchema = () =>
+  z.object({
+    MEDIC_EVIDENCE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8_000),
+    /** SSM Run Command needs longer: delivery + execution + GetCommandInvocation polls. */
+    MEDIC_SSM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+    MEDIC_SSM_POLL_MS: z.coerce.number().int().min(10).max(5_000).default(1_000),
+    /** How far before the alarm the metrics and logs window starts. */
+    MEDIC_EVIDENCE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1_440).default(30),
+  });
+export type EvidenceConfig = z.infer<ReturnType<typeof EvidenceConfigSchema>>;
 
-export const evidenceConfig = once(() => parse(EvidenceConfigSchema, 'evidence'));
+export const evidenceConfig = /* @__PURE__ */ once(() => parse(EvidenceConfigSchema(), 'evidence'));
 
-export const coreConfig = once(() => parse(CoreSchema, 'core'));
-export const jiraConfig = once(() => parse(JiraSchema, 'Jira'));
+export const coreConfig = /* @__PURE__ */ once(() => parse(CoreSchema(), 'core'));
+export const jiraConfig = /* @__PURE__ */ once(() => parse(JiraSchema(), 'Jira'));
 
 // ---- Issue #4: the mitigation ladder (action pacing, approve mode) ----
-const LadderSchema = z.object({
-  MEDIC_ACTION_POLL_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(5),
-  MEDIC_ACTION_POLLS: z.coerce.number().int().min(1).max(120).default(24),
-  MEDIC_APPROVAL_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
-});
-export const ladderConfig = once(() => parse(LadderSchema, 'ladder'));
-
-const ApprovalSchema = z
-  .object({
-    /** Base URL of the approval function (its Lambda function URL), put into approve/reject links. */
-    MEDIC_APPROVAL_URL: z.url('MEDIC_APPROVAL_URL must be the approval function URL'),
-    /** Local runs only; deployed stacks read the signing secret from SSM (SecureString). */
-    MEDIC_APPROVAL_SECRET: z.string().min(16).optional(),
-    MEDIC_APPROVAL_SECRET_PARAMETER: z.string().optional(),
-  })
-  .refine((c) => c.MEDIC_APPROVAL_SECRET || c.MEDIC_APPROVAL_SECRET_PARAMETER, {
-    message:
-      'set MEDIC_APPROVAL_SECRET_PARAMETER (an SSM SecureString name) or, locally, MEDIC_APPROVAL_SECRET',
+const LadderSchema = () =>
+  z.object({
+    MEDIC_ACTION_POLL_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(5),
+    MEDIC_ACTION_POLLS: z.coerce.number().int().min(1).max(120).default(24),
+    MEDIC_APPROVAL_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   });
-export const approvalConfig = once(() => parse(ApprovalSchema, 'approval'));
+export const ladderConfig = /* @__PURE__ */ once(() => parse(LadderSchema(), 'ladder'));
+
+const ApprovalSchema = () =>
+  z
+    .object({
+      /** Base URL of the approval function (its Lambda function URL), put into approve/reject links. */
+      MEDIC_APPROVAL_URL: z.url('MEDIC_APPROVAL_URL must be the approval function URL'),
+      /** Local runs only; deployed stacks read the signing secret from SSM (SecureString). */
+      MEDIC_APPROVAL_SECRET: z.string().min(16).optional(),
+      MEDIC_APPROVAL_SECRET_PARAMETER: z.string().optional(),
+    })
+    .refine((c) => c.MEDIC_APPROVAL_SECRET || c.MEDIC_APPROVAL_SECRET_PARAMETER, {
+      message:
+        'set MEDIC_APPROVAL_SECRET_PARAMETER (an SSM SecureString name) or, locally, MEDIC_APPROVAL_SECRET',
+    });
+export const approvalConfig = /* @__PURE__ */ once(() => parse(ApprovalSchema(), 'approval'));
 // ---- issue #5: safety bounds (do no harm). Every bound has a default and one variable. ----
-const SafetySchema = z.object({
-  /** DynamoDB table holding episodes, locks, budgets, fleet registry and the Jira outbox. */
-  MEDIC_SAFETY_TABLE: z.string().min(1, 'MEDIC_SAFETY_TABLE is required'),
-  MEDIC_BUDGET_ACTIONS: z.coerce.number().int().min(0).max(100).default(3),
-  MEDIC_BUDGET_WINDOW_HOURS: z.coerce
-    .number()
-    .min(1)
-    .max(24 * 30)
-    .default(24),
-  MEDIC_COOLDOWN_MINUTES: z.coerce
-    .number()
-    .min(0)
-    .max(24 * 60)
-    .default(30),
-  MEDIC_FLAP_EPISODES: z.coerce.number().int().min(2).max(1_000).default(3),
-  MEDIC_FLAP_WINDOW_MINUTES: z.coerce
-    .number()
-    .min(1)
-    .max(24 * 60)
-    .default(60),
-  MEDIC_FLEET_MAX_INSTANCES: z.coerce.number().int().min(1).max(100_000).default(5),
-  MEDIC_FLEET_WINDOW_MINUTES: z.coerce
-    .number()
-    .min(1)
-    .max(24 * 60)
-    .default(10),
-  /** More than this share of one Auto Scaling group in incidents (at least 2 instances) trips the guard. */
-  MEDIC_FLEET_MAX_GROUP_PERCENT: z.coerce.number().min(1).max(100).default(50),
-  MEDIC_LOCK_LEASE_MINUTES: z.coerce
-    .number()
-    .min(1)
-    .max(24 * 60)
-    .default(120),
-  /** `true` holds every mutating action (change freeze). */
-  MEDIC_CHANGE_FREEZE: bool,
-  /** Weekly windows, e.g. `sun 02:00-04:00,wed 22:30-23:30` (UTC), or ISO intervals `start/end`. */
-  MEDIC_MAINTENANCE_WINDOWS: z.string().default(''),
-});
-export type SafetyConfig = z.infer<typeof SafetySchema>;
-export const safetyConfig = once(() => parse(SafetySchema, 'safety'));
+const SafetySchema = () =>
+  z.object({
+    /** DynamoDB table holding episodes, locks, budgets, fleet registry and the Jira outbox. */
+    MEDIC_SAFETY_TABLE: z.string().min(1, 'MEDIC_SAFETY_TABLE is required'),
+    MEDIC_BUDGET_ACTIONS: z.coerce.number().int().min(0).max(100).default(3),
+    MEDIC_BUDGET_WINDOW_HOURS: z.coerce
+      .number()
+      .min(1)
+      .max(24 * 30)
+      .default(24),
+    MEDIC_COOLDOWN_MINUTES: z.coerce
+      .number()
+      .min(0)
+      .max(24 * 60)
+      .default(30),
+    MEDIC_FLAP_EPISODES: z.coerce.number().int().min(2).max(1_000).default(3),
+    MEDIC_FLAP_WINDOW_MINUTES: z.coerce
+      .number()
+      .min(1)
+      .max(24 * 60)
+      .default(60),
+    MEDIC_FLEET_MAX_INSTANCES: z.coerce.number().int().min(1).max(100_000).default(5),
+    MEDIC_FLEET_WINDOW_MINUTES: z.coerce
+      .number()
+      .min(1)
+      .max(24 * 60)
+      .default(10),
+    /** More than this share of one Auto Scaling group in incidents (at least 2 instances) trips the guard. */
+    MEDIC_FLEET_MAX_GROUP_PERCENT: z.coerce.number().min(1).max(100).default(50),
+    MEDIC_LOCK_LEASE_MINUTES: z.coerce
+      .number()
+      .min(1)
+      .max(24 * 60)
+      .default(120),
+    /** `true` holds every mutating action (change freeze). */
+    MEDIC_CHANGE_FREEZE: bool(),
+    /** Weekly windows, e.g. `sun 02:00-04:00,wed 22:30-23:30` (UTC), or ISO intervals `start/end`. */
+    MEDIC_MAINTENANCE_WINDOWS: z.string().default(''),
+  });
+export type SafetyConfig = z.infer<ReturnType<typeof SafetySchema>>;
+export const safetyConfig = /* @__PURE__ */ once(() => parse(SafetySchema(), 'safety'));
 // ---- issue 7: intake functions (HTTP, SNS), health sweep ----
-const IntakeSchema = z.object({
-  MEDIC_STATE_MACHINE_ARN: z.string().startsWith('arn:', 'MEDIC_STATE_MACHINE_ARN must be an ARN'),
-  MEDIC_INCIDENTS_TABLE: z.string().min(1, 'MEDIC_INCIDENTS_TABLE is required'),
-  /** Name of the SSM SecureString with the webhook secret(s); the secret itself never is in env. */
-  MEDIC_WEBHOOK_SECRET_PARAMETER: z.string().startsWith('/').optional(),
-  MEDIC_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1_024).max(1_048_576).default(262_144),
-  MEDIC_SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(300),
-});
-export type IntakeConfig = z.infer<typeof IntakeSchema>;
-export const intakeConfig = once(() => parse(IntakeSchema, 'intake'));
+const IntakeSchema = () =>
+  z.object({
+    MEDIC_STATE_MACHINE_ARN: z.string().startsWith('arn:', 'MEDIC_STATE_MACHINE_ARN must be an ARN'),
+    MEDIC_INCIDENTS_TABLE: z.string().min(1, 'MEDIC_INCIDENTS_TABLE is required'),
+    /** Name of the SSM SecureString with the webhook secret(s); the secret itself never is in env. */
+    MEDIC_WEBHOOK_SECRET_PARAMETER: z.string().startsWith('/').optional(),
+    MEDIC_WEBHOOK_MAX_BYTES: z.coerce.number().int().min(1_024).max(1_048_576).default(262_144),
+    MEDIC_SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(300),
+  });
+export type IntakeConfig = z.infer<ReturnType<typeof IntakeSchema>>;
+export const intakeConfig = /* @__PURE__ */ once(() => parse(IntakeSchema(), 'intake'));

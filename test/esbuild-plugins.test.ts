@@ -3,7 +3,7 @@
  * build time. It must change nothing a caller can notice: the EC2 requests medic sends and the
  * responses it reads are identical with and without it, while the bundle loses the unused schemas.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 /** Sends each command through a real EC2Client; the HTTP layer is replaced by a canned answer. */
 const ENTRY = `
 import { DescribeInstancesCommand, DescribeInstanceStatusCommand, EC2Client, RebootInstancesCommand } from '@aws-sdk/client-ec2';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import * as z from 'zod';
 const XML = {
   DescribeInstances: '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><reservationSet><item><reservationId>r-1</reservationId><instancesSet><item><instanceId>i-1</instanceId><instanceType>t3.micro</instanceType><privateIpAddress>10.0.0.5</privateIpAddress><instanceState><code>16</code><name>running</name></instanceState><placement><availabilityZone>us-east-1a</availabilityZone></placement><tagSet><item><key>medic:managed</key><value>true</value></item></tagSet></item></instancesSet></item></reservationSet></DescribeInstancesResponse>',
   DescribeInstanceStatus: '<DescribeInstanceStatusResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><instanceStatusSet><item><instanceId>i-1</instanceId><systemStatus><status>impaired</status></systemStatus><instanceStatus><status>ok</status></instanceStatus><eventsSet><item><code>system-reboot</code><description>scheduled</description></item></eventsSet></item></instanceStatusSet></DescribeInstanceStatusResponse>',
@@ -37,7 +39,31 @@ export async function exchange() {
     await client.send(new DescribeInstanceStatusCommand({ InstanceIds: ['i-1'], IncludeAllInstances: true })),
     await client.send(new RebootInstancesCommand({ InstanceIds: ['i-1'], DryRun: true })),
   ].map(({ $metadata, ...rest }) => rest);
-  return { requests, outputs };
+  return { requests, outputs, errors: await ssmErrors(), zod: zodParse() };
+}
+// An SSM error medic never names: unregistered by the plugin, it must still arrive with its name.
+async function ssmErrors() {
+  const client = new SSMClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  client.middlewareStack.add(() => async () => {
+    const body = new TextEncoder().encode(JSON.stringify({ __type: 'InvalidKeyId', message: 'the key is disabled' }));
+    return { response: { statusCode: 400, headers: { 'content-type': 'application/x-amz-json-1.1' }, body } };
+  }, { step: 'deserialize', priority: 'low' });
+  try {
+    await client.send(new GetParameterCommand({ Name: '/medic/secret', WithDecryption: true }));
+    return null;
+  } catch (e) {
+    return { name: e.name, message: e.message, fault: e.$fault, status: e.$metadata?.httpStatusCode, isError: e instanceof Error };
+  }
+}
+// zod's classic schemas without their JSON Schema generator: parsing and ~standard are unchanged.
+function zodParse() {
+  const schema = z.object({ id: z.string().regex(/^i-/), n: z.coerce.number().int().default(3) });
+  const ok = schema.safeParse({ id: 'i-1' });
+  const bad = schema.safeParse({ id: 'x', n: 'y' });
+  const standard = schema['~standard'].validate({ id: 'i-2', n: '4' });
+  let json;
+  try { json = z.toJSONSchema(schema).type; } catch (e) { json = e.name; }
+  return { ok: ok.data, bad: bad.error.issues.map((i) => i.path.join('.')), standard: standard.value, json };
 }
 `;
 
@@ -57,13 +83,18 @@ async function bundle(name: string, withPlugins: boolean) {
     banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
   });
   const mod = (await import(pathToFileURL(outfile).href)) as {
-    exchange(): Promise<{ requests: string[]; outputs: unknown[] }>;
+    exchange(): Promise<{
+      requests: string[];
+      outputs: unknown[];
+      errors: Record<string, unknown> | null;
+      zod: Record<string, unknown>;
+    }>;
   };
-  return { bytes: statSync(outfile).size, ...(await mod.exchange()) };
+  return { bytes: statSync(outfile).size, text: readFileSync(outfile, 'utf8'), ...(await mod.exchange()) };
 }
 
-describe('esbuild plugin aws-sdk-schema-keys', () => {
-  it('sends and reads EC2 exactly as the unmodified SDK does, in a much smaller bundle', async () => {
+describe('esbuild plugins (scripts/esbuild-plugins.cjs)', () => {
+  it('send and read EC2 and SSM, and parse with zod, exactly as the unmodified packages do, in a much smaller bundle', async () => {
     // Prepare + Act
     const plain = await bundle('plain', false);
     const shaken = await bundle('shaken', true);
@@ -78,7 +109,27 @@ describe('esbuild plugin aws-sdk-schema-keys', () => {
     expect(shaken.outputs[1]).toMatchObject({
       InstanceStatuses: [{ SystemStatus: { Status: 'impaired' }, Events: [{ Code: 'system-reboot' }] }],
     });
+    // Assess: an error medic never names arrives as before, by name (its class was not bundled)
+    expect(shaken.errors).toEqual(plain.errors);
+    expect(shaken.errors).toEqual({
+      name: 'InvalidKeyId',
+      message: 'the key is disabled',
+      fault: 'client',
+      status: 400,
+      isError: true,
+    });
+    // Assess: zod parses as before; only JSON Schema generation is gone, with a named error
+    expect({ ...shaken.zod, json: undefined }).toEqual({ ...plain.zod, json: undefined });
+    expect(shaken.zod).toMatchObject({
+      ok: { id: 'i-1', n: 3 },
+      bad: ['id', 'n'],
+      standard: { id: 'i-2', n: 4 },
+    });
+    expect(plain.zod.json).toBe('object');
+    expect(shaken.zod.json).toBe('JsonSchemaNotBundledError');
     // Assess: the unused EC2 schemas are gone (the SDK's table is ~540 KB even minified)
     expect(plain.bytes - shaken.bytes).toBeGreaterThan(400 * 1024);
+    expect(plain.text).toContain('"com.amazonaws.ssm#InvalidKeyId"');
+    expect(shaken.text).not.toContain('"com.amazonaws.ssm#InvalidKeyId"');
   }, 180_000);
 });

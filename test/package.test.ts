@@ -1,9 +1,11 @@
 // Packaging test: runs `npm run package` (node scripts/package.ts → offline `osls package` + cfn-lint) once,
 // then checks the generated CloudFormation template for the shape the service depends on.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { HOT_PATH_BUNDLE_BYTES, JIRA_FUNCTIONS } from '../bench/budgets.ts';
+import { serverlessFunctions } from '../bench/coldstart.ts';
 import {
   type CfnLintResult,
   formatFinding,
@@ -484,6 +486,33 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     // Assess
     expect(scheduled).toHaveLength(1);
     expect(String(scheduled[0]?.[1].Properties?.ScheduleExpression)).toMatch(/^(cron|rate)\(/);
+  });
+
+  it('issue #8: every hot-path bundle is at most 400 KB; only the Jira functions carry jira-client', () => {
+    // Prepare: the .mjs inside each zip osls built (sizes are deterministic for a lockfile)
+    const sizes = serverlessFunctions().map((fn) => {
+      const zip = path.join(repoRoot, '.serverless', `${fn.name}.zip`);
+      const listing = JSON.parse(
+        execFileSync(
+          'python3',
+          [
+            '-c',
+            'import json,sys,zipfile; print(json.dumps({i.filename: i.file_size for i in zipfile.ZipFile(sys.argv[1]).infolist()}))',
+            zip,
+          ],
+          { encoding: 'utf8' },
+        ),
+      ) as Record<string, number>;
+      const rel = path.relative(repoRoot, fn.source).replace(/\.ts$/, '.mjs');
+      return { name: fn.name, bytes: listing[rel] ?? Number.NaN };
+    });
+    // Act
+    const hot = sizes.filter((s) => !JIRA_FUNCTIONS.has(s.name));
+    const over = hot.filter((s) => !(s.bytes <= HOT_PATH_BUNDLE_BYTES));
+    // Assess
+    expect(hot.length).toBeGreaterThan(15);
+    expect(over.map((s) => `${s.name} ${Math.round(s.bytes / 1024)} KB`)).toEqual([]);
+    console.log(sizes.map((s) => `${s.name} ${Math.round(s.bytes / 1024)} KB`).join(', '));
   });
 
   it('passes cfn-lint with no errors (warnings are printed)', () => {

@@ -33,134 +33,163 @@ async function mutate(what: string, dryRun: boolean, call: () => Promise<unknown
 /** EC2's answers when an instance cannot be stopped (stop protection, instance-store root, type). */
 const STOP_REFUSED = new Set(['UnsupportedOperation', 'OperationNotPermitted', 'IncorrectInstanceState']);
 
-export function ec2Adapter(client: EC2Client): Ec2Port & Ec2ActionsPort {
+type Ec2Adapter = Ec2Port & Ec2ActionsPort;
+
+// One factory per call, so a function that makes three EC2 calls bundles only their schemas
+// (issue #8: failover was over its bundle budget with every EC2 operation medic uses).
+export const describeInstancesWith =
+  (client: EC2Client): Ec2Adapter['describeInstances'] =>
+  async (instanceIds) => {
+    let reservations: DescribeInstancesCommandOutput;
+    try {
+      reservations = await callAws('DescribeInstances', () =>
+        client.send(new DescribeInstancesCommand({ InstanceIds: instanceIds })),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name === 'InvalidInstanceID.NotFound') {
+        throw new InstanceNotFoundError(
+          `instance not found: ${instanceIds.join(', ')} (${(error as Error).message})`,
+        );
+      }
+      throw error;
+    }
+    const found: InstanceInfo[] = [];
+    for (const reservation of reservations.Reservations ?? []) {
+      for (const i of reservation.Instances ?? []) {
+        if (!i.InstanceId) continue;
+        found.push({
+          instanceId: i.InstanceId,
+          state: i.State?.Name ?? 'unknown',
+          tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+          availabilityZone: i.Placement?.AvailabilityZone ?? null,
+          instanceType: i.InstanceType ?? null,
+          privateIp: i.PrivateIpAddress ?? null,
+        });
+      }
+    }
+    const missing = instanceIds.filter((id) => !found.some((f) => f.instanceId === id));
+    if (missing.length > 0) throw new InstanceNotFoundError(`instance not found: ${missing.join(', ')}`);
+    return found;
+  };
+
+export const describeHealthWith =
+  (client: EC2Client): Ec2Adapter['describeHealth'] =>
+  async (instanceId): Promise<Ec2Evidence> => {
+    const [described] = await describeInstancesWith(client)([instanceId]);
+    const status = await callAws('DescribeInstanceStatus', () =>
+      client.send(
+        new DescribeInstanceStatusCommand({ InstanceIds: [instanceId], IncludeAllInstances: true }),
+      ),
+    );
+    const s = status.InstanceStatuses?.[0];
+    return {
+      state: described?.state ?? 'unknown',
+      instanceType: described?.instanceType ?? null,
+      availabilityZone: described?.availabilityZone ?? null,
+      // EC2 Auto Scaling tags every instance it launches or attaches; no extra call or client.
+      autoScalingGroup: described?.tags['aws:autoscaling:groupName'] ?? null,
+      systemStatus: s?.SystemStatus?.Status ?? 'not-applicable',
+      instanceStatus: s?.InstanceStatus?.Status ?? 'not-applicable',
+      scheduledEvents: (s?.Events ?? []).map((e) => ({
+        code: e.Code ?? 'unknown',
+        description: e.Description ?? '',
+        notBefore: e.NotBefore ? e.NotBefore.toISOString() : null,
+      })),
+    };
+  };
+
+export const rebootWith =
+  (client: EC2Client): Ec2Adapter['reboot'] =>
+  async (instanceId, { dryRun }) => {
+    await mutate('RebootInstances', dryRun, () =>
+      client.send(new RebootInstancesCommand({ InstanceIds: [instanceId], DryRun: dryRun })),
+    );
+  };
+
+export const instanceStateWith =
+  (client: EC2Client): Ec2Adapter['instanceState'] =>
+  async (instanceId) => {
+    const out = await callAws('DescribeInstances', () =>
+      client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })),
+    );
+    const i = out.Reservations?.[0]?.Instances?.[0];
+    if (!i) throw new InstanceNotFoundError(`instance not found: ${instanceId}`);
+    return { state: i.State?.Name ?? 'unknown', rootDeviceType: i.RootDeviceType ?? null };
+  };
+
+export const stopWith =
+  (client: EC2Client): Ec2Adapter['stop'] =>
+  async (instanceId, { dryRun }) => {
+    try {
+      await mutate('StopInstances', dryRun, () =>
+        client.send(new StopInstancesCommand({ InstanceIds: [instanceId], DryRun: dryRun })),
+      );
+    } catch (error) {
+      const name = (error as { name?: string }).name ?? '';
+      if (STOP_REFUSED.has(name))
+        throw new StopNotAllowedError(
+          `EC2 refused to stop ${instanceId}: ${name}: ${(error as Error).message}`,
+        );
+      throw error;
+    }
+  };
+
+export const startWith =
+  (client: EC2Client): Ec2Adapter['start'] =>
+  async (instanceId, { dryRun }) => {
+    await mutate('StartInstances', dryRun, () =>
+      client.send(new StartInstancesCommand({ InstanceIds: [instanceId], DryRun: dryRun })),
+    );
+  };
+
+export const consoleOutputWith =
+  (client: EC2Client): Ec2Adapter['consoleOutput'] =>
+  async (instanceId) => {
+    const out = await callAws('GetConsoleOutput', () =>
+      client.send(new GetConsoleOutputCommand({ InstanceId: instanceId, Latest: true })),
+    );
+    if (!out.Output) return null;
+    // EC2 returns base64; some emulators return the text itself.
+    return /^[A-Za-z0-9+/=\s]+$/.test(out.Output)
+      ? Buffer.from(out.Output, 'base64').toString('utf8')
+      : out.Output;
+  };
+
+export const elasticIpOfWith =
+  (client: EC2Client): Ec2Adapter['elasticIpOf'] =>
+  async (instanceId) => {
+    const out = await callAws('DescribeAddresses', () =>
+      client.send(new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] })),
+    );
+    const a = out.Addresses?.find((x) => x.AllocationId);
+    return a?.AllocationId ? { allocationId: a.AllocationId, publicIp: a.PublicIp ?? '' } : null;
+  };
+
+export const associateElasticIpWith =
+  (client: EC2Client): Ec2Adapter['associateElasticIp'] =>
+  async (allocationId, instanceId, { dryRun }) => {
+    await mutate('AssociateAddress', dryRun, () =>
+      client.send(
+        new AssociateAddressCommand({
+          AllocationId: allocationId,
+          InstanceId: instanceId,
+          AllowReassociation: true,
+          DryRun: dryRun,
+        }),
+      ),
+    );
+  };
+
+export function ec2Adapter(client: EC2Client): Ec2Adapter {
   return {
-    async describeInstances(instanceIds) {
-      let reservations: DescribeInstancesCommandOutput;
-      try {
-        reservations = await callAws('DescribeInstances', () =>
-          client.send(new DescribeInstancesCommand({ InstanceIds: instanceIds })),
-        );
-      } catch (error) {
-        if ((error as { name?: string }).name === 'InvalidInstanceID.NotFound') {
-          throw new InstanceNotFoundError(
-            `instance not found: ${instanceIds.join(', ')} (${(error as Error).message})`,
-          );
-        }
-        throw error;
-      }
-      const found: InstanceInfo[] = [];
-      for (const reservation of reservations.Reservations ?? []) {
-        for (const i of reservation.Instances ?? []) {
-          if (!i.InstanceId) continue;
-          found.push({
-            instanceId: i.InstanceId,
-            state: i.State?.Name ?? 'unknown',
-            tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
-            availabilityZone: i.Placement?.AvailabilityZone ?? null,
-            instanceType: i.InstanceType ?? null,
-            privateIp: i.PrivateIpAddress ?? null,
-          });
-        }
-      }
-      const missing = instanceIds.filter((id) => !found.some((f) => f.instanceId === id));
-      if (missing.length > 0) throw new InstanceNotFoundError(`instance not found: ${missing.join(', ')}`);
-      return found;
-    },
-
-    async describeHealth(instanceId): Promise<Ec2Evidence> {
-      const [described] = await this.describeInstances([instanceId]);
-      const status = await callAws('DescribeInstanceStatus', () =>
-        client.send(
-          new DescribeInstanceStatusCommand({ InstanceIds: [instanceId], IncludeAllInstances: true }),
-        ),
-      );
-      const s = status.InstanceStatuses?.[0];
-      return {
-        state: described?.state ?? 'unknown',
-        instanceType: described?.instanceType ?? null,
-        availabilityZone: described?.availabilityZone ?? null,
-        // EC2 Auto Scaling tags every instance it launches or attaches; no extra call or client.
-        autoScalingGroup: described?.tags['aws:autoscaling:groupName'] ?? null,
-        systemStatus: s?.SystemStatus?.Status ?? 'not-applicable',
-        instanceStatus: s?.InstanceStatus?.Status ?? 'not-applicable',
-        scheduledEvents: (s?.Events ?? []).map((e) => ({
-          code: e.Code ?? 'unknown',
-          description: e.Description ?? '',
-          notBefore: e.NotBefore ? e.NotBefore.toISOString() : null,
-        })),
-      };
-    },
-
-    async reboot(instanceId, { dryRun }) {
-      await mutate('RebootInstances', dryRun, () =>
-        client.send(new RebootInstancesCommand({ InstanceIds: [instanceId], DryRun: dryRun })),
-      );
-    },
-
-    // ---- Issue #4: the ladder's EC2 calls ----
-    async instanceState(instanceId) {
-      const out = await callAws('DescribeInstances', () =>
-        client.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })),
-      );
-      const i = out.Reservations?.[0]?.Instances?.[0];
-      if (!i) throw new InstanceNotFoundError(`instance not found: ${instanceId}`);
-      return { state: i.State?.Name ?? 'unknown', rootDeviceType: i.RootDeviceType ?? null };
-    },
-
-    async stop(instanceId, { dryRun }) {
-      try {
-        await mutate('StopInstances', dryRun, () =>
-          client.send(new StopInstancesCommand({ InstanceIds: [instanceId], DryRun: dryRun })),
-        );
-      } catch (error) {
-        const name = (error as { name?: string }).name ?? '';
-        if (STOP_REFUSED.has(name))
-          throw new StopNotAllowedError(
-            `EC2 refused to stop ${instanceId}: ${name}: ${(error as Error).message}`,
-          );
-        throw error;
-      }
-    },
-
-    async start(instanceId, { dryRun }) {
-      await mutate('StartInstances', dryRun, () =>
-        client.send(new StartInstancesCommand({ InstanceIds: [instanceId], DryRun: dryRun })),
-      );
-    },
-
-    async consoleOutput(instanceId) {
-      const out = await callAws('GetConsoleOutput', () =>
-        client.send(new GetConsoleOutputCommand({ InstanceId: instanceId, Latest: true })),
-      );
-      if (!out.Output) return null;
-      // EC2 returns base64; some emulators return the text itself.
-      return /^[A-Za-z0-9+/=\s]+$/.test(out.Output)
-        ? Buffer.from(out.Output, 'base64').toString('utf8')
-        : out.Output;
-    },
-
-    async elasticIpOf(instanceId) {
-      const out = await callAws('DescribeAddresses', () =>
-        client.send(
-          new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] }),
-        ),
-      );
-      const a = out.Addresses?.find((x) => x.AllocationId);
-      return a?.AllocationId ? { allocationId: a.AllocationId, publicIp: a.PublicIp ?? '' } : null;
-    },
-
-    async associateElasticIp(allocationId, instanceId, { dryRun }) {
-      await mutate('AssociateAddress', dryRun, () =>
-        client.send(
-          new AssociateAddressCommand({
-            AllocationId: allocationId,
-            InstanceId: instanceId,
-            AllowReassociation: true,
-            DryRun: dryRun,
-          }),
-        ),
-      );
-    },
+    describeInstances: describeInstancesWith(client),
+    describeHealth: describeHealthWith(client),
+    reboot: rebootWith(client),
+    instanceState: instanceStateWith(client),
+    stop: stopWith(client),
+    start: startWith(client),
+    consoleOutput: consoleOutputWith(client),
+    elasticIpOf: elasticIpOfWith(client),
+    associateElasticIp: associateElasticIpWith(client),
   };
 }

@@ -402,6 +402,16 @@ async function runStorm(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, events.length) }, worker));
   const totalMs = performance.now() - started;
+  // Deployed, the outbox drainer runs every 2 minutes and files the storm's summary ticket.
+  const { handler: drain } = await import('../../functions/drain-outbox.ts');
+  const drained = (await drain({}, {
+    functionName: 'medic-local-drainOutbox',
+    awsRequestId: 'local',
+    getRemainingTimeInMillis: () => 120_000,
+  } as never)) as { filed?: { key: string }[] };
+  say(
+    `storm: the scheduled outbox drain filed ${drained.filed?.map((f) => f.key).join(', ') || 'no ticket'}`,
+  );
   const dispositions: Record<string, number> = {};
   for (const o of outputs) {
     const d = o?.admission?.disposition ?? 'failed';

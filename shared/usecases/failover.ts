@@ -9,6 +9,7 @@
  * Verify then probes the standby (or the healthy peer) — the host that now serves.
  */
 import { type InstanceCase, LADDER_DEFAULTS, NO_FAILOVER, type Target } from '../domain/model.ts';
+import { targetFromInstance } from '../domain/target.ts';
 import type { Clock } from '../domain/timeline.ts';
 import type {
   AutoScalingHealthPort,
@@ -18,7 +19,6 @@ import type {
   NotifierPort,
   TargetGroupPort,
 } from '../ports.ts';
-import { targetFromInstance } from './intake.ts';
 import { announce, dryRunDone, handToVerify, nextRung, note, recordAction } from './ladder.ts';
 
 export interface FailoverDeps {

@@ -1,0 +1,14 @@
+/**
+ * Issue #8's budgets, shared by `npm run bench` (which reports them) and the tests that assert the
+ * deterministic ones (bundle sizes in test/package.test.ts, transitions in test/transition-budget).
+ */
+
+/** Functions an incident waits on (alarm → first action → verify): each cold-starts in a storm. */
+export const HOT_PATH_BUNDLE_BYTES = 400 * 1024;
+
+/**
+ * Functions whose job is to talk to Jira: they carry jira-client (~860 KB bundled, its request
+ * stack) and are reported, not budgeted. None of them is on the way to the first action: the
+ * Record Task runs last, the outbox drainer and the health sweep run on schedules.
+ */
+export const JIRA_FUNCTIONS: ReadonlySet<string> = new Set(['record', 'drainOutbox', 'healthSweep']);
