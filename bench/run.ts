@@ -360,13 +360,26 @@ async function main() {
       ratio: x(storm.dedupeFloorEventsPerSecond / storm.baselineEventsPerSecond),
       ok: null,
     });
+    const callCount = Object.values(storm.callsByAction).reduce((a, b) => a + b, 0);
+    rows.push({
+      section: 'storm',
+      figure: `AWS calls per delivery (${Object.entries(storm.callsByAction)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')})`,
+      value: (callCount / storm.events).toFixed(2),
+      budget: 'reported',
+      baseline: `handler CPU ${storm.handlerCpuMsPerEvent.toFixed(2)} ms/delivery`,
+      ratio: '',
+      ok: null,
+    });
     // Issue #5: an incident is a delivery Admit let through ('open'); the fleet guard holds the rest
     // of a storm ('storm'), and duplicates end at once. Budget: every delivery has a disposition,
     // and no instance gets a second open incident.
     const admittedTotal = Object.values(storm.dispositions).reduce((a, b) => a + b, 0);
     rows.push({
       section: 'storm',
-      figure: `incidents opened by Admit (dispositions ${JSON.stringify(storm.dispositions)}; held back by intake ${JSON.stringify(storm.rejected)})`,
+      figure: `incidents opened (dispositions ${JSON.stringify(storm.dispositions)}, of which Intake settled ${JSON.stringify(storm.decidedByIntake)}${Object.keys(storm.rejected).length ? `; errors ${JSON.stringify(storm.rejected)}` : ''})`,
       value: String(storm.incidentsCreated),
       budget: 'one per instance that passed the guard',
       baseline: `${storm.instances} instances`,

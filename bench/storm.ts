@@ -41,6 +41,12 @@ export interface StormResult {
   dispositions: Record<string, number>;
   /** Instances with more than one admitted ('open') incident: must be none. */
   instancesOpenedTwice: number;
+  /** Issue #8: dispositions Intake settled itself (dedupe, declared storm) before any lookup. */
+  decidedByIntake: Record<string, number>;
+  /** CPU the handlers (and the SDK) spent per delivery in this process: the other half of the cost. */
+  handlerCpuMsPerEvent: number;
+  /** AWS calls that reached moto during the run, by action (what each delivery costs). */
+  callsByAction: Record<string, number>;
 }
 
 type Intake = (event: unknown, context: unknown) => Promise<unknown>;
@@ -127,10 +133,12 @@ export async function stormIntake(options: {
 
   const opened = new Set<string>();
   const dispositions: Record<string, number> = {};
+  const decidedByIntake: Record<string, number> = {};
   const openedPerInstance = new Map<string, number>();
   let incidentsCreated = 0;
   const rejected: Record<string, number> = {};
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   await pool(events, options.concurrency, async (event, i) => {
     const name = `storm-delivery-${i}`;
     try {
@@ -143,6 +151,14 @@ export async function stormIntake(options: {
       );
       if (isSuppressed(result)) {
         rejected.suppressed = (rejected.suppressed ?? 0) + 1;
+        return;
+      }
+      const settled = result as { settledBy?: string; admission?: { disposition?: string } };
+      if (settled.settledBy) {
+        // The ASL's IntakeOutcome Choice: a run Intake settled skips Admit.
+        const d = settled.admission?.disposition ?? 'unknown';
+        decidedByIntake[d] = (decidedByIntake[d] ?? 0) + 1;
+        dispositions[d] = (dispositions[d] ?? 0) + 1;
         return;
       }
       if (options.admit) {
@@ -165,9 +181,11 @@ export async function stormIntake(options: {
     }
   });
   const ms = performance.now() - started;
-  const startExecutionCalls = (await options.moto.calls()).filter(
-    (c) => c.action === 'StartExecution',
-  ).length;
+  const cpu = process.cpuUsage(cpuStarted);
+  const calls = await options.moto.calls();
+  const startExecutionCalls = calls.filter((c) => c.action === 'StartExecution').length;
+  const callsByAction: Record<string, number> = {};
+  for (const c of calls) callsByAction[c.action] = (callsByAction[c.action] ?? 0) + 1;
 
   // Baseline: the floor for one moto round trip per event, same concurrency, no medic code.
   const baselineStarted = performance.now();
@@ -212,6 +230,9 @@ export async function stormIntake(options: {
     dedupeFloorEventsPerSecond: (events.length / dedupeMs) * 1000,
     dedupeFloorFirstWrites: firstWrites,
     dispositions,
+    decidedByIntake,
+    callsByAction,
+    handlerCpuMsPerEvent: (cpu.user + cpu.system) / 1000 / events.length,
     instancesOpenedTwice: [...openedPerInstance.values()].filter((n) => n > 1).length,
     events: events.length,
     instances: ids.length,

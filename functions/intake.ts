@@ -1,15 +1,19 @@
-/** Intake Task: normalise the trigger, resolve targets, open the incident. */
+/** Intake Task: normalise the trigger, claim the episode, resolve targets, open the incident. */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
 import { autoScalingAdapter } from '../shared/adapters/autoscaling.ts';
 import { ec2Adapter } from '../shared/adapters/ec2.ts';
-import { coreConfig, ladderConfig } from '../shared/config.ts';
+import { coreConfig, ladderConfig, safetyConfig } from '../shared/config.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
+import { safetyStore } from '../shared/safety.ts';
+import type { StormMemo } from '../shared/usecases/guard.ts';
 import { intake } from '../shared/usecases/intake.ts';
 
 const ec2 = ec2Adapter(new EC2Client({}));
+/** A storm this warm sandbox has seen: later alarms in it are held without another read. */
+const stormMemo: StormMemo = {};
 const autoScaling = autoScalingAdapter(new AutoScalingClient({}));
 
 const Input = z.object({
@@ -26,7 +30,17 @@ function executionUrl(executionArn: string | null | undefined): string | null {
 export const handler = lambda(async (event) => {
   const input = parseWith(Input, event, 'Intake');
   const config = coreConfig();
+  const executionId = input.execution.id;
   return intake(input.event, {
+    // Dedupe and the storm check first: in a storm most deliveries end here (issue #8).
+    gate: executionId
+      ? {
+          executionId,
+          store: safetyStore(),
+          fleetWindowMs: safetyConfig().MEDIC_FLEET_WINDOW_MINUTES * 60_000,
+          memo: stormMemo,
+        }
+      : undefined,
     ec2,
     autoScaling,
     clock: systemClock,

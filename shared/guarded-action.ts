@@ -11,7 +11,7 @@ import { wasThrottled } from './adapters/aws-errors.ts';
 import type { ActionKind, InstanceCase } from './domain/model.ts';
 import { systemClock } from './domain/timeline.ts';
 import type { NotifierPort } from './ports.ts';
-import { guardSettings, safetyStore } from './safety.ts';
+import { guardSettings, guardStore } from './safety.ts';
 import { actionKey, authorize, holdCase } from './usecases/guard.ts';
 
 const autoScaling = autoScalingAdapter(new AutoScalingClient({}));
@@ -24,7 +24,7 @@ export async function guardedAction(
 ): Promise<InstanceCase> {
   if (c.pending) return run(c);
   const verdict = await authorize(c, action, {
-    store: safetyStore(),
+    store: guardStore(),
     clock: systemClock,
     settings: guardSettings(),
     notifier,
@@ -35,7 +35,7 @@ export async function guardedAction(
     return await run(c);
   } catch (error) {
     if (c.mode !== 'dry-run' && wasThrottled(error))
-      await safetyStore().unclaimAction(c.target.instanceId, actionKey(c, action));
+      await guardStore().unclaimAction(c.target.instanceId, actionKey(c, action));
     throw error;
   }
 }

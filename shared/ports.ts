@@ -283,6 +283,20 @@ export interface OutboxItem {
   lastError: string;
 }
 
+/** The part of the safety store the bounds need at action time (shared/usecases/guard.ts). */
+export type GuardStorePort = Pick<
+  SafetyStorePort,
+  | 'episodesSince'
+  | 'lastClosed'
+  | 'fleetSince'
+  | 'claimStorm'
+  | 'stormsAt'
+  | 'claimAction'
+  | 'actionsSince'
+  | 'unclaimAction'
+  | 'enqueueOutbox'
+>;
+
 export interface SafetyStorePort {
   /** Conditional put of the episode: 'new' the first time, 'retry' for the same execution, else 'duplicate'. */
   claimEpisode(key: string, executionId: string, at: Date): Promise<'new' | 'retry' | 'duplicate'>;
@@ -297,15 +311,17 @@ export interface SafetyStorePort {
   episodesSince(instanceId: string, since: Date): Promise<number>;
   markClosed(instanceId: string, at: Date): Promise<void>;
   lastClosed(instanceId: string): Promise<Date | null>;
-  /** Fleet registry: which instances entered an incident, newest window only. */
+  /** Fleet registry: which instances entered an incident (one entry per instance and bucket). */
   registerFleet(instanceId: string, episodeKey: string, at: Date, group?: string | null): Promise<void>;
+  /** Entries with `at` in [since, until]: a bounded number of reads however large the storm. */
   fleetSince(
     since: Date,
+    until: Date,
   ): Promise<{ instanceId: string; episodeKey: string; at: string; group?: string | null }[]>;
   /** One storm per window: true for the single caller that becomes its leader. */
   claimStorm(stormKey: string, leader: string, at: Date): Promise<boolean>;
-  /** When the storm with this key was claimed, if it exists. */
-  stormAt(stormKey: string): Promise<Date | null>;
+  /** When each of these storms was claimed (absent keys: no such storm), in one read. */
+  stormsAt(stormKeys: string[]): Promise<Map<string, Date>>;
   /** Budget ledger: at-most-once claim of one mutating action; false if it was already claimed. */
   claimAction(instanceId: string, actionKey: string, at: Date): Promise<boolean>;
   actionsSince(instanceId: string, since: Date): Promise<number>;

@@ -3,18 +3,25 @@
  * bounds read once from the environment (`safetyConfig`). Handlers stay thin; use cases stay SDK-free.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoSafetyStore } from './adapters/dynamo-safety.ts';
+import { dynamoGuardStore, dynamoSafetyStore } from './adapters/dynamo-safety.ts';
 import { safetyConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
-import type { SafetyStorePort } from './ports.ts';
+import type { GuardStorePort, SafetyStorePort } from './ports.ts';
 import { type GuardSettings, parseMaintenanceWindows } from './usecases/guard.ts';
 
 let store: SafetyStorePort | undefined;
+let guard: GuardStorePort | undefined;
 let settings: GuardSettings | undefined;
 
 export function safetyStore(): SafetyStorePort {
   store ??= dynamoSafetyStore(new DynamoDBClient({}), safetyConfig().MEDIC_SAFETY_TABLE);
   return store;
+}
+
+/** Only what the bounds need: the action functions bundle no lock, fleet-write or outbox code. */
+export function guardStore(): GuardStorePort {
+  guard ??= dynamoGuardStore(new DynamoDBClient({}), safetyConfig().MEDIC_SAFETY_TABLE);
+  return guard;
 }
 
 export function guardSettings(): GuardSettings {

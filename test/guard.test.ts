@@ -3,11 +3,14 @@ import { describe, expect, it } from 'vitest';
 import type { InstanceCase } from '../shared/domain/model.ts';
 import type { OutboxItem, SafetyStorePort, TicketPort } from '../shared/ports.ts';
 import {
+  activeStorm,
   activeWindow,
   authorize,
   type GuardDeps,
   type GuardSettings,
   parseMaintenanceWindows,
+  type StormMemo,
+  stormKey,
 } from '../shared/usecases/guard.ts';
 import { drainOutbox } from '../shared/usecases/outbox.ts';
 
@@ -31,9 +34,11 @@ function memoryStore(): SafetyStorePort & { claims: Map<string, Date>; outbox: M
     lastClosed: async (id) => closed.get(id) ?? null,
     registerFleet: async (instanceId, episodeKey, at, group) =>
       void fleet.push({ instanceId, episodeKey, at: at.toISOString(), group }),
-    fleetSince: async (since) => fleet.filter((f) => f.at >= since.toISOString()),
+    fleetSince: async (since, until) =>
+      fleet.filter((f) => f.at >= since.toISOString() && f.at <= until.toISOString()),
     claimStorm: async (key, _l, at) => (storms.has(key) ? false : (storms.set(key, at), true)),
-    stormAt: async (key) => storms.get(key) ?? null,
+    stormsAt: async (keys) =>
+      new Map(keys.flatMap((k) => (storms.has(k) ? [[k, storms.get(k) as Date] as const] : []))),
     claimAction: async (id, key, at) =>
       claims.has(`${id}|${key}`) ? false : (claims.set(`${id}|${key}`, at), true),
     actionsSince: async (id, since) =>
@@ -57,7 +62,7 @@ function memoryStore(): SafetyStorePort & { claims: Map<string, Date>; outbox: M
 
 /** A fresh store that shares the fleet registry of another (no storm claimed yet). */
 function memoryStoreWith(other: SafetyStorePort): SafetyStorePort {
-  return { ...memoryStore(), fleetSince: (since) => other.fleetSince(since) };
+  return { ...memoryStore(), fleetSince: (since, until) => other.fleetSince(since, until) };
 }
 
 const NOW = new Date('2026-11-25T12:00:00.000Z');
@@ -120,6 +125,41 @@ function deps(store: SafetyStorePort, extra: Partial<GuardSettings> = {}, at = N
     notifier: { publish: async () => ({ messageId: 'm' }) },
   };
 }
+
+describe('storm memo (issue #8): a warm process holds storm alarms without re-reading, never past the window', () => {
+  it('reads once while the storm lasts, and reads again once its window is over', async () => {
+    // Prepare: a storm claimed at NOW, a 10-minute window, a store that counts its reads
+    const store = memoryStore();
+    await store.claimStorm(stormKey(NOW, 600_000), 'ep-leader', NOW);
+    let reads = 0;
+    const counting = {
+      stormsAt: (keys: string[]) => {
+        reads++;
+        return store.stormsAt(keys);
+      },
+    };
+    const memo: StormMemo = {};
+    const at = (ms: number) => ({
+      store: counting,
+      clock: () => new Date(NOW.getTime() + ms),
+      settings: { fleetWindowMs: 600_000 },
+      memo,
+    });
+    // Act
+    const during = [
+      await activeStorm(at(1_000)),
+      await activeStorm(at(60_000)),
+      await activeStorm(at(599_000)),
+    ];
+    const readsDuring = reads;
+    const after = await activeStorm(at(600_001));
+    // Assess
+    expect(during).toEqual([stormKey(NOW, 600_000), stormKey(NOW, 600_000), stormKey(NOW, 600_000)]);
+    expect(readsDuring).toBe(1);
+    expect(after).toBeNull();
+    expect(reads).toBe(2);
+  });
+});
 
 describe('guard: each bound holds', () => {
   it('claims an action at most once per episode and rung (a retried or crashed Mitigate never repeats it)', async () => {

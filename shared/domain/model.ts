@@ -359,7 +359,11 @@ export const IncidentStateSchema = z.object({
     .optional(),
   outcome: z.string().optional(),
   error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
-  /** Issue #5: what Admit decided (dedupe, lock, fleet guard); absent before Admit ran. */
+  /** Issue #8: set when Intake ended the run itself (duplicate, declared storm): the ASL skips Admit. */
+  settledBy: z.literal('Intake').optional(),
+  /** Issue #8: the execution whose Intake claimed the episode (Admit then does not claim again). */
+  episodeClaimedBy: z.string().optional(),
+  /** Issue #5: what Admit decided (dedupe, lock, fleet guard); Intake decides duplicates and storms. */
   admission: z
     .object({
       disposition: z.enum(['open', 'duplicate', 'joined', 'closed', 'storm']),

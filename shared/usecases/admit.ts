@@ -10,9 +10,11 @@
  */
 import type { IncidentState, TimelineEntry } from '../domain/model.ts';
 import { append, entry } from '../domain/timeline.ts';
+import type { SafetyStorePort } from '../ports.ts';
 import { fleetTripped, type GuardDeps, tripStorm } from './guard.ts';
 
-export interface AdmitDeps extends GuardDeps {
+export interface AdmitDeps extends Omit<GuardDeps, 'store'> {
+  store: SafetyStorePort;
   leaseMs: number;
 }
 
@@ -64,8 +66,15 @@ export async function admit(
     );
   }
 
+  // Intake already ended this run (a duplicate, or an alarm during a declared storm).
+  if (state.admission?.disposition === 'duplicate' || state.admission?.disposition === 'storm') return state;
+
   const now = clock();
-  const claim = await store.claimEpisode(state.incidentId, executionId, now);
+  // Claimed by this execution's Intake: claiming again would only cost a call.
+  const claim =
+    state.episodeClaimedBy === executionId
+      ? 'retry'
+      : await store.claimEpisode(state.incidentId, executionId, now);
   if (claim === 'duplicate') {
     return decided(
       state,

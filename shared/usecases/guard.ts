@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { bullets, para, t } from '../domain/document.ts';
 import type { ActionKind, InstanceCase } from '../domain/model.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
-import type { NotifierPort, SafetyStorePort, TicketDraft, TicketPort } from '../ports.ts';
+import type { GuardStorePort, NotifierPort, SafetyStorePort, TicketDraft, TicketPort } from '../ports.ts';
 
 export interface MaintenanceWindow {
   /** Weekly window in UTC (day 0 = Sunday) or an absolute interval. */
@@ -55,7 +55,7 @@ export type Verdict =
   | { allow: false; bound: Bound; reason: string; effect: 'hold' | 'page' | 'skip' | 'assume-done' };
 
 export interface GuardDeps {
-  store: SafetyStorePort;
+  store: GuardStorePort;
   clock: Clock;
   settings: GuardSettings;
   notifier: NotifierPort;
@@ -133,7 +133,7 @@ export async function fleetTripped(
   deps: Pick<GuardDeps, 'store' | 'clock' | 'settings' | 'groupSize'>,
 ): Promise<{ instances: string[]; why: string } | null> {
   const since = new Date(deps.clock().getTime() - deps.settings.fleetWindowMs);
-  const entries = await deps.store.fleetSince(since);
+  const entries = await deps.store.fleetSince(since, deps.clock());
   const all = [...new Set(entries.map((e) => e.instanceId))].sort();
   if (all.length > deps.settings.fleetMaxInstances) {
     return { instances: all, why: `${all.length} instances (limit ${deps.settings.fleetMaxInstances})` };
@@ -154,6 +154,46 @@ export async function fleetTripped(
   return null;
 }
 
+export const stormLabel = (key: string) => `medic-storm-${key.replace(/[^0-9]/g, '').slice(0, 12)}`;
+
+/**
+ * A declared storm never ends early (its item is written once and never changed), so a process
+ * that has seen one may hold alarms without reading again until the storm's window is over. The
+ * handler keeps it in module scope: a warm Lambda in a storm reads the table once, not per alarm.
+ */
+export interface StormMemo {
+  seen?: { key: string; until: number };
+}
+
+/**
+ * The storm in progress, if any, in at most one read: one claimed in this window's bucket, or in
+ * the previous bucket less than a window ago (the same storm, carried over the bucket edge).
+ */
+export async function activeStorm(deps: {
+  store: Pick<SafetyStorePort, 'stormsAt'>;
+  clock: Clock;
+  settings: Pick<GuardSettings, 'fleetWindowMs'>;
+  memo?: StormMemo;
+}): Promise<string | null> {
+  const now = deps.clock().getTime();
+  const windowMs = deps.settings.fleetWindowMs;
+  const seen = deps.memo?.seen;
+  if (seen && now < seen.until) return seen.key;
+  const previous = stormKey(new Date(now - windowMs), windowMs);
+  const current = stormKey(new Date(now), windowMs);
+  const claimed = await deps.store.stormsAt(previous === current ? [current] : [previous, current]);
+  const previousAt = claimed.get(previous);
+  const remember = (key: string, at: Date) => {
+    if (deps.memo) deps.memo.seen = { key, until: at.getTime() + windowMs };
+    return key;
+  };
+  if (previous !== current && previousAt && now - previousAt.getTime() < windowMs)
+    return remember(previous, previousAt);
+  const currentAt = claimed.get(current);
+  // A storm of this bucket is active until the bucket ends, or a window after its claim if later.
+  return currentAt ? remember(current, new Date(Math.max(currentAt.getTime(), Date.parse(current)))) : null;
+}
+
 /**
  * The fleet guard tripped: exactly one caller (the storm's leader, by conditional write) pages once
  * with the list and files one summary ticket; everyone else only notes that they are held.
@@ -166,15 +206,11 @@ export async function tripStorm(
 ): Promise<{ key: string; leader: boolean }> {
   const now = deps.clock();
   const windowMs = deps.settings.fleetWindowMs;
-  const labelOf = (k: string) => `medic-storm-${k.replace(/[^0-9]/g, '').slice(0, 12)}`;
-  // A storm that began in the previous bucket and is still within the window is the same storm.
-  const previous = stormKey(new Date(now.getTime() - windowMs), windowMs);
-  const previousAt = await deps.store.stormAt(previous);
-  if (previousAt && now.getTime() - previousAt.getTime() < windowMs) {
-    return { key: labelOf(previous), leader: false };
-  }
+  const active = await activeStorm(deps);
+  if (active) return { key: stormLabel(active), leader: false };
   const key = stormKey(now, windowMs);
   const leader = await deps.store.claimStorm(key, by, now);
+  const labelOf = stormLabel;
   if (!leader) return { key: labelOf(key), leader };
   // The leader's episode in the label: a retried leader finds its own ticket, another storm never does.
   const label = `${labelOf(key)}-${createHash('sha256').update(by).digest('hex').slice(0, 6)}`;

@@ -4,12 +4,13 @@
  * DescribeInstances for all targets.
  */
 
-import type { IncidentState, InstanceCase, Settings, Target } from '../domain/model.ts';
+import type { IncidentState, InstanceCase, Settings } from '../domain/model.ts';
 import { episodeKey, normalise } from '../domain/normalise.ts';
 import { targetFromInstance } from '../domain/target.ts';
 import { type Clock, entry } from '../domain/timeline.ts';
 import { EventTooLargeError, InvalidTriggerError, NoTargetError } from '../errors.ts';
-import type { AutoScalingPort, Ec2Port, InstanceInfo } from '../ports.ts';
+import type { AutoScalingPort, Ec2Port, SafetyStorePort } from '../ports.ts';
+import { activeStorm, type StormMemo, stormLabel } from './guard.ts';
 
 export const MAX_TARGETS = 20;
 
@@ -19,6 +20,21 @@ export interface IntakeDeps {
   clock: Clock;
   settings: Settings;
   defaultPorts: number[];
+  /** Issue #5/#8: dedupe and the storm check, before any AWS lookup (absent: Admit does both). */
+  gate?: IntakeGate;
+}
+
+/**
+ * What Intake settles before it looks anything up. In an alarm storm most deliveries are
+ * duplicates (EventBridge is at-least-once) or members of a storm already declared: each of those
+ * ends here after one or two reads of the safety table, with no EC2 call and no lock.
+ */
+export interface IntakeGate {
+  executionId: string;
+  store: Pick<SafetyStorePort, 'claimEpisode' | 'stormsAt'>;
+  fleetWindowMs: number;
+  /** A storm this process has already seen (kept by the handler across invocations). */
+  memo?: StormMemo;
 }
 
 // ---- issue #5: intake hardening (size, hostile text, OK transitions) ----
@@ -118,6 +134,10 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
     ...(normalised.alarmName ? { alarmName: clip(normalised.alarmName, MAX_ALARM_NAME, true) } : {}),
     reason: clip(normalised.reason, MAX_REASON),
   };
+  if (deps.gate) {
+    const held = await gate(trigger, deps.gate, deps);
+    if (held) return held;
+  }
   const fromGroups = await deps.autoScaling.inServiceInstances(trigger.autoScalingGroupNames);
   const ids = [...new Set([...trigger.instanceIds, ...fromGroups])];
   if (ids.length === 0) {
@@ -179,5 +199,61 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
       enteredAlarmAt: trigger.enteredAlarmAt,
     },
   }));
-  return { incidentId: trigger.episodeKey, trigger, settings: deps.settings, targets, timeline, cases };
+  return {
+    incidentId: trigger.episodeKey,
+    trigger,
+    settings: deps.settings,
+    targets,
+    timeline,
+    cases,
+    ...(deps.gate ? { episodeClaimedBy: deps.gate.executionId } : {}),
+  };
+}
+
+/** Claims the episode; a duplicate, or an alarm during a declared storm, ends the run here. */
+async function gate(
+  trigger: IncidentState['trigger'],
+  g: IntakeGate,
+  deps: IntakeDeps,
+): Promise<IncidentState | null> {
+  const { clock } = deps;
+  const decided = (
+    disposition: 'duplicate' | 'storm',
+    detail: string,
+    summary: string,
+    kind: 'decision' | 'escalation',
+  ): IncidentState => ({
+    incidentId: trigger.episodeKey,
+    trigger,
+    settings: deps.settings,
+    targets: [],
+    timeline: [entry(clock, { step: 'Intake', kind, summary })],
+    cases: [],
+    admission: { disposition, detail, locks: [], executionId: g.executionId },
+    episodeClaimedBy: g.executionId,
+    settledBy: 'Intake',
+  });
+  const claim = await g.store.claimEpisode(trigger.episodeKey, g.executionId, clock());
+  if (claim === 'duplicate') {
+    return decided(
+      'duplicate',
+      `episode ${trigger.episodeKey} is already handled`,
+      `duplicate delivery of episode ${trigger.episodeKey}: already handled by another execution, ending here`,
+      'decision',
+    );
+  }
+  const storm = await activeStorm({
+    store: g.store,
+    clock,
+    settings: { fleetWindowMs: g.fleetWindowMs },
+    memo: g.memo,
+  });
+  if (!storm) return null;
+  const minutes = Math.round(g.fleetWindowMs / 60_000);
+  return decided(
+    'storm',
+    `fleet guard: storm ${stormLabel(storm)} in progress`,
+    `held by the fleet guard: storm ${stormLabel(storm)} was declared less than ${minutes} min ago (already paged); medic looks up and acts on no new alarm until it ends`,
+    'escalation',
+  );
 }

@@ -1,0 +1,208 @@
+// Issue #8 (storm intake): the safety store's answers against moto's DynamoDB, and how many calls
+// each costs. In a storm every delivery pays them, so the counts are part of the contract: a
+// duplicate ends after ONE call, the fleet window is read in a bounded number of calls however
+// many instances it holds, and Intake settles duplicates and declared storms with no EC2 lookup.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { dynamoSafetyStore, FLEET_BUCKET_MS } from '../shared/adapters/dynamo-safety.ts';
+import type { Settings } from '../shared/domain/model.ts';
+import { type LocalMoto, startMoto } from '../shared/local/moto.ts';
+import { alarmEvent } from '../shared/local/scenarios.ts';
+import { ensureTables } from '../shared/local/tables.ts';
+import type { Ec2Port, SafetyStorePort } from '../shared/ports.ts';
+import { intake } from '../shared/usecases/intake.ts';
+
+let moto: LocalMoto;
+let store: SafetyStorePort;
+
+/** Calls that reached moto while `act` ran, by action. */
+async function callsDuring(act: () => Promise<unknown>): Promise<string[]> {
+  await moto.clearCalls();
+  await act();
+  return (await moto.calls()).map((c) => c.action);
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  const client = new DynamoDBClient({
+    endpoint: moto.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'medic-local', secretAccessKey: 'medic-local' },
+  });
+  const tables = await ensureTables(client);
+  store = dynamoSafetyStore(client, tables.get('SafetyTable') ?? '');
+}, 60_000);
+afterAll(async () => moto?.stop());
+
+describe('safety store on DynamoDB (moto): one-call answers', () => {
+  it('claims an episode once; a retry of the same execution and a duplicate are told apart in one call each', async () => {
+    // Prepare
+    const at = new Date('2026-11-25T17:00:00Z');
+    // Act
+    const first = await store.claimEpisode('ep-1', 'exec-a', at);
+    let retry: string | undefined;
+    let duplicate: string | undefined;
+    const retryCalls = await callsDuring(
+      async () => (retry = await store.claimEpisode('ep-1', 'exec-a', at)),
+    );
+    const duplicateCalls = await callsDuring(
+      async () => (duplicate = await store.claimEpisode('ep-1', 'exec-b', at)),
+    );
+    // Assess
+    expect([first, retry, duplicate]).toEqual(['new', 'retry', 'duplicate']);
+    expect(retryCalls).toEqual(['PutItem']);
+    expect(duplicateCalls).toEqual(['PutItem']);
+  });
+
+  it('takes a lock in one call, names the holder in one call, and takes over an expired lease', async () => {
+    // Prepare
+    const now = new Date('2026-11-25T17:00:00Z');
+    const later = new Date(now.getTime() + 10 * 60_000);
+    // Act
+    let taken: unknown;
+    let refused: unknown;
+    const takeCalls = await callsDuring(
+      async () =>
+        (taken = await store.acquireLock(
+          'i-0aaa1111bbbb2222c',
+          { episodeKey: 'ep-a', executionId: 'x-a' },
+          now,
+          60_000,
+        )),
+    );
+    const refuseCalls = await callsDuring(
+      async () =>
+        (refused = await store.acquireLock(
+          'i-0aaa1111bbbb2222c',
+          { episodeKey: 'ep-b', executionId: 'x-b' },
+          now,
+          60_000,
+        )),
+    );
+    const takeover = await store.acquireLock(
+      'i-0aaa1111bbbb2222c',
+      { episodeKey: 'ep-c', executionId: 'x-c' },
+      later,
+      60_000,
+    );
+    // Assess
+    expect(taken).toEqual({ acquired: true, tookOverFrom: null });
+    expect(refused).toEqual({ acquired: false, holder: 'ep-a' });
+    expect(takeover).toEqual({ acquired: true, tookOverFrom: 'ep-a' });
+    expect(takeCalls).toEqual(['PutItem']);
+    expect(refuseCalls).toEqual(['PutItem']);
+  });
+
+  it('reads a fleet window of 300 instances in one call, counting each instance once and only inside the window', async () => {
+    // Prepare: 300 instances over two buckets, one of them registered twice, one before the window
+    const now = new Date('2026-11-25T18:02:00Z');
+    const windowStart = new Date(now.getTime() - 10 * 60_000);
+    for (let i = 0; i < 300; i++) {
+      const at = new Date(now.getTime() - (i % 2 ? 1 : 6) * 60_000);
+      await store.registerFleet(`i-${String(i).padStart(17, '0')}`, `ep-${i}`, at, i < 3 ? 'web' : null);
+    }
+    await store.registerFleet(`i-${String(7).padStart(17, '0')}`, 'ep-7-again', now, null);
+    await store.registerFleet('i-0old0old0old0old0', 'ep-old', new Date(windowStart.getTime() - 1_000), null);
+    // Act
+    let entries: Awaited<ReturnType<SafetyStorePort['fleetSince']>> = [];
+    const calls = await callsDuring(async () => (entries = await store.fleetSince(windowStart, now)));
+    // Assess
+    expect(new Set(entries.map((e) => e.instanceId)).size).toBe(300);
+    expect(entries.some((e) => e.instanceId === 'i-0old0old0old0old0')).toBe(false);
+    expect(entries.filter((e) => e.group === 'web')).toHaveLength(3);
+    expect(calls).toEqual(['BatchGetItem']);
+    expect(FLEET_BUCKET_MS).toBeLessThan(10 * 60_000);
+  });
+});
+
+describe('Intake gate (moto): dedupe and the storm check before any lookup', () => {
+  const settings = {
+    verifyWaitSeconds: 1,
+    verifyPolls: 1,
+    probeTimeoutMs: 500,
+    executionUrl: null,
+    actionPollWaitSeconds: 1,
+    actionPolls: 1,
+    approvalTimeoutSeconds: 60,
+  } as Settings;
+  let lookups: string[] = [];
+  const ec2: Ec2Port = {
+    describeInstances: async (ids) => {
+      lookups.push(...ids);
+      return ids.map((instanceId) => ({
+        instanceId,
+        state: 'running',
+        tags: { 'medic:managed': 'true' },
+        availabilityZone: 'us-east-1a',
+        instanceType: 't3.micro',
+        privateIp: '10.0.0.5',
+      }));
+    },
+    describeHealth: async () => {
+      throw new Error('not used');
+    },
+    reboot: async () => undefined,
+  };
+  const deps = (executionId: string) => ({
+    ec2,
+    autoScaling: { inServiceInstances: async () => [] },
+    clock: () => new Date(),
+    settings,
+    defaultPorts: [22],
+    gate: { executionId, store, fleetWindowMs: 10 * 60_000 },
+  });
+  beforeEach(() => {
+    lookups = [];
+  });
+
+  it('a redelivered alarm ends in Intake after one call, with no EC2 lookup', async () => {
+    // Prepare
+    const event = alarmEvent({
+      alarmName: 'gate status check failed',
+      metric: 'StatusCheckFailed',
+      reason: 'Threshold Crossed',
+      instanceId: 'i-0123456789abcdef0',
+      at: new Date(Date.now() - 30_000),
+    });
+    const first = await intake(structuredClone(event), deps('exec-first'));
+    lookups = [];
+    // Act
+    let second: Awaited<ReturnType<typeof intake>> | undefined;
+    const calls = await callsDuring(
+      async () => (second = await intake(structuredClone(event), deps('exec-second'))),
+    );
+    // Assess
+    expect(first.admission).toBeUndefined();
+    expect(first.episodeClaimedBy).toBe('exec-first');
+    expect(first.targets.map((t) => t.instanceId)).toEqual(['i-0123456789abcdef0']);
+    expect(second?.admission?.disposition).toBe('duplicate');
+    expect(second?.targets).toEqual([]);
+    expect(lookups).toEqual([]);
+    expect(calls).toEqual(['PutItem']);
+  });
+
+  it('during a declared storm a new alarm is held in Intake: claim + one read, no EC2 lookup', async () => {
+    // Prepare: a storm claimed now
+    const now = new Date();
+    await store.claimStorm(
+      new Date(Math.floor(now.getTime() / 600_000) * 600_000).toISOString(),
+      'ep-leader',
+      now,
+    );
+    const event = alarmEvent({
+      alarmName: 'gate storm member',
+      metric: 'StatusCheckFailed',
+      reason: 'Threshold Crossed',
+      instanceId: 'i-0fedcba9876543210',
+      at: new Date(Date.now() - 10_000),
+    });
+    // Act
+    let held: Awaited<ReturnType<typeof intake>> | undefined;
+    const calls = await callsDuring(async () => (held = await intake(event, deps('exec-storm'))));
+    // Assess
+    expect(held?.admission?.disposition).toBe('storm');
+    expect(held?.timeline.at(-1)?.summary).toMatch(/held by the fleet guard: storm medic-storm-\d+/);
+    expect(lookups).toEqual([]);
+    expect(calls).toEqual(['PutItem', 'BatchGetItem']);
+  });
+});
