@@ -30,7 +30,7 @@ interface Machine {
 
 /** `$.next == "act"` for the simple comparisons medic's Choice states use; nothing for the rest. */
 function choiceLabel(choice: { Variable?: string } & Record<string, unknown>): string {
-  const op = Object.keys(choice).find((k) => /Equals$|Than/.test(k));
+  const op = Object.keys(choice).find((k) => /Equals$|Than|^IsPresent$/.test(k));
   if (!choice.Variable || !op) return '';
   return `: ${choice.Variable.replace(/^\$\./, '')} ${op.replace(/Path$/, '')} ${JSON.stringify(choice[op])}`.replace(
     /"/g,
