@@ -115,6 +115,23 @@ describe('safety store on DynamoDB (moto): one-call answers', () => {
   });
 });
 
+describe('fleet registry under concurrency (moto)', () => {
+  it('executions registering at once into a fresh bucket are all counted (DynamoDB writes are atomic per item)', async () => {
+    // Prepare: 15 buckets nobody has written yet, 4 instances alarming at once in each
+    const rounds = Array.from({ length: 15 }, (_, r) => new Date(Date.UTC(2026, 10, 27, 0, r * 5, 30)));
+    const ids = (r: number) =>
+      Array.from({ length: 4 }, (_, i) => `i-c${String(r * 10 + i).padStart(16, '0')}`);
+    // Act
+    const counted = [];
+    for (const [r, at] of rounds.entries()) {
+      await Promise.all(ids(r).map((id, i) => store.registerFleet(id, `ep-c${r}-${i}`, at, 'web')));
+      counted.push((await store.fleetSince(new Date(at.getTime() - 1_000), at)).length);
+    }
+    // Assess: every round counts its 4 instances
+    expect(counted).toEqual(rounds.map(() => 4));
+  });
+});
+
 describe('Intake gate (moto): dedupe and the storm check before any lookup', () => {
   const settings = {
     verifyWaitSeconds: 1,

@@ -90,6 +90,7 @@ MAX_SSM_OUTPUT = 24_000  # what SSM returns inline in StandardOutputContent
 
 _calls = []
 _calls_lock = threading.Lock()
+_dynamodb_lock = threading.Lock()
 
 _faults = {}
 _faults_lock = threading.Lock()
@@ -392,6 +393,12 @@ def build_app():
                 _faults.clear()
             with _error_rules_lock:
                 _error_rules.clear()
+        if described is not None and described[0] == "dynamodb":
+            # DynamoDB applies each write to an item atomically; moto does not (two UpdateItems that
+            # both create one item race, and one set of attributes is lost). Serialise them, as the
+            # fleet registry relies on that atomicity (issue #8).
+            with _dynamodb_lock:
+                return list(moto_app(environ, start_response))
         return moto_app(environ, start_response)
 
     return app

@@ -134,6 +134,19 @@ export async function probeTarget(c: InstanceCase, deps: ReachabilityDeps): Prom
     ),
     healthUrl ? deps.probes.http(healthUrl, deps.timeoutMs) : Promise.resolve(null),
   ]);
+  // sshd answered with its banner (the host's userland is alive) but the health URL was silent for
+  // the whole timeout: ask once more before judging the application down (one slow answer on a
+  // busy host is not an outage). A hung host (TCP accepted by the kernel, no banner) gets no
+  // second wait: that would delay the first action by another timeout.
+  const userlandAnswered = portResults.some((p) => p.ssh && p.banner);
+  if (healthUrl && http?.status === null && http.error?.startsWith('no answer') && userlandAnswered) {
+    const again = await deps.probes.http(healthUrl, deps.timeoutMs);
+    return {
+      address,
+      ports: portResults,
+      http: again.status === null ? { ...again, error: `${again.error} (asked twice)` } : again,
+    };
+  }
   return { address, ports: portResults, http };
 }
 
