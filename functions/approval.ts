@@ -5,10 +5,10 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { taskCallbackAdapter } from '../shared/adapters/sfn-callback.ts';
+import { approvalSecret } from '../shared/approval-secret.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda } from '../shared/lambda.ts';
 import { decide } from '../shared/usecases/approval.ts';
-import { approvalSecret } from './request-approval.ts';
 
 const callbacks = taskCallbackAdapter(new SFNClient({}));
 

@@ -4,10 +4,9 @@
  * the approval function calls back, or the state's timeout records "timed out".
  */
 import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { snsNotifier } from '../shared/adapters/sns.ts';
-import { secureParameter } from '../shared/adapters/ssm-secret.ts';
+import { approvalSecret } from '../shared/approval-secret.ts';
 import { approvalConfig, coreConfig } from '../shared/config.ts';
 import { InstanceCaseSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
@@ -15,14 +14,8 @@ import { lambda, parseWith } from '../shared/lambda.ts';
 import { requestApproval } from '../shared/usecases/approval.ts';
 
 const sns = new SNSClient({});
-const ssm = new SSMClient({});
 
 const Input = z.object({ case: InstanceCaseSchema, taskToken: z.string().min(1) });
-
-export async function approvalSecret(): Promise<string> {
-  const config = approvalConfig();
-  return config.MEDIC_APPROVAL_SECRET ?? secureParameter(ssm, config.MEDIC_APPROVAL_SECRET_PARAMETER ?? '');
-}
 
 export const handler = lambda(async (event) => {
   const input = parseWith(Input, event, 'RequestApproval');
