@@ -488,6 +488,29 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     expect(String(scheduled[0]?.[1].Properties?.ScheduleExpression)).toMatch(/^(cron|rate)\(/);
   });
 
+  it('the SNS intake loses nothing: failed async invocations go to an SQS queue that pages when not empty', () => {
+    // Prepare
+    const [, config] = resourcesOfType('AWS::Lambda::EventInvokeConfig').find(
+      ([, r]) =>
+        JSON.stringify(r.Properties?.FunctionName) === JSON.stringify({ Ref: 'IntakeSnsLambdaFunction' }),
+    ) ?? [undefined, undefined];
+    const destination = (config?.Properties?.DestinationConfig as { OnFailure?: { Destination?: unknown } })
+      ?.OnFailure?.Destination;
+    const queueId = getAttTarget(destination);
+    // Act
+    const sends = roleAllows('IntakeSnsRole').filter((st) => asArray(st.Action).includes('sqs:SendMessage'));
+    const alarms = resourcesOfType('AWS::CloudWatch::Alarm').filter(([, r]) =>
+      JSON.stringify(r.Properties?.Dimensions).includes(queueId ?? '-'),
+    );
+    // Assess
+    expect(queueId && template.Resources[queueId]?.Type).toBe('AWS::SQS::Queue');
+    expect(sends.map((st) => JSON.stringify(st.Resource))).toEqual([
+      JSON.stringify({ 'Fn::GetAtt': [queueId, 'Arn'] }),
+    ]);
+    expect(alarms).toHaveLength(1);
+    expect(JSON.stringify(alarms[0]?.[1].Properties?.AlarmActions)).toContain('StakeholdersTopic');
+  });
+
   it('issue #8: every hot-path bundle is at most 400 KB; only the Jira functions carry jira-client', () => {
     // Prepare: the .mjs inside each zip osls built (sizes are deterministic for a lockfile)
     const sizes = serverlessFunctions().map((fn) => {
