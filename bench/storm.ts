@@ -63,13 +63,6 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T, i: numbe
   );
 }
 
-/** A result that says "this is a duplicate / joined / held back", in whichever words Intake uses. */
-function isSuppressed(result: unknown): boolean {
-  if (!result || typeof result !== 'object') return true;
-  const r = result as Record<string, unknown>;
-  return Boolean(r.duplicate ?? r.deduplicated ?? r.joined ?? r.joinedIncident ?? r.suppressed ?? r.skipped);
-}
-
 export async function seedFleet(ec2: EC2Client, count: number): Promise<string[]> {
   const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
   const imageId = images.Images?.find((i) => i.ImageId)?.ImageId;
@@ -149,10 +142,6 @@ export async function stormIntake(options: {
         },
         { functionName: 'medic-bench-intake', awsRequestId: name, getRemainingTimeInMillis: () => 30_000 },
       );
-      if (isSuppressed(result)) {
-        rejected.suppressed = (rejected.suppressed ?? 0) + 1;
-        return;
-      }
       const settled = result as { settledBy?: string; admission?: { disposition?: string } };
       if (settled.settledBy) {
         // The ASL's IntakeOutcome Choice: a run Intake settled skips Admit.

@@ -138,13 +138,12 @@ export function dynamoGuardStore(client: DynamoDBClient, table: string): GuardSt
     },
 
     async fleetSince(since, until) {
+      // Every bucket from the one holding `since` to the one holding `until` (≤ 289 for 24 h).
+      const first = Math.floor(since.getTime() / FLEET_BUCKET_MS) * FLEET_BUCKET_MS;
       const keys: { pk: string; sk: string }[] = [];
-      const last = Math.max(since.getTime(), until.getTime());
-      for (let t = since.getTime(); keys.length < 300; t += FLEET_BUCKET_MS) {
-        keys.push({ pk: 'FLEET', sk: bucketOf(new Date(Math.min(t, last))) });
-        if (t >= last) break;
-      }
-      const items = await batchGet(client, table, [...new Map(keys.map((k) => [k.sk, k])).values()]);
+      for (let t = first; t <= until.getTime() && keys.length < 300; t += FLEET_BUCKET_MS)
+        keys.push({ pk: 'FLEET', sk: new Date(t).toISOString() });
+      const items = await batchGet(client, table, keys);
       const from = since.toISOString();
       const to = until.toISOString();
       return items.flatMap((item) =>

@@ -66,8 +66,9 @@ export async function admit(
     );
   }
 
-  // Intake already ended this run (a duplicate, or an alarm during a declared storm).
-  if (state.admission?.disposition === 'duplicate' || state.admission?.disposition === 'storm') return state;
+  // Intake already ended this run (a duplicate, or an alarm during a declared storm); the ASL's
+  // IntakeOutcome Choice skips Admit for it, so this only guards a redrive or a direct call.
+  if (state.settledBy === 'Intake') return state;
 
   const now = clock();
   // Claimed by this execution's Intake: claiming again would only cost a call.

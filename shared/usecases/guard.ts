@@ -210,10 +210,9 @@ export async function tripStorm(
   if (active) return { key: stormLabel(active), leader: false };
   const key = stormKey(now, windowMs);
   const leader = await deps.store.claimStorm(key, by, now);
-  const labelOf = stormLabel;
-  if (!leader) return { key: labelOf(key), leader };
+  if (!leader) return { key: stormLabel(key), leader };
   // The leader's episode in the label: a retried leader finds its own ticket, another storm never does.
-  const label = `${labelOf(key)}-${createHash('sha256').update(by).digest('hex').slice(0, 6)}`;
+  const label = `${stormLabel(key)}-${createHash('sha256').update(by).digest('hex').slice(0, 6)}`;
   const minutes = Math.round(deps.settings.fleetWindowMs / 60_000);
   const list = instances.join(', ');
   const why = `${cause} entered incidents within ${minutes} min: a shared cause (AZ, network, dependency, deploy) is likely, so medic is not acting on any of them`;
