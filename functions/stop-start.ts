@@ -1,6 +1,8 @@
-/** StopStart Task (issue #4): stop, poll for stopped, start, poll for running — polled by the ASL. */
+/** StopStart Task: stop, poll for stopped, start, poll for running — polled by the ASL. */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { autoScalingHealthAdapter } from '../shared/adapters/autoscaling.ts';
 import { ec2Adapter } from '../shared/adapters/ec2.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
 import { coreConfig } from '../shared/config.ts';
@@ -13,6 +15,8 @@ import { stopStart } from '../shared/usecases/stop-start.ts';
 // issue #5: no SDK-level retries — a lost answer to a mutating call must not become a second one;
 // the ASL retries instead, and the guard's claim stops a repeat.
 const ec2 = ec2Adapter(new EC2Client({ maxAttempts: 1 }));
+// An Auto Scaling member is handed to its group (SetInstanceHealth) instead of being stopped.
+const autoScaling = autoScalingHealthAdapter(new AutoScalingClient({ maxAttempts: 1 }));
 const sns = new SNSClient({});
 
 export const handler = lambda(async (event) => {
@@ -21,8 +25,10 @@ export const handler = lambda(async (event) => {
   return guardedAction(parseWith(InstanceCaseSchema, event, 'StopStart'), 'stop-start', notifier, (c) =>
     stopStart(c, {
       ec2,
+      autoScaling,
       notifier,
       clock: systemClock,
+      defaultPorts: coreConfig().MEDIC_DEFAULT_PORTS,
     }),
   );
 });

@@ -12,6 +12,8 @@ export interface InstanceInfo {
   availabilityZone: string | null;
   instanceType: string | null;
   privateIp: string | null;
+  /** The public IPv4 address, if the instance has one (a public DNS record must point there). */
+  publicIp?: string | null;
 }
 
 export interface Ec2Port {
@@ -218,17 +220,33 @@ export interface LogsPort {
 
 // ---- Issue #4: the mitigation ladder's ports ----
 
+export interface InstanceStopState {
+  state: string;
+  rootDeviceType: string | null;
+  /** InstanceLifecycle: `spot`, `scheduled`, `capacity-block`; null for on-demand. */
+  lifecycle?: string | null;
+  spotRequestId?: string | null;
+  /** The aws:autoscaling:groupName tag. */
+  autoScalingGroup?: string | null;
+  /** Why the instance is in its state (e.g. `Client.InternalError` after a start that fell back). */
+  stateReason?: { code: string; message: string } | null;
+}
+
 /** EC2 calls the ladder makes; every mutating one takes dryRun (EC2's own DryRun proves permission). */
 export interface Ec2ActionsPort {
-  /** State and root device type (an instance-store root cannot be stopped). */
-  instanceState(instanceId: string): Promise<{ state: string; rootDeviceType: string | null }>;
+  /** State and what decides whether it may be stopped (root device, Spot, Auto Scaling group). */
+  instanceState(instanceId: string): Promise<InstanceStopState>;
+  /** The Spot request's type (`persistent` | `one-time`); null when EC2 does not say. */
+  spotRequestType(spotRequestId: string): Promise<string | null>;
   /** Throws StopNotAllowedError when EC2 refuses to stop the instance (stop protection, unsupported). */
   stop(instanceId: string, options: { dryRun: boolean }): Promise<void>;
   start(instanceId: string, options: { dryRun: boolean }): Promise<void>;
   /** The latest console output, decoded; null when EC2 has none. */
   consoleOutput(instanceId: string): Promise<string | null>;
-  /** The Elastic IP associated with the instance, if any. */
-  elasticIpOf(instanceId: string): Promise<{ allocationId: string; publicIp: string } | null>;
+  /** The Elastic IP associated with the instance, if any, with its tags (IAM conditions read them). */
+  elasticIpOf(
+    instanceId: string,
+  ): Promise<{ allocationId: string; publicIp: string; tags?: Record<string, string> } | null>;
   associateElasticIp(allocationId: string, instanceId: string, options: { dryRun: boolean }): Promise<void>;
 }
 
@@ -247,15 +265,39 @@ export interface TargetGroupPort {
   deregister(targetGroupArn: string, instanceId: string): Promise<void>;
 }
 
+/** One record set as Route 53 holds it; `routing` carries the routing-policy fields untouched. */
+export interface DnsRecord {
+  name: string;
+  type: string;
+  ttl: number | null;
+  values: string[];
+  /** Weighted, failover, latency, geolocation … records: the record is identified by this too. */
+  setIdentifier: string | null;
+  /** Weight, Failover, Region, GeoLocation, HealthCheckId, MultiValueAnswer …, as read. */
+  routing: Record<string, unknown>;
+  /** An alias record points at an AWS resource, not at an address. */
+  alias: boolean;
+}
+
 export interface DnsPort {
-  /** UPSERT an A record (TTL 60) to the given address. */
-  upsertA(zoneId: string, recordName: string, address: string): Promise<string>;
+  /** GetHostedZone: a private zone answers inside its VPCs only. */
+  zone(zoneId: string): Promise<{ privateZone: boolean }>;
+  /** ListResourceRecordSets: the record sets with exactly this name and type. */
+  records(zoneId: string, recordName: string, type: string): Promise<DnsRecord[]>;
+  /** UPSERT one record set as given (SetIdentifier and routing fields included); returns the change id. */
+  upsert(zoneId: string, record: DnsRecord): Promise<string>;
 }
 
 export interface AutoScalingHealthPort {
   setUnhealthy(instanceId: string): Promise<void>;
-  /** Other InService + Healthy instances of the group (the "never zero healthy" check). */
-  healthyPeers(groupName: string, exceptInstanceId: string): Promise<string[]>;
+  /**
+   * The group's opt-in tag (medic:managed=true, which the IAM condition on SetInstanceHealth reads)
+   * and its other InService + Healthy instances (the "never zero healthy" check); null if no group.
+   */
+  group(
+    groupName: string,
+    exceptInstanceId: string,
+  ): Promise<{ managed: boolean; healthyPeers: string[] } | null>;
 }
 
 /** Step Functions callbacks for task-token pauses (approve mode). */

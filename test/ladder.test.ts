@@ -83,6 +83,8 @@ function instanceCase(over: Partial<InstanceCase> & { managed?: boolean } = {}):
   };
 }
 
+const noGroup: AutoScalingHealthPort = { setUnhealthy: async () => undefined, group: async () => null };
+
 function ec2Fake(over: Partial<Ec2ActionsPort & Ec2Port> = {}) {
   const calls: string[] = [];
   let state = 'running';
@@ -99,6 +101,7 @@ function ec2Fake(over: Partial<Ec2ActionsPort & Ec2Port> = {}) {
     describeHealth: async () => ({ state, systemStatus: 'ok', instanceStatus: 'ok', scheduledEvents: [] }),
     reboot: async (id, { dryRun }) => void calls.push(`reboot ${id} dry=${dryRun}`),
     instanceState: async () => ({ state, rootDeviceType: 'ebs' }),
+    spotRequestType: async () => null,
     stop: async (id, { dryRun }) => {
       calls.push(`stop ${id} dry=${dryRun}`);
       if (!dryRun) state = 'stopped';
@@ -211,7 +214,13 @@ describe('actions', () => {
   it('stop/start waits for stopped, starts, waits for running, then hands over to Verify', async () => {
     // Prepare
     const ec2 = ec2Fake();
-    const deps = { ec2: ec2.port, notifier: notifier().port, clock };
+    const deps = {
+      ec2: ec2.port,
+      autoScaling: noGroup,
+      notifier: notifier().port,
+      clock,
+      defaultPorts: [22],
+    };
     // Act
     const stopping = await stopStart(instanceCase({ rung: 1 }), deps);
     const starting = await stopStart(stopping, deps);
@@ -247,8 +256,10 @@ describe('actions', () => {
     // Act
     const result = await stopStart(instanceCase({ rung: 1 }), {
       ec2: ec2.port,
+      autoScaling: noGroup,
       notifier: notifier().port,
       clock,
+      defaultPorts: [22],
     });
     // Assess
     expect(result).toMatchObject({ next: 'act', rung: 2 });
@@ -275,11 +286,15 @@ describe('failover never leaves the service with zero healthy targets', () => {
     };
     return { port, calls };
   }
-  const asg: AutoScalingHealthPort = { setUnhealthy: async () => undefined, healthyPeers: async () => [] };
+  const asg = noGroup;
   const deps = (targetGroups: TargetGroupPort, autoScaling = asg) => ({
     ec2: ec2Fake().port,
     targetGroups,
-    dns: { upsertA: async () => 'c-1' },
+    dns: {
+      zone: async () => ({ privateZone: true }),
+      records: async () => [],
+      upsert: async () => 'c-1',
+    },
     autoScaling,
     notifier: notifier().port,
     clock,
@@ -323,7 +338,7 @@ describe('failover never leaves the service with zero healthy targets', () => {
     const marked: string[] = [];
     const lonely: AutoScalingHealthPort = {
       setUnhealthy: async (id) => void marked.push(id),
-      healthyPeers: async () => [],
+      group: async () => ({ managed: true, healthyPeers: [] }),
     };
     // Act
     const c = await failover(withConfig({ autoScalingGroup: 'web' }), deps(tgFake('healthy').port, lonely));

@@ -37,11 +37,13 @@ export function autoScalingHealthAdapter(client: AutoScalingClient): AutoScaling
         ),
       );
     },
-    async healthyPeers(groupName, exceptInstanceId) {
+    async group(groupName, exceptInstanceId) {
       const out = await callAws('DescribeAutoScalingGroups', () =>
         client.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [groupName] })),
       );
-      return (out.AutoScalingGroups?.[0]?.Instances ?? [])
+      const g = out.AutoScalingGroups?.[0];
+      if (!g) return null;
+      const healthyPeers = (g.Instances ?? [])
         .filter(
           (i) =>
             i.InstanceId !== exceptInstanceId &&
@@ -49,6 +51,8 @@ export function autoScalingHealthAdapter(client: AutoScalingClient): AutoScaling
             i.HealthStatus === 'Healthy',
         )
         .flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
+      const managed = (g.Tags ?? []).some((t) => t.Key === 'medic:managed' && t.Value === 'true');
+      return { managed, healthyPeers };
     },
   };
 }

@@ -5,6 +5,7 @@ import {
   DescribeInstanceStatusCommand,
   DescribeInstancesCommand,
   type DescribeInstancesCommandOutput,
+  DescribeSpotInstanceRequestsCommand,
   type EC2Client,
   GetConsoleOutputCommand,
   RebootInstancesCommand,
@@ -64,6 +65,7 @@ export const describeInstancesWith =
           availabilityZone: i.Placement?.AvailabilityZone ?? null,
           instanceType: i.InstanceType ?? null,
           privateIp: i.PrivateIpAddress ?? null,
+          publicIp: i.PublicIpAddress ?? null,
         });
       }
     }
@@ -114,7 +116,26 @@ export const instanceStateWith =
     );
     const i = out.Reservations?.[0]?.Instances?.[0];
     if (!i) throw new InstanceNotFoundError(`instance not found: ${instanceId}`);
-    return { state: i.State?.Name ?? 'unknown', rootDeviceType: i.RootDeviceType ?? null };
+    const reason = i.StateReason?.Code
+      ? { code: i.StateReason.Code, message: i.StateReason.Message ?? '' }
+      : null;
+    return {
+      state: i.State?.Name ?? 'unknown',
+      rootDeviceType: i.RootDeviceType ?? null,
+      lifecycle: i.InstanceLifecycle ?? null,
+      spotRequestId: i.SpotInstanceRequestId ?? null,
+      autoScalingGroup: i.Tags?.find((t) => t.Key === 'aws:autoscaling:groupName')?.Value ?? null,
+      stateReason: reason,
+    };
+  };
+
+export const spotRequestTypeWith =
+  (client: EC2Client): Ec2Adapter['spotRequestType'] =>
+  async (spotRequestId) => {
+    const out = await callAws('DescribeSpotInstanceRequests', () =>
+      client.send(new DescribeSpotInstanceRequestsCommand({ SpotInstanceRequestIds: [spotRequestId] })),
+    );
+    return out.SpotInstanceRequests?.[0]?.Type ?? null;
   };
 
 export const stopWith =
@@ -162,7 +183,9 @@ export const elasticIpOfWith =
       client.send(new DescribeAddressesCommand({ Filters: [{ Name: 'instance-id', Values: [instanceId] }] })),
     );
     const a = out.Addresses?.find((x) => x.AllocationId);
-    return a?.AllocationId ? { allocationId: a.AllocationId, publicIp: a.PublicIp ?? '' } : null;
+    if (!a?.AllocationId) return null;
+    const tags = Object.fromEntries((a.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+    return { allocationId: a.AllocationId, publicIp: a.PublicIp ?? '', tags };
   };
 
 export const associateElasticIpWith =
@@ -186,6 +209,7 @@ export function ec2Adapter(client: EC2Client): Ec2Adapter {
     describeHealth: describeHealthWith(client),
     reboot: rebootWith(client),
     instanceState: instanceStateWith(client),
+    spotRequestType: spotRequestTypeWith(client),
     stop: stopWith(client),
     start: startWith(client),
     consoleOutput: consoleOutputWith(client),

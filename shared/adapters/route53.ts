@@ -1,11 +1,67 @@
-/** Route 53 adapter (issue #4): point the service's record at the standby. */
-import { ChangeResourceRecordSetsCommand, type Route53Client } from '@aws-sdk/client-route-53';
-import type { DnsPort } from '../ports.ts';
+/** Route 53 adapter: read the zone and the record, point the record at the standby. */
+import {
+  ChangeResourceRecordSetsCommand,
+  GetHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  type ResourceRecordSet,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import type { DnsPort, DnsRecord } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
+
+/** The routing-policy fields a record set carries besides name, type, TTL and values. */
+const ROUTING_FIELDS = [
+  'Weight',
+  'Region',
+  'GeoLocation',
+  'Failover',
+  'MultiValueAnswer',
+  'HealthCheckId',
+  'CidrRoutingConfig',
+  'GeoProximityLocation',
+] as const;
+
+/** Route 53 returns names with a trailing dot and escapes (`\052` for `*`): compare them the same way. */
+const canonical = (name: string) => name.toLowerCase().replace(/\.$/, '');
+
+function toRecord(r: ResourceRecordSet): DnsRecord {
+  const routing: Record<string, unknown> = {};
+  for (const field of ROUTING_FIELDS) if (r[field] !== undefined) routing[field] = r[field];
+  return {
+    name: r.Name ?? '',
+    type: r.Type ?? '',
+    ttl: r.TTL ?? null,
+    values: (r.ResourceRecords ?? []).flatMap((v) => (v.Value ? [v.Value] : [])),
+    setIdentifier: r.SetIdentifier ?? null,
+    routing,
+    alias: Boolean(r.AliasTarget),
+  };
+}
 
 export function route53Adapter(client: Route53Client): DnsPort {
   return {
-    async upsertA(zoneId, recordName, address) {
+    async zone(zoneId) {
+      const out = await callAws('GetHostedZone', () => client.send(new GetHostedZoneCommand({ Id: zoneId })));
+      return { privateZone: out.HostedZone?.Config?.PrivateZone === true };
+    },
+    async records(zoneId, recordName, type) {
+      // Record sets are listed in name order from StartRecordName: one page holds every set of this
+      // name and type (Route 53 allows at most 100 weighted/latency sets per name and type).
+      const out = await callAws('ListResourceRecordSets', () =>
+        client.send(
+          new ListResourceRecordSetsCommand({
+            HostedZoneId: zoneId,
+            StartRecordName: recordName,
+            StartRecordType: type as ResourceRecordSet['Type'],
+            MaxItems: 100,
+          }),
+        ),
+      );
+      return (out.ResourceRecordSets ?? [])
+        .filter((r) => canonical(r.Name ?? '') === canonical(recordName) && r.Type === type)
+        .map(toRecord);
+    },
+    async upsert(zoneId, record) {
       const out = await callAws('ChangeResourceRecordSets', () =>
         client.send(
           new ChangeResourceRecordSetsCommand({
@@ -16,10 +72,12 @@ export function route53Adapter(client: Route53Client): DnsPort {
                 {
                   Action: 'UPSERT',
                   ResourceRecordSet: {
-                    Name: recordName,
-                    Type: 'A',
-                    TTL: 60,
-                    ResourceRecords: [{ Value: address }],
+                    ...record.routing,
+                    Name: record.name,
+                    Type: record.type as ResourceRecordSet['Type'],
+                    TTL: record.ttl ?? 60,
+                    ResourceRecords: record.values.map((Value) => ({ Value })),
+                    ...(record.setIdentifier ? { SetIdentifier: record.setIdentifier } : {}),
                   },
                 },
               ],

@@ -96,6 +96,8 @@ export const TargetSchema = z.object({
       route53: z.string().nullable(),
       /** aws:autoscaling:groupName — set by Auto Scaling on the instances it launched. */
       autoScalingGroup: z.string().nullable(),
+      /** medic:route53-address — the address the record gets instead of the standby's own. */
+      route53Address: z.string().nullable().optional(),
     })
     .optional(),
 });
@@ -341,6 +343,13 @@ export const InstanceCaseSchema = z.object({
     .optional(),
   /** Set by the ASL Catch inside the per-instance loop: the case stopped on an unexpected error. */
   caseError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  /**
+   * Set when stop/start ended with the instance not running (the start fell back to stopped, or
+   * never finished): the page and the ticket lead with it, at the highest severity.
+   */
+  leftStopped: z
+    .object({ state: z.string(), code: z.string(), message: z.string(), at: z.string() })
+    .optional(),
   /** Set by the ASL Catch of an action Task: recorded against the rung, then the case pages. */
   actionError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
 });

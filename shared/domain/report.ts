@@ -50,6 +50,8 @@ export type Severity = 'critical' | 'high' | 'medium' | 'low';
 export function severityOf(state: IncidentState, outcome: EpisodeOutcome): Severity {
   const classes = (state.cases ?? []).map((c) => c.assessment?.classification);
   if (outcome === 'failed' || outcome === 'escalated') return 'critical';
+  // medic itself left an instance down (a start that fell back to stopped): nothing is more urgent.
+  if ((state.cases ?? []).some((c) => c.leftStopped)) return 'critical';
   if (outcome === 'held') return 'high';
   if (classes.includes('hardware')) return 'high';
   if (outcome === 'resolved') return 'medium';
@@ -205,6 +207,18 @@ function summarySection(
   return {
     title: 'Summary',
     blocks: [
+      ...(state.cases ?? []).flatMap((c) =>
+        c.leftStopped
+          ? [
+              para(
+                b(
+                  `medic left ${c.target.instanceId} ${c.leftStopped.state.toUpperCase()}: ${c.leftStopped.code}: ${c.leftStopped.message}`,
+                ),
+                t(' — start or restore it by hand; medic will not try again.'),
+              ),
+            ]
+          : [],
+      ),
       para(b('Outcome: '), t(`${outcome} (severity ${sev})`)),
       para(b('Impact: '), t(IMPACT[outcome])),
       para(

@@ -44,6 +44,7 @@ export function targetFromInstance(info: InstanceInfo, defaultPorts: number[]): 
       standby: tags['medic:standby'] ?? null,
       targetGroupArn: tags['medic:target-group'] ?? null,
       route53: tags['medic:route53'] ?? null,
+      route53Address: tags['medic:route53-address'] ?? null,
       autoScalingGroup: tags['aws:autoscaling:groupName'] ?? null,
     },
   };

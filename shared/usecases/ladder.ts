@@ -266,8 +266,9 @@ export async function page(
     );
   }
   const tried = k.actions.filter((a) => a.kind !== 'page');
-  const why =
-    k.outcome === 'held'
+  const why = c.leftStopped
+    ? `stop/start left the instance ${c.leftStopped.state}`
+    : k.outcome === 'held'
       ? tried.some((a) => a.outcome === 'rejected')
         ? 'a person rejected the next action; medic takes no further action'
         : 'instance is not opted in to automatic actions'
@@ -277,9 +278,16 @@ export async function page(
           ? 'the actions medic may take did not restore service'
           : 'no automatic action applies';
   const checks = [...(c.evidence?.ec2.checks ?? []), ...(c.evidence?.reachability.checks ?? [])];
+  // A stop/start that left the instance down is what the person must hear first (subject and body).
+  const left = c.leftStopped
+    ? `medic left ${c.target.instanceId} ${c.leftStopped.state.toUpperCase()}: ${c.leftStopped.code}: ${c.leftStopped.message}`
+    : null;
   await deps.notifier.publish({
-    subject: `[medic] PAGE: ${who(c)} needs a person — ${c.assessment?.classification ?? 'unknown'}`,
+    subject: left
+      ? `[medic] PAGE: ${left}`
+      : `[medic] PAGE: ${who(c)} needs a person — ${c.assessment?.classification ?? 'unknown'}`,
     body: [
+      ...(left ? [`${left}. Start it (or restore it) by hand: medic will not try again.`] : []),
       `medic is handing incident ${c.incidentId} to a person.`,
       `Instance: ${who(c)}`,
       `Why: ${why}`,

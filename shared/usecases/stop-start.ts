@@ -1,20 +1,36 @@
 /**
  * Stop/start rung: moves the instance to other hardware. stop → Wait + poll for `stopped` → start →
- * Wait + poll for `running` (each bounded by settings.actionPolls; no Lambda sleeps). An
- * instance-store root or an EC2 refusal (stop protection) is a clear escalation, not a crash.
+ * Wait + poll for `running` (each bounded by settings.actionPolls; no Lambda sleeps).
+ *
+ * Before anything is stopped, stopStartDecision (domain/stop-start-policy.ts) rules out what AWS
+ * would lose or replace: an Auto Scaling member is handed to its group instead (SetInstanceHealth,
+ * when the group is opted in), an instance-store root or a non-persistent Spot Instance is skipped.
+ *
+ * A start can fail after EC2 accepted it: the instance goes pending and falls back to stopped with
+ * a StateReason (a customer-managed KMS key without the grant EC2 needs: `Client.InternalError:
+ * Client error on launch`). Then medic has turned a sick instance into a stopped one: the case goes
+ * straight to the page, which — like the ticket — leads with it at the highest severity.
  */
 import { type InstanceCase, LADDER_DEFAULTS } from '../domain/model.ts';
+import { startFailed, stopStartDecision } from '../domain/stop-start-policy.ts';
 import type { Clock } from '../domain/timeline.ts';
-import type { Ec2ActionsPort, NotifierPort } from '../ports.ts';
+import type { AutoScalingHealthPort, Ec2ActionsPort, Ec2Port, NotifierPort } from '../ports.ts';
+import { replaceInGroup } from './group-replace.ts';
 import { announce, dryRunDone, handToVerify, nextRung, note, recordAction } from './ladder.ts';
 
-export async function stopStart(
-  c: InstanceCase,
-  deps: { ec2: Ec2ActionsPort; notifier: NotifierPort; clock: Clock },
-): Promise<InstanceCase> {
+export interface StopStartDeps {
+  ec2: Ec2ActionsPort & Pick<Ec2Port, 'describeInstances'>;
+  autoScaling: AutoScalingHealthPort;
+  notifier: NotifierPort;
+  clock: Clock;
+  defaultPorts: number[];
+}
+
+export async function stopStart(c: InstanceCase, deps: StopStartDeps): Promise<InstanceCase> {
   const id = c.target.instanceId;
   const { clock } = deps;
   const pending = c.pending?.kind === 'stop-start' ? c.pending : null;
+  const polls = c.settings.actionPolls ?? LADDER_DEFAULTS.actionPolls;
   const fail = (why: string, at?: string) =>
     nextRung(
       recordAction(c, clock, 'stop-start', 'failed', `stop/start of ${id} not done: ${why}; escalating`, at),
@@ -22,9 +38,29 @@ export async function stopStart(
 
   if (!pending) {
     await announce(c, deps.notifier, 'stop-start');
-    const { rootDeviceType } = await deps.ec2.instanceState(id);
-    if (rootDeviceType === 'instance-store') {
-      return fail('its root device is instance-store, and stopping would lose the instance');
+    const facts = await deps.ec2.instanceState(id);
+    const spotRequestType =
+      facts.lifecycle === 'spot' && facts.spotRequestId
+        ? await deps.ec2.spotRequestType(facts.spotRequestId)
+        : null;
+    const group = facts.autoScalingGroup ? await deps.autoScaling.group(facts.autoScalingGroup, id) : null;
+    const decision = stopStartDecision({
+      rootDeviceType: facts.rootDeviceType,
+      lifecycle: facts.lifecycle ?? null,
+      spotRequestType,
+      autoScalingGroup: facts.autoScalingGroup ?? null,
+      group,
+    });
+    if (decision.kind === 'skip') return fail(`not stopped: ${decision.why}`);
+    if (decision.kind === 'replace-in-group') {
+      return replaceInGroup(
+        c,
+        'stop-start',
+        decision.group,
+        decision.peers,
+        deps,
+        `not stopped: ${decision.why}`,
+      );
     }
     if (c.mode === 'dry-run') {
       try {
@@ -50,17 +86,12 @@ export async function stopStart(
     const k = note(c, clock, 'StopStart', `StopInstances ${id} accepted: waiting for stopped`, 'action');
     return {
       ...k,
-      pending: {
-        kind: 'stop-start',
-        phase: 'stopping',
-        startedAt,
-        pollsLeft: c.settings.actionPolls ?? LADDER_DEFAULTS.actionPolls,
-      },
+      pending: { kind: 'stop-start', phase: 'stopping', startedAt, pollsLeft: polls },
       next: 'poll',
     };
   }
 
-  const { state } = await deps.ec2.instanceState(id);
+  const { state, stateReason } = await deps.ec2.instanceState(id);
   if (pending.phase === 'stopping' && state === 'stopped') {
     await deps.ec2.start(id, { dryRun: false });
     const k = note(
@@ -70,15 +101,7 @@ export async function stopStart(
       `${id} stopped; StartInstances accepted: waiting for running`,
       'action',
     );
-    return {
-      ...k,
-      pending: {
-        ...pending,
-        phase: 'starting',
-        pollsLeft: c.settings.actionPolls ?? LADDER_DEFAULTS.actionPolls,
-      },
-      next: 'poll',
-    };
+    return { ...k, pending: { ...pending, phase: 'starting', pollsLeft: polls }, next: 'poll' };
   }
   if (pending.phase === 'starting' && state === 'running') {
     const k = recordAction(
@@ -91,13 +114,40 @@ export async function stopStart(
     );
     return handToVerify(k, pending.startedAt);
   }
+  const fellBack = pending.phase === 'starting' && state === 'stopped' && startFailed(stateReason ?? null);
   const pollsLeft = pending.pollsLeft - 1;
-  if (pollsLeft <= 0) {
-    const target = pending.phase === 'stopping' ? 'stopped' : 'running';
-    return fail(
-      `it did not reach ${target} within ${c.settings.actionPolls ?? LADDER_DEFAULTS.actionPolls} polls (state ${state})`,
-      pending.startedAt,
-    );
+  if (!fellBack && pollsLeft > 0) return { ...c, pending: { ...pending, pollsLeft }, next: 'poll' };
+  if (!fellBack && pending.phase === 'stopping' && state !== 'stopped' && state !== 'stopping') {
+    // It never began to stop (still running, say): nothing is left half-done.
+    return fail(`it did not reach stopped within ${polls} polls (state ${state})`, pending.startedAt);
   }
-  return { ...c, pending: { ...pending, pollsLeft }, next: 'poll' };
+  return leftStopped(c, clock, state, stateReason ?? null, pending.startedAt, fellBack ? null : polls);
+}
+
+/** The instance is not running and medic made it so: record it and go straight to the page. */
+function leftStopped(
+  c: InstanceCase,
+  clock: Clock,
+  state: string,
+  reason: { code: string; message: string } | null,
+  startedAt: string,
+  pollsSpent: number | null,
+): InstanceCase {
+  const id = c.target.instanceId;
+  const code = reason?.code ?? 'no StateReason';
+  const message = reason?.message ?? `still ${state} after ${pollsSpent} polls`;
+  const headline = `medic left ${id} ${state.toUpperCase()}: ${code}: ${message}`;
+  const hint =
+    code === 'Client.InternalError'
+      ? ' (an encrypted EBS volume whose KMS key does not let EC2 use it: check the key policy and kms:CreateGrant)'
+      : '';
+  const k = recordAction(c, clock, 'stop-start', 'failed', `${headline}${hint}; paging`, startedAt);
+  return {
+    ...k,
+    leftStopped: { state, code, message, at: clock().toISOString() },
+    // No further rung: a person must bring the instance back before anything else is tried on it.
+    rung: c.assessment?.plan.length ?? c.rung + 1,
+    pending: null,
+    next: 'act',
+  };
 }
