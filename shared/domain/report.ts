@@ -10,6 +10,7 @@ import {
   evidencePrevention,
 } from './evidence-report.ts';
 import type { ActionRecord, IncidentState, InstanceCase, TimelineEntry } from './model.ts';
+import { leftStoppedHeadline } from './stop-start-policy.ts';
 
 export type EpisodeOutcome = 'resolved' | 'self-recovered' | 'dry-run' | 'escalated' | 'held' | 'failed';
 
@@ -211,9 +212,7 @@ function summarySection(
         c.leftStopped
           ? [
               para(
-                b(
-                  `medic left ${c.target.instanceId} ${c.leftStopped.state.toUpperCase()}: ${c.leftStopped.code}: ${c.leftStopped.message}`,
-                ),
+                b(leftStoppedHeadline(c.target.instanceId, c.leftStopped)),
                 t(' — start or restore it by hand; medic will not try again.'),
               ),
             ]

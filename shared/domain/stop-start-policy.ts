@@ -67,3 +67,12 @@ export function stopStartDecision(f: StopFacts): StopDecision {
 export function startFailed(reason: { code: string; message: string } | null): boolean {
   return Boolean(reason?.code) && reason?.code !== 'Client.UserInitiatedShutdown';
 }
+
+/** The one line a person reads first: EC2's own message already starts with its code, mostly. */
+export function leftStoppedHeadline(
+  instanceId: string,
+  left: { state: string; code: string; message: string },
+): string {
+  const reason = left.message.startsWith(left.code) ? left.message : `${left.code}: ${left.message}`;
+  return `medic left ${instanceId} ${left.state.toUpperCase()}: ${reason}`;
+}

@@ -12,6 +12,7 @@ import {
   LADDER_DEFAULTS,
   type ProbeConfig,
 } from '../domain/model.ts';
+import { leftStoppedHeadline } from '../domain/stop-start-policy.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
 import { APPROVAL_REJECTED } from '../errors.ts';
 import type { Ec2ActionsPort, NotifierPort } from '../ports.ts';
@@ -279,9 +280,7 @@ export async function page(
           : 'no automatic action applies';
   const checks = [...(c.evidence?.ec2.checks ?? []), ...(c.evidence?.reachability.checks ?? [])];
   // A stop/start that left the instance down is what the person must hear first (subject and body).
-  const left = c.leftStopped
-    ? `medic left ${c.target.instanceId} ${c.leftStopped.state.toUpperCase()}: ${c.leftStopped.code}: ${c.leftStopped.message}`
-    : null;
+  const left = c.leftStopped ? leftStoppedHeadline(c.target.instanceId, c.leftStopped) : null;
   await deps.notifier.publish({
     subject: left
       ? `[medic] PAGE: ${left}`

@@ -12,7 +12,7 @@
  * straight to the page, which — like the ticket — leads with it at the highest severity.
  */
 import { type InstanceCase, LADDER_DEFAULTS } from '../domain/model.ts';
-import { startFailed, stopStartDecision } from '../domain/stop-start-policy.ts';
+import { leftStoppedHeadline, startFailed, stopStartDecision } from '../domain/stop-start-policy.ts';
 import type { Clock } from '../domain/timeline.ts';
 import type { AutoScalingHealthPort, Ec2ActionsPort, Ec2Port, NotifierPort } from '../ports.ts';
 import { replaceInGroup } from './group-replace.ts';
@@ -136,7 +136,7 @@ function leftStopped(
   const id = c.target.instanceId;
   const code = reason?.code ?? 'no StateReason';
   const message = reason?.message ?? `still ${state} after ${pollsSpent} polls`;
-  const headline = `medic left ${id} ${state.toUpperCase()}: ${code}: ${message}`;
+  const headline = leftStoppedHeadline(id, { state, code, message });
   const hint =
     code === 'Client.InternalError'
       ? ' (an encrypted EBS volume whose KMS key does not let EC2 use it: check the key policy and kms:CreateGrant)'
