@@ -21,6 +21,10 @@
 //
 // aws-sdk-package-json: each client imports its whole package.json (2-3 KB) for its version.
 //
+// endpoint-cache-lru: the DynamoDB client carries endpoint discovery, whose cache is mnemonist's
+// LRUCache (with obliterator, 7 KB). The cache is used through constructor, get, set, has, peek and
+// clear only; a Map keeps insertion order, which is all an LRU needs at the few entries it holds.
+//
 // zod-json-schema-stub: zod's classic schemas reach its JSON Schema generator from every schema
 // (18 KB). medic's Lambdas validate input and never turn a schema into JSON Schema, so for the
 // classic schemas those two modules become stubs whose functions throw a named error; the real
@@ -151,4 +155,47 @@ ${exports.join('\n')}
   },
 };
 
-module.exports = [awsSdkSchemaKeys, smithyEventStreamsStub, awsSdkPackageJson, zodJsonSchemaStub];
+const endpointCacheLru = {
+  name: 'endpoint-cache-lru',
+  setup(build) {
+    build.onResolve({ filter: /^mnemonist\/lru-cache(\.js)?$/ }, (args) =>
+      /@aws-sdk[\\/]endpoint-cache[\\/]/.test(args.importer)
+        ? { path: 'lru-cache', namespace: 'medic-lru' }
+        : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'medic-lru' }, () => ({
+      contents: `
+export default class LRUCache {
+  constructor(capacity) { this.capacity = capacity; this.items = new Map(); }
+  get size() { return this.items.size; }
+  has(key) { return this.items.has(key); }
+  peek(key) { return this.items.get(key); }
+  get(key) {
+    if (!this.items.has(key)) return undefined;
+    const value = this.items.get(key);
+    this.items.delete(key);
+    this.items.set(key, value);
+    return value;
+  }
+  set(key, value) {
+    this.items.delete(key);
+    this.items.set(key, value);
+    if (this.items.size > this.capacity) this.items.delete(this.items.keys().next().value);
+    return this;
+  }
+  delete(key) { return this.items.delete(key); }
+  clear() { this.items.clear(); }
+}
+`,
+      loader: 'js',
+    }));
+  },
+};
+
+module.exports = [
+  awsSdkSchemaKeys,
+  smithyEventStreamsStub,
+  awsSdkPackageJson,
+  zodJsonSchemaStub,
+  endpointCacheLru,
+];

@@ -133,3 +133,57 @@ describe('esbuild plugins (scripts/esbuild-plugins.cjs)', () => {
     expect(shaken.text).not.toContain('"com.amazonaws.ssm#InvalidKeyId"');
   }, 180_000);
 });
+
+describe('endpoint-cache-lru (scripts/esbuild-plugins.cjs)', () => {
+  /** The SDK's EndpointCache, bundled with or without the plugin, driven the way the client drives it. */
+  async function cacheBundle(name: string, withPlugins: boolean) {
+    const outfile = join(work, `${name}.mjs`);
+    const result = await build({
+      stdin: {
+        contents: `
+import { EndpointCache } from '@aws-sdk/endpoint-cache';
+export function exercise() {
+  const cache = new EndpointCache(2);
+  cache.set('a', [{ Address: 'a.example', CachePeriodInMinutes: 1 }]);
+  cache.set('b', [{ Address: 'b.example', CachePeriodInMinutes: 1 }]);
+  const first = cache.getEndpoint('a');
+  cache.set('c', [{ Address: 'c.example', CachePeriodInMinutes: 1 }]);
+  const afterEviction = ['a', 'b', 'c'].map((k) => cache.has(k));
+  cache.delete('c');
+  const deleted = cache.has('c');
+  cache.clear();
+  return { first, afterEviction, deleted, cleared: cache.has('a') };
+}`,
+        resolveDir: ROOT,
+        loader: 'js',
+      },
+      bundle: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'esm',
+      mainFields: ['module', 'main'],
+      outfile,
+      metafile: true,
+      logLevel: 'silent',
+      plugins: withPlugins ? plugins : [],
+    });
+    const mod = (await import(pathToFileURL(outfile).href)) as { exercise(): Record<string, unknown> };
+    return { inputs: Object.keys(result.metafile.inputs), result: mod.exercise() };
+  }
+
+  it('replaces mnemonist in the endpoint cache with a Map-based LRU that behaves the same', async () => {
+    // Act
+    const plain = await cacheBundle('endpoint-cache-plain', false);
+    const small = await cacheBundle('endpoint-cache-small', true);
+    // Assess: the least recently used entry is evicted in both (b: "a" was read after it)
+    expect(plain.result).toEqual({
+      first: 'a.example',
+      afterEviction: [true, false, true],
+      deleted: false,
+      cleared: false,
+    });
+    expect(small.result).toEqual(plain.result);
+    expect(plain.inputs.some((f) => f.includes('mnemonist'))).toBe(true);
+    expect(small.inputs.some((f) => f.includes('mnemonist') || f.includes('obliterator'))).toBe(false);
+  }, 60_000);
+});

@@ -9,32 +9,21 @@ import {
 import type { DnsPort, DnsRecord } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
 
-/** The routing-policy fields a record set carries besides name, type, TTL and values. */
-const ROUTING_FIELDS = [
-  'Weight',
-  'Region',
-  'GeoLocation',
-  'Failover',
-  'MultiValueAnswer',
-  'HealthCheckId',
-  'CidrRoutingConfig',
-  'GeoProximityLocation',
-] as const;
-
-/** Route 53 returns names with a trailing dot and escapes (`\052` for `*`): compare them the same way. */
+/** Route 53 returns names with a trailing dot: compare them without it, case-insensitively. */
 const canonical = (name: string) => name.toLowerCase().replace(/\.$/, '');
 
 function toRecord(r: ResourceRecordSet): DnsRecord {
-  const routing: Record<string, unknown> = {};
-  for (const field of ROUTING_FIELDS) if (r[field] !== undefined) routing[field] = r[field];
+  // Everything but name, type, TTL, values and identity is routing (Weight, Failover, Region,
+  // GeoLocation, HealthCheckId, …): carried as read, so a field added to Route 53 later survives too.
+  const { Name, Type, TTL, ResourceRecords, SetIdentifier, AliasTarget, ...routing } = r;
   return {
-    name: r.Name ?? '',
-    type: r.Type ?? '',
-    ttl: r.TTL ?? null,
-    values: (r.ResourceRecords ?? []).flatMap((v) => (v.Value ? [v.Value] : [])),
-    setIdentifier: r.SetIdentifier ?? null,
+    name: Name ?? '',
+    type: Type ?? '',
+    ttl: TTL ?? null,
+    values: (ResourceRecords ?? []).flatMap((v) => (v.Value ? [v.Value] : [])),
+    setIdentifier: SetIdentifier ?? null,
     routing,
-    alias: Boolean(r.AliasTarget),
+    alias: Boolean(AliasTarget),
   };
 }
 
