@@ -2,6 +2,7 @@
 // then checks the generated CloudFormation template for the shape the service depends on.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HOT_PATH_BUNDLE_BYTES, JIRA_FUNCTIONS } from '../bench/budgets.ts';
@@ -342,6 +343,64 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
       expect(statement.Condition?.StringEquals?.['aws:ResourceTag/medic:managed']).toBe('true');
       expect(JSON.stringify(statement.Resource)).toContain(':instance/*');
     }
+  });
+
+  it('stop/start may have EC2 create KMS grants (encrypted volumes) and hand group members to opted-in groups only', () => {
+    // Prepare
+    const roleId = getAttTarget(props('StopStartLambdaFunction').Role) ?? '';
+    // Act
+    const statements = roleAllows(roleId);
+    const grant = statements.filter((s) => asArray(s.Action).includes('kms:CreateGrant'));
+    const health = statements.filter((s) => asArray(s.Action).includes('autoscaling:SetInstanceHealth'));
+    // Assess: without the grant StartInstances is accepted and the instance falls back to stopped
+    expect(grant).toHaveLength(1);
+    expect(grant[0]?.Condition?.Bool?.['kms:GrantIsForAWSResource']).toBe('true');
+    expect(JSON.stringify(grant[0]?.Condition?.StringEquals?.['kms:ViaService'])).toMatch(
+      /"ec2\.\$\{AWS::Region\}\.amazonaws\.com"/,
+    );
+    expect(JSON.stringify(grant[0]?.Resource)).toContain(':key/*');
+    expect(health).toHaveLength(1);
+    expect(health[0]?.Condition?.StringEquals?.['autoscaling:ResourceTag/medic:managed']).toBe('true');
+    expect(statements.some((s) => asArray(s.Action).includes('ec2:DescribeSpotInstanceRequests'))).toBe(true);
+  });
+
+  it('failover changes only tagged target groups, and Route 53 only in the zones of failoverHostedZoneIds', async () => {
+    // Prepare
+    const roleId = getAttTarget(props('FailoverLambdaFunction').Role) ?? '';
+    const policy = template.Resources.FailoverRoute53Policy as CfnResource & { Condition?: string };
+    const zoneArns = createRequire(import.meta.url)('../scripts/hosted-zone-arns.cjs') as (o: {
+      resolveVariable: (v: string) => Promise<string>;
+    }) => Promise<unknown[]>;
+    // Act
+    const targets = roleAllows(roleId).filter((s) =>
+      asArray(s.Action).includes('elasticloadbalancing:RegisterTargets'),
+    );
+    const inlineRoute53 = iamStatements().filter(
+      ({ where, statement }) =>
+        where.startsWith(`${roleId}/`) && asArray(statement.Action).some((a) => a.startsWith('route53:')),
+    );
+    const change = iamStatements().find(
+      ({ where, statement }) =>
+        where === 'FailoverRoute53Policy' &&
+        asArray(statement.Action).includes('route53:ChangeResourceRecordSets'),
+    )?.statement;
+    const configured = await zoneArns({ resolveVariable: async () => ' Z1ABC, /hostedzone/Z2DEF ' });
+    // Assess
+    expect(targets).toHaveLength(1);
+    expect(targets[0]?.Condition?.StringEquals?.['aws:ResourceTag/medic:managed']).toBe('true');
+    expect(inlineRoute53).toEqual([]);
+    expect(policy?.Condition).toBe('HasFailoverHostedZones');
+    expect(JSON.stringify(policy?.Properties?.Roles)).toContain(roleId);
+    expect(JSON.stringify(change?.Resource)).not.toContain('hostedzone/*');
+    expect(change?.Condition?.['ForAllValues:StringEquals']).toEqual({
+      'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+      'route53:ChangeResourceRecordSetsRecordTypes': ['A'],
+    });
+    expect(configured).toEqual([
+      { 'Fn::Sub': `arn:$${'{'}AWS::Partition}:route53:::hostedzone/Z1ABC` },
+      { 'Fn::Sub': `arn:$${'{'}AWS::Partition}:route53:::hostedzone/Z2DEF` },
+    ]);
+    await expect(zoneArns({ resolveVariable: async () => 'Z1,*' })).rejects.toThrow(/not a hosted zone id/);
   });
 
   it('only lets restart-service run commands on instances tagged medic:managed=true (issue #4)', () => {

@@ -225,7 +225,12 @@ function deps(ec2: Ec2ActionsPort & Pick<Ec2Port, 'describeInstances'>, autoScal
     deps: {
       ec2,
       autoScaling,
-      notifier: { publish: async (n: Notification) => (published.push(n), { messageId: 'm' }) },
+      notifier: {
+        publish: async (n: Notification) => {
+          published.push(n);
+          return { messageId: 'm' };
+        },
+      },
       clock,
       defaultPorts: [22],
     },
