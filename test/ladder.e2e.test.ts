@@ -227,8 +227,11 @@ describe('failover, by the instance configuration, verified on the standby', {
   it('failover-asg: marks the instance Unhealthy in its group, only because a healthy peer remains', async () => {
     // Act
     const r = await scenario('failover-asg');
-    // Assess
-    expect(steps(r)).toEqual(ladder);
+    // Assess: an application failure (no stop/start rung), the group tagged medic:managed=true
+    expect(steps(r)).toEqual([
+      ['reboot', 'not-recovered'],
+      ['failover', 'recovered'],
+    ]);
     const [id = ''] = r.targets;
     const standby = await standbyOf(id);
     const out = await clients().asg.send(
@@ -238,6 +241,95 @@ describe('failover, by the instance configuration, verified on the standby', {
       (out.AutoScalingInstances ?? []).map((i) => [i.InstanceId, i.HealthStatus]),
     );
     expect(health).toEqual({ [id]: 'Unhealthy', [standby]: 'Healthy' });
+  });
+});
+
+describe('failover falls back when a mechanism is refused, as IAM refuses it', {
+  timeout: RUN_TIMEOUT_MS,
+}, () => {
+  it('failover-fallback: the target group answers AccessDenied; Route 53 points the public record at the standby public IP', async () => {
+    // Act
+    const r = await scenario('failover-fallback');
+    // Assess
+    expect(steps(r)).toEqual([
+      ['reboot', 'not-recovered'],
+      ['stop-start', 'not-recovered'],
+      ['failover', 'recovered'],
+    ]);
+    const [id = ''] = r.targets;
+    const out = await clients().ec2.send(
+      new DescribeInstancesCommand({ InstanceIds: [await standbyOf(id)] }),
+    );
+    const standbyPublicIp = out.Reservations?.[0]?.Instances?.[0]?.PublicIpAddress;
+    expect(standbyPublicIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const { elb, r53 } = clients();
+    const arn = (await elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups?.[0]?.TargetGroupArn;
+    const health = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+    expect(health.TargetHealthDescriptions?.map((d) => d.Target?.Id)).toEqual([id]); // untouched
+    const zone = (await r53.send(new ListHostedZonesCommand({}))).HostedZones?.[0];
+    expect(zone?.Config?.PrivateZone).toBe(false);
+    const records = await r53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone?.Id }));
+    const a = records.ResourceRecordSets?.find((x) => x.Type === 'A' && x.Name === 'app.medic-sim.example.');
+    expect(a?.ResourceRecords?.map((x) => x.Value)).toEqual([standbyPublicIp]);
+    const attempts = r.timeline.filter((e) => e.step === 'Failover').map((e) => e.summary);
+    expect(attempts).toEqual([
+      expect.stringMatching(/^failover via target-group refused: AccessDenied: .*; trying route53$/),
+      expect.stringMatching(/^Route 53: UPSERT app\.medic-sim\.example\. A → \S+ \(standby .*public zone/),
+    ]);
+  });
+});
+
+describe('stop/start that AWS would not do as asked', { timeout: RUN_TIMEOUT_MS }, () => {
+  it('stopstart-asg-member: never StopInstances on a group member; its opted-in group replaces it', async () => {
+    // Act
+    const r = await scenario('stopstart-asg-member');
+    // Assess
+    expect(steps(r)).toEqual([
+      ['reboot', 'not-recovered'],
+      ['stop-start', 'recovered'],
+    ]);
+    const [id = ''] = r.targets;
+    const calls = await mutatingCalls();
+    expect(calls.map((c) => c.action)).toEqual(['RebootInstances', 'SetInstanceHealth']);
+    expect(calls.some((c) => /^(Stop|Start)Instances$/.test(c.action))).toBe(false);
+    const standby = await standbyOf(id);
+    const out = await clients().asg.send(
+      new DescribeAutoScalingInstancesCommand({ InstanceIds: [id, standby] }),
+    );
+    const health = Object.fromEntries(
+      (out.AutoScalingInstances ?? []).map((i) => [i.InstanceId, i.HealthStatus]),
+    );
+    expect(health).toEqual({ [id]: 'Unhealthy', [standby]: 'Healthy' });
+    expect((await instance(id)).state).toBe('running');
+    expect(r.actions[1]?.detail).toMatch(/not stopped: it is a member of Auto Scaling group/);
+  });
+
+  it('stopstart-left-stopped: the start falls back to stopped (KMS); the page and the ticket lead with it, at the highest severity', async () => {
+    // Act
+    const r = await scenario('stopstart-left-stopped');
+    // Assess
+    expect(r.outcome).toBe('escalated');
+    expect(steps(r)).toEqual([
+      ['reboot', 'not-recovered'],
+      ['stop-start', 'failed'],
+      ['page', 'paged'],
+    ]);
+    const [id = ''] = r.targets;
+    expect((await mutatingCalls()).map((c) => c.action)).toEqual([
+      'RebootInstances',
+      'StopInstances',
+      'StartInstances',
+    ]);
+    expect((await instance(id)).state).toBe('stopped');
+    const page = (await inboxMessages(s.moto.endpoint)).find((m) => m.subject.startsWith('[medic] PAGE:'));
+    expect(page?.subject).toBe(
+      `[medic] PAGE: medic left ${id} STOPPED: Client.InternalError: Client error on launch`,
+    );
+    expect(page?.attributes.severity).toBe('critical');
+    expect(page?.body.split('\n')[0]).toMatch(
+      new RegExp(`^medic left ${id} STOPPED: Client\\.InternalError`),
+    );
+    expect(r.timeline.some((e) => /Jira ticket \S+ .*priority Highest/.test(e.summary))).toBe(true);
   });
 });
 

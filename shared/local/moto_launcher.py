@@ -35,6 +35,13 @@ What the faults change, and nothing else:
     ResponseCode and Status come from "ssmOutput" (moto's default: empty output, Success).
 Metric data needs no fault: scenarios seed it with the ordinary CloudWatch PutMetricData call.
 
+A start that fails after it was accepted (stop/start scenarios): moto starts every instance, but
+AWS does not always. When an instance's EBS volumes use a customer-managed KMS key and the caller
+may not have EC2 create a grant on it (kms:CreateGrant), StartInstances is accepted, the instance
+goes pending and falls back to `stopped` with StateReason `Client.InternalError: Client error on
+launch`. An instance tagged `medic-sim:start-fails=<StateReason code>` does the same here: after
+each StartInstances it is `stopped` again, with that code (and AWS's message for it).
+
 Issue #5 fault injection (fault matrix tests):
   POST   /_medic/errors   body {"service": "ec2", "action": "RebootInstances", "code": "RequestLimitExceeded",
                                 "status": 503, "count": 2}
@@ -65,6 +72,7 @@ import logging
 
 import moto.backends as _moto_backends
 from moto.ec2.models.instances import Instance as _MotoInstance
+from moto.ec2.models.instances import StateReason as _StateReason
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.ssm.models import Command as _MotoCommand
 from werkzeug.serving import make_server
@@ -150,11 +158,36 @@ def _invocation_response(original):
     return invocation_response
 
 
+START_FAILS_TAG = "medic-sim:start-fails"
+# What EC2 says in StateReason.Message for the codes a failed launch reports.
+START_FAILURE_MESSAGES = {
+    "Client.InternalError": "Client.InternalError: Client error on launch",
+    "Server.InternalError": "Server.InternalError: Internal error on launch",
+    "Server.InsufficientInstanceCapacity": "Server.InsufficientInstanceCapacity: Insufficient capacity",
+}
+
+
+def _start(original):
+    def start(self):
+        previous = original(self)
+        code = next((t.get("value") for t in self.get_tags() if t.get("key") == START_FAILS_TAG), None)
+        if code:
+            # As AWS does after accepting the call: back to stopped, with the launch failure's reason.
+            self._state.name = "stopped"
+            self._state.code = 80
+            self._reason = f"Service initiated ({datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M:%S UTC')})"
+            self.state_reason = _StateReason(START_FAILURE_MESSAGES.get(code, f"{code}: launch failed"), code)
+        return previous
+
+    return start
+
+
 # The patches: moto's own classes, changed only where a fault is registered for the instance.
 _MotoInstance.instance_status = _check_status(_MotoInstance.instance_status, "instanceStatus")
 _MotoInstance.system_status = _check_status(_MotoInstance.system_status, "systemStatus")
 _MotoInstance.events = property(_events)
 _MotoCommand.invocation_response = _invocation_response(_MotoCommand.invocation_response)
+_MotoInstance.start = _start(_MotoInstance.start)
 
 
 def _set_faults(payload):

@@ -98,6 +98,13 @@ interface HostSpec {
   afterRestart?: HostMode;
   /** This host is the alarmed host's medic:standby (never alarmed itself). */
   standby?: boolean;
+  /** Launched with a public IPv4 address (a public Route 53 record points there). */
+  publicIp?: boolean;
+  /**
+   * StartInstances is accepted but the instance falls back to stopped with this StateReason code,
+   * as AWS does when EC2 cannot use the KMS key of its volumes (tag medic-sim:start-fails).
+   */
+  startFails?: string;
 }
 
 export type FailoverKind = 'target-group' | 'route53' | 'elastic-ip' | 'auto-scaling';
@@ -111,8 +118,13 @@ interface ScenarioSpec {
   mode?: Mode;
   /** approve mode: what the simulated person does with the approve/reject links. */
   approval?: ApprovalChoice;
-  /** The failover configuration the alarmed host carries. */
-  failover?: FailoverKind;
+  /** The failover configuration the alarmed host carries (several: tried in medic's order). */
+  failover?: FailoverKind | FailoverKind[];
+  /**
+   * AWS errors the scenario's account answers, as IAM would: e.g. RegisterTargets on a target group
+   * that is not tagged medic:managed=true is AccessDenied under medic's role.
+   */
+  refuse?: { service: string; action: string; code: string; message: string }[];
   /** Issue #5: N instances (--instances, default 200) alarm at once; no fake hosts are started. */
   storm?: { defaultInstances: number };
 }
@@ -364,10 +376,56 @@ Object.assign(SCENARIOS, {
   },
   'failover-asg': {
     description:
-      'reboot and stop/start do not help; the instance is marked Unhealthy in its Auto Scaling group',
-    hosts: failoverHosts('web-23'),
-    alarm: statusAlarm('web-23'),
+      'the app answers 503 and a reboot does not help; the instance is marked Unhealthy in its (opted-in) Auto Scaling group',
+    // An application failure: its ladder has no stop/start, which would hand the member to its
+    // group itself (see stopstart-asg-member).
+    hosts: [
+      { name: 'web-23', managed: true, mode: 'app-down', afterReboot: 'app-down' },
+      { name: 'web-23-standby', managed: true, mode: 'healthy', standby: true },
+    ],
+    alarm: { name: 'web-23 health check failing', metric: 'HealthCheckFailed', reason: STATUS_REASON },
     failover: 'auto-scaling',
+  },
+  'failover-fallback': {
+    description:
+      'the target group refuses the standby (not tagged medic:managed=true: AccessDenied); Route 53 takes over with the standby public IP',
+    hosts: [
+      { name: 'web-24', managed: true, mode: 'hung', afterReboot: 'hung', afterStopStart: 'hung' },
+      { name: 'web-24-standby', managed: true, mode: 'healthy', standby: true, publicIp: true },
+    ],
+    alarm: statusAlarm('web-24'),
+    failover: ['target-group', 'route53'],
+    refuse: [
+      {
+        service: 'elasticloadbalancing',
+        action: 'RegisterTargets',
+        code: 'AccessDenied',
+        message:
+          'User: arn:aws:sts::123456789012:assumed-role/medic-failover/medic is not authorized to perform: elasticloadbalancing:RegisterTargets because no identity-based policy allows it (the target group is not tagged medic:managed=true)',
+      },
+    ],
+  },
+  'stopstart-asg-member': {
+    description:
+      'a hung Auto Scaling group member that a reboot does not cure: never stopped, its opted-in group replaces it (SetInstanceHealth)',
+    hosts: failoverHosts('web-25'),
+    alarm: statusAlarm('web-25'),
+    failover: 'auto-scaling',
+  },
+  'stopstart-left-stopped': {
+    description:
+      'StartInstances is accepted but the instance falls back to stopped (its KMS key grants EC2 nothing): the highest-severity page and ticket say so',
+    hosts: [
+      {
+        name: 'web-26',
+        managed: true,
+        mode: 'hung',
+        afterReboot: 'hung',
+        afterStopStart: 'down',
+        startFails: 'Client.InternalError',
+      },
+    ],
+    alarm: statusAlarm('web-26'),
   },
   'nothing-works': {
     description: 'nothing medic may do restores service and no failover is configured: it pages',
@@ -597,6 +655,7 @@ async function seedFailover(
   network: { vpcId: string; imageId: string },
   sick: { id: string; privateIp: string },
   standbyId: string,
+  options: { publicZone: boolean; targetGroupManaged: boolean },
 ): Promise<{ Key: string; Value: string }[]> {
   const config = { region: 'us-east-1', endpoint: ctx.moto.endpoint, ...ctx.clientConfig };
   if (kind === 'target-group') {
@@ -608,6 +667,8 @@ async function seedFailover(
         Port: 80,
         VpcId: network.vpcId,
         TargetType: 'instance',
+        // medic's role may register targets only in opted-in target groups (IAM condition).
+        ...(options.targetGroupManaged ? { Tags: [{ Key: 'medic:managed', Value: 'true' }] } : {}),
       }),
     );
     const arn = tg.TargetGroups?.[0]?.TargetGroupArn ?? '';
@@ -616,8 +677,19 @@ async function seedFailover(
   }
   if (kind === 'route53') {
     const r53 = new Route53Client(config);
+    // Private (associated with the scenario's VPC) unless the standby has a public address: the
+    // record must point where its audience can reach.
     const zone = await r53.send(
-      new CreateHostedZoneCommand({ Name: 'medic-sim.example.', CallerReference: `medic-sim-${Date.now()}` }),
+      new CreateHostedZoneCommand({
+        Name: 'medic-sim.example.',
+        CallerReference: `medic-sim-${Date.now()}`,
+        ...(options.publicZone
+          ? {}
+          : {
+              VPC: { VPCRegion: 'us-east-1', VPCId: network.vpcId },
+              HostedZoneConfig: { PrivateZone: true },
+            }),
+      }),
     );
     const zoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
     const name = 'app.medic-sim.example.';
@@ -642,7 +714,13 @@ async function seedFailover(
     return [{ Key: 'medic:route53', Value: `${zoneId}/${name}` }];
   }
   if (kind === 'elastic-ip') {
-    const address = await ctx.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+    // The IAM condition on AssociateAddress reads the address's tag too.
+    const address = await ctx.ec2.send(
+      new AllocateAddressCommand({
+        Domain: 'vpc',
+        TagSpecifications: [{ ResourceType: 'elastic-ip', Tags: [{ Key: 'medic:managed', Value: 'true' }] }],
+      }),
+    );
     await ctx.ec2.send(
       new AssociateAddressCommand({ AllocationId: address.AllocationId, InstanceId: sick.id }),
     );
@@ -664,6 +742,16 @@ async function seedFailover(
       MaxSize: 4,
       DesiredCapacity: 0,
       AvailabilityZones: ['us-east-1a'],
+      // Opted in: medic's role may SetInstanceHealth only in groups tagged medic:managed=true.
+      Tags: [
+        {
+          Key: 'medic:managed',
+          Value: 'true',
+          PropagateAtLaunch: false,
+          ResourceId: name,
+          ResourceType: 'auto-scaling-group',
+        },
+      ],
     }),
   );
   // Attaching tags both instances with aws:autoscaling:groupName, as AWS does.
@@ -671,6 +759,17 @@ async function seedFailover(
     new AttachInstancesCommand({ AutoScalingGroupName: name, InstanceIds: [sick.id, standbyId] }),
   );
   return [];
+}
+
+/** The next matching call answers this AWS error, as medic's IAM role would make AWS answer it. */
+async function refuse(endpoint: string, rule: NonNullable<ScenarioSpec['refuse']>[number]): Promise<void> {
+  const response = await fetch(`${endpoint}/_medic/errors`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...rule, status: 403, count: 1 }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!response.ok) throw new Error(`moto error rule answered ${response.status}`);
 }
 
 const series = (v: number | number[] | undefined, fallback: number): number[] =>
@@ -768,6 +867,7 @@ export async function setupScenario(
       ...(hostSpec.managed ? [{ Key: 'medic:managed', Value: 'true' }] : []),
       ...(hostSpec.service ? [{ Key: 'medic:service', Value: hostSpec.service }] : []),
       ...(hostSpec.logs ? [{ Key: 'medic:log-group', Value: `/medic/sim/${hostSpec.name}` }] : []),
+      ...(hostSpec.startFails ? [{ Key: 'medic-sim:start-fails', Value: hostSpec.startFails }] : []),
     ];
     const run = await ctx.ec2.send(
       new RunInstancesCommand({
@@ -775,7 +875,9 @@ export async function setupScenario(
         InstanceType: 't3.micro',
         MinCount: 1,
         MaxCount: 1,
-        SubnetId: subnetId,
+        ...(hostSpec.publicIp
+          ? { NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnetId, AssociatePublicIpAddress: true }] }
+          : { SubnetId: subnetId }),
         TagSpecifications: [{ ResourceType: 'instance', Tags: tags }],
       }),
     );
@@ -799,15 +901,25 @@ export async function setupScenario(
   const [firstId = 'i-00000000'] = hosts.keys();
   const standbyId = [...hosts].find(([, h]) => h.spec.standby)?.[0];
   if (standbyId) {
-    const failoverTags = spec.failover
-      ? await seedFailover(
-          spec.failover,
+    const kinds = spec.failover ? [spec.failover].flat() : [];
+    const options = {
+      publicZone: [...hosts.values()].some((h) => h.spec.standby && h.spec.publicIp),
+      targetGroupManaged: !spec.refuse?.some((r) => r.action === 'RegisterTargets'),
+    };
+    const failoverTags: { Key: string; Value: string }[] = [];
+    for (const kind of kinds) {
+      failoverTags.push(
+        ...(await seedFailover(
+          kind,
           ctx,
           network,
           { id: firstId, privateIp: privateIps.get(firstId) ?? '' },
           standbyId,
-        )
-      : [];
+          options,
+        )),
+      );
+    }
+    for (const rule of spec.refuse ?? []) await refuse(ctx.moto.endpoint, rule);
     await ctx.ec2.send(
       new CreateTagsCommand({
         Resources: [firstId],
