@@ -16,8 +16,9 @@
  * so a new episode), so runs do not see each other's locks, tickets or budgets.
  */
 import { readFileSync } from 'node:fs';
+import { devNull } from 'node:os';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parse as parseYaml } from 'yaml';
@@ -62,7 +63,7 @@ export interface CrashPoint {
 
 export interface Violation {
   point: CrashPoint;
-  invariant: 'record' | 'notification' | 'lock' | 'mutation' | 'timeline' | 'reached' | 'harness';
+  invariant: 'record' | 'notification' | 'lock' | 'mutation' | 'stopped' | 'timeline' | 'reached' | 'harness';
   detail: string;
 }
 
@@ -165,6 +166,8 @@ export interface RunEvidence {
   finalNotifications: { subject: string; body: string }[];
   locksHeld: string[];
   mutating: RecordedAwsCall[];
+  /** Instances the run left stopped (every scenario starts them running). */
+  leftStopped: string[];
 }
 
 /** The invariants, pure: what must hold after any crash at any Task boundary. */
@@ -199,6 +202,8 @@ export function checkInvariants(
   for (const [key, count] of seen)
     if (count > 1)
       v('mutation', `${key.split(' ')[0]} issued ${count} times: ${key.slice(key.indexOf(' ') + 1, 200)}`);
+  for (const id of run.leftStopped)
+    v('stopped', `${id} was left stopped: medic stopped it and never started it again`);
   if (injected.error) {
     if (!run.state) v('timeline', 'the run left no final state to read a timeline from');
     else {
@@ -240,6 +245,8 @@ export async function startChaos(): Promise<ChaosHarness> {
     // Every run alarms a new instance in the same table within minutes: that is a sequence of
     // unrelated episodes here, not a storm, so the fleet guard is set out of the way.
     MEDIC_FLEET_MAX_INSTANCES: '100000',
+    // Record's EMF lines would drown the report; the metrics are not what is checked here.
+    MEDIC_METRICS_FILE: process.env.MEDIC_METRICS_FILE ?? devNull,
   });
   configureEnvironment(moto.endpoint, {
     baseUrl: jira.baseUrl,
@@ -253,6 +260,17 @@ export async function startChaos(): Promise<ChaosHarness> {
     credentials: { accessKeyId: 'medic-local', secretAccessKey: 'medic-local' },
   };
   const ec2 = new EC2Client(clientConfig);
+  // moto answers DescribeImages with its whole AMI catalogue (seconds per call) and the catalogue
+  // never changes: each scenario's launch asks once per run, so the harness asks once in all.
+  let images: unknown;
+  ec2.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'DescribeImagesCommand') return next(args);
+      images ??= await next(args);
+      return images as Awaited<ReturnType<typeof next>>;
+    },
+    { step: 'initialize', name: 'chaosReuseImageCatalogue' },
+  );
   const dynamo = new DynamoDBClient(clientConfig);
   process.env.MEDIC_STAKEHOLDER_TOPIC_ARN = await ensureTopic(
     new SNSClient(clientConfig),
@@ -317,6 +335,11 @@ export async function startChaos(): Promise<ChaosHarness> {
         .filter((c) => c.action === 'Publish')
         .map((c) => ({ subject: String(c.params.Subject ?? ''), body: String(c.params.Message ?? '') }))
         .filter((m) => FINAL_SUBJECT.test(m.subject) && m.body.includes(`Incident ${incidentId}`));
+      const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: world.instanceIds }));
+      const leftStopped = (described.Reservations ?? [])
+        .flatMap((r) => r.Instances ?? [])
+        .filter((i) => i.State?.Name === 'stopped' || i.State?.Name === 'stopping')
+        .map((i) => i.InstanceId ?? '?');
       return {
         evidence: {
           incidentId,
@@ -328,6 +351,7 @@ export async function startChaos(): Promise<ChaosHarness> {
           finalNotifications,
           locksHeld,
           mutating: calls.filter(mutatingCall),
+          leftStopped,
         },
         invoked,
         injected,

@@ -99,6 +99,16 @@ export function finalTimeline(state: IncidentState, clock: Clock): TimelineEntry
       );
     }
   }
+  if (state.ackError) {
+    timeline = append(
+      timeline,
+      entry(clock, {
+        step: 'Acknowledge',
+        kind: 'error',
+        summary: `the stakeholders were not told the incident opened: ${state.ackError.Error}: ${state.ackError.Cause ?? ''}`,
+      }),
+    );
+  }
   if (state.error) {
     timeline = append(
       timeline,
