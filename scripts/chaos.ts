@@ -2,7 +2,7 @@
 // (fails at entry, dies after its AWS calls, answers twice), on one moto and one local Jira, with
 // the invariants checked after each run. One line per crash point; the last line is the count;
 // the exit code is non-zero when any invariant was broken.
-// `--kinds entry,timeout` or `--scenarios unreachable` narrow the matrix.
+// `--kinds entry,timeout`, `--scenarios unreachable` or `--states Admit,Record` narrow the matrix.
 import {
   CHAOS_SCENARIOS,
   CRASH_KINDS,
@@ -17,6 +17,7 @@ function listArg(name: string): string[] | undefined {
 }
 
 const scenarios = listArg('scenarios') ?? [...CHAOS_SCENARIOS];
+const states = listArg('states');
 const kinds = (listArg('kinds') ?? [...CRASH_KINDS]) as CrashKind[];
 for (const k of kinds)
   if (!(CRASH_KINDS as readonly string[]).includes(k))
@@ -33,7 +34,7 @@ try {
     console.log(`baseline ${formatResult(b)}`);
     violations += b.violations.length;
   }
-  for (const point of plan) {
+  for (const point of plan.filter((p) => !states || states.includes(p.state))) {
     const result = await chaos.runPoint(point);
     points++;
     violations += result.violations.length;
