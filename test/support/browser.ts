@@ -44,7 +44,7 @@ function versionOf(executable: string, env: Record<string, string>): string {
 export async function findBrowser(): Promise<Browser> {
   const failures: string[] = [];
   try {
-    // No WebGL in a report: skips unpacking SwiftShader and adds --disable-webgl to the args.
+    // No WebGL in a report: the args then carry --disable-webgl instead of the SwiftShader GL flags.
     sparticuz.setGraphicsMode = false;
     const executablePath = await sparticuz.executablePath();
     // The package sets these only on Amazon Linux; its fonts are needed wherever the system has none.
