@@ -3,15 +3,17 @@ import { appendFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
+import { finalNoticeLedger } from '../shared/adapters/final-notice-ledger.ts';
 import { incidentStore } from '../shared/adapters/incident-store.ts';
 import { renderedLength } from '../shared/adapters/jira.ts';
 import { powertoolsMetrics } from '../shared/adapters/metrics.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
-import { coreConfig } from '../shared/config.ts';
+import { coreConfig, safetyConfig } from '../shared/config.ts';
 import { IncidentStateSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { ticketPort } from '../shared/jira-port.ts';
 import { lambda, logger, parseWith } from '../shared/lambda.ts';
+import type { FinalNoticeLedgerPort } from '../shared/ports.ts';
 import { safetyStore } from '../shared/safety.ts';
 import { incidentSummaries } from '../shared/usecases/incident-summary.ts';
 import { enqueueTicket } from '../shared/usecases/outbox.ts';
@@ -19,6 +21,13 @@ import { fallbackState, record } from '../shared/usecases/record.ts';
 
 const sns = new SNSClient({});
 const dynamodb = new DynamoDBClient({});
+
+// The table is read on use: a missing setting costs the once-only guarantee, never the notification.
+const ledger = () => finalNoticeLedger(dynamodb, safetyConfig().MEDIC_SAFETY_TABLE);
+const finalNotices: FinalNoticeLedgerPort = {
+  claim: (episodeKey, at) => ledger().claim(episodeKey, at),
+  markSent: (episodeKey, outcome, at) => ledger().markSent(episodeKey, outcome, at),
+};
 
 const Input = z.object({ state: z.unknown(), executionName: z.string().nullish() });
 
@@ -49,6 +58,7 @@ export const handler = lambda(async (event) => {
     outbox: (draft, error) => enqueueTicket(safetyStore(), state.incidentId, draft, error, systemClock),
     reopenWindowMs: (Number.isFinite(reopenHours) ? reopenHours : 72) * 3_600_000,
     measure: (doc) => renderedLength(deployment, doc),
+    finalNotices,
   });
   // issue 7: the incident store behind `medic history`. Best effort: the ticket and the
   // notification are the record; a store failure is logged, never fails the run.

@@ -8,7 +8,8 @@ import { release } from '../shared/usecases/admit.ts';
 export const handler = lambda(async (event) => {
   // The catch-all path may arrive with no incident at all (Intake failed): nothing to release.
   const parsed = IncidentStateSchema.safeParse(event);
-  if (!parsed.success || !parsed.data.admission?.locks.length) return event;
+  if (!parsed.success) return event;
   const released = await release(parsed.data, { store: safetyStore(), clock: systemClock });
+  if (released === parsed.data) return event;
   return { ...(event as object), timeline: released.timeline, admission: released.admission };
 });

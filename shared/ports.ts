@@ -306,6 +306,17 @@ export interface TaskCallbackPort {
   fail(taskToken: string, error: string, cause: string): Promise<void>;
 }
 
+/**
+ * The final notification of an episode goes out once, although Record runs at least once (a lost
+ * answer sends the run down the catch-all path, which records again). At-least-once stays: a
+ * claim whose publish never completed does not hold back the next attempt.
+ */
+export interface FinalNoticeLedgerPort {
+  /** False when an earlier attempt already published this episode's final notification. */
+  claim(episodeKey: string, at: Date): Promise<boolean>;
+  markSent(episodeKey: string, outcome: string, at: Date): Promise<void>;
+}
+
 // ---- issue #5: the safety store (episodes, locks, budgets, fleet registry, outbox) ----
 export interface LockOwner {
   episodeKey: string;

@@ -1,28 +1,17 @@
 /**
  * The incident report in a real browser: `medic simulate` writes the HTML, headless Chromium
- * (Debian's `chromium`, driven by playwright-core) opens it, and the timeline must be drawn — one
+ * (the one shipped in the `@sparticuz/chromium` npm package, driven by playwright-core) opens it, and the timeline must be drawn — one
  * mark per timeline entry, in the lanes of their kind, on a time axis — with the ticket's sections
  * below. `MEDIC_UPDATE_SCREENSHOT=1` refreshes docs/incident-report.png for the README.
  */
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findBrowser } from './support/browser.ts';
 import { runMedic, type Substrate, startSubstrate } from './support/substrate.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let s: Substrate;
 const work = mkdtempSync(join(tmpdir(), 'medic-report-'));
@@ -38,9 +27,7 @@ afterAll(async () => {
 describe('the HTML incident report', () => {
   it('renders the run timeline as marks on a time axis, and the ticket sections, in headless Chromium', async () => {
     // Prepare: a run that writes its report
-    expect(existsSync(CHROMIUM), `${CHROMIUM} missing: apt-get install -y chromium (.ci/run does)`).toBe(
-      true,
-    );
+    const browser = await findBrowser();
     const reportPath = join(work, 'report.html');
     const run = await runMedic(
       ['simulate', '--scenario', 'unreachable', '--json', '--report', reportPath],
@@ -52,14 +39,15 @@ describe('the HTML incident report', () => {
 
     // Act: open it in Chromium with a fresh profile
     const profile = mkdtempSync(join(work, 'profile-'));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: browser.executablePath,
       headless: true,
-      args: FLAGS,
+      args: browser.args,
+      env: { ...process.env, ...browser.env },
       viewport: { width: 1200, height: 1000 },
     });
     try {
-      const page = await browser.newPage();
+      const page = await context.newPage();
       await page.goto(pathToFileURL(reportPath).href);
       const svg = page.locator('svg.timeline');
       await svg.waitFor({ state: 'visible', timeout: 15_000 });
@@ -103,7 +91,7 @@ describe('the HTML incident report', () => {
       ]);
       expect(statSync(shot).size).toBeGreaterThan(10_000);
     } finally {
-      await browser.close();
+      await context.close();
     }
     // A full simulated incident plus a browser start: more work than one simulate test.
   }, 120_000);

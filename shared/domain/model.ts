@@ -368,6 +368,8 @@ export const IncidentStateSchema = z.object({
     .optional(),
   outcome: z.string().optional(),
   error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  /** Set by the ASL Catch of Acknowledge: the run goes on, and the record says nobody was told it opened. */
+  ackError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
   /** Issue #8: set when Intake ended the run itself (duplicate, declared storm): the ASL skips Admit. */
   settledBy: z.literal('Intake').optional(),
   /** Issue #8: the execution whose Intake claimed the episode (Admit then does not claim again). */

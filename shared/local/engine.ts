@@ -120,6 +120,18 @@ export interface LocalRunOptions {
    */
   callbacks?: CallbackServer;
   approver?: (request: { stateName: string; taskToken: string; result: unknown }) => Promise<void>;
+  /**
+   * Stands between the engine and every Task's handler (chaos runs): it may fail before calling
+   * `invoke`, call it and then fail as a lost answer would, or call it twice as an at-least-once
+   * redelivery would. A thrown error's `name` is what the definition's Retry/Catch match.
+   */
+  interceptTask?: (call: TaskCall) => Promise<unknown>;
+}
+
+export interface TaskCall {
+  stateName: string;
+  input: unknown;
+  invoke: (input: unknown) => Promise<unknown>;
 }
 
 export interface LocalRunResult {
@@ -193,6 +205,13 @@ export async function loadLocalMachine() {
           await options.approver?.({ stateName, taskToken, result });
           return (await decided) as Json;
         };
+      }
+      const intercept = options.interceptTask;
+      if (intercept) {
+        for (const [stateName, invoke] of Object.entries(local)) {
+          local[stateName] = async (payload) =>
+            (await intercept({ stateName, input: payload, invoke: (i) => invoke(i as Json) })) as Json;
+        }
       }
       const execution = machine.run(input as never, {
         overrides: {

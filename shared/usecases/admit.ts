@@ -189,7 +189,13 @@ export async function release(
   state: IncidentState,
   deps: Pick<AdmitDeps, 'store' | 'clock'>,
 ): Promise<IncidentState> {
-  const locks = state.admission?.locks ?? [];
+  // No admission on the catch-all path means Admit's answer never arrived (its function timed out
+  // after the lock was written): the targets' locks may be ours. releaseLock deletes only a lock
+  // this episode owns, and only when this execution's Intake claimed the episode, because then
+  // every other delivery of it was settled as a duplicate and cannot hold one. Only a lock
+  // actually released starts a cooldown.
+  const unanswered = !state.admission && state.error !== undefined && state.episodeClaimedBy !== undefined;
+  const locks = state.admission?.locks ?? (unanswered ? state.targets.map((t) => t.instanceId) : []);
   if (locks.length === 0) return state;
   const joined: TimelineEntry[] = [];
   const released: string[] = [];
@@ -199,8 +205,9 @@ export async function release(
       released.push(id);
       joined.push(...entries);
     }
-    await deps.store.markClosed(id, deps.clock());
+    if (entries !== null || !unanswered) await deps.store.markClosed(id, deps.clock());
   }
+  if (unanswered && released.length === 0) return state;
   const timeline = append(
     state.timeline,
     ...joined,

@@ -27,6 +27,7 @@ import {
 } from '../domain/report.ts';
 import { append, type Clock, entry, merge } from '../domain/timeline.ts';
 import type {
+  FinalNoticeLedgerPort,
   IncidentMetricsPort,
   NotifierPort,
   TicketDraft,
@@ -54,6 +55,8 @@ export interface RecordDeps {
   reopenWindowMs?: number;
   /** Renders a description to measure it against Jira's limit (the adapter's format). */
   measure?: (doc: ReturnType<typeof ticketDocument>) => number;
+  /** Once per episode: a Record that runs again (lost answer, redelivery) does not notify twice. */
+  finalNotices?: FinalNoticeLedgerPort;
 }
 
 export const DEFAULT_REOPEN_WINDOW_MS = 72 * 3_600_000;
@@ -98,6 +101,16 @@ export function finalTimeline(state: IncidentState, clock: Clock): TimelineEntry
         }),
       );
     }
+  }
+  if (state.ackError) {
+    timeline = append(
+      timeline,
+      entry(clock, {
+        step: 'Acknowledge',
+        kind: 'error',
+        summary: `the stakeholders were not told the incident opened: ${state.ackError.Error}: ${state.ackError.Cause ?? ''}`,
+      }),
+    );
   }
   if (state.error) {
     timeline = append(
@@ -270,16 +283,29 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
   }
 
   const t = timings(state, timeline);
-  await deps.notifier.publish(
-    finalNotification(
-      state,
-      outcome,
-      t,
-      ticket ? { key: ticket.key, url: ticket.url, ...(action ? { action } : {}) } : null,
-      timelineText(timeline),
-    ),
-  );
-  if (deps.statusNotifier) await deps.statusNotifier.publish(statusNotice(state, outcome));
+  if (await claimFinalNotice(deps, state.incidentId)) {
+    await deps.notifier.publish(
+      finalNotification(
+        state,
+        outcome,
+        t,
+        ticket ? { key: ticket.key, url: ticket.url, ...(action ? { action } : {}) } : null,
+        timelineText(timeline),
+      ),
+    );
+    if (deps.statusNotifier) await deps.statusNotifier.publish(statusNotice(state, outcome));
+    await deps.finalNotices?.markSent(state.incidentId, outcome, clock()).catch(() => undefined);
+  } else {
+    timeline = append(
+      timeline,
+      entry(clock, {
+        step: 'Record',
+        kind: 'note',
+        summary:
+          'the final notification already went out from an earlier attempt of this step: not sending it again',
+      }),
+    );
+  }
 
   emitSafely(deps, {
     classification: classifications(state).join(',') || 'unknown',
@@ -296,6 +322,16 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
     outcome,
     ticket: ticket ? { key: ticket.key, url: ticket.url, created: action === 'created' } : null,
   };
+}
+
+/** A ledger that cannot be read must not silence the notification: then it goes out (maybe twice). */
+async function claimFinalNotice(deps: RecordDeps, episodeKey: string): Promise<boolean> {
+  if (!deps.finalNotices) return true;
+  try {
+    return await deps.finalNotices.claim(episodeKey, deps.clock());
+  } catch {
+    return true;
+  }
 }
 
 /** Metrics are observability: a failure to write them must never fail the record of an incident. */
