@@ -42,10 +42,14 @@ function resolveJiraSite(given) {
   try {
     url = new URL(site);
   } catch {
-    throw fail(`medic: --param jiraBaseUrl must be an https URL such as https://<your-site>.atlassian.net, got "${site}"`);
+    throw fail(
+      `medic: --param jiraBaseUrl must be an https URL such as https://<your-site>.atlassian.net, got "${site}"`,
+    );
   }
   if (url.protocol !== 'https:') {
-    throw fail(`medic: --param jiraBaseUrl must be an https URL (the API token travels with every request), got "${site}"`);
+    throw fail(
+      `medic: --param jiraBaseUrl must be an https URL (the API token travels with every request), got "${site}"`,
+    );
   }
   return site.replace(/\/+$/, '');
 }

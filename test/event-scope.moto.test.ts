@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oslsOffline, repoRoot } from '../scripts/package.ts';
 import { OPS_ALARM_PREFIX } from '../shared/domain/scope.ts';
 import { standardAlarms } from '../shared/domain/standard-alarms.ts';
 import { type LocalMoto, startMoto } from '../shared/local/moto.ts';
-import { oslsOffline, repoRoot } from '../scripts/package.ts';
 
 let moto: LocalMoto;
 let pattern: string;
@@ -95,7 +95,9 @@ const SAMPLES: [string, unknown, boolean][] = [
       { id: 'e1', expression: 'SUM(METRICS())', returnData: true },
       {
         id: 'm1',
-        metricStat: { metric: { namespace: 'AWS/EC2', name: 'NetworkIn', dimensions: { InstanceId: INSTANCE } } },
+        metricStat: {
+          metric: { namespace: 'AWS/EC2', name: 'NetworkIn', dimensions: { InstanceId: INSTANCE } },
+        },
         returnData: false,
       },
     ]),
@@ -121,14 +123,19 @@ const SAMPLES: [string, unknown, boolean][] = [
   ],
   [
     'an Auto Scaling group alarm a person made',
-    alarm('web-asg status checks', single('AWS/EC2', 'StatusCheckFailed', { AutoScalingGroupName: 'web-asg' })),
+    alarm(
+      'web-asg status checks',
+      single('AWS/EC2', 'StatusCheckFailed', { AutoScalingGroupName: 'web-asg' }),
+    ),
     true,
   ],
   [
     "medic's own operational alarm",
     alarm(
       `${OPS_ALARM_PREFIX}prod-intake-sns-failures`,
-      single('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: 'medic-prod-intake-sns-failures' }),
+      single('AWS/SQS', 'ApproximateNumberOfMessagesVisible', {
+        QueueName: 'medic-prod-intake-sns-failures',
+      }),
     ),
     false,
   ],
@@ -143,11 +150,7 @@ const SAMPLES: [string, unknown, boolean][] = [
         `the standard alarm ${a.AlarmName} from \`medic alarms sync\``,
         alarm(
           a.AlarmName,
-          single(
-            a.Namespace,
-            a.MetricName,
-            Object.fromEntries(a.Dimensions.map((d) => [d.Name, d.Value])),
-          ),
+          single(a.Namespace, a.MetricName, Object.fromEntries(a.Dimensions.map((d) => [d.Name, d.Value]))),
         ),
         true,
       ] as [string, unknown, boolean],

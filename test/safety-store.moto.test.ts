@@ -215,7 +215,9 @@ describe('Intake gate (moto): dedupe and the storm check before any lookup', () 
     });
     // Act
     let held: IncidentState | undefined;
-    const calls = await callsDuring(async () => (held = (await intake(event, deps('exec-storm'))) as IncidentState));
+    const calls = await callsDuring(
+      async () => (held = (await intake(event, deps('exec-storm'))) as IncidentState),
+    );
     // Assess
     expect(held?.admission?.disposition).toBe('storm');
     expect(held?.timeline.at(-1)?.summary).toMatch(/held by the fleet guard: storm medic-storm-\d+/);

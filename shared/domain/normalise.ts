@@ -124,7 +124,9 @@ function fromAlarmEvent(event: unknown): IncidentTrigger {
   ];
   const why = notForMedic({ alarmName: detail.alarmName, instanceIds, autoScalingGroupNames: asgNames });
   if (why) {
-    throw why.kind === 'no-target' ? new NoTargetError(why.reason) : new NotForMedicError(why.reason, why.kind);
+    throw why.kind === 'no-target'
+      ? new NoTargetError(why.reason)
+      : new NotForMedicError(why.reason, why.kind);
   }
   const bad = instanceIds.find((id) => !INSTANCE_ID.test(id));
   if (bad) throw new InvalidTriggerError(`alarm "${detail.alarmName}" names an invalid instance id "${bad}"`);

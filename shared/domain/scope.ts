@@ -30,7 +30,10 @@ export type IgnoredKind =
 /** Why the alarm is not medic's to answer, or null when it can name a target. */
 export function notForMedic(alarm: AlarmIdentity): { kind: IgnoredKind; reason: string } | null {
   if (alarm.alarmName.startsWith(OPS_ALARM_PREFIX)) {
-    return { kind: 'ops-alarm', reason: `alarm "${alarm.alarmName}" is one of medic's own operational alarms` };
+    return {
+      kind: 'ops-alarm',
+      reason: `alarm "${alarm.alarmName}" is one of medic's own operational alarms`,
+    };
   }
   if (alarm.instanceIds.length > 0) return null;
   if (alarm.autoScalingGroupNames.length > 0) {

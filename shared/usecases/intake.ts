@@ -6,9 +6,9 @@
 
 import type { IncidentState, InstanceCase, Settings } from '../domain/model.ts';
 import { episodeKey, normalise } from '../domain/normalise.ts';
+import type { IgnoredKind } from '../domain/scope.ts';
 import { targetFromInstance } from '../domain/target.ts';
 import { type Clock, entry } from '../domain/timeline.ts';
-import type { IgnoredKind } from '../domain/scope.ts';
 import { EventTooLargeError, InvalidTriggerError } from '../errors.ts';
 import type { AutoScalingPort, Ec2Port, SafetyStorePort } from '../ports.ts';
 import { activeStorm, type StormMemo, stormLabel } from './guard.ts';
@@ -128,8 +128,20 @@ export function isNotForMedic(value: unknown): value is NotForMedic {
   return typeof value === 'object' && value !== null && 'notForMedic' in value;
 }
 
-function quietEnd(kind: IgnoredKind, reason: string, alarmName: string | null, source: string | null): NotForMedic {
-  return { notForMedic: { kind, reason, alarmName: alarmName ? clip(alarmName, MAX_ALARM_NAME, true) : null, source } };
+function quietEnd(
+  kind: IgnoredKind,
+  reason: string,
+  alarmName: string | null,
+  source: string | null,
+): NotForMedic {
+  return {
+    notForMedic: {
+      kind,
+      reason,
+      alarmName: alarmName ? clip(alarmName, MAX_ALARM_NAME, true) : null,
+      source,
+    },
+  };
 }
 
 function alarmNameOf(event: unknown): string | null {
@@ -181,7 +193,12 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
     found = await deps.ec2.describeInstances(chosen);
   } catch (error) {
     if (!byAlarm || (error as Error).name !== 'InstanceNotFoundError') throw error;
-    return quietEnd('instance-not-found', (error as Error).message, trigger.alarmName ?? null, trigger.source);
+    return quietEnd(
+      'instance-not-found',
+      (error as Error).message,
+      trigger.alarmName ?? null,
+      trigger.source,
+    );
   }
   const targets = found.map((i) => targetFromInstance(i, deps.defaultPorts));
   const what = trigger.alarmName ? `alarm ${trigger.alarmName}` : `manual run by ${trigger.requestedBy}`;
