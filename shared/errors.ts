@@ -68,6 +68,11 @@ export class JiraUnavailableError extends Error {
   override readonly name = 'JiraUnavailableError' as const;
 }
 
+/** Jira is switched off for this deployment (`--param jira=off`): tickets stay in the outbox. */
+export class JiraDisabledError extends Error {
+  override readonly name = 'JiraDisabledError' as const;
+}
+
 /** Jira rejected the request (4xx other than 429): retrying will not help. */
 export class JiraRequestError extends Error {
   override readonly name = 'JiraRequestError' as const;
