@@ -141,19 +141,29 @@ describe('the SNS intake applies the same scope', () => {
   });
 
   it.each([
-    ["medic's own alarm", sns('medic-ops-prod-intake-sns-failures', [{ name: 'QueueName', value: 'q' }])],
-    ["medic's own alarm going back to OK", sns('medic-ops-prod-intake-sns-failures', [], 'OK')],
-    ['an RDS alarm', sns('orders-db cpu', [{ name: 'DBInstanceIdentifier', value: 'orders' }])],
+    [
+      "medic's own alarm",
+      sns('medic-ops-prod-intake-sns-failures', [{ name: 'QueueName', value: 'q' }]),
+      'ops-alarm',
+    ],
+    ["medic's own alarm going back to OK", sns('medic-ops-prod-intake-sns-failures', [], 'OK'), 'ops-alarm'],
+    ['an RDS alarm', sns('orders-db cpu', [{ name: 'DBInstanceIdentifier', value: 'orders' }]), 'no-target'],
     [
       'a target-tracking alarm',
       sns('TargetTracking-web-AlarmLow-1', [{ name: 'AutoScalingGroupName', value: 'web' }]),
+      'target-tracking',
     ],
-  ])('%s is ignored (not thrown: a throw is retried, parked and paged)', (_what, message) => {
+  ])('%s is ignored (not thrown: a throw is retried, parked and paged)', (_what, message, kind) => {
     // Act
     const signals = intakeSignals(message);
     // Assess
     expect(signals).toEqual([
-      { kind: 'ignore', source: 'sns-alarm', reason: expect.stringMatching(/^not for medic: /) },
+      {
+        kind: 'ignore',
+        source: 'sns-alarm',
+        reason: expect.stringMatching(/^not for medic: /),
+        notForMedic: kind,
+      },
     ]);
   });
 

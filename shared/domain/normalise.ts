@@ -12,7 +12,7 @@ import {
   UnsupportedEventError,
 } from '../errors.ts';
 import { type IncidentTrigger, MODES, TriggerSchema } from './model.ts';
-import { notForMedic, OPS_ALARM_PREFIX } from './scope.ts';
+import { type IgnoredKind, notForMedic, OPS_ALARM_PREFIX } from './scope.ts';
 
 const RAW_LIMIT = 8_000;
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
@@ -252,6 +252,8 @@ export interface IgnoreSignal {
   kind: 'ignore';
   source: IncidentTrigger['source'];
   reason: string;
+  /** Set when the alarm is out of medic's scope (not merely a transition that starts nothing). */
+  notForMedic?: IgnoredKind;
 }
 export type IntakeSignal = StartSignal | CloseSignal | IgnoreSignal;
 
@@ -408,7 +410,12 @@ function fromClassicAlarm(message: unknown): IntakeSignal {
   // thrown error would be retried, parked in the failures queue and paged).
   const why = notForMedic({ alarmName: alarm.AlarmName, instanceIds, autoScalingGroupNames: asgNames });
   if (why && (alarm.NewStateValue !== 'OK' || alarm.AlarmName.startsWith(OPS_ALARM_PREFIX))) {
-    return { kind: 'ignore', source: 'sns-alarm', reason: `not for medic: ${why.reason}` };
+    return {
+      kind: 'ignore',
+      source: 'sns-alarm',
+      reason: `not for medic: ${why.reason}`,
+      notForMedic: why.kind,
+    };
   }
   if (alarm.NewStateValue === 'OK') {
     return {
