@@ -72,7 +72,7 @@ const TASK_FUNCTION_IDS = FUNCTION_IDS.filter(
   (id) => !['IntakeHttpLambdaFunction', 'IntakeSnsLambdaFunction', 'HealthSweepLambdaFunction'].includes(id),
 );
 const STATE_MACHINE_ID = 'IncidentStateMachine';
-const PACKAGE_TIMEOUT_MS = 180_000;
+const PACKAGE_TIMEOUT_MS = 300_000; // osls package alone takes 2-3 min on a busy 2-core machine
 
 let packaging: { code: number | null; output: string; ms: number };
 let template: CfnTemplate;
