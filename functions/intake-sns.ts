@@ -5,6 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { incidentStore } from '../shared/adapters/incident-store.ts';
+import { emitAlarmIgnored } from '../shared/adapters/metrics.ts';
 import { stepFunctions } from '../shared/adapters/stepfunctions.ts';
 import { intakeConfig } from '../shared/config.ts';
 import { intakeSignals } from '../shared/domain/normalise.ts';
@@ -19,6 +20,7 @@ export const handler = lambda(async (event) => {
   // A malformed message throws a named error: the failed async invocation is visible in the
   // function's error metric and logs instead of vanishing.
   const signals = intakeSignals(event);
+  for (const s of signals) if (s.kind === 'ignore' && s.notForMedic) emitAlarmIgnored(s.notForMedic);
   const result = await dispatchSignals(signals, {
     workflow: stepFunctions(sfn, config.MEDIC_STATE_MACHINE_ARN),
     store: incidentStore(dynamodb, config.MEDIC_INCIDENTS_TABLE),

@@ -1,15 +1,17 @@
 /** Intake Task: normalise the trigger, claim the episode, resolve targets, open the incident. */
+import { appendFileSync } from 'node:fs';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
 import { autoScalingAdapter } from '../shared/adapters/autoscaling.ts';
 import { ec2Adapter } from '../shared/adapters/ec2.ts';
+import { emitAlarmIgnored } from '../shared/adapters/metrics.ts';
 import { coreConfig, ladderConfig, safetyConfig } from '../shared/config.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
-import { lambda, parseWith } from '../shared/lambda.ts';
+import { lambda, logger, parseWith } from '../shared/lambda.ts';
 import { safetyStore } from '../shared/safety.ts';
 import type { StormMemo } from '../shared/usecases/guard.ts';
-import { intake } from '../shared/usecases/intake.ts';
+import { intake, isNotForMedic } from '../shared/usecases/intake.ts';
 
 const ec2 = ec2Adapter(new EC2Client({}));
 /** A storm this warm sandbox has seen: later alarms in it are held without another read. */
@@ -31,7 +33,7 @@ export const handler = lambda(async (event) => {
   const input = parseWith(Input, event, 'Intake');
   const config = coreConfig();
   const executionId = input.execution.id;
-  return intake(input.event, {
+  const result = await intake(input.event, {
     // Dedupe and the storm check first: in a storm most deliveries end here (issue #8).
     gate: executionId
       ? {
@@ -55,4 +57,13 @@ export const handler = lambda(async (event) => {
       approvalTimeoutSeconds: ladderConfig().MEDIC_APPROVAL_TIMEOUT_SECONDS,
     },
   });
+  if (isNotForMedic(result)) {
+    logger.info('alarm ignored: not for medic', result.notForMedic);
+    // Local runs send metrics to a file so `--json` stdout stays one document (as Record does).
+    const metricsFile = process.env.MEDIC_METRICS_FILE || config.MEDIC_METRICS_FILE;
+    emitAlarmIgnored(result.notForMedic.kind, (line) =>
+      metricsFile ? appendFileSync(metricsFile, `${line}\n`) : process.stdout.write(`${line}\n`),
+    );
+  }
+  return result;
 });

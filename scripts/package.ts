@@ -2,6 +2,10 @@
 //
 //   node scripts/package.ts [osls package options…]    e.g. --stage prod --param region=eu-west-1
 //
+// serverless.yml has no default Jira site (a deploy must name one or say `--param jira=off`). This
+// offline build names neither unless told: without a `jiraBaseUrl` or `jira` param it adds
+// `--param jira=off`, which changes one environment value and nothing else in the template.
+//
 // 1. `osls package` with dummy AWS credentials and every AWS config source neutralised, so packaging
 //    cannot reach AWS (osls v4 has no telemetry, dashboard or update check; packaging makes no AWS call).
 //    Output goes to `.serverless/` (or to the directory given with `--package <dir>`).
@@ -230,7 +234,29 @@ export function formatFinding(f: CfnLintFinding): string {
   return `${f.ruleId} [${f.level}] ${f.message}${where ? ` (${where})` : ''}`;
 }
 
-async function main(args: string[]): Promise<number> {
+/** The args with `--param jira=off` added when they name no Jira site and no `jira` switch. */
+export function withOfflineJira(args: readonly string[]): string[] {
+  const named = args.some((a, i) => {
+    const value = a.startsWith('--param=') ? a.slice('--param='.length) : args[i - 1] === '--param' ? a : '';
+    return /^(jira|jiraBaseUrl)=/.test(value);
+  });
+  return named ? [...args] : [...args, '--param', 'jira=off'];
+}
+
+/** One `osls` command run offline (dummy credentials), output captured: for checks that expect a failure. */
+export async function oslsOffline(args: readonly string[]): Promise<{ code: number | null; output: string }> {
+  const result = await run(process.execPath, [OSLS_BIN, ...args], {
+    cwd: repoRoot,
+    env: offlineEnv(),
+    timeoutMs: PACKAGE_TIMEOUT_MS,
+    capture: true,
+  });
+  return { code: result.code, output: `${result.stdout}${result.stderr}` };
+}
+
+async function main(given: string[]): Promise<number> {
+  const args = withOfflineJira(given);
+  if (args.length > given.length) console.log('no Jira site given: packaging with --param jira=off');
   let packaged: { ms: number; outDir: string };
   try {
     packaged = await packageService(args);

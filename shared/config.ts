@@ -35,7 +35,12 @@ export type CoreConfig = z.infer<ReturnType<typeof CoreSchema>>;
 const JiraSchema = () =>
   z
     .object({
-      JIRA_BASE_URL: z.url('JIRA_BASE_URL must be a URL such as https://your-site.atlassian.net'),
+      // `off` (deploy with --param jira=off): no Jira at all; tickets stay in the outbox, the SNS
+      // message carries the full timeline. There is no default site (fail closed).
+      JIRA_BASE_URL: z.union([
+        z.literal('off'),
+        z.url('JIRA_BASE_URL must be a URL such as https://your-site.atlassian.net, or off'),
+      ]),
       JIRA_PROJECT_KEY: z
         .string()
         .regex(/^[A-Z][A-Z0-9_]{0,19}$/, 'JIRA_PROJECT_KEY must be a project key like OPS'),
@@ -97,6 +102,8 @@ export const evidenceConfig = /* @__PURE__ */ once(() => parse(EvidenceConfigSch
 
 export const coreConfig = /* @__PURE__ */ once(() => parse(CoreSchema(), 'core'));
 export const jiraConfig = /* @__PURE__ */ once(() => parse(JiraSchema(), 'Jira'));
+/** Jira switched off for this deployment (`--param jira=off`); read without validating the rest. */
+export const jiraOff = (): boolean => process.env.JIRA_BASE_URL === 'off';
 
 // ---- Issue #4: the mitigation ladder (action pacing, approve mode) ----
 const LadderSchema = () =>

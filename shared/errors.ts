@@ -19,6 +19,20 @@ export class NoTargetError extends Error {
   override readonly name = 'NoTargetError' as const;
 }
 
+/**
+ * A well-formed alarm that is not medic's to answer (medic's own operational alarm, a
+ * target-tracking scaling alarm): the run ends quietly at NotForMedic, like a NoTargetError.
+ */
+export class NotForMedicError extends Error {
+  override readonly name = 'NotForMedicError' as const;
+  /** What made it so (a metric dimension): 'ops-alarm', 'target-tracking', … */
+  readonly kind: string;
+  constructor(message: string, kind: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
 /** A CloudWatch transition that is not into ALARM: nothing to start. */
 export class NotAnAlarmTransitionError extends Error {
   override readonly name = 'NotAnAlarmTransitionError' as const;
@@ -52,6 +66,11 @@ export class AwsTransientError extends Error {
 /** Jira answered 5xx/429, timed out or was unreachable. ASL retries it with backoff and jitter. */
 export class JiraUnavailableError extends Error {
   override readonly name = 'JiraUnavailableError' as const;
+}
+
+/** Jira is switched off for this deployment (`--param jira=off`): tickets stay in the outbox. */
+export class JiraDisabledError extends Error {
+  override readonly name = 'JiraDisabledError' as const;
 }
 
 /** Jira rejected the request (4xx other than 429): retrying will not help. */
@@ -92,6 +111,7 @@ export const USER_FACING_ERRORS = new Set<string>([
   'InvalidTriggerError',
   'UnsupportedEventError',
   'NoTargetError',
+  'NotForMedicError',
   'NotAnAlarmTransitionError',
   'InstanceNotFoundError',
   'UnsafeProbeTargetError',

@@ -6,7 +6,8 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { jiraTickets } from './adapters/jira.ts';
 import { ssmSecret } from './adapters/secret-parameter.ts';
-import { jiraConfig } from './config.ts';
+import { jiraConfig, jiraOff } from './config.ts';
+import { JiraDisabledError } from './errors.ts';
 import type { TicketPort } from './ports.ts';
 
 const ssm = new SSMClient({});
@@ -14,6 +15,12 @@ let tickets: TicketPort | undefined;
 
 export async function ticketPort(): Promise<TicketPort> {
   if (tickets) return tickets;
+  if (jiraOff()) {
+    // Callers already keep a ticket Jira could not take: Record puts it in the durable outbox.
+    throw new JiraDisabledError(
+      'Jira is off for this deployment (--param jira=off): the ticket stays in the outbox; the SNS message carries the full timeline',
+    );
+  }
   const config = jiraConfig();
   const apiToken = config.JIRA_API_TOKEN ?? (await ssmSecret(ssm, config.JIRA_API_TOKEN_PARAMETER ?? '')());
   tickets = jiraTickets({

@@ -10,6 +10,7 @@ import { serverlessFunctions } from '../bench/coldstart.ts';
 import {
   type CfnLintResult,
   formatFinding,
+  oslsOffline,
   repoRoot,
   runCfnLint,
   TEMPLATE_FILE,
@@ -72,7 +73,7 @@ const TASK_FUNCTION_IDS = FUNCTION_IDS.filter(
   (id) => !['IntakeHttpLambdaFunction', 'IntakeSnsLambdaFunction', 'HealthSweepLambdaFunction'].includes(id),
 );
 const STATE_MACHINE_ID = 'IncidentStateMachine';
-const PACKAGE_TIMEOUT_MS = 180_000;
+const PACKAGE_TIMEOUT_MS = 300_000; // osls package alone takes 2-3 min on a busy 2-core machine
 
 let packaging: { code: number | null; output: string; ms: number };
 let template: CfnTemplate;
@@ -595,6 +596,82 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     expect(hot.length).toBeGreaterThan(15);
     expect(over.map((s) => `${s.name} ${Math.round(s.bytes / 1024)} KB`)).toEqual([]);
     console.log(sizes.map((s) => `${s.name} ${Math.round(s.bytes / 1024)} KB`).join(', '));
+  });
+
+  it('has no default Jira site: packaging without jiraBaseUrl fails with one line naming it', async () => {
+    // Act: osls itself, without the package script's offline default (stops at variable resolution)
+    const bare = await oslsOffline(['print', '--path', 'custom.medic.jiraBaseUrl']);
+    const site = await oslsOffline([
+      'print',
+      '--path',
+      'custom.medic.jiraBaseUrl',
+      '--param',
+      'jiraBaseUrl=https://acme.atlassian.net',
+    ]);
+    // Assess
+    expect(bare.code).not.toBe(0);
+    const lines = bare.output.split('\n').filter((l) => l.includes('medic: '));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /medic: no Jira site: pass --param jiraBaseUrl=https:\/\/<your-site>\.atlassian\.net, or --param jira=off/,
+    );
+    expect(bare.output).not.toContain('example.atlassian.net');
+    expect(site.code, site.output).toBe(0);
+    expect(site.output).toContain('https://acme.atlassian.net');
+  }, 60_000);
+
+  it('packages with jira=off: every function that reads Jira is told it is off', () => {
+    // Prepare: the package script added --param jira=off (no site was given)
+    const functions = resourcesOfType('AWS::Lambda::Function');
+    // Act
+    const sites = functions.map(
+      ([id, f]) =>
+        [
+          id,
+          (f.Properties?.Environment as { Variables?: Record<string, unknown> })?.Variables?.JIRA_BASE_URL,
+        ] as const,
+    );
+    // Assess
+    expect(packaging.output).toContain('packaging with --param jira=off');
+    for (const [id, site] of sites) expect(site, id).toBe('off');
+    expect(JSON.stringify(template)).not.toContain('atlassian.net');
+  });
+
+  it('both public function URLs have reserved concurrency', () => {
+    // Prepare
+    const urlFunctions = resourcesOfType('AWS::Lambda::Url').map(([, u]) =>
+      getAttTarget(u.Properties?.TargetFunctionArn),
+    );
+    // Act
+    const reserved = urlFunctions.map((id) => [id, props(id ?? '').ReservedConcurrentExecutions] as const);
+    // Assess
+    expect(urlFunctions.sort()).toEqual(['ApprovalLambdaFunction', 'IntakeHttpLambdaFunction']);
+    for (const [id, n] of reserved) {
+      expect(Number.isInteger(n), `${id} ReservedConcurrentExecutions ${String(n)}`).toBe(true);
+      expect(n as number, String(id)).toBeGreaterThan(0);
+      expect(n as number, String(id)).toBeLessThanOrEqual(10);
+    }
+  });
+
+  it('the incident rule filters content: only alarms that can name a target, never medic-ops- alarms', () => {
+    // Prepare
+    const rules = resourcesOfType('AWS::Events::Rule').filter(([, r]) =>
+      isAlarmPattern(r.Properties?.EventPattern),
+    );
+    // Act
+    const pattern = JSON.stringify(rules[0]?.[1].Properties?.EventPattern);
+    const alarmNames = resourcesOfType('AWS::CloudWatch::Alarm').map(([, a]) =>
+      String(a.Properties?.AlarmName),
+    );
+    // Assess
+    expect(rules).toHaveLength(1);
+    expect(pattern).toContain('"dimensions":{"InstanceId":[{"exists":true}]}');
+    expect(pattern).toContain('"dimensions":{"AutoScalingGroupName":[{"exists":true}]}');
+    expect(pattern).toContain('"alarmName":[{"anything-but":{"prefix":"TargetTracking-"}}]');
+    expect(pattern).toContain('"resources":[{"anything-but":{"wildcard":"*:alarm:medic-ops-*"}}]');
+    // every alarm medic's own stack creates carries the prefix the rule and the SNS intake exclude
+    expect(alarmNames.length).toBeGreaterThan(0);
+    for (const name of alarmNames) expect(name).toMatch(/^medic-ops-/);
   });
 
   it('passes cfn-lint with no errors (warnings are printed)', () => {

@@ -5,7 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dynamoSafetyStore, FLEET_BUCKET_MS } from '../shared/adapters/dynamo-safety.ts';
-import type { Settings } from '../shared/domain/model.ts';
+import type { IncidentState, Settings } from '../shared/domain/model.ts';
 import { type LocalMoto, startMoto } from '../shared/local/moto.ts';
 import { alarmEvent } from '../shared/local/scenarios.ts';
 import { ensureTables } from '../shared/local/tables.ts';
@@ -181,12 +181,12 @@ describe('Intake gate (moto): dedupe and the storm check before any lookup', () 
       instanceId: 'i-0123456789abcdef0',
       at: new Date(Date.now() - 30_000),
     });
-    const first = await intake(structuredClone(event), deps('exec-first'));
+    const first = (await intake(structuredClone(event), deps('exec-first'))) as IncidentState;
     lookups = [];
     // Act
-    let second: Awaited<ReturnType<typeof intake>> | undefined;
+    let second: IncidentState | undefined;
     const calls = await callsDuring(
-      async () => (second = await intake(structuredClone(event), deps('exec-second'))),
+      async () => (second = (await intake(structuredClone(event), deps('exec-second'))) as IncidentState),
     );
     // Assess
     expect(first.admission).toBeUndefined();
@@ -214,8 +214,10 @@ describe('Intake gate (moto): dedupe and the storm check before any lookup', () 
       at: new Date(Date.now() - 10_000),
     });
     // Act
-    let held: Awaited<ReturnType<typeof intake>> | undefined;
-    const calls = await callsDuring(async () => (held = await intake(event, deps('exec-storm'))));
+    let held: IncidentState | undefined;
+    const calls = await callsDuring(
+      async () => (held = (await intake(event, deps('exec-storm'))) as IncidentState),
+    );
     // Assess
     expect(held?.admission?.disposition).toBe('storm');
     expect(held?.timeline.at(-1)?.summary).toMatch(/held by the fleet guard: storm medic-storm-\d+/);

@@ -36,3 +36,20 @@ export function powertoolsMetrics(
     },
   };
 }
+
+/**
+ * `AlarmsIgnored` (Count) by `reason`: alarms that reached medic but named nothing it answers for
+ * (ended at NotForMedic, or ignored by the SNS intake). A rising count says an alarm is wired to
+ * medic that should not be, without a ticket or a page for each.
+ */
+export function emitAlarmIgnored(
+  reason: string,
+  write: (emfJson: string) => void = (line) => process.stdout.write(`${line}\n`),
+  namespace = METRICS_NAMESPACE,
+): void {
+  const metrics = new Metrics({ namespace, serviceName: 'medic' });
+  metrics.addDimension('reason', reason);
+  metrics.addMetric('AlarmsIgnored', MetricUnit.Count, 1);
+  write(JSON.stringify(metrics.serializeMetrics()));
+  metrics.clearMetrics();
+}

@@ -21,11 +21,22 @@ const MAX_DISKS = 10;
  */
 export const READ_ONLY_COMMAND_COMMENT = 'medic: read-only evidence (df, free, systemctl, journal)';
 
-/** systemd unit names only: the tag's value is interpolated into a shell script. */
-const UNIT = /^[A-Za-z0-9@._:-]{1,128}$/;
+/**
+ * systemd unit names only: the tag's value is interpolated into a shell command line. The first
+ * character is a letter or digit, so a value such as `--host=evil` or `-H x` can never be read by
+ * systemctl as an option (quoting does not stop that: it is still one argument starting with -).
+ */
+const UNIT = /^[A-Za-z0-9][A-Za-z0-9@._:-]{0,127}$/;
 
 export function isSafeUnitName(name: string): boolean {
   return UNIT.test(name);
+}
+
+/** Why a `medic:service` value is refused, or null when it is a unit name medic will pass on. */
+export function unitNameProblem(name: string): string | null {
+  if (isSafeUnitName(name)) return null;
+  const shown = JSON.stringify(name.length > 60 ? `${name.slice(0, 60)}…` : name);
+  return `medic:service ${shown} is not a systemd unit name (a letter or digit first, then letters, digits, @ . _ : -, at most 128): medic will not pass it to systemctl`;
 }
 
 /** Read-only commands; each section bounded with head/tail so the output stays small. */

@@ -78,6 +78,8 @@ export const TargetSchema = z.object({
   instanceType: z.string().nullable(),
   privateIp: z.string().nullable(),
   service: z.string().nullable(),
+  /** Set when the medic:service tag is not a unit name: service is then null, and this says why. */
+  serviceProblem: z.string().optional(),
   probe: ProbeConfigSchema,
   /** Issue #5: the instance's `medic:maintenance` tag (`true` or an ISO end time), if any. */
   maintenance: z.string().nullable().optional(),

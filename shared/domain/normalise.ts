@@ -8,9 +8,11 @@ import {
   InvalidTriggerError,
   NoTargetError,
   NotAnAlarmTransitionError,
+  NotForMedicError,
   UnsupportedEventError,
 } from '../errors.ts';
 import { type IncidentTrigger, MODES, TriggerSchema } from './model.ts';
+import { type IgnoredKind, notForMedic, OPS_ALARM_PREFIX } from './scope.ts';
 
 const RAW_LIMIT = 8_000;
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
@@ -120,10 +122,11 @@ function fromAlarmEvent(event: unknown): IncidentTrigger {
   const asgNames = [
     ...new Set(dims.flatMap((d) => (d.AutoScalingGroupName ? [d.AutoScalingGroupName] : []))),
   ];
-  if (instanceIds.length === 0 && asgNames.length === 0) {
-    throw new NoTargetError(
-      `alarm "${detail.alarmName}" has no InstanceId or AutoScalingGroupName dimension: medic cannot tell which instance to look at`,
-    );
+  const why = notForMedic({ alarmName: detail.alarmName, instanceIds, autoScalingGroupNames: asgNames });
+  if (why) {
+    throw why.kind === 'no-target'
+      ? new NoTargetError(why.reason)
+      : new NotForMedicError(why.reason, why.kind);
   }
   const bad = instanceIds.find((id) => !INSTANCE_ID.test(id));
   if (bad) throw new InvalidTriggerError(`alarm "${detail.alarmName}" names an invalid instance id "${bad}"`);
@@ -249,6 +252,8 @@ export interface IgnoreSignal {
   kind: 'ignore';
   source: IncidentTrigger['source'];
   reason: string;
+  /** Set when the alarm is out of medic's scope (not merely a transition that starts nothing). */
+  notForMedic?: IgnoredKind;
 }
 export type IntakeSignal = StartSignal | CloseSignal | IgnoreSignal;
 
@@ -400,6 +405,18 @@ function fromClassicAlarm(message: unknown): IntakeSignal {
   if (Number.isNaN(at.getTime())) {
     throw new InvalidTriggerError(`alarm "${alarm.AlarmName}" has an unreadable StateChangeTime`);
   }
+  // An alarm action publishes whatever alarm it belongs to: the scope the EventBridge rule applies
+  // before anything runs is applied here, and an alarm that is not medic's ends as "ignored" (a
+  // thrown error would be retried, parked in the failures queue and paged).
+  const why = notForMedic({ alarmName: alarm.AlarmName, instanceIds, autoScalingGroupNames: asgNames });
+  if (why && (alarm.NewStateValue !== 'OK' || alarm.AlarmName.startsWith(OPS_ALARM_PREFIX))) {
+    return {
+      kind: 'ignore',
+      source: 'sns-alarm',
+      reason: `not for medic: ${why.reason}`,
+      notForMedic: why.kind,
+    };
+  }
   if (alarm.NewStateValue === 'OK') {
     return {
       kind: 'close',
@@ -418,11 +435,6 @@ function fromClassicAlarm(message: unknown): IntakeSignal {
       source: 'sns-alarm',
       reason: `alarm "${alarm.AlarmName}" moved to ${alarm.NewStateValue}: medic starts work only on ALARM`,
     };
-  }
-  if (instanceIds.length === 0 && asgNames.length === 0) {
-    throw new NoTargetError(
-      `alarm "${alarm.AlarmName}" has no InstanceId or AutoScalingGroupName dimension: medic cannot tell which instance to look at`,
-    );
   }
   const bad = instanceIds.find((id) => !INSTANCE_ID.test(id));
   if (bad) throw new InvalidTriggerError(`alarm "${alarm.AlarmName}" names an invalid instance id "${bad}"`);

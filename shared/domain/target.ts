@@ -5,6 +5,7 @@
  */
 
 import type { InstanceInfo } from '../ports.ts';
+import { unitNameProblem } from './host-output.ts';
 import type { Target } from './model.ts';
 
 function parsePorts(tag: string | undefined, fallback: number[]): number[] {
@@ -18,6 +19,10 @@ function parsePorts(tag: string | undefined, fallback: number[]): number[] {
 
 export function targetFromInstance(info: InstanceInfo, defaultPorts: number[]): Target {
   const tags = info.tags;
+  // The tag becomes a systemctl argument on the instance: a value that is not a unit name is
+  // dropped here, and the restart rung says why instead of running anything.
+  const unit = tags['medic:service'];
+  const serviceProblem = unit === undefined ? null : unitNameProblem(unit);
   const ports = parsePorts(tags['medic:ports'], defaultPorts);
   const sshTag = Number(tags['medic:ssh-port']);
   const sshPort =
@@ -30,7 +35,8 @@ export function targetFromInstance(info: InstanceInfo, defaultPorts: number[]): 
     availabilityZone: info.availabilityZone,
     instanceType: info.instanceType,
     privateIp: info.privateIp,
-    service: tags['medic:service'] ?? null,
+    service: serviceProblem ? null : (unit ?? null),
+    ...(serviceProblem ? { serviceProblem } : {}),
     maintenance: tags['medic:maintenance'] ?? null,
     group: tags['aws:autoscaling:groupName'] ?? null,
     logGroup: tags['medic:log-group'] ?? null,

@@ -55,6 +55,17 @@ Issue #5 fault injection (fault matrix tests):
                              refused), then listens again on the same port; moto's state survives (like a
                              restarted endpoint with persistence)
 
+EventBridge TestEventPattern (absent from moto 5.2: its backend raises NotImplementedError) is
+answered here with moto's own pattern matcher (moto.events.models.EventPattern, the one PutEvents
+routes with), made as strict as EventBridge where moto is permissive:
+  - a field inside an array of objects is matched the way EventBridge (Event Ruler) does: the
+    array is "crushed" and the field's values from every element are matched as a list (moto stops
+    flattening at arrays, so `detail.configuration.metrics.metricStat...` would never match);
+  - an unknown operator (`{"exist": true}`) or an `$or` with fewer than two branches is an
+    InvalidEventPatternException, as in EventBridge (moto would treat the filter as matching);
+  - the event must carry the fields TestEventPattern requires (id, account, source, time, region,
+    resources, detail-type).
+
 Prints one line `MOTO_READY <port>` on stdout once listening, and exits when stdin closes so a
 crashed parent never leaves an orphan server behind.
 """
@@ -73,6 +84,7 @@ import logging
 import moto.backends as _moto_backends
 from moto.ec2.models.instances import Instance as _MotoInstance
 from moto.ec2.models.instances import StateReason as _StateReason
+from moto.events.models import EventPattern as _MotoEventPattern
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.ssm.models import Command as _MotoCommand
 from werkzeug.serving import make_server
@@ -354,6 +366,96 @@ def _error_response(start_response, environ, service, rule):
     return [data]
 
 
+# ---- EventBridge TestEventPattern (see the header) ----
+_PATTERN_OPERATORS = {
+    "prefix", "suffix", "equals-ignore-case", "anything-but", "numeric", "exists", "cidr", "wildcard",
+}
+_TEST_EVENT_FIELDS = ("id", "account", "source", "time", "region", "resources", "detail-type")
+
+
+class _PatternError(ValueError):
+    pass
+
+
+def _crush(node, prefix, out):
+    """Leaf path -> value, with arrays of objects crushed into lists of their leaves' values."""
+    if isinstance(node, dict) and node:
+        for key, value in node.items():
+            _crush(value, f"{prefix}.{key}" if prefix else key, out)
+    elif isinstance(node, list) and any(isinstance(item, (dict, list)) for item in node):
+        for item in node:
+            if isinstance(item, (dict, list)):
+                _crush(item, prefix, out)
+            else:
+                _add_leaf(out, prefix, item)
+    else:
+        _add_leaf(out, prefix, node)
+    return out
+
+
+def _add_leaf(out, path, value):
+    if path not in out:
+        out[path] = value
+        return
+    current = out[path]
+    merged = current if isinstance(current, list) else [current]
+    merged.extend(value if isinstance(value, list) else [value])
+    out[path] = merged
+
+
+_MotoEventPattern._flatten_dict = staticmethod(lambda node, prefix="", result=None: _crush(node, prefix, {}))
+
+
+def _check_pattern(node, where="pattern"):
+    if not isinstance(node, dict):
+        raise _PatternError(f"{where} must be an object")
+    for key, value in node.items():
+        if key == "$or":
+            if not isinstance(value, list) or len(value) < 2:
+                raise _PatternError(f"{where}.$or must be an array of at least two patterns")
+            for i, branch in enumerate(value):
+                _check_pattern(branch, f"{where}.$or[{i}]")
+        elif isinstance(value, dict):
+            _check_pattern(value, f"{where}.{key}")
+        elif isinstance(value, list):
+            if not value:
+                raise _PatternError(f"{where}.{key}: empty arrays are not allowed")
+            for item in value:
+                if isinstance(item, dict):
+                    if len(item) != 1 or next(iter(item)) not in _PATTERN_OPERATORS:
+                        raise _PatternError(f"{where}.{key}: unrecognized match type {json.dumps(item)}")
+                    name, arg = next(iter(item.items()))
+                    if name == "anything-but" and isinstance(arg, dict):
+                        if len(arg) != 1 or next(iter(arg)) not in ("prefix", "suffix", "equals-ignore-case", "wildcard"):
+                            raise _PatternError(f"{where}.{key}: unsupported anything-but {json.dumps(arg)}")
+                    if name == "exists" and not isinstance(arg, bool):
+                        raise _PatternError(f"{where}.{key}: exists takes true or false")
+        else:
+            raise _PatternError(f"{where}.{key} must be an object or an array")
+
+
+def _test_event_pattern(params, start_response):
+    def invalid(kind, message):
+        data = json.dumps({"__type": kind, "message": message}).encode()
+        start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    try:
+        pattern = json.loads(params.get("EventPattern") or "")
+        _check_pattern(pattern)
+    except (ValueError, TypeError) as error:
+        return invalid("InvalidEventPatternException", f"Event pattern is not valid. Reason: {error}")
+    try:
+        event = json.loads(params.get("Event") or "")
+    except ValueError:
+        return invalid("ValidationException", "Parameter Event is not valid.")
+    missing = [f for f in _TEST_EVENT_FIELDS if not isinstance(event, dict) or f not in event]
+    if missing:
+        return invalid("ValidationException", f"Parameter Event is not valid: missing {', '.join(missing)}")
+    result = _MotoEventPattern(params.get("EventPattern"), pattern).matches_event(event)
+    return _json_response(start_response, "200 OK", {"Result": bool(result)})
+
+
 def build_app():
     moto_app = DomainDispatcherApplication(create_backend_app)
 
@@ -417,6 +519,8 @@ def build_app():
                     pass
                 return _error_response(start_response, environ, described[0], rule)
             service, action, params = described
+            if service == "events" and action == "TestEventPattern":
+                return _test_event_pattern(params, start_response)
             if service == "ssm":
                 overridden = _ssm_override(action, params, start_response)
                 if overridden is not None:

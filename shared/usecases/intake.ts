@@ -6,9 +6,10 @@
 
 import type { IncidentState, InstanceCase, Settings } from '../domain/model.ts';
 import { episodeKey, normalise } from '../domain/normalise.ts';
+import type { IgnoredKind } from '../domain/scope.ts';
 import { targetFromInstance } from '../domain/target.ts';
 import { type Clock, entry } from '../domain/timeline.ts';
-import { EventTooLargeError, InvalidTriggerError, NoTargetError } from '../errors.ts';
+import { EventTooLargeError, InvalidTriggerError } from '../errors.ts';
 import type { AutoScalingPort, Ec2Port, SafetyStorePort } from '../ports.ts';
 import { activeStorm, type StormMemo, stormLabel } from './guard.ts';
 
@@ -113,7 +114,42 @@ function okTransition(event: unknown, deps: IntakeDeps): IncidentState | null {
   };
 }
 
-export async function intake(event: unknown, deps: IntakeDeps): Promise<IncidentState> {
+/**
+ * A well-formed alarm that names nothing medic can look at (an RDS or billing alarm, a
+ * target-tracking alarm, medic's own alarm, an instance that is gone, an empty group): the run ends
+ * quietly at the NotForMedic state — a log line and a metric, no ticket, no page. Malformed input
+ * is different: it still fails with its named error and goes through RecordFailure.
+ */
+export interface NotForMedic {
+  notForMedic: { kind: IgnoredKind; reason: string; alarmName: string | null; source: string | null };
+}
+
+export function isNotForMedic(value: unknown): value is NotForMedic {
+  return typeof value === 'object' && value !== null && 'notForMedic' in value;
+}
+
+function quietEnd(
+  kind: IgnoredKind,
+  reason: string,
+  alarmName: string | null,
+  source: string | null,
+): NotForMedic {
+  return {
+    notForMedic: {
+      kind,
+      reason,
+      alarmName: alarmName ? clip(alarmName, MAX_ALARM_NAME, true) : null,
+      source,
+    },
+  };
+}
+
+function alarmNameOf(event: unknown): string | null {
+  const name = (event as { detail?: { alarmName?: unknown } } | null)?.detail?.alarmName;
+  return typeof name === 'string' ? name : null;
+}
+
+export async function intake(event: unknown, deps: IntakeDeps): Promise<IncidentState | NotForMedic> {
   const { clock } = deps;
   const size = eventSize(event);
   if (size > MAX_EVENT_CHARS) {
@@ -125,7 +161,12 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
   try {
     normalised = normalise(event, clock());
   } catch (error) {
-    const ok = (error as Error).name === 'NotAnAlarmTransitionError' ? okTransition(event, deps) : null;
+    const e = error as Error & { kind?: string };
+    if (e.name === 'NoTargetError' || e.name === 'NotForMedicError') {
+      const kind = (e.name === 'NoTargetError' ? 'no-target' : e.kind) as IgnoredKind;
+      return quietEnd(kind, e.message, alarmNameOf(event), 'cloudwatch-alarm');
+    }
+    const ok = e.name === 'NotAnAlarmTransitionError' ? okTransition(event, deps) : null;
     if (ok) return ok;
     throw error;
   }
@@ -140,15 +181,26 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
   }
   const fromGroups = await deps.autoScaling.inServiceInstances(trigger.autoScalingGroupNames);
   const ids = [...new Set([...trigger.instanceIds, ...fromGroups])];
+  // A person who asked for a run is told what went wrong; an alarm that points at nothing is not paged.
+  const byAlarm = trigger.source !== 'manual';
   if (ids.length === 0) {
-    throw new NoTargetError(
-      `no InService instance in auto scaling group(s) ${trigger.autoScalingGroupNames.join(', ')}: nothing to look at`,
-    );
+    const reason = `no InService instance in auto scaling group(s) ${trigger.autoScalingGroupNames.join(', ')}: nothing to look at`;
+    return quietEnd(byAlarm ? 'empty-group' : 'no-target', reason, trigger.alarmName ?? null, trigger.source);
   }
   const chosen = ids.slice(0, MAX_TARGETS);
-  const targets = (await deps.ec2.describeInstances(chosen)).map((i) =>
-    targetFromInstance(i, deps.defaultPorts),
-  );
+  let found: Awaited<ReturnType<IntakeDeps['ec2']['describeInstances']>>;
+  try {
+    found = await deps.ec2.describeInstances(chosen);
+  } catch (error) {
+    if (!byAlarm || (error as Error).name !== 'InstanceNotFoundError') throw error;
+    return quietEnd(
+      'instance-not-found',
+      (error as Error).message,
+      trigger.alarmName ?? null,
+      trigger.source,
+    );
+  }
+  const targets = found.map((i) => targetFromInstance(i, deps.defaultPorts));
   const what = trigger.alarmName ? `alarm ${trigger.alarmName}` : `manual run by ${trigger.requestedBy}`;
   const timeline = [
     entry(clock, {

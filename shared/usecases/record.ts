@@ -276,7 +276,10 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
         entry(clock, {
           step: 'Record',
           kind: 'note',
-          summary: 'the ticket is queued in the outbox and will be filed when Jira answers',
+          summary:
+            (error as Error).name === 'JiraDisabledError'
+              ? 'Jira is off for this deployment: the ticket is kept in the outbox and this notification carries the timeline'
+              : 'the ticket is queued in the outbox and will be filed when Jira answers',
         }),
       );
     }

@@ -14,6 +14,13 @@ export async function restartService(
 ): Promise<InstanceCase> {
   const id = c.target.instanceId;
   const unit = c.target.service;
+  if (c.target.serviceProblem) {
+    // A misconfigured tag is a person's to fix: hold the rung and page rather than climb the
+    // ladder to a reboot the restart was meant to avoid.
+    const held = recordAction(c, deps.clock, 'restart-service', 'held', `held: ${c.target.serviceProblem}`);
+    const page = c.assessment?.plan.indexOf('page') ?? -1;
+    return page > c.rung ? { ...held, rung: page, pending: null, next: 'act' } : nextRung(held);
+  }
   if (!unit) {
     return nextRung(
       recordAction(
