@@ -5,10 +5,10 @@
  * real template against recorded end-to-end runs of every function.
  */
 import { describe, expect, it } from 'vitest';
-import type { RecordedCall } from '../shared/local/aws-recorder.ts';
 import { check } from '../scripts/iam/evaluate.ts';
 import { emptyFacts, type Facts } from '../scripts/iam/requests.ts';
 import { type FunctionIam, LOCAL_DEPLOYMENT, type Statement } from '../scripts/iam/template.ts';
+import type { RecordedCall } from '../shared/local/aws-recorder.ts';
 
 const D = LOCAL_DEPLOYMENT;
 const INSTANCE = 'i-0123456789abcdef0';
@@ -64,7 +64,10 @@ describe('the evaluator on fixture roles', () => {
       },
     ]);
     const calls = [
-      call('healthSweep', 'CloudWatch', 'DescribeAlarms', { AlarmNamePrefix: 'medic-', AlarmTypes: ['MetricAlarm'] }),
+      call('healthSweep', 'CloudWatch', 'DescribeAlarms', {
+        AlarmNamePrefix: 'medic-',
+        AlarmTypes: ['MetricAlarm'],
+      }),
     ];
     // Act
     const report = await check(calls, [scoped], D, emptyFacts());
@@ -254,7 +257,12 @@ describe('the evaluator on fixture roles', () => {
     // Prepare
     const fn = role('reboot', [LOGS]);
     // Act
-    const report = await check([call('reboot', 'EC2', 'CreateSnapshot', { VolumeId: 'vol-1' })], [fn], D, emptyFacts());
+    const report = await check(
+      [call('reboot', 'EC2', 'CreateSnapshot', { VolumeId: 'vol-1' })],
+      [fn],
+      D,
+      emptyFacts(),
+    );
     // Assess
     expect(report.ok).toBe(false);
     expect(report.lines.join('\n')).toMatch(/not mapped\s+reboot ec2:CreateSnapshot/);

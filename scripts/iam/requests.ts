@@ -71,7 +71,8 @@ const PREFIX: Record<string, string> = {
 
 type Resource = Pick<IamRequest, 'resource' | 'resourceType'> & Partial<Pick<IamRequest, 'tags' | 'context'>>;
 
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
+const list = (v: unknown): string[] =>
+  Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)];
 
 /**
  * The resources one call is authorized against. `wildcardOnly` says the action has no resource
@@ -124,7 +125,8 @@ export function resourcesOf(
         : instanceId
           ? facts.instances.get(instanceId)?.networkInterfaceId
           : null;
-      if (eni) out.push({ resource: arn('ec2', `network-interface/${eni}`), resourceType: 'network-interface' });
+      if (eni)
+        out.push({ resource: arn('ec2', `network-interface/${eni}`), resourceType: 'network-interface' });
       return out;
     }
     case 'ssm:SendCommand': {
@@ -228,7 +230,9 @@ export function resourcesOf(
           resourceType: 'hostedzone',
           context: {
             'route53:ChangeResourceRecordSetsActions': changes.map((c) => c.Action ?? ''),
-            'route53:ChangeResourceRecordSetsRecordTypes': changes.map((c) => c.ResourceRecordSet?.Type ?? ''),
+            'route53:ChangeResourceRecordSetsRecordTypes': changes.map(
+              (c) => c.ResourceRecordSet?.Type ?? '',
+            ),
             'route53:ChangeResourceRecordSetsNormalizedRecordNames': changes.map((c) =>
               (c.ResourceRecordSet?.Name ?? '').toLowerCase().replace(/\.$/, ''),
             ),
@@ -262,7 +266,13 @@ export function deployedCalls(fn: FunctionIam, deployment: Deployment): IamReque
   // The Lambda runtime writes the function's logs with the execution role.
   const stream = `${fn.logGroupArn}:log-stream:2026/01/01/[$LATEST]00000000000000000000000000000000`;
   for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
-    out.push({ ...base, action, resource: stream, resourceType: 'log-stream', derivedFrom: 'Lambda logging' });
+    out.push({
+      ...base,
+      action,
+      resource: stream,
+      resourceType: 'log-stream',
+      derivedFrom: 'Lambda logging',
+    });
   }
   if (fn.vpc) {
     // Lambda creates and manages the function's network interfaces with the execution role (and
@@ -277,7 +287,13 @@ export function deployedCalls(fn: FunctionIam, deployment: Deployment): IamReque
       out.push({ ...base, action, resource: eni, resourceType: 'network-interface', derivedFrom });
       if (action === 'ec2:CreateNetworkInterface') {
         for (const subnet of fn.vpc.subnetIds)
-          out.push({ ...base, action, resource: arn('ec2', `subnet/${subnet}`), resourceType: 'subnet', derivedFrom });
+          out.push({
+            ...base,
+            action,
+            resource: arn('ec2', `subnet/${subnet}`),
+            resourceType: 'subnet',
+            derivedFrom,
+          });
         for (const sg of fn.vpc.securityGroupIds)
           out.push({
             ...base,
@@ -300,7 +316,13 @@ export function deployedCalls(fn: FunctionIam, deployment: Deployment): IamReque
             ? 'lambda:InvokeFunction'
             : 'events:PutEvents';
     const resourceType =
-      service === 'sqs' ? 'queue' : service === 'sns' ? 'topic' : service === 'lambda' ? 'function' : 'event-bus';
+      service === 'sqs'
+        ? 'queue'
+        : service === 'sns'
+          ? 'topic'
+          : service === 'lambda'
+            ? 'function'
+            : 'event-bus';
     out.push({
       ...base,
       action,

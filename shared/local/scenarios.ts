@@ -642,7 +642,13 @@ async function seedFailover(
     return [{ Key: 'medic:route53', Value: `${zoneId}/${name}` }];
   }
   if (kind === 'elastic-ip') {
-    const address = await ctx.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+    // Opted in like the instances: medic's role may move only addresses tagged medic:managed=true.
+    const address = await ctx.ec2.send(
+      new AllocateAddressCommand({
+        Domain: 'vpc',
+        TagSpecifications: [{ ResourceType: 'elastic-ip', Tags: [{ Key: 'medic:managed', Value: 'true' }] }],
+      }),
+    );
     await ctx.ec2.send(
       new AssociateAddressCommand({ AllocationId: address.AllocationId, InstanceId: sick.id }),
     );
@@ -664,6 +670,8 @@ async function seedFailover(
       MaxSize: 4,
       DesiredCapacity: 0,
       AvailabilityZones: ['us-east-1a'],
+      // Opted in too: medic's role may set instance health only in groups tagged medic:managed=true.
+      Tags: [{ Key: 'medic:managed', Value: 'true', PropagateAtLaunch: false }],
     }),
   );
   // Attaching tags both instances with aws:autoscaling:groupName, as AWS does.
