@@ -4,10 +4,19 @@
  * template. First the evaluator on small fixture roles (each a mistake AWS would punish), then the
  * real template against recorded end-to-end runs of every function.
  */
-import { describe, expect, it } from 'vitest';
-import { check } from '../scripts/iam/evaluate.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type CheckReport, check } from '../scripts/iam/evaluate.ts';
+import { packageTemplate } from '../scripts/iam/package-template.ts';
 import { emptyFacts, type Facts } from '../scripts/iam/requests.ts';
-import { type FunctionIam, LOCAL_DEPLOYMENT, type Statement } from '../scripts/iam/template.ts';
+import { type RecordedRuns, recordRuns } from '../scripts/iam/runs.ts';
+import {
+  type CfnTemplate,
+  type FunctionIam,
+  functionsIam,
+  LOCAL_DEPLOYMENT,
+  type Statement,
+} from '../scripts/iam/template.ts';
+import { functionNames } from '../scripts/iam-check.ts';
 import type { RecordedCall } from '../shared/local/aws-recorder.ts';
 
 const D = LOCAL_DEPLOYMENT;
@@ -266,5 +275,81 @@ describe('the evaluator on fixture roles', () => {
     // Assess
     expect(report.ok).toBe(false);
     expect(report.lines.join('\n')).toMatch(/not mapped\s+reboot ec2:CreateSnapshot/);
+  });
+});
+
+describe('the real template against recorded runs of every function', () => {
+  /** Functions whose handlers make no AWS call of their own (their role only writes logs). */
+  const NO_SDK_CALLS = ['evidenceReachability', 'assess', 'verify'];
+  let runs: RecordedRuns;
+  let template: CfnTemplate;
+  let functions: FunctionIam[];
+  let report: CheckReport;
+
+  beforeAll(async () => {
+    // Prepare: package the template while the scenarios run (both take a while on 2 cores).
+    const packaged = packageTemplate(LOCAL_DEPLOYMENT.stage);
+    packaged.catch(() => undefined);
+    runs = await recordRuns();
+    template = await packaged;
+    functions = functionsIam(template, D, functionNames());
+    // Act
+    report = await check(runs.calls, functions, D, runs.facts);
+  }, 600_000);
+
+  it('every function is exercised: the scenarios, the intakes, the sweep, the outbox drain, approval', () => {
+    // Assess
+    const called = new Set(runs.calls.map((c) => c.functionName));
+    const expected = functions.map((f) => f.functionName).filter((f) => !NO_SDK_CALLS.includes(f));
+    expect(expected.length).toBeGreaterThan(15);
+    expect(expected.filter((f) => !called.has(f))).toEqual([]);
+    for (const [name, outcome] of Object.entries(runs.outcomes)) expect(outcome, name).not.toMatch(/FAILED/);
+    // Each failover mechanism reached AWS.
+    const actions = new Set(runs.calls.map((c) => `${c.functionName} ${c.operation}`));
+    for (const a of [
+      'failover RegisterTargets',
+      'failover ChangeResourceRecordSets',
+      'failover AssociateAddress',
+      'failover SetInstanceHealth',
+      'stopStart StartInstances',
+      'restartService SendCommand',
+      'approval SendTaskSuccess',
+      'healthSweep DescribeAlarms',
+      'drainOutbox Query',
+    ])
+      expect(actions, a).toContain(a);
+  });
+
+  it('zero denies: every recorded call and every call AWS makes on a function’s behalf is allowed by its role', () => {
+    // Assess
+    const notAllowed = report.lines.filter((l) => !l.startsWith('allowed'));
+    expect(notAllowed).toEqual([]);
+    expect(report.denied).toBe(0);
+    expect(report.ok).toBe(true);
+    // The derived calls are part of it (the stop/start instance carries a customer-managed-key volume).
+    expect(report.evaluated.some((e) => e.request.action === 'kms:CreateGrant')).toBe(true);
+    expect(
+      report.evaluated.some((e) => e.request.action === 'sqs:SendMessage' && e.request.derivedFrom),
+    ).toBe(true);
+  });
+
+  it('the same runs against the template without RebootRole’s ec2:RebootInstances: denied', async () => {
+    // Prepare
+    const broken = structuredClone(template);
+    const role = broken.Resources.RebootRole?.Properties as {
+      Policies: { PolicyDocument: { Statement: { Action: string | string[] }[] } }[];
+    };
+    for (const policy of role.Policies)
+      for (const statement of policy.PolicyDocument.Statement) {
+        const actions = [statement.Action].flat().filter((a) => a !== 'ec2:RebootInstances');
+        statement.Action = actions.length > 0 ? actions : ['ec2:DescribeInstances'];
+      }
+    // Act
+    const result = await check(runs.calls, functionsIam(broken, D, functionNames()), D, runs.facts);
+    // Assess
+    expect(result.ok).toBe(false);
+    expect(result.lines).toContainEqual(
+      expect.stringMatching(/^implicit deny\s+reboot ec2:RebootInstances instance/),
+    );
   });
 });

@@ -276,7 +276,7 @@ const lambdaContext = (functionName: string) =>
  * call each function makes. Starts (and stops) its own moto and Jira on loopback.
  */
 export async function recordRuns(
-  options: { scenarios?: readonly string[]; say?: (line: string) => void } = {},
+  options: { scenarios?: readonly string[]; say?: (line: string) => void; concurrency?: number } = {},
 ): Promise<RecordedRuns> {
   const say = options.say ?? (() => undefined);
   const scenarios = options.scenarios ?? IAM_SCENARIOS;
@@ -380,24 +380,33 @@ export async function recordRuns(
     process.env.AWS_ENDPOINT_URL_SFN = callbacks.endpoint;
     process.env.MEDIC_APPROVAL_URL = `${callbacks.endpoint}/approval`;
     const local = await loadLocalMachine();
-    for (const name of scenarios) {
-      const world = await setupScenario(name, { ec2, moto, now: new Date() });
-      cleanups.push(() => world.teardown());
-      if (CMK_SCENARIOS.has(name) && world.instanceIds[0])
-        await attachCmkVolume(ec2, moto.endpoint, world.instanceIds[0]);
-      const started = performance.now();
-      const run = await local.run(world.event, {
-        executionName: `iam-${name}-${Date.now()}`,
-        waitMs: 100,
-        retryMs: 50,
-        callbacks,
-        approver: localApprover(SCENARIOS[name]?.approval ?? 'approve', () => undefined),
-      });
-      await world.teardown();
-      const output = (run.output ?? run.lastOutputs.get('RecordFailure')) as { outcome?: string } | undefined;
-      outcomes[name] = `${run.status} ${output?.outcome ?? ''}`.trim();
-      say(`  ${name}: ${outcomes[name]} (${Math.round(performance.now() - started)} ms)`);
-    }
+    // Runs spend most of their time waiting (Wait states, probe timeouts): a few at once. Each
+    // scenario has its own instances, fake hosts and execution; the fleet guard is off (above).
+    const queue = [...scenarios];
+    const worker = async () => {
+      for (let name = queue.shift(); name; name = queue.shift()) {
+        const started = performance.now();
+        const world = await setupScenario(name, { ec2, moto: runMoto, now: new Date() });
+        cleanups.push(() => world.teardown());
+        if (CMK_SCENARIOS.has(name) && world.instanceIds[0])
+          await attachCmkVolume(ec2, runMoto.endpoint, world.instanceIds[0]);
+        const run = await local.run(world.event, {
+          executionName: `iam-${name}-${Date.now()}`,
+          waitMs: 100,
+          retryMs: 50,
+          callbacks,
+          approver: localApprover(SCENARIOS[name]?.approval ?? 'approve', () => undefined),
+        });
+        await world.teardown();
+        const output = (run.output ?? run.lastOutputs.get('RecordFailure')) as
+          | { outcome?: string }
+          | undefined;
+        outcomes[name] = `${run.status} ${output?.outcome ?? ''}`.trim();
+        say(`  ${name}: ${outcomes[name]} (${Math.round(performance.now() - started)} ms)`);
+      }
+    };
+    const runMoto = moto;
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
 
     // A ticket that waits in the outbox (Jira down at Record), then the scheduled drain files it.
     jira.setFaults({ failNext: 1_000 });
