@@ -371,7 +371,10 @@ export function derivedFromCall(call: RecordedCall, deployment: Deployment, fact
       {
         ...base,
         action: 'kms:Decrypt',
-        resource: key.startsWith('arn:') ? key : `arn:${partition}:kms:${region}:${account}:key/${key}`,
+        // An alias (SSM's default aws/ssm) is resolved by KMS to its key; authorization is on the key.
+        resource: key.startsWith('arn:')
+          ? key
+          : `arn:${partition}:kms:${region}:${account}:key/${key.startsWith('alias/') ? `key-of-${key.slice(6).replaceAll('/', '-')}` : key}`,
         resourceType: 'key',
         context: {
           'kms:ViaService': `ssm.${region}.amazonaws.com`,

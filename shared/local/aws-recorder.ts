@@ -53,6 +53,15 @@ interface SdkCommand {
   constructor: { name: string };
 }
 
+/** The input as sent (later changes by the SDK or the caller do not leak into the record). */
+function copyOf(input: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return structuredClone(input);
+  } catch {
+    return { ...input };
+  }
+}
+
 async function regionOf(client: SdkClient): Promise<string> {
   const region = client.config.region;
   return (typeof region === 'function' ? await region() : region) ?? '';
@@ -93,7 +102,7 @@ function install(): void {
         service: this.config.serviceId ?? 'unknown',
         operation: command.constructor.name.replace(/Command$/, ''),
         region: '',
-        input: structuredClone(command.input ?? {}),
+        input: copyOf(command.input ?? {}),
         error: null,
       };
       for (const session of sessions) session.push(call);
