@@ -397,6 +397,15 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
         asArray(statement.Action)
           .filter((action) => {
             if (READ_ONLY.test(action)) return false;
+            // The Elastic IP lands on the standby's network interface, which IAM authorizes too;
+            // network interfaces carry no instance tags, the address and instance statements do.
+            if (
+              action === 'ec2:AssociateAddress' &&
+              asArray(statement.Resource as unknown).every((r) =>
+                JSON.stringify(r).includes(':network-interface/'),
+              )
+            )
+              return false;
             if (/^(ec2|autoscaling):/.test(action)) return true;
             return action === 'ssm:SendCommand' && JSON.stringify(statement.Resource).includes(':instance/');
           })
