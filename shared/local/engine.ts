@@ -20,6 +20,7 @@ export interface EventLog {
 
 import { parse as parseYaml } from 'yaml';
 import { LocalSubstrateError } from '../errors.ts';
+import { asFunction } from './aws-recorder.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFINITION_PATH = join(ROOT, 'statemachines', 'incident.asl.json');
@@ -34,18 +35,19 @@ export function logicalIdOf(functionName: string): string {
   return `${normalized.charAt(0).toUpperCase()}${normalized.slice(1)}LambdaFunction`;
 }
 
-/** logical id → handler module path + export, from serverless.yml. */
+/** logical id → function name, handler module path + export, from serverless.yml. */
 export function handlersFromServerless(
   path = SERVERLESS_PATH,
-): Map<string, { file: string; exportName: string }> {
+): Map<string, { functionName: string; file: string; exportName: string }> {
   const doc = parseYaml(readFileSync(path, 'utf8'), { logLevel: 'silent' }) as {
     functions?: Record<string, { handler?: string }>;
   };
-  const out = new Map<string, { file: string; exportName: string }>();
+  const out = new Map<string, { functionName: string; file: string; exportName: string }>();
   for (const [name, fn] of Object.entries(doc.functions ?? {})) {
     if (!fn.handler) continue;
     const dot = fn.handler.lastIndexOf('.');
     out.set(logicalIdOf(name), {
+      functionName: name,
       file: join(ROOT, `${fn.handler.slice(0, dot)}.ts`),
       exportName: fn.handler.slice(dot + 1),
     });
@@ -173,7 +175,14 @@ export async function loadLocalMachine() {
       });
       return loaded;
     };
-    handlers[task.stateName] = async (input) => (await (await load())(input, { ...context })) as Json;
+    // Each invocation runs as its deployed function, so the AWS calls it makes are attributed to
+    // that function's IAM role (the IAM check records them).
+    handlers[task.stateName] = async (input) => {
+      const handler = await load();
+      return (await asFunction(binding.functionName, () =>
+        handler(input, { ...context, functionName: `medic-local-${binding.functionName}` }),
+      )) as Json;
+    };
     if (task.callback) callbackTasks.add(task.stateName);
   }
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });

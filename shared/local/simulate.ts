@@ -17,6 +17,7 @@ import { isLoopbackUrl } from '../domain/net.ts';
 import { normalise } from '../domain/normalise.ts';
 import { episodeOutcome, ticketDocument, who } from '../domain/report.ts';
 import { ConfigError, InvalidTriggerError, LocalSubstrateError, UnsafeEndpointError } from '../errors.ts';
+import { asFunction } from './aws-recorder.ts';
 import { type EventLog, startCallbackServer } from './engine.ts';
 import { startJiraServer } from './jira-server.ts';
 import { type LocalMoto, startMoto } from './moto.ts';
@@ -138,7 +139,7 @@ export function configureEnvironment(
  * from the request by handing the real approval function the POST its confirmation page sends;
  * `ignore` never answers, so the state's own timeout decides.
  */
-function localApprover(choice: ApprovalChoice, say: (line: string) => void) {
+export function localApprover(choice: ApprovalChoice, say: (line: string) => void) {
   return async ({ result }: { result: unknown }) => {
     const links = result as { approveUrl?: string; rejectUrl?: string };
     if (choice === 'ignore') {
@@ -147,20 +148,23 @@ function localApprover(choice: ApprovalChoice, say: (line: string) => void) {
     }
     const link = new URL((choice === 'approve' ? links.approveUrl : links.rejectUrl) ?? '');
     const { handler } = await import('../../functions/approval.ts');
-    const response = (await handler(
-      {
-        rawPath: link.pathname,
-        rawQueryString: '',
-        isBase64Encoded: false,
-        body: link.searchParams.toString(),
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        requestContext: { http: { method: 'POST', path: link.pathname, sourceIp: '127.0.0.1' } },
-      },
-      {
-        functionName: 'medic-local-approval',
-        awsRequestId: 'local',
-        getRemainingTimeInMillis: () => 30_000,
-      } as never,
+    // The click is an invocation of the deployed approval function (its AWS calls are its own).
+    const response = (await asFunction('approval', () =>
+      handler(
+        {
+          rawPath: link.pathname,
+          rawQueryString: '',
+          isBase64Encoded: false,
+          body: link.searchParams.toString(),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          requestContext: { http: { method: 'POST', path: link.pathname, sourceIp: '127.0.0.1' } },
+        },
+        {
+          functionName: 'medic-local-approval',
+          awsRequestId: 'local',
+          getRemainingTimeInMillis: () => 30_000,
+        } as never,
+      ),
     )) as { statusCode: number; body: string };
     say(`  … approval link "${choice}" answered ${response.statusCode}`);
     if (response.statusCode !== 200)
@@ -404,11 +408,13 @@ async function runStorm(
   const totalMs = performance.now() - started;
   // Deployed, the outbox drainer runs every 2 minutes and files the storm's summary ticket.
   const { handler: drain } = await import('../../functions/drain-outbox.ts');
-  const drained = (await drain({}, {
-    functionName: 'medic-local-drainOutbox',
-    awsRequestId: 'local',
-    getRemainingTimeInMillis: () => 120_000,
-  } as never)) as { filed?: { key: string }[] };
+  const drained = (await asFunction('drainOutbox', () =>
+    drain({}, {
+      functionName: 'medic-local-drainOutbox',
+      awsRequestId: 'local',
+      getRemainingTimeInMillis: () => 120_000,
+    } as never),
+  )) as { filed?: { key: string }[] };
   say(
     `storm: the scheduled outbox drain filed ${drained.filed?.map((f) => f.key).join(', ') || 'no ticket'}`,
   );
