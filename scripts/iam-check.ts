@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { handlersFromServerless } from '../shared/local/engine.ts';
 import { check } from './iam/evaluate.ts';
 import { packageTemplate } from './iam/package-template.ts';
+import { deploymentArgs } from './iam/requests.ts';
 import { recordRuns } from './iam/runs.ts';
 import { type CfnTemplate, functionsIam, LOCAL_DEPLOYMENT } from './iam/template.ts';
 
@@ -28,14 +29,14 @@ async function main(args: string[]): Promise<number> {
   const templateFile = templateAt >= 0 ? args[templateAt + 1] : undefined;
   const scenarios = args.flatMap((a, i) => (args[i - 1] === '--scenario' ? [a] : []));
   const say = (line: string) => console.error(line);
-  say(templateFile ? `template: ${templateFile}` : 'packaging the template (osls package, stage local) …');
-  const templateReady: Promise<CfnTemplate> = templateFile
-    ? Promise.resolve(JSON.parse(readFileSync(templateFile, 'utf8')) as CfnTemplate)
-    : packageTemplate(LOCAL_DEPLOYMENT.stage);
-  templateReady.catch(() => undefined);
   say('recording the AWS calls of real local runs …');
   const runs = await recordRuns({ ...(scenarios.length > 0 ? { scenarios } : {}), say });
-  const template = await templateReady;
+  say(templateFile ? `template: ${templateFile}` : 'packaging the template (osls package, stage local) …');
+  // Packaged after the runs: the deployment names the hosted zones failover may change, and the
+  // local zones only exist (with moto's ids) once the scenarios have made them.
+  const template = templateFile
+    ? (JSON.parse(readFileSync(templateFile, 'utf8')) as CfnTemplate)
+    : await packageTemplate(LOCAL_DEPLOYMENT.stage, deploymentArgs(runs.calls));
   const functions = functionsIam(template, LOCAL_DEPLOYMENT, functionNames());
   const report = await check(runs.calls, functions, LOCAL_DEPLOYMENT, runs.facts);
   const silent = functions.filter((f) => !runs.calls.some((c) => c.functionName === f.functionName));

@@ -218,6 +218,11 @@ export function resourcesOf(
       const tg = String(input.TargetGroupArn);
       return [{ resource: tg, resourceType: 'targetgroup', tags: facts.targetGroups.get(tg) ?? {} }];
     }
+    case 'route53:GetHostedZone':
+    case 'route53:ListResourceRecordSets': {
+      const zone = String(input.Id ?? input.HostedZoneId).replace(/^\/?hostedzone\//, '');
+      return [{ resource: `arn:${partition}:route53:::hostedzone/${zone}`, resourceType: 'hostedzone' }];
+    }
     case 'route53:ChangeResourceRecordSets': {
       const zone = String(input.HostedZoneId).replace(/^\/?hostedzone\//, '');
       const changes = ((input.ChangeBatch as { Changes?: unknown[] })?.Changes ?? []) as {
@@ -243,6 +248,21 @@ export function resourcesOf(
     default:
       return null;
   }
+}
+
+/** The hosted zones the recorded calls touched: a deployment names them in `failoverHostedZoneIds`. */
+export function hostedZonesOf(calls: readonly RecordedCall[]): string[] {
+  const zones = calls
+    .filter((c) => c.service === 'Route 53')
+    .map((c) => String(c.input.Id ?? c.input.HostedZoneId ?? '').replace(/^\/?hostedzone\//, ''))
+    .filter((z) => z !== '');
+  return [...new Set(zones)].sort();
+}
+
+/** The package args a deployment of these runs would pass: the failover zones it uses. */
+export function deploymentArgs(calls: readonly RecordedCall[]): string[] {
+  const zones = hostedZonesOf(calls);
+  return zones.length > 0 ? ['--param', `failoverHostedZoneIds=${zones.join(',')}`] : [];
 }
 
 export function actionOf(call: RecordedCall): string {
