@@ -11,7 +11,7 @@ import { coreConfig } from '../shared/config.ts';
 import { IncidentStateSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { ticketPort } from '../shared/jira-port.ts';
-import { lambda, logger, parseWith } from '../shared/lambda.ts';
+import { deadlineOf, lambda, logger, parseWith } from '../shared/lambda.ts';
 import { safetyStore } from '../shared/safety.ts';
 import { incidentSummaries } from '../shared/usecases/incident-summary.ts';
 import { enqueueTicket } from '../shared/usecases/outbox.ts';
@@ -22,7 +22,9 @@ const dynamodb = new DynamoDBClient({});
 
 const Input = z.object({ state: z.unknown(), executionName: z.string().nullish() });
 
-export const handler = lambda(async (event) => {
+export const handler = lambda(async (event, context) => {
+  // Taken first: Lambda's clock started when the invocation did, not when the input was parsed.
+  const deadline = deadlineOf(context);
   const input = parseWith(Input, event, 'Record');
   const parsed = IncidentStateSchema.safeParse(input.state);
   // On the catch-all path Intake may have failed before an incident existed.
@@ -39,6 +41,7 @@ export const handler = lambda(async (event) => {
   const reopenHours = Number(process.env.JIRA_REOPEN_WINDOW_HOURS ?? 72);
   const recorded = await record(state, {
     tickets: ticketPort,
+    deadline,
     notifier: snsNotifier(sns, core.MEDIC_STAKEHOLDER_TOPIC_ARN),
     ...(core.MEDIC_STATUS_TOPIC_ARN ? { statusNotifier: snsNotifier(sns, core.MEDIC_STATUS_TOPIC_ARN) } : {}),
     metrics: powertoolsMetrics((line) =>

@@ -48,6 +48,8 @@ export interface SimulationResult {
   status: 'SUCCEEDED' | 'FAILED';
   error: { Error: string; Cause: string } | null;
   transitions: number;
+  /** The largest input or output of any state in the run, in UTF-8 bytes (Step Functions allows 256 KiB). */
+  maxStateBytes: number;
   endpoints: { aws: string; jira: string };
   /** Issue #5: a storm scenario's figures (one execution per alarm event). */
   storm?: StormReport;
@@ -347,6 +349,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       status: run.status,
       error: run.error ? { Error: run.error.Error, Cause: String(run.error.Cause) } : null,
       transitions: run.transitions,
+      maxStateBytes: run.maxStateBytes,
       endpoints: { aws: moto.endpoint, jira: jira.baseUrl },
       report,
       metrics,
@@ -378,6 +381,7 @@ async function runStorm(
   let failed = 0;
   let next = 0;
   let transitions = 0;
+  let maxStateBytes = 0;
   const worker = async () => {
     while (next < events.length) {
       const event = events[next++];
@@ -394,6 +398,7 @@ async function runStorm(
         },
       });
       transitions += run.transitions;
+      maxStateBytes = Math.max(maxStateBytes, run.maxStateBytes);
       if (run.status !== 'SUCCEEDED') failed++;
       outputs.push(
         (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('RecordFailure')) as IncidentState,
@@ -459,6 +464,7 @@ async function runStorm(
     status: failed === 0 ? 'SUCCEEDED' : 'FAILED',
     error: null,
     transitions,
+    maxStateBytes,
     endpoints: { aws: moto.endpoint, jira: jiraBaseUrl },
     storm,
   };

@@ -8,6 +8,7 @@
  * and updates it instead of filing a duplicate. A closed ticket for the same instance and
  * classification, closed within the reopen window, is reopened (workflow transition) instead.
  */
+import { type Deadline, NO_DEADLINE, withReserve } from '../domain/deadline.ts';
 import { documentText } from '../domain/document.ts';
 import type { IncidentState, TimelineEntry } from '../domain/model.ts';
 import { finalNotification, statusNotice } from '../domain/notifications.ts';
@@ -40,9 +41,20 @@ export const EVIDENCE_INLINE_LIMIT = 16_000;
 /** Jira's description limit is 32,767 characters; past this the timeline table is shortened. */
 export const DESCRIPTION_LIMIT = 30_000;
 
+/**
+ * Time kept back from Jira for what must happen whatever Jira does: the outbox write, the final
+ * SNS messages and the incident store row (each a single-digit-millisecond call in-region).
+ */
+export const RECORD_RESERVE_MS = 3_000;
+
 export interface RecordDeps {
-  /** A function so a Jira misconfiguration is an error on the timeline, not a crash of the run. */
-  tickets: () => Promise<TicketPort>;
+  /**
+   * A function so a Jira misconfiguration is an error on the timeline, not a crash of the run. The
+   * port it returns is bound to the deadline it is given.
+   */
+  tickets: (deadline?: Deadline) => Promise<TicketPort>;
+  /** The invocation's deadline; Jira gets it minus RECORD_RESERVE_MS (default: no bound). */
+  deadline?: Deadline;
   notifier: NotifierPort;
   /** Optional user-facing status topic (no internal detail). */
   statusNotifier?: NotifierPort;
@@ -142,7 +154,7 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
   let ticket: TicketRef | null = null;
   let action: TicketAction | null = null;
   try {
-    const tickets = await deps.tickets();
+    const tickets = await deps.tickets(withReserve(deps.deadline ?? NO_DEADLINE, RECORD_RESERVE_MS));
     const [existing] = await tickets.search(['medic', episodeLabel]);
     const history = instanceLabel
       ? (await tickets.search(['medic', instanceLabel])).filter((x) => !x.labels.includes(episodeLabel))
