@@ -3,7 +3,7 @@ import { appendFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
-import { incidentStore } from '../shared/adapters/incident-store.ts';
+import { caseStore, incidentStore } from '../shared/adapters/incident-store.ts';
 import { renderedLength } from '../shared/adapters/jira.ts';
 import { powertoolsMetrics } from '../shared/adapters/metrics.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
@@ -52,6 +52,9 @@ export const handler = lambda(async (event, context) => {
     outbox: (draft, error) => enqueueTicket(safetyStore(), state.incidentId, draft, error, systemClock),
     reopenWindowMs: (Number.isFinite(reopenHours) ? reopenHours : 72) * 3_600_000,
     measure: (doc) => renderedLength(deployment, doc),
+    ...(process.env.MEDIC_INCIDENTS_TABLE
+      ? { cases: caseStore(dynamodb, process.env.MEDIC_INCIDENTS_TABLE) }
+      : {}),
   });
   // issue 7: the incident store behind `medic history`. Best effort: the ticket and the
   // notification are the record; a store failure is logged, never fails the run.

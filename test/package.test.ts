@@ -43,6 +43,7 @@ const FUNCTION_IDS = [
   'AssessLambdaFunction',
   'VerifyLambdaFunction',
   'RecordLambdaFunction',
+  'FileCaseLambdaFunction', // the finished case goes to the incident store
   // Issue #4: the mitigation ladder, one function per action, and approve mode.
   'PrepareRungLambdaFunction',
   'RestartServiceLambdaFunction',

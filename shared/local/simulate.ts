@@ -11,6 +11,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { caseStore } from '../adapters/incident-store.ts';
+import { rehydrate } from '../domain/case-size.ts';
 import { renderHtmlReport } from '../domain/html-report.ts';
 import type { IncidentState, TimelineEntry } from '../domain/model.ts';
 import { isLoopbackUrl } from '../domain/net.ts';
@@ -84,6 +86,19 @@ export function writeReport(state: IncidentState, path: string): string {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, html);
   return path;
+}
+
+/** The run's output with its compact cases replaced by the whole ones FileCase stored (for the report). */
+async function withWholeCases(
+  state: IncidentState | undefined,
+  dynamodb: DynamoDBClient,
+): Promise<IncidentState | undefined> {
+  const table = process.env.MEDIC_INCIDENTS_TABLE;
+  if (!state || !table || !(state.cases ?? []).some((c) => c.storedAs)) return state;
+  const stored = await caseStore(dynamodb, table)
+    .casesFor(state.incidentId)
+    .catch(() => []);
+  return { ...state, cases: rehydrate(state.cases ?? [], stored) };
 }
 
 function readEventFile(path: string): unknown {
@@ -261,6 +276,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     // issue #5: the safety store, with the key schema serverless.yml declares
     const tables = await ensureTables(new DynamoDBClient(clientConfig));
     process.env.MEDIC_SAFETY_TABLE = tables.get('SafetyTable') ?? '';
+    // The finished cases go there whole (FileCase); the state carries their compact forms.
+    process.env.MEDIC_INCIDENTS_TABLE = tables.get('IncidentsTable') ?? '';
 
     let world: ScenarioWorld | null = null;
     if (options.scenario) {
@@ -304,9 +321,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       },
     });
 
-    const finalState = (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('RecordFailure')) as
-      | IncidentState
-      | undefined;
+    const finalState = await withWholeCases(
+      (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('RecordFailure')) as
+        | IncidentState
+        | undefined,
+      new DynamoDBClient(clientConfig),
+    );
     const cases = finalState?.cases ?? [];
     let metrics: Record<string, unknown>[] = [];
     try {

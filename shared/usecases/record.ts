@@ -8,6 +8,7 @@
  * and updates it instead of filing a duplicate. A closed ticket for the same instance and
  * classification, closed within the reopen window, is reopened (workflow transition) instead.
  */
+import { boundTimeline, OUTPUT_TIMELINE_BYTES, rehydrate } from '../domain/case-size.ts';
 import { type Deadline, NO_DEADLINE, withReserve } from '../domain/deadline.ts';
 import { documentText } from '../domain/document.ts';
 import type { IncidentState, TimelineEntry } from '../domain/model.ts';
@@ -28,6 +29,7 @@ import {
 } from '../domain/report.ts';
 import { append, type Clock, entry, merge } from '../domain/timeline.ts';
 import type {
+  CaseStorePort,
   IncidentMetricsPort,
   NotifierPort,
   TicketDraft,
@@ -66,6 +68,8 @@ export interface RecordDeps {
   reopenWindowMs?: number;
   /** Renders a description to measure it against Jira's limit (the adapter's format). */
   measure?: (doc: ReturnType<typeof ticketDocument>) => number;
+  /** Where FileCase put the whole cases (the state carries their compact forms). */
+  cases?: Pick<CaseStorePort, 'casesFor'>;
 }
 
 export const DEFAULT_REOPEN_WINDOW_MS = 72 * 3_600_000;
@@ -142,8 +146,30 @@ export function reopenCandidate(
   );
 }
 
-export async function record(state: IncidentState, deps: RecordDeps): Promise<IncidentState> {
+/** The state with its compact cases replaced by the whole ones from the store (or a note why not). */
+async function wholeCases(state: IncidentState, deps: RecordDeps): Promise<IncidentState> {
+  const cases = state.cases ?? [];
+  if (!deps.cases || !cases.some((c) => c.storedAs)) return state;
+  try {
+    return { ...state, cases: rehydrate(cases, await deps.cases.casesFor(state.incidentId)) };
+  } catch (error) {
+    return {
+      ...state,
+      timeline: append(
+        state.timeline,
+        entry(deps.clock, {
+          step: 'Record',
+          kind: 'error',
+          summary: `could not read the cases back from the incident store (the record has what the state kept): ${(error as Error).name}: ${(error as Error).message}`,
+        }),
+      ),
+    };
+  }
+}
+
+export async function record(received: IncidentState, deps: RecordDeps): Promise<IncidentState> {
   const { clock } = deps;
+  const state = await wholeCases(received, deps);
   let timeline = finalTimeline(state, clock);
   const outcome = episodeOutcome(state);
   const severity = severityOf(state, outcome);
@@ -302,9 +328,15 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
     guardHolds: (state.cases ?? []).flatMap((c) => c.actions).filter((x) => x.outcome === 'held').length,
   });
 
+  // The execution's output is a state too (256 KiB): the cases stay compact and the merged
+  // timeline is bounded; the ticket and the incident store have everything.
   return {
-    ...state,
-    timeline,
+    ...received,
+    timeline: boundTimeline(
+      timeline,
+      OUTPUT_TIMELINE_BYTES,
+      ticket ? `${ticket.key} and the incident store` : 'the incident store',
+    ),
     outcome,
     ticket: ticket ? { key: ticket.key, url: ticket.url, created: action === 'created' } : null,
   };
