@@ -46,6 +46,48 @@ export function caseRef(c: Pick<InstanceCase, 'incidentId' | 'target'>): string 
  * later reader parses it unchanged); what is dropped is in the store under `storedAs`.
  */
 export function compactCase(c: InstanceCase): InstanceCase {
+  const compact = firstCut(c);
+  if (jsonBytes(compact) <= COMPACT_CASE_BYTES) return compact;
+  // Text from tags, hosts and people can be long and multi-byte: cut harder until it fits.
+  const shorter = (text: string) => clip(text, 60);
+  const second: InstanceCase = {
+    ...compact,
+    target: clipTarget(compact.target, 64),
+    verifyProbe: null,
+    approval: compact.approval ? { decision: compact.approval.decision ?? null } : compact.approval,
+    actions: compact.actions.slice(-8).map((a) => ({ ...a, detail: shorter(a.detail) })),
+    ...(compact.assessment
+      ? {
+          assessment: { ...compact.assessment, reasons: compact.assessment.reasons.slice(0, 2).map(shorter) },
+        }
+      : {}),
+    ...(compact.caseError ? { caseError: { Error: shorter(compact.caseError.Error) } } : {}),
+    ...(compact.actionError ? { actionError: { Error: shorter(compact.actionError.Error) } } : {}),
+    verifySeen: {},
+  };
+  if (jsonBytes(second) <= COMPACT_CASE_BYTES) return second;
+  return {
+    ...second,
+    target: clipTarget(second.target, 16),
+    actions: second.actions.slice(-3),
+  };
+}
+
+/** The target's tag-derived text clipped; the instance id is the case's key and stays whole. */
+function clipTarget(target: InstanceCase['target'], max: number): InstanceCase['target'] {
+  return { ...(clipStrings(target, max) as InstanceCase['target']), instanceId: target.instanceId };
+}
+
+/** Every string in a plain JSON value, clipped to `max` characters. */
+function clipStrings(value: unknown, max: number): unknown {
+  if (typeof value === 'string') return clip(value, max);
+  if (Array.isArray(value)) return value.map((v) => clipStrings(v, max));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clipStrings(v, max)]));
+  return value;
+}
+
+function firstCut(c: InstanceCase): InstanceCase {
   const approval = c.approval
     ? Object.fromEntries(
         Object.entries(c.approval).map(([k, v]) => [
