@@ -117,20 +117,30 @@ function firstCut(c: InstanceCase): InstanceCase {
 }
 
 /**
- * Keeps the first `head` and as many of the last entries as fit in `maxBytes`, with one note
- * saying how many were left out and where they are.
+ * Keeps the first and as many of the last entries as fit in `maxBytes`, with one note saying how
+ * many were left out and where they are. Oversized entries lose their detail first.
  */
 export function boundTimeline(entries: TimelineEntry[], maxBytes: number, where: string): TimelineEntry[] {
   if (jsonBytes(entries) <= maxBytes) return entries;
-  const head = entries.slice(0, 10);
+  const slim = entries.map((e) =>
+    jsonBytes(e) <= 2_000 ? e : { ...withoutDetail(e), summary: clip(e.summary, 300) },
+  );
+  let budget = maxBytes - 600; // the note, the brackets
+  const head: TimelineEntry[] = [];
+  const headBudget = Math.floor(budget / 4);
+  for (const e of slim.slice(0, 10)) {
+    const size = jsonBytes(e) + 1;
+    if (size > headBudget - (maxBytes - 600 - budget)) break;
+    budget -= size;
+    head.push(e);
+  }
   const tail: TimelineEntry[] = [];
-  let budget = maxBytes - jsonBytes(head) - 400;
-  for (let i = entries.length - 1; i >= head.length; i--) {
-    const entry = entries[i] as TimelineEntry;
-    const size = jsonBytes(entry) + 1;
+  for (let i = slim.length - 1; i >= head.length; i--) {
+    const e = slim[i] as TimelineEntry;
+    const size = jsonBytes(e) + 1;
     if (size > budget) break;
     budget -= size;
-    tail.unshift(entry);
+    tail.unshift(e);
   }
   const omitted = entries.length - head.length - tail.length;
   const note: TimelineEntry = {
@@ -142,16 +152,29 @@ export function boundTimeline(entries: TimelineEntry[], maxBytes: number, where:
   return [...head, note, ...tail];
 }
 
-/** The whole case, made to fit one DynamoDB item (details first, then the middle of the timeline). */
+function withoutDetail(e: TimelineEntry): TimelineEntry {
+  const { detail: _detail, ...rest } = e;
+  return rest;
+}
+
+/**
+ * The whole case, made to fit one DynamoDB item: first the timeline details go, then long text is
+ * cut, then the middle of the timeline; what is cut is still in the ticket Record files.
+ */
 export function fitForStore(c: InstanceCase): InstanceCase {
   if (jsonBytes(c) <= STORED_CASE_BYTES) return c;
-  const timeline = c.timeline.map(({ detail: _detail, ...e }) => e);
-  const lean = { ...c, timeline };
+  const lean = { ...c, timeline: c.timeline.map(withoutDetail) };
   if (jsonBytes(lean) <= STORED_CASE_BYTES) return lean;
-  const rest = jsonBytes({ ...lean, timeline: [] });
+  const clipped = {
+    ...(clipStrings({ ...lean, timeline: [] }, 2_000) as InstanceCase),
+    incidentId: c.incidentId,
+    target: clipTarget(c.target, 2_000),
+  };
+  const rest =
+    jsonBytes(clipped) <= STORED_CASE_BYTES / 2 ? clipped : { ...compactCase(c), storedAs: undefined };
   return {
-    ...lean,
-    timeline: boundTimeline(timeline, STORED_CASE_BYTES - rest, 'the Jira ticket'),
+    ...rest,
+    timeline: boundTimeline(lean.timeline, STORED_CASE_BYTES - jsonBytes(rest) - 100, 'the Jira ticket'),
   };
 }
 
