@@ -2,13 +2,18 @@
 import { jiraOff } from '../shared/config.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { ticketPort } from '../shared/jira-port.ts';
-import { lambda } from '../shared/lambda.ts';
+import { deadlineOf, lambda } from '../shared/lambda.ts';
 import { safetyStore } from '../shared/safety.ts';
 import { drainOutbox } from '../shared/usecases/outbox.ts';
 
-export const handler = lambda(async () =>
+export const handler = lambda(async (_event, context) =>
   // With Jira off the outbox is the record: nothing to file, and no read every 2 minutes.
   jiraOff()
     ? { filed: [], retryLater: [], skipped: 0 }
-    : drainOutbox({ store: safetyStore(), tickets: ticketPort, clock: systemClock }),
+    : drainOutbox({
+        store: safetyStore(),
+        tickets: ticketPort,
+        clock: systemClock,
+        deadline: deadlineOf(context),
+      }),
 );

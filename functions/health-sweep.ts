@@ -10,7 +10,7 @@ import { snsNotifier } from '../shared/adapters/sns.ts';
 import { coreConfig } from '../shared/config.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { ticketPort } from '../shared/jira-port.ts';
-import { lambda, logger } from '../shared/lambda.ts';
+import { deadlineOf, lambda, logger } from '../shared/lambda.ts';
 import { healthSweep } from '../shared/usecases/health-sweep.ts';
 
 const ec2 = new EC2Client({});
@@ -18,7 +18,8 @@ const cloudwatch = new CloudWatchClient({});
 const autoScaling = new AutoScalingClient({});
 const sns = new SNSClient({});
 
-export const handler = lambda(async () => {
+export const handler = lambda(async (_event, context) => {
+  const deadline = deadlineOf(context);
   const result = await healthSweep({
     fleet: () => managedFleet(ec2),
     agentMetrics: (ids) => agentMetrics(cloudwatch, ids),
@@ -39,6 +40,7 @@ export const handler = lambda(async () => {
     notifier: snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN),
     tickets: ticketPort,
     clock: systemClock,
+    deadline,
   });
   logger.info('health sweep done', {
     checked: result.checked,

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
 import { finalNoticeLedger } from '../shared/adapters/final-notice-ledger.ts';
-import { incidentStore } from '../shared/adapters/incident-store.ts';
+import { caseStore, incidentStore } from '../shared/adapters/incident-store.ts';
 import { renderedLength } from '../shared/adapters/jira.ts';
 import { powertoolsMetrics } from '../shared/adapters/metrics.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
@@ -12,7 +12,7 @@ import { coreConfig, safetyConfig } from '../shared/config.ts';
 import { IncidentStateSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { ticketPort } from '../shared/jira-port.ts';
-import { lambda, logger, parseWith } from '../shared/lambda.ts';
+import { deadlineOf, lambda, logger, parseWith } from '../shared/lambda.ts';
 import type { FinalNoticeLedgerPort } from '../shared/ports.ts';
 import { safetyStore } from '../shared/safety.ts';
 import { incidentSummaries } from '../shared/usecases/incident-summary.ts';
@@ -31,7 +31,9 @@ const finalNotices: FinalNoticeLedgerPort = {
 
 const Input = z.object({ state: z.unknown(), executionName: z.string().nullish() });
 
-export const handler = lambda(async (event) => {
+export const handler = lambda(async (event, context) => {
+  // Taken first: Lambda's clock started when the invocation did, not when the input was parsed.
+  const deadline = deadlineOf(context);
   const input = parseWith(Input, event, 'Record');
   const parsed = IncidentStateSchema.safeParse(input.state);
   // On the catch-all path Intake may have failed before an incident existed.
@@ -48,6 +50,7 @@ export const handler = lambda(async (event) => {
   const reopenHours = Number(process.env.JIRA_REOPEN_WINDOW_HOURS ?? 72);
   const recorded = await record(state, {
     tickets: ticketPort,
+    deadline,
     notifier: snsNotifier(sns, core.MEDIC_STAKEHOLDER_TOPIC_ARN),
     ...(core.MEDIC_STATUS_TOPIC_ARN ? { statusNotifier: snsNotifier(sns, core.MEDIC_STATUS_TOPIC_ARN) } : {}),
     metrics: powertoolsMetrics((line) =>
@@ -59,6 +62,9 @@ export const handler = lambda(async (event) => {
     reopenWindowMs: (Number.isFinite(reopenHours) ? reopenHours : 72) * 3_600_000,
     measure: (doc) => renderedLength(deployment, doc),
     finalNotices,
+    ...(process.env.MEDIC_INCIDENTS_TABLE
+      ? { cases: caseStore(dynamodb, process.env.MEDIC_INCIDENTS_TABLE) }
+      : {}),
   });
   // issue 7: the incident store behind `medic history`. Best effort: the ticket and the
   // notification are the record; a store failure is logged, never fails the run.

@@ -29,6 +29,8 @@ const CoreSchema = () =>
     MEDIC_STATUS_TOPIC_ARN: z.string().optional(),
     /** Issue 6: where EMF metrics go; unset = stdout (Lambda). Local runs point it at a file. */
     MEDIC_METRICS_FILE: z.string().optional(),
+    /** The incidents table: history rows and the finished cases kept out of the workflow's state. */
+    MEDIC_INCIDENTS_TABLE: z.string().optional(),
   });
 export type CoreConfig = z.infer<ReturnType<typeof CoreSchema>>;
 

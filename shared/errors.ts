@@ -73,6 +73,11 @@ export class JiraDisabledError extends Error {
   override readonly name = 'JiraDisabledError' as const;
 }
 
+/** The function's remaining time ran out before this call: it was not started (or was cut off). */
+export class DeadlineExceededError extends Error {
+  override readonly name = 'DeadlineExceededError' as const;
+}
+
 /** Jira rejected the request (4xx other than 429): retrying will not help. */
 export class JiraRequestError extends Error {
   override readonly name = 'JiraRequestError' as const;

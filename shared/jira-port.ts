@@ -1,20 +1,23 @@
 /**
  * The Jira ticket port every function that files tickets shares (record, admit's storm ticket, the
- * outbox drainer, the health sweep): built once per Lambda sandbox, the API token read from SSM
- * (SecureString) on first use, never from the deployed stack's environment.
+ * outbox drainer, the health sweep). The API token is read from SSM (SecureString) once per Lambda
+ * sandbox, never from the deployed stack's environment; the port itself is cheap and is bound to
+ * the caller's deadline, so no Jira call outlives the invocation that made it.
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { jiraTickets } from './adapters/jira.ts';
 import { ssmSecret } from './adapters/secret-parameter.ts';
 import { jiraConfig, jiraOff } from './config.ts';
+import type { Deadline } from './domain/deadline.ts';
 import { JiraDisabledError } from './errors.ts';
 import type { TicketPort } from './ports.ts';
 
 const ssm = new SSMClient({});
-let tickets: TicketPort | undefined;
+let apiToken: Promise<string> | undefined;
+let unbounded: TicketPort | undefined;
 
-export async function ticketPort(): Promise<TicketPort> {
-  if (tickets) return tickets;
+export async function ticketPort(deadline?: Deadline): Promise<TicketPort> {
+  if (!deadline && unbounded) return unbounded;
   if (jiraOff()) {
     // Callers already keep a ticket Jira could not take: Record puts it in the durable outbox.
     throw new JiraDisabledError(
@@ -22,15 +25,24 @@ export async function ticketPort(): Promise<TicketPort> {
     );
   }
   const config = jiraConfig();
-  const apiToken = config.JIRA_API_TOKEN ?? (await ssmSecret(ssm, config.JIRA_API_TOKEN_PARAMETER ?? '')());
-  tickets = jiraTickets({
+  apiToken ??= config.JIRA_API_TOKEN
+    ? Promise.resolve(config.JIRA_API_TOKEN)
+    : ssmSecret(ssm, config.JIRA_API_TOKEN_PARAMETER ?? '')();
+  // A failed read is not cached: the next invocation asks SSM again.
+  const token = await apiToken.catch((error: unknown) => {
+    apiToken = undefined;
+    throw error;
+  });
+  const port = jiraTickets({
     baseUrl: config.JIRA_BASE_URL,
     email: config.JIRA_EMAIL,
-    apiToken,
+    apiToken: token,
     projectKey: config.JIRA_PROJECT_KEY,
     issueType: config.JIRA_ISSUE_TYPE,
     timeoutMs: config.JIRA_TIMEOUT_MS,
     deployment: config.JIRA_DEPLOYMENT,
+    ...(deadline ? { deadline } : {}),
   });
-  return tickets;
+  if (!deadline) unbounded = port;
+  return port;
 }

@@ -7,6 +7,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
+import { type Deadline, deadlineIn, NO_DEADLINE } from './domain/deadline.ts';
 import { InvalidTriggerError } from './errors.ts';
 
 export const logger = new Logger({ serviceName: 'medic' });
@@ -25,4 +26,13 @@ export function parseWith<T extends z.ZodTypeAny>(schema: T, event: unknown, wha
     throw new InvalidTriggerError(`invalid ${what} payload: ${problems}`);
   }
   return parsed.data;
+}
+
+/**
+ * The invocation's deadline: Lambda ends the function, mid-call, when its timeout passes, so the
+ * work is bounded by the time left rather than by the sum of its own timeouts and retries.
+ */
+export function deadlineOf(context: unknown): Deadline {
+  const remaining = (context as Partial<Context> | undefined)?.getRemainingTimeInMillis;
+  return typeof remaining === 'function' ? deadlineIn(remaining.call(context)) : NO_DEADLINE;
 }

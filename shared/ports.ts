@@ -3,7 +3,7 @@
  * an SDK, so they are tested with in-memory fakes and run unchanged against moto or AWS.
  */
 import type { TicketDocument } from './domain/document.ts';
-import type { Ec2Evidence, TimelineEntry } from './domain/model.ts';
+import type { Ec2Evidence, InstanceCase, TimelineEntry } from './domain/model.ts';
 
 export interface InstanceInfo {
   instanceId: string;
@@ -166,6 +166,12 @@ export interface IncidentStorePort {
   putIncident(summary: IncidentSummary): Promise<void>;
   /** Most recent first. */
   incidentsFor(instanceId: string, limit: number): Promise<IncidentSummary[]>;
+}
+
+/** The finished cases of an incident, whole, kept out of the workflow's state (256 KiB limit). */
+export interface CaseStorePort {
+  putCase(c: InstanceCase): Promise<void>;
+  casesFor(incidentId: string): Promise<InstanceCase[]>;
 }
 
 /** Reads a secret (SSM SecureString); cached by the adapter, never logged. */

@@ -16,6 +16,7 @@ import {
   runCfnLint,
   TEMPLATE_FILE,
 } from '../scripts/package.ts';
+import { checkTaskTimeouts } from './support/task-timeouts.ts';
 
 interface CfnResource {
   Type: string;
@@ -45,6 +46,7 @@ const FUNCTION_IDS = [
   'AssessLambdaFunction',
   'VerifyLambdaFunction',
   'RecordLambdaFunction',
+  'FileCaseLambdaFunction', // the finished case goes to the incident store
   // Issue #4: the mitigation ladder, one function per action, and approve mode.
   'PrepareRungLambdaFunction',
   'RestartServiceLambdaFunction',
@@ -218,6 +220,31 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     expect(machine.StateMachineName).toBe('medic-dev-incident');
     for (const id of TASK_FUNCTION_IDS) expect(invoked, `no Task invokes ${id} via Fn::GetAtt`).toContain(id);
     expect(template.Outputs).toHaveProperty('IncidentStateMachineArn');
+  });
+
+  it('gives every Task a timeout above its function timeout, and every task-token wait a bounded one', () => {
+    // Prepare: the packaged definition (Fn::Sub body + variables) and each function's Timeout
+    const sub = (props(STATE_MACHINE_ID).DefinitionString as { 'Fn::Sub'?: unknown })['Fn::Sub'];
+    const [body, variables] = Array.isArray(sub)
+      ? (sub as [string, Record<string, unknown>])
+      : [String(sub), {}];
+    const timeouts = new Map(
+      resourcesOfType('AWS::Lambda::Function').map(([id, f]) => [id, Number(f.Properties?.Timeout)]),
+    );
+    const resolve = (target: unknown) => {
+      const variable = typeof target === 'string' ? /^\$\{(.+)\}$/.exec(target)?.[1] : undefined;
+      return (variable === undefined ? getAttTarget(target) : getAttTarget(variables[variable])) ?? null;
+    };
+    // Act: approvalTimeoutSeconds comes from MEDIC_APPROVAL_TIMEOUT_SECONDS, at most 86,400 (config)
+    const report = checkTaskTimeouts(JSON.parse(body), timeouts, resolve, {
+      '$.settings.approvalTimeoutSeconds': 86_400,
+    });
+    // Assess
+    expect(report.violations).toEqual([]);
+    const names = report.tasks.map((t) => t.state);
+    for (const name of ['Intake', 'EvidenceHost', 'Record', 'RecordFailure', 'Failover', 'AwaitApproval'])
+      expect(names).toContain(name);
+    expect(report.tasks.find((t) => t.state === 'Record')?.functionTimeout).toBeGreaterThanOrEqual(30);
   });
 
   it('lets the state machine role invoke every function (and nothing broader)', () => {

@@ -2,6 +2,7 @@
  * Incident store on the incidents DynamoDB table (pk/sk, TTL on expiresAt):
  *   pk "instance#<id>", sk "incident#<startedAt>#<incidentId>"  → one row per incident and instance
  *   pk "close#<alert identity>", sk "<at>"                      → an alert that resolved
+ *   pk "case#<incidentId>", sk "instance#<id>"                   → a finished case, whole (JSON)
  * Only this adapter knows the layout; the safety layer's episode/lock tables are separate.
  */
 import {
@@ -10,7 +11,8 @@ import {
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { EpisodeClose, IncidentStorePort, IncidentSummary } from '../ports.ts';
+import { type InstanceCase, InstanceCaseSchema } from '../domain/model.ts';
+import type { CaseStorePort, EpisodeClose, IncidentStorePort, IncidentSummary } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
 
 const DAY_S = 86_400;
@@ -92,6 +94,66 @@ export function incidentStore(
         executionArn: read(item, 'executionArn'),
         alarmName: read(item, 'alarmName'),
       }));
+    },
+  };
+}
+
+/**
+ * The finished cases of an incident (FileCase writes, Record reads). The body is the case's JSON,
+ * made to fit one item by the caller (domain/case-size.ts fitForStore); a body that does not parse
+ * as a case is skipped, never trusted.
+ */
+export function caseStore(
+  client: DynamoDBClient,
+  tableName: string,
+  options: { retentionDays?: number; now?: () => Date } = {},
+): CaseStorePort {
+  const now = options.now ?? (() => new Date());
+  return {
+    async putCase(c: InstanceCase) {
+      await callAws('PutItem', () =>
+        client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: {
+              pk: S(`case#${c.incidentId}`),
+              sk: S(`instance#${c.target.instanceId}`),
+              body: S(JSON.stringify(c)),
+              expiresAt: {
+                N: String(Math.floor(now().getTime() / 1000) + (options.retentionDays ?? 400) * DAY_S),
+              },
+            },
+          }),
+        ),
+      );
+    },
+    async casesFor(incidentId: string) {
+      const cases: InstanceCase[] = [];
+      let start: Record<string, AttributeValue> | undefined;
+      // At most 20 cases of at most 350 KB: a handful of pages, bounded anyway.
+      for (let page = 0; page < 20; page++) {
+        const out = await callAws('Query', () =>
+          client.send(
+            new QueryCommand({
+              TableName: tableName,
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': S(`case#${incidentId}`) },
+              ...(start ? { ExclusiveStartKey: start } : {}),
+            }),
+          ),
+        );
+        for (const item of out.Items ?? []) {
+          try {
+            const parsed = InstanceCaseSchema.safeParse(JSON.parse(read(item, 'body') ?? 'null'));
+            if (parsed.success) cases.push(parsed.data);
+          } catch {
+            // not a case: skipped
+          }
+        }
+        start = out.LastEvaluatedKey;
+        if (!start) break;
+      }
+      return cases;
     },
   };
 }

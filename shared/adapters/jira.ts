@@ -12,9 +12,10 @@
 import jiraClientModule from 'jira-client';
 import postmanRequestModule from 'postman-request';
 import { toAdf } from '../domain/adf.ts';
+import { type Deadline, NO_DEADLINE } from '../domain/deadline.ts';
 import type { TicketDocument } from '../domain/document.ts';
 import { toWiki } from '../domain/wiki.ts';
-import { JiraRequestError, JiraUnavailableError } from '../errors.ts';
+import { DeadlineExceededError, JiraRequestError, JiraUnavailableError } from '../errors.ts';
 import type { TicketFound, TicketPort, TicketRef } from '../ports.ts';
 
 interface JiraClientLike {
@@ -49,7 +50,15 @@ export interface JiraSettings {
   attempts?: number;
   /** Base backoff in ms (default 200); full jitter. */
   backoffMs?: number;
+  /**
+   * The caller's deadline: no attempt starts with less than MIN_ATTEMPT_MS left, and each attempt is
+   * cut off when the deadline passes, whatever timeoutMs and the retries would otherwise allow.
+   */
+  deadline?: Deadline;
 }
+
+/** Below this much time left, an attempt could not get an answer anyway: it is not started. */
+export const MIN_ATTEMPT_MS = 250;
 
 interface HttpFailure {
   statusCode?: number;
@@ -57,14 +66,21 @@ interface HttpFailure {
   body?: unknown;
 }
 
-/** postman-request, rejecting with the status code kept (jira-client's own request drops it). */
-function requestKeepingStatus(options: Record<string, unknown>): Promise<unknown> {
+/**
+ * postman-request, rejecting with the status code kept (jira-client's own request drops it). Its
+ * `timeout` only bounds the wait for response headers, so a hard timer aborts the request at
+ * `limitMs()` too (a server that answers headers and then trickles the body is cut off as well).
+ */
+function requestKeepingStatus(options: Record<string, unknown>, limitMs: () => number): Promise<unknown> {
   const postmanRequest = postmanRequestModule as unknown as (
     o: Record<string, unknown>,
     cb: (err: (Error & { code?: string }) | null, res: { statusCode: number; body: unknown }) => void,
-  ) => void;
+  ) => { abort(): void };
+  const hardMs = Math.max(1, Math.min(Number(options.timeout ?? Number.POSITIVE_INFINITY), limitMs()));
   return new Promise((resolve, reject) => {
-    postmanRequest(options, (err, res) => {
+    let timer: NodeJS.Timeout | undefined;
+    const request = postmanRequest({ ...options, timeout: hardMs }, (err, res) => {
+      clearTimeout(timer);
       if (err)
         return reject({ code: err.code ?? 'ERR', message: err.message } satisfies HttpFailure & {
           message: string;
@@ -73,6 +89,10 @@ function requestKeepingStatus(options: Record<string, unknown>): Promise<unknown
         return reject({ statusCode: res.statusCode, body: res.body } satisfies HttpFailure);
       resolve(res.body);
     });
+    timer = setTimeout(() => {
+      request.abort();
+      reject({ code: 'ETIMEDOUT', message: `no answer within ${hardMs} ms` });
+    }, hardMs + 50);
   });
 }
 
@@ -110,6 +130,7 @@ export function jiraTickets(settings: JiraSettings): TicketPort {
   const JiraApi = 'default' in loaded ? loaded.default : loaded;
   const deployment = settings.deployment ?? 'cloud';
   const url = new URL(settings.baseUrl);
+  const deadline = settings.deadline ?? NO_DEADLINE;
   const client = new JiraApi({
     protocol: url.protocol.replace(':', ''),
     host: url.hostname,
@@ -120,7 +141,7 @@ export function jiraTickets(settings: JiraSettings): TicketPort {
     apiVersion: deployment === 'cloud' ? '3' : '2',
     strictSSL: true,
     timeout: settings.timeoutMs,
-    request: requestKeepingStatus,
+    request: (options: Record<string, unknown>) => requestKeepingStatus(options, () => deadline.leftMs()),
   });
   const attempts = settings.attempts ?? 3;
   const backoffMs = settings.backoffMs ?? 200;
@@ -130,6 +151,11 @@ export function jiraTickets(settings: JiraSettings): TicketPort {
   async function withRetry<T>(what: string, call: () => Promise<T>): Promise<T> {
     let last: HttpFailure = {};
     for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (deadline.leftMs() < MIN_ATTEMPT_MS) {
+        throw new DeadlineExceededError(
+          `Jira ${what} not attempted: the function's time is nearly up${attempt > 1 ? ` (after ${attempt - 1} attempt(s): ${describe(last)})` : ''}`,
+        );
+      }
       try {
         return await call();
       } catch (error) {
@@ -139,7 +165,8 @@ export function jiraTickets(settings: JiraSettings): TicketPort {
           throw new JiraRequestError(`Jira ${what} rejected: ${describe(last)}`);
         }
         if (attempt < attempts) {
-          await new Promise((r) => setTimeout(r, Math.random() * backoffMs * 2 ** (attempt - 1)));
+          const pause = Math.random() * backoffMs * 2 ** (attempt - 1);
+          await new Promise((r) => setTimeout(r, Math.max(0, Math.min(pause, deadline.leftMs()))));
         }
       }
     }

@@ -354,6 +354,11 @@ export const InstanceCaseSchema = z.object({
     .optional(),
   /** Set by the ASL Catch of an action Task: recorded against the rung, then the case pages. */
   actionError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  /**
+   * Set by FileCase: the whole case (evidence, timeline) is in the incident store under this key
+   * and the state carries the compact form (domain/case-size.ts); Record reads it back.
+   */
+  storedAs: z.string().optional(),
 });
 export type InstanceCase = z.infer<typeof InstanceCaseSchema>;
 

@@ -115,6 +115,8 @@ export interface LocalRunOptions {
   /** Every Retry pause lasts this long locally. */
   retryMs: number;
   onEvent?: (event: EventLog) => void;
+  /** Sees the size of every state input and output (the engine itself enforces no payload limit). */
+  onState?: (sample: StateSize) => void;
   /**
    * Task-token pauses (issue #4): the engine has no callback mechanism, so a local one stands in.
    * The paused task resolves only when SendTaskSuccess/SendTaskFailure reaches `callbacks`
@@ -143,6 +145,31 @@ export interface LocalRunResult {
   /** The last output of each state by name (e.g. RecordFailure's on a failed run). */
   lastOutputs: Map<string, unknown>;
   transitions: number;
+  /** The largest input or output of any state in the run, in UTF-8 bytes (AWS's limit is 256 KiB). */
+  maxStateBytes: number;
+}
+
+/** One state input or output, measured as Step Functions measures its payload quota. */
+export interface StateSize {
+  state: string;
+  /** input/output: the state's; parameters/result: what a Task hands its Lambda and what it gets back. */
+  phase: 'input' | 'output' | 'parameters' | 'result';
+  bytes: number;
+}
+
+/** Step Functions counts a payload as its JSON text encoded in UTF-8 (not in UTF-16 code units). */
+export function payloadBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? 'null', 'utf8');
+}
+
+/** Measures each state's input on entry and output on exit, including states inside Map and Parallel. */
+export function stateSizes(event: EventLog): StateSize[] {
+  if (!event.state) return [];
+  if (event.type === 'StateEntered')
+    return [{ state: event.state.name, phase: 'input', bytes: payloadBytes(event.state.input) }];
+  if (event.type === 'StateExited')
+    return [{ state: event.state.name, phase: 'output', bytes: payloadBytes(event.state.output) }];
+  return [];
 }
 
 export async function loadLocalMachine() {
@@ -215,6 +242,20 @@ export async function loadLocalMachine() {
           return (await decided) as Json;
         };
       }
+      let maxStateBytes = 0;
+      const measure = (sample: StateSize) => {
+        maxStateBytes = Math.max(maxStateBytes, sample.bytes);
+        options.onState?.(sample);
+      };
+      // AWS also limits a Task's input after Parameters and the Lambda's result before ResultPath.
+      for (const [state, invoke] of Object.entries(local)) {
+        local[state] = async (payload) => {
+          measure({ state, phase: 'parameters', bytes: payloadBytes(payload) });
+          const result = await invoke(payload);
+          measure({ state, phase: 'result', bytes: payloadBytes(result) });
+          return result;
+        };
+      }
       const intercept = options.interceptTask;
       if (intercept) {
         for (const [stateName, invoke] of Object.entries(local)) {
@@ -244,6 +285,7 @@ export async function loadLocalMachine() {
       let transitions = 0;
       const drain = (async () => {
         for await (const event of execution.eventLogs as AsyncGenerator<EventLog>) {
+          for (const sample of stateSizes(event)) measure(sample);
           if (event.type === 'StateEntered') transitions++;
           if (event.type === 'StateExited' && event.state)
             lastOutputs.set(event.state.name, event.state.output);
@@ -253,7 +295,7 @@ export async function loadLocalMachine() {
       try {
         const output = await execution.result;
         await drain;
-        return { status: 'SUCCEEDED', output, error: null, lastOutputs, transitions };
+        return { status: 'SUCCEEDED', output, error: null, lastOutputs, transitions, maxStateBytes };
       } catch (error) {
         await drain.catch(() => undefined);
         const e = error as { name?: string; message?: string; cause?: { name?: string; message?: string } };
@@ -264,6 +306,7 @@ export async function loadLocalMachine() {
           error: { Error: cause.name ?? 'Error', Cause: cause.message ?? String(error) },
           lastOutputs,
           transitions,
+          maxStateBytes,
         };
       }
     },

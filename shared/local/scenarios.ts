@@ -127,6 +127,8 @@ interface ScenarioSpec {
   refuse?: { service: string; action: string; code: string; message: string }[];
   /** Issue #5: N instances (--instances, default 200) alarm at once; no fake hosts are started. */
   storm?: { defaultInstances: number };
+  /** One alarm names every (non-standby) host: one incident with that many targets. */
+  alarmsEveryHost?: boolean;
 }
 
 const STATUS_REASON =
@@ -461,6 +463,32 @@ Object.assign(SCENARIOS, {
   },
 } satisfies Record<string, ScenarioSpec>);
 
+// ---- The largest incident medic accepts: the state must stay far below Step Functions' 256 KiB ----
+/** Multi-byte text: UTF-8 counts 3 bytes per character, as Step Functions counts its payload. */
+const wide = (n: number) => '界'.repeat(n);
+const LARGEST_TARGETS = 20; // MAX_TARGETS in usecases/intake.ts
+SCENARIOS['largest-incident'] = {
+  description: `one alarm names ${LARGEST_TARGETS} hung hosts (the most one incident takes); nothing helps, each walks the whole ladder; host output and log lines at their caps`,
+  hosts: Array.from({ length: LARGEST_TARGETS }, (_, i) => ({
+    name: `big-${String(i + 1).padStart(2, '0')}-${wide(40)}`,
+    managed: true,
+    mode: 'hung' as const,
+    afterReboot: 'hung' as const,
+    afterStopStart: 'hung' as const,
+    ssmAgent: 'Online' as const,
+    service: `app-${wide(20)}.service`,
+    host: {
+      disks: Object.fromEntries(Array.from({ length: 14 }, (_, d) => [`/data/${d}/${wide(90)}`, 45])),
+      failedUnits: Array.from({ length: 14 }, (_, u) => `unit-${u}-${wide(60)}.service`),
+      serviceState: 'failed',
+      journal: Array.from({ length: 14 }, (_, l) => `2026-01-01T00:00:0${l % 10}+0000 kernel: ${wide(300)}`),
+    },
+    logs: Array.from({ length: 14 }, (_, l) => `ERROR ${l} ${wide(300)}`),
+  })),
+  alarm: { ...statusAlarm('fleet'), name: `fleet ${wide(60)} status check failed` },
+  alarmsEveryHost: true,
+};
+
 // ---- issue #5: alarm storm ----
 SCENARIOS.storm = {
   description:
@@ -523,6 +551,8 @@ export function alarmEvent(options: {
   threshold?: number;
   region?: string;
   account?: string;
+  /** A metric-math alarm over these instances (one metric each) instead of one instance. */
+  instanceIds?: string[];
 }): Record<string, unknown> {
   const region = options.region ?? 'us-east-1';
   const account = options.account ?? '123456789012';
@@ -565,21 +595,19 @@ export function alarmEvent(options: {
       },
       configuration: {
         description: `medic scenario alarm for ${options.instanceId}`,
-        metrics: [
-          {
-            id: 'm1',
-            metricStat: {
-              metric: {
-                namespace: 'AWS/EC2',
-                name: options.metric,
-                dimensions: { InstanceId: options.instanceId },
-              },
-              period: 60,
-              stat: 'Maximum',
+        metrics: (options.instanceIds ?? [options.instanceId]).map((instanceId, i) => ({
+          id: `m${i + 1}`,
+          metricStat: {
+            metric: {
+              namespace: 'AWS/EC2',
+              name: options.metric,
+              dimensions: { InstanceId: instanceId },
             },
-            returnData: true,
+            period: 60,
+            stat: 'Maximum',
           },
-        ],
+          returnData: true,
+        })),
       },
     },
   };
@@ -962,6 +990,9 @@ export async function setupScenario(
           ...(spec.alarm.datapoints ? { datapoints: spec.alarm.datapoints } : {}),
           ...(spec.alarm.threshold !== undefined ? { threshold: spec.alarm.threshold } : {}),
           instanceId: firstId,
+          ...(spec.alarmsEveryHost
+            ? { instanceIds: [...hosts].filter(([, h]) => !h.spec.standby).map(([id]) => id) }
+            : {}),
           at: ctx.now,
         }),
     instanceIds: [...hosts.keys()],

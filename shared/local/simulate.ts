@@ -11,6 +11,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { caseStore } from '../adapters/incident-store.ts';
+import { rehydrate } from '../domain/case-size.ts';
 import { renderHtmlReport } from '../domain/html-report.ts';
 import type { IncidentState, TimelineEntry } from '../domain/model.ts';
 import { isLoopbackUrl } from '../domain/net.ts';
@@ -49,6 +51,8 @@ export interface SimulationResult {
   status: 'SUCCEEDED' | 'FAILED';
   error: { Error: string; Cause: string } | null;
   transitions: number;
+  /** The largest input or output of any state in the run, in UTF-8 bytes (Step Functions allows 256 KiB). */
+  maxStateBytes: number;
   endpoints: { aws: string; jira: string };
   /** Issue #5: a storm scenario's figures (one execution per alarm event). */
   storm?: StormReport;
@@ -83,6 +87,19 @@ export function writeReport(state: IncidentState, path: string): string {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, html);
   return path;
+}
+
+/** The run's output with its compact cases replaced by the whole ones FileCase stored (for the report). */
+async function withWholeCases(
+  state: IncidentState | undefined,
+  dynamodb: DynamoDBClient,
+): Promise<IncidentState | undefined> {
+  const table = process.env.MEDIC_INCIDENTS_TABLE;
+  if (!state || !table || !(state.cases ?? []).some((c) => c.storedAs)) return state;
+  const stored = await caseStore(dynamodb, table)
+    .casesFor(state.incidentId)
+    .catch(() => []);
+  return { ...state, cases: rehydrate(state.cases ?? [], stored) };
 }
 
 function readEventFile(path: string): unknown {
@@ -263,6 +280,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     // issue #5: the safety store, with the key schema serverless.yml declares
     const tables = await ensureTables(new DynamoDBClient(clientConfig));
     process.env.MEDIC_SAFETY_TABLE = tables.get('SafetyTable') ?? '';
+    // The finished cases go there whole (FileCase); the state carries their compact forms.
+    process.env.MEDIC_INCIDENTS_TABLE = tables.get('IncidentsTable') ?? '';
 
     let world: ScenarioWorld | null = null;
     if (options.scenario) {
@@ -306,9 +325,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       },
     });
 
-    const finalState = (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('RecordFailure')) as
-      | IncidentState
-      | undefined;
+    const finalState = await withWholeCases(
+      (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('RecordFailure')) as
+        | IncidentState
+        | undefined,
+      new DynamoDBClient(clientConfig),
+    );
     const cases = finalState?.cases ?? [];
     let metrics: Record<string, unknown>[] = [];
     try {
@@ -351,6 +373,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       status: run.status,
       error: run.error ? { Error: run.error.Error, Cause: String(run.error.Cause) } : null,
       transitions: run.transitions,
+      maxStateBytes: run.maxStateBytes,
       endpoints: { aws: moto.endpoint, jira: jira.baseUrl },
       report,
       metrics,
@@ -382,6 +405,7 @@ async function runStorm(
   let failed = 0;
   let next = 0;
   let transitions = 0;
+  let maxStateBytes = 0;
   const worker = async () => {
     while (next < events.length) {
       const event = events[next++];
@@ -398,6 +422,7 @@ async function runStorm(
         },
       });
       transitions += run.transitions;
+      maxStateBytes = Math.max(maxStateBytes, run.maxStateBytes);
       if (run.status !== 'SUCCEEDED') failed++;
       outputs.push(
         (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('RecordFailure')) as IncidentState,
@@ -465,6 +490,7 @@ async function runStorm(
     status: failed === 0 ? 'SUCCEEDED' : 'FAILED',
     error: null,
     transitions,
+    maxStateBytes,
     endpoints: { aws: moto.endpoint, jira: jiraBaseUrl },
     storm,
   };

@@ -3,6 +3,7 @@
  * finds goes into ONE digest notification and ONE low-priority ticket per day (found by its
  * label, so a re-run comments instead of filing another) — never one page per instance.
  */
+import { type Deadline, NO_DEADLINE, withReserve } from '../domain/deadline.ts';
 import { bullets, grid, para, type TicketDocument, t } from '../domain/document.ts';
 import { STANDARD_KINDS } from '../domain/standard-alarms.ts';
 import type { Clock } from '../domain/timeline.ts';
@@ -95,9 +96,14 @@ export interface SweepDeps {
   /** Availability Zones of each Auto Scaling group named by the fleet. */
   asgZones: (groupNames: string[]) => Promise<Map<string, string[]>>;
   notifier: NotifierPort;
-  tickets: () => Promise<TicketPort>;
+  tickets: (deadline?: Deadline) => Promise<TicketPort>;
   clock: Clock;
+  /** The invocation's deadline; the ticket is the last step, so Jira gets all but SWEEP_RESERVE_MS. */
+  deadline?: Deadline;
 }
+
+/** Kept back after Jira for the sweep's own log line and return. */
+export const SWEEP_RESERVE_MS = 1_000;
 
 export interface SweepResult {
   checked: number;
@@ -162,7 +168,7 @@ export async function healthSweep(deps: SweepDeps): Promise<SweepResult> {
       ],
     };
     try {
-      const port = await deps.tickets();
+      const port = await deps.tickets(withReserve(deps.deadline ?? NO_DEADLINE, SWEEP_RESERVE_MS));
       const existing = (await port.search([label]))[0] ?? null;
       if (existing) {
         await port.comment(existing.key, description);

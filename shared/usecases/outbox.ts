@@ -6,11 +6,16 @@
  * comments on a ticket that already exists (e.g. Jira created it but the answer timed out) instead
  * of creating a second one.
  */
+import { type Deadline, NO_DEADLINE, withReserve } from '../domain/deadline.ts';
 import type { Clock } from '../domain/timeline.ts';
 import type { SafetyStorePort, TicketDraft, TicketPort } from '../ports.ts';
 
 export const OUTBOX_LEASE_MS = 5 * 60_000;
 export const OUTBOX_MAX_BACKOFF_MS = 60 * 60_000;
+/** Kept back from Jira so the item in hand can still be rescheduled (one DynamoDB write). */
+export const OUTBOX_RESERVE_MS = 2_000;
+/** An item is only leased with at least this much Jira time left; the rest waits for the next run. */
+export const OUTBOX_MIN_ITEM_MS = 1_000;
 
 export async function enqueueTicket(
   store: SafetyStorePort,
@@ -36,8 +41,10 @@ export interface DrainResult {
 
 export async function drainOutbox(deps: {
   store: SafetyStorePort;
-  tickets: () => Promise<TicketPort>;
+  tickets: (deadline?: Deadline) => Promise<TicketPort>;
   clock: Clock;
+  /** The invocation's deadline (default: no bound). */
+  deadline?: Deadline;
   limit?: number;
   baseBackoffMs?: number;
   random?: () => number;
@@ -46,8 +53,14 @@ export async function drainOutbox(deps: {
   const random = deps.random ?? Math.random;
   const base = deps.baseBackoffMs ?? 30_000;
   const result: DrainResult = { filed: [], retryLater: [], skipped: 0 };
+  const jiraDeadline = withReserve(deps.deadline ?? NO_DEADLINE, OUTBOX_RESERVE_MS);
   const due = await store.dueOutbox(clock(), deps.limit ?? 25);
   for (const item of due) {
+    if (jiraDeadline.leftMs() < OUTBOX_MIN_ITEM_MS) {
+      // Not leased, so the next scheduled run takes it at once.
+      result.skipped++;
+      continue;
+    }
     const leased = await store.leaseOutbox(
       item.episodeKey,
       item.nextAttemptAt,
@@ -58,7 +71,7 @@ export async function drainOutbox(deps: {
       continue;
     }
     try {
-      const tickets = await deps.tickets();
+      const tickets = await deps.tickets(jiraDeadline);
       const label = item.draft.labels.find((l) => l === item.episodeKey) ?? item.episodeKey;
       const existing = (await tickets.search([label]))[0] ?? null;
       if (existing) {

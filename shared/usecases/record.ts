@@ -8,6 +8,8 @@
  * and updates it instead of filing a duplicate. A closed ticket for the same instance and
  * classification, closed within the reopen window, is reopened (workflow transition) instead.
  */
+import { boundTimeline, OUTPUT_TIMELINE_BYTES, rehydrate } from '../domain/case-size.ts';
+import { type Deadline, NO_DEADLINE, withReserve } from '../domain/deadline.ts';
 import { documentText } from '../domain/document.ts';
 import type { IncidentState, TimelineEntry } from '../domain/model.ts';
 import { finalNotification, statusNotice } from '../domain/notifications.ts';
@@ -27,6 +29,7 @@ import {
 } from '../domain/report.ts';
 import { append, type Clock, entry, merge } from '../domain/timeline.ts';
 import type {
+  CaseStorePort,
   FinalNoticeLedgerPort,
   IncidentMetricsPort,
   NotifierPort,
@@ -41,9 +44,20 @@ export const EVIDENCE_INLINE_LIMIT = 16_000;
 /** Jira's description limit is 32,767 characters; past this the timeline table is shortened. */
 export const DESCRIPTION_LIMIT = 30_000;
 
+/**
+ * Time kept back from Jira for what must happen whatever Jira does: the outbox write, the final
+ * SNS messages and the incident store row (each a single-digit-millisecond call in-region).
+ */
+export const RECORD_RESERVE_MS = 3_000;
+
 export interface RecordDeps {
-  /** A function so a Jira misconfiguration is an error on the timeline, not a crash of the run. */
-  tickets: () => Promise<TicketPort>;
+  /**
+   * A function so a Jira misconfiguration is an error on the timeline, not a crash of the run. The
+   * port it returns is bound to the deadline it is given.
+   */
+  tickets: (deadline?: Deadline) => Promise<TicketPort>;
+  /** The invocation's deadline; Jira gets it minus RECORD_RESERVE_MS (default: no bound). */
+  deadline?: Deadline;
   notifier: NotifierPort;
   /** Optional user-facing status topic (no internal detail). */
   statusNotifier?: NotifierPort;
@@ -57,6 +71,8 @@ export interface RecordDeps {
   measure?: (doc: ReturnType<typeof ticketDocument>) => number;
   /** Once per episode: a Record that runs again (lost answer, redelivery) does not notify twice. */
   finalNotices?: FinalNoticeLedgerPort;
+  /** Where FileCase put the whole cases (the state carries their compact forms). */
+  cases?: Pick<CaseStorePort, 'casesFor'>;
 }
 
 export const DEFAULT_REOPEN_WINDOW_MS = 72 * 3_600_000;
@@ -143,8 +159,30 @@ export function reopenCandidate(
   );
 }
 
-export async function record(state: IncidentState, deps: RecordDeps): Promise<IncidentState> {
+/** The state with its compact cases replaced by the whole ones from the store (or a note why not). */
+async function wholeCases(state: IncidentState, deps: RecordDeps): Promise<IncidentState> {
+  const cases = state.cases ?? [];
+  if (!deps.cases || !cases.some((c) => c.storedAs)) return state;
+  try {
+    return { ...state, cases: rehydrate(cases, await deps.cases.casesFor(state.incidentId)) };
+  } catch (error) {
+    return {
+      ...state,
+      timeline: append(
+        state.timeline,
+        entry(deps.clock, {
+          step: 'Record',
+          kind: 'error',
+          summary: `could not read the cases back from the incident store (the record has what the state kept): ${(error as Error).name}: ${(error as Error).message}`,
+        }),
+      ),
+    };
+  }
+}
+
+export async function record(received: IncidentState, deps: RecordDeps): Promise<IncidentState> {
   const { clock } = deps;
+  const state = await wholeCases(received, deps);
   let timeline = finalTimeline(state, clock);
   const outcome = episodeOutcome(state);
   const severity = severityOf(state, outcome);
@@ -155,7 +193,7 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
   let ticket: TicketRef | null = null;
   let action: TicketAction | null = null;
   try {
-    const tickets = await deps.tickets();
+    const tickets = await deps.tickets(withReserve(deps.deadline ?? NO_DEADLINE, RECORD_RESERVE_MS));
     const [existing] = await tickets.search(['medic', episodeLabel]);
     const history = instanceLabel
       ? (await tickets.search(['medic', instanceLabel])).filter((x) => !x.labels.includes(episodeLabel))
@@ -319,9 +357,15 @@ export async function record(state: IncidentState, deps: RecordDeps): Promise<In
     guardHolds: (state.cases ?? []).flatMap((c) => c.actions).filter((x) => x.outcome === 'held').length,
   });
 
+  // The execution's output is a state too (256 KiB): the cases stay compact and the merged
+  // timeline is bounded; the ticket and the incident store have everything.
   return {
-    ...state,
-    timeline,
+    ...received,
+    timeline: boundTimeline(
+      timeline,
+      OUTPUT_TIMELINE_BYTES,
+      ticket ? `${ticket.key} and the incident store` : 'the incident store',
+    ),
     outcome,
     ticket: ticket ? { key: ticket.key, url: ticket.url, created: action === 'created' } : null,
   };
