@@ -359,6 +359,8 @@ export const InstanceCaseSchema = z.object({
    * and the state carries the compact form (domain/case-size.ts); Record reads it back.
    */
   storedAs: z.string().optional(),
+  /** Set by FileCase's Catch: the case was not stored and travels whole; the timeline says so. */
+  fileError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
 });
 export type InstanceCase = z.infer<typeof InstanceCaseSchema>;
 

@@ -106,6 +106,17 @@ export function finalTimeline(state: IncidentState, clock: Clock): TimelineEntry
   const cases = state.cases ?? [];
   let timeline = merge(state.timeline, ...cases.map((c) => c.timeline));
   for (const c of cases) {
+    if (c.fileError) {
+      timeline = append(
+        timeline,
+        entry(clock, {
+          step: 'FileCase',
+          kind: 'error',
+          instanceId: c.target.instanceId,
+          summary: `the case was not stored in the incident store, so it travels whole: ${c.fileError.Error}: ${c.fileError.Cause ?? ''}`,
+        }),
+      );
+    }
     if (c.caseError) {
       timeline = append(
         timeline,
