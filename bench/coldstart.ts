@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
-import { offlineEnv } from '../scripts/package.ts';
+import { DUMMY_PROBE_PARAMS, offlineEnv } from '../scripts/package.ts';
 import { median, ROOT, runChild } from './util.ts';
 
 export interface FunctionBuild {
@@ -44,7 +44,7 @@ export async function packageFunctions(outDir: string): Promise<{ ms: number; bu
   const started = performance.now();
   const osls = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
   const log = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const child = spawn(process.execPath, [osls, 'package', '--package', outDir], {
+    const child = spawn(process.execPath, [osls, 'package', '--package', outDir, ...DUMMY_PROBE_PARAMS], {
       cwd: ROOT,
       env: offlineEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],

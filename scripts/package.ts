@@ -1,6 +1,7 @@
 // `npm run package` — build the deployable artefacts fully offline, then lint the CloudFormation template.
 //
 //   node scripts/package.ts [osls package options…]    e.g. --stage prod --param region=eu-west-1
+//   (the probe functions need --param probeSubnetIds=… --param probeSecurityGroupIds=…, or --param probes=off)
 //
 // 1. `osls package` with dummy AWS credentials and every AWS config source neutralised, so packaging
 //    cannot reach AWS (osls v4 has no telemetry, dashboard or update check; packaging makes no AWS call).
@@ -15,6 +16,16 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
+/**
+ * Placeholder network placement for offline packaging (tests, bench): a real deploy names the fleet's
+ * subnets and security group, or `--param probes=off`; packaging refuses to guess.
+ */
+export const DUMMY_PROBE_PARAMS: readonly string[] = [
+  '--param',
+  'probeSubnetIds=subnet-0medic000000000a1,subnet-0medic000000000b2',
+  '--param',
+  'probeSecurityGroupIds=sg-0medic0000000000c3',
+];
 const OSLS_BIN = path.join(repoRoot, 'node_modules', 'osls', 'bin', 'serverless.js');
 const PACKAGE_TIMEOUT_MS = 300_000;
 const LINT_TIMEOUT_MS = 120_000;

@@ -194,7 +194,10 @@ const ProbeSchema = () =>
       unset,
       z
         .string()
-        .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'MEDIC_PROBE_CANARY must be host:port, e.g. 10.0.0.2:53')
+        .regex(
+          /^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/,
+          'MEDIC_PROBE_CANARY must be host:port, e.g. 10.0.0.2:53',
+        )
         .optional(),
     ),
     /** The probe functions' subnets and security groups, comma-separated, as deployed (for the page). */

@@ -191,7 +191,9 @@ export const vpcCidrOfSubnetWith =
     );
     const vpcId = subnets.Subnets?.[0]?.VpcId;
     if (!vpcId) return null;
-    const vpcs = await callAws('DescribeVpcs', () => client.send(new DescribeVpcsCommand({ VpcIds: [vpcId] })));
+    const vpcs = await callAws('DescribeVpcs', () =>
+      client.send(new DescribeVpcsCommand({ VpcIds: [vpcId] })),
+    );
     // CidrBlock is the primary IPv4 CIDR: the one whose base + 2 is the Amazon DNS server.
     return vpcs.Vpcs?.[0]?.CidrBlock ?? null;
   };

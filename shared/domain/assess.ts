@@ -191,7 +191,7 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
       [
         `medic's vantage point is blind: ${reach.vantage.detail}`,
         `nothing medic probed on ${reach.address} from ${reach.vantage.from ?? 'the probe function'} means anything, so no action is taken on it`,
-        'check the probe functions\' VPC placement (subnets, security groups, route tables) and that the VPC has DNS support enabled',
+        "check the probe functions' VPC placement (subnets, security groups, route tables) and that the VPC has DNS support enabled",
         ...aliveSignals(evidence),
       ],
       false,

@@ -298,7 +298,12 @@ export async function gatherReachability(
     const [probed, vantage] = await Promise.all([probeTarget(c, deps), proveVantage(deps)]);
     const value = deps.vantage ? { ...probed, vantage } : probed;
     const checks = reachabilityChecks(value);
-    return { ok: true, value, error: null, checks: deps.vantage ? [...checks, vantageCheck(vantage)] : checks };
+    return {
+      ok: true,
+      value,
+      error: null,
+      checks: deps.vantage ? [...checks, vantageCheck(vantage)] : checks,
+    };
   } catch (error) {
     return failed('reachability', error, 'TCP connect / SSH banner / HTTP GET');
   }

@@ -27,7 +27,8 @@ async function judgeBySignals(
     signals.ec2.describeHealth(instanceId),
     signals.agent.agentStatus(instanceId),
   ]);
-  const statusOk = health.state === 'running' && health.systemStatus === 'ok' && health.instanceStatus === 'ok';
+  const statusOk =
+    health.state === 'running' && health.systemStatus === 'ok' && health.instanceStatus === 'ok';
   const agentOk = agent === null || agent.pingStatus === 'Online';
   const agentText = agent === null ? 'not an SSM managed node' : `SSM agent ${agent.pingStatus}`;
   return {
@@ -58,7 +59,10 @@ export async function verify(
     if (deps.vantage?.mode === 'off') {
       if (!deps.signals) throw new Error('probes are off and no independent signal source is wired');
       // After a failover the standby serves; its own status checks and agent are what count.
-      const judged = await judgeBySignals(c.verifyProbe ? (c.target.failover?.standby ?? id) : id, deps.signals);
+      const judged = await judgeBySignals(
+        c.verifyProbe ? (c.target.failover?.standby ?? id) : id,
+        deps.signals,
+      );
       recovered = judged.recovered;
       summary = judged.summary;
     } else {
@@ -76,7 +80,8 @@ export async function verify(
       if (!recovered && deps.vantage) {
         // A failed check from a blind vantage point says nothing about the host.
         const vantage = await proveVantage(deps);
-        if (vantage.status === 'blind') summary = `could not verify: medic's vantage point is blind (${vantage.detail}); ${summary}`;
+        if (vantage.status === 'blind')
+          summary = `could not verify: medic's vantage point is blind (${vantage.detail}); ${summary}`;
       }
     }
   } catch (error) {
