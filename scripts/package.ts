@@ -22,9 +22,9 @@ export const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
  */
 export const DUMMY_PROBE_PARAMS: readonly string[] = [
   '--param',
-  'probeSubnetIds=subnet-0medic000000000a1,subnet-0medic000000000b2',
+  'probeSubnetIds=subnet-00000000000000a01,subnet-00000000000000b02',
   '--param',
-  'probeSecurityGroupIds=sg-0medic0000000000c3',
+  'probeSecurityGroupIds=sg-00000000000000c03',
 ];
 const OSLS_BIN = path.join(repoRoot, 'node_modules', 'osls', 'bin', 'serverless.js');
 const PACKAGE_TIMEOUT_MS = 300_000;

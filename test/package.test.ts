@@ -566,13 +566,13 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     for (const [id, f] of inVpc) {
       const vpc = f.Properties?.VpcConfig as Record<string, unknown>;
       expect(vpc.SubnetIds, id).toEqual({
-        'Fn::Split': [',', 'subnet-0medic000000000a1,subnet-0medic000000000b2'],
+        'Fn::Split': [',', 'subnet-00000000000000a01,subnet-00000000000000b02'],
       });
-      expect(vpc.SecurityGroupIds, id).toEqual({ 'Fn::Split': [',', 'sg-0medic0000000000c3'] });
+      expect(vpc.SecurityGroupIds, id).toEqual({ 'Fn::Split': [',', 'sg-00000000000000c03'] });
       const env = (f.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
         ?.Variables;
       expect(env?.MEDIC_PROBES, id).toBe('on');
-      expect(env?.MEDIC_PROBE_SECURITY_GROUP_IDS, id).toBe('sg-0medic0000000000c3');
+      expect(env?.MEDIC_PROBE_SECURITY_GROUP_IDS, id).toBe('sg-00000000000000c03');
     }
   });
 
