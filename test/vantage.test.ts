@@ -93,63 +93,63 @@ const agentMetrics = (minutesAgo: number): Evidence['metrics'] => ({
 });
 
 describe('never act on a blind observer (pure assessment)', () => {
-  it.each<[string, Evidence, string]>([
+  it.each<[string, string, Evidence]>([
     [
       'every probe times out, status check passes, SSM agent online',
-      { ec2: ec2(), reachability: allTimeout('reached'), host: agent('online') },
       'blind-observer',
+      { ec2: ec2(), reachability: allTimeout('reached'), host: agent('online') },
     ],
     [
       'every probe times out, no control probe configured, SSM agent online',
-      { ec2: ec2(), reachability: allTimeout(null), host: agent('online') },
       'blind-observer',
+      { ec2: ec2(), reachability: allTimeout(null), host: agent('online') },
     ],
     [
       'every probe times out, SSM agent lost, but the CloudWatch agent still publishes',
-      { ec2: ec2(), reachability: allTimeout('reached'), host: agent('offline'), metrics: agentMetrics(2) },
       'blind-observer',
+      { ec2: ec2(), reachability: allTimeout('reached'), host: agent('offline'), metrics: agentMetrics(2) },
     ],
     [
       'the control probe fails while the host answers: nothing probed from here counts',
-      { ec2: ec2(), reachability: healthy('blind'), host: agent('online') },
       'blind-observer',
+      { ec2: ec2(), reachability: healthy('blind'), host: agent('online') },
     ],
     [
       'the control probe fails and nothing vouches for the host',
-      { ec2: ec2(), reachability: allTimeout('blind') },
       'blind-observer',
+      { ec2: ec2(), reachability: allTimeout('blind') },
     ],
     [
       'a real partition: every probe times out, SSM agent lost, agent metrics stopped',
-      { ec2: ec2(), reachability: allTimeout('reached'), host: agent('offline'), metrics: agentMetrics(20) },
       'network',
+      { ec2: ec2(), reachability: allTimeout('reached'), host: agent('offline'), metrics: agentMetrics(20) },
     ],
     [
       'every probe refused and no independent signal at all',
-      { ec2: ec2(), reachability: reach([port('refused')], 'reached') },
       'network',
+      { ec2: ec2(), reachability: reach([port('refused')], 'reached') },
     ],
     [
       'SSM agent online but the instance status check is still initializing: not proof of life',
-      { ec2: ec2('initializing'), reachability: allTimeout('reached'), host: agent('online') },
       'network',
+      { ec2: ec2('initializing'), reachability: allTimeout('reached'), host: agent('online') },
     ],
     [
       'a blind vantage never hides what EC2 itself reports (instance status check failed)',
-      { ec2: ec2('impaired'), reachability: allTimeout('blind'), host: agent('offline') },
       'os',
+      { ec2: ec2('impaired'), reachability: allTimeout('blind'), host: agent('offline') },
     ],
     [
       'a blind vantage never hides a failed system status check',
-      { ec2: ec2('impaired', 'impaired'), reachability: allTimeout('blind') },
       'hardware',
+      { ec2: ec2('impaired', 'impaired'), reachability: allTimeout('blind') },
     ],
     [
       'probes=off with a healthy host: not checked, closed as self-recovered',
-      { ec2: ec2(), reachability: reach([], 'off'), host: agent('online') },
       'transient',
+      { ec2: ec2(), reachability: reach([], 'off'), host: agent('online') },
     ],
-  ])('%s → %s', (_what, evidence, classification) => {
+  ])('%s → %s', (_what, classification, evidence) => {
     // Act
     const result = assess(evidence, { hasService: true });
     // Assess
