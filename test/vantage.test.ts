@@ -388,12 +388,12 @@ describe('Verify with probes=off relies on the independent signals and says so',
     agent: { agentStatus: async () => (ping ? { pingStatus: ping, lastPing: null } : null) },
   });
 
-  it.each<[string, string, string | null, boolean]>([
-    ['status checks ok, SSM agent back online', 'ok', 'Online', true],
-    ['status checks ok, not a managed node', 'ok', null, true],
-    ['status check still initializing', 'initializing', 'Online', false],
-    ['status checks ok but the SSM agent has not come back', 'ok', 'ConnectionLost', false],
-  ])('%s → recovered: %s', async (_what, instanceStatus, ping, recovered) => {
+  it.each<[string, boolean, string, string | null]>([
+    ['status checks ok, SSM agent back online', true, 'ok', 'Online'],
+    ['status checks ok, not a managed node', true, 'ok', null],
+    ['status check still initializing', false, 'initializing', 'Online'],
+    ['status checks ok but the SSM agent has not come back', false, 'ok', 'ConnectionLost'],
+  ])('%s → recovered: %s', async (_what, recovered, instanceStatus, ping) => {
     // Prepare
     const p = probes(new Set());
     // Act
