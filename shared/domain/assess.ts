@@ -53,7 +53,7 @@ export function aliveSignals(evidence: Evidence): string[] {
   if (ec2?.instanceStatus !== 'ok') return [];
   const out: string[] = [];
   const host = evidence.host?.value;
-  if (host?.agent === 'online') out.push(`the SSM agent is online (${host.agentDetail})`);
+  if (host?.agent === 'online') out.push('the SSM agent is online');
   const metrics = evidence.metrics?.value;
   if (metrics) {
     const end = Date.parse(metrics.window.end);
@@ -72,7 +72,7 @@ function pathAdvice(reach: Reachability): string {
   const ports = reach.ports.map((p) => p.port).join(', ') || 'the probe ports';
   const from = reach.vantage?.from;
   const groups = from ? /security groups (.+)$/.exec(from)?.[1] : null;
-  return `check that the instance's security group allows inbound TCP ${ports} from the probe security group${groups ? ` (${groups})` : ''}, and that the route tables and network ACLs between the probe subnets and the instance let it through`;
+  return `check that the instance's security group allows inbound TCP ${ports} from the probe security group${groups ? ` (${groups})` : ''} and that NACLs and routes from the probe subnets let it through`;
 }
 
 /** At or above these (percent used), a resource is exhausted. Shared with the evidence checks. */
@@ -246,10 +246,10 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
         reach.vantage?.status === 'reached' ? 'high' : 'medium',
         [
           `medic could not reach ${reach.address} (${closed}) from ${reach.vantage?.from ?? 'the probe function'}, yet the host is alive: ${alive.join('; ')}`,
+          `no action on reachability alone: ${pathAdvice(reach)}`,
           reach.vantage?.status === 'reached'
-            ? `the control probe answered (${reach.vantage.canary}): the probe path to this instance is cut, not medic's network`
+            ? `the control probe answered (${reach.vantage.canary}): the path to this instance is cut, not medic's network`
             : `the vantage point is unproven (${reach.vantage?.detail ?? 'no control probe'})`,
-          `medic does not act on reachability evidence alone: ${pathAdvice(reach)}`,
         ],
         false,
       );
@@ -257,6 +257,9 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
     const reasons = [
       `status checks pass but no probed port accepts a TCP connection (${closed})`,
       'nothing independent says the host is alive (SSM agent not online, CloudWatch agent silent): its network path or the guest is the suspect',
+      ...(reach.vantage?.status === 'reached'
+        ? [`medic's vantage is proven: control probe ${reach.vantage.canary} answered`]
+        : []),
     ];
     return result('network', 'medium', reasons, hasService);
   }
