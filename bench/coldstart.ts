@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
-import { offlineEnv, withOfflineJira } from '../scripts/package.ts';
+import { DUMMY_PROBE_PARAMS, offlineEnv, withOfflineJira } from '../scripts/package.ts';
 import { median, ROOT, runChild } from './util.ts';
 
 export interface FunctionBuild {
@@ -45,7 +45,7 @@ export async function packageFunctions(outDir: string): Promise<{ ms: number; bu
   const osls = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
   const log = await new Promise<{ code: number | null; out: string }>((resolve) => {
     // No Jira site is needed to build the bundles (serverless.yml has no default one).
-    const args = withOfflineJira(['package', '--package', outDir]);
+    const args = withOfflineJira(['package', '--package', outDir, ...DUMMY_PROBE_PARAMS]);
     const child = spawn(process.execPath, [osls, ...args], {
       cwd: ROOT,
       env: offlineEnv(),

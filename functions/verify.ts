@@ -1,17 +1,38 @@
-/** Verify Task: re-run the reachability checks after an action. */
+/** Verify Task: re-run the reachability checks after an action (or, with probes=off, the independent signals). */
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { describeHealthWith, vpcCidrOfSubnetWith } from '../shared/adapters/ec2.ts';
 import { tcpProbes } from '../shared/adapters/probes.ts';
-import { coreConfig } from '../shared/config.ts';
+import { runCommandAdapter } from '../shared/adapters/ssm-run-command.ts';
+import { coreConfig, probeConfig } from '../shared/config.ts';
 import { InstanceCaseSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
+import { canaryTarget, placement } from '../shared/usecases/evidence.ts';
 import { verify } from '../shared/usecases/verify.ts';
+
+const ec2 = new EC2Client({});
+const vpc = { vpcCidrOfSubnet: vpcCidrOfSubnetWith(ec2) };
+const signals = {
+  ec2: { describeHealth: describeHealthWith(ec2) },
+  agent: runCommandAdapter(new SSMClient({})),
+};
+let canary: ReturnType<typeof canaryTarget> | undefined;
 
 export const handler = lambda(async (event) => {
   const c = parseWith(InstanceCaseSchema, event, 'Verify');
+  const p = probeConfig();
+  canary ??= canaryTarget(p.MEDIC_PROBE_CANARY, p.MEDIC_PROBE_SUBNET_IDS, vpc);
   return verify(c, {
     probes: tcpProbes,
     timeoutMs: c.settings.probeTimeoutMs,
     loopbackOnly: coreConfig().MEDIC_PROBES_LOOPBACK_ONLY,
+    vantage: {
+      mode: p.MEDIC_PROBES,
+      canary,
+      from: placement(p.MEDIC_PROBE_SUBNET_IDS, p.MEDIC_PROBE_SECURITY_GROUP_IDS),
+    },
     clock: systemClock,
+    signals,
   });
 });

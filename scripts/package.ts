@@ -1,6 +1,7 @@
 // `npm run package` — build the deployable artefacts fully offline, then lint the CloudFormation template.
 //
 //   node scripts/package.ts [osls package options…]    e.g. --stage prod --param region=eu-west-1
+//   (the probe functions need --param probeSubnetIds=… --param probeSecurityGroupIds=…, or --param probes=off)
 //
 // serverless.yml has no default Jira site (a deploy must name one or say `--param jira=off`). This
 // offline build names neither unless told: without a `jiraBaseUrl` or `jira` param it adds
@@ -19,6 +20,16 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
+/**
+ * Placeholder network placement for offline packaging (tests, bench): a real deploy names the fleet's
+ * subnets and security group, or `--param probes=off`; packaging refuses to guess.
+ */
+export const DUMMY_PROBE_PARAMS: readonly string[] = [
+  '--param',
+  'probeSubnetIds=subnet-00000000000000a01,subnet-00000000000000b02',
+  '--param',
+  'probeSecurityGroupIds=sg-00000000000000c03',
+];
 const OSLS_BIN = path.join(repoRoot, 'node_modules', 'osls', 'bin', 'serverless.js');
 const PACKAGE_TIMEOUT_MS = 300_000;
 const LINT_TIMEOUT_MS = 120_000;

@@ -184,3 +184,34 @@ const IntakeSchema = () =>
   });
 export type IntakeConfig = z.infer<ReturnType<typeof IntakeSchema>>;
 export const intakeConfig = /* @__PURE__ */ once(() => parse(IntakeSchema(), 'intake'));
+/** serverless.yml writes `none` for a deploy parameter that was not given (empty is not allowed). */
+const unset = (v: unknown) => (v === '' || v === 'none' ? undefined : v);
+
+// ---- Where the probes run from (the functions that open sockets to instances) ----
+const ProbeSchema = () =>
+  z.object({
+    /**
+     * `off` (deploy `--param probes=off`): this deployment cannot reach its instances, so reachability
+     * is "not checked" everywhere and Verify judges by the independent signals only.
+     */
+    MEDIC_PROBES: z.enum(['on', 'off'], { message: 'MEDIC_PROBES must be on or off' }).default('on'),
+    /**
+     * The control probe (host:port) that proves the vantage point. Unset: the VPC's Amazon-provided
+     * DNS resolver (primary CIDR base + 2, TCP 53), looked up from MEDIC_PROBE_SUBNET_IDS.
+     */
+    MEDIC_PROBE_CANARY: z.preprocess(
+      unset,
+      z
+        .string()
+        .regex(
+          /^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/,
+          'MEDIC_PROBE_CANARY must be host:port, e.g. 10.0.0.2:53',
+        )
+        .optional(),
+    ),
+    /** The probe functions' subnets and security groups, comma-separated, as deployed (for the page). */
+    MEDIC_PROBE_SUBNET_IDS: z.preprocess((v) => unset(v) ?? '', z.string()),
+    MEDIC_PROBE_SECURITY_GROUP_IDS: z.preprocess((v) => unset(v) ?? '', z.string()),
+  });
+export type ProbeSettings = z.infer<ReturnType<typeof ProbeSchema>>;
+export const probeConfig = /* @__PURE__ */ once(() => parse(ProbeSchema(), 'probe'));

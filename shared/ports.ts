@@ -56,6 +56,12 @@ export interface HttpProbeResult {
   error: string | null;
 }
 
+/** The network the probe functions are placed in (EC2 DescribeSubnets / DescribeVpcs). */
+export interface VpcPort {
+  /** The primary IPv4 CIDR of the VPC the subnet belongs to; null when EC2 does not know it. */
+  vpcCidrOfSubnet(subnetId: string): Promise<string | null>;
+}
+
 export interface ProbePort {
   /** TCP connect, then read what the peer says first (an SSH server sends `SSH-2.0-…`). */
   tcp(

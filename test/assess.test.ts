@@ -181,6 +181,7 @@ describe('assess: evidence → classification and plan', () => {
         { ec2: ec2(), reachability: appFailing, metrics: metrics({ cpu: 95 }) },
         { ec2: ec2(), reachability: up },
         { ec2: unchecked('x'), reachability: up },
+        { ec2: ec2(), reachability: closed, host: host() },
       ].map((e) => assess(e, { hasService: false }).classification),
     );
     // Assess
@@ -284,10 +285,10 @@ describe('assess: evidence → classification and plan', () => {
     expect(result.reasons.filter((r) => /monitoring gap/.test(r))).toHaveLength(3);
   });
 
-  it('a network fault with the SSM agent still online is high confidence (the host runs)', () => {
+  it('every port closed while the SSM agent is online is a blind observer: page, never reboot', () => {
     // Act
     const result = assess({ ec2: ec2(), reachability: closed, host: host() }, { hasService: false });
     // Assess
-    expect(result).toMatchObject({ classification: 'network', confidence: 'high' });
+    expect(result).toMatchObject({ classification: 'blind-observer', plan: ['page'] });
   });
 });

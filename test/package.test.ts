@@ -1,8 +1,9 @@
 // Packaging test: runs `npm run package` (node scripts/package.ts → offline `osls package` + cfn-lint) once,
 // then checks the generated CloudFormation template for the shape the service depends on.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HOT_PATH_BUNDLE_BYTES, JIRA_FUNCTIONS } from '../bench/budgets.ts';
@@ -10,8 +11,10 @@ import { serverlessFunctions } from '../bench/coldstart.ts';
 import { packageTemplate } from '../scripts/iam/package-template.ts';
 import {
   type CfnLintResult,
+  DUMMY_PROBE_PARAMS,
   formatFinding,
   oslsOffline,
+  packageService,
   repoRoot,
   runCfnLint,
   TEMPLATE_FILE,
@@ -76,7 +79,17 @@ const TASK_FUNCTION_IDS = FUNCTION_IDS.filter(
   (id) => !['IntakeHttpLambdaFunction', 'IntakeSnsLambdaFunction', 'HealthSweepLambdaFunction'].includes(id),
 );
 const STATE_MACHINE_ID = 'IncidentStateMachine';
-const PACKAGE_TIMEOUT_MS = 300_000; // osls package alone takes 2-3 min on a busy 2-core machine
+const PACKAGE_TIMEOUT_MS = 600_000;
+/** The functions that open sockets to instances: the only ones placed in the fleet's VPC. */
+const PROBE_FUNCTION_IDS = ['EvidenceReachabilityLambdaFunction', 'VerifyLambdaFunction'];
+/** What Lambda needs on a VPC function's role to manage its network interfaces. */
+const ENI_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
 
 let packaging: { code: number | null; output: string; ms: number };
 let template: CfnTemplate;
@@ -146,11 +159,13 @@ function taskTargets(node: unknown, found: string[] = []): string[] {
   return found;
 }
 
-function runPackageScript(): Promise<{ code: number | null; output: string; ms: number }> {
+function runPackageScript(
+  args: readonly string[] = DUMMY_PROBE_PARAMS,
+): Promise<{ code: number | null; output: string; ms: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     let output = '';
-    const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'package.ts')], {
+    const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'package.ts'), ...args], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: PACKAGE_TIMEOUT_MS - 10_000,
@@ -470,6 +485,7 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
   it('least privilege: every mutating EC2 / Auto Scaling action, and SSM commands on instances, require medic:managed=true', () => {
     // Prepare
     const READ_ONLY = /^[a-z0-9-]+:(Describe|Get|List|Search)/;
+    const probeRoles = new Set(PROBE_FUNCTION_IDS.map((id) => getAttTarget(props(id).Role) ?? ''));
     const tagged = (statement: Statement): boolean =>
       Object.values(statement.Condition ?? {}).some((block) =>
         Object.entries(block).some(
@@ -493,6 +509,8 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
               )
             )
               return false;
+            // Lambda's own network interfaces for the VPC probe functions (tested on their own below).
+            if (ENI_ACTIONS.includes(action) && probeRoles.has(where.split('/')[0] ?? '')) return false;
             if (/^(ec2|autoscaling):/.test(action)) return true;
             return action === 'ssm:SendCommand' && JSON.stringify(statement.Resource).includes(':instance/');
           })
@@ -729,6 +747,53 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     expect(withoutCode(templateOnly)).toEqual(withoutCode(template));
   }, 240_000);
 
+  it('places only the probe functions in the fleet VPC, with the given subnets and security groups', () => {
+    // Prepare
+    const functions = resourcesOfType('AWS::Lambda::Function');
+    // Act
+    const inVpc = functions.filter(([, f]) => f.Properties?.VpcConfig !== undefined);
+    // Assess
+    expect(inVpc.map(([id]) => id).sort()).toEqual([...PROBE_FUNCTION_IDS].sort());
+    for (const [id, f] of inVpc) {
+      const vpc = f.Properties?.VpcConfig as Record<string, unknown>;
+      expect(vpc.SubnetIds, id).toEqual({
+        'Fn::Split': [',', 'subnet-00000000000000a01,subnet-00000000000000b02'],
+      });
+      expect(vpc.SecurityGroupIds, id).toEqual({ 'Fn::Split': [',', 'sg-00000000000000c03'] });
+      const env = (f.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables;
+      expect(env?.MEDIC_PROBES, id).toBe('on');
+      expect(env?.MEDIC_PROBE_SECURITY_GROUP_IDS, id).toBe('sg-00000000000000c03');
+    }
+  });
+
+  it("grants the network-interface permissions Lambda needs to exactly the probe functions' roles", () => {
+    // Prepare
+    const probeRoles = PROBE_FUNCTION_IDS.map((id) => getAttTarget(props(id).Role) ?? '');
+    // Act
+    const holders = (action: string) =>
+      new Set(
+        iamStatements()
+          .filter(
+            ({ statement }) => statement.Effect === 'Allow' && asArray(statement.Action).includes(action),
+          )
+          .map(({ where }) => where.split('/')[0]),
+      );
+    // Assess
+    for (const action of ENI_ACTIONS) expect(holders(action), action).toEqual(new Set(probeRoles));
+    for (const roleId of probeRoles) {
+      const describe = roleAllows(roleId).find((st) =>
+        asArray(st.Action).includes('ec2:DescribeNetworkInterfaces'),
+      );
+      // DescribeNetworkInterfaces works only on "*"; the others stay inside this account and region.
+      expect(describe?.Resource).toBe('*');
+      const manage = roleAllows(roleId).find((st) =>
+        asArray(st.Action).includes('ec2:CreateNetworkInterface'),
+      );
+      expect(JSON.stringify(manage?.Resource)).toMatch(/:ec2:\$\{AWS::Region\}:\$\{AWS::AccountId\}:\*\/\*/);
+    }
+  });
+
   it('passes cfn-lint with no errors (warnings are printed)', () => {
     // Prepare / Act: cfn-lint ran in beforeAll.
     for (const warning of lint.warnings) console.warn(`cfn-lint: ${formatFinding(warning)}`);
@@ -750,3 +815,56 @@ function isAlarmPattern(pattern: unknown): boolean {
     JSON.stringify(p?.detail?.state?.value) === JSON.stringify(['ALARM'])
   );
 }
+
+describe('network placement: packaging never builds blind probes', () => {
+  let missing: { code: number | null; output: string };
+  let off: { code: number | null; output: string };
+  let offTemplate: CfnTemplate;
+  const offDir = mkdtempSync(path.join(tmpdir(), 'medic-probes-off-'));
+
+  beforeAll(async () => {
+    // Act: without the placement parameters (fails before building), then with probes=off.
+    missing = await runPackageScript([]);
+    // osls alone (no cfn-lint: the main packaging above lints the same resources).
+    off = await packageService(['--param', 'probes=off', '--package', offDir]).then(
+      () => ({ code: 0, output: '' }),
+      (error: Error) => ({ code: 1, output: error.message }),
+    );
+    offTemplate = JSON.parse(readFileSync(path.join(offDir, TEMPLATE_FILE), 'utf8')) as CfnTemplate;
+    rmSync(offDir, { recursive: true, force: true });
+  }, 2 * PACKAGE_TIMEOUT_MS);
+
+  it('without probeSubnetIds/probeSecurityGroupIds: one clear line naming them and probes=off', () => {
+    // Prepare
+    const lines = missing.output.split('\n');
+    // Act
+    const clear = lines.filter(
+      (l) => l.includes('probeSubnetIds') && l.includes('probeSecurityGroupIds') && l.includes('probes=off'),
+    );
+    // Assess
+    expect(missing.code).not.toBe(0);
+    expect(clear).toHaveLength(1);
+  });
+
+  it('probes=off packages with no VpcConfig, no network-interface permissions, and tells the probe functions', () => {
+    // Prepare
+    const resources = Object.entries(offTemplate.Resources);
+    // Act
+    const inVpc = resources.filter(
+      ([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties?.VpcConfig !== undefined,
+    );
+    const eni = JSON.stringify(resources.filter(([, r]) => r.Type === 'AWS::IAM::Role'));
+    // Assess
+    expect(off.code, off.output).toBe(0);
+    expect(inVpc.map(([id]) => id)).toEqual([]);
+    for (const action of ENI_ACTIONS) expect(eni).not.toContain(action);
+    for (const id of PROBE_FUNCTION_IDS) {
+      const env = (
+        offTemplate.Resources[id]?.Properties?.Environment as
+          | { Variables?: Record<string, unknown> }
+          | undefined
+      )?.Variables;
+      expect(env?.MEDIC_PROBES, id).toBe('off');
+    }
+  });
+});

@@ -331,3 +331,66 @@ describe('medic simulate --event FILE', () => {
     );
   });
 });
+
+describe('medic simulate: never act on a blind observer', () => {
+  /** Every call that would change an instance or move its traffic, as it reached moto. */
+  const MUTATING =
+    /^(RebootInstances|StopInstances|StartInstances|TerminateInstances|AssociateAddress|RegisterTargets|DeregisterTargets|ChangeResourceRecordSets|SetInstanceHealth)$/;
+  async function mutatingCalls() {
+    return (await s.moto.calls()).filter(
+      (c) =>
+        (MUTATING.test(c.action) && c.params.DryRun !== 'true') ||
+        (c.action === 'SendCommand' && JSON.stringify(c.params).includes('systemctl restart')),
+    );
+  }
+
+  it('probe-path-blocked: a healthy host medic cannot reach gets a page and a ticket, no action', async () => {
+    // Act
+    const { run, result } = await simulateJson(['--scenario', 'probe-path-blocked']);
+    // Assess
+    expect(run.code).toBe(0);
+    expect(result).toMatchObject({ classification: 'blind-observer', ticket: { key: expect.any(String) } });
+    expect(result.actions.map((a: { kind: string; outcome: string }) => [a.kind, a.outcome])).toEqual([
+      ['page', 'paged'],
+    ]);
+    expect(await mutatingCalls()).toEqual([]);
+    const decision = result.timeline.find((e: { kind: string }) => e.kind === 'decision')?.summary ?? '';
+    expect(decision).toMatch(/classified blind-observer/);
+    expect(decision).toMatch(/the SSM agent is online/);
+    expect(decision).toMatch(/security group allows inbound TCP \d+ from the probe security group/);
+    const subjects = (await inboxMessages(s.moto.endpoint)).map((m) => m.subject);
+    expect(subjects.some((x) => x.startsWith('[medic] PAGE: api-2') && x.includes('blind-observer'))).toBe(
+      true,
+    );
+    const issue = s.jira.issues().find((i) => i.key === result.ticket.key);
+    expect(issue?.fields.labels).toContain('blind-observer');
+  }, 180_000);
+
+  it('network-partition keeps its classification: a cut-off host loses its agents too', async () => {
+    // Act
+    const { result } = await simulateJson(['--scenario', 'network-partition']);
+    // Assess
+    expect(result.classification).toBe('network');
+  }, 180_000);
+
+  it('the control probe itself is unreachable: the vantage is blind, medic pages and does nothing', async () => {
+    // Prepare: a loopback port that was just freed, so nothing answers there
+    const { createServer } = await import('node:net');
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((r) => server.close(r));
+    // Act: a host that would otherwise be rebooted (hung: TCP accepted, no SSH banner)
+    const run = await runMedic(['simulate', '--scenario', 'unreachable', '--json'], {
+      ...s.env,
+      MEDIC_PROBE_CANARY: `127.0.0.1:${port}`,
+    });
+    const result = JSON.parse(run.stdout);
+    // Assess
+    expect(result.classification).toBe('blind-observer');
+    expect(result.actions.map((a: { kind: string }) => a.kind)).toEqual(['page']);
+    expect(await mutatingCalls()).toEqual([]);
+    const evidence = result.timeline.map((e: { summary: string }) => e.summary).join('\n');
+    expect(evidence).toContain(`control probe 127.0.0.1:${port} did not answer`);
+  }, 180_000);
+});

@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileS
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { offlineEnv, repoRoot, TEMPLATE_FILE, withOfflineJira } from '../package.ts';
+import { DUMMY_PROBE_PARAMS, offlineEnv, repoRoot, TEMPLATE_FILE, withOfflineJira } from '../package.ts';
 import type { CfnTemplate } from './template.ts';
 
 const OSLS_BIN = path.join(repoRoot, 'node_modules', 'osls', 'bin', 'serverless.js');
@@ -34,6 +34,15 @@ export function templateOnlyConfig(serverlessYml: string): string {
   return doc.toString();
 }
 
+/**
+ * The args with the packaging test's dummy probe placement added when they name none: IAM is
+ * checked as deployed, with the probe functions in a VPC (their network-interface calls included).
+ */
+function withProbePlacement(args: readonly string[]): string[] {
+  const named = args.some((a) => /^(probes|probeSubnetIds|probeSecurityGroupIds)=/.test(a));
+  return named ? [...args] : [...args, ...DUMMY_PROBE_PARAMS];
+}
+
 /** Packages serverless.yml (template only) for `stage`; resolves with the parsed template. */
 export async function packageTemplate(stage: string, args: readonly string[] = []): Promise<CfnTemplate> {
   const dir = mkdtempSync(path.join(tmpdir(), 'medic-iam-'));
@@ -51,7 +60,15 @@ export async function packageTemplate(stage: string, args: readonly string[] = [
       let output = '';
       const child = spawn(
         process.execPath,
-        [OSLS_BIN, 'package', '--stage', stage, '--package', out, ...withOfflineJira(args)],
+        [
+          OSLS_BIN,
+          'package',
+          '--stage',
+          stage,
+          '--package',
+          out,
+          ...withOfflineJira(withProbePlacement(args)),
+        ],
         {
           cwd: dir,
           env: offlineEnv(),

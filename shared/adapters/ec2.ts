@@ -6,6 +6,8 @@ import {
   DescribeInstancesCommand,
   type DescribeInstancesCommandOutput,
   DescribeSpotInstanceRequestsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
   type EC2Client,
   GetConsoleOutputCommand,
   RebootInstancesCommand,
@@ -14,7 +16,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { Ec2Evidence } from '../domain/model.ts';
 import { InstanceNotFoundError, StopNotAllowedError } from '../errors.ts';
-import type { Ec2ActionsPort, Ec2Port, InstanceInfo } from '../ports.ts';
+import type { Ec2ActionsPort, Ec2Port, InstanceInfo, VpcPort } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
 
 function isDryRunSuccess(error: unknown): boolean {
@@ -201,6 +203,22 @@ export const associateElasticIpWith =
         }),
       ),
     );
+  };
+
+/** The probe functions' VPC, for the vantage proof's default control target (its DNS resolver). */
+export const vpcCidrOfSubnetWith =
+  (client: EC2Client): VpcPort['vpcCidrOfSubnet'] =>
+  async (subnetId) => {
+    const subnets = await callAws('DescribeSubnets', () =>
+      client.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] })),
+    );
+    const vpcId = subnets.Subnets?.[0]?.VpcId;
+    if (!vpcId) return null;
+    const vpcs = await callAws('DescribeVpcs', () =>
+      client.send(new DescribeVpcsCommand({ VpcIds: [vpcId] })),
+    );
+    // CidrBlock is the primary IPv4 CIDR: the one whose base + 2 is the Amazon DNS server.
+    return vpcs.Vpcs?.[0]?.CidrBlock ?? null;
   };
 
 export function ec2Adapter(client: EC2Client): Ec2Adapter {

@@ -8,17 +8,23 @@
  *  2. does AWS say the host is broken (system check, retirement)?  yes → hardware
  *  3. does AWS say the guest OS is broken (instance check)?        yes → os (or resource:memory
  *                                                                   when memory is exhausted)
- *  4. could reachability be checked?                                no → a full disk is still
+ *  4. is medic's own vantage point blind (the control probe from the same function failed)?
+ *                                                                   yes → blind-observer (page)
+ *  5. could reachability be checked?                                no → a full disk is still
  *                                                                   resource:disk (page), else unknown
- *  5. nothing accepts TCP?  with the health URL answering that is contradictory → unknown (page);
- *                           otherwise → network
- *  6. is a resource exhausted (disk, memory, CPU)?  a full disk always counts (its ladder only
+ *     (probes=off is "not checked", not "failed": the questions below run without the probes)
+ *  6. nothing accepts TCP?  with the health URL answering that is contradictory → unknown (page);
+ *                           with the independent signals saying the host is alive (instance status
+ *                           check passing and the SSM agent online or the CloudWatch agent still
+ *                           publishing) → blind-observer (page: medic never acts on reachability
+ *                           alone); otherwise → network
+ *  7. is a resource exhausted (disk, memory, CPU)?  a full disk always counts (its ladder only
  *     pages); memory and CPU count when there is a symptom (no SSH banner, health or service failing)
- *  7. TCP accepted but no SSH banner → os
- *  8. health URL failing, the configured service or another unit failed → application
- *  9. everything answers → transient (monitoring gaps are named in the reasons)
+ *  8. TCP accepted but no SSH banner → os
+ *  9. health URL failing, the configured service or another unit failed → application
+ * 10. everything answers → transient (monitoring gaps are named in the reasons)
  */
-import type { ActionKind, Assessment, Classification, Evidence } from './model.ts';
+import type { ActionKind, Assessment, Classification, Evidence, Reachability } from './model.ts';
 
 export const LADDERS: Record<Classification, ActionKind[]> = {
   application: ['restart-service', 'reboot', 'failover', 'page'],
@@ -30,7 +36,44 @@ export const LADDERS: Record<Classification, ActionKind[]> = {
   'resource:cpu': ['restart-service', 'reboot', 'page'],
   transient: [],
   unknown: ['page'],
+  'blind-observer': ['page'],
 };
+
+/** An agent datapoint newer than this (before the end of the metrics window) means "still arriving". */
+export const AGENT_FRESH_MINUTES = 6;
+
+/**
+ * What says the host is alive without medic's probes: the instance status check passing, and the
+ * SSM agent online (SSM reports Online only while the agent's pings arrive) or the CloudWatch agent
+ * still publishing. Status checks alone do not count: a host cut off by its security group or NACL
+ * passes them too. Empty: nothing independent vouches for the host.
+ */
+export function aliveSignals(evidence: Evidence): string[] {
+  const ec2 = evidence.ec2.value;
+  if (ec2?.instanceStatus !== 'ok') return [];
+  const out: string[] = [];
+  const host = evidence.host?.value;
+  if (host?.agent === 'online') out.push('the SSM agent is online');
+  const metrics = evidence.metrics?.value;
+  if (metrics) {
+    const end = Date.parse(metrics.window.end);
+    const fresh = [metrics.memory, ...metrics.disks].filter(
+      (m) => m?.lastAt && end - Date.parse(m.lastAt) <= AGENT_FRESH_MINUTES * 60_000,
+    );
+    if (fresh.length > 0)
+      out.push(`the CloudWatch agent still publishes (${fresh[0]?.metric} at ${fresh[0]?.lastAt})`);
+  }
+  if (out.length === 0) return [];
+  return ['the instance status check passes', ...out];
+}
+
+/** The rule a person checks when medic cannot reach a host that is alive. */
+function pathAdvice(reach: Reachability): string {
+  const ports = reach.ports.map((p) => p.port).join(', ') || 'the probe ports';
+  const from = reach.vantage?.from;
+  const groups = from ? /security groups (.+)$/.exec(from)?.[1] : null;
+  return `check that the instance's security group allows inbound TCP ${ports} from the probe security group${groups ? ` (${groups})` : ''} and that NACLs and routes from the probe subnets let it through`;
+}
 
 /** At or above these (percent used), a resource is exhausted. Shared with the evidence checks. */
 export const RESOURCE_LIMITS = { diskPercent: 90, memoryPercent: 90, cpuPercent: 90 } as const;
@@ -141,6 +184,19 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
       hasService,
     );
   }
+  if (reach?.vantage?.status === 'blind') {
+    return result(
+      'blind-observer',
+      'high',
+      [
+        `medic's vantage point is blind: ${reach.vantage.detail}`,
+        `nothing medic probed on ${reach.address} from ${reach.vantage.from ?? 'the probe function'} means anything, so no action is taken on it`,
+        "check the probe functions' VPC placement (subnets, security groups, route tables) and that the VPC has DNS support enabled",
+        ...aliveSignals(evidence),
+      ],
+      false,
+    );
+  }
   if (!reach) {
     // A full disk is known from metrics or the host itself, and its ladder only pages.
     if (diskFull) {
@@ -181,13 +237,31 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
         false,
       );
     }
+    const alive = aliveSignals(evidence);
+    if (alive.length > 0) {
+      // Only medic's path is known to be cut: a reboot would not mend a security group, and acting
+      // on a blind observer restarts a healthy host.
+      return result(
+        'blind-observer',
+        reach.vantage?.status === 'reached' ? 'high' : 'medium',
+        [
+          `medic could not reach ${reach.address} (${closed}) from ${reach.vantage?.from ?? 'the probe function'}, yet the host is alive: ${alive.join('; ')}`,
+          `no action on reachability alone: ${pathAdvice(reach)}`,
+          reach.vantage?.status === 'reached'
+            ? `the control probe answered (${reach.vantage.canary}): the path to this instance is cut, not medic's network`
+            : `the vantage point is unproven (${reach.vantage?.detail ?? 'no control probe'})`,
+        ],
+        false,
+      );
+    }
     const reasons = [
       `status checks pass but no probed port accepts a TCP connection (${closed})`,
-      ...(host?.agent === 'online'
-        ? ['the SSM agent still reports Online: the host runs; its network path or firewall is the suspect']
+      'nothing independent says the host is alive (SSM agent not online, CloudWatch agent silent): its network path or the guest is the suspect',
+      ...(reach.vantage?.status === 'reached'
+        ? [`medic's vantage is proven: control probe ${reach.vantage.canary} answered`]
         : []),
     ];
-    return result('network', host?.agent === 'online' ? 'high' : 'medium', reasons, hasService);
+    return result('network', 'medium', reasons, hasService);
   }
 
   const symptom = sshSilent.length > 0 || (http !== null && !http.ok) || serviceDown !== null;
@@ -245,6 +319,9 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
     unknowns.length > 0 ? 'low' : 'medium',
     [
       'every check passes now: the host looks self-recovered',
+      ...(reach.vantage?.status === 'off'
+        ? ['reachability not checked (probes=off): judged by the EC2 status checks and the on-host view']
+        : []),
       ...watch.map((w) => `${w}, but no symptom: watch it`),
       ...unknowns,
     ],

@@ -99,6 +99,17 @@ export function evidencePrevention(cases: InstanceCase[]): string[] {
       `Monitoring gap on ${gapped.map((c) => c.target.instanceId).join(', ')}: install and configure the CloudWatch agent (memory, disk) and the SSM agent so the next incident has the on-host view.`,
     );
   }
+  const blind = cases.filter((c) => c.assessment?.classification === 'blind-observer');
+  for (const c of blind) {
+    const reach = c.evidence?.reachability?.value;
+    const ports = reach?.ports.map((p) => p.port).join(', ') || 'the probe ports';
+    const from = reach?.vantage?.from ?? 'the probe functions’ subnets and security groups';
+    out.push(
+      reach?.vantage?.status === 'blind'
+        ? `medic could not see its own network from ${from} (control probe ${reach.vantage.canary ?? 'unknown'} failed): check the probe functions’ VPC placement, route tables and that the VPC has DNS support enabled.`
+        : `medic could not reach ${c.target.instanceId} on TCP ${ports} from ${from} while the host was alive: allow inbound TCP ${ports} from the probe security group in the instance’s security group (and the network ACLs), so the next incident can be judged and acted on.`,
+    );
+  }
   const full = cases.filter((c) => c.assessment?.classification === 'resource:disk');
   if (full.length > 0) {
     out.push(

@@ -137,6 +137,8 @@ export const CLASSIFICATIONS = [
   'resource:cpu',
   'transient',
   'unknown',
+  /** medic's own vantage point is blind or contradicts the independent signals: page, never act. */
+  'blind-observer',
 ] as const;
 export type Classification = (typeof CLASSIFICATIONS)[number];
 
@@ -169,9 +171,31 @@ export const PortProbeSchema = z.object({
   banner: z.string().nullable(),
   latencyMs: z.number().nullable(),
 });
+/**
+ * Where the probes ran from, and whether that place can see anything at all: a control probe to a
+ * target that always answers inside the VPC (the Amazon-provided DNS resolver, TCP 53) run from the
+ * same function, so "the instance is unreachable" is never said by an observer that is itself blind.
+ */
+export const VantageSchema = z.object({
+  /**
+   * reached: the control probe answered; blind: it did not (nothing medic probed from here means
+   * anything); unproven: no control target is known; off: this deployment does not probe at all
+   * (`--param probes=off`): reachability is "not checked", never "failed".
+   */
+  status: z.enum(['reached', 'blind', 'unproven', 'off']),
+  /** host:port of the control probe, when one is known. */
+  canary: z.string().nullable(),
+  /** The probe function's network placement (subnets, security groups) as deployed, when known. */
+  from: z.string().nullable(),
+  detail: z.string(),
+});
+export type Vantage = z.infer<typeof VantageSchema>;
+
 export const ReachabilitySchema = z.object({
   address: z.string(),
   ports: z.array(PortProbeSchema),
+  // Optional so evidence gathered before the vantage proof existed still parses.
+  vantage: VantageSchema.optional(),
   http: z
     .object({
       url: z.string(),
@@ -201,6 +225,8 @@ export const MetricSummarySchema = z.object({
   latest: z.number().nullable(),
   max: z.number().nullable(),
   samples: z.number().int(),
+  /** Timestamp of the newest datapoint: an agent still publishing is a sign the host is alive. */
+  lastAt: z.string().nullable().optional(),
 });
 export type MetricSummary = z.infer<typeof MetricSummarySchema>;
 

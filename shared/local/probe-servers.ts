@@ -84,3 +84,22 @@ export async function startFakeHost(initial: HostMode): Promise<FakeHost> {
     },
   };
 }
+
+/**
+ * The local stand-in for the VPC's DNS resolver: the vantage proof's control target when medic
+ * runs on this machine. One per process, on 127.0.0.1, accepting and closing connections; it does
+ * not keep the process alive.
+ */
+let canary: Promise<string> | undefined;
+export function startLocalCanary(): Promise<string> {
+  canary ??= (async () => {
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.end();
+    });
+    const port = await listen(server, 0);
+    server.unref();
+    return `127.0.0.1:${port}`;
+  })();
+  return canary;
+}

@@ -89,6 +89,11 @@ interface HostSpec {
    * disk means the CloudWatch agent does not publish it. Default: a quiet host (20/40/45 %).
    */
   metrics?: { cpu?: number | number[]; mem?: number | number[] | null; disk?: number | number[] | null };
+  /**
+   * The CloudWatch agent stopped publishing this many minutes before the alarm (its series exist,
+   * the newest datapoints are old): what a host cut off from the network looks like. Default 0.
+   */
+  agentSilentMinutes?: number;
   /** issue 3 — lines in the instance's CloudWatch Logs group (medic:log-group); none: no tag. */
   logs?: string[];
   // Issue #4: how the fake host answers the other rungs (observed in moto's call log).
@@ -209,12 +214,43 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
   'network-partition': {
     description:
       'status checks pass but no port accepts a connection (security group / route / NACL): network',
+    // A host cut off from the network loses every independent signal too: the SSM agent's pings and
+    // the CloudWatch agent's datapoints stop arriving. That is what tells it from probe-path-blocked.
     hosts: [
-      { name: 'api-1', managed: true, mode: 'down', afterReboot: 'healthy', ssmAgent: 'ConnectionLost' },
+      {
+        name: 'api-1',
+        managed: true,
+        mode: 'down',
+        afterReboot: 'healthy',
+        ssmAgent: 'ConnectionLost',
+        agentSilentMinutes: 15,
+      },
     ],
     alarm: {
       name: 'api-1 health check failing',
       metric: 'StatusCheckFailed',
+      reason:
+        'Threshold Crossed: 3 out of the last 3 datapoints [1.0, 1.0, 1.0] were greater than or equal to the threshold (1.0).',
+    },
+  },
+  'probe-path-blocked': {
+    description:
+      "the host is healthy (status checks OK, SSM agent online, agent metrics arriving); only medic's probe path is cut: blind-observer, a page and a ticket, no action",
+    hosts: [
+      {
+        name: 'api-2',
+        managed: true,
+        // Every connection medic makes fails (a security group or NACL between the probe subnets and
+        // the host); nothing medic could do to the host would change that.
+        mode: 'down',
+        afterReboot: 'down',
+        afterStopStart: 'down',
+        ssmAgent: 'Online',
+      },
+    ],
+    alarm: {
+      name: 'api-2 health check failing',
+      metric: 'HealthCheckFailed',
       reason:
         'Threshold Crossed: 3 out of the last 3 datapoints [1.0, 1.0, 1.0] were greater than or equal to the threshold (1.0).',
     },
@@ -830,7 +866,9 @@ export function renderHostOutput(spec: HostOutputSpec, service: string | null): 
 /** Seeds the last 10 minutes of metrics the way AWS/EC2 and the CloudWatch agent publish them. */
 async function seedMetrics(cw: CloudWatchClient, instanceId: string, spec: HostSpec, now: Date) {
   const m = spec.metrics ?? {};
-  const at = (i: number, n: number) => new Date(now.getTime() - (n - i) * 60_000);
+  const silent = (spec.agentSilentMinutes ?? 0) * 60_000;
+  const at = (i: number, n: number, agent = true) =>
+    new Date(now.getTime() - (n - i) * 60_000 - (agent ? silent : 0));
   const put = async (namespace: string, name: string, dims: Record<string, string>, values: number[]) => {
     await cw.send(
       new PutMetricDataCommand({
@@ -839,7 +877,7 @@ async function seedMetrics(cw: CloudWatchClient, instanceId: string, spec: HostS
           MetricName: name,
           Unit: 'Percent',
           Value: value,
-          Timestamp: at(i, values.length),
+          Timestamp: at(i, values.length, namespace === 'CWAgent'),
           Dimensions: Object.entries(dims).map(([Name, Value]) => ({ Name, Value })),
         })),
       }),

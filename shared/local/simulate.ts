@@ -23,6 +23,7 @@ import { asFunction } from './aws-recorder.ts';
 import { type EventLog, startCallbackServer } from './engine.ts';
 import { startJiraServer } from './jira-server.ts';
 import { type LocalMoto, startMoto } from './moto.ts';
+import { startLocalCanary } from './probe-servers.ts';
 import { type ApprovalChoice, SCENARIOS, type ScenarioWorld, setupScenario } from './scenarios.ts';
 import { ensureTables } from './tables.ts';
 
@@ -124,6 +125,14 @@ function requireLoopback(name: string, url: string): void {
       `${name}=${url} is not a loopback address: medic simulate only talks to this machine (127.0.0.1, localhost, ::1)`,
     );
   }
+}
+
+/**
+ * The vantage proof's control target for local runs: a loopback server of this process, unless
+ * MEDIC_PROBE_CANARY names one already (a test pointing it at a closed port proves a blind vantage).
+ */
+export async function ensureLocalCanary(): Promise<void> {
+  process.env.MEDIC_PROBE_CANARY ??= await startLocalCanary();
 }
 
 /** Sets the process env medic's handlers read; simulate owns the process, so this is its config. */
@@ -263,6 +272,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       jira = { ...jira, baseUrl: local.baseUrl };
     }
     configureEnvironment(moto.endpoint, jira);
+    await ensureLocalCanary();
     const callbacks = await startCallbackServer();
     cleanups.push(() => callbacks.close());
     process.env.AWS_ENDPOINT_URL_SFN = callbacks.endpoint;

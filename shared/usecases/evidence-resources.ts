@@ -35,14 +35,22 @@ function otherDimensions(d: Record<string, string>): string {
   return rest.join(', ');
 }
 
-function summarise(metric: string, dims: string, data?: { values: number[] }): MetricSummary {
-  const values = (data?.values ?? []).filter((v) => Number.isFinite(v));
+function summarise(
+  metric: string,
+  dims: string,
+  data?: { values: number[]; timestamps?: string[] },
+): MetricSummary {
+  const points = (data?.values ?? [])
+    .map((v, i) => ({ v, at: data?.timestamps?.[i] ?? null }))
+    .filter((p) => Number.isFinite(p.v));
+  const values = points.map((p) => p.v);
   return {
     metric,
     dimensions: dims,
     latest: values.length ? (values[values.length - 1] ?? null) : null,
     max: values.length ? Math.max(...values) : null,
     samples: values.length,
+    lastAt: points.at(-1)?.at ?? null,
   };
 }
 

@@ -2,10 +2,10 @@
  * Evidence branches. Each returns { ok, value, error, checks }: a check that cannot be made is
  * evidence ("could not check X: why"), never a crash of the run.
  */
-import type { Check, Ec2Evidence, InstanceCase, Reachability } from '../domain/model.ts';
-import { isLoopbackHost, isLoopbackUrl } from '../domain/net.ts';
+import type { Check, Ec2Evidence, InstanceCase, Reachability, Vantage } from '../domain/model.ts';
+import { amazonDnsAddress, isLoopbackHost, isLoopbackUrl, parseHostPort } from '../domain/net.ts';
 import { EvidenceTimeoutError, UnsafeProbeTargetError } from '../errors.ts';
-import type { Ec2Port, ProbePort } from '../ports.ts';
+import type { Ec2Port, ProbePort, VpcPort } from '../ports.ts';
 
 export interface Branch<T> {
   ok: boolean;
@@ -109,6 +109,112 @@ export interface ReachabilityDeps {
   timeoutMs: number;
   /** Refuse any probe that would leave loopback (simulate and tests). */
   loopbackOnly: boolean;
+  /** The vantage proof; absent: no control probe (the evidence says "unproven"). */
+  vantage?: VantageDeps;
+}
+
+export interface VantageDeps {
+  /** `off`: the deployment does not probe (`--param probes=off`). */
+  mode: 'on' | 'off';
+  /** Where the control probe goes; null when no target is known. */
+  canary(): Promise<{ host: string; port: number } | null>;
+  /** The probe function's subnets and security groups as deployed, for the page. */
+  from: string | null;
+}
+
+/** "subnets a,b; security groups sg-1" from the deployed placement, or null when unknown. */
+export function placement(subnetIds: string, securityGroupIds: string): string | null {
+  const list = (v: string) =>
+    v
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+  const subnets = list(subnetIds);
+  const groups = list(securityGroupIds);
+  if (subnets.length === 0 && groups.length === 0) return null;
+  return `subnets ${subnets.join(', ') || 'unknown'}; security groups ${groups.join(', ') || 'unknown'}`;
+}
+
+/**
+ * The control probe's target: the configured host:port, else the VPC's Amazon DNS resolver (primary
+ * CIDR base + 2, TCP 53) looked up once from the probe function's first subnet; cached per container.
+ */
+export function canaryTarget(
+  configured: string | undefined,
+  subnetIds: string,
+  vpc: VpcPort,
+): () => Promise<{ host: string; port: number } | null> {
+  let found: Promise<{ host: string; port: number } | null> | undefined;
+  return () => {
+    if (configured) return Promise.resolve(parseHostPort(configured));
+    const subnet = subnetIds.split(',')[0]?.trim();
+    if (!subnet) return Promise.resolve(null);
+    found ??= vpc.vpcCidrOfSubnet(subnet).then((cidr) => {
+      const address = cidr ? amazonDnsAddress(cidr) : null;
+      return address ? { host: address, port: 53 } : null;
+    });
+    // A failed lookup is retried by the next invocation rather than cached.
+    found.catch(() => {
+      found = undefined;
+    });
+    return found;
+  };
+}
+
+const OFF_DETAIL =
+  'not checked: this deployment runs with probes=off (medic cannot reach these instances); judged by EC2 status checks, the SSM agent and agent metrics instead';
+
+/** Proves the vantage point: the control probe from the same function, same socket code. */
+export async function proveVantage(deps: ReachabilityDeps): Promise<Vantage> {
+  const v = deps.vantage;
+  if (!v) return { status: 'unproven', canary: null, from: null, detail: 'no control probe configured' };
+  const from = v.from;
+  if (v.mode === 'off') return { status: 'off', canary: null, from, detail: OFF_DETAIL };
+  let target: { host: string; port: number } | null;
+  try {
+    target = await v.canary();
+  } catch (error) {
+    return {
+      status: 'unproven',
+      canary: null,
+      from,
+      detail: `the control probe's target could not be looked up: ${(error as Error).message}`,
+    };
+  }
+  if (!target)
+    return {
+      status: 'unproven',
+      canary: null,
+      from,
+      detail: 'no control target known (set MEDIC_PROBE_CANARY or the probe subnets)',
+    };
+  const canary = `${target.host}:${target.port}`;
+  if (deps.loopbackOnly && !isLoopbackHost(target.host)) {
+    return {
+      status: 'unproven',
+      canary,
+      from,
+      detail: `refusing to probe ${canary}: only loopback targets are allowed here`,
+    };
+  }
+  const r = await deps.probes.tcp(target.host, target.port, { timeoutMs: deps.timeoutMs, readBanner: false });
+  return r.tcp === 'open'
+    ? { status: 'reached', canary, from, detail: `control probe ${canary} answered in ${r.latencyMs} ms` }
+    : {
+        status: 'blind',
+        canary,
+        from,
+        detail: `control probe ${canary} did not answer (TCP ${r.tcp}): this function cannot see its own network${from ? ` (${from})` : ''}`,
+      };
+}
+
+export function vantageCheck(v: Vantage): Check {
+  return {
+    name: v.status === 'off' ? 'reachability' : `vantage${v.canary ? ` (control probe ${v.canary})` : ''}`,
+    status: v.status === 'reached' ? 'pass' : v.status === 'blind' ? 'fail' : 'unknown',
+    value: v.detail,
+    source: v.status === 'off' ? 'deploy parameter probes=off' : 'TCP connect from the probe function',
+  };
 }
 
 /** Probe the target; shared by evidence and verification so both judge by the same checks. */
@@ -183,8 +289,20 @@ export async function gatherReachability(
   deps: ReachabilityDeps,
 ): Promise<Branch<Reachability>> {
   try {
-    const value = await probeTarget(c, deps);
-    return { ok: true, value, error: null, checks: reachabilityChecks(value) };
+    if (deps.vantage?.mode === 'off') {
+      // Not checked is not failed: no port, no HTTP result, only the reason why.
+      const vantage = await proveVantage(deps);
+      const value = { address: c.target.probe.address ?? 'none', ports: [], http: null, vantage };
+      return { ok: true, value, error: null, checks: [vantageCheck(vantage)] };
+    }
+    const [probed, vantage] = await Promise.all([probeTarget(c, deps), proveVantage(deps)]);
+    const value = deps.vantage ? { ...probed, vantage } : probed;
+    const checks = reachabilityChecks(value);
+    // A proven vantage stays in the evidence value (and the assessment's reasons) without a row of
+    // its own: the ticket's timeline is size-bounded, and only a vantage that cannot be trusted
+    // changes how the other rows read.
+    const shown = deps.vantage && vantage.status !== 'reached' ? [vantageCheck(vantage)] : [];
+    return { ok: true, value, error: null, checks: [...checks, ...shown] };
   } catch (error) {
     return failed('reachability', error, 'TCP connect / SSH banner / HTTP GET');
   }

@@ -6,7 +6,36 @@
  */
 import type { InstanceCase } from '../domain/model.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
-import { probeTarget, type ReachabilityDeps, reachabilityChecks } from './evidence.ts';
+import type { Ec2Port, RunCommandPort } from '../ports.ts';
+import { probeTarget, proveVantage, type ReachabilityDeps, reachabilityChecks } from './evidence.ts';
+
+/** What Verify asks when it cannot probe: EC2's status checks and the SSM agent. */
+export interface IndependentSignals {
+  ec2: Pick<Ec2Port, 'describeHealth'>;
+  agent: Pick<RunCommandPort, 'agentStatus'>;
+}
+
+/**
+ * probes=off: recovered when both status checks pass and the SSM agent (when the instance is a
+ * managed node) is online again. Said out loud: this is weaker than a probe of the service.
+ */
+async function judgeBySignals(
+  instanceId: string,
+  signals: IndependentSignals,
+): Promise<{ recovered: boolean; summary: string }> {
+  const [health, agent] = await Promise.all([
+    signals.ec2.describeHealth(instanceId),
+    signals.agent.agentStatus(instanceId),
+  ]);
+  const statusOk =
+    health.state === 'running' && health.systemStatus === 'ok' && health.instanceStatus === 'ok';
+  const agentOk = agent === null || agent.pingStatus === 'Online';
+  const agentText = agent === null ? 'not an SSM managed node' : `SSM agent ${agent.pingStatus}`;
+  return {
+    recovered: statusOk && agentOk,
+    summary: `reachability not checked (probes=off): judged by independent signals only: ${health.state}, system status ${health.systemStatus}, instance status ${health.instanceStatus}, ${agentText}`,
+  };
+}
 
 function plus(from: string | null, to: string): string {
   if (!from) return '';
@@ -15,7 +44,7 @@ function plus(from: string | null, to: string): string {
 
 export async function verify(
   c: InstanceCase,
-  deps: ReachabilityDeps & { clock: Clock },
+  deps: ReachabilityDeps & { clock: Clock; signals?: IndependentSignals },
 ): Promise<InstanceCase> {
   const id = c.target.instanceId;
   const last = c.actions[c.actions.length - 1];
@@ -27,17 +56,34 @@ export async function verify(
   let recovered = false;
   const seen = { ...c.verifySeen };
   try {
-    const r = await probeTarget({ ...c, target: { ...c.target, probe } }, deps);
-    const checks = reachabilityChecks(r);
-    recovered = checks.length > 0 && checks.every((check) => check.status === 'pass');
-    for (const check of checks) if (check.status === 'pass' && !seen[check.name]) seen[check.name] = now;
-    summary = checks
-      .map((check) =>
-        check.status === 'pass'
-          ? `${check.name} back${plus(c.lastActionAt, seen[check.name] ?? now)} (${check.value})`
-          : `${check.name}: ${check.value}`,
-      )
-      .join('; ');
+    if (deps.vantage?.mode === 'off') {
+      if (!deps.signals) throw new Error('probes are off and no independent signal source is wired');
+      // After a failover the standby serves; its own status checks and agent are what count.
+      const judged = await judgeBySignals(
+        c.verifyProbe ? (c.target.failover?.standby ?? id) : id,
+        deps.signals,
+      );
+      recovered = judged.recovered;
+      summary = judged.summary;
+    } else {
+      const r = await probeTarget({ ...c, target: { ...c.target, probe } }, deps);
+      const checks = reachabilityChecks(r);
+      recovered = checks.length > 0 && checks.every((check) => check.status === 'pass');
+      for (const check of checks) if (check.status === 'pass' && !seen[check.name]) seen[check.name] = now;
+      summary = checks
+        .map((check) =>
+          check.status === 'pass'
+            ? `${check.name} back${plus(c.lastActionAt, seen[check.name] ?? now)} (${check.value})`
+            : `${check.name}: ${check.value}`,
+        )
+        .join('; ');
+      if (!recovered && deps.vantage) {
+        // A failed check from a blind vantage point says nothing about the host.
+        const vantage = await proveVantage(deps);
+        if (vantage.status === 'blind')
+          summary = `could not verify: medic's vantage point is blind (${vantage.detail}); ${summary}`;
+      }
+    }
   } catch (error) {
     summary = `could not verify: ${(error as Error).message}`;
   }

@@ -11,7 +11,7 @@ import type { IncidentState } from '../../shared/domain/model.ts';
 import { normalise } from '../../shared/domain/normalise.ts';
 import type { EventLog, LocalRunResult } from '../../shared/local/engine.ts';
 import { setupScenario } from '../../shared/local/scenarios.ts';
-import { configureEnvironment, ensureTopic } from '../../shared/local/simulate.ts';
+import { configureEnvironment, ensureLocalCanary, ensureTopic } from '../../shared/local/simulate.ts';
 import { ensureTables } from '../../shared/local/tables.ts';
 import { inboxMessages, type Substrate, startSubstrate } from './substrate.ts';
 
@@ -49,6 +49,7 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Worl
     token: 'local-token',
     project: 'OPS',
   });
+  await ensureLocalCanary();
   const clientConfig = {
     endpoint: s.moto.endpoint,
     region: 'us-east-1',
