@@ -790,7 +790,10 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
       const manage = roleAllows(roleId).find((st) =>
         asArray(st.Action).includes('ec2:CreateNetworkInterface'),
       );
-      expect(JSON.stringify(manage?.Resource)).toMatch(/:ec2:\$\{AWS::Region\}:\$\{AWS::AccountId\}:\*\/\*/);
+      for (const type of ['network-interface', 'subnet', 'security-group'])
+        expect(JSON.stringify(manage?.Resource)).toContain(
+          `:ec2:\${AWS::Region}:\${AWS::AccountId}:${type}/*`,
+        );
     }
   });
 

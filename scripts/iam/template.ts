@@ -194,6 +194,10 @@ export function resolver(template: CfnTemplate, deployment: Deployment) {
         const [delimiter, parts] = arg as [string, unknown[]];
         return (resolve(parts) as unknown[]).map(str).join(delimiter);
       }
+      if (key === 'Fn::Split') {
+        const [delimiter, text] = arg as [string, unknown];
+        return str(resolve(text)).split(delimiter);
+      }
       if (key === 'Fn::Select') {
         const [index, list] = arg as [unknown, unknown];
         return (resolve(list) as unknown[])[Number(resolve(index))];
