@@ -4,7 +4,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
 import { autoScalingAdapter } from '../shared/adapters/autoscaling.ts';
 import { ec2Adapter } from '../shared/adapters/ec2.ts';
-import { coreConfig, ladderConfig, safetyConfig } from '../shared/config.ts';
+import { autonomyConfig, coreConfig, ladderConfig, safetyConfig } from '../shared/config.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
 import { safetyStore } from '../shared/safety.ts';
@@ -45,6 +45,7 @@ export const handler = lambda(async (event) => {
     autoScaling,
     clock: systemClock,
     defaultPorts: config.MEDIC_DEFAULT_PORTS,
+    deployMode: autonomyConfig().MEDIC_MODE,
     settings: {
       verifyWaitSeconds: config.MEDIC_VERIFY_WAIT_SECONDS,
       verifyPolls: config.MEDIC_VERIFY_POLLS,
@@ -53,6 +54,7 @@ export const handler = lambda(async (event) => {
       actionPollWaitSeconds: ladderConfig().MEDIC_ACTION_POLL_WAIT_SECONDS,
       actionPolls: ladderConfig().MEDIC_ACTION_POLLS,
       approvalTimeoutSeconds: ladderConfig().MEDIC_APPROVAL_TIMEOUT_SECONDS,
+      autonomy: autonomyConfig().MEDIC_AUTONOMY,
     },
   });
 });

@@ -19,7 +19,7 @@ import type {
   NotifierPort,
   TargetGroupPort,
 } from '../ports.ts';
-import { announce, dryRunDone, handToVerify, nextRung, note, recordAction } from './ladder.ts';
+import { announce, dryRunDone, handToVerify, modeOf, nextRung, note, recordAction } from './ladder.ts';
 
 export interface FailoverDeps {
   ec2: Pick<Ec2Port, 'describeInstances'> & Pick<Ec2ActionsPort, 'elasticIpOf' | 'associateElasticIp'>;
@@ -72,7 +72,7 @@ export async function failover(c: InstanceCase, deps: FailoverDeps): Promise<Ins
   if (cfg.standby && mechanism !== 'auto-scaling' && standby?.state !== 'running') {
     return fail(`standby ${cfg.standby} is ${standby?.state ?? 'missing'}, not running`);
   }
-  const dry = c.mode === 'dry-run';
+  const dry = modeOf(c, 'failover') === 'dry-run';
   const at = clock().toISOString();
   const standbyName = standby
     ? standby.name

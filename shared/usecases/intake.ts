@@ -4,7 +4,8 @@
  * DescribeInstances for all targets.
  */
 
-import type { IncidentState, InstanceCase, Settings } from '../domain/model.ts';
+import { DEFAULT_AUTONOMY, describePlan, formatAutonomy, runMode } from '../domain/autonomy.ts';
+import type { IncidentState, InstanceCase, Mode, Settings } from '../domain/model.ts';
 import { episodeKey, normalise } from '../domain/normalise.ts';
 import { targetFromInstance } from '../domain/target.ts';
 import { type Clock, entry } from '../domain/timeline.ts';
@@ -20,6 +21,11 @@ export interface IntakeDeps {
   clock: Clock;
   settings: Settings;
   defaultPorts: number[];
+  /**
+   * The deploy-wide mode (MEDIC_MODE): alarm-started runs run in it, and a manual run's own mode
+   * can only make a run stricter, never looser. Absent: auto.
+   */
+  deployMode?: Mode;
   /** Issue #5/#8: dedupe and the storm check, before any AWS lookup (absent: Admit does both). */
   gate?: IntakeGate;
 }
@@ -129,8 +135,10 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
     if (ok) return ok;
     throw error;
   }
+  const requested = normalised.mode;
   const trigger = {
     ...normalised,
+    mode: runMode(deps.deployMode ?? 'auto', requested),
     ...(normalised.alarmName ? { alarmName: clip(normalised.alarmName, MAX_ALARM_NAME, true) } : {}),
     reason: clip(normalised.reason, MAX_REASON),
   };
@@ -163,6 +171,15 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
       summary: `targets: ${targets.map((t) => `${t.instanceId}${t.name ? ` (${t.name})` : ''}${t.managed ? '' : ' [not opted in]'}`).join(', ')}`,
     }),
   ];
+  const autonomy = deps.settings.autonomy ?? DEFAULT_AUTONOMY;
+  timeline.push(
+    entry(clock, {
+      step: 'Intake',
+      kind: 'note',
+      summary: `mode ${trigger.mode}${trigger.mode === requested ? '' : ` (the deploy-wide mode MEDIC_MODE=${deps.deployMode}; the run asked for ${requested}, and a run may only be stricter)`}; per action: ${describePlan(['restart-service', 'reboot', 'stop-start', 'failover'], trigger.mode, autonomy).replaceAll(' → ', ', ')}`,
+      detail: { mode: trigger.mode, requestedMode: requested, autonomy: formatAutonomy(autonomy) },
+    }),
+  );
   if (ids.length > chosen.length) {
     timeline.push(
       entry(clock, {

@@ -5,6 +5,7 @@
  * reboot, stop-start, failover, page), hands over to Verify, and a rung that does not restore
  * service moves the case one rung down. The helpers here are shared by those action use cases.
  */
+import { type AutonomyLevel, DEFAULT_AUTONOMY, describePlan, rungMode } from '../domain/autonomy.ts';
 import {
   type ActionKind,
   type ActionRecord,
@@ -89,6 +90,19 @@ function stepOf(kind: ActionKind): string {
   return names[kind];
 }
 
+/**
+ * The mode this case runs `action` at: the stricter of the run's mode and the action's autonomy
+ * (shared/domain/autonomy.ts). Every gate, announcement and dry-run check asks this, never `c.mode`.
+ */
+export function modeOf(c: InstanceCase, action: ActionKind): AutonomyLevel {
+  return rungMode(c.mode, c.settings.autonomy ?? DEFAULT_AUTONOMY, action);
+}
+
+/** The plan with the mode each rung runs at, for the timeline, the ticket and announcements. */
+export function planOf(c: InstanceCase): string {
+  return describePlan(c.assessment?.plan ?? [], c.mode, c.settings.autonomy ?? DEFAULT_AUTONOMY);
+}
+
 /** The action is done: verify it (bounded polls), then the next rung if it did not help. */
 export function handToVerify(
   c: InstanceCase,
@@ -112,8 +126,13 @@ export function nextRung(c: InstanceCase): InstanceCase {
   return { ...c, rung: c.rung + 1, pending: null, next: 'act' };
 }
 
-/** Dry run: the first mutating rung is recorded as "would have …" and the case ends there. */
+/**
+ * Dry run: the rung is recorded as "would have …". A dry-run run ends there (nothing changed, so
+ * there is nothing to verify); a rung that is dry-run only by its action's autonomy moves on, so
+ * the instance that is still down reaches the page.
+ */
 export function dryRunDone(c: InstanceCase, clock: Clock, kind: ActionKind, detail: string): InstanceCase {
+  if (c.mode !== 'dry-run') return nextRung(recordAction(c, clock, kind, 'would-have', detail));
   return {
     ...recordAction(c, clock, kind, 'would-have', detail),
     pending: null,
@@ -125,12 +144,13 @@ export function dryRunDone(c: InstanceCase, clock: Clock, kind: ActionKind, deta
 /** Progress message to stakeholders at the start of each rung. */
 export async function announce(c: InstanceCase, notifier: NotifierPort, kind: ActionKind): Promise<void> {
   const plan = c.assessment?.plan ?? [];
-  const dry = c.mode === 'dry-run';
+  const mode = modeOf(c, kind);
+  const dry = mode === 'dry-run';
   await notifier.publish({
     subject: `[medic] ${dry ? 'DRY RUN' : 'ACTION'}: ${kind} ${who(c)} (rung ${c.rung + 1} of ${plan.length})`,
     body: [
-      `medic ${dry ? 'would now' : 'is about to'} ${VERBS[kind]} ${who(c)} for incident ${c.incidentId}.`,
-      `Plan: ${plan.join(' → ')}`,
+      `medic ${dry ? 'would now' : 'is about to'} ${VERBS[kind]} ${who(c)} for incident ${c.incidentId} (this rung runs ${mode}${mode === 'approve' ? ', approved' : ''}).`,
+      `Plan: ${planOf(c)}`,
       `Tried so far: ${c.actions.map((a) => `${a.kind}: ${a.outcome}`).join(', ') || 'nothing'}`,
     ].join('\n'),
     severity: 'warning',
@@ -184,7 +204,19 @@ export async function prepareRung(c: InstanceCase, deps: PrepareDeps): Promise<I
     return { ...k, action: 'page', outcome: 'held', next: 'run' };
   }
 
-  if (c.mode === 'approve' && MUTATING.has(action)) {
+  const mode = modeOf(c, action);
+  if (mode === 'off') {
+    // The team switched this action off (MEDIC_AUTONOMY): not a failure, the ladder moves on.
+    k = note(
+      k,
+      clock,
+      'PrepareRung',
+      `skipped ${action}: autonomy for ${action} is off (MEDIC_AUTONOMY), so medic never does it; next rung`,
+    );
+    return nextRung({ ...k, approval: null });
+  }
+
+  if (mode === 'approve' && MUTATING.has(action)) {
     if (!c.approval) return { ...k, next: 'approve' };
     const decision = readApproval(c.approval);
     k = { ...k, approval: null };
@@ -266,11 +298,14 @@ export async function page(
     );
   }
   const tried = k.actions.filter((a) => a.kind !== 'page');
+  const held = tried.findLast((a) => a.outcome === 'held');
   const why =
     k.outcome === 'held'
       ? tried.some((a) => a.outcome === 'rejected')
         ? 'a person rejected the next action; medic takes no further action'
-        : 'instance is not opted in to automatic actions'
+        : held?.detail.startsWith('held by paused:')
+          ? held.detail
+          : 'instance is not opted in to automatic actions'
       : tried.some((a) => a.outcome === 'timed-out')
         ? 'nobody approved the next action in time'
         : tried.some((a) => MUTATING.has(a.kind))

@@ -6,7 +6,7 @@
 import { type InstanceCase, LADDER_DEFAULTS } from '../domain/model.ts';
 import type { Clock } from '../domain/timeline.ts';
 import type { Ec2ActionsPort, NotifierPort } from '../ports.ts';
-import { announce, dryRunDone, handToVerify, nextRung, note, recordAction } from './ladder.ts';
+import { announce, dryRunDone, handToVerify, modeOf, nextRung, note, recordAction } from './ladder.ts';
 
 export async function stopStart(
   c: InstanceCase,
@@ -26,7 +26,7 @@ export async function stopStart(
     if (rootDeviceType === 'instance-store') {
       return fail('its root device is instance-store, and stopping would lose the instance');
     }
-    if (c.mode === 'dry-run') {
+    if (modeOf(c, 'stop-start') === 'dry-run') {
       try {
         await deps.ec2.stop(id, { dryRun: true });
       } catch (error) {
