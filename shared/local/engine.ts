@@ -120,6 +120,8 @@ export interface LocalRunOptions {
    */
   callbacks?: CallbackServer;
   approver?: (request: { stateName: string; taskToken: string; result: unknown }) => Promise<void>;
+  /** Awaited before each Task's handler: lets a test change the world at an exact point of the run. */
+  beforeTask?: (stateName: string, input: unknown) => Promise<void>;
 }
 
 export interface LocalRunResult {
@@ -173,8 +175,17 @@ export async function loadLocalMachine() {
       const waitTimeOverrides = Object.fromEntries(waits.map((w) => [w, options.waitMs]));
       const retryIntervalOverrides = Object.fromEntries(tasks.map((t) => [t.stateName, options.retryMs]));
       const local = { ...handlers };
+      const before = options.beforeTask;
+      if (before) {
+        for (const [stateName, invoke] of Object.entries(handlers)) {
+          local[stateName] = async (payload) => {
+            await before(stateName, payload);
+            return invoke(payload);
+          };
+        }
+      }
       for (const stateName of callbackTasks) {
-        const invoke = handlers[stateName];
+        const invoke = local[stateName];
         if (!invoke) continue;
         local[stateName] = async (payload) => {
           const callbacks = options.callbacks;

@@ -11,6 +11,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { autonomyConfig } from '../config.ts';
 import { renderHtmlReport } from '../domain/html-report.ts';
 import type { IncidentState, TimelineEntry } from '../domain/model.ts';
 import { isLoopbackUrl } from '../domain/net.ts';
@@ -35,6 +36,8 @@ export interface SimulateOptions {
   progress?: (line: string) => void;
   /** Where the HTML incident report goes (default reports/<incident>.html under the cwd). */
   reportPath?: string;
+  /** Tests: awaited before each Task runs (e.g. to pause medic between two rungs, deterministically). */
+  beforeTask?: (stateName: string, input: unknown) => Promise<void>;
 }
 
 export interface SimulationResult {
@@ -131,6 +134,11 @@ export function configureEnvironment(
   // Issue #4: approve mode locally — links signed with a per-run secret; a short approval timeout.
   env.MEDIC_APPROVAL_SECRET = randomBytes(24).toString('base64url');
   env.MEDIC_APPROVAL_TIMEOUT_SECONDS = env.MEDIC_APPROVAL_TIMEOUT_SECONDS ?? '2';
+  // The kill switch of stage dev, as `medic pause` (stage dev) writes it against the same endpoint.
+  // Locally every Wait lasts milliseconds, so the switch's cache (5 s deployed, shorter than the
+  // Wait between two rungs) shrinks with them: a pause must still reach the very next rung.
+  env.MEDIC_PAUSE_PARAMETER = '/medic/dev/pause';
+  env.MEDIC_PAUSE_CACHE_SECONDS = env.MEDIC_PAUSE_CACHE_SECONDS ?? '0';
 }
 
 /**
@@ -201,6 +209,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   if (!['approve', 'reject', 'ignore'].includes(simApproval)) {
     throw new ConfigError(`MEDIC_SIM_APPROVAL must be approve, reject or ignore (got "${simApproval}")`);
   }
+  // MEDIC_MODE and MEDIC_AUTONOMY mean here what they mean deployed; a bad value starts nothing.
+  autonomyConfig();
   const fileEvent = options.eventFile ? readEventFile(options.eventFile) : undefined;
   // Shape errors need no endpoint: report them before starting anything.
   if (fileEvent !== undefined) normalise(fileEvent);
@@ -291,6 +301,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       waitMs,
       retryMs: Number(process.env.MEDIC_SIM_RETRY_MS ?? 100),
       callbacks,
+      ...(options.beforeTask ? { beforeTask: options.beforeTask } : {}),
       approver: localApprover(
         (options.scenario ? SCENARIOS[options.scenario]?.approval : undefined) ??
           (simApproval as ApprovalChoice),
