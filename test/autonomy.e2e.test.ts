@@ -167,7 +167,7 @@ describe('the kill switch: medic pause / medic resume', { timeout: RUN_TIMEOUT_M
       ['page', 'paged'],
     ]);
     expect(await mutating()).toEqual([]);
-    const held = r.timeline.find((e) => e.kind === 'decision' && e.summary.startsWith('held reboot'));
+    const held = r.timeline.find((e) => e.step === 'Reboot' && e.summary.startsWith('held by paused'));
     expect(held?.summary).toMatch(/medic is paused by alice since \S+: "database failover in progress"/);
     const pageMessage = messages.find((m) => m.subject.startsWith('[medic] PAGE:'));
     expect(pageMessage?.body).toMatch(/Why: held by paused: medic is paused by alice/);
@@ -197,7 +197,7 @@ describe('the kill switch: medic pause / medic resume', { timeout: RUN_TIMEOUT_M
       ['page', 'paged'],
     ]);
     expect(await mutating()).toEqual(['RebootInstances']);
-    const held = r.timeline.find((e) => e.summary.startsWith('held stop-start'));
+    const held = r.timeline.find((e) => e.step === 'StopStart' && e.summary.startsWith('held by paused'));
     expect(held?.summary).toMatch(/paused by bob .*"hands off: vendor is on the box"/);
     expect(r.ticket?.key).toMatch(/^OPS-\d+$/);
     await operator(['resume']);

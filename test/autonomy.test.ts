@@ -15,12 +15,12 @@ import {
   runMode,
 } from '../shared/domain/autonomy.ts';
 import type { InstanceCase, Mode } from '../shared/domain/model.ts';
-import type { GuardStorePort, PauseRecord, PauseSwitchPort } from '../shared/ports.ts';
-import { authorize, type GuardDeps, holdCase, pauseVerdict } from '../shared/usecases/guard.ts';
-import { page, prepareRung } from '../shared/usecases/ladder.ts';
+import type { PauseRecord, PauseSwitchPort } from '../shared/ports.ts';
+import { page, pauseReason, prepareRung } from '../shared/usecases/ladder.ts';
 import { reboot } from '../shared/usecases/reboot.ts';
 
 const clock = () => new Date('2026-11-29T10:00:00.000Z');
+const ec2 = { consoleOutput: async () => 'login:' };
 const ALL: Autonomy = { 'restart-service': 'auto', reboot: 'auto', 'stop-start': 'auto', failover: 'auto' };
 
 function kase(over: Partial<InstanceCase> = {}, autonomy: Autonomy | null = ALL): InstanceCase {
@@ -158,8 +158,6 @@ describe('parseAutonomy: MEDIC_AUTONOMY, strictly', () => {
 });
 
 describe('the ladder follows each rung mode', () => {
-  const ec2 = { consoleOutput: async () => 'login:' };
-
   it('off: the rung is skipped with a note and the ladder moves on, nothing is asked or done', async () => {
     // Prepare
     const c = kase({}, { ...ALL, reboot: 'off' });
@@ -219,72 +217,40 @@ describe('the ladder follows each rung mode', () => {
   });
 });
 
-function store(): GuardStorePort & { claimed: string[] } {
-  const claimed: string[] = [];
-  return {
-    claimed,
-    episodesSince: async () => 0,
-    lastClosed: async () => null,
-    fleetSince: async () => [],
-    claimStorm: async () => true,
-    stormsAt: async () => new Map(),
-    claimAction: async (_id, key) => (claimed.push(key), true),
-    actionsSince: async () => 0,
-    unclaimAction: async () => undefined,
-    enqueueOutbox: async () => undefined,
-  };
-}
-
-function guardDeps(pause: PauseSwitchPort[], s = store()): GuardDeps {
-  return {
-    store: s,
-    clock,
-    notifier: { publish: async () => ({ messageId: 'm' }) },
-    pause,
-    settings: {
-      budgetActions: 3,
-      budgetWindowMs: 86_400_000,
-      cooldownMs: 0,
-      flapEpisodes: 3,
-      flapWindowMs: 3_600_000,
-      fleetMaxInstances: 5,
-      fleetWindowMs: 600_000,
-      fleetMaxGroupPercent: 50,
-      changeFreeze: false,
-      maintenanceWindows: [],
-    },
-  };
-}
-
 const paused: PauseRecord = {
   reason: 'database failover in progress',
   by: 'alice',
   at: '2026-11-29T09:59:00.000Z',
   source: 'SSM parameter /medic/dev/pause',
 };
+const sw = (read: PauseSwitchPort['read']): PauseSwitchPort => ({ read });
 
-describe('the kill switch in the guard', () => {
-  it('paused: the action is held before any claim, and the reason names who paused and why', async () => {
-    // Prepare
-    const s = store();
+describe('the kill switch in PrepareRung (before every mutating rung)', () => {
+  it('paused: the rung is held with who paused and why, nothing is asked, and the case goes to the page', async () => {
     // Act
-    const verdict = await authorize(kase(), 'reboot', guardDeps([{ read: async () => paused }], s));
+    const k = await prepareRung(kase({ rung: 1 }), { ec2, clock, pause: [sw(async () => paused)] });
     // Assess
-    expect(verdict).toMatchObject({ allow: false, bound: 'paused', effect: 'hold-and-page' });
-    expect(verdict.allow === false && verdict.reason).toMatch(
-      /paused by alice since 2026-11-29T09:59:00.000Z: "database failover in progress"/,
+    expect(k).toMatchObject({ action: 'page', next: 'run', outcome: 'held' });
+    expect(k.actions.map((a) => [a.kind, a.outcome])).toEqual([['stop-start', 'held']]);
+    expect(k.timeline.at(-1)?.summary).toMatch(
+      /^held by paused: medic is paused by alice since 2026-11-29T09:59:00.000Z: "database failover in progress"/,
     );
-    expect(s.claimed).toEqual([]);
   });
 
-  it('not paused: the other bounds decide (here: allowed, and the action is claimed)', async () => {
+  it('paused while a rung waited for approval: the approved rung is held right before it acts', async () => {
     // Prepare
-    const s = store();
+    const approved = kase({ approval: { decision: 'approve', detail: 'ok' } }, { ...ALL, reboot: 'approve' });
     // Act
-    const verdict = await authorize(kase(), 'reboot', guardDeps([{ read: async () => null }], s));
+    const k = await prepareRung(approved, { ec2, clock, pause: [sw(async () => paused)] });
     // Assess
-    expect(verdict).toEqual({ allow: true });
-    expect(s.claimed).toHaveLength(1);
+    expect(k).toMatchObject({ action: 'page', outcome: 'held', approval: null });
+  });
+
+  it('not paused: the other gates decide (here the rung runs)', async () => {
+    // Act
+    const k = await prepareRung(kase(), { ec2, clock, pause: [sw(async () => null)] });
+    // Assess
+    expect(k).toMatchObject({ action: 'reboot', next: 'run', outcome: null });
   });
 
   it('fails closed: a switch that cannot be read holds, and says so', async () => {
@@ -293,42 +259,40 @@ describe('the kill switch in the guard', () => {
       name: 'AccessDeniedException',
     });
     // Act
-    const verdict = await pauseVerdict([
-      {
-        read: async () => {
-          throw denied;
-        },
-      },
+    const why = await pauseReason([
+      sw(async () => {
+        throw denied;
+      }),
     ]);
+    const k = await prepareRung(kase(), {
+      ec2,
+      clock,
+      pause: [
+        sw(async () => {
+          throw denied;
+        }),
+      ],
+    });
     // Assess
-    expect(verdict).toMatchObject({ allow: false, bound: 'paused', effect: 'hold-and-page' });
-    expect(verdict.allow === false && verdict.reason).toMatch(
-      /could not read the kill switch \(AccessDeniedException: .*\): failing closed/,
-    );
+    expect(why).toMatch(/could not read the kill switch \(AccessDeniedException: .*\): failing closed/);
+    expect(k.outcome).toBe('held');
   });
 
   it('a second switch (the pause alarm) pauses too', async () => {
-    // Act
-    const verdict = await pauseVerdict([{ read: async () => null }, { read: async () => paused }]);
-    // Assess
-    expect(verdict.allow).toBe(false);
+    // Act / Assess
+    expect(await pauseReason([sw(async () => null), sw(async () => paused)])).toMatch(/paused by alice/);
   });
 
-  it('a held, paused case is held (not escalated), pages, and the page says who paused and why', async () => {
+  it('a held, paused case pages, stays held (not escalated), and the page says who paused and why', async () => {
     // Prepare
-    const verdict = await pauseVerdict([{ read: async () => paused }]);
-    if (verdict.allow) throw new Error('expected a hold');
     const sent: string[] = [];
+    const held = await prepareRung(kase({ rung: 1 }), { ec2, clock, pause: [sw(async () => paused)] });
     // Act
-    const held = holdCase(kase({ rung: 1 }), 'stop-start', verdict, clock);
-    const atEnd = await prepareRung(held, { ec2: { consoleOutput: async () => '' }, clock });
-    const paged = await page(atEnd, {
+    const paged = await page(held, {
       notifier: { publish: async (n) => (sent.push(n.body), { messageId: 'm' }) },
       clock,
     });
     // Assess
-    expect(held).toMatchObject({ outcome: 'held', next: 'act', rung: 4 });
-    expect(atEnd.action).toBe('page');
     expect(paged.outcome).toBe('held');
     expect(paged.actions.map((a) => [a.kind, a.outcome])).toEqual([
       ['stop-start', 'held'],

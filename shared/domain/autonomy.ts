@@ -4,7 +4,7 @@
  * ONE function, `rungMode`, and every step that acts or announces asks it instead of reading
  * `c.mode` itself — so a setting can only ever make medic more careful, never less.
  */
-import type { ActionKind, Mode } from './model.ts';
+import type { ActionKind, InstanceCase, Mode } from './model.ts';
 
 /** What medic may do with one action: act, ask first, only prove permission, or never. */
 export const AUTONOMY_LEVELS = ['auto', 'approve', 'dry-run', 'off'] as const;
@@ -52,6 +52,14 @@ export function runMode(deployMode: Mode, requested: Mode): Mode {
 export function rungMode(mode: Mode, autonomy: Autonomy, action: ActionKind): AutonomyLevel {
   if (action === 'page') return 'auto';
   return stricter(mode, autonomy[action]);
+}
+
+/**
+ * The mode a case runs `action` at. Every gate, announcement and dry-run check asks this, never
+ * `c.mode`. A case without autonomy (older producers) gets the safe defaults.
+ */
+export function modeOf(c: Pick<InstanceCase, 'mode' | 'settings'>, action: ActionKind): AutonomyLevel {
+  return rungMode(c.mode, c.settings.autonomy ?? DEFAULT_AUTONOMY, action);
 }
 
 /** `reboot (auto) → stop-start (approve) → failover (off) → page`: the plan as it will run. */

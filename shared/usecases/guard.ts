@@ -8,18 +8,11 @@
  * an action that may already have reached AWS.
  */
 import { createHash } from 'node:crypto';
+import { modeOf } from '../domain/autonomy.ts';
 import { bullets, para, t } from '../domain/document.ts';
 import type { ActionKind, InstanceCase } from '../domain/model.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
-import type {
-  GuardStorePort,
-  NotifierPort,
-  PauseSwitchPort,
-  SafetyStorePort,
-  TicketDraft,
-  TicketPort,
-} from '../ports.ts';
-import { modeOf } from './ladder.ts';
+import type { GuardStorePort, NotifierPort, SafetyStorePort, TicketDraft, TicketPort } from '../ports.ts';
 
 export interface MaintenanceWindow {
   /** Weekly window in UTC (day 0 = Sunday) or an absolute interval. */
@@ -48,7 +41,6 @@ export interface GuardSettings {
 
 export type Bound =
   | 'opt-in'
-  | 'paused'
   | 'change-freeze'
   | 'maintenance'
   | 'fleet'
@@ -61,12 +53,7 @@ export type Bound =
 /** What happens to the case when a bound holds: stop quietly, page a person, or try the next rung. */
 export type Verdict =
   | { allow: true }
-  | {
-      allow: false;
-      bound: Bound;
-      reason: string;
-      effect: 'hold' | 'hold-and-page' | 'page' | 'skip' | 'assume-done';
-    };
+  | { allow: false; bound: Bound; reason: string; effect: 'hold' | 'page' | 'skip' | 'assume-done' };
 
 export interface GuardDeps {
   store: GuardStorePort;
@@ -77,37 +64,6 @@ export interface GuardDeps {
   tickets?: () => Promise<TicketPort>;
   /** InService size of an Auto Scaling group, for the group share of the fleet guard. */
   groupSize?: (group: string) => Promise<number>;
-  /** The stage's kill switches (parameter, optional alarm); every deployed action function passes them. */
-  pause?: readonly PauseSwitchPort[];
-}
-
-/**
- * The kill switch's verdict. Paused, or unreadable (access denied, throttled, a value that is not
- * medic's): medic cannot prove it may act, so it holds — fail closed — and a person is paged.
- */
-export async function pauseVerdict(switches: readonly PauseSwitchPort[]): Promise<Verdict> {
-  let paused: Awaited<ReturnType<PauseSwitchPort['read']>> = null;
-  try {
-    for (const s of switches) {
-      paused = await s.read();
-      if (paused) break;
-    }
-  } catch (error) {
-    const e = error as Error;
-    return {
-      allow: false,
-      bound: 'paused',
-      reason: `could not read the kill switch (${e.name}: ${e.message.slice(0, 200)}): failing closed, medic takes no action it cannot prove is allowed`,
-      effect: 'hold-and-page',
-    };
-  }
-  if (!paused) return { allow: true };
-  return {
-    allow: false,
-    bound: 'paused',
-    reason: `medic is paused by ${paused.by} since ${paused.at}: "${paused.reason}" (${paused.source}); \`medic resume\` lifts it`,
-    effect: 'hold-and-page',
-  };
 }
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
@@ -315,10 +271,6 @@ export async function authorize(c: InstanceCase, action: ActionKind, deps: Guard
       effect: 'page',
     };
   }
-  if (deps.pause) {
-    const verdict = await pauseVerdict(deps.pause);
-    if (!verdict.allow) return verdict;
-  }
   if (settings.changeFreeze) {
     return {
       allow: false,
@@ -433,9 +385,6 @@ export function holdCase(
   switch (verdict.effect) {
     case 'hold':
       return { ...base, next: 'done', outcome: 'held' };
-    case 'hold-and-page':
-      // Held, and a person is told why: the next Mitigate pass pages, the outcome stays held.
-      return { ...base, rung: (c.assessment?.plan ?? []).length, next: 'act', outcome: 'held' };
     case 'skip':
       return { ...base, rung: c.rung + 1, next: 'act' };
     case 'page':

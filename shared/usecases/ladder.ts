@@ -5,7 +5,10 @@
  * reboot, stop-start, failover, page), hands over to Verify, and a rung that does not restore
  * service moves the case one rung down. The helpers here are shared by those action use cases.
  */
-import { type AutonomyLevel, DEFAULT_AUTONOMY, describePlan, rungMode } from '../domain/autonomy.ts';
+import { DEFAULT_AUTONOMY, describePlan, modeOf } from '../domain/autonomy.ts';
+
+export { modeOf };
+
 import {
   type ActionKind,
   type ActionRecord,
@@ -15,7 +18,7 @@ import {
 } from '../domain/model.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
 import { APPROVAL_REJECTED } from '../errors.ts';
-import type { Ec2ActionsPort, NotifierPort } from '../ports.ts';
+import type { Ec2ActionsPort, NotifierPort, PauseSwitchPort } from '../ports.ts';
 
 export const MUTATING: ReadonlySet<ActionKind> = new Set([
   'restart-service',
@@ -88,14 +91,6 @@ function stepOf(kind: ActionKind): string {
     page: 'Page',
   };
   return names[kind];
-}
-
-/**
- * The mode this case runs `action` at: the stricter of the run's mode and the action's autonomy
- * (shared/domain/autonomy.ts). Every gate, announcement and dry-run check asks this, never `c.mode`.
- */
-export function modeOf(c: InstanceCase, action: ActionKind): AutonomyLevel {
-  return rungMode(c.mode, c.settings.autonomy ?? DEFAULT_AUTONOMY, action);
 }
 
 /** The plan with the mode each rung runs at, for the timeline, the ticket and announcements. */
@@ -180,11 +175,32 @@ export function readApproval(approval: Record<string, unknown>): ApprovalDecisio
 export interface PrepareDeps {
   ec2: Pick<Ec2ActionsPort, 'consoleOutput'>;
   clock: Clock;
+  /** The stage's kill switches (`medic pause`, the optional pause alarm); deployed, always given. */
+  pause?: readonly PauseSwitchPort[];
 }
 
 /**
- * PrepareRung: choose plan[rung]; gate it (opt-in, approval); capture console output before a
- * destructive action. Sets `action` (what RunAction dispatches on) and `next`.
+ * Why the kill switch holds medic, or null. A switch that cannot be read (access denied,
+ * throttled, a value that is not medic's) holds too: medic cannot prove it may act — fail closed.
+ */
+export async function pauseReason(switches: readonly PauseSwitchPort[]): Promise<string | null> {
+  try {
+    for (const s of switches) {
+      const paused = await s.read();
+      if (paused) {
+        return `medic is paused by ${paused.by} since ${paused.at}: "${paused.reason}" (${paused.source}); \`medic resume\` lifts it`;
+      }
+    }
+    return null;
+  } catch (error) {
+    const e = error as Error;
+    return `could not read the kill switch (${e.name}: ${e.message.slice(0, 200)}): failing closed, medic takes no action it cannot prove is allowed`;
+  }
+}
+
+/**
+ * PrepareRung: choose plan[rung]; gate it (opt-in, autonomy, the kill switch, approval); capture
+ * console output before a destructive action. Sets `action` (what RunAction dispatches on) and `next`.
  */
 export async function prepareRung(c: InstanceCase, deps: PrepareDeps): Promise<InstanceCase> {
   const { clock } = deps;
@@ -214,6 +230,16 @@ export async function prepareRung(c: InstanceCase, deps: PrepareDeps): Promise<I
       `skipped ${action}: autonomy for ${action} is off (MEDIC_AUTONOMY), so medic never does it; next rung`,
     );
     return nextRung({ ...k, approval: null });
+  }
+
+  // The kill switch, before every mutating rung: ladders already running hold here too, and a
+  // rung that waited for approval passes here again after the decision, right before it acts.
+  if (deps.pause && MUTATING.has(action)) {
+    const paused = await pauseReason(deps.pause);
+    if (paused) {
+      k = recordAction({ ...k, approval: null }, clock, action, 'held', `held by paused: ${paused}`);
+      return { ...k, action: 'page', outcome: 'held', next: 'run' };
+    }
   }
 
   if (mode === 'approve' && MUTATING.has(action)) {
