@@ -194,7 +194,12 @@ describe('the ladder follows each rung mode', () => {
     // Act
     const k = await reboot(c, {
       ec2: { reboot: async (_id, o) => void calls.push(o.dryRun) },
-      notifier: { publish: async (n) => (published.push(`${n.subject}\n${n.body}`), { messageId: 'm' }) },
+      notifier: {
+        publish: async (n) => {
+          published.push(`${n.subject}\n${n.body}`);
+          return { messageId: 'm' };
+        },
+      },
       clock,
     });
     // Assess
@@ -289,7 +294,12 @@ describe('the kill switch in PrepareRung (before every mutating rung)', () => {
     const held = await prepareRung(kase({ rung: 1 }), { ec2, clock, pause: [sw(async () => paused)] });
     // Act
     const paged = await page(held, {
-      notifier: { publish: async (n) => (sent.push(n.body), { messageId: 'm' }) },
+      notifier: {
+        publish: async (n) => {
+          sent.push(n.body);
+          return { messageId: 'm' };
+        },
+      },
       clock,
     });
     // Assess
