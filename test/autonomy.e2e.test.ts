@@ -107,7 +107,11 @@ describe('the deploy-wide mode and per-action autonomy', { timeout: RUN_TIMEOUT_
     const reboots = (await s.moto.calls()).filter((c) => c.action === 'RebootInstances');
     expect(reboots.map((c) => c.params.DryRun)).toEqual(['true']);
     expect(r.timeline.some((e) => /^dry run: would have rebooted/.test(e.summary))).toBe(true);
-    expect(r.timeline.some((e) => /^mode dry-run .*reboot \(dry-run\)/.test(e.summary))).toBe(true);
+    expect(r.timeline.some((e) => /^mode dry-run \(deploy-wide MEDIC_MODE=dry-run/.test(e.summary))).toBe(
+      true,
+    );
+    const decision = r.timeline.find((e) => e.step === 'Assess' && e.kind === 'decision');
+    expect(decision?.summary).toMatch(/Plan: reboot \(dry-run\) → stop-start \(dry-run\)/);
   });
 
   it('MEDIC_AUTONOMY=reboot=approve: an alarm-started reboot waits for a person, then runs', async () => {

@@ -4,7 +4,7 @@
  * DescribeInstances for all targets.
  */
 
-import { DEFAULT_AUTONOMY, describePlan, formatAutonomy, runMode } from '../domain/autonomy.ts';
+import { DEFAULT_AUTONOMY, formatAutonomy, runMode } from '../domain/autonomy.ts';
 import type { IncidentState, InstanceCase, Mode, Settings } from '../domain/model.ts';
 import { episodeKey, normalise } from '../domain/normalise.ts';
 import { targetFromInstance } from '../domain/target.ts';
@@ -171,15 +171,21 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
       summary: `targets: ${targets.map((t) => `${t.instanceId}${t.name ? ` (${t.name})` : ''}${t.managed ? '' : ' [not opted in]'}`).join(', ')}`,
     }),
   ];
-  const autonomy = deps.settings.autonomy ?? DEFAULT_AUTONOMY;
-  timeline.push(
-    entry(clock, {
-      step: 'Intake',
-      kind: 'note',
-      summary: `mode ${trigger.mode}${trigger.mode === requested ? '' : ` (the deploy-wide mode MEDIC_MODE=${deps.deployMode}; the run asked for ${requested}, and a run may only be stricter)`}; per action: ${describePlan(['restart-service', 'reboot', 'stop-start', 'failover'], trigger.mode, autonomy).replaceAll(' → ', ', ')}`,
-      detail: { mode: trigger.mode, requestedMode: requested, autonomy: formatAutonomy(autonomy) },
-    }),
-  );
+  // Only a run that is not fully automatic says so here; the plan (Assess) shows each rung's mode.
+  if (trigger.mode !== 'auto') {
+    timeline.push(
+      entry(clock, {
+        step: 'Intake',
+        kind: 'note',
+        summary: `mode ${trigger.mode}${trigger.mode === requested ? '' : ` (deploy-wide MEDIC_MODE=${deps.deployMode}; the run asked for ${requested}, and a run may only be stricter)`}`,
+        detail: {
+          mode: trigger.mode,
+          requestedMode: requested,
+          autonomy: formatAutonomy(deps.settings.autonomy ?? DEFAULT_AUTONOMY),
+        },
+      }),
+    );
+  }
   if (ids.length > chosen.length) {
     timeline.push(
       entry(clock, {
