@@ -63,6 +63,8 @@ export async function startBenchSubstrate(overrides: Record<string, string> = {}
     MEDIC_PROBES_LOOPBACK_ONLY: 'true',
     MEDIC_PROBE_TIMEOUT_MS: '500',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
+    // The kill switch PrepareRung reads before every mutating rung (never set here: not paused).
+    MEDIC_PAUSE_PARAMETER: '/medic/dev/pause',
     ...overrides,
   };
   delete process.env.AWS_PROFILE;

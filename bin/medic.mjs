@@ -9,7 +9,16 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.exit(2);
 }
 // Operator commands (issue 7) talk to AWS only: they skip loading the local simulation.
-const OPERATOR_COMMANDS = new Set(['start', 'status', 'history', 'approve', 'reject', 'alarms']);
+const OPERATOR_COMMANDS = new Set([
+  'start',
+  'status',
+  'history',
+  'approve',
+  'reject',
+  'pause',
+  'resume',
+  'alarms',
+]);
 const argv = process.argv.slice(2);
 const code = OPERATOR_COMMANDS.has(argv[0])
   ? await (await import('../shared/cli/operator.ts')).operatorMain(argv)

@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { autoScalingAdapter } from '../shared/adapters/autoscaling.ts';
 import { ec2Adapter } from '../shared/adapters/ec2.ts';
 import { emitAlarmIgnored } from '../shared/adapters/metrics.ts';
-import { coreConfig, ladderConfig, safetyConfig } from '../shared/config.ts';
+import { autonomyConfig, coreConfig, ladderConfig, safetyConfig } from '../shared/config.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, logger, parseWith } from '../shared/lambda.ts';
 import { safetyStore } from '../shared/safety.ts';
@@ -47,6 +47,7 @@ export const handler = lambda(async (event) => {
     autoScaling,
     clock: systemClock,
     defaultPorts: config.MEDIC_DEFAULT_PORTS,
+    deployMode: autonomyConfig().MEDIC_MODE,
     settings: {
       verifyWaitSeconds: config.MEDIC_VERIFY_WAIT_SECONDS,
       verifyPolls: config.MEDIC_VERIFY_POLLS,
@@ -55,6 +56,7 @@ export const handler = lambda(async (event) => {
       actionPollWaitSeconds: ladderConfig().MEDIC_ACTION_POLL_WAIT_SECONDS,
       actionPolls: ladderConfig().MEDIC_ACTION_POLLS,
       approvalTimeoutSeconds: ladderConfig().MEDIC_APPROVAL_TIMEOUT_SECONDS,
+      autonomy: autonomyConfig().MEDIC_AUTONOMY,
     },
   });
   if (isNotForMedic(result)) {

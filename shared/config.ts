@@ -3,6 +3,8 @@
  * function only needs (and is only broken by) the settings it actually uses.
  */
 import * as z from 'zod';
+import { parseAutonomy } from './domain/autonomy.ts';
+import { MODES } from './domain/model.ts';
 import { ConfigError } from './errors.ts';
 
 const bool = () =>
@@ -215,3 +217,41 @@ const ProbeSchema = () =>
   });
 export type ProbeSettings = z.infer<ReturnType<typeof ProbeSchema>>;
 export const probeConfig = /* @__PURE__ */ once(() => parse(ProbeSchema(), 'probe'));
+
+// ---- autonomy: the deploy-wide mode, per-action autonomy, the kill switch ----
+const AutonomySchema = () =>
+  z.object({
+    /** Mode of alarm-started runs; a manual run may only ask for a stricter one. */
+    MEDIC_MODE: z.enum(MODES, { message: `must be one of ${MODES.join(', ')}` }).default('auto'),
+    /** `action=level,…` (restart-service, reboot, stop-start, failover; auto|approve|dry-run|off). */
+    MEDIC_AUTONOMY: z
+      .string()
+      .default('')
+      .transform((text, ctx) => {
+        try {
+          return parseAutonomy(text);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
+  });
+export type AutonomyConfig = z.infer<ReturnType<typeof AutonomySchema>>;
+export const autonomyConfig = /* @__PURE__ */ once(() => parse(AutonomySchema(), 'autonomy'));
+
+const KillSwitchSchema = () =>
+  z.object({
+    /** The stage's pause parameter (`/medic/<stage>/pause`), written by `medic pause`. */
+    MEDIC_PAUSE_PARAMETER: z
+      .string({ message: 'MEDIC_PAUSE_PARAMETER is required (e.g. /medic/prod/pause)' })
+      .startsWith('/', 'MEDIC_PAUSE_PARAMETER must be an SSM parameter name starting with /'),
+    /**
+     * How long one sandbox trusts its last read. Shorter than the Wait between two rungs
+     * (MEDIC_VERIFY_WAIT_SECONDS), so a pause always reaches the next rung.
+     */
+    MEDIC_PAUSE_CACHE_SECONDS: z.coerce.number().min(0).max(10).default(5),
+    /** Optional: a CloudWatch alarm whose ALARM state pauses medic too. */
+    MEDIC_PAUSE_ALARM: z.string().optional(),
+  });
+export type KillSwitchConfig = z.infer<ReturnType<typeof KillSwitchSchema>>;
+export const killSwitchConfig = /* @__PURE__ */ once(() => parse(KillSwitchSchema(), 'kill switch'));

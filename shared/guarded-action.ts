@@ -8,6 +8,7 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { autoScalingAdapter } from './adapters/autoscaling.ts';
 import { wasThrottled } from './adapters/aws-errors.ts';
+import { modeOf } from './domain/autonomy.ts';
 import type { ActionKind, InstanceCase } from './domain/model.ts';
 import { systemClock } from './domain/timeline.ts';
 import type { NotifierPort } from './ports.ts';
@@ -34,7 +35,7 @@ export async function guardedAction(
   try {
     return await run(c);
   } catch (error) {
-    if (c.mode !== 'dry-run' && wasThrottled(error))
+    if (modeOf(c, action) !== 'dry-run' && wasThrottled(error))
       await guardStore().unclaimAction(c.target.instanceId, actionKey(c, action));
     throw error;
   }

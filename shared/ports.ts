@@ -400,3 +400,21 @@ export interface SafetyStorePort {
   rescheduleOutbox(episodeKey: string, attempts: number, next: Date, lastError: string): Promise<void>;
   deleteOutbox(episodeKey: string): Promise<void>;
 }
+
+// ---- the kill switch (`medic pause` / `medic resume`) ----
+/** Who paused medic, why and when: what the timeline and the page say. */
+export interface PauseRecord {
+  reason: string;
+  by: string;
+  at: string;
+  /** Where the pause came from: the stage's parameter, or the pause alarm. */
+  source: string;
+}
+
+/**
+ * Reads the stage's kill switch. Resolves null when medic is not paused; throws when it cannot
+ * tell (access denied, throttled, unreadable value) — the caller then fails closed.
+ */
+export interface PauseSwitchPort {
+  read(): Promise<PauseRecord | null>;
+}

@@ -29,6 +29,9 @@ JIRA_PROJECT_KEY, JIRA_EMAIL, JIRA_API_TOKEN (use this Jira instead of the local
 loopback endpoints are accepted. MEDIC_SIM_WAIT_MS shortens every Wait state (default 300).
 approve mode: MEDIC_SIM_APPROVAL (approve | reject | ignore, default approve) answers the approval
 request of --event runs; MEDIC_APPROVAL_TIMEOUT_SECONDS (default 2 locally) is the approval timeout.
+MEDIC_MODE (auto | approve | dry-run) and MEDIC_AUTONOMY (e.g. reboot=approve,failover=off) apply
+as in a deployed stack; the kill switch is stage dev's (\`medic --stage dev pause --reason …\` with
+AWS_ENDPOINT_URL pointing at the same moto).
 Exit codes: 0 the run completed, 1 the run failed, 2 bad input or configuration.`;
 
 export function renderHuman(result: SimulationResult): string {

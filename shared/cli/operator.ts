@@ -1,6 +1,6 @@
 /**
  * The operator side of `medic`: start/status/history/approve/reject against a deployed stack,
- * and `alarms sync` for the opted-in fleet. AWS access uses the SDK's default credential chain,
+ * pause/resume (the kill switch), and `alarms sync` for the opted-in fleet. AWS access uses the SDK's default credential chain,
  * with --region / --profile; the stack's resources are found by stage name unless given.
  */
 import { userInfo } from 'node:os';
@@ -130,7 +130,11 @@ export function operatorProgram(
     )
     .addOption(new Option('--region <region>', 'AWS region of the stack').env('AWS_REGION'))
     .addOption(new Option('--profile <profile>', 'AWS shared-config profile'))
-    .option('--stage <stage>', 'medic stage the stack was deployed with', 'dev')
+    .addOption(
+      new Option('--stage <stage>', 'medic stage the stack was deployed with')
+        .env('MEDIC_STAGE')
+        .default('dev'),
+    )
     .option('--state-machine <arn>', 'incident state machine ARN (default: medic-<stage>-incident)')
     .option('--table <name>', 'incident store table (default: medic-<stage>-incidents)')
     .showHelpAfterError('(medic --help explains every command)')
@@ -303,6 +307,59 @@ export function operatorProgram(
         }),
       );
   }
+
+  // The kill switch: one SSM parameter per stage, read by every action function before each
+  // mutating rung (including ladders already running). Writing it needs ssm:PutParameter, clearing
+  // it ssm:DeleteParameter, on arn:aws:ssm:<region>:<account>:parameter/medic/<stage>/pause.
+  const pauseName = () => `/medic/${aws().stage}/pause`;
+  program
+    .command('pause')
+    .description('hold every mutating action of this stage until `medic resume` (runs in flight too)')
+    .addHelpText(
+      'after',
+      '\nWhile paused, runs still gather evidence, file the ticket and page; before each mutating rung ' +
+        'they hold ("held": who paused and why goes on the timeline). Takes effect within seconds ' +
+        '(each function caches the switch for MEDIC_PAUSE_CACHE_SECONDS, default 5).',
+    )
+    .requiredOption('--reason <text>', "why (on every held run's timeline and page)")
+    .option('--by <who>', 'who paused (default: your user name)')
+    .action(
+      exit(async (o) => {
+        const reason = String(o.reason).trim();
+        if (!reason) throw new CliUsageError('--reason must not be empty');
+        if (reason.length > 500) throw new CliUsageError('--reason must be at most 500 characters');
+        const by = String(o.by ?? process.env.USER ?? userInfo().username);
+        const [{ SSMClient }, { writePause }] = await Promise.all([
+          import('@aws-sdk/client-ssm'),
+          import('../adapters/pause-switch.ts'),
+        ]);
+        const at = new Date().toISOString();
+        await writePause(new SSMClient(clientConfig(aws())), pauseName(), { paused: true, reason, by, at });
+        out(`paused medic (stage ${aws().stage}) at ${at} by ${by}: ${reason}`);
+        out(`  ${pauseName()} is set; \`medic --stage ${aws().stage} resume\` lifts it`);
+        return 0;
+      }),
+    );
+  program
+    .command('resume')
+    .description(
+      'lift `medic pause`: mutating actions are allowed again (new rungs only; held runs stay held)',
+    )
+    .action(
+      exit(async () => {
+        const [{ SSMClient }, { clearPause }] = await Promise.all([
+          import('@aws-sdk/client-ssm'),
+          import('../adapters/pause-switch.ts'),
+        ]);
+        const previous = await clearPause(new SSMClient(clientConfig(aws())), pauseName());
+        out(
+          previous
+            ? `resumed medic (stage ${aws().stage}); it was paused by ${previous.by} at ${previous.at}: ${previous.reason}`
+            : `medic (stage ${aws().stage}) was not paused; nothing to do`,
+        );
+        return 0;
+      }),
+    );
 
   const alarms = program.command('alarms').description('standard CloudWatch alarms for the opted-in fleet');
   alarms

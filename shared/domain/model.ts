@@ -4,6 +4,7 @@
  * payload fails with a named error instead of a TypeError deep inside a use case.
  */
 import * as z from 'zod';
+import { AUTONOMY_LEVELS } from './autonomy.ts';
 
 export const MODES = ['auto', 'dry-run', 'approve'] as const;
 export type Mode = (typeof MODES)[number];
@@ -119,6 +120,18 @@ export const SettingsSchema = z.object({
   actionPolls: z.number().int().min(1).max(120).optional(),
   /** How long approve mode waits for a person before recording "timed out" and escalating. */
   approvalTimeoutSeconds: z.number().int().min(1).optional(),
+  /**
+   * Per-action autonomy (MEDIC_AUTONOMY) as Intake read it: a run keeps the autonomy it started
+   * with. Absent (older producers): the safe defaults of shared/domain/autonomy.ts.
+   */
+  autonomy: z
+    .object({
+      'restart-service': z.enum(AUTONOMY_LEVELS),
+      reboot: z.enum(AUTONOMY_LEVELS),
+      'stop-start': z.enum(AUTONOMY_LEVELS),
+      failover: z.enum(AUTONOMY_LEVELS),
+    })
+    .optional(),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 export const NO_FAILOVER = { standby: null, targetGroupArn: null, route53: null, autoScalingGroup: null };

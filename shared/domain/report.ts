@@ -3,6 +3,7 @@
  * a neutral document that adf.ts / wiki.ts / html-report.ts render. Pure functions of the incident
  * state and its merged timeline.
  */
+import { DEFAULT_AUTONOMY, describePlan } from './autonomy.ts';
 import { a, type Block, b, bullets, grid, para, type Section, type TicketDocument, t } from './document.ts';
 import {
   evidenceSection as evidenceChecks,
@@ -299,7 +300,9 @@ function actionsSection(state: IncidentState): Section {
   const actions = allActions(state).map((x) => [x.at, x.instanceId, x.kind, x.outcome, x.detail]);
   const plans = (state.cases ?? []).flatMap((c) =>
     c.assessment
-      ? [`${c.target.instanceId}: planned ladder ${c.assessment.plan.join(' → ') || '(none)'}`]
+      ? [
+          `${c.target.instanceId}: planned ladder ${c.assessment.plan.length ? describePlan(c.assessment.plan, c.mode, c.settings.autonomy ?? DEFAULT_AUTONOMY) : '(none)'}`,
+        ]
       : [],
   );
   return {

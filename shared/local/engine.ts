@@ -130,6 +130,8 @@ export interface LocalRunOptions {
    * redelivery would. A thrown error's `name` is what the definition's Retry/Catch match.
    */
   interceptTask?: (call: TaskCall) => Promise<unknown>;
+  /** Awaited before each Task's handler: lets a test change the world at an exact point of the run. */
+  beforeTask?: (stateName: string, input: unknown) => Promise<void>;
 }
 
 export interface TaskCall {
@@ -221,8 +223,17 @@ export async function loadLocalMachine() {
       const waitTimeOverrides = Object.fromEntries(waits.map((w) => [w, options.waitMs]));
       const retryIntervalOverrides = Object.fromEntries(tasks.map((t) => [t.stateName, options.retryMs]));
       const local = { ...handlers };
+      const before = options.beforeTask;
+      if (before) {
+        for (const [stateName, invoke] of Object.entries(handlers)) {
+          local[stateName] = async (payload) => {
+            await before(stateName, payload);
+            return invoke(payload);
+          };
+        }
+      }
       for (const stateName of callbackTasks) {
-        const invoke = handlers[stateName];
+        const invoke = local[stateName];
         if (!invoke) continue;
         local[stateName] = async (payload) => {
           const callbacks = options.callbacks;

@@ -12,6 +12,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { caseStore } from '../adapters/incident-store.ts';
+import { autonomyConfig } from '../config.ts';
 import { rehydrate } from '../domain/case-size.ts';
 import { renderHtmlReport } from '../domain/html-report.ts';
 import type { IncidentState, TimelineEntry } from '../domain/model.ts';
@@ -39,6 +40,8 @@ export interface SimulateOptions {
   progress?: (line: string) => void;
   /** Where the HTML incident report goes (default reports/<incident>.html under the cwd). */
   reportPath?: string;
+  /** Tests: awaited before each Task runs (e.g. to pause medic between two rungs, deterministically). */
+  beforeTask?: (stateName: string, input: unknown) => Promise<void>;
 }
 
 export interface SimulationResult {
@@ -158,6 +161,11 @@ export function configureEnvironment(
   // Issue #4: approve mode locally — links signed with a per-run secret; a short approval timeout.
   env.MEDIC_APPROVAL_SECRET = randomBytes(24).toString('base64url');
   env.MEDIC_APPROVAL_TIMEOUT_SECONDS = env.MEDIC_APPROVAL_TIMEOUT_SECONDS ?? '2';
+  // The kill switch of stage dev, as `medic pause` (stage dev) writes it against the same endpoint.
+  // Locally every Wait lasts milliseconds, so the switch's cache (5 s deployed, shorter than the
+  // Wait between two rungs) shrinks with them: a pause must still reach the very next rung.
+  env.MEDIC_PAUSE_PARAMETER = '/medic/dev/pause';
+  env.MEDIC_PAUSE_CACHE_SECONDS = env.MEDIC_PAUSE_CACHE_SECONDS ?? '0';
 }
 
 /**
@@ -231,6 +239,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   if (!['approve', 'reject', 'ignore'].includes(simApproval)) {
     throw new ConfigError(`MEDIC_SIM_APPROVAL must be approve, reject or ignore (got "${simApproval}")`);
   }
+  // MEDIC_MODE and MEDIC_AUTONOMY mean here what they mean deployed; a bad value starts nothing.
+  autonomyConfig();
   const fileEvent = options.eventFile ? readEventFile(options.eventFile) : undefined;
   // Shape errors need no endpoint: report them before starting anything.
   if (fileEvent !== undefined) normalise(fileEvent);
@@ -324,6 +334,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       waitMs,
       retryMs: Number(process.env.MEDIC_SIM_RETRY_MS ?? 100),
       callbacks,
+      ...(options.beforeTask ? { beforeTask: options.beforeTask } : {}),
       approver: localApprover(
         (options.scenario ? SCENARIOS[options.scenario]?.approval : undefined) ??
           (simApproval as ApprovalChoice),

@@ -1,5 +1,6 @@
 /** Folds the evidence branches into the case and decides: classification, reasons, plan. */
 import { assess } from '../domain/assess.ts';
+import { DEFAULT_AUTONOMY, describePlan } from '../domain/autonomy.ts';
 import { allChecks } from '../domain/evidence-report.ts';
 import type { Evidence, InstanceCase } from '../domain/model.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
@@ -20,7 +21,7 @@ export function assessCase(c: InstanceCase, evidence: Evidence, clock: Clock): I
     step: 'Assess',
     kind: 'decision',
     instanceId,
-    summary: `classified ${assessment.classification} (${assessment.confidence} confidence): ${assessment.reasons.join('; ')}. Plan: ${assessment.plan.length ? assessment.plan.join(' → ') : 'no action'}`,
+    summary: `classified ${assessment.classification} (${assessment.confidence} confidence): ${assessment.reasons.join('; ')}. Plan: ${describePlan(assessment.plan, c.mode, c.settings.autonomy ?? DEFAULT_AUTONOMY)}`,
   });
   const transient = assessment.plan.length === 0;
   return {

@@ -28,7 +28,7 @@ import type {
   TargetGroupPort,
 } from '../ports.ts';
 import { replaceInGroup } from './group-replace.ts';
-import { announce, dryRunDone, handToVerify, nextRung, note, recordAction } from './ladder.ts';
+import { announce, dryRunDone, handToVerify, modeOf, nextRung, note, recordAction } from './ladder.ts';
 
 export interface FailoverDeps {
   ec2: Pick<Ec2Port, 'describeInstances'> & Pick<Ec2ActionsPort, 'elasticIpOf' | 'associateElasticIp'>;
@@ -146,7 +146,7 @@ async function attemptOne(
   const { clock } = deps;
   const id = c.target.instanceId;
   const cfg: NonNullable<Target['failover']> = c.target.failover ?? NO_FAILOVER;
-  const dry = c.mode === 'dry-run';
+  const dry = modeOf(c, 'failover') === 'dry-run';
 
   if (mechanism === 'auto-scaling') {
     const group = cfg.autoScalingGroup ?? '';

@@ -8,7 +8,7 @@ import type { ActionKind, InstanceCase } from '../domain/model.ts';
 import { targetFromInstance } from '../domain/target.ts';
 import type { Clock } from '../domain/timeline.ts';
 import type { AutoScalingHealthPort, Ec2Port } from '../ports.ts';
-import { dryRunDone, handToVerify, recordAction } from './ladder.ts';
+import { dryRunDone, handToVerify, modeOf, recordAction } from './ladder.ts';
 
 export interface GroupReplaceDeps {
   ec2: Pick<Ec2Port, 'describeInstances'>;
@@ -27,7 +27,7 @@ export async function replaceInGroup(
 ): Promise<InstanceCase> {
   const id = c.target.instanceId;
   const peerList = peers.join(', ');
-  if (c.mode === 'dry-run') {
+  if (modeOf(c, kind) === 'dry-run') {
     return dryRunDone(
       c,
       deps.clock,

@@ -8,6 +8,7 @@
  * an action that may already have reached AWS.
  */
 import { createHash } from 'node:crypto';
+import { modeOf } from '../domain/autonomy.ts';
 import { bullets, para, t } from '../domain/document.ts';
 import type { ActionKind, InstanceCase } from '../domain/model.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
@@ -341,7 +342,7 @@ export async function authorize(c: InstanceCase, action: ActionKind, deps: Guard
       effect: 'page',
     };
   }
-  if (c.mode === 'dry-run') return { allow: true };
+  if (modeOf(c, action) === 'dry-run') return { allow: true };
   const claimed = await store.claimAction(id, actionKey(c, action), now);
   if (!claimed) {
     return {

@@ -4,7 +4,8 @@
  * DescribeInstances for all targets.
  */
 
-import type { IncidentState, InstanceCase, Settings } from '../domain/model.ts';
+import { DEFAULT_AUTONOMY, formatAutonomy, runMode } from '../domain/autonomy.ts';
+import type { IncidentState, InstanceCase, Mode, Settings } from '../domain/model.ts';
 import { episodeKey, normalise } from '../domain/normalise.ts';
 import type { IgnoredKind } from '../domain/scope.ts';
 import { targetFromInstance } from '../domain/target.ts';
@@ -21,6 +22,11 @@ export interface IntakeDeps {
   clock: Clock;
   settings: Settings;
   defaultPorts: number[];
+  /**
+   * The deploy-wide mode (MEDIC_MODE): alarm-started runs run in it, and a manual run's own mode
+   * can only make a run stricter, never looser. Absent: auto.
+   */
+  deployMode?: Mode;
   /** Issue #5/#8: dedupe and the storm check, before any AWS lookup (absent: Admit does both). */
   gate?: IntakeGate;
 }
@@ -170,8 +176,10 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
     if (ok) return ok;
     throw error;
   }
+  const requested = normalised.mode;
   const trigger = {
     ...normalised,
+    mode: runMode(deps.deployMode ?? 'auto', requested),
     ...(normalised.alarmName ? { alarmName: clip(normalised.alarmName, MAX_ALARM_NAME, true) } : {}),
     reason: clip(normalised.reason, MAX_REASON),
   };
@@ -215,6 +223,21 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
       summary: `targets: ${targets.map((t) => `${t.instanceId}${t.name ? ` (${t.name})` : ''}${t.managed ? '' : ' [not opted in]'}`).join(', ')}`,
     }),
   ];
+  // Only a run that is not fully automatic says so here; the plan (Assess) shows each rung's mode.
+  if (trigger.mode !== 'auto') {
+    timeline.push(
+      entry(clock, {
+        step: 'Intake',
+        kind: 'note',
+        summary: `mode ${trigger.mode}${trigger.mode === requested ? '' : ` (deploy-wide MEDIC_MODE=${deps.deployMode}; the run asked for ${requested}, and a run may only be stricter)`}`,
+        detail: {
+          mode: trigger.mode,
+          requestedMode: requested,
+          autonomy: formatAutonomy(deps.settings.autonomy ?? DEFAULT_AUTONOMY),
+        },
+      }),
+    );
+  }
   if (ids.length > chosen.length) {
     timeline.push(
       entry(clock, {

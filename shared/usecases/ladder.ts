@@ -5,6 +5,10 @@
  * reboot, stop-start, failover, page), hands over to Verify, and a rung that does not restore
  * service moves the case one rung down. The helpers here are shared by those action use cases.
  */
+import { DEFAULT_AUTONOMY, describePlan, modeOf } from '../domain/autonomy.ts';
+
+export { modeOf };
+
 import {
   type ActionKind,
   type ActionRecord,
@@ -15,7 +19,7 @@ import {
 import { leftStoppedHeadline } from '../domain/stop-start-policy.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
 import { APPROVAL_REJECTED } from '../errors.ts';
-import type { Ec2ActionsPort, NotifierPort } from '../ports.ts';
+import type { Ec2ActionsPort, NotifierPort, PauseSwitchPort } from '../ports.ts';
 
 export const MUTATING: ReadonlySet<ActionKind> = new Set([
   'restart-service',
@@ -90,6 +94,11 @@ function stepOf(kind: ActionKind): string {
   return names[kind];
 }
 
+/** The plan with the mode each rung runs at, for the timeline, the ticket and announcements. */
+export function planOf(c: InstanceCase): string {
+  return describePlan(c.assessment?.plan ?? [], c.mode, c.settings.autonomy ?? DEFAULT_AUTONOMY);
+}
+
 /** The action is done: verify it (bounded polls), then the next rung if it did not help. */
 export function handToVerify(
   c: InstanceCase,
@@ -113,8 +122,13 @@ export function nextRung(c: InstanceCase): InstanceCase {
   return { ...c, rung: c.rung + 1, pending: null, next: 'act' };
 }
 
-/** Dry run: the first mutating rung is recorded as "would have …" and the case ends there. */
+/**
+ * Dry run: the rung is recorded as "would have …". A dry-run run ends there (nothing changed, so
+ * there is nothing to verify); a rung that is dry-run only by its action's autonomy moves on, so
+ * the instance that is still down reaches the page.
+ */
 export function dryRunDone(c: InstanceCase, clock: Clock, kind: ActionKind, detail: string): InstanceCase {
+  if (c.mode !== 'dry-run') return nextRung(recordAction(c, clock, kind, 'would-have', detail));
   return {
     ...recordAction(c, clock, kind, 'would-have', detail),
     pending: null,
@@ -126,12 +140,13 @@ export function dryRunDone(c: InstanceCase, clock: Clock, kind: ActionKind, deta
 /** Progress message to stakeholders at the start of each rung. */
 export async function announce(c: InstanceCase, notifier: NotifierPort, kind: ActionKind): Promise<void> {
   const plan = c.assessment?.plan ?? [];
-  const dry = c.mode === 'dry-run';
+  const mode = modeOf(c, kind);
+  const dry = mode === 'dry-run';
   await notifier.publish({
     subject: `[medic] ${dry ? 'DRY RUN' : 'ACTION'}: ${kind} ${who(c)} (rung ${c.rung + 1} of ${plan.length})`,
     body: [
-      `medic ${dry ? 'would now' : 'is about to'} ${VERBS[kind]} ${who(c)} for incident ${c.incidentId}.`,
-      `Plan: ${plan.join(' → ')}`,
+      `medic ${dry ? 'would now' : 'is about to'} ${VERBS[kind]} ${who(c)} for incident ${c.incidentId} (this rung runs ${mode}${mode === 'approve' ? ', approved' : ''}).`,
+      `Plan: ${planOf(c)}`,
       `Tried so far: ${c.actions.map((a) => `${a.kind}: ${a.outcome}`).join(', ') || 'nothing'}`,
     ].join('\n'),
     severity: 'warning',
@@ -161,11 +176,32 @@ export function readApproval(approval: Record<string, unknown>): ApprovalDecisio
 export interface PrepareDeps {
   ec2: Pick<Ec2ActionsPort, 'consoleOutput'>;
   clock: Clock;
+  /** The stage's kill switches (`medic pause`, the optional pause alarm); deployed, always given. */
+  pause?: readonly PauseSwitchPort[];
 }
 
 /**
- * PrepareRung: choose plan[rung]; gate it (opt-in, approval); capture console output before a
- * destructive action. Sets `action` (what RunAction dispatches on) and `next`.
+ * Why the kill switch holds medic, or null. A switch that cannot be read (access denied,
+ * throttled, a value that is not medic's) holds too: medic cannot prove it may act — fail closed.
+ */
+export async function pauseReason(switches: readonly PauseSwitchPort[]): Promise<string | null> {
+  try {
+    for (const s of switches) {
+      const paused = await s.read();
+      if (paused) {
+        return `medic is paused by ${paused.by} since ${paused.at}: "${paused.reason}" (${paused.source}); \`medic resume\` lifts it`;
+      }
+    }
+    return null;
+  } catch (error) {
+    const e = error as Error;
+    return `could not read the kill switch (${e.name}: ${e.message.slice(0, 200)}): failing closed, medic takes no action it cannot prove is allowed`;
+  }
+}
+
+/**
+ * PrepareRung: choose plan[rung]; gate it (opt-in, autonomy, the kill switch, approval); capture
+ * console output before a destructive action. Sets `action` (what RunAction dispatches on) and `next`.
  */
 export async function prepareRung(c: InstanceCase, deps: PrepareDeps): Promise<InstanceCase> {
   const { clock } = deps;
@@ -185,7 +221,29 @@ export async function prepareRung(c: InstanceCase, deps: PrepareDeps): Promise<I
     return { ...k, action: 'page', outcome: 'held', next: 'run' };
   }
 
-  if (c.mode === 'approve' && MUTATING.has(action)) {
+  const mode = modeOf(c, action);
+  if (mode === 'off') {
+    // The team switched this action off (MEDIC_AUTONOMY): not a failure, the ladder moves on.
+    k = note(
+      k,
+      clock,
+      'PrepareRung',
+      `skipped ${action}: autonomy for ${action} is off (MEDIC_AUTONOMY), so medic never does it; next rung`,
+    );
+    return nextRung({ ...k, approval: null });
+  }
+
+  // The kill switch, before every mutating rung: ladders already running hold here too, and a
+  // rung that waited for approval passes here again after the decision, right before it acts.
+  if (deps.pause && MUTATING.has(action)) {
+    const paused = await pauseReason(deps.pause);
+    if (paused) {
+      k = recordAction({ ...k, approval: null }, clock, action, 'held', `held by paused: ${paused}`);
+      return { ...k, action: 'page', outcome: 'held', next: 'run' };
+    }
+  }
+
+  if (mode === 'approve' && MUTATING.has(action)) {
     if (!c.approval) return { ...k, next: 'approve' };
     const decision = readApproval(c.approval);
     k = { ...k, approval: null };
@@ -267,12 +325,15 @@ export async function page(
     );
   }
   const tried = k.actions.filter((a) => a.kind !== 'page');
+  const held = tried.findLast((a) => a.outcome === 'held');
   const why = c.leftStopped
     ? `stop/start left the instance ${c.leftStopped.state}`
     : k.outcome === 'held'
       ? tried.some((a) => a.outcome === 'rejected')
         ? 'a person rejected the next action; medic takes no further action'
-        : 'instance is not opted in to automatic actions'
+        : held?.detail.startsWith('held by paused:')
+          ? held.detail
+          : 'instance is not opted in to automatic actions'
       : tried.some((a) => a.outcome === 'timed-out')
         ? 'nobody approved the next action in time'
         : tried.some((a) => MUTATING.has(a.kind))

@@ -2,7 +2,7 @@
 import type { InstanceCase } from '../domain/model.ts';
 import type { Clock } from '../domain/timeline.ts';
 import type { Ec2Port, NotifierPort } from '../ports.ts';
-import { announce, dryRunDone, handToVerify, recordAction } from './ladder.ts';
+import { announce, dryRunDone, handToVerify, modeOf, recordAction } from './ladder.ts';
 
 export async function reboot(
   c: InstanceCase,
@@ -10,7 +10,7 @@ export async function reboot(
 ): Promise<InstanceCase> {
   const id = c.target.instanceId;
   await announce(c, deps.notifier, 'reboot');
-  if (c.mode === 'dry-run') {
+  if (modeOf(c, 'reboot') === 'dry-run') {
     await deps.ec2.reboot(id, { dryRun: true });
     return dryRunDone(
       c,

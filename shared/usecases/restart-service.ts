@@ -6,7 +6,7 @@
 import { type InstanceCase, LADDER_DEFAULTS } from '../domain/model.ts';
 import type { Clock } from '../domain/timeline.ts';
 import type { NotifierPort, ServiceRestartPort } from '../ports.ts';
-import { announce, dryRunDone, handToVerify, nextRung, note, recordAction } from './ladder.ts';
+import { announce, dryRunDone, handToVerify, modeOf, nextRung, note, recordAction } from './ladder.ts';
 
 export async function restartService(
   c: InstanceCase,
@@ -35,7 +35,7 @@ export async function restartService(
   const pending = c.pending?.kind === 'restart-service' ? c.pending : null;
   if (!pending) {
     await announce(c, deps.notifier, 'restart-service');
-    if (c.mode === 'dry-run') {
+    if (modeOf(c, 'restart-service') === 'dry-run') {
       return dryRunDone(
         c,
         deps.clock,

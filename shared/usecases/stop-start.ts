@@ -16,7 +16,7 @@ import { leftStoppedHeadline, startFailed, stopStartDecision } from '../domain/s
 import type { Clock } from '../domain/timeline.ts';
 import type { AutoScalingHealthPort, Ec2ActionsPort, Ec2Port, NotifierPort } from '../ports.ts';
 import { replaceInGroup } from './group-replace.ts';
-import { announce, dryRunDone, handToVerify, nextRung, note, recordAction } from './ladder.ts';
+import { announce, dryRunDone, handToVerify, modeOf, nextRung, note, recordAction } from './ladder.ts';
 
 export interface StopStartDeps {
   ec2: Ec2ActionsPort & Pick<Ec2Port, 'describeInstances'>;
@@ -62,7 +62,7 @@ export async function stopStart(c: InstanceCase, deps: StopStartDeps): Promise<I
         `not stopped: ${decision.why}`,
       );
     }
-    if (c.mode === 'dry-run') {
+    if (modeOf(c, 'stop-start') === 'dry-run') {
       try {
         await deps.ec2.stop(id, { dryRun: true });
       } catch (error) {

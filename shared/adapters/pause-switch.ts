@@ -1,0 +1,105 @@
+/**
+ * The kill switch as stored: one SSM String parameter per stage (`/medic/<stage>/pause`) holding
+ * `{"paused": true, "reason", "by", "at"}`, written by `medic pause` and deleted by `medic resume`.
+ * Reads are cached briefly per sandbox (a pause reaches every rung that starts after the cache
+ * expires); failures are never cached and are thrown, so the guard fails closed.
+ */
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  PutParameterCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import type { PauseRecord, PauseSwitchPort } from '../ports.ts';
+
+/** The parameter's value: what `medic pause` writes. */
+export interface StoredPause {
+  paused: true;
+  reason: string;
+  by: string;
+  at: string;
+}
+
+/** Parses the stored value; anything that is not medic's own shape is an error (fail closed). */
+export function parsePause(name: string, text: string | undefined): PauseRecord | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? '');
+  } catch {
+    throw new Error(`${name} does not hold JSON`);
+  }
+  const v = value as { paused?: unknown; reason?: unknown; by?: unknown; at?: unknown } | null;
+  if (v && typeof v === 'object' && v.paused === false) return null;
+  if (!v || typeof v !== 'object' || v.paused !== true) {
+    throw new Error(`${name} does not hold {"paused": true|false, …}`);
+  }
+  return {
+    reason: String(v.reason ?? 'no reason given'),
+    by: String(v.by ?? 'unknown'),
+    at: String(v.at ?? 'unknown time'),
+    source: `SSM parameter ${name}`,
+  };
+}
+
+export interface PauseSwitchOptions {
+  /** How long a successful read is trusted, in ms. */
+  maxAgeMs: number;
+  now?: () => number;
+}
+
+export function pauseSwitch(ssm: SSMClient, name: string, options: PauseSwitchOptions): PauseSwitchPort {
+  const now = options.now ?? Date.now;
+  let cached: { until: number; value: PauseRecord | null } | null = null;
+
+  const fromParameter = async (): Promise<PauseRecord | null> => {
+    try {
+      const out = await ssm.send(new GetParameterCommand({ Name: name }));
+      return parsePause(name, out.Parameter?.Value);
+    } catch (error) {
+      // No parameter is the normal state: medic is not paused. Every other failure is thrown.
+      if ((error as Error).name === 'ParameterNotFound') return null;
+      throw error;
+    }
+  };
+
+  return {
+    async read() {
+      if (cached && now() < cached.until) return cached.value;
+      const value = await fromParameter();
+      cached = { until: now() + options.maxAgeMs, value };
+      return value;
+    },
+  };
+}
+
+/** `medic pause`: writes the stage's parameter (a String: nothing secret, no KMS needed). */
+export async function writePause(ssm: SSMClient, name: string, pause: StoredPause): Promise<void> {
+  await ssm.send(
+    new PutParameterCommand({
+      Name: name,
+      Type: 'String',
+      Overwrite: true,
+      Value: JSON.stringify(pause),
+      Description: 'medic kill switch: while this parameter exists, medic takes no mutating action',
+    }),
+  );
+}
+
+/** `medic resume`: deletes the parameter; returns what it held (null: medic was not paused). */
+export async function clearPause(ssm: SSMClient, name: string): Promise<PauseRecord | null> {
+  let previous: PauseRecord | null = null;
+  try {
+    const out = await ssm.send(new GetParameterCommand({ Name: name }));
+    previous = parsePause(name, out.Parameter?.Value);
+  } catch (error) {
+    if ((error as Error).name === 'ParameterNotFound') return null;
+    // An unreadable value is still removed: resume must always be able to clear the switch.
+    if ((error as { $metadata?: unknown }).$metadata !== undefined) throw error;
+  }
+  try {
+    await ssm.send(new DeleteParameterCommand({ Name: name }));
+  } catch (error) {
+    if ((error as Error).name !== 'ParameterNotFound') throw error;
+  }
+  return previous;
+}
