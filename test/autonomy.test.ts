@@ -283,6 +283,23 @@ describe('the kill switch in PrepareRung (before every mutating rung)', () => {
     expect(k.outcome).toBe('held');
   });
 
+  it('a transient read failure is thrown for the Task to retry, never read as "not paused"', async () => {
+    // Prepare
+    const transient = Object.assign(new Error('SSM GetParameter: connection refused'), {
+      name: 'AwsTransientError',
+    });
+    const failing = sw(async () => {
+      throw transient;
+    });
+    // Act
+    const decided = await prepareRung(kase(), { ec2, clock, pause: [failing] }).then(
+      (k) => k.action,
+      (e: Error) => e.name,
+    );
+    // Assess
+    expect(decided).toBe('AwsTransientError');
+  });
+
   it('a second switch (the pause alarm) pauses too', async () => {
     // Act / Assess
     expect(await pauseReason([sw(async () => null), sw(async () => paused)])).toMatch(/paused by alice/);
@@ -360,7 +377,7 @@ describe('the kill switch adapter (SSM parameter)', () => {
     const again = await sw.read();
     // Assess
     expect(cachedCalls).toBe(1);
-    expect(failed).toBe('ThrottlingException');
+    expect(failed).toBe('AwsTransientError');
     expect(again).toBeNull();
     expect(ssm.calls()).toBe(3);
   });

@@ -829,7 +829,7 @@ describe('network placement: packaging never builds blind probes', () => {
     // Act: without the placement parameters (fails before building), then with probes=off.
     missing = await runPackageScript([]);
     // osls alone (no cfn-lint: the main packaging above lints the same resources).
-    off = await packageService(['--param', 'probes=off', '--package', offDir]).then(
+    off = await packageService(['--param', 'probes=off', '--param', 'jira=off', '--package', offDir]).then(
       () => ({ code: 0, output: '' }),
       (error: Error) => ({ code: 1, output: error.message }),
     );

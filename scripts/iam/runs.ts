@@ -332,6 +332,8 @@ export async function recordRuns(
       MEDIC_FLEET_MAX_GROUP_PERCENT: '100',
       MEDIC_VERIFY_POLLS: process.env.MEDIC_VERIFY_POLLS ?? '2',
       MEDIC_PROBE_TIMEOUT_MS: '300',
+      // The kill switch of this deployment's stage, as its role names it.
+      MEDIC_PAUSE_PARAMETER: `/medic/${stage}/pause`,
     });
     const ec2 = seedingEc2Client(config);
     const metricsDir = mkdtempSync(join(tmpdir(), 'medic-iam-metrics-'));

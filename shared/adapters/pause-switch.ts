@@ -11,6 +11,7 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import type { PauseRecord, PauseSwitchPort } from '../ports.ts';
+import { callAws } from './aws-errors.ts';
 
 /** The parameter's value: what `medic pause` writes. */
 export interface StoredPause {
@@ -53,7 +54,10 @@ export function pauseSwitch(ssm: SSMClient, name: string, options: PauseSwitchOp
 
   const fromParameter = async (): Promise<PauseRecord | null> => {
     try {
-      const out = await ssm.send(new GetParameterCommand({ Name: name }));
+      // A throttle, 5xx or lost connection becomes AwsTransientError: PrepareRung's Retry asks again.
+      const out = await callAws(`SSM GetParameter ${name}`, () =>
+        ssm.send(new GetParameterCommand({ Name: name })),
+      );
       return parsePause(name, out.Parameter?.Value);
     } catch (error) {
       // No parameter is the normal state: medic is not paused. Every other failure is thrown.

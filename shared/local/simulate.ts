@@ -164,7 +164,7 @@ export function configureEnvironment(
   // The kill switch of stage dev, as `medic pause` (stage dev) writes it against the same endpoint.
   // Locally every Wait lasts milliseconds, so the switch's cache (5 s deployed, shorter than the
   // Wait between two rungs) shrinks with them: a pause must still reach the very next rung.
-  env.MEDIC_PAUSE_PARAMETER = '/medic/dev/pause';
+  env.MEDIC_PAUSE_PARAMETER = env.MEDIC_PAUSE_PARAMETER ?? '/medic/dev/pause';
   env.MEDIC_PAUSE_CACHE_SECONDS = env.MEDIC_PAUSE_CACHE_SECONDS ?? '0';
 }
 

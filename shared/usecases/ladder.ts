@@ -181,8 +181,10 @@ export interface PrepareDeps {
 }
 
 /**
- * Why the kill switch holds medic, or null. A switch that cannot be read (access denied,
- * throttled, a value that is not medic's) holds too: medic cannot prove it may act — fail closed.
+ * Why the kill switch holds medic, or null. A switch that cannot be read (access denied, a value
+ * that is not medic's) holds too: medic cannot prove it may act — fail closed. A transient failure
+ * (AwsTransientError) is thrown instead, so the Task's Retry reads again before anything is decided;
+ * when those retries run out the case fails, which takes no action either.
  */
 export async function pauseReason(switches: readonly PauseSwitchPort[]): Promise<string | null> {
   try {
@@ -195,6 +197,7 @@ export async function pauseReason(switches: readonly PauseSwitchPort[]): Promise
     return null;
   } catch (error) {
     const e = error as Error;
+    if (e.name === 'AwsTransientError') throw error;
     return `could not read the kill switch (${e.name}: ${e.message.slice(0, 200)}): failing closed, medic takes no action it cannot prove is allowed`;
   }
 }
