@@ -230,6 +230,8 @@ export interface InstanceStopState {
   autoScalingGroup?: string | null;
   /** Why the instance is in its state (e.g. `Client.InternalError` after a start that fell back). */
   stateReason?: { code: string; message: string } | null;
+  /** LaunchTime (ISO): EC2 sets it again on every start, so it tells a start that landed. */
+  launchTime?: string | null;
 }
 
 /** EC2 calls the ladder makes; every mutating one takes dryRun (EC2's own DryRun proves permission). */
