@@ -194,9 +194,8 @@ export interface RunEvidence {
   }[];
 }
 
-/** A target that takes (or may take) traffic: a deregistered one drains, then shows `unused`. */
-const serving = (state: string | undefined) =>
-  state !== undefined && state !== 'draining' && state !== 'unused';
+/** A registered target: a deregistered one shows `draining`, then drops out of DescribeTargetHealth. */
+const serving = (state: string | undefined) => state !== undefined && state !== 'draining';
 
 /** The invariants, pure: what must hold after any crash at any Task boundary. */
 export function checkInvariants(

@@ -321,12 +321,12 @@ export async function resumeFailover(
 }
 
 /**
- * A target that still receives or may receive traffic. A deregistered one is `draining` for the
- * group's deregistration delay (and may then show `unused`): deregistering it again would repeat
- * a call that already landed.
+ * A registered target. A deregistered one shows `draining` for the group's deregistration delay and
+ * then drops out of DescribeTargetHealth: deregistering it again would repeat a call that landed.
+ * (`unused` is still registered — Target.NotInUse, a group no load balancer uses.)
  */
 function active(state: string | undefined): boolean {
-  return state !== undefined && state !== 'draining' && state !== 'unused';
+  return state !== undefined && state !== 'draining';
 }
 
 function describeHealth(health: Record<string, string>): string {
