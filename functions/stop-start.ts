@@ -22,7 +22,13 @@ const sns = new SNSClient({});
 export const handler = lambda(async (event) => {
   const notifier = snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN);
   // issue #5: the safety bounds, once per rung, before the first mutating call
-  const deps = { ec2, autoScaling, notifier, clock: systemClock, defaultPorts: coreConfig().MEDIC_DEFAULT_PORTS };
+  const deps = {
+    ec2,
+    autoScaling,
+    notifier,
+    clock: systemClock,
+    defaultPorts: coreConfig().MEDIC_DEFAULT_PORTS,
+  };
   return guardedAction(
     parseWith(InstanceCaseSchema, event, 'StopStart'),
     'stop-start',
