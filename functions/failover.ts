@@ -14,7 +14,7 @@ import { InstanceCaseSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { guardedAction } from '../shared/guarded-action.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
-import { failover } from '../shared/usecases/failover.ts';
+import { failover, resumeFailover } from '../shared/usecases/failover.ts';
 
 // issue #5: no SDK-level retries — a lost answer to a mutating call must not become a second one;
 // the ASL retries instead, and the guard's claim stops a repeat.
@@ -33,15 +33,21 @@ const sns = new SNSClient({});
 export const handler = lambda(async (event) => {
   const notifier = snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN);
   // issue #5: the safety bounds, once per rung, before the first mutating call
-  return guardedAction(parseWith(InstanceCaseSchema, event, 'Failover'), 'failover', notifier, (c) =>
-    failover(c, {
-      ec2,
-      targetGroups,
-      dns,
-      autoScaling,
-      notifier,
-      clock: systemClock,
-      defaultPorts: coreConfig().MEDIC_DEFAULT_PORTS,
-    }),
+  const deps = {
+    ec2,
+    targetGroups,
+    dns,
+    autoScaling,
+    notifier,
+    clock: systemClock,
+    defaultPorts: coreConfig().MEDIC_DEFAULT_PORTS,
+  };
+  return guardedAction(
+    parseWith(InstanceCaseSchema, event, 'Failover'),
+    'failover',
+    notifier,
+    (c) => failover(c, deps),
+    // A lost or duplicated answer resumes a half-done failover instead of assuming it is done.
+    (c, why) => resumeFailover(c, deps, why),
   );
 });

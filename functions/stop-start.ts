@@ -10,7 +10,7 @@ import { InstanceCaseSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { guardedAction } from '../shared/guarded-action.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
-import { stopStart } from '../shared/usecases/stop-start.ts';
+import { resumeStopStart, stopStart } from '../shared/usecases/stop-start.ts';
 
 // issue #5: no SDK-level retries — a lost answer to a mutating call must not become a second one;
 // the ASL retries instead, and the guard's claim stops a repeat.
@@ -22,13 +22,19 @@ const sns = new SNSClient({});
 export const handler = lambda(async (event) => {
   const notifier = snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN);
   // issue #5: the safety bounds, once per rung, before the first mutating call
-  return guardedAction(parseWith(InstanceCaseSchema, event, 'StopStart'), 'stop-start', notifier, (c) =>
-    stopStart(c, {
-      ec2,
-      autoScaling,
-      notifier,
-      clock: systemClock,
-      defaultPorts: coreConfig().MEDIC_DEFAULT_PORTS,
-    }),
+  const deps = {
+    ec2,
+    autoScaling,
+    notifier,
+    clock: systemClock,
+    defaultPorts: coreConfig().MEDIC_DEFAULT_PORTS,
+  };
+  return guardedAction(
+    parseWith(InstanceCaseSchema, event, 'StopStart'),
+    'stop-start',
+    notifier,
+    (c) => stopStart(c, deps),
+    // A lost or duplicated answer resumes from the instance's state instead of assuming it is done.
+    (c, why) => resumeStopStart(c, deps, why),
   );
 });

@@ -4,6 +4,12 @@
  * Polls of an action already under way (`pending`) are not re-gated. When AWS throttles the call,
  * the action provably did not run, so the at-most-once claim is given back and the ASL retry may
  * act; any other failure keeps the claim, so a retried or re-run step never repeats the action.
+ *
+ * A claim already taken means an earlier delivery of this very step reached AWS and its answer was
+ * lost (Step Functions retried after a Lambda timeout) or is not the one used (at-least-once
+ * delivery). For a multi-phase action that earlier delivery only began the work, so `resume` reads
+ * what AWS now shows and carries on from there without repeating the call already made; it answers
+ * null when nothing of the action is visible, and then the action is taken as done as before.
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { autoScalingAdapter } from './adapters/autoscaling.ts';
@@ -22,6 +28,7 @@ export async function guardedAction(
   action: ActionKind,
   notifier: NotifierPort,
   run: (c: InstanceCase) => Promise<InstanceCase>,
+  resume?: (c: InstanceCase, why: string) => Promise<InstanceCase | null>,
 ): Promise<InstanceCase> {
   if (c.pending) return run(c);
   const verdict = await authorize(c, action, {
@@ -31,6 +38,13 @@ export async function guardedAction(
     notifier,
     groupSize: async (group) => (await autoScaling.inServiceInstances([group])).length,
   });
+  if (!verdict.allow && verdict.bound === 'already-taken' && resume) {
+    const resumed = await resume(
+      c,
+      `${verdict.reason}: its answer was lost (retried after States.Timeout or Sandbox.Timedout) or delivered twice`,
+    );
+    if (resumed) return resumed;
+  }
   if (!verdict.allow) return holdCase(c, action, verdict, systemClock);
   try {
     return await run(c);

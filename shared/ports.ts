@@ -242,6 +242,8 @@ export interface InstanceStopState {
   autoScalingGroup?: string | null;
   /** Why the instance is in its state (e.g. `Client.InternalError` after a start that fell back). */
   stateReason?: { code: string; message: string } | null;
+  /** LaunchTime (ISO): EC2 sets it again on every start, so it tells a start that landed. */
+  launchTime?: string | null;
 }
 
 /** EC2 calls the ladder makes; every mutating one takes dryRun (EC2's own DryRun proves permission). */
@@ -389,7 +391,11 @@ export interface SafetyStorePort {
   stormsAt(stormKeys: string[]): Promise<Map<string, Date>>;
   /** Budget ledger: at-most-once claim of one mutating action; false if it was already claimed. */
   claimAction(instanceId: string, actionKey: string, at: Date): Promise<boolean>;
-  actionsSince(instanceId: string, since: Date): Promise<number>;
+  /**
+   * Claims since `since`, leaving out `exceptKey`: a re-delivery of a step whose claim is already
+   * counted is not a new action, so its own claim must not spend the budget it is checked against.
+   */
+  actionsSince(instanceId: string, since: Date, exceptKey?: string): Promise<number>;
   /** Gives a claim back when AWS provably did not run the action (throttled before it started). */
   unclaimAction(instanceId: string, actionKey: string): Promise<void>;
   /** Durable Jira outbox: one item per episode (a newer draft replaces an older one). */

@@ -105,6 +105,25 @@ describe('the invariants (pure)', () => {
     expect(violations.map((v) => v.invariant)).toEqual(['reached', 'record']);
   });
 
+  it('a target-group failover left half done is a violation: standby registered, sick instance still a target', () => {
+    // Prepare
+    const tg = (health: Record<string, string>, standbyRegistered = true) => ({
+      ...clean,
+      targetGroups: [
+        { instanceId: 'i-1', standby: 'i-2', targetGroupArn: 'arn:tg', health, standbyRegistered },
+      ],
+    });
+    // Act
+    const half = checkInvariants(point, tg({ 'i-1': 'healthy', 'i-2': 'healthy' }), injected);
+    const done = checkInvariants(point, tg({ 'i-1': 'draining', 'i-2': 'healthy' }), injected);
+    const gone = checkInvariants(point, tg({ 'i-2': 'healthy' }), injected);
+    const notTried = checkInvariants(point, tg({ 'i-1': 'healthy', 'i-2': 'healthy' }, false), injected);
+    // Assess
+    expect(half.map((v) => v.invariant)).toEqual(['failover']);
+    expect(half[0]?.detail).toMatch(/failover of i-1 half done: standby i-2 registered .* still a target/);
+    expect([...done, ...gone, ...notTried]).toEqual([]);
+  });
+
   it("a lost answer is the state's States.Timeout when the state gives up first, else the Lambda timeout", () => {
     // Act
     const timeouts = taskTimeouts();
@@ -150,4 +169,28 @@ describe('crash at a Task boundary (moto + local Jira)', () => {
     ).toEqual([]);
     expect(results).toHaveLength(Object.values(COMMON_PATH).flat().length);
   }, 120_000);
+
+  it('a lost or duplicated StopStart or Failover answer leaves no instance stopped and no failover half done', async () => {
+    // Prepare: the rung scenarios; StopStart is first reached by the first, Failover by the second
+    const { points: all, baseline } = await chaos.plan(
+      ['reboot-fails-stopstart-fixes', 'failover-target-group'],
+      ['timeout', 'duplicate'],
+    );
+    const points = all.filter((p) => p.state === 'StopStart' || p.state === 'Failover');
+    // Act
+    const results = [];
+    for (const point of points) results.push(await chaos.runPoint(point));
+    // Assess
+    const report = [...baseline, ...results].map(formatResult).join('\n');
+    expect(
+      [...baseline, ...results].flatMap((r) => r.violations),
+      report,
+    ).toEqual([]);
+    expect(points.map((p) => `${p.state} ${p.kind}`)).toEqual([
+      'StopStart timeout',
+      'StopStart duplicate',
+      'Failover timeout',
+      'Failover duplicate',
+    ]);
+  }, 180_000);
 });

@@ -10,7 +10,7 @@ import { failoverAddress, recordToRewrite } from '../shared/domain/failover-dns.
 import { type InstanceCase, NO_FAILOVER } from '../shared/domain/model.ts';
 import { AwsTransientError } from '../shared/errors.ts';
 import type { DnsPort, DnsRecord, InstanceInfo, TargetGroupPort } from '../shared/ports.ts';
-import { type FailoverDeps, failover } from '../shared/usecases/failover.ts';
+import { type FailoverDeps, failover, resumeFailover } from '../shared/usecases/failover.ts';
 
 const clock = () => new Date('2026-01-01T00:00:00.000Z');
 const ID = 'i-0123456789abcdef0';
@@ -353,5 +353,80 @@ describe('failover tries the next configured mechanism when one is refused or fa
       record({ setIdentifier: 'blue', values: ['10.0.0.9'], routing: { Weight: 100 } }),
     ]);
     expect(k.actions[0]?.detail).toMatch(/UPSERT app\.example\.com\. \(set blue\) A → 10\.0\.0\.9/);
+  });
+});
+
+describe('failover: a lost or duplicated answer never leaves it half done', () => {
+  /** A target group as ELB keeps it: a deregistered target drains before it disappears. */
+  function targetGroup(initial: Record<string, string>) {
+    const health: Record<string, string> = { ...initial };
+    const calls: string[] = [];
+    const port: TargetGroupPort = {
+      health: async () => ({ ...health }),
+      register: async (_arn, id) => {
+        calls.push(`RegisterTargets ${id}`);
+        health[id] = 'initial';
+      },
+      deregister: async (_arn, id) => {
+        calls.push(`DeregisterTargets ${id}`);
+        health[id] = 'draining';
+      },
+    };
+    return { port, calls, health };
+  }
+
+  it('a re-delivered first step resumes from the registered standby and deregisters the sick instance once', async () => {
+    // Prepare: the first delivery registered the standby; its answer is lost
+    const tg = targetGroup({ [ID]: 'healthy' });
+    const d = { ...world({}).deps, targetGroups: tg.port };
+    const c = instanceCase({ standby: STANDBY, targetGroupArn: 'arn:tg' });
+    await failover(c, d);
+    tg.health[STANDBY] = 'healthy';
+    // Act: the retried (or duplicate) delivery gets the same input
+    const resumed = await resumeFailover(c, d, 'failover already issued');
+    let k = resumed ?? c;
+    for (let i = 0; i < 5 && k.next === 'poll'; i++) k = await failover(k, d);
+    // Assess
+    expect(resumed).toMatchObject({ next: 'poll', pending: { kind: 'failover', mechanism: 'target-group' } });
+    expect(resumed?.timeline.at(-1)?.summary).toMatch(/failover already issued; standby .* is registered/);
+    expect(tg.calls).toEqual([`RegisterTargets ${STANDBY}`, `DeregisterTargets ${ID}`]);
+    expect(k.actions.map((a) => [a.kind, a.outcome])).toEqual([['failover', 'succeeded']]);
+  });
+
+  it('a retried poll after a DeregisterTargets whose answer was lost does not deregister again (draining)', async () => {
+    // Prepare: the standby is healthy and the sick instance already draining
+    const tg = targetGroup({ [ID]: 'draining', [STANDBY]: 'healthy' });
+    const d = { ...world({}).deps, targetGroups: tg.port };
+    const polling: InstanceCase = {
+      ...instanceCase({ standby: STANDBY, targetGroupArn: 'arn:tg' }),
+      pending: {
+        kind: 'failover',
+        mechanism: 'target-group',
+        phase: 'registering',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        pollsLeft: 2,
+      },
+      next: 'poll',
+    };
+    // Act
+    const k = await failover(polling, d);
+    // Assess
+    expect(tg.calls).toEqual([]);
+    expect(k.actions.map((a) => [a.kind, a.outcome])).toEqual([['failover', 'succeeded']]);
+  });
+
+  it('nothing of the failover visible (standby not registered): not resumed', async () => {
+    // Prepare
+    const tg = targetGroup({ [ID]: 'healthy' });
+    const d = { ...world({}).deps, targetGroups: tg.port };
+    // Act
+    const resumed = await resumeFailover(
+      instanceCase({ standby: STANDBY, targetGroupArn: 'arn:tg' }),
+      d,
+      'x',
+    );
+    // Assess
+    expect(resumed).toBeNull();
+    expect(tg.calls).toEqual([]);
   });
 });

@@ -41,8 +41,9 @@ function memoryStore(): SafetyStorePort & { claims: Map<string, Date>; outbox: M
       new Map(keys.flatMap((k) => (storms.has(k) ? [[k, storms.get(k) as Date] as const] : []))),
     claimAction: async (id, key, at) =>
       claims.has(`${id}|${key}`) ? false : (claims.set(`${id}|${key}`, at), true),
-    actionsSince: async (id, since) =>
-      [...claims].filter(([k, at]) => k.startsWith(`${id}|`) && at >= since).length,
+    actionsSince: async (id, since, exceptKey) =>
+      [...claims].filter(([k, at]) => k.startsWith(`${id}|`) && at >= since && k !== `${id}|${exceptKey}`)
+        .length,
     unclaimAction: async (id, key) => void claims.delete(`${id}|${key}`),
     enqueueOutbox: async (item) => void outbox.set(item.episodeKey, item),
     dueOutbox: async (now) => [...outbox.values()].filter((i) => i.nextAttemptAt <= now.toISOString()),
@@ -171,6 +172,19 @@ describe('guard: each bound holds', () => {
     // Assess
     expect(first).toEqual({ allow: true });
     expect(retry).toMatchObject({ allow: false, bound: 'already-taken', effect: 'assume-done' });
+  });
+
+  it('a re-delivery of the action that spent the last of the budget finds its claim, not the budget', async () => {
+    // Prepare: two earlier actions, then this rung's own claim makes three (the budget)
+    const store = memoryStore();
+    for (let i = 0; i < 2; i++)
+      await store.claimAction('i-0123456789abcdef0', `old-${i}`, new Date(NOW.getTime() - i * 3_600_000));
+    const first = await authorize(kase(), 'reboot', deps(store));
+    // Act: the same step delivered again (its answer lost, or delivered twice)
+    const again = await authorize(kase(), 'reboot', deps(store));
+    // Assess
+    expect(first).toEqual({ allow: true });
+    expect(again).toMatchObject({ allow: false, bound: 'already-taken' });
   });
 
   it('budget: the 4th action within the rolling window is held and pages; one outside the window frees it', async () => {

@@ -6,7 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import type { IncidentState, InstanceCase } from '../shared/domain/model.ts';
 import { severityOf, ticketDocument } from '../shared/domain/report.ts';
-import { type StopFacts, startFailed, stopStartDecision } from '../shared/domain/stop-start-policy.ts';
+import {
+  type StopFacts,
+  startedSince,
+  startFailed,
+  stopStartDecision,
+  stopStartResume,
+} from '../shared/domain/stop-start-policy.ts';
 import type {
   AutoScalingHealthPort,
   Ec2ActionsPort,
@@ -15,7 +21,7 @@ import type {
   Notification,
 } from '../shared/ports.ts';
 import { page } from '../shared/usecases/ladder.ts';
-import { stopStart } from '../shared/usecases/stop-start.ts';
+import { resumeStopStart, stopStart } from '../shared/usecases/stop-start.ts';
 
 const clock = () => new Date('2026-01-01T00:00:00.000Z');
 const ID = 'i-0123456789abcdef0';
@@ -375,5 +381,78 @@ describe('the ticket of an instance medic left stopped', () => {
     expect(JSON.stringify(summary?.blocks[0])).toContain(
       'medic left i-0123456789abcdef0 STOPPED: Client.InternalError: Client error on launch',
     );
+  });
+});
+
+describe('stopStartResume: an already-claimed stop/start carries on from what EC2 shows', () => {
+  it.each<[string, string, ReturnType<typeof stopStartResume>]>([
+    ['stopping', 'stop', 'wait-stopped'],
+    ['stopped', 'stop', 'wait-stopped'],
+    ['pending', 'stop', 'wait-running'],
+    // DescribeInstances may not show a StopInstances that landed yet (eventual consistency)
+    ['running', 'stop', 'wait-stopped'],
+    // the first delivery handed it to its group or skipped it: nothing to resume
+    ['running', 'replace-in-group', 'not-visible'],
+    ['running', 'skip', 'not-visible'],
+    ['terminated', 'stop', 'not-visible'],
+  ])('%s (the rung would %s) → %s', (state, decision, expected) => {
+    // Act + Assess
+    expect(stopStartResume(state, decision as 'stop' | 'skip' | 'replace-in-group')).toBe(expected);
+  });
+
+  it.each<[string, string | null, boolean]>([
+    ['pending', null, true],
+    ['running', '2026-01-01T00:05:00.000Z', true],
+    ['running', '2025-12-31T23:00:00.000Z', false],
+    ['running', null, false],
+    ['stopped', '2026-01-01T00:05:00.000Z', false],
+  ])('%s with LaunchTime %s: started since the stop began = %s', (state, launchTime, started) => {
+    // Act + Assess
+    expect(startedSince(state, launchTime, '2026-01-01T00:00:00.000Z')).toBe(started);
+  });
+});
+
+describe('stopStart: a lost or duplicated answer never leaves the instance stopped', () => {
+  it('a re-delivered first step finds the claim taken, resumes from stopped and starts it once', async () => {
+    // Prepare: the first delivery stopped the instance; its answer is lost
+    const w = world();
+    const d = deps(w.ec2, groupPort(null).port).deps;
+    await stopStart(instanceCase(), d);
+    // Act: the retried (or duplicate) delivery gets the same input
+    const resumed = await resumeStopStart(instanceCase(), d, 'stop-start already issued');
+    const k = resumed ? await run(resumed, d) : null;
+    // Assess
+    expect(resumed).toMatchObject({ next: 'poll', pending: { kind: 'stop-start', phase: 'stopping' } });
+    expect(resumed?.timeline.at(-1)?.summary).toMatch(/stop-start already issued; .* is stopped: resuming/);
+    expect(w.calls.filter((x) => x === 'StopInstances' || x === 'StartInstances')).toEqual([
+      'StopInstances',
+      'StartInstances',
+    ]);
+    expect(k?.actions.map((a) => [a.kind, a.outcome])).toEqual([['stop-start', 'succeeded']]);
+    expect(k?.next).toBe('verify');
+  });
+
+  it('a group member the first delivery handed to its group is not resumed (nothing was stopped)', async () => {
+    // Prepare
+    const w = world({ facts: { autoScalingGroup: 'web' } });
+    const asg = groupPort({ managed: true, healthyPeers: ['i-peer'] });
+    // Act
+    const resumed = await resumeStopStart(instanceCase(), deps(w.ec2, asg.port).deps, 'taken');
+    // Assess
+    expect(resumed).toBeNull();
+  });
+
+  it('a retried poll after a StartInstances whose answer was lost waits for running, never starts twice', async () => {
+    // Prepare: the poll that issued StartInstances lost its answer; EC2 shows the new LaunchTime
+    const w = world({ facts: { state: 'running', launchTime: '2026-01-01T00:00:30.000Z' } });
+    const waiting = instanceCase({
+      pending: { kind: 'stop-start', phase: 'stopping', startedAt: '2025-12-31T23:59:00.000Z', pollsLeft: 3 },
+      next: 'poll',
+    });
+    // Act
+    const k = await run(waiting, deps(w.ec2, groupPort(null).port).deps);
+    // Assess
+    expect(w.calls).not.toContain('StartInstances');
+    expect(k.actions.map((a) => [a.kind, a.outcome])).toEqual([['stop-start', 'succeeded']]);
   });
 });

@@ -209,7 +209,7 @@ export function dynamoGuardStore(client: DynamoDBClient, table: string): GuardSt
       );
     },
 
-    async actionsSince(instanceId, since) {
+    async actionsSince(instanceId, since, exceptKey) {
       const items = await queryAll(client, table, {
         KeyConditionExpression: 'pk = :pk',
         FilterExpression: '#at >= :since',
@@ -217,7 +217,8 @@ export function dynamoGuardStore(client: DynamoDBClient, table: string): GuardSt
         ExpressionAttributeValues: { ':pk': s(`BUDGET#${instanceId}`), ':since': s(since.toISOString()) },
         ConsistentRead: true,
       });
-      return items.length;
+      // A filter expression may not name the sort key, so the step's own claim is left out here.
+      return items.filter((i) => i.sk?.S !== exceptKey).length;
     },
 
     async unclaimAction(instanceId, actionKey) {

@@ -128,6 +128,7 @@ export const instanceStateWith =
       spotRequestId: i.SpotInstanceRequestId ?? null,
       autoScalingGroup: i.Tags?.find((t) => t.Key === 'aws:autoscaling:groupName')?.Value ?? null,
       stateReason: reason,
+      launchTime: i.LaunchTime?.toISOString() ?? null,
     };
   };
 

@@ -76,3 +76,29 @@ export function leftStoppedHeadline(
   const reason = left.message.startsWith(left.code) ? left.message : `${left.code}: ${left.message}`;
   return `medic left ${instanceId} ${left.state.toUpperCase()}: ${reason}`;
 }
+
+/**
+ * Whether the instance was started after `since` (the moment this stop/start began): `pending` is
+ * reached only through StartInstances, and EC2's LaunchTime is the time of the last start.
+ */
+export function startedSince(state: string, launchTime: string | null, since: string): boolean {
+  if (state === 'pending') return true;
+  if (state !== 'running' || !launchTime) return false;
+  return Date.parse(launchTime) > Date.parse(since);
+}
+
+/** Where an already-claimed stop/start resumes, from the state EC2 shows now. */
+export type StopStartResume = 'wait-stopped' | 'wait-running' | 'not-visible';
+
+/**
+ * A stop/start whose claim an earlier delivery took: a stopping or stopped instance is waited on
+ * and then started by the normal poll; a pending one is waited on; a running one may not show the
+ * StopInstances yet (DescribeInstances is eventually consistent), so it is waited on too when the
+ * rung would stop it — the poll gives up, with nothing half done, if it never begins to stop.
+ */
+export function stopStartResume(state: string, decision: StopDecision['kind']): StopStartResume {
+  if (state === 'stopping' || state === 'stopped') return 'wait-stopped';
+  if (state === 'pending') return 'wait-running';
+  if (state === 'running' && decision === 'stop') return 'wait-stopped';
+  return 'not-visible';
+}

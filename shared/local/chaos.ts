@@ -19,6 +19,10 @@ import { readFileSync } from 'node:fs';
 import { devNull } from 'node:os';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parse as parseYaml } from 'yaml';
@@ -63,7 +67,16 @@ export interface CrashPoint {
 
 export interface Violation {
   point: CrashPoint;
-  invariant: 'record' | 'notification' | 'lock' | 'mutation' | 'stopped' | 'timeline' | 'reached' | 'harness';
+  invariant:
+    | 'record'
+    | 'notification'
+    | 'lock'
+    | 'mutation'
+    | 'stopped'
+    | 'failover'
+    | 'timeline'
+    | 'reached'
+    | 'harness';
   detail: string;
 }
 
@@ -168,7 +181,21 @@ export interface RunEvidence {
   mutating: RecordedAwsCall[];
   /** Instances the run left stopped (every scenario starts them running). */
   leftStopped: string[];
+  /**
+   * Each instance tagged for a target-group failover, with its group's targets as
+   * DescribeTargetHealth shows them after the run and whether this run registered the standby.
+   */
+  targetGroups?: {
+    instanceId: string;
+    standby: string;
+    targetGroupArn: string;
+    health: Record<string, string>;
+    standbyRegistered: boolean;
+  }[];
 }
+
+/** A registered target: a deregistered one shows `draining`, then drops out of DescribeTargetHealth. */
+const serving = (state: string | undefined) => state !== undefined && state !== 'draining';
 
 /** The invariants, pure: what must hold after any crash at any Task boundary. */
 export function checkInvariants(
@@ -200,6 +227,14 @@ export function checkInvariants(
       v('mutation', `${key.split(' ')[0]} issued ${count} times: ${key.slice(key.indexOf(' ') + 1, 200)}`);
   for (const id of run.leftStopped)
     v('stopped', `${id} was left stopped: medic stopped it and never started it again`);
+  // medic registers the standby first and deregisters the sick instance once the standby is
+  // healthy: a run that registered the standby and left both serving stopped half way.
+  for (const tg of run.targetGroups ?? [])
+    if (tg.standbyRegistered && serving(tg.health[tg.standby]) && serving(tg.health[tg.instanceId]))
+      v(
+        'failover',
+        `failover of ${tg.instanceId} half done: standby ${tg.standby} registered in ${tg.targetGroupArn} (${tg.health[tg.standby]}) while ${tg.instanceId} is still a target (${tg.health[tg.instanceId]})`,
+      );
   if (injected.error) {
     if (!run.state) v('timeline', 'the run left no final state to read a timeline from');
     else {
@@ -267,6 +302,7 @@ export async function startChaos(): Promise<ChaosHarness> {
     },
     { step: 'initialize', name: 'chaosReuseImageCatalogue' },
   );
+  const elb = new ElasticLoadBalancingV2Client(clientConfig);
   const dynamo = new DynamoDBClient(clientConfig);
   process.env.MEDIC_STAKEHOLDER_TOPIC_ARN = await ensureTopic(
     new SNSClient(clientConfig),
@@ -332,8 +368,24 @@ export async function startChaos(): Promise<ChaosHarness> {
         .map((c) => ({ subject: String(c.params.Subject ?? ''), body: String(c.params.Message ?? '') }))
         .filter((m) => FINAL_SUBJECT.test(m.subject) && m.body.includes(`Incident ${incidentId}`));
       const described = await ec2.send(new DescribeInstancesCommand({ InstanceIds: world.instanceIds }));
-      const leftStopped = (described.Reservations ?? [])
-        .flatMap((r) => r.Instances ?? [])
+      const instances = (described.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+      const targetGroups = [];
+      for (const i of instances) {
+        const tag = (key: string) => i.Tags?.find((t) => t.Key === key)?.Value ?? '';
+        const [arn, standby, id] = [tag('medic:target-group'), tag('medic:standby'), i.InstanceId ?? ''];
+        if (!arn || !standby) continue;
+        const read = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+        const health: Record<string, string> = {};
+        for (const d of read.TargetHealthDescriptions ?? [])
+          if (d.Target?.Id) health[d.Target.Id] = d.TargetHealth?.State ?? 'unknown';
+        const standbyRegistered = calls.some(
+          (c) =>
+            c.action === 'RegisterTargets' &&
+            Object.entries(c.params).some(([k, value]) => k.startsWith('Targets') && value === standby),
+        );
+        targetGroups.push({ instanceId: id, standby, targetGroupArn: arn, health, standbyRegistered });
+      }
+      const leftStopped = instances
         .filter((i) => i.State?.Name === 'stopped' || i.State?.Name === 'stopping')
         .map((i) => i.InstanceId ?? '?');
       return {
@@ -348,6 +400,7 @@ export async function startChaos(): Promise<ChaosHarness> {
           locksHeld,
           mutating: calls.filter(mutatingCall),
           leftStopped,
+          targetGroups,
         },
         invoked,
         injected,

@@ -284,6 +284,51 @@ async function attemptOne(
   };
 }
 
+/**
+ * An earlier delivery of this step took the claim and its answer was lost or superseded: it may
+ * have registered the standby in the target group and no one would deregister the sick instance.
+ * Resume from what the target group shows — the standby registered: wait for it to be healthy, and
+ * the normal poll deregisters the sick instance — without registering it again. Null when the
+ * failover shows nowhere (the guard then takes the rung as done, as before).
+ */
+export async function resumeFailover(
+  c: InstanceCase,
+  deps: FailoverDeps,
+  why: string,
+): Promise<InstanceCase | null> {
+  const cfg = c.target.failover ?? NO_FAILOVER;
+  if (!cfg.standby || !cfg.targetGroupArn) return null;
+  const health = await deps.targetGroups.health(cfg.targetGroupArn);
+  if (!active(health[cfg.standby])) return null;
+  const k = note(
+    c,
+    deps.clock,
+    'Failover',
+    `${why}; standby ${cfg.standby} is registered in target group ${cfg.targetGroupArn} (${health[cfg.standby]}): resuming the failover from there (waiting for healthy) without registering it again`,
+    'action',
+  );
+  return {
+    ...k,
+    pending: {
+      kind: 'failover',
+      mechanism: 'target-group',
+      phase: 'registering',
+      startedAt: deps.clock().toISOString(),
+      pollsLeft: c.settings.actionPolls ?? LADDER_DEFAULTS.actionPolls,
+    },
+    next: 'poll',
+  };
+}
+
+/**
+ * A registered target. A deregistered one shows `draining` for the group's deregistration delay and
+ * then drops out of DescribeTargetHealth: deregistering it again would repeat a call that landed.
+ * (`unused` is still registered — Target.NotInUse, a group no load balancer uses.)
+ */
+function active(state: string | undefined): boolean {
+  return state !== undefined && state !== 'draining';
+}
+
 function describeHealth(health: Record<string, string>): string {
   return (
     Object.entries(health)
@@ -301,7 +346,7 @@ async function pollTargetGroup(c: InstanceCase, deps: FailoverDeps): Promise<Ins
   const health = await deps.targetGroups.health(arn);
   if (health[standbyId] === 'healthy') {
     // Only now, with a healthy standby serving, does the sick instance leave the group.
-    if (id in health) await deps.targetGroups.deregister(arn, id);
+    if (active(health[id])) await deps.targetGroups.deregister(arn, id);
     const standby = await standbyOf(deps, standbyId);
     const k = recordAction(
       c,

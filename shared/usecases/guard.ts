@@ -333,7 +333,12 @@ export async function authorize(c: InstanceCase, action: ActionKind, deps: Guard
       effect: 'page',
     };
   }
-  const used = await store.actionsSince(id, new Date(now.getTime() - settings.budgetWindowMs));
+  // This step's own claim, taken by an earlier delivery of it, is not another action.
+  const used = await store.actionsSince(
+    id,
+    new Date(now.getTime() - settings.budgetWindowMs),
+    actionKey(c, action),
+  );
   if (used >= settings.budgetActions) {
     return {
       allow: false,

@@ -12,7 +12,13 @@
  * straight to the page, which — like the ticket — leads with it at the highest severity.
  */
 import { type InstanceCase, LADDER_DEFAULTS } from '../domain/model.ts';
-import { leftStoppedHeadline, startFailed, stopStartDecision } from '../domain/stop-start-policy.ts';
+import {
+  leftStoppedHeadline,
+  startedSince,
+  startFailed,
+  stopStartDecision,
+  stopStartResume,
+} from '../domain/stop-start-policy.ts';
 import type { Clock } from '../domain/timeline.ts';
 import type { AutoScalingHealthPort, Ec2ActionsPort, Ec2Port, NotifierPort } from '../ports.ts';
 import { replaceInGroup } from './group-replace.ts';
@@ -29,14 +35,14 @@ export interface StopStartDeps {
 export async function stopStart(c: InstanceCase, deps: StopStartDeps): Promise<InstanceCase> {
   const id = c.target.instanceId;
   const { clock } = deps;
-  const pending = c.pending?.kind === 'stop-start' ? c.pending : null;
+  const waiting = c.pending?.kind === 'stop-start' ? c.pending : null;
   const polls = c.settings.actionPolls ?? LADDER_DEFAULTS.actionPolls;
   const fail = (why: string, at?: string) =>
     nextRung(
       recordAction(c, clock, 'stop-start', 'failed', `stop/start of ${id} not done: ${why}; escalating`, at),
     );
 
-  if (!pending) {
+  if (!waiting) {
     await announce(c, deps.notifier, 'stop-start');
     const facts = await deps.ec2.instanceState(id);
     const spotRequestType =
@@ -91,7 +97,14 @@ export async function stopStart(c: InstanceCase, deps: StopStartDeps): Promise<I
     };
   }
 
-  const { state, stateReason } = await deps.ec2.instanceState(id);
+  const { state, stateReason, launchTime } = await deps.ec2.instanceState(id);
+  // Only a start moves an instance out of stopped, and a start sets LaunchTime: seen while waiting
+  // for stopped, the StartInstances this rung issued already landed (its answer was lost), so the
+  // rung waits for running instead of waiting for a stop that will not come or starting it again.
+  const pending =
+    waiting.phase === 'stopping' && startedSince(state, launchTime ?? null, waiting.startedAt)
+      ? { ...waiting, phase: 'starting' }
+      : waiting;
   if (pending.phase === 'stopping' && state === 'stopped') {
     await deps.ec2.start(id, { dryRun: false });
     const k = note(
@@ -122,6 +135,55 @@ export async function stopStart(c: InstanceCase, deps: StopStartDeps): Promise<I
     return fail(`it did not reach stopped within ${polls} polls (state ${state})`, pending.startedAt);
   }
   return leftStopped(c, clock, state, stateReason ?? null, pending.startedAt, fellBack ? null : polls);
+}
+
+/**
+ * An earlier delivery of this step took the claim and its answer never came back (a Lambda timeout
+ * the ASL retries) or was not the one used (a duplicate). It may have stopped the instance: resume
+ * from what EC2 shows — wait for stopped, and the normal poll starts it — rather than assume the
+ * whole stop/start happened. Null when nothing of a stop is visible (the guard then takes the rung
+ * as done, as for any other action).
+ */
+export async function resumeStopStart(
+  c: InstanceCase,
+  deps: StopStartDeps,
+  why: string,
+): Promise<InstanceCase | null> {
+  const id = c.target.instanceId;
+  const facts = await deps.ec2.instanceState(id);
+  const decision =
+    facts.state === 'running'
+      ? stopStartDecision({
+          rootDeviceType: facts.rootDeviceType,
+          lifecycle: facts.lifecycle ?? null,
+          spotRequestType:
+            facts.lifecycle === 'spot' && facts.spotRequestId
+              ? await deps.ec2.spotRequestType(facts.spotRequestId)
+              : null,
+          autoScalingGroup: facts.autoScalingGroup ?? null,
+          group: facts.autoScalingGroup ? await deps.autoScaling.group(facts.autoScalingGroup, id) : null,
+        }).kind
+      : 'stop';
+  const resume = stopStartResume(facts.state, decision);
+  if (resume === 'not-visible') return null;
+  const startedAt = deps.clock().toISOString();
+  const k = note(
+    c,
+    deps.clock,
+    'StopStart',
+    `${why}; ${id} is ${facts.state}: resuming the stop/start from there (waiting for ${resume === 'wait-stopped' ? 'stopped' : 'running'}) without repeating the call`,
+    'action',
+  );
+  return {
+    ...k,
+    pending: {
+      kind: 'stop-start',
+      phase: resume === 'wait-stopped' ? 'stopping' : 'starting',
+      startedAt,
+      pollsLeft: c.settings.actionPolls ?? LADDER_DEFAULTS.actionPolls,
+    },
+    next: 'poll',
+  };
 }
 
 /** The instance is not running and medic made it so: record it and go straight to the page. */
