@@ -276,6 +276,9 @@ export async function startChaos(): Promise<ChaosHarness> {
     // Every run alarms a new instance in the same table within minutes: that is a sequence of
     // unrelated episodes here, not a storm, so the fleet guard is set out of the way.
     MEDIC_FLEET_MAX_INSTANCES: '100000',
+    // The crash points are the actions' own boundaries: every rung runs without an approval pause
+    // (which the harness does not model), so stop/start and failover are reached as in mode auto.
+    MEDIC_AUTONOMY: 'restart-service=auto,reboot=auto,stop-start=auto,failover=auto',
     // Record's EMF lines would drown the report; the metrics are not what is checked here.
     MEDIC_METRICS_FILE: process.env.MEDIC_METRICS_FILE ?? devNull,
   });
