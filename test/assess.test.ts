@@ -86,6 +86,14 @@ const up = reach([ssh('open', 'SSH-2.0-x')], http(200));
 const appFailing = reach([ssh('open', 'SSH-2.0-x')], http(503));
 const hung = reach([ssh('open', null)], http(null));
 const closed = reach([ssh('refused', null)], http(null));
+/** The same, seen from a vantage point whose control probe answered. */
+const closedSeenFromInside: Evidence['reachability'] = {
+  ...closed,
+  value: closed.value && {
+    ...closed.value,
+    vantage: { status: 'reached', canary: '10.0.0.2:53', from: 'subnet-a', detail: 'control probe answered' },
+  },
+};
 
 describe('assess: evidence → classification and plan', () => {
   it.each<[string, Evidence, string]>([
@@ -104,7 +112,16 @@ describe('assess: evidence → classification and plan', () => {
       { ec2: ec2(), reachability: hung, metrics: metrics(), host: host() },
       'os',
     ],
-    ['status OK but every port closed', { ec2: ec2(), reachability: closed, metrics: metrics() }, 'network'],
+    [
+      'status OK but every port closed, seen from a proven vantage point',
+      { ec2: ec2(), reachability: closedSeenFromInside, metrics: metrics() },
+      'network',
+    ],
+    [
+      'status OK but every port closed, and no control probe proves the vantage point',
+      { ec2: ec2(), reachability: closed, metrics: metrics() },
+      'blind-observer',
+    ],
     [
       'SSH fine, health 503, unit failed',
       {
@@ -173,7 +190,7 @@ describe('assess: evidence → classification and plan', () => {
     const seen = new Set(
       [
         { ec2: ec2({ systemStatus: 'impaired' }), reachability: closed },
-        { ec2: ec2(), reachability: closed },
+        { ec2: ec2(), reachability: closedSeenFromInside },
         { ec2: ec2(), reachability: hung },
         { ec2: ec2(), reachability: appFailing },
         { ec2: ec2(), reachability: appFailing, metrics: metrics({ disk: 95 }) },

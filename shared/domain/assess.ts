@@ -17,7 +17,8 @@
  *                           with the independent signals saying the host is alive (instance status
  *                           check passing and the SSM agent online or the CloudWatch agent still
  *                           publishing) → blind-observer (page: medic never acts on reachability
- *                           alone); otherwise → network
+ *                           alone); with the vantage point unproven (no control probe answered)
+ *                           → blind-observer too; otherwise → network
  *  7. is a resource exhausted (disk, memory, CPU)?  a full disk always counts (its ladder only
  *     pages); memory and CPU count when there is a symptom (no SSH banner, health or service failing)
  *  8. TCP accepted but no SSH banner → os
@@ -254,12 +255,23 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
         false,
       );
     }
+    if (reach.vantage?.status !== 'reached') {
+      // Every probe failed and nothing proves the probes could have succeeded from where they ran:
+      // "unreachable" would be a claim about medic's own network as much as about the host.
+      return result(
+        'blind-observer',
+        'low',
+        [
+          `medic could not reach ${reach.address} (${closed}) from ${reach.vantage?.from ?? 'the probe function'}, and its vantage point is unproven (${reach.vantage?.detail ?? 'no control probe'})`,
+          `medic does not call an instance unreachable from a place it cannot show reaches anything: ${pathAdvice(reach)}`,
+        ],
+        false,
+      );
+    }
     const reasons = [
       `status checks pass but no probed port accepts a TCP connection (${closed})`,
       'nothing independent says the host is alive (SSM agent not online, CloudWatch agent silent): its network path or the guest is the suspect',
-      ...(reach.vantage?.status === 'reached'
-        ? [`medic's vantage is proven: control probe ${reach.vantage.canary} answered`]
-        : []),
+      `medic's vantage is proven: control probe ${reach.vantage.canary} answered`,
     ];
     return result('network', 'medium', reasons, hasService);
   }

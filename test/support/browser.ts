@@ -1,14 +1,17 @@
 /**
  * The headless browser the report test drives. It comes from the project's own install: the
- * Chromium inside `@sparticuz/chromium` (a brotli-compressed headless shell, self-contained except
- * for glibc), unpacked into the temp dir on first use. A system Chromium is only the fallback for a
+ * Chromium inside `@sparticuz/chromium` (a brotli-compressed headless shell), unpacked into the temp
+ * dir on first use, with the NSS/NSPR libraries the package ships beside it (it unpacks them itself
+ * only on Amazon Linux), so a machine with nothing but glibc runs it. A system Chromium is only the fallback for a
  * machine where that binary cannot run (e.g. an architecture the package does not ship); when
  * neither runs, the error says what was tried and what is needed, instead of skipping.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { brotliDecompressSync } from 'node:zlib';
 import sparticuz from '@sparticuz/chromium';
 
 export interface Browser {
@@ -31,6 +34,25 @@ const QUIET = [
   '--disable-sync',
 ];
 
+/** The package's own copy of the libraries Chromium loads besides glibc (libnss3, libnspr4, …). */
+const BUNDLED_LIBS = fileURLToPath(
+  new URL('../../node_modules/@sparticuz/chromium/bin/al2023.tar.br', import.meta.url),
+);
+
+/** Unpacks the bundled libraries once into the temp dir; returns the directory holding them. */
+function bundledLibraries(): string {
+  const root = join(tmpdir(), 'medic-chromium-libs');
+  const lib = join(root, 'lib');
+  if (!existsSync(join(lib, 'libnss3.so'))) {
+    mkdirSync(root, { recursive: true });
+    execFileSync('tar', ['-x', '-C', root], {
+      input: brotliDecompressSync(readFileSync(BUNDLED_LIBS)),
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+  }
+  return lib;
+}
+
 function versionOf(executable: string, env: Record<string, string>): string {
   return execFileSync(executable, ['--version'], {
     env: { ...process.env, ...env },
@@ -48,7 +70,12 @@ export async function findBrowser(): Promise<Browser> {
     sparticuz.setGraphicsMode = false;
     const executablePath = await sparticuz.executablePath();
     // The package sets these only on Amazon Linux; its fonts are needed wherever the system has none.
-    const env = { FONTCONFIG_PATH: join(tmpdir(), 'fonts'), HOME: process.env.HOME ?? tmpdir() };
+    // Only the browser's own process gets the bundled libraries (not moto or anything else here).
+    const env = {
+      FONTCONFIG_PATH: join(tmpdir(), 'fonts'),
+      HOME: process.env.HOME ?? tmpdir(),
+      LD_LIBRARY_PATH: [bundledLibraries(), process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
+    };
     const version = versionOf(executablePath, env);
     return {
       executablePath,
