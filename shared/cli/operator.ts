@@ -308,7 +308,7 @@ export function operatorProgram(
       );
   }
 
-  // The kill switch: one SSM parameter per stage, read by every action function before each
+  // The kill switch: one SSM parameter per stage, read by PrepareRung before each
   // mutating rung (including ladders already running). Writing it needs ssm:PutParameter, clearing
   // it ssm:DeleteParameter, on arn:aws:ssm:<region>:<account>:parameter/medic/<stage>/pause.
   const pauseName = () => `/medic/${aws().stage}/pause`;
