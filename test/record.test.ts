@@ -9,7 +9,7 @@ import { type JiraDeployment, jiraTickets, renderedLength } from '../shared/adap
 import type { AdfDoc, LocalJira } from '../shared/local/jira-server.ts';
 import { startJiraServer } from '../shared/local/jira-server.ts';
 import type { IncidentMetrics, Notification, NotifierPort } from '../shared/ports.ts';
-import { record } from '../shared/usecases/record.ts';
+import { finalTimeline, record } from '../shared/usecases/record.ts';
 import { adfProblems } from './support/adf.ts';
 import { resolvedIncident } from './support/incident.ts';
 
@@ -384,5 +384,40 @@ describe('Record: what the people and the dashboards get', () => {
     );
     expect(d.notifier.sent[0]?.attributes).toMatchObject({ severity: 'critical', event: 'escalated' });
     expect(d.metrics[0]?.timeToMitigateSeconds).toBeNull();
+  });
+});
+
+describe('Record: what failed along the way is on the final timeline', () => {
+  it('names each caught error once, with its step, its instance when it has one, and its cause', () => {
+    // Prepare
+    const base = resolvedIncident();
+    const c = base.cases?.[0];
+    if (!c) throw new Error('fixture has no case');
+    const state = {
+      ...base,
+      cases: [
+        {
+          ...c,
+          fileError: { Error: 'Sandbox.Timedout', Cause: 'lost' },
+          caseError: { Error: 'Boom', Cause: 'x' },
+        },
+      ],
+      ackError: { Error: 'SNS.Down', Cause: 'y' },
+      error: { Error: 'States.TaskFailed', Cause: 'z' },
+    };
+    const clock = () => new Date('2026-01-01T00:00:00.000Z');
+    // Act
+    const errors = finalTimeline(state, clock).filter((e) => e.kind === 'error');
+    // Assess
+    expect(errors.map((e) => [e.step, e.instanceId ?? null, e.summary])).toEqual([
+      [
+        'FileCase',
+        c.target.instanceId,
+        'the case was not stored in the incident store, so it travels whole: Sandbox.Timedout: lost',
+      ],
+      ['Investigate', c.target.instanceId, 'stopped on an unexpected error: Boom: x'],
+      ['Acknowledge', null, 'the stakeholders were not told the incident opened: SNS.Down: y'],
+      ['CatchAll', null, 'medic failed: States.TaskFailed: z'],
+    ]);
   });
 });

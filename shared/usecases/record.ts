@@ -104,48 +104,39 @@ export function evidenceBundle(state: IncidentState, timeline: TimelineEntry[]):
 /** Merges the per-instance timelines and turns case / run errors into timeline entries. */
 export function finalTimeline(state: IncidentState, clock: Clock): TimelineEntry[] {
   const cases = state.cases ?? [];
+  type Caught = { Error: string; Cause?: string | undefined } | undefined;
+  const failures: { step: string; caught: Caught; what: string; instanceId?: string }[] = [
+    ...cases.flatMap((c) => [
+      {
+        step: 'FileCase',
+        caught: c.fileError,
+        what: 'the case was not stored in the incident store, so it travels whole',
+        instanceId: c.target.instanceId,
+      },
+      {
+        step: 'Investigate',
+        caught: c.caseError,
+        what: 'stopped on an unexpected error',
+        instanceId: c.target.instanceId,
+      },
+    ]),
+    {
+      step: 'Acknowledge',
+      caught: state.ackError,
+      what: 'the stakeholders were not told the incident opened',
+    },
+    { step: 'CatchAll', caught: state.error, what: 'medic failed' },
+  ];
   let timeline = merge(state.timeline, ...cases.map((c) => c.timeline));
-  for (const c of cases) {
-    if (c.fileError) {
-      timeline = append(
-        timeline,
-        entry(clock, {
-          step: 'FileCase',
-          kind: 'error',
-          instanceId: c.target.instanceId,
-          summary: `the case was not stored in the incident store, so it travels whole: ${c.fileError.Error}: ${c.fileError.Cause ?? ''}`,
-        }),
-      );
-    }
-    if (c.caseError) {
-      timeline = append(
-        timeline,
-        entry(clock, {
-          step: 'Investigate',
-          kind: 'error',
-          instanceId: c.target.instanceId,
-          summary: `stopped on an unexpected error: ${c.caseError.Error}: ${c.caseError.Cause ?? ''}`,
-        }),
-      );
-    }
-  }
-  if (state.ackError) {
+  for (const { step, caught, what, instanceId } of failures) {
+    if (!caught) continue;
     timeline = append(
       timeline,
       entry(clock, {
-        step: 'Acknowledge',
+        step,
         kind: 'error',
-        summary: `the stakeholders were not told the incident opened: ${state.ackError.Error}: ${state.ackError.Cause ?? ''}`,
-      }),
-    );
-  }
-  if (state.error) {
-    timeline = append(
-      timeline,
-      entry(clock, {
-        step: 'CatchAll',
-        kind: 'error',
-        summary: `medic failed: ${state.error.Error}: ${state.error.Cause ?? ''}`,
+        ...(instanceId ? { instanceId } : {}),
+        summary: `${what}: ${caught.Error}: ${caught.Cause ?? ''}`,
       }),
     );
   }
