@@ -350,62 +350,109 @@ export interface OutboxItem {
   lastError: string;
 }
 
-/** The part of the safety store the bounds need at action time (shared/usecases/guard.ts). */
-export type GuardStorePort = Pick<
-  SafetyStorePort,
-  | 'episodesSince'
-  | 'lastClosed'
-  | 'fleetSince'
-  | 'claimStorm'
-  | 'stormsAt'
-  | 'claimAction'
-  | 'actionsSince'
-  | 'unclaimAction'
-  | 'enqueueOutbox'
->;
+// The safety store keeps seven kinds of record. Each kind has its own port, and where a use case
+// only reads a kind (the bounds) or only writes it (Admit, Release), reads and writes are separate
+// ports, so a dependency type says what the caller may do to which record.
 
-export interface SafetyStorePort {
+/** Episode dedupe: one execution per episode key. */
+export interface EpisodeLedger {
   /** Conditional put of the episode: 'new' the first time, 'retry' for the same execution, else 'duplicate'. */
   claimEpisode(key: string, executionId: string, at: Date): Promise<'new' | 'retry' | 'duplicate'>;
+}
+
+/** The per-instance lock: one open incident per instance; later alarms join it. */
+export interface LockStore {
   /** Per-instance lock with a lease: taken when free, expired (holder died) or already ours. */
   acquireLock(instanceId: string, owner: LockOwner, now: Date, leaseMs: number): Promise<LockResult>;
   /** Appends an entry to the open incident's lock item (its holder merges it on release). */
   joinLock(instanceId: string, entry: TimelineEntry): Promise<string | null>;
   /** Conditional delete by owner; returns the entries others joined, or null if not ours. */
   releaseLock(instanceId: string, episodeKey: string): Promise<TimelineEntry[] | null>;
-  /** Instance history: episodes (flap detection) and the last close (cooldown). */
-  recordEpisode(instanceId: string, episodeKey: string, at: Date): Promise<void>;
+}
+
+/** Instance history as the bounds read it: episodes (flap detection) and the last close (cooldown). */
+export interface InstanceHistory {
   episodesSince(instanceId: string, since: Date): Promise<number>;
-  markClosed(instanceId: string, at: Date): Promise<void>;
   lastClosed(instanceId: string): Promise<Date | null>;
-  /** Fleet registry: which instances entered an incident (one entry per instance and bucket). */
+}
+
+/** Instance history as Admit and Release write it. */
+export interface InstanceHistoryRecorder {
+  recordEpisode(instanceId: string, episodeKey: string, at: Date): Promise<void>;
+  markClosed(instanceId: string, at: Date): Promise<void>;
+}
+
+/** Fleet registry, written: which instances entered an incident (one entry per instance and bucket). */
+export interface FleetRegistry {
   registerFleet(instanceId: string, episodeKey: string, at: Date, group?: string | null): Promise<void>;
+}
+
+/** Fleet registry and storms, read: what the fleet guard and the storm check look at. */
+export interface FleetView {
   /** Entries with `at` in [since, until]: a bounded number of reads however large the storm. */
   fleetSince(
     since: Date,
     until: Date,
   ): Promise<{ instanceId: string; episodeKey: string; at: string; group?: string | null }[]>;
-  /** One storm per window: true for the single caller that becomes its leader. */
-  claimStorm(stormKey: string, leader: string, at: Date): Promise<boolean>;
   /** When each of these storms was claimed (absent keys: no such storm), in one read. */
   stormsAt(stormKeys: string[]): Promise<Map<string, Date>>;
-  /** Budget ledger: at-most-once claim of one mutating action; false if it was already claimed. */
+}
+
+/** Storm leadership: one leader per storm window. */
+export interface StormClaims {
+  /** One storm per window: true for the single caller that becomes its leader. */
+  claimStorm(stormKey: string, leader: string, at: Date): Promise<boolean>;
+}
+
+/** The action ledger: the at-most-once claim of each mutating action, written next to the act. */
+export interface ActionLedger {
+  /** At-most-once claim of one mutating action; false if it was already claimed. */
   claimAction(instanceId: string, actionKey: string, at: Date): Promise<boolean>;
+  /** Gives a claim back when AWS provably did not run the action (throttled before it started). */
+  unclaimAction(instanceId: string, actionKey: string): Promise<void>;
+}
+
+/** The action ledger read as a budget: how many actions an instance had in the rolling window. */
+export interface ActionBudget {
   /**
    * Claims since `since`, leaving out `exceptKey`: a re-delivery of a step whose claim is already
    * counted is not a new action, so its own claim must not spend the budget it is checked against.
    */
   actionsSince(instanceId: string, since: Date, exceptKey?: string): Promise<number>;
-  /** Gives a claim back when AWS provably did not run the action (throttled before it started). */
-  unclaimAction(instanceId: string, actionKey: string): Promise<void>;
-  /** Durable Jira outbox: one item per episode (a newer draft replaces an older one). */
+}
+
+/** The durable Jira outbox, filled: one item per episode (a newer draft replaces an older one). */
+export interface Outbox {
   enqueueOutbox(item: OutboxItem): Promise<void>;
+}
+
+/** The durable Jira outbox, drained (one drainer per item at a time, through the lease). */
+export interface OutboxDrain {
   dueOutbox(now: Date, limit: number): Promise<OutboxItem[]>;
   /** Claims an item for one drainer (conditional on nextAttemptAt), pushing it to `until`. */
   leaseOutbox(episodeKey: string, expectedNext: string, until: Date): Promise<boolean>;
   rescheduleOutbox(episodeKey: string, attempts: number, next: Date, lastError: string): Promise<void>;
   deleteOutbox(episodeKey: string): Promise<void>;
 }
+
+/** The part of the safety store the bounds need at action time (shared/usecases/guard.ts). */
+export type GuardStorePort = InstanceHistory & FleetView & StormClaims & ActionLedger & ActionBudget & Outbox;
+
+/**
+ * The composite the DynamoDB adapter implements (shared/adapters/dynamo-safety.ts: one table, one
+ * client). Use cases should name the ports above they really use rather than this.
+ */
+export type SafetyStorePort = EpisodeLedger &
+  LockStore &
+  InstanceHistory &
+  InstanceHistoryRecorder &
+  FleetRegistry &
+  FleetView &
+  StormClaims &
+  ActionLedger &
+  ActionBudget &
+  Outbox &
+  OutboxDrain;
 
 // ---- the kill switch (`medic pause` / `medic resume`) ----
 /** Who paused medic, why and when: what the timeline and the page say. */
