@@ -2,7 +2,7 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { snsNotifier } from '../shared/adapters/sns.ts';
-import { serviceRestartAdapter } from '../shared/adapters/ssm-command.ts';
+import { serviceRestartAdapter } from '../shared/adapters/ssm-run-command.ts';
 import { coreConfig } from '../shared/config.ts';
 import { InstanceCaseSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';

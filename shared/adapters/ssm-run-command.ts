@@ -1,14 +1,75 @@
-/** SSM Run Command adapter: agent inventory, AWS-RunShellScript, invocation output. */
+/**
+ * SSM Run Command: SendCommand (AWS-RunShellScript), GetCommandInvocation, DescribeInstanceInformation.
+ * One adapter for the two ports that run a shell script on an instance: the read-only evidence
+ * commands (RunCommandPort: evidence-host, verify) and the service restart of the ladder
+ * (ServiceRestartPort: restart-service). Both send the same document and read the same invocation;
+ * they differ only in what they send and how they report it. Each port is its own factory, so a
+ * function bundles only the calls its port makes.
+ */
 import {
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
+  type GetCommandInvocationCommandOutput,
   SendCommandCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { READ_ONLY_COMMAND_COMMENT } from '../domain/host-output.ts';
-import type { RunCommandPort } from '../ports.ts';
+import type { CommandStatus, RunCommandPort, ServiceRestartPort } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
 
+/** A unit name as systemd accepts it; anything else is refused before it reaches a shell. */
+const UNIT = /^[A-Za-z0-9@._:-]{1,128}$/;
+
+/** Invocation states that have not ended yet. */
+const PENDING = new Set(['Pending', 'InProgress', 'Delayed']);
+
+/** AWS-RunShellScript on one instance; returns the command id. */
+async function runShellScript(
+  client: SSMClient,
+  instanceId: string,
+  script: { commands: string[]; comment: string; timeoutSeconds: number; executionTimeoutSeconds?: number },
+): Promise<string> {
+  const out = await callAws('SendCommand', () =>
+    client.send(
+      new SendCommandCommand({
+        InstanceIds: [instanceId],
+        DocumentName: 'AWS-RunShellScript',
+        Comment: script.comment,
+        TimeoutSeconds: script.timeoutSeconds,
+        Parameters: {
+          commands: script.commands,
+          ...(script.executionTimeoutSeconds === undefined
+            ? {}
+            : { executionTimeout: [String(script.executionTimeoutSeconds)] }),
+        },
+      }),
+    ),
+  );
+  const id = out.Command?.CommandId;
+  if (!id) throw new Error('SSM SendCommand returned no command id');
+  return id;
+}
+
+/**
+ * The invocation of a command on an instance; null while SSM does not show it yet (right after
+ * SendCommand it may not exist: SSM is eventually consistent, and that is "still pending").
+ */
+async function invocationOf(
+  client: SSMClient,
+  commandId: string,
+  instanceId: string,
+): Promise<GetCommandInvocationCommandOutput | null> {
+  try {
+    return await callAws('GetCommandInvocation', () =>
+      client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId })),
+    );
+  } catch (error) {
+    if ((error as { name?: string }).name === 'InvocationDoesNotExist') return null;
+    throw error;
+  }
+}
+
+/** The read-only evidence commands and the SSM agent's inventory. */
 export function runCommandAdapter(client: SSMClient): RunCommandPort {
   return {
     async agentStatus(instanceId) {
@@ -27,38 +88,48 @@ export function runCommandAdapter(client: SSMClient): RunCommandPort {
       };
     },
 
-    async send(instanceId, commands, timeoutSeconds) {
-      const res = await callAws('SendCommand', () =>
-        client.send(
-          new SendCommandCommand({
-            InstanceIds: [instanceId],
-            DocumentName: 'AWS-RunShellScript',
-            Comment: READ_ONLY_COMMAND_COMMENT,
-            TimeoutSeconds: Math.max(30, timeoutSeconds),
-            Parameters: { commands, executionTimeout: [String(Math.max(5, timeoutSeconds))] },
-          }),
-        ),
-      );
-      const id = res.Command?.CommandId;
-      if (!id) throw new Error('SendCommand returned no command id');
-      return id;
+    send(instanceId, commands, timeoutSeconds) {
+      return runShellScript(client, instanceId, {
+        commands,
+        comment: READ_ONLY_COMMAND_COMMENT,
+        timeoutSeconds: Math.max(30, timeoutSeconds),
+        executionTimeoutSeconds: Math.max(5, timeoutSeconds),
+      });
     },
 
     async invocation(commandId, instanceId) {
-      try {
-        const res = await callAws('GetCommandInvocation', () =>
-          client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId })),
-        );
-        return {
-          status: res.Status ?? 'Pending',
-          stdout: res.StandardOutputContent ?? '',
-          stderr: res.StandardErrorContent ?? '',
-          responseCode: res.ResponseCode ?? -1,
-        };
-      } catch (error) {
-        if ((error as { name?: string }).name === 'InvocationDoesNotExist') return null;
-        throw error;
-      }
+      const res = await invocationOf(client, commandId, instanceId);
+      if (!res) return null;
+      return {
+        status: res.Status ?? 'Pending',
+        stdout: res.StandardOutputContent ?? '',
+        stderr: res.StandardErrorContent ?? '',
+        responseCode: res.ResponseCode ?? -1,
+      };
+    },
+  };
+}
+
+/** The ladder's service restart: `systemctl restart <unit>`, followed to its end by the ASL. */
+export function serviceRestartAdapter(client: SSMClient): ServiceRestartPort {
+  return {
+    restartService(instanceId, unit) {
+      if (!UNIT.test(unit))
+        return Promise.reject(new Error(`refusing to restart "${unit}": not a systemd unit name`));
+      return runShellScript(client, instanceId, {
+        commands: [`systemctl restart ${unit}`, `systemctl is-active ${unit}`],
+        comment: `medic: restart ${unit}`.slice(0, 100),
+        timeoutSeconds: 60,
+      });
+    },
+
+    async commandStatus(commandId, instanceId) {
+      const out = await invocationOf(client, commandId, instanceId);
+      if (!out) return { status: 'pending', detail: 'invocation not registered yet' };
+      const raw = out.Status ?? 'Pending';
+      const status: CommandStatus = PENDING.has(raw) ? 'pending' : raw === 'Success' ? 'success' : 'failed';
+      const text = [out.StandardOutputContent, out.StandardErrorContent].filter(Boolean).join(' | ');
+      return { status, detail: `${raw}${text ? `: ${text.slice(0, 300)}` : ''}` };
     },
   };
 }
