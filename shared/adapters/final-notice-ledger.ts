@@ -4,58 +4,37 @@
  * finds an item without `sentAt` belongs to an attempt that died before publishing: the claim is
  * taken over, so the stakeholders are told at least once.
  */
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { FinalNoticeLedgerPort } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
+import { conditional, documentClient } from './dynamo-document.ts';
 
 /** Kept a week: far past any retry of the same execution. */
 const KEEP_S = 7 * 86_400;
-const s = (v: string): AttributeValue => ({ S: v });
-const expiry = (at: Date) => ({ N: String(Math.floor(at.getTime() / 1000) + KEEP_S) });
-
-function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error as { name?: string }).name === 'ConditionalCheckFailedException'
-  );
-}
+const expiry = (at: Date) => Math.floor(at.getTime() / 1000) + KEEP_S;
 
 export function finalNoticeLedger(client: DynamoDBClient, table: string): FinalNoticeLedgerPort {
-  const key = (episodeKey: string) => ({ pk: s(`FINAL#${episodeKey}`), sk: s('final') });
+  const doc = documentClient(client);
+  const key = (episodeKey: string) => ({ pk: `FINAL#${episodeKey}`, sk: 'final' });
   return {
-    async claim(episodeKey, at) {
-      try {
-        await callAws('PutItem final notice', () =>
-          client.send(
-            new PutItemCommand({
-              TableName: table,
-              Item: { ...key(episodeKey), claimedAt: s(at.toISOString()), expiresAt: expiry(at) },
-              ConditionExpression: 'attribute_not_exists(sentAt)',
-            }),
-          ),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
+    claim(episodeKey, at) {
+      return conditional('PutItem final notice', () =>
+        doc.send(
+          new PutCommand({
+            TableName: table,
+            Item: { ...key(episodeKey), claimedAt: at.toISOString(), expiresAt: expiry(at) },
+            ConditionExpression: 'attribute_not_exists(sentAt)',
+          }),
+        ),
+      );
     },
     async markSent(episodeKey, outcome, at) {
       await callAws('PutItem final notice sent', () =>
-        client.send(
-          new PutItemCommand({
+        doc.send(
+          new PutCommand({
             TableName: table,
-            Item: {
-              ...key(episodeKey),
-              sentAt: s(at.toISOString()),
-              outcome: s(outcome),
-              expiresAt: expiry(at),
-            },
+            Item: { ...key(episodeKey), sentAt: at.toISOString(), outcome, expiresAt: expiry(at) },
           }),
         ),
       );

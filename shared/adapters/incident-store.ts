@@ -3,45 +3,40 @@
  *   pk "instance#<id>", sk "incident#<startedAt>#<incidentId>"  → one row per incident and instance
  *   pk "close#<alert identity>", sk "<at>"                      → an alert that resolved
  *   pk "case#<incidentId>", sk "instance#<id>"                   → a finished case, whole (JSON)
- * Only this adapter knows the layout; the safety layer's episode/lock tables are separate.
+ * Only this adapter knows the layout; the safety layer's episode/lock tables are separate. Through
+ * the document client: a null is stored as DynamoDB's NULL, as it always was, and read back as null.
  */
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  PutItemCommand,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type InstanceCase, InstanceCaseSchema } from '../domain/model.ts';
 import type { CaseStorePort, EpisodeClose, IncidentStorePort, IncidentSummary } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
+import { documentClient, type Item, text as read } from './dynamo-document.ts';
 
 const DAY_S = 86_400;
-const S = (value: string): AttributeValue => ({ S: value });
-const optional = (value: string | null): AttributeValue => (value === null ? { NULL: true } : { S: value });
-const read = (item: Record<string, AttributeValue>, key: string): string | null => item[key]?.S ?? null;
 
 export function incidentStore(
   client: DynamoDBClient,
   tableName: string,
   options: { retentionDays?: number; now?: () => Date } = {},
 ): IncidentStorePort {
+  const doc = documentClient(client);
   const now = options.now ?? (() => new Date());
-  const expiresAt = () =>
-    ({ N: String(Math.floor(now().getTime() / 1000) + (options.retentionDays ?? 400) * DAY_S) }) as const;
+  const expiresAt = () => Math.floor(now().getTime() / 1000) + (options.retentionDays ?? 400) * DAY_S;
   return {
     async recordClose(close: EpisodeClose) {
       await callAws('PutItem', () =>
-        client.send(
-          new PutItemCommand({
+        doc.send(
+          new PutCommand({
             TableName: tableName,
             Item: {
-              pk: S(`close#${close.identity}`),
-              sk: S(close.at),
-              source: S(close.source),
-              episodeKey: optional(close.episodeKey),
-              alarmName: S(close.alarmName),
-              instanceIds: S(close.instanceIds.join(',')),
-              reason: S(close.reason.slice(0, 2_000)),
+              pk: `close#${close.identity}`,
+              sk: close.at,
+              source: close.source,
+              episodeKey: close.episodeKey,
+              alarmName: close.alarmName,
+              instanceIds: close.instanceIds.join(','),
+              reason: close.reason.slice(0, 2_000),
               expiresAt: expiresAt(),
             },
           }),
@@ -50,21 +45,21 @@ export function incidentStore(
     },
     async putIncident(summary: IncidentSummary) {
       await callAws('PutItem', () =>
-        client.send(
-          new PutItemCommand({
+        doc.send(
+          new PutCommand({
             TableName: tableName,
             Item: {
-              pk: S(`instance#${summary.instanceId}`),
-              sk: S(`incident#${summary.startedAt}#${summary.incidentId}`),
-              incidentId: S(summary.incidentId),
-              instanceId: S(summary.instanceId),
-              startedAt: S(summary.startedAt),
-              endedAt: optional(summary.endedAt),
-              outcome: S(summary.outcome),
-              classification: optional(summary.classification),
-              ticketKey: optional(summary.ticketKey),
-              executionArn: optional(summary.executionArn),
-              alarmName: optional(summary.alarmName),
+              pk: `instance#${summary.instanceId}`,
+              sk: `incident#${summary.startedAt}#${summary.incidentId}`,
+              incidentId: summary.incidentId,
+              instanceId: summary.instanceId,
+              startedAt: summary.startedAt,
+              endedAt: summary.endedAt,
+              outcome: summary.outcome,
+              classification: summary.classification,
+              ticketKey: summary.ticketKey,
+              executionArn: summary.executionArn,
+              alarmName: summary.alarmName,
               expiresAt: expiresAt(),
             },
           }),
@@ -73,17 +68,17 @@ export function incidentStore(
     },
     async incidentsFor(instanceId: string, limit: number) {
       const out = await callAws('Query', () =>
-        client.send(
+        doc.send(
           new QueryCommand({
             TableName: tableName,
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': S(`instance#${instanceId}`), ':prefix': S('incident#') },
+            ExpressionAttributeValues: { ':pk': `instance#${instanceId}`, ':prefix': 'incident#' },
             ScanIndexForward: false,
             Limit: limit,
           }),
         ),
       );
-      return (out.Items ?? []).map((item) => ({
+      return ((out.Items ?? []) as Item[]).map((item) => ({
         incidentId: read(item, 'incidentId') ?? '',
         instanceId: read(item, 'instanceId') ?? instanceId,
         startedAt: read(item, 'startedAt') ?? '',
@@ -108,20 +103,19 @@ export function caseStore(
   tableName: string,
   options: { retentionDays?: number; now?: () => Date } = {},
 ): CaseStorePort {
+  const doc = documentClient(client);
   const now = options.now ?? (() => new Date());
   return {
     async putCase(c: InstanceCase) {
       await callAws('PutItem', () =>
-        client.send(
-          new PutItemCommand({
+        doc.send(
+          new PutCommand({
             TableName: tableName,
             Item: {
-              pk: S(`case#${c.incidentId}`),
-              sk: S(`instance#${c.target.instanceId}`),
-              body: S(JSON.stringify(c)),
-              expiresAt: {
-                N: String(Math.floor(now().getTime() / 1000) + (options.retentionDays ?? 400) * DAY_S),
-              },
+              pk: `case#${c.incidentId}`,
+              sk: `instance#${c.target.instanceId}`,
+              body: JSON.stringify(c),
+              expiresAt: Math.floor(now().getTime() / 1000) + (options.retentionDays ?? 400) * DAY_S,
             },
           }),
         ),
@@ -129,20 +123,20 @@ export function caseStore(
     },
     async casesFor(incidentId: string) {
       const cases: InstanceCase[] = [];
-      let start: Record<string, AttributeValue> | undefined;
+      let start: Item | undefined;
       // At most 20 cases of at most 350 KB: a handful of pages, bounded anyway.
       for (let page = 0; page < 20; page++) {
         const out = await callAws('Query', () =>
-          client.send(
+          doc.send(
             new QueryCommand({
               TableName: tableName,
               KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': S(`case#${incidentId}`) },
+              ExpressionAttributeValues: { ':pk': `case#${incidentId}` },
               ...(start ? { ExclusiveStartKey: start } : {}),
             }),
           ),
         );
-        for (const item of out.Items ?? []) {
+        for (const item of (out.Items ?? []) as Item[]) {
           try {
             const parsed = InstanceCaseSchema.safeParse(JSON.parse(read(item, 'body') ?? 'null'));
             if (parsed.success) cases.push(parsed.data);

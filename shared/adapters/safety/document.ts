@@ -1,6 +1,6 @@
 /**
- * What every safety-store adapter shares: the DynamoDB document client (native values in and out,
- * no hand marshalling), the strict handling of conditional writes, and the bounded reads.
+ * What every safety-store adapter shares: the table layout, the bounded reads, and (from
+ * ../dynamo-document.ts) the document client and the strict handling of conditional writes.
  *
  * The table layout (pk/sk, TTL on `expiresAt`), by pk:
  *   EPISODE#<key>        the episode (dedupe; kept 30 days)                     episodes.ts
@@ -15,67 +15,26 @@
  * Items written by earlier releases stay readable: no key or attribute is renamed here.
  */
 import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
-import {
   BatchGetCommand,
-  DynamoDBDocumentClient,
+  type DynamoDBDocumentClient,
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { AwsTransientError } from '../../errors.ts';
 import { callAws } from '../aws-errors.ts';
+import type { Item } from '../dynamo-document.ts';
+
+export {
+  conditional,
+  documentClient,
+  type Item,
+  isConditionFailure,
+  oldText,
+  text,
+} from '../dynamo-document.ts';
 
 export const DAY_S = 86_400;
 export const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
-
-/** A stored item as the document client returns it: attribute name → native value. */
-export type Item = Record<string, unknown>;
-
-/**
- * The document client over a plain DynamoDB client. Optional attributes are left out rather than
- * written as NULL (the layout never stored an absent value), and numbers come back as numbers:
- * every number here (epoch seconds, milliseconds, attempts) is a safe integer.
- */
-export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-}
-
-/** A string attribute, or null when absent or of another type (an item is never trusted). */
-export const text = (item: Item | undefined, name: string): string | null => {
-  const value = item?.[name];
-  return typeof value === 'string' ? value : null;
-};
-
-export function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error as { name?: string }).name === 'ConditionalCheckFailedException'
-  );
-}
-
-/**
- * A string attribute of the item a failed condition found (ReturnValuesOnConditionCheckFailure:
- * ALL_OLD), if DynamoDB sent it. The document client translates answers, not errors: this item is
- * still in DynamoDB's wire form.
- */
-export function oldText(error: unknown, name: string): string | null {
-  const item = (error as { Item?: Record<string, AttributeValue> }).Item;
-  return item?.[name]?.S ?? null;
-}
-
-/** Runs a conditional write; false when the condition did not hold, any other failure thrown. */
-export async function conditional(what: string, call: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await callAws(what, call);
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
-}
 
 /** Every page of a query, up to `maxPages` (a bound on the calls one read may cost). */
 export async function queryAll(
