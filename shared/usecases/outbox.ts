@@ -8,7 +8,7 @@
  */
 import { type Deadline, NO_DEADLINE, withReserve } from '../domain/deadline.ts';
 import type { Clock } from '../domain/timeline.ts';
-import type { SafetyStorePort, TicketDraft, TicketPort } from '../ports.ts';
+import type { Outbox, OutboxDrain, TicketDraft, TicketPort } from '../ports.ts';
 
 export const OUTBOX_LEASE_MS = 5 * 60_000;
 export const OUTBOX_MAX_BACKOFF_MS = 60 * 60_000;
@@ -18,7 +18,7 @@ export const OUTBOX_RESERVE_MS = 2_000;
 export const OUTBOX_MIN_ITEM_MS = 1_000;
 
 export async function enqueueTicket(
-  store: SafetyStorePort,
+  store: Outbox,
   episodeKey: string,
   draft: TicketDraft,
   error: unknown,
@@ -40,7 +40,7 @@ export interface DrainResult {
 }
 
 export async function drainOutbox(deps: {
-  store: SafetyStorePort;
+  store: OutboxDrain;
   tickets: (deadline?: Deadline) => Promise<TicketPort>;
   clock: Clock;
   /** The invocation's deadline (default: no bound). */
