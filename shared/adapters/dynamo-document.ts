@@ -16,7 +16,10 @@ export type Item = Record<string, unknown>;
 /**
  * The document client over a plain DynamoDB client. An undefined attribute is left out (absent,
  * read back as null), a null is stored as DynamoDB's NULL, and numbers come back as numbers: every
- * number medic stores (epoch seconds, milliseconds, attempts) is a safe integer.
+ * number medic stores (epoch seconds, milliseconds, attempts) is a safe integer. Every adapter takes
+ * its document client from here: DynamoDBDocumentClient.from writes these options onto the config
+ * of the client it wraps, so two different option sets on one client would silently override each
+ * other.
  */
 export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
