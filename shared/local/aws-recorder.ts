@@ -97,10 +97,13 @@ function install(): void {
     owner.send = function recordedSend(this: SdkClient, command: SdkCommand, ...rest: unknown[]) {
       const store = invocation.getStore();
       if (!store || sessions.size === 0) return original.call(this, command, ...rest);
+      // A DynamoDB document-client command (PutCommand) wraps the API operation IAM authorizes
+      // (PutItem); record that one.
+      const wire = (command as SdkCommand & { clientCommand?: SdkCommand }).clientCommand ?? command;
       const call: RecordedCall = {
         functionName: store.functionName,
         service: this.config.serviceId ?? 'unknown',
-        operation: command.constructor.name.replace(/Command$/, ''),
+        operation: wire.constructor.name.replace(/Command$/, ''),
         region: '',
         input: copyOf(command.input ?? {}),
         error: null,
