@@ -3,9 +3,9 @@
  * non-zero exit; anything else is a bug and prints in full.
  */
 import { parseArgs } from 'node:util';
-import { USER_FACING_ERRORS } from '../errors.ts';
-import { SCENARIOS } from '../local/scenarios.ts';
-import { type SimulationResult, simulate } from '../local/simulate.ts';
+import { USER_FACING_ERRORS } from '../../shared/errors.ts';
+import { SCENARIOS } from '../scenarios.ts';
+import { type SimulationResult, simulate } from '../simulate.ts';
 
 const HELP = `medic — a serverless first responder for EC2 alarms
 
@@ -101,8 +101,8 @@ async function runSimulate(args: string[]): Promise<number> {
  * numbers run on (OPS-1, OPS-2, …) as they would in a real project.
  */
 async function runDemo(): Promise<number> {
-  const { startMoto } = await import('../local/moto.ts');
-  const { startJiraServer } = await import('../local/jira-server.ts');
+  const { startMoto } = await import('../moto.ts');
+  const { startJiraServer } = await import('../jira-server.ts');
   const env = process.env;
   const given = { aws: env.AWS_ENDPOINT_URL, jira: env.JIRA_BASE_URL };
   const moto = given.aws ? null : await startMoto();
@@ -142,14 +142,14 @@ export async function main(argv: string[]): Promise<number> {
       case '-h':
       case 'help': {
         // issue 7: the operator commands first, then the local simulation's details.
-        const { operatorProgram } = await import('./operator.ts');
+        const { operatorProgram } = await import('../../cli/operator.ts');
         console.log(operatorProgram().program.helpInformation());
         console.log(`Local runs (no AWS account needed):\n\n${HELP}`);
         return 0;
       }
       default: {
         // issue 7: start, status, history, approve, reject, alarms sync (and their --help).
-        const { runOperator } = await import('./operator.ts');
+        const { runOperator } = await import('../../cli/operator.ts');
         return await runOperator(argv);
       }
     }

@@ -11,15 +11,20 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { caseStore } from '../adapters/incident-store.ts';
-import { autonomyConfig } from '../config.ts';
-import { rehydrate } from '../domain/case-size.ts';
-import { renderHtmlReport } from '../domain/html-report.ts';
-import type { IncidentState, TimelineEntry } from '../domain/model.ts';
-import { isLoopbackUrl } from '../domain/net.ts';
-import { normalise } from '../domain/normalise.ts';
-import { episodeOutcome, ticketDocument, who } from '../domain/report.ts';
-import { ConfigError, InvalidTriggerError, LocalSubstrateError, UnsafeEndpointError } from '../errors.ts';
+import { caseStore } from '../shared/adapters/incident-store.ts';
+import { autonomyConfig } from '../shared/config.ts';
+import { rehydrate } from '../shared/domain/case-size.ts';
+import { renderHtmlReport } from '../shared/domain/html-report.ts';
+import type { IncidentState, TimelineEntry } from '../shared/domain/model.ts';
+import { isLoopbackUrl } from '../shared/domain/net.ts';
+import { normalise } from '../shared/domain/normalise.ts';
+import { episodeOutcome, ticketDocument, who } from '../shared/domain/report.ts';
+import {
+  ConfigError,
+  InvalidTriggerError,
+  LocalSubstrateError,
+  UnsafeEndpointError,
+} from '../shared/errors.ts';
 import { asFunction } from './aws-recorder.ts';
 import { type EventLog, startCallbackServer } from './engine.ts';
 import { startJiraServer } from './jira-server.ts';
@@ -181,7 +186,7 @@ export function localApprover(choice: ApprovalChoice, say: (line: string) => voi
       return;
     }
     const link = new URL((choice === 'approve' ? links.approveUrl : links.rejectUrl) ?? '');
-    const { handler } = await import('../../functions/approval.ts');
+    const { handler } = await import('../functions/approval.ts');
     // The click is an invocation of the deployed approval function (its AWS calls are its own).
     const response = (await asFunction('approval', () =>
       handler(
@@ -322,7 +327,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     const event = world ? world.event : fileEvent;
 
     // Pre-flight with the real intake (read-only): bad input fails here, before anything starts.
-    const { handler: intakeHandler } = await import('../../functions/intake.ts');
+    const { handler: intakeHandler } = await import('../functions/intake.ts');
     const preflight = (await intakeHandler({ event, execution: {} }, {} as never)) as IncidentState;
     say(`incident ${preflight.incidentId} for ${preflight.targets.map((t) => t.instanceId).join(', ')}`);
 
@@ -453,7 +458,7 @@ async function runStorm(
   await Promise.all(Array.from({ length: Math.min(concurrency, events.length) }, worker));
   const totalMs = performance.now() - started;
   // Deployed, the outbox drainer runs every 2 minutes and files the storm's summary ticket.
-  const { handler: drain } = await import('../../functions/drain-outbox.ts');
+  const { handler: drain } = await import('../functions/drain-outbox.ts');
   const drained = (await asFunction('drainOutbox', () =>
     drain({}, {
       functionName: 'medic-local-drainOutbox',
