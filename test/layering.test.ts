@@ -60,7 +60,9 @@ function deployedHandlers(): string[] {
   const doc = parseYaml(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as {
     functions: Record<string, { handler: string }>;
   };
-  const files = Object.values(doc.functions).map((f) => `${f.handler.slice(0, f.handler.lastIndexOf('.'))}.ts`);
+  const files = Object.values(doc.functions).map(
+    (f) => `${f.handler.slice(0, f.handler.lastIndexOf('.'))}.ts`,
+  );
   return [...new Set(files)];
 }
 
@@ -134,9 +136,9 @@ describe('layering: the product never imports the local substrate or the CLI', (
     // Prepare
     const files = sourcesUnder('functions');
     // Act
-    const readers = files.filter((f) => /\bprocess\s*\.\s*env\b|\bprocess\s*\[\s*['"]env['"]\s*\]/.test(
-      readFileSync(join(ROOT, f), 'utf8'),
-    ));
+    const readers = files.filter((f) =>
+      /\bprocess\s*\.\s*env\b|\bprocess\s*\[\s*['"]env['"]\s*\]/.test(readFileSync(join(ROOT, f), 'utf8')),
+    );
     // Assess
     expect(files.length).toBeGreaterThan(10);
     expect(readers).toEqual([]);
