@@ -25,7 +25,10 @@ afterAll(async () => {
   rmSync(reports, { recursive: true, force: true });
 });
 
-const SETTINGS = /^(AWS_|MEDIC_|JIRA_|POWERTOOLS_)/;
+// The settings a run has (SDK endpoints, region and keys, medic's, Jira's). Not every AWS_ name:
+// Powertools sets its own SDK user-agent id (AWS_SDK_UA_APP_ID) when it is first imported.
+const SETTINGS =
+  /^(AWS_ENDPOINT_URL|AWS_REGION$|AWS_ACCESS_KEY_ID$|AWS_SECRET_ACCESS_KEY$|AWS_SESSION_TOKEN$|AWS_PROFILE$|MEDIC_|JIRA_|POWERTOOLS_)/;
 function settingsOfThisProcess(): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => SETTINGS.test(k)));
 }
