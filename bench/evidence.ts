@@ -9,9 +9,9 @@
  * stops itself. Reports medians and ratios from one run; nothing is asserted (CPU is shared).
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { startMoto } from '../local/moto.ts';
+import { setupScenario } from '../local/scenarios.ts';
 import type { IncidentState, InstanceCase } from '../shared/domain/model.ts';
-import { startMoto } from '../shared/local/moto.ts';
-import { setupScenario } from '../shared/local/scenarios.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {

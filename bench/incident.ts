@@ -4,10 +4,10 @@
  * Used by `npm run bench` and by the transition-budget unit test.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EventLog, LocalRunResult, loadLocalMachine } from '../local/engine.ts';
+import type { LocalMoto, RecordedAwsCall } from '../local/moto.ts';
+import { setupScenario } from '../local/scenarios.ts';
 import { READ_ONLY_COMMAND_COMMENT } from '../shared/domain/host-output.ts';
-import type { EventLog, LocalRunResult, loadLocalMachine } from '../shared/local/engine.ts';
-import type { LocalMoto, RecordedAwsCall } from '../shared/local/moto.ts';
-import { setupScenario } from '../shared/local/scenarios.ts';
 
 /** API actions that change something to mitigate (a DryRun call is not an action). */
 export const MITIGATING_ACTIONS = new Set([

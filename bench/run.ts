@@ -20,9 +20,9 @@ import {
   RebootInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { handlersFromServerless, loadLocalMachine } from '../local/engine.ts';
+import { setupScenario } from '../local/scenarios.ts';
 import { tcpProbes } from '../shared/adapters/probes.ts';
-import { handlersFromServerless, loadLocalMachine } from '../shared/local/engine.ts';
-import { setupScenario } from '../shared/local/scenarios.ts';
 import { HOT_PATH_BUNDLE_BYTES, JIRA_FUNCTIONS } from './budgets.ts';
 import { importTimes, jiraWeight, packageFunctions, serverlessFunctions } from './coldstart.ts';
 import { type IncidentMeasure, isMitigating, runIncident } from './incident.ts';
@@ -450,7 +450,7 @@ async function captureHandlerInputs() {
   const fnOfState = new Map<string, string>();
   const byFile = new Map(serverlessFunctions().map((f) => [f.source, f.name]));
   const raw = JSON.parse(readFileSync(join(ROOT, 'statemachines', 'incident.asl.json'), 'utf8'));
-  const { prepareDefinition } = await import('../shared/local/engine.ts');
+  const { prepareDefinition } = await import('../local/engine.ts');
   const bindings = handlersFromServerless();
   const hooked = new Set<string>();
   for (const task of prepareDefinition(raw).tasks) {

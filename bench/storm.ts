@@ -17,8 +17,8 @@ import {
   type EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import type { LocalMoto } from '../shared/local/moto.ts';
-import { alarmEvent } from '../shared/local/scenarios.ts';
+import type { LocalMoto } from '../local/moto.ts';
+import { alarmEvent } from '../local/scenarios.ts';
 
 export interface StormResult {
   events: number;

@@ -7,9 +7,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { type LocalJira, startJiraServer } from '../shared/local/jira-server.ts';
-import { type LocalMoto, startMoto } from '../shared/local/moto.ts';
-import { ensureTables } from '../shared/local/tables.ts';
+import { type LocalJira, startJiraServer } from '../local/jira-server.ts';
+import { type LocalMoto, startMoto } from '../local/moto.ts';
+import { ensureTables } from '../local/tables.ts';
 
 export interface BenchSubstrate {
   moto: LocalMoto;

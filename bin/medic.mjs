@@ -21,7 +21,7 @@ const OPERATOR_COMMANDS = new Set([
 ]);
 const argv = process.argv.slice(2);
 const code = OPERATOR_COMMANDS.has(argv[0])
-  ? await (await import('../shared/cli/operator.ts')).operatorMain(argv)
-  : await (await import('../shared/cli/main.ts')).main(argv);
+  ? await (await import('../cli/operator.ts')).operatorMain(argv)
+  : await (await import('../local/cli/main.ts')).main(argv);
 // Idle keep-alive sockets (SDK, fetch) would hold the process for seconds after the work is done.
 process.exit(code);

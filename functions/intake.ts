@@ -62,7 +62,7 @@ export const handler = lambda(async (event) => {
   if (isNotForMedic(result)) {
     logger.info('alarm ignored: not for medic', result.notForMedic);
     // Local runs send metrics to a file so `--json` stdout stays one document (as Record does).
-    const metricsFile = process.env.MEDIC_METRICS_FILE || config.MEDIC_METRICS_FILE;
+    const metricsFile = config.MEDIC_METRICS_FILE;
     emitAlarmIgnored(result.notForMedic.kind, (line) =>
       metricsFile ? appendFileSync(metricsFile, `${line}\n`) : process.stdout.write(`${line}\n`),
     );

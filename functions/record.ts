@@ -8,7 +8,7 @@ import { caseStore, incidentStore } from '../shared/adapters/incident-store.ts';
 import { renderedLength } from '../shared/adapters/jira.ts';
 import { powertoolsMetrics } from '../shared/adapters/metrics.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
-import { coreConfig, safetyConfig } from '../shared/config.ts';
+import { coreConfig, safetyConfig, ticketShapeConfig } from '../shared/config.ts';
 import { IncidentStateSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { ticketPort } from '../shared/jira-port.ts';
@@ -43,11 +43,8 @@ export const handler = lambda(async (event, context) => {
       ? fallbackState(input.state, input.executionName ?? null, systemClock)
       : parseWith(IncidentStateSchema, input.state, 'Record');
   const core = coreConfig();
-  // Read per run, not from the cached config: local runs point each run at its own file.
-  const metricsFile = process.env.MEDIC_METRICS_FILE || core.MEDIC_METRICS_FILE;
-  // A Jira misconfiguration must not stop the notification: read the deployment defensively.
-  const deployment = process.env.JIRA_DEPLOYMENT === 'data-center' ? 'data-center' : 'cloud';
-  const reopenHours = Number(process.env.JIRA_REOPEN_WINDOW_HOURS ?? 72);
+  const metricsFile = core.MEDIC_METRICS_FILE;
+  const { JIRA_DEPLOYMENT: deployment, JIRA_REOPEN_WINDOW_HOURS: reopenHours } = ticketShapeConfig();
   const recorded = await record(state, {
     tickets: ticketPort,
     deadline,
@@ -59,16 +56,14 @@ export const handler = lambda(async (event, context) => {
     clock: systemClock,
     // issue #5: a ticket Jira could not take waits in the durable outbox
     outbox: (draft, error) => enqueueTicket(safetyStore(), state.incidentId, draft, error, systemClock),
-    reopenWindowMs: (Number.isFinite(reopenHours) ? reopenHours : 72) * 3_600_000,
+    reopenWindowMs: reopenHours * 3_600_000,
     measure: (doc) => renderedLength(deployment, doc),
     finalNotices,
-    ...(process.env.MEDIC_INCIDENTS_TABLE
-      ? { cases: caseStore(dynamodb, process.env.MEDIC_INCIDENTS_TABLE) }
-      : {}),
+    ...(core.MEDIC_INCIDENTS_TABLE ? { cases: caseStore(dynamodb, core.MEDIC_INCIDENTS_TABLE) } : {}),
   });
   // issue 7: the incident store behind `medic history`. Best effort: the ticket and the
   // notification are the record; a store failure is logged, never fails the run.
-  const table = process.env.MEDIC_INCIDENTS_TABLE;
+  const table = core.MEDIC_INCIDENTS_TABLE;
   if (table) {
     try {
       const store = incidentStore(dynamodb, table);

@@ -3,13 +3,7 @@
 // the invariants checked after each run. One line per crash point; the last line is the count;
 // the exit code is non-zero when any invariant was broken.
 // `--kinds entry,timeout`, `--scenarios unreachable` or `--states Admit,Record` narrow the matrix.
-import {
-  CHAOS_SCENARIOS,
-  CRASH_KINDS,
-  type CrashKind,
-  formatResult,
-  startChaos,
-} from '../shared/local/chaos.ts';
+import { CHAOS_SCENARIOS, CRASH_KINDS, type CrashKind, formatResult, startChaos } from '../local/chaos.ts';
 
 function listArg(name: string): string[] | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,5 +1,5 @@
 /**
- * Generates shared/local/jira-routes.generated.json: the few Jira Cloud REST routes medic uses, taken
+ * Generates local/jira-routes.generated.json: the few Jira Cloud REST routes medic uses, taken
  * from Atlassian's published OpenAPI description so the local Jira and the contract test can check
  * medic's requests against the real API without the 2.4 MB spec (which a fresh clone does not have).
  *
@@ -69,7 +69,7 @@ export const DATA_CENTER_WANTED: readonly (WantedRoute & { deprecatedOk?: boolea
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_SPEC_PATH = resolve(REPO_ROOT, '../shared/jira/jira-cloud-platform.openapi.json');
-export const OUTPUT_PATH = resolve(REPO_ROOT, 'shared/local/jira-routes.generated.json');
+export const OUTPUT_PATH = resolve(REPO_ROOT, 'local/jira-routes.generated.json');
 
 const GENERATED_BY = 'node scripts/gen-jira-routes.ts [path/to/jira-cloud-platform.openapi.json]';
 

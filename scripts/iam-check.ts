@@ -12,7 +12,7 @@
 //    (function, action, resource type) and exits non-zero on any deny, on any call it cannot map
 //    to IAM resources, and on any statement whose condition key the action does not support.
 import { readFileSync } from 'node:fs';
-import { handlersFromServerless } from '../shared/local/engine.ts';
+import { handlersFromServerless } from '../local/engine.ts';
 import { check } from './iam/evaluate.ts';
 import { packageTemplate } from './iam/package-template.ts';
 import { deploymentArgs } from './iam/requests.ts';

@@ -5,8 +5,8 @@
 // per-instance loop took. Honours MEDIC_VERIFY_POLLS / MEDIC_SIM_WAIT_MS from the environment.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { startJiraServer } from '../shared/local/jira-server.ts';
-import { startMoto } from '../shared/local/moto.ts';
+import { startJiraServer } from '../local/jira-server.ts';
+import { startMoto } from '../local/moto.ts';
 
 const LADDER = [
   'reboot-fixes',

@@ -5,14 +5,15 @@
  */
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { ssmSecret } from './adapters/secret-parameter.ts';
-import { approvalConfig } from './config.ts';
+import { approvalConfig, perEnvironment } from './config.ts';
 import type { SecretSource } from './ports.ts';
 
-let source: SecretSource | undefined;
+const source: () => SecretSource = perEnvironment(() =>
+  ssmSecret(new SSMClient({}), approvalConfig().MEDIC_APPROVAL_SECRET_PARAMETER ?? ''),
+);
 
 export async function approvalSecret(): Promise<string> {
   const config = approvalConfig();
   if (config.MEDIC_APPROVAL_SECRET) return config.MEDIC_APPROVAL_SECRET;
-  source ??= ssmSecret(new SSMClient({}), config.MEDIC_APPROVAL_SECRET_PARAMETER ?? '');
-  return source();
+  return source()();
 }

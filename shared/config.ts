@@ -1,7 +1,13 @@
 /**
  * Environment, read once per process and validated. Each section is parsed on first use so a
  * function only needs (and is only broken by) the settings it actually uses.
+ *
+ * On Lambda the environment is `process.env`, fixed for the sandbox's life. A local runner that runs
+ * several incidents in one process hands each run its own environment object (`withEnvironment`):
+ * every section, and every per-sandbox cache built from one (`perEnvironment`), is then kept per
+ * object, so two runs never see each other's settings and nobody rewrites `process.env`.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as z from 'zod';
 import { parseAutonomy } from './domain/autonomy.ts';
 import { MODES } from './domain/model.ts';
@@ -36,6 +42,19 @@ const CoreSchema = () =>
   });
 export type CoreConfig = z.infer<ReturnType<typeof CoreSchema>>;
 
+/** Issue 6: `cloud` (REST v3, ADF) or `data-center` (REST v2, wiki markup). */
+const JiraDeployment = () =>
+  z
+    .enum(['cloud', 'data-center'], { message: 'JIRA_DEPLOYMENT must be cloud or data-center' })
+    .default('cloud');
+/** Issue 6: a closed ticket for the same instance + classification within this many hours is reopened. */
+const ReopenWindowHours = () =>
+  z.coerce
+    .number()
+    .min(0)
+    .max(24 * 365)
+    .default(72);
+
 const JiraSchema = () =>
   z
     .object({
@@ -54,24 +73,31 @@ const JiraSchema = () =>
       JIRA_API_TOKEN: z.string().optional(),
       JIRA_API_TOKEN_PARAMETER: z.string().optional(),
       JIRA_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(8_000),
-      /** Issue 6: `cloud` (REST v3, ADF) or `data-center` (REST v2, wiki markup). */
-      JIRA_DEPLOYMENT: z
-        .enum(['cloud', 'data-center'], { message: 'JIRA_DEPLOYMENT must be cloud or data-center' })
-        .default('cloud'),
-      /** Issue 6: a closed ticket for the same instance + classification within this many hours is reopened. */
-      JIRA_REOPEN_WINDOW_HOURS: z.coerce
-        .number()
-        .min(0)
-        .max(24 * 365)
-        .default(72),
+      JIRA_DEPLOYMENT: JiraDeployment(),
+      JIRA_REOPEN_WINDOW_HOURS: ReopenWindowHours(),
     })
     .refine((c) => c.JIRA_API_TOKEN || c.JIRA_API_TOKEN_PARAMETER, {
       message: 'set JIRA_API_TOKEN_PARAMETER (an SSM SecureString name) or, for local runs, JIRA_API_TOKEN',
     });
 export type JiraConfig = z.infer<ReturnType<typeof JiraSchema>>;
 
-function parse<T>(schema: z.ZodType<T>, section: string): T {
-  const parsed = schema.safeParse(process.env);
+/** The settings a handler sees: names as deployed (serverless.yml `environment:`), values as text. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+const scoped = new AsyncLocalStorage<Environment>();
+
+/** Runs `fn` (and everything it starts, across awaits) with `environment` as its configuration. */
+export function withEnvironment<T>(environment: Environment, fn: () => T): T {
+  return scoped.run(environment, fn);
+}
+
+/** The environment of the current run: the one a local runner gave, else the process's own. */
+export function currentEnvironment(): Environment {
+  return scoped.getStore() ?? process.env;
+}
+
+function parse<T>(schema: z.ZodType<T>, section: string, environment: Environment): T {
+  const parsed = schema.safeParse(environment);
   if (!parsed.success) {
     const problems = parsed.error.issues
       .map((i) => `${i.path.join('.') || section}: ${i.message}`)
@@ -81,13 +107,24 @@ function parse<T>(schema: z.ZodType<T>, section: string): T {
   return parsed.data;
 }
 
-/** Parsed on first call; `@__PURE__` at each use lets a bundle drop the sections it never reads. */
-function once<T>(load: () => T): () => T {
-  let value: T | undefined;
+/**
+ * Built on first call in each environment (once per sandbox on Lambda): a config section, or a
+ * client, store or secret reader made from one. A failed build is not kept: the next call retries.
+ */
+export function perEnvironment<T>(load: (environment: Environment) => T): () => T {
+  const built = new WeakMap<Environment, T>();
   return () => {
-    value ??= load();
+    const environment = currentEnvironment();
+    if (built.has(environment)) return built.get(environment) as T;
+    const value = load(environment);
+    built.set(environment, value);
     return value;
   };
+}
+
+/** Parsed on first call; `@__PURE__` at each use lets a bundle drop the sections it never reads. */
+function once<T>(schema: () => z.ZodType<T>, section: string): () => T {
+  return perEnvironment((environment) => parse(schema(), section, environment));
 }
 
 /** Evidence time boxes (issue 3): each branch's own, inside its Task's TimeoutSeconds backstop. */
@@ -102,12 +139,23 @@ const EvidenceConfigSchema = () =>
   });
 export type EvidenceConfig = z.infer<ReturnType<typeof EvidenceConfigSchema>>;
 
-export const evidenceConfig = /* @__PURE__ */ once(() => parse(EvidenceConfigSchema(), 'evidence'));
+export const evidenceConfig = /* @__PURE__ */ once(EvidenceConfigSchema, 'evidence');
 
-export const coreConfig = /* @__PURE__ */ once(() => parse(CoreSchema(), 'core'));
-export const jiraConfig = /* @__PURE__ */ once(() => parse(JiraSchema(), 'Jira'));
+export const coreConfig = /* @__PURE__ */ once(CoreSchema, 'core');
+export const jiraConfig = /* @__PURE__ */ once(JiraSchema, 'Jira');
+/**
+ * How Record shapes a ticket, read without the rest of the Jira settings: Record runs with Jira off
+ * or misconfigured too (the ticket then waits in the outbox), so a bad value falls back to its
+ * default instead of stopping the notification.
+ */
+const TicketShapeSchema = () =>
+  z.object({
+    JIRA_DEPLOYMENT: JiraDeployment().catch('cloud'),
+    JIRA_REOPEN_WINDOW_HOURS: ReopenWindowHours().catch(72),
+  });
+export const ticketShapeConfig = /* @__PURE__ */ once(TicketShapeSchema, 'ticket shape');
 /** Jira switched off for this deployment (`--param jira=off`); read without validating the rest. */
-export const jiraOff = (): boolean => process.env.JIRA_BASE_URL === 'off';
+export const jiraOff = (): boolean => currentEnvironment().JIRA_BASE_URL === 'off';
 
 // ---- Issue #4: the mitigation ladder (action pacing, approve mode) ----
 const LadderSchema = () =>
@@ -116,7 +164,7 @@ const LadderSchema = () =>
     MEDIC_ACTION_POLLS: z.coerce.number().int().min(1).max(120).default(24),
     MEDIC_APPROVAL_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   });
-export const ladderConfig = /* @__PURE__ */ once(() => parse(LadderSchema(), 'ladder'));
+export const ladderConfig = /* @__PURE__ */ once(LadderSchema, 'ladder');
 
 const ApprovalSchema = () =>
   z
@@ -131,7 +179,7 @@ const ApprovalSchema = () =>
       message:
         'set MEDIC_APPROVAL_SECRET_PARAMETER (an SSM SecureString name) or, locally, MEDIC_APPROVAL_SECRET',
     });
-export const approvalConfig = /* @__PURE__ */ once(() => parse(ApprovalSchema(), 'approval'));
+export const approvalConfig = /* @__PURE__ */ once(ApprovalSchema, 'approval');
 // ---- issue #5: safety bounds (do no harm). Every bound has a default and one variable. ----
 const SafetySchema = () =>
   z.object({
@@ -173,7 +221,7 @@ const SafetySchema = () =>
     MEDIC_MAINTENANCE_WINDOWS: z.string().default(''),
   });
 export type SafetyConfig = z.infer<ReturnType<typeof SafetySchema>>;
-export const safetyConfig = /* @__PURE__ */ once(() => parse(SafetySchema(), 'safety'));
+export const safetyConfig = /* @__PURE__ */ once(SafetySchema, 'safety');
 // ---- issue 7: intake functions (HTTP, SNS), health sweep ----
 const IntakeSchema = () =>
   z.object({
@@ -185,7 +233,7 @@ const IntakeSchema = () =>
     MEDIC_SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(300),
   });
 export type IntakeConfig = z.infer<ReturnType<typeof IntakeSchema>>;
-export const intakeConfig = /* @__PURE__ */ once(() => parse(IntakeSchema(), 'intake'));
+export const intakeConfig = /* @__PURE__ */ once(IntakeSchema, 'intake');
 /** serverless.yml writes `none` for a deploy parameter that was not given (empty is not allowed). */
 const unset = (v: unknown) => (v === '' || v === 'none' ? undefined : v);
 
@@ -216,7 +264,7 @@ const ProbeSchema = () =>
     MEDIC_PROBE_SECURITY_GROUP_IDS: z.preprocess((v) => unset(v) ?? '', z.string()),
   });
 export type ProbeSettings = z.infer<ReturnType<typeof ProbeSchema>>;
-export const probeConfig = /* @__PURE__ */ once(() => parse(ProbeSchema(), 'probe'));
+export const probeConfig = /* @__PURE__ */ once(ProbeSchema, 'probe');
 
 // ---- autonomy: the deploy-wide mode, per-action autonomy, the kill switch ----
 const AutonomySchema = () =>
@@ -237,7 +285,7 @@ const AutonomySchema = () =>
       }),
   });
 export type AutonomyConfig = z.infer<ReturnType<typeof AutonomySchema>>;
-export const autonomyConfig = /* @__PURE__ */ once(() => parse(AutonomySchema(), 'autonomy'));
+export const autonomyConfig = /* @__PURE__ */ once(AutonomySchema, 'autonomy');
 
 const KillSwitchSchema = () =>
   z.object({
@@ -254,4 +302,4 @@ const KillSwitchSchema = () =>
     MEDIC_PAUSE_ALARM: z.string().optional(),
   });
 export type KillSwitchConfig = z.infer<ReturnType<typeof KillSwitchSchema>>;
-export const killSwitchConfig = /* @__PURE__ */ once(() => parse(KillSwitchSchema(), 'kill switch'));
+export const killSwitchConfig = /* @__PURE__ */ once(KillSwitchSchema, 'kill switch');

@@ -7,17 +7,21 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { jiraTickets } from './adapters/jira.ts';
 import { ssmSecret } from './adapters/secret-parameter.ts';
-import { jiraConfig, jiraOff } from './config.ts';
+import { jiraConfig, jiraOff, perEnvironment } from './config.ts';
 import type { Deadline } from './domain/deadline.ts';
 import { JiraDisabledError } from './errors.ts';
 import type { TicketPort } from './ports.ts';
 
 const ssm = new SSMClient({});
-let apiToken: Promise<string> | undefined;
-let unbounded: TicketPort | undefined;
+/** Per sandbox (per run locally): the token read and the port bound to no deadline. */
+const cache = perEnvironment(() => ({
+  apiToken: undefined as Promise<string> | undefined,
+  unbounded: undefined as TicketPort | undefined,
+}));
 
 export async function ticketPort(deadline?: Deadline): Promise<TicketPort> {
-  if (!deadline && unbounded) return unbounded;
+  const cached = cache();
+  if (!deadline && cached.unbounded) return cached.unbounded;
   if (jiraOff()) {
     // Callers already keep a ticket Jira could not take: Record puts it in the durable outbox.
     throw new JiraDisabledError(
@@ -25,12 +29,12 @@ export async function ticketPort(deadline?: Deadline): Promise<TicketPort> {
     );
   }
   const config = jiraConfig();
-  apiToken ??= config.JIRA_API_TOKEN
+  cached.apiToken ??= config.JIRA_API_TOKEN
     ? Promise.resolve(config.JIRA_API_TOKEN)
     : ssmSecret(ssm, config.JIRA_API_TOKEN_PARAMETER ?? '')();
   // A failed read is not cached: the next invocation asks SSM again.
-  const token = await apiToken.catch((error: unknown) => {
-    apiToken = undefined;
+  const token = await cached.apiToken.catch((error: unknown) => {
+    cached.apiToken = undefined;
     throw error;
   });
   const port = jiraTickets({
@@ -43,6 +47,6 @@ export async function ticketPort(deadline?: Deadline): Promise<TicketPort> {
     deployment: config.JIRA_DEPLOYMENT,
     ...(deadline ? { deadline } : {}),
   });
-  if (!deadline) unbounded = port;
+  if (!deadline) cached.unbounded = port;
   return port;
 }

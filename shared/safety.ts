@@ -4,28 +4,21 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoGuardStore, dynamoSafetyStore } from './adapters/dynamo-safety.ts';
-import { safetyConfig } from './config.ts';
+import { perEnvironment, safetyConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
 import type { GuardStorePort, SafetyStorePort } from './ports.ts';
 import { type GuardSettings, parseMaintenanceWindows } from './usecases/guard.ts';
 
-let store: SafetyStorePort | undefined;
-let guard: GuardStorePort | undefined;
-let settings: GuardSettings | undefined;
-
-export function safetyStore(): SafetyStorePort {
-  store ??= dynamoSafetyStore(new DynamoDBClient({}), safetyConfig().MEDIC_SAFETY_TABLE);
-  return store;
-}
+export const safetyStore: () => SafetyStorePort = perEnvironment(() =>
+  dynamoSafetyStore(new DynamoDBClient({}), safetyConfig().MEDIC_SAFETY_TABLE),
+);
 
 /** Only what the bounds need: the action functions bundle no lock, fleet-write or outbox code. */
-export function guardStore(): GuardStorePort {
-  guard ??= dynamoGuardStore(new DynamoDBClient({}), safetyConfig().MEDIC_SAFETY_TABLE);
-  return guard;
-}
+export const guardStore: () => GuardStorePort = perEnvironment(() =>
+  dynamoGuardStore(new DynamoDBClient({}), safetyConfig().MEDIC_SAFETY_TABLE),
+);
 
-export function guardSettings(): GuardSettings {
-  if (settings) return settings;
+export const guardSettings: () => GuardSettings = perEnvironment(() => {
   const c = safetyConfig();
   let maintenanceWindows: GuardSettings['maintenanceWindows'];
   try {
@@ -33,7 +26,7 @@ export function guardSettings(): GuardSettings {
   } catch (error) {
     throw new ConfigError(`MEDIC_MAINTENANCE_WINDOWS: ${(error as Error).message}`);
   }
-  settings = {
+  return {
     budgetActions: c.MEDIC_BUDGET_ACTIONS,
     budgetWindowMs: c.MEDIC_BUDGET_WINDOW_HOURS * 3_600_000,
     cooldownMs: c.MEDIC_COOLDOWN_MINUTES * 60_000,
@@ -45,8 +38,7 @@ export function guardSettings(): GuardSettings {
     changeFreeze: c.MEDIC_CHANGE_FREEZE,
     maintenanceWindows,
   };
-  return settings;
-}
+});
 
 export function lockLeaseMs(): number {
   return safetyConfig().MEDIC_LOCK_LEASE_MINUTES * 60_000;

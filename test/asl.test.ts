@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
-import { DEFINITION_PATH, handlersFromServerless, prepareDefinition } from '../shared/local/engine.ts';
+import { DEFINITION_PATH, handlersFromServerless, prepareDefinition } from '../local/engine.ts';
 
 type State = Record<string, unknown> & { Type: string };
 const definition = JSON.parse(readFileSync(DEFINITION_PATH, 'utf8'));

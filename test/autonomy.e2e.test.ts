@@ -10,8 +10,8 @@
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { operatorMain } from '../shared/cli/operator.ts';
-import { simulate } from '../shared/local/simulate.ts';
+import { operatorMain } from '../cli/operator.ts';
+import { simulate } from '../local/simulate.ts';
 import { inboxMessages, runMedic, type Substrate, startSubstrate } from './support/substrate.ts';
 
 let s: Substrate;

@@ -5,7 +5,7 @@
  */
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CallbackServer, startCallbackServer } from '../shared/local/engine.ts';
+import { type CallbackServer, startCallbackServer } from '../local/engine.ts';
 
 let server: CallbackServer;
 let sfn: SFNClient;

@@ -14,8 +14,8 @@ import {
   type RunEvidence,
   startChaos,
   taskTimeouts,
-} from '../shared/local/chaos.ts';
-import type { RecordedAwsCall } from '../shared/local/moto.ts';
+} from '../local/chaos.ts';
+import type { RecordedAwsCall } from '../local/moto.ts';
 
 /** The common path's Tasks and the crash each gets here (`npm run chaos` runs all three on each). */
 const COMMON_PATH: Record<string, CrashKind[]> = {

@@ -13,9 +13,9 @@ import {
 } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operatorMain } from '../cli/operator.ts';
+import { type LocalMoto, startMoto } from '../local/moto.ts';
 import { incidentStore } from '../shared/adapters/incident-store.ts';
-import { operatorMain } from '../shared/cli/operator.ts';
-import { type LocalMoto, startMoto } from '../shared/local/moto.ts';
 import { runMedic } from './support/substrate.ts';
 
 let moto: LocalMoto;

@@ -5,10 +5,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalMoto, startMoto } from '../local/moto.ts';
 import { oslsOffline, repoRoot } from '../scripts/package.ts';
 import { OPS_ALARM_PREFIX } from '../shared/domain/scope.ts';
 import { standardAlarms } from '../shared/domain/standard-alarms.ts';
-import { type LocalMoto, startMoto } from '../shared/local/moto.ts';
 
 let moto: LocalMoto;
 let pattern: string;

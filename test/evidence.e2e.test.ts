@@ -21,8 +21,8 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { injectFaults } from '../shared/local/moto.ts';
-import { simulate as simulateInProcess } from '../shared/local/simulate.ts';
+import { injectFaults } from '../local/moto.ts';
+import { simulate as simulateInProcess } from '../local/simulate.ts';
 import { runMedic, type Substrate, startSubstrate } from './support/substrate.ts';
 
 let s: Substrate;

@@ -2,10 +2,10 @@
  * Evidence branches with in-memory ports: parsing, time boxes, and "could not check X: why".
  */
 import { describe, expect, it } from 'vitest';
+import { renderHostOutput } from '../local/scenarios.ts';
 import { allChecks } from '../shared/domain/evidence-report.ts';
 import { hostScript, MAX_LINE, MAX_LOG_LINES, parseHostOutput } from '../shared/domain/host-output.ts';
 import type { InstanceCase } from '../shared/domain/model.ts';
-import { renderHostOutput } from '../shared/local/scenarios.ts';
 import type { LogsPort, MetricsPort, RunCommandPort } from '../shared/ports.ts';
 import { gatherEc2, timeBox } from '../shared/usecases/evidence.ts';
 import { gatherAlerts, MAX_ERROR_LINES } from '../shared/usecases/evidence-alerts.ts';

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as drainHandler } from '../functions/drain-outbox.ts';
-import type { EventLog } from '../shared/local/engine.ts';
+import type { EventLog } from '../local/engine.ts';
 import { startWorld, type World } from './support/world.ts';
 
 let w: World;

@@ -8,13 +8,13 @@ import {
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalJira, startJiraServer } from '../local/jira-server.ts';
+import { type LocalMoto, startMoto } from '../local/moto.ts';
 import { agentMetrics } from '../shared/adapters/agent-metrics.ts';
 import { cloudWatchAlarms } from '../shared/adapters/cloudwatch-alarms.ts';
 import { managedFleet } from '../shared/adapters/fleet.ts';
 import { jiraTickets } from '../shared/adapters/jira.ts';
 import { standardAlarms } from '../shared/domain/standard-alarms.ts';
-import { type LocalJira, startJiraServer } from '../shared/local/jira-server.ts';
-import { type LocalMoto, startMoto } from '../shared/local/moto.ts';
 import type { Notification } from '../shared/ports.ts';
 import { findDrift, healthSweep, type SweepInstance } from '../shared/usecases/health-sweep.ts';
 

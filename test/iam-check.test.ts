@@ -5,6 +5,7 @@
  * real template against recorded end-to-end runs of every function.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { RecordedCall } from '../local/aws-recorder.ts';
 import { type CheckReport, check } from '../scripts/iam/evaluate.ts';
 import { packageTemplate } from '../scripts/iam/package-template.ts';
 import { deploymentArgs, emptyFacts, type Facts } from '../scripts/iam/requests.ts';
@@ -17,7 +18,6 @@ import {
   type Statement,
 } from '../scripts/iam/template.ts';
 import { functionNames } from '../scripts/iam-check.ts';
-import type { RecordedCall } from '../shared/local/aws-recorder.ts';
 
 const D = LOCAL_DEPLOYMENT;
 const INSTANCE = 'i-0123456789abcdef0';

@@ -9,8 +9,8 @@ import { CreateStateMachineCommand, ListExecutionsCommand, SFNClient } from '@aw
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type LocalMoto, startMoto } from '../local/moto.ts';
 import { signBody } from '../shared/domain/webhook-auth.ts';
-import { type LocalMoto, startMoto } from '../shared/local/moto.ts';
 
 const SECRET = 'moto-webhook-secret-7f3a9c1e5b2d4f6a';
 const PARAMETER = '/medic/test/webhook-secret';

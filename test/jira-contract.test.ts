@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { IMPLEMENTED_ROUTES, type LocalJira, startJiraServer } from '../local/jira-server.ts';
 import {
   buildJiraRouteSubset,
   DEFAULT_SPEC_PATH,
@@ -15,7 +16,6 @@ import {
   sourceNameFor,
   WANTED_ROUTES,
 } from '../scripts/gen-jira-routes.ts';
-import { IMPLEMENTED_ROUTES, type LocalJira, startJiraServer } from '../shared/local/jira-server.ts';
 
 const committedText = readFileSync(OUTPUT_PATH, 'utf8');
 const committed = JSON.parse(committedText) as JiraRouteSubset;

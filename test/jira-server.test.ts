@@ -1,6 +1,6 @@
 /** The local Jira over real HTTP: the ticket lifecycle medic drives, and the errors it must handle. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalJira, startJiraServer } from '../shared/local/jira-server.ts';
+import { type LocalJira, startJiraServer } from '../local/jira-server.ts';
 
 const AUTH = `Basic ${Buffer.from('medic@example.com:local-token').toString('base64')}`;
 

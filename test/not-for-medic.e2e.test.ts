@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { alarmEvent } from '../local/scenarios.ts';
 import { intakeSignals } from '../shared/domain/normalise.ts';
-import { alarmEvent } from '../shared/local/scenarios.ts';
 import { startWorld, type World } from './support/world.ts';
 
 let w: World;

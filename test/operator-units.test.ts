@@ -2,7 +2,7 @@
 // incident summaries Record writes for `medic history`.
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { eventLine, exitCodeFor, renderOutcome } from '../shared/cli/progress.ts';
+import { eventLine, exitCodeFor, renderOutcome } from '../cli/progress.ts';
 import { planAlarms, renderPlan, standardAlarms } from '../shared/domain/standard-alarms.ts';
 import { incidentSummaries } from '../shared/usecases/incident-summary.ts';
 

@@ -5,9 +5,9 @@
  * metrics. Every ADF document is validated against Atlassian's schema.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AdfDoc, LocalJira } from '../local/jira-server.ts';
+import { startJiraServer } from '../local/jira-server.ts';
 import { type JiraDeployment, jiraTickets, renderedLength } from '../shared/adapters/jira.ts';
-import type { AdfDoc, LocalJira } from '../shared/local/jira-server.ts';
-import { startJiraServer } from '../shared/local/jira-server.ts';
 import type { IncidentMetrics, Notification, NotifierPort } from '../shared/ports.ts';
 import { finalTimeline, record } from '../shared/usecases/record.ts';
 import { adfProblems } from './support/adf.ts';

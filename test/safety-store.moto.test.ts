@@ -4,11 +4,11 @@
 // many instances it holds, and Intake settles duplicates and declared storms with no EC2 lookup.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type LocalMoto, startMoto } from '../local/moto.ts';
+import { alarmEvent } from '../local/scenarios.ts';
+import { ensureTables } from '../local/tables.ts';
 import { dynamoSafetyStore, FLEET_BUCKET_MS } from '../shared/adapters/dynamo-safety.ts';
 import type { IncidentState, Settings } from '../shared/domain/model.ts';
-import { type LocalMoto, startMoto } from '../shared/local/moto.ts';
-import { alarmEvent } from '../shared/local/scenarios.ts';
-import { ensureTables } from '../shared/local/tables.ts';
 import type { Ec2Port, SafetyStorePort } from '../shared/ports.ts';
 import { intake } from '../shared/usecases/intake.ts';
 

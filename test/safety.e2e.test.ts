@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { alarmEvent } from '../shared/local/scenarios.ts';
+import { alarmEvent } from '../local/scenarios.ts';
 import { runMedic } from './support/substrate.ts';
 import { okEventFor, startWorld, type World } from './support/world.ts';
 

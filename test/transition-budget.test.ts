@@ -8,11 +8,11 @@ import { type IncidentMeasure, runIncident } from '../bench/incident.ts';
 import { type BenchSubstrate, startBenchSubstrate } from '../bench/substrate.ts';
 
 let s: BenchSubstrate;
-let machine: Awaited<ReturnType<typeof import('../shared/local/engine.ts').loadLocalMachine>>;
+let machine: Awaited<ReturnType<typeof import('../local/engine.ts').loadLocalMachine>>;
 
 beforeAll(async () => {
   s = await startBenchSubstrate();
-  const { loadLocalMachine } = await import('../shared/local/engine.ts');
+  const { loadLocalMachine } = await import('../local/engine.ts');
   machine = await loadLocalMachine();
 });
 afterAll(async () => {

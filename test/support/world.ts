@@ -7,12 +7,12 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { EventLog, LocalRunResult } from '../../local/engine.ts';
+import { setupScenario } from '../../local/scenarios.ts';
+import { configureEnvironment, ensureLocalCanary, ensureTopic } from '../../local/simulate.ts';
+import { ensureTables } from '../../local/tables.ts';
 import type { IncidentState } from '../../shared/domain/model.ts';
 import { normalise } from '../../shared/domain/normalise.ts';
-import type { EventLog, LocalRunResult } from '../../shared/local/engine.ts';
-import { setupScenario } from '../../shared/local/scenarios.ts';
-import { configureEnvironment, ensureLocalCanary, ensureTopic } from '../../shared/local/simulate.ts';
-import { ensureTables } from '../../shared/local/tables.ts';
 import { inboxMessages, type Substrate, startSubstrate } from './substrate.ts';
 
 export const MUTATING = /^(RebootInstances|StopInstances|StartInstances|TerminateInstances)$/;
@@ -65,7 +65,7 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Worl
     process.env.MEDIC_SAFETY_TABLE = (await ensureTables(dynamo)).get('SafetyTable') ?? '';
   };
   await prepare();
-  const { loadLocalMachine } = await import('../../shared/local/engine.ts');
+  const { loadLocalMachine } = await import('../../local/engine.ts');
   const machine = await loadLocalMachine();
   const teardowns: (() => Promise<void>)[] = [];
 

@@ -3,9 +3,9 @@
  * non-zero exit; anything else is a bug and prints in full.
  */
 import { parseArgs } from 'node:util';
-import { USER_FACING_ERRORS } from '../errors.ts';
-import { SCENARIOS } from '../local/scenarios.ts';
-import { type SimulationResult, simulate } from '../local/simulate.ts';
+import { USER_FACING_ERRORS } from '../../shared/errors.ts';
+import { SCENARIOS } from '../scenarios.ts';
+import { type SimulationResult, simulate } from '../simulate.ts';
 
 const HELP = `medic — a serverless first responder for EC2 alarms
 
@@ -96,13 +96,13 @@ async function runSimulate(args: string[]): Promise<number> {
 }
 
 /**
- * The headline scenarios on one moto and one local Jira that the demo owns: simulate reads
+ * The headline scenarios on one moto and one local Jira that the demo owns: each run is given
  * AWS_ENDPOINT_URL / JIRA_BASE_URL, so every scenario lands in the same places and the ticket
  * numbers run on (OPS-1, OPS-2, …) as they would in a real project.
  */
 async function runDemo(): Promise<number> {
-  const { startMoto } = await import('../local/moto.ts');
-  const { startJiraServer } = await import('../local/jira-server.ts');
+  const { startMoto } = await import('../moto.ts');
+  const { startJiraServer } = await import('../jira-server.ts');
   const env = process.env;
   const given = { aws: env.AWS_ENDPOINT_URL, jira: env.JIRA_BASE_URL };
   const moto = given.aws ? null : await startMoto();
@@ -113,13 +113,16 @@ async function runDemo(): Promise<number> {
         apiToken: env.JIRA_API_TOKEN ?? 'local-token',
         projectKey: env.JIRA_PROJECT_KEY ?? 'OPS',
       });
-  if (moto) env.AWS_ENDPOINT_URL = moto.endpoint;
-  if (jira) env.JIRA_BASE_URL = jira.baseUrl;
+  const demoEnv = {
+    ...env,
+    ...(moto ? { AWS_ENDPOINT_URL: moto.endpoint } : {}),
+    ...(jira ? { JIRA_BASE_URL: jira.baseUrl } : {}),
+  };
   let code = 0;
   try {
     for (const scenario of DEMO_SCENARIOS) {
       console.log(`\n=== scenario: ${scenario} — ${SCENARIOS[scenario]?.description}`);
-      const result = await simulate({ scenario, progress: (line) => console.log(line) });
+      const result = await simulate({ scenario, env: demoEnv, progress: (line) => console.log(line) });
       console.log(renderHuman(result));
       if (result.status !== 'SUCCEEDED') code = 1;
     }
@@ -131,6 +134,10 @@ async function runDemo(): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // The handlers' Powertools logger takes its level from the process environment when it is
+  // created, once per process; this process is the CLI's, so it sets it before any handler loads
+  // (stdout carries the progress lines or the one `--json` document, not logs).
+  process.env.POWERTOOLS_LOG_LEVEL ??= process.env.MEDIC_LOG_LEVEL ?? 'SILENT';
   try {
     switch (command) {
       case 'simulate':
@@ -142,14 +149,14 @@ export async function main(argv: string[]): Promise<number> {
       case '-h':
       case 'help': {
         // issue 7: the operator commands first, then the local simulation's details.
-        const { operatorProgram } = await import('./operator.ts');
+        const { operatorProgram } = await import('../../cli/operator.ts');
         console.log(operatorProgram().program.helpInformation());
         console.log(`Local runs (no AWS account needed):\n\n${HELP}`);
         return 0;
       }
       default: {
         // issue 7: start, status, history, approve, reject, alarms sync (and their --help).
-        const { runOperator } = await import('./operator.ts');
+        const { runOperator } = await import('../../cli/operator.ts');
         return await runOperator(argv);
       }
     }

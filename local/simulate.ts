@@ -11,16 +11,22 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { caseStore } from '../adapters/incident-store.ts';
-import { autonomyConfig } from '../config.ts';
-import { rehydrate } from '../domain/case-size.ts';
-import { renderHtmlReport } from '../domain/html-report.ts';
-import type { IncidentState, TimelineEntry } from '../domain/model.ts';
-import { isLoopbackUrl } from '../domain/net.ts';
-import { normalise } from '../domain/normalise.ts';
-import { episodeOutcome, ticketDocument, who } from '../domain/report.ts';
-import { ConfigError, InvalidTriggerError, LocalSubstrateError, UnsafeEndpointError } from '../errors.ts';
+import { caseStore } from '../shared/adapters/incident-store.ts';
+import { autonomyConfig, type Environment, withEnvironment } from '../shared/config.ts';
+import { rehydrate } from '../shared/domain/case-size.ts';
+import { renderHtmlReport } from '../shared/domain/html-report.ts';
+import type { IncidentState, TimelineEntry } from '../shared/domain/model.ts';
+import { isLoopbackUrl } from '../shared/domain/net.ts';
+import { normalise } from '../shared/domain/normalise.ts';
+import { episodeOutcome, ticketDocument, who } from '../shared/domain/report.ts';
+import {
+  ConfigError,
+  InvalidTriggerError,
+  LocalSubstrateError,
+  UnsafeEndpointError,
+} from '../shared/errors.ts';
 import { asFunction } from './aws-recorder.ts';
+import { scopeAwsClientsToRuns } from './aws-scope.ts';
 import { type EventLog, startCallbackServer } from './engine.ts';
 import { startJiraServer } from './jira-server.ts';
 import { type LocalMoto, startMoto } from './moto.ts';
@@ -42,6 +48,12 @@ export interface SimulateOptions {
   reportPath?: string;
   /** Tests: awaited before each Task runs (e.g. to pause medic between two rungs, deterministically). */
   beforeTask?: (stateName: string, input: unknown) => Promise<void>;
+  /**
+   * The settings the run starts from (default: this process's environment). The run adds its own
+   * endpoints, topic, tables and files and hands the result to every handler it invokes; neither
+   * is ever written back, so runs in one process do not see each other's settings.
+   */
+  env?: Environment;
 }
 
 export interface SimulationResult {
@@ -97,8 +109,8 @@ export function writeReport(state: IncidentState, path: string): string {
 async function withWholeCases(
   state: IncidentState | undefined,
   dynamodb: DynamoDBClient,
+  table: string | undefined,
 ): Promise<IncidentState | undefined> {
-  const table = process.env.MEDIC_INCIDENTS_TABLE;
   if (!state || !table || !(state.cases ?? []).some((c) => c.storedAs)) return state;
   const stored = await caseStore(dynamodb, table)
     .casesFor(state.incidentId)
@@ -134,38 +146,59 @@ function requireLoopback(name: string, url: string): void {
  * The vantage proof's control target for local runs: a loopback server of this process, unless
  * MEDIC_PROBE_CANARY names one already (a test pointing it at a closed port proves a blind vantage).
  */
-export async function ensureLocalCanary(): Promise<void> {
-  process.env.MEDIC_PROBE_CANARY ??= await startLocalCanary();
+export async function localCanary(base: Environment): Promise<string> {
+  return base.MEDIC_PROBE_CANARY ?? (await startLocalCanary());
 }
 
-/** Sets the process env medic's handlers read; simulate owns the process, so this is its config. */
+/** For harnesses that own their process and call handlers directly (no `withEnvironment`). */
+export async function ensureLocalCanary(): Promise<void> {
+  process.env.MEDIC_PROBE_CANARY = await localCanary(process.env);
+}
+
+/**
+ * The settings a local run adds to `base` so medic's handlers talk to moto and the local Jira:
+ * loopback endpoints, local keys, loopback-only probes, a per-run approval secret.
+ */
+export function localEnvironment(
+  base: Environment,
+  awsEndpoint: string,
+  jira: { baseUrl: string; email: string; token: string; project: string },
+): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: awsEndpoint,
+    AWS_REGION: base.AWS_REGION ?? 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'medic-local',
+    AWS_SECRET_ACCESS_KEY: 'medic-local',
+    AWS_SESSION_TOKEN: '',
+    AWS_PROFILE: '',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    JIRA_BASE_URL: jira.baseUrl,
+    JIRA_EMAIL: jira.email,
+    JIRA_API_TOKEN: jira.token,
+    JIRA_PROJECT_KEY: jira.project,
+    MEDIC_PROBES_LOOPBACK_ONLY: 'true',
+    MEDIC_PROBE_TIMEOUT_MS: base.MEDIC_PROBE_TIMEOUT_MS ?? '500',
+    POWERTOOLS_LOG_LEVEL: base.MEDIC_LOG_LEVEL ?? 'SILENT',
+    // Issue #4: approve mode locally — links signed with a per-run secret; a short approval timeout.
+    MEDIC_APPROVAL_SECRET: randomBytes(24).toString('base64url'),
+    MEDIC_APPROVAL_TIMEOUT_SECONDS: base.MEDIC_APPROVAL_TIMEOUT_SECONDS ?? '2',
+    // The kill switch of stage dev, as `medic pause` (stage dev) writes it against the same endpoint.
+    // Locally every Wait lasts milliseconds, so the switch's cache (5 s deployed, shorter than the
+    // Wait between two rungs) shrinks with them: a pause must still reach the very next rung.
+    MEDIC_PAUSE_PARAMETER: base.MEDIC_PAUSE_PARAMETER ?? '/medic/dev/pause',
+    MEDIC_PAUSE_CACHE_SECONDS: base.MEDIC_PAUSE_CACHE_SECONDS ?? '0',
+  };
+}
+
+/**
+ * For harnesses that own their process and call handlers directly: the same settings, written into
+ * `process.env` (the in-process simulator never does this; it scopes them to the run).
+ */
 export function configureEnvironment(
   awsEndpoint: string,
   jira: { baseUrl: string; email: string; token: string; project: string },
 ) {
-  const env = process.env;
-  env.AWS_ENDPOINT_URL = awsEndpoint;
-  env.AWS_REGION = env.AWS_REGION ?? 'us-east-1';
-  env.AWS_ACCESS_KEY_ID = 'medic-local';
-  env.AWS_SECRET_ACCESS_KEY = 'medic-local';
-  env.AWS_SESSION_TOKEN = '';
-  env.AWS_PROFILE = '';
-  env.AWS_EC2_METADATA_DISABLED = 'true';
-  env.JIRA_BASE_URL = jira.baseUrl;
-  env.JIRA_EMAIL = jira.email;
-  env.JIRA_API_TOKEN = jira.token;
-  env.JIRA_PROJECT_KEY = jira.project;
-  env.MEDIC_PROBES_LOOPBACK_ONLY = 'true';
-  env.MEDIC_PROBE_TIMEOUT_MS = env.MEDIC_PROBE_TIMEOUT_MS ?? '500';
-  env.POWERTOOLS_LOG_LEVEL = env.MEDIC_LOG_LEVEL ?? 'SILENT';
-  // Issue #4: approve mode locally — links signed with a per-run secret; a short approval timeout.
-  env.MEDIC_APPROVAL_SECRET = randomBytes(24).toString('base64url');
-  env.MEDIC_APPROVAL_TIMEOUT_SECONDS = env.MEDIC_APPROVAL_TIMEOUT_SECONDS ?? '2';
-  // The kill switch of stage dev, as `medic pause` (stage dev) writes it against the same endpoint.
-  // Locally every Wait lasts milliseconds, so the switch's cache (5 s deployed, shorter than the
-  // Wait between two rungs) shrinks with them: a pause must still reach the very next rung.
-  env.MEDIC_PAUSE_PARAMETER = env.MEDIC_PAUSE_PARAMETER ?? '/medic/dev/pause';
-  env.MEDIC_PAUSE_CACHE_SECONDS = env.MEDIC_PAUSE_CACHE_SECONDS ?? '0';
+  Object.assign(process.env, localEnvironment(process.env, awsEndpoint, jira));
 }
 
 /**
@@ -181,7 +214,7 @@ export function localApprover(choice: ApprovalChoice, say: (line: string) => voi
       return;
     }
     const link = new URL((choice === 'approve' ? links.approveUrl : links.rejectUrl) ?? '');
-    const { handler } = await import('../../functions/approval.ts');
+    const { handler } = await import('../functions/approval.ts');
     // The click is an invocation of the deployed approval function (its AWS calls are its own).
     const response = (await asFunction('approval', () =>
       handler(
@@ -227,6 +260,7 @@ function describeEvent(event: EventLog): string | null {
 }
 
 export async function simulate(options: SimulateOptions): Promise<SimulationResult> {
+  const base = options.env ?? process.env;
   if (!options.scenario === !options.eventFile) {
     throw new InvalidTriggerError('give exactly one of --scenario NAME or --event FILE');
   }
@@ -235,24 +269,24 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       `unknown scenario "${options.scenario}"; known: ${Object.keys(SCENARIOS).join(', ')}`,
     );
   }
-  const simApproval = process.env.MEDIC_SIM_APPROVAL || 'approve';
+  const simApproval = base.MEDIC_SIM_APPROVAL || 'approve';
   if (!['approve', 'reject', 'ignore'].includes(simApproval)) {
     throw new ConfigError(`MEDIC_SIM_APPROVAL must be approve, reject or ignore (got "${simApproval}")`);
   }
   // MEDIC_MODE and MEDIC_AUTONOMY mean here what they mean deployed; a bad value starts nothing.
-  autonomyConfig();
+  withEnvironment(base, () => autonomyConfig());
   const fileEvent = options.eventFile ? readEventFile(options.eventFile) : undefined;
   // Shape errors need no endpoint: report them before starting anything.
   if (fileEvent !== undefined) normalise(fileEvent);
-  if (process.env.AWS_ENDPOINT_URL) requireLoopback('AWS_ENDPOINT_URL', process.env.AWS_ENDPOINT_URL);
-  if (process.env.JIRA_BASE_URL) requireLoopback('JIRA_BASE_URL', process.env.JIRA_BASE_URL);
+  if (base.AWS_ENDPOINT_URL) requireLoopback('AWS_ENDPOINT_URL', base.AWS_ENDPOINT_URL);
+  if (base.JIRA_BASE_URL) requireLoopback('JIRA_BASE_URL', base.JIRA_BASE_URL);
 
   const say = options.progress ?? (() => undefined);
   const cleanups: (() => Promise<void>)[] = [];
   try {
     let moto: Pick<LocalMoto, 'calls' | 'endpoint'>;
-    if (process.env.AWS_ENDPOINT_URL) {
-      const endpoint = process.env.AWS_ENDPOINT_URL.replace(/\/$/, '');
+    if (base.AWS_ENDPOINT_URL) {
+      const endpoint = base.AWS_ENDPOINT_URL.replace(/\/$/, '');
       moto = {
         endpoint,
         async calls() {
@@ -267,10 +301,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       moto = started;
     }
     let jira = {
-      baseUrl: process.env.JIRA_BASE_URL ?? '',
-      email: process.env.JIRA_EMAIL ?? 'medic@example.com',
-      token: process.env.JIRA_API_TOKEN ?? 'local-token',
-      project: process.env.JIRA_PROJECT_KEY ?? 'OPS',
+      baseUrl: base.JIRA_BASE_URL ?? '',
+      email: base.JIRA_EMAIL ?? 'medic@example.com',
+      token: base.JIRA_API_TOKEN ?? 'local-token',
+      project: base.JIRA_PROJECT_KEY ?? 'OPS',
     };
     if (!jira.baseUrl) {
       const local = await startJiraServer({
@@ -281,124 +315,134 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       cleanups.push(() => local.close());
       jira = { ...jira, baseUrl: local.baseUrl };
     }
-    configureEnvironment(moto.endpoint, jira);
-    await ensureLocalCanary();
+    // The run's own settings: every handler it invokes reads these, and only these.
+    const env: Record<string, string | undefined> = {
+      ...base,
+      ...localEnvironment(base, moto.endpoint, jira),
+      MEDIC_PROBE_CANARY: await localCanary(base),
+    };
     const callbacks = await startCallbackServer();
     cleanups.push(() => callbacks.close());
-    process.env.AWS_ENDPOINT_URL_SFN = callbacks.endpoint;
-    process.env.MEDIC_APPROVAL_URL = `${callbacks.endpoint}/approval`;
+    env.AWS_ENDPOINT_URL_SFN = callbacks.endpoint;
+    env.MEDIC_APPROVAL_URL = `${callbacks.endpoint}/approval`;
     // EMF goes to a file, not stdout: `--json` prints exactly one JSON document.
     const metricsDir = mkdtempSync(join(tmpdir(), 'medic-metrics-'));
     cleanups.push(async () => rmSync(metricsDir, { recursive: true, force: true }));
     const metricsFile = join(metricsDir, 'emf.jsonl');
-    process.env.MEDIC_METRICS_FILE = metricsFile;
+    env.MEDIC_METRICS_FILE = metricsFile;
 
-    const clientConfig = { endpoint: moto.endpoint, region: process.env.AWS_REGION };
+    const clientConfig = {
+      endpoint: moto.endpoint,
+      region: env.AWS_REGION,
+      credentials: { accessKeyId: 'medic-local', secretAccessKey: 'medic-local' },
+    };
     const ec2 = new EC2Client(clientConfig);
-    const topicArn = await ensureTopic(new SNSClient(clientConfig), new SQSClient(clientConfig));
-    process.env.MEDIC_STAKEHOLDER_TOPIC_ARN = topicArn;
+    env.MEDIC_STAKEHOLDER_TOPIC_ARN = await ensureTopic(
+      new SNSClient(clientConfig),
+      new SQSClient(clientConfig),
+    );
     // issue #5: the safety store, with the key schema serverless.yml declares
     const tables = await ensureTables(new DynamoDBClient(clientConfig));
-    process.env.MEDIC_SAFETY_TABLE = tables.get('SafetyTable') ?? '';
+    env.MEDIC_SAFETY_TABLE = tables.get('SafetyTable') ?? '';
     // The finished cases go there whole (FileCase); the state carries their compact forms.
-    process.env.MEDIC_INCIDENTS_TABLE = tables.get('IncidentsTable') ?? '';
+    env.MEDIC_INCIDENTS_TABLE = tables.get('IncidentsTable') ?? '';
+    const runEnv: Environment = Object.freeze(env);
+    scopeAwsClientsToRuns();
 
-    let world: ScenarioWorld | null = null;
-    if (options.scenario) {
-      say(`seeding scenario "${options.scenario}": ${SCENARIOS[options.scenario]?.description}`);
-      world = await setupScenario(
-        options.scenario,
-        {
-          ec2,
-          moto,
-          now: new Date(),
-          clientConfig: { endpoint: moto.endpoint, region: process.env.AWS_REGION },
+    return await withEnvironment(runEnv, async () => {
+      let world: ScenarioWorld | null = null;
+      if (options.scenario) {
+        say(`seeding scenario "${options.scenario}": ${SCENARIOS[options.scenario]?.description}`);
+        world = await setupScenario(
+          options.scenario,
+          { ec2, moto, now: new Date(), clientConfig },
+          options.instances ? { instances: options.instances } : {},
+        );
+        cleanups.push(() => (world ? world.teardown() : Promise.resolve()));
+      }
+      if (world?.events) return await runStorm(world.events, moto, jira.baseUrl, say, runEnv);
+      const event = world ? world.event : fileEvent;
+
+      // Pre-flight with the real intake (read-only): bad input fails here, before anything starts.
+      const { handler: intakeHandler } = await import('../functions/intake.ts');
+      const preflight = (await intakeHandler({ event, execution: {} }, {} as never)) as IncidentState;
+      say(`incident ${preflight.incidentId} for ${preflight.targets.map((t) => t.instanceId).join(', ')}`);
+
+      const { loadLocalMachine } = await import('./engine.ts');
+      const machine = await loadLocalMachine();
+      const waitMs = Number(runEnv.MEDIC_SIM_WAIT_MS ?? 300);
+      const run = await machine.run(event, {
+        executionName: preflight.incidentId,
+        waitMs,
+        retryMs: Number(runEnv.MEDIC_SIM_RETRY_MS ?? 100),
+        callbacks,
+        ...(options.beforeTask ? { beforeTask: options.beforeTask } : {}),
+        approver: localApprover(
+          (options.scenario ? SCENARIOS[options.scenario]?.approval : undefined) ??
+            (simApproval as ApprovalChoice),
+          say,
+        ),
+        onEvent: (e) => {
+          const line = describeEvent(e);
+          if (line) say(line);
         },
-        options.instances ? { instances: options.instances } : {},
+      });
+
+      const finalState = await withWholeCases(
+        (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('RecordFailure')) as
+          | IncidentState
+          | undefined,
+        new DynamoDBClient(clientConfig),
+        runEnv.MEDIC_INCIDENTS_TABLE,
       );
-      cleanups.push(() => (world ? world.teardown() : Promise.resolve()));
-    }
-    if (world?.events) return await runStorm(world.events, moto, jira.baseUrl, say);
-    const event = world ? world.event : fileEvent;
-
-    // Pre-flight with the real intake (read-only): bad input fails here, before anything starts.
-    const { handler: intakeHandler } = await import('../../functions/intake.ts');
-    const preflight = (await intakeHandler({ event, execution: {} }, {} as never)) as IncidentState;
-    say(`incident ${preflight.incidentId} for ${preflight.targets.map((t) => t.instanceId).join(', ')}`);
-
-    const { loadLocalMachine } = await import('./engine.ts');
-    const machine = await loadLocalMachine();
-    const waitMs = Number(process.env.MEDIC_SIM_WAIT_MS ?? 300);
-    const run = await machine.run(event, {
-      executionName: preflight.incidentId,
-      waitMs,
-      retryMs: Number(process.env.MEDIC_SIM_RETRY_MS ?? 100),
-      callbacks,
-      ...(options.beforeTask ? { beforeTask: options.beforeTask } : {}),
-      approver: localApprover(
-        (options.scenario ? SCENARIOS[options.scenario]?.approval : undefined) ??
-          (simApproval as ApprovalChoice),
-        say,
-      ),
-      onEvent: (e) => {
-        const line = describeEvent(e);
-        if (line) say(line);
-      },
-    });
-
-    const finalState = await withWholeCases(
-      (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('RecordFailure')) as
-        | IncidentState
-        | undefined,
-      new DynamoDBClient(clientConfig),
-    );
-    const cases = finalState?.cases ?? [];
-    let metrics: Record<string, unknown>[] = [];
-    try {
-      metrics = readFileSync(metricsFile, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      metrics = [];
-    }
-    const report = finalState
-      ? writeReport(
-          finalState,
-          resolve(options.reportPath ?? join('reports', `${finalState.incidentId}.html`)),
-        )
-      : null;
-    if (report) say(`incident report: ${report}`);
-    return {
-      incidentId: finalState?.incidentId ?? preflight.incidentId,
-      targets: (finalState?.targets ?? preflight.targets).map((t) => t.instanceId),
-      classification: cases[0]?.assessment?.classification ?? null,
-      actions: cases.flatMap((c) =>
-        c.actions.map((a) => ({
-          kind: a.kind,
-          instanceId: a.instanceId,
-          outcome: a.outcome,
-          at: a.at,
-          detail: a.detail,
+      const cases = finalState?.cases ?? [];
+      let metrics: Record<string, unknown>[] = [];
+      try {
+        metrics = readFileSync(metricsFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        metrics = [];
+      }
+      const report = finalState
+        ? writeReport(
+            finalState,
+            resolve(options.reportPath ?? join('reports', `${finalState.incidentId}.html`)),
+          )
+        : null;
+      if (report) say(`incident report: ${report}`);
+      return {
+        incidentId: finalState?.incidentId ?? preflight.incidentId,
+        targets: (finalState?.targets ?? preflight.targets).map((t) => t.instanceId),
+        classification: cases[0]?.assessment?.classification ?? null,
+        actions: cases.flatMap((c) =>
+          c.actions.map((a) => ({
+            kind: a.kind,
+            instanceId: a.instanceId,
+            outcome: a.outcome,
+            at: a.at,
+            detail: a.detail,
+          })),
+        ),
+        outcome: finalState?.outcome ?? 'failed',
+        ticket: finalState?.ticket ? { key: finalState.ticket.key, url: finalState.ticket.url } : null,
+        timeline: (finalState?.timeline ?? []).map(({ at, step, kind, summary, instanceId }) => ({
+          at,
+          step,
+          kind,
+          summary,
+          ...(instanceId ? { instanceId } : {}),
         })),
-      ),
-      outcome: finalState?.outcome ?? 'failed',
-      ticket: finalState?.ticket ? { key: finalState.ticket.key, url: finalState.ticket.url } : null,
-      timeline: (finalState?.timeline ?? []).map(({ at, step, kind, summary, instanceId }) => ({
-        at,
-        step,
-        kind,
-        summary,
-        ...(instanceId ? { instanceId } : {}),
-      })),
-      status: run.status,
-      error: run.error ? { Error: run.error.Error, Cause: String(run.error.Cause) } : null,
-      transitions: run.transitions,
-      maxStateBytes: run.maxStateBytes,
-      endpoints: { aws: moto.endpoint, jira: jira.baseUrl },
-      report,
-      metrics,
-    };
+        status: run.status,
+        error: run.error ? { Error: run.error.Error, Cause: String(run.error.Cause) } : null,
+        transitions: run.transitions,
+        maxStateBytes: run.maxStateBytes,
+        endpoints: { aws: moto.endpoint, jira: jira.baseUrl },
+        report,
+        metrics,
+      } satisfies SimulationResult;
+    });
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   }
@@ -413,11 +457,12 @@ async function runStorm(
   moto: Pick<LocalMoto, 'calls' | 'endpoint'>,
   jiraBaseUrl: string,
   say: (line: string) => void,
+  env: Environment,
 ): Promise<SimulationResult> {
   const { loadLocalMachine } = await import('./engine.ts');
   const machine = await loadLocalMachine();
-  const concurrency = Number(process.env.MEDIC_SIM_CONCURRENCY ?? 50);
-  const waitMs = Number(process.env.MEDIC_SIM_WAIT_MS ?? 300);
+  const concurrency = Number(env.MEDIC_SIM_CONCURRENCY ?? 50);
+  const waitMs = Number(env.MEDIC_SIM_WAIT_MS ?? 300);
   say(`storm: ${events.length} alarm events, ${concurrency} executions at a time`);
   const started = performance.now();
   let admitted = 0;
@@ -434,7 +479,7 @@ async function runStorm(
       const run = await machine.run(event, {
         executionName: name,
         waitMs,
-        retryMs: Number(process.env.MEDIC_SIM_RETRY_MS ?? 100),
+        retryMs: Number(env.MEDIC_SIM_RETRY_MS ?? 100),
         onEvent: (e) => {
           if (e.type === 'StateExited' && e.state?.name === 'Admit') {
             admitted++;
@@ -453,7 +498,7 @@ async function runStorm(
   await Promise.all(Array.from({ length: Math.min(concurrency, events.length) }, worker));
   const totalMs = performance.now() - started;
   // Deployed, the outbox drainer runs every 2 minutes and files the storm's summary ticket.
-  const { handler: drain } = await import('../../functions/drain-outbox.ts');
+  const { handler: drain } = await import('../functions/drain-outbox.ts');
   const drained = (await asFunction('drainOutbox', () =>
     drain({}, {
       functionName: 'medic-local-drainOutbox',

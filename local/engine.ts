@@ -19,10 +19,10 @@ export interface EventLog {
 }
 
 import { parse as parseYaml } from 'yaml';
-import { LocalSubstrateError } from '../errors.ts';
+import { LocalSubstrateError } from '../shared/errors.ts';
 import { asFunction } from './aws-recorder.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFINITION_PATH = join(ROOT, 'statemachines', 'incident.asl.json');
 export const SERVERLESS_PATH = join(ROOT, 'serverless.yml');
 

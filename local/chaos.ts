@@ -26,10 +26,10 @@ import {
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { parse as parseYaml } from 'yaml';
-import type { IncidentState, TimelineEntry } from '../domain/model.ts';
-import { normalise } from '../domain/normalise.ts';
-import { labelFor } from '../domain/report.ts';
-import { merge } from '../domain/timeline.ts';
+import type { IncidentState, TimelineEntry } from '../shared/domain/model.ts';
+import { normalise } from '../shared/domain/normalise.ts';
+import { labelFor } from '../shared/domain/report.ts';
+import { merge } from '../shared/domain/timeline.ts';
 import {
   DEFINITION_PATH,
   loadLocalMachine,

@@ -6,10 +6,10 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalSubstrateError } from '../errors.ts';
+import { LocalSubstrateError } from '../shared/errors.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const PROJECT_ROOT = resolve(HERE, '..', '..');
+const PROJECT_ROOT = resolve(HERE, '..');
 const LAUNCHER = join(HERE, 'moto_launcher.py');
 const VENV_PYTHON = join(PROJECT_ROOT, '.venv', 'bin', 'python');
 const READY_TIMEOUT_MS = 30_000;

@@ -6,10 +6,10 @@
 import { userInfo } from 'node:os';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { Command, CommanderError, Option } from 'commander';
-import { executionArnFor, stepFunctions } from '../adapters/stepfunctions.ts';
-import { MEDIC_TRIGGER, normalise } from '../domain/normalise.ts';
-import { planAlarms, renderPlan, standardAlarms } from '../domain/standard-alarms.ts';
-import { CliUsageError, NotFoundError, USER_FACING_ERRORS } from '../errors.ts';
+import { executionArnFor, stepFunctions } from '../shared/adapters/stepfunctions.ts';
+import { MEDIC_TRIGGER, normalise } from '../shared/domain/normalise.ts';
+import { planAlarms, renderPlan, standardAlarms } from '../shared/domain/standard-alarms.ts';
+import { CliUsageError, NotFoundError, USER_FACING_ERRORS } from '../shared/errors.ts';
 import { eventLine, exitCodeFor, renderOutcome, TERMINAL_EVENTS } from './progress.ts';
 
 interface AwsOptions {
@@ -237,7 +237,7 @@ export function operatorProgram(
         const limit = Math.min(Math.max(Number(o.limit) || 10, 1), 100);
         // Loaded per command: the EC2/CloudWatch/DynamoDB clients are slow to import.
         const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
-        const { incidentStore } = await import('../adapters/incident-store.ts');
+        const { incidentStore } = await import('../shared/adapters/incident-store.ts');
         const store = incidentStore(
           new DynamoDBClient(clientConfig(aws())),
           aws().table ?? process.env.MEDIC_INCIDENTS_TABLE ?? `medic-${aws().stage}-incidents`,
@@ -331,7 +331,7 @@ export function operatorProgram(
         const by = String(o.by ?? process.env.USER ?? userInfo().username);
         const [{ SSMClient }, { writePause }] = await Promise.all([
           import('@aws-sdk/client-ssm'),
-          import('../adapters/pause-switch.ts'),
+          import('../shared/adapters/pause-switch.ts'),
         ]);
         const at = new Date().toISOString();
         await writePause(new SSMClient(clientConfig(aws())), pauseName(), { paused: true, reason, by, at });
@@ -349,7 +349,7 @@ export function operatorProgram(
       exit(async () => {
         const [{ SSMClient }, { clearPause }] = await Promise.all([
           import('@aws-sdk/client-ssm'),
-          import('../adapters/pause-switch.ts'),
+          import('../shared/adapters/pause-switch.ts'),
         ]);
         const previous = await clearPause(new SSMClient(clientConfig(aws())), pauseName());
         out(
@@ -381,8 +381,8 @@ export function operatorProgram(
           await Promise.all([
             import('@aws-sdk/client-cloudwatch'),
             import('@aws-sdk/client-ec2'),
-            import('../adapters/cloudwatch-alarms.ts'),
-            import('../adapters/fleet.ts'),
+            import('../shared/adapters/cloudwatch-alarms.ts'),
+            import('../shared/adapters/fleet.ts'),
           ]);
         const topic = await alarmsTopicArn({ ...aws(), topic: o.topic });
         const fleet = await managedFleet(new EC2Client(config));

@@ -37,7 +37,7 @@ import {
   CreateHostedZoneCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import type { Mode } from '../domain/model.ts';
+import type { Mode } from '../shared/domain/model.ts';
 import { type InstanceFaults, injectFaults, type LocalMoto } from './moto.ts';
 import { type FakeHost, type HostMode, startFakeHost } from './probe-servers.ts';
 

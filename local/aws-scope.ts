@@ -1,0 +1,150 @@
+/**
+ * The AWS SDK's own settings (endpoint, region, credentials) per local run. The handlers build their
+ * clients once, at import, with `{}`: the SDK then reads AWS_ENDPOINT_URL, AWS_REGION and the keys
+ * from `process.env` and pins the endpoint on the first call. Deployed that is right (one sandbox,
+ * one account); locally two runs in one process may each have their own moto, or their own stand-in
+ * for Step Functions' callback API (AWS_ENDPOINT_URL_SFN), and `process.env` is nobody's to rewrite.
+ *
+ * So, as the IAM recorder does, this wraps the one smithy `send` every client inherits: a call made
+ * inside a run's environment (`withEnvironment`, shared/config.ts) that names an endpoint goes
+ * through a twin of the client built from that environment, kept per client and per run. Outside a
+ * run nothing changes.
+ * Test and tooling infrastructure only: no deployed code imports this module.
+ */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { currentEnvironment, type Environment } from '../shared/config.ts';
+import { isLoopbackUrl } from '../shared/domain/net.ts';
+import { UnsafeEndpointError } from '../shared/errors.ts';
+
+const SCOPED = Symbol.for('medic.awsScope.patched');
+const TWIN = Symbol.for('medic.awsScope.twin');
+
+interface SdkClient {
+  constructor: new (config: Record<string, unknown>) => SdkClient;
+  config: { serviceId?: string; maxAttempts?: unknown; translateConfig?: unknown };
+  [TWIN]?: true;
+}
+type Send = (this: SdkClient, command: unknown, ...rest: unknown[]) => unknown;
+
+/** The SDK's environment variable for one service's endpoint (`SFN` → AWS_ENDPOINT_URL_SFN). */
+export function serviceEndpointVariable(serviceId: string): string {
+  return `AWS_ENDPOINT_URL_${serviceId.toUpperCase().replace(/[\s-]+/g, '_')}`;
+}
+
+/** Client settings for `serviceId` from a run's environment; null when the run names no endpoint. */
+export function sdkSettingsFrom(
+  environment: Environment,
+  serviceId: string,
+): {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+} | null {
+  const endpoint = environment[serviceEndpointVariable(serviceId)] || environment.AWS_ENDPOINT_URL;
+  if (!endpoint) return null;
+  // The same refusal as `medic simulate`'s: a local run never sends a request off this machine.
+  if (!isLoopbackUrl(endpoint))
+    throw new UnsafeEndpointError(
+      `a local run's ${serviceId} endpoint ${endpoint} is not a loopback address`,
+    );
+  return {
+    endpoint,
+    region: environment.AWS_REGION || 'us-east-1',
+    credentials: {
+      accessKeyId: environment.AWS_ACCESS_KEY_ID || 'medic-local',
+      secretAccessKey: environment.AWS_SECRET_ACCESS_KEY || 'medic-local',
+    },
+  };
+}
+
+const twins = new WeakMap<SdkClient, WeakMap<Environment, Promise<SdkClient>>>();
+
+/** The one setting medic's handlers give their clients (`maxAttempts: 1` on the mutating calls). */
+async function maxAttemptsOf(client: SdkClient): Promise<number | undefined> {
+  const value = client.config.maxAttempts;
+  const resolved = typeof value === 'function' ? await (value as () => Promise<unknown>)() : value;
+  return typeof resolved === 'number' ? resolved : undefined;
+}
+
+/**
+ * The client's twin for this run. A resolved client keeps no copy of what it was built with (its
+ * config is the resolved one, endpoint pinned), so the twin is built afresh: the run's endpoint,
+ * region and keys, and the original's retry budget. Every call of a run goes to the run's endpoints.
+ */
+function twinOf(client: SdkClient, environment: Environment): Promise<SdkClient> | null {
+  const settings = sdkSettingsFrom(environment, client.config.serviceId ?? '');
+  if (!settings) return null;
+  let perRun = twins.get(client);
+  if (!perRun) {
+    perRun = new WeakMap();
+    twins.set(client, perRun);
+  }
+  let twin = perRun.get(environment);
+  if (twin) return twin;
+  twin = maxAttemptsOf(client).then((maxAttempts) => {
+    const config = { ...settings, ...(maxAttempts === undefined ? {} : { maxAttempts }) };
+    const made =
+      client instanceof DynamoDBDocumentClient
+        ? // A document client shares its DynamoDB client's stack and keeps no link to it: rebuild both.
+          (DynamoDBDocumentClient.from(
+            new DynamoDBClient(config),
+            client.config.translateConfig as never,
+          ) as unknown as SdkClient)
+        : new client.constructor(config);
+    made[TWIN] = true;
+    return made;
+  });
+  perRun.set(environment, twin);
+  return twin;
+}
+
+function sendOwners(): object[] {
+  const owners = new Set<object>();
+  for (const Client of [
+    AutoScalingClient,
+    CloudWatchClient,
+    CloudWatchLogsClient,
+    DynamoDBClient,
+    DynamoDBDocumentClient,
+    EC2Client,
+    ElasticLoadBalancingV2Client,
+    Route53Client,
+    SFNClient,
+    SNSClient,
+    SQSClient,
+    SSMClient,
+  ]) {
+    let proto: object | null = Client.prototype;
+    while (proto && !Object.hasOwn(proto, 'send')) proto = Object.getPrototypeOf(proto);
+    if (proto) owners.add(proto);
+  }
+  return [...owners];
+}
+
+/** Idempotent: after this, every SDK call made inside a run's environment uses that run's settings. */
+export function scopeAwsClientsToRuns(): void {
+  for (const owner of sendOwners() as Record<string | symbol, unknown>[]) {
+    if (owner[SCOPED]) continue;
+    const original = owner.send as Send;
+    owner.send = function scopedSend(this: SdkClient, command: unknown, ...rest: unknown[]) {
+      const environment = currentEnvironment();
+      if (this[TWIN] || environment === process.env) return original.call(this, command, ...rest);
+      const twin = twinOf(this, environment);
+      return twin
+        ? twin.then((t) => original.call(t, command, ...rest))
+        : original.call(this, command, ...rest);
+    };
+    owner[SCOPED] = true;
+  }
+}
