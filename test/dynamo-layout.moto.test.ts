@@ -13,11 +13,11 @@ import {
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalMoto, startMoto } from '../local/moto.ts';
+import { ensureTables } from '../local/tables.ts';
 import { dynamoSafetyStore } from '../shared/adapters/dynamo-safety.ts';
 import { finalNoticeLedger } from '../shared/adapters/final-notice-ledger.ts';
 import { caseStore, incidentStore } from '../shared/adapters/incident-store.ts';
-import { type LocalMoto, startMoto } from '../shared/local/moto.ts';
-import { ensureTables } from '../shared/local/tables.ts';
 import type { SafetyStorePort } from '../shared/ports.ts';
 import { resolvedIncident } from './support/incident.ts';
 
