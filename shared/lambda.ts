@@ -165,9 +165,19 @@ export function lambda<TOut>(
 function namedParseErrors(): MiddlewareObj {
   return {
     onError: (request) => {
-      if (request.error?.name === 'ParseError') {
-        request.error = new MalformedEventError(request.error.message, { cause: request.error });
-      }
+      const error = request.error;
+      if (error?.name !== 'ParseError') return;
+      // The schema's issues name the fields (never their values): enough to find the wiring mistake.
+      const issues = Array.isArray(error.cause)
+        ? (error.cause as { path?: unknown[]; message?: string }[])
+        : [];
+      const problems = issues
+        .slice(0, 5)
+        .map((i) => `${i.path?.join('.') || '(root)'}: ${i.message ?? 'invalid'}`)
+        .join('; ');
+      request.error = new MalformedEventError(`not the event AWS sends here: ${problems || error.message}`, {
+        cause: error,
+      });
     },
   };
 }
