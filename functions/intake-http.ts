@@ -2,13 +2,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { incidentStore } from '../shared/adapters/incident-store.ts';
 import { ssmSecret } from '../shared/adapters/secret-parameter.ts';
 import { stepFunctions } from '../shared/adapters/stepfunctions.ts';
+import { FunctionUrlRequestSchema } from '../shared/aws-events.ts';
 import { intakeConfig } from '../shared/config.ts';
 import { ConfigError } from '../shared/errors.ts';
-import { lambda, logger } from '../shared/lambda.ts';
+import { awsLambda, logger } from '../shared/lambda.ts';
 import type { SecretSource } from '../shared/ports.ts';
 import { handleWebhook } from '../shared/usecases/webhook.ts';
 
@@ -17,19 +17,18 @@ const dynamodb = new DynamoDBClient({});
 const ssm = new SSMClient({});
 let secret: SecretSource | undefined;
 
-export const handler = lambda(async (event) => {
+export const handler = awsLambda(FunctionUrlRequestSchema, async (request) => {
   const config = intakeConfig();
   if (!config.MEDIC_WEBHOOK_SECRET_PARAMETER) {
     throw new ConfigError('MEDIC_WEBHOOK_SECRET_PARAMETER (an SSM SecureString name) is required');
   }
   secret ??= ssmSecret(ssm, config.MEDIC_WEBHOOK_SECRET_PARAMETER, config.MEDIC_SECRET_MAX_AGE_SECONDS);
-  const request = event as APIGatewayProxyEventV2;
   return handleWebhook(
     {
-      method: request.requestContext?.http?.method ?? 'POST',
-      headers: request.headers ?? {},
+      method: request.requestContext.http.method,
+      headers: request.headers,
       body: request.body,
-      isBase64Encoded: request.isBase64Encoded === true,
+      isBase64Encoded: request.isBase64Encoded,
     },
     {
       secret,

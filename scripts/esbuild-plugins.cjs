@@ -29,6 +29,12 @@
 // (18 KB). medic's Lambdas validate input and never turn a schema into JSON Schema, so for the
 // classic schemas those two modules become stubs whose functions throw a named error; the real
 // generator still serves any other importer.
+//
+// powertools-zod-namespace: Powertools' parser schemas import zod as `import { z } from 'zod'`, a
+// namespace object re-exported as a value. esbuild cannot tell which of its members are read, so it
+// keeps all of zod, every locale included (~380 KB in each entry point that validates an AWS
+// event). `import * as z from 'zod'` binds the same members (zod exports each of them at the top
+// level too), and esbuild shakes a namespace import down to the members used.
 const { readFile, readdir } = require('node:fs/promises');
 const { readFileSync } = require('node:fs');
 const { dirname, join } = require('node:path');
@@ -155,6 +161,21 @@ ${exports.join('\n')}
   },
 };
 
+const POWERTOOLS_PARSER_MODULE = /@aws-lambda-powertools[\\/]parser[\\/]lib[\\/]esm[\\/].*\.js$/;
+
+const powertoolsZodNamespace = {
+  name: 'powertools-zod-namespace',
+  setup(build) {
+    build.onLoad({ filter: POWERTOOLS_PARSER_MODULE }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const contents = source.replace(/^import \{ (?:(\w+), )?z \} from 'zod';$/gm, (_, other) =>
+        other ? `import * as z from 'zod';\nimport { ${other} } from 'zod';` : `import * as z from 'zod';`,
+      );
+      return { contents, loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
 const endpointCacheLru = {
   name: 'endpoint-cache-lru',
   setup(build) {
@@ -197,5 +218,6 @@ module.exports = [
   smithyEventStreamsStub,
   awsSdkPackageJson,
   zodJsonSchemaStub,
+  powertoolsZodNamespace,
   endpointCacheLru,
 ];

@@ -1,21 +1,64 @@
 /**
- * Every error medic throws is a class with a literal `name`. The names are the contract with the
- * state machine's Retry/Catch (statemachines/incident.asl.json) and with the CLI's exit messages,
- * so renaming one is a breaking change.
+ * Every error medic throws is a class with a literal `name`. Lambda reports a thrown error's
+ * `name` as its errorType, and Step Functions matches Retry/Catch `ErrorEquals` against that
+ * string exactly (no inheritance), so the names are the contract with the definition
+ * (statemachines/incident.asl.json) and with the CLI's exit messages: renaming one is a breaking
+ * change. The literal (rather than `this.constructor.name`) survives a minifying bundler.
+ *
+ * The classes are grouped by what happens to them. A class whose doc (or whose group's doc) says
+ * the workflow retries or catches it *by name* must be named in some `ErrorEquals`, and every
+ * medic name in an `ErrorEquals` must be a class here: test/error-contract.test.ts holds both.
+ * Everything else reaches the definition only through its `States.ALL` catchers.
  */
 
-/** Input that can never become an incident (malformed JSON, wrong shape). Not retried. */
-export class InvalidTriggerError extends Error {
+/** The root of medic's errors: `instanceof MedicError` tells medic's own failures from a bug's. */
+export abstract class MedicError extends Error {
+  abstract override readonly name: string;
+}
+
+// ---- transient: the workflow retries these by name ----
+
+/**
+ * A failure that may pass on its own. The definition retries each of these by name, with backoff,
+ * before its catch-all sees them.
+ */
+export abstract class TransientError extends MedicError {}
+
+/** An AWS call failed in a way worth retrying (throttling, 5xx, network). */
+export class AwsTransientError extends TransientError {
+  override readonly name = 'AwsTransientError' as const;
+}
+
+// ---- bad input: never retried, the same input fails the same way ----
+
+/**
+ * Input that can never become a run: retrying it cannot help. At the entry points it becomes an
+ * HTTP 4xx or a failed SNS delivery (kept in the failure queue); inside a run the catch-all
+ * (`States.ALL`) ends it on the failure path.
+ */
+export abstract class BadInputError extends MedicError {}
+
+/** Input that can never become an incident (malformed JSON, wrong shape). */
+export class InvalidTriggerError extends BadInputError {
   override readonly name = 'InvalidTriggerError' as const;
 }
 
+/**
+ * An event whose envelope is not the shape AWS documents for its source (SNS delivery, function
+ * URL request, scheduled event): a wiring mistake, not an alarm. Nothing is started from it, and
+ * an SNS delivery that fails this way is kept by the function's failure destination.
+ */
+export class MalformedEventError extends BadInputError {
+  override readonly name = 'MalformedEventError' as const;
+}
+
 /** A well-formed event of a kind medic does not handle (e.g. an EC2 state-change event). */
-export class UnsupportedEventError extends Error {
+export class UnsupportedEventError extends BadInputError {
   override readonly name = 'UnsupportedEventError' as const;
 }
 
 /** A valid alarm that names no instance medic can resolve (no InstanceId / ASG dimension). */
-export class NoTargetError extends Error {
+export class NoTargetError extends BadInputError {
   override readonly name = 'NoTargetError' as const;
 }
 
@@ -23,7 +66,7 @@ export class NoTargetError extends Error {
  * A well-formed alarm that is not medic's to answer (medic's own operational alarm, a
  * target-tracking scaling alarm): the run ends quietly at NotForMedic, like a NoTargetError.
  */
-export class NotForMedicError extends Error {
+export class NotForMedicError extends BadInputError {
   override readonly name = 'NotForMedicError' as const;
   /** What made it so (a metric dimension): 'ops-alarm', 'target-tracking', … */
   readonly kind: string;
@@ -34,85 +77,138 @@ export class NotForMedicError extends Error {
 }
 
 /** A CloudWatch transition that is not into ALARM: nothing to start. */
-export class NotAnAlarmTransitionError extends Error {
+export class NotAnAlarmTransitionError extends BadInputError {
   override readonly name = 'NotAnAlarmTransitionError' as const;
 }
 
 /** The instance named by the trigger does not exist in this account/region. */
-export class InstanceNotFoundError extends Error {
+export class InstanceNotFoundError extends BadInputError {
   override readonly name = 'InstanceNotFoundError' as const;
 }
 
+/** An intake event larger than medic accepts (the state machine payload limit is 256 KB). */
+export class EventTooLargeError extends BadInputError {
+  override readonly name = 'EventTooLargeError' as const;
+}
+
+/** A webhook request without valid credentials (shared secret or HMAC signature). HTTP 401. */
+export class UnauthorizedError extends BadInputError {
+  override readonly name = 'UnauthorizedError' as const;
+}
+
+/** A webhook body above the configured limit. HTTP 413; nothing is parsed or started. */
+export class PayloadTooLargeError extends BadInputError {
+  override readonly name = 'PayloadTooLargeError' as const;
+}
+
+/** An approve/reject link whose signature is wrong, or that has expired: nothing is decided. */
+export class InvalidApprovalLinkError extends BadInputError {
+  override readonly name = 'InvalidApprovalLinkError' as const;
+}
+
+// ---- refused: a bound, AWS or a person said no; the run records it and goes on ----
+
+/**
+ * Something refused the act itself. An action Task's catch-all records it against the rung and
+ * the case moves on (the next rung, or a page); it is never retried.
+ */
+export abstract class RefusedError extends MedicError {}
+
+/** EC2 refuses to stop the instance (stop protection, instance-store root, unsupported type). */
+export class StopNotAllowedError extends RefusedError {
+  override readonly name = 'StopNotAllowedError' as const;
+}
+
 /** A probe was about to leave loopback while loopback-only probing is enforced (simulate, tests). */
-export class UnsafeProbeTargetError extends Error {
+export class UnsafeProbeTargetError extends RefusedError {
   override readonly name = 'UnsafeProbeTargetError' as const;
 }
 
 /** `simulate` was pointed at a non-loopback AWS or Jira endpoint: it must never act on a real account. */
-export class UnsafeEndpointError extends Error {
+export class UnsafeEndpointError extends RefusedError {
   override readonly name = 'UnsafeEndpointError' as const;
 }
 
-/** Configuration missing or invalid (env, parameters). */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError' as const;
+/** The error name a person's "reject" sends through SendTaskFailure. */
+export const APPROVAL_REJECTED = 'ApprovalRejected' as const;
+
+/**
+ * A person rejected the rung. Never thrown inside medic's process: the approval function and the
+ * CLI pass this name to SendTaskFailure, and the approval wait's catch-all hands it to the ladder,
+ * which reads the name to tell a rejection from a timeout.
+ */
+export class ApprovalRejected extends RefusedError {
+  override readonly name = 'ApprovalRejected' as const satisfies typeof APPROVAL_REJECTED;
 }
 
-/** An AWS call failed in a way worth retrying (throttling, 5xx, network). ASL retries it with backoff. */
-export class AwsTransientError extends Error {
-  override readonly name = 'AwsTransientError' as const;
-}
+// ---- degraded: a dependency stayed down after medic's own retries; the caller degrades ----
 
-/** Jira answered 5xx/429, timed out or was unreachable. ASL retries it with backoff and jitter. */
-export class JiraUnavailableError extends Error {
+/**
+ * A dependency medic can work without. The caller handles these in process (the ticket waits in
+ * the outbox, the evidence reads "could not check"), so they rarely reach the definition at all.
+ */
+export abstract class DegradedError extends MedicError {}
+
+/**
+ * Jira answered 5xx/429, timed out or was unreachable after the adapter's own retries (backoff and
+ * jitter, inside the deadline): the ticket stays in the outbox for the scheduled drain.
+ */
+export class JiraUnavailableError extends DegradedError {
   override readonly name = 'JiraUnavailableError' as const;
 }
 
+/** Jira rejected the request (4xx other than 429): retrying will not help. */
+export class JiraRequestError extends DegradedError {
+  override readonly name = 'JiraRequestError' as const;
+}
+
 /** Jira is switched off for this deployment (`--param jira=off`): tickets stay in the outbox. */
-export class JiraDisabledError extends Error {
+export class JiraDisabledError extends DegradedError {
   override readonly name = 'JiraDisabledError' as const;
 }
 
 /** The function's remaining time ran out before this call: it was not started (or was cut off). */
-export class DeadlineExceededError extends Error {
+export class DeadlineExceededError extends DegradedError {
   override readonly name = 'DeadlineExceededError' as const;
 }
 
-/** Jira rejected the request (4xx other than 429): retrying will not help. */
-export class JiraRequestError extends Error {
-  override readonly name = 'JiraRequestError' as const;
-}
-
-/** The local substrate (moto, local Jira, probe servers) could not be started. */
-export class LocalSubstrateError extends Error {
-  override readonly name = 'LocalSubstrateError' as const;
-}
-
-/** An evidence check did not finish within its time box (issue 3): recorded as "could not check". */
-export class EvidenceTimeoutError extends Error {
+/** An evidence check did not finish within its time box: recorded as "could not check". */
+export class EvidenceTimeoutError extends DegradedError {
   override readonly name = 'EvidenceTimeoutError' as const;
 }
 
-// ---- Issue #4: the mitigation ladder ----
-
-/** EC2 refuses to stop the instance (stop protection, instance-store root, unsupported type). */
-export class StopNotAllowedError extends Error {
-  override readonly name = 'StopNotAllowedError' as const;
+/** The safety store (DynamoDB) refused a write in a way that is not a retryable throttle. */
+export class SafetyStoreError extends DegradedError {
+  override readonly name = 'SafetyStoreError' as const;
 }
 
-/** An approve/reject link whose signature is wrong, or that has expired: nothing is decided. */
-export class InvalidApprovalLinkError extends Error {
-  override readonly name = 'InvalidApprovalLinkError' as const;
+// ---- setup and operator: the deployment or the command line is wrong ----
+
+/** Fixed by a person changing configuration or a command, never by a retry or by the workflow. */
+export abstract class SetupError extends MedicError {}
+
+/** Configuration missing or invalid (env, parameters). */
+export class ConfigError extends SetupError {
+  override readonly name = 'ConfigError' as const;
 }
 
-/**
- * The error a person's "reject" sends through SendTaskFailure. Never thrown inside medic's own
- * process: the approval function passes the name to Step Functions and the ASL Catch records it.
- */
-export const APPROVAL_REJECTED = 'ApprovalRejected' as const;
+/** The local substrate (moto, local Jira, probe servers) could not be started. */
+export class LocalSubstrateError extends SetupError {
+  override readonly name = 'LocalSubstrateError' as const;
+}
+
+/** The operator CLI was given something it cannot act on (bad instance id, unknown execution). */
+export class CliUsageError extends SetupError {
+  override readonly name = 'CliUsageError' as const;
+}
+
+/** An execution, incident or task token the operator named does not exist. */
+export class NotFoundError extends SetupError {
+  override readonly name = 'NotFoundError' as const;
+}
 
 /** Names a person can act on, for the CLI: these are printed as one line without a stack trace. */
-export const USER_FACING_ERRORS = new Set<string>([
+export const USER_FACING_ERRORS: ReadonlySet<string> = new Set<string>([
   'InvalidTriggerError',
   'UnsupportedEventError',
   'NoTargetError',
@@ -123,40 +219,7 @@ export const USER_FACING_ERRORS = new Set<string>([
   'UnsafeEndpointError',
   'ConfigError',
   'LocalSubstrateError',
+  'EventTooLargeError',
+  'CliUsageError',
+  'NotFoundError',
 ]);
-
-// ---- issue #5 ----
-/** The safety store (DynamoDB) refused a write in a way that is not a retryable throttle. */
-export class SafetyStoreError extends Error {
-  override readonly name = 'SafetyStoreError' as const;
-}
-
-/** An intake event larger than medic accepts (the state machine payload limit is 256 KB). */
-export class EventTooLargeError extends Error {
-  override readonly name = 'EventTooLargeError' as const;
-}
-USER_FACING_ERRORS.add('EventTooLargeError');
-// ---- issue 7: entry points and operator tools ----
-
-/** A webhook request without valid credentials (shared secret or HMAC signature). HTTP 401. */
-export class UnauthorizedError extends Error {
-  override readonly name = 'UnauthorizedError' as const;
-}
-
-/** A webhook body above the configured limit. HTTP 413; nothing is parsed or started. */
-export class PayloadTooLargeError extends Error {
-  override readonly name = 'PayloadTooLargeError' as const;
-}
-
-/** The operator CLI was given something it cannot act on (bad instance id, unknown execution). */
-export class CliUsageError extends Error {
-  override readonly name = 'CliUsageError' as const;
-}
-
-/** An execution, incident or task token the operator named does not exist. */
-export class NotFoundError extends Error {
-  override readonly name = 'NotFoundError' as const;
-}
-
-USER_FACING_ERRORS.add('CliUsageError');
-USER_FACING_ERRORS.add('NotFoundError');

@@ -187,3 +187,58 @@ export function exercise() {
     expect(small.inputs.some((f) => f.includes('mnemonist') || f.includes('obliterator'))).toBe(false);
   }, 60_000);
 });
+
+describe('powertools-zod-namespace (scripts/esbuild-plugins.cjs)', () => {
+  /** Parses AWS events with Powertools' built-in schemas, as the entry points do. */
+  const PARSER_ENTRY = `
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { LambdaFunctionUrlSchema } from '@aws-lambda-powertools/parser/schemas/lambda';
+import { SnsSchema } from '@aws-lambda-powertools/parser/schemas/sns';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+export function parseAll(sns) {
+  const issues = (r) => r.success ? r.data : r.error.issues.map((i) => [i.path.join('.'), i.code]);
+  const request = { event: { version: '0' } };
+  let middleware;
+  try { parser({ schema: EventBridgeSchema }).before(request); } catch (e) { middleware = e.name; }
+  return {
+    sns: issues(SnsSchema.safeParse(sns)),
+    badSns: issues(SnsSchema.safeParse({ Records: [{ EventSource: 'aws:sqs' }] })),
+    url: issues(LambdaFunctionUrlSchema.safeParse({ version: '2.0', requestContext: { http: { method: 'BREW' } } })),
+    middleware,
+  };
+}
+`;
+  async function parserBundle(name: string, withPlugins: boolean) {
+    const outfile = join(work, `${name}.mjs`);
+    await build({
+      stdin: { contents: PARSER_ENTRY, resolveDir: ROOT, loader: 'js' },
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'esm',
+      mainFields: ['module', 'main'],
+      outfile,
+      logLevel: 'silent',
+      plugins: withPlugins ? plugins : [],
+    });
+    const mod = (await import(pathToFileURL(outfile).href)) as { parseAll(sns: unknown): unknown };
+    const sns = JSON.parse(
+      readFileSync(join(ROOT, 'test', 'fixtures', 'sns-lambda-metric-math.json'), 'utf8'),
+    );
+    return { bytes: statSync(outfile).size, parsed: mod.parseAll(sns) };
+  }
+
+  it('parses AWS events exactly as before without bundling all of zod and its locales', async () => {
+    // Prepare + Act
+    const plain = await parserBundle('parser-plain', false);
+    const shaken = await parserBundle('parser-shaken', true);
+    // Assess
+    expect(shaken.parsed).toEqual(plain.parsed);
+    expect(shaken.parsed).toMatchObject({
+      sns: { Records: [{ EventSource: 'aws:sns', Sns: { Type: 'Notification' } }] },
+      middleware: 'ParseError',
+    });
+    expect(plain.bytes - shaken.bytes).toBeGreaterThan(200 * 1024);
+  }, 180_000);
+});

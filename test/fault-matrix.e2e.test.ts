@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as drainHandler } from '../functions/drain-outbox.ts';
 import type { EventLog } from '../local/engine.ts';
+import { scheduledEvent } from './support/aws-events.ts';
 import { startWorld, type World } from './support/world.ts';
 
 let w: World;
@@ -21,7 +22,11 @@ beforeEach(async () => {
 });
 
 const labelled = (label: string) => w.s.jira.issues().filter((i) => i.fields.labels.includes(label));
-const drain = () => drainHandler({}, {} as never) as Promise<{ filed: unknown[]; retryLater: unknown[] }>;
+const drain = () =>
+  drainHandler(scheduledEvent('medic-test-drain-outbox'), {} as never) as Promise<{
+    filed: unknown[];
+    retryLater: unknown[];
+  }>;
 
 async function expectCleanEnd(incidentId: string) {
   expect(await w.safetyItems('LOCK#')).toEqual([]);

@@ -11,6 +11,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalMoto, startMoto } from '../local/moto.ts';
 import { signBody } from '../shared/domain/webhook-auth.ts';
+import { functionUrlEvent } from './support/aws-events.ts';
 
 const SECRET = 'moto-webhook-secret-7f3a9c1e5b2d4f6a';
 const PARAMETER = '/medic/test/webhook-secret';
@@ -25,17 +26,6 @@ let stateMachineArn: string;
 let httpHandler: (event: unknown, context: Context) => Promise<{ statusCode: number; body: string }>;
 let snsHandler: (event: unknown, context: Context) => Promise<unknown>;
 const written: string[] = [];
-
-function functionUrlEvent(body: string, headers: Record<string, string>) {
-  return {
-    version: '2.0',
-    rawPath: '/',
-    headers: { 'content-type': 'application/json', ...headers },
-    requestContext: { http: { method: 'POST', path: '/' } },
-    body,
-    isBase64Encoded: false,
-  };
-}
 
 beforeAll(async () => {
   moto = await startMoto();

@@ -3,6 +3,7 @@
 // no request ever leaves for a Jira site; the scheduled drain has nothing to file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as drainHandler } from '../functions/drain-outbox.ts';
+import { scheduledEvent } from './support/aws-events.ts';
 import { startWorld, type World } from './support/world.ts';
 
 let w: World;
@@ -41,7 +42,7 @@ describe('jira=off', () => {
     // Prepare
     const before = (await w.s.moto.calls()).length;
     // Act
-    const result = await drainHandler({}, {} as never);
+    const result = await drainHandler(scheduledEvent('medic-test-drain-outbox'), {} as never);
     // Assess
     expect(result).toEqual({ filed: [], retryLater: [], skipped: 0 });
     expect((await w.s.moto.calls()).length).toBe(before);

@@ -31,6 +31,7 @@ import { type LocalMoto, startMoto } from '../../local/moto.ts';
 import { SCENARIOS, setupScenario } from '../../local/scenarios.ts';
 import { configureEnvironment, ensureTopic, localApprover } from '../../local/simulate.ts';
 import { ensureTables } from '../../local/tables.ts';
+import { functionUrlEvent, scheduledEvent } from '../../test/support/aws-events.ts';
 import { emptyFacts, type Facts, type InstanceFacts } from './requests.ts';
 import { LOCAL_DEPLOYMENT } from './template.ts';
 
@@ -210,18 +211,6 @@ export async function factsFor(calls: RecordedCall[], endpoint: string): Promise
   return facts;
 }
 
-function functionUrlEvent(body: string) {
-  return {
-    version: '2.0',
-    rawPath: '/',
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_SECRET}` },
-    requestContext: { http: { method: 'POST', path: '/', sourceIp: '127.0.0.1' } },
-    body,
-    isBase64Encoded: false,
-  };
-}
-
 function snsAlarmEvent(instanceId: string, topicArn: string) {
   const message = {
     AlarmName: `medic-${instanceId}-status-instance`,
@@ -247,16 +236,21 @@ function snsAlarmEvent(instanceId: string, topicArn: string) {
   return {
     Records: [
       {
-        EventSource: 'aws:sns',
+        EventSource: 'aws:sns' as const,
         EventVersion: '1.0',
         EventSubscriptionArn: `${topicArn}:00000000-0000-0000-0000-000000000000`,
         Sns: {
-          Type: 'Notification',
+          Type: 'Notification' as const,
           MessageId: `medic-iam-${Date.now()}`,
           TopicArn: topicArn,
           Subject: 'ALARM',
           Message: JSON.stringify(message),
           Timestamp: new Date().toISOString(),
+          SignatureVersion: '1',
+          Signature: 'EXAMPLE',
+          SigningCertUrl:
+            'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem',
+          UnsubscribeUrl: `https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${topicArn}:00000000-0000-0000-0000-000000000000`,
           MessageAttributes: {},
         },
       },
@@ -363,11 +357,14 @@ export async function recordRuns(
       ],
     });
     const httpAnswer = (await asFunction('intakeHttp', () =>
-      http(functionUrlEvent(body) as never, lambdaContext('intakeHttp')),
+      http(
+        functionUrlEvent(body, { authorization: `Bearer ${WEBHOOK_SECRET}` }),
+        lambdaContext('intakeHttp'),
+      ),
     )) as { statusCode?: number };
     outcomes.intakeHttp = String(httpAnswer?.statusCode);
     await asFunction('intakeSns', () =>
-      snsIntake(snsAlarmEvent(probeInstance, alarmsTopic) as never, lambdaContext('intakeSns')),
+      snsIntake(snsAlarmEvent(probeInstance, alarmsTopic), lambdaContext('intakeSns')),
     )
       .then(() => {
         outcomes.intakeSns = 'ok';
@@ -424,7 +421,7 @@ export async function recordRuns(
     outcomes.outbox = heldRun.status;
     const drain = (await import('../../functions/drain-outbox.ts')).handler;
     const drained = (await asFunction('drainOutbox', () =>
-      drain({} as never, lambdaContext('drainOutbox')),
+      drain(scheduledEvent('medic-iam-drain-outbox'), lambdaContext('drainOutbox')),
     )) as {
       filed?: unknown[];
     };
@@ -433,7 +430,7 @@ export async function recordRuns(
     // The scheduled sweep over everything the scenarios left behind.
     const sweep = (await import('../../functions/health-sweep.ts')).handler;
     const swept = (await asFunction('healthSweep', () =>
-      sweep({} as never, lambdaContext('healthSweep')),
+      sweep(scheduledEvent('medic-iam-health-sweep'), lambdaContext('healthSweep')),
     )) as {
       checked?: number;
     };
