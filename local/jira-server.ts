@@ -25,6 +25,11 @@ export type JiraFaults = {
   delayMs?: number;
   /** The next N requests answer 500; counts down to 0. */
   failNext?: number;
+  /**
+   * The next N issue creates are carried out, and their answer is held this long: a Jira under load
+   * that files the issue after the client has given up on the request.
+   */
+  lateCreates?: { count: number; ms: number };
 };
 
 export type JiraServerOptions = {
@@ -1349,6 +1354,16 @@ export async function startJiraServer(options: JiraServerOptions = {}): Promise<
       let reply: Reply;
       try {
         reply = await answer(req, url, raw, parsed);
+        const late = faults.lateCreates;
+        if (
+          late &&
+          late.count > 0 &&
+          req.method === 'POST' &&
+          /^\/rest\/api\/[23]\/issue$/.test(url.pathname)
+        ) {
+          faults = { ...faults, lateCreates: { ...late, count: late.count - 1 } };
+          await sleep(late.ms);
+        }
       } catch (error) {
         reply = jiraError(500, [`medic local Jira: internal error: ${(error as Error).message}`]);
       }

@@ -48,6 +48,19 @@ describe('Jira faults', () => {
     expect(await w.safetyItems('OUTBOX')).toEqual([]);
   });
 
+  it('Jira files the issue but answers after the client gave up: the retry finds it, one ticket', async () => {
+    // Prepare
+    const { event } = await w.seed('unreachable');
+    w.s.jira.setFaults({ lateCreates: { count: 1, ms: 2_500 } });
+    // Act
+    const run = await w.run(event);
+    // Assess
+    expect(run.state?.outcome).toBe('resolved');
+    expect(run.state?.ticket?.key).toMatch(/^OPS-/);
+    await expectCleanEnd(run.state?.incidentId ?? '?');
+    expect(await w.safetyItems('OUTBOX')).toEqual([]);
+  });
+
   it('Jira times out (and may create the issue late): outbox, then drained — no duplicate', async () => {
     // Prepare
     const { event } = await w.seed('unreachable');

@@ -173,7 +173,7 @@ export function jiraTickets(settings: JiraSettings): TicketPort {
     throw new JiraUnavailableError(`Jira ${what} failed after ${attempts} attempts: ${describe(last)}`);
   }
 
-  return {
+  const port: TicketPort = {
     flavour: deployment,
 
     async search(labels) {
@@ -209,18 +209,32 @@ export function jiraTickets(settings: JiraSettings): TicketPort {
     },
 
     async create(draft) {
-      const created = await withRetry('create issue', () =>
-        client.addNewIssue({
-          fields: {
-            project: { key: settings.projectKey },
-            issuetype: { name: settings.issueType },
-            summary: draft.summary,
-            description: render(draft.description),
-            labels: draft.labels,
-            priority: { name: draft.priority },
-          },
-        }),
-      );
+      // A create that got no answer (timed out, connection dropped) may still have been filed: Jira
+      // under load finishes the request after the client gives up. Before trying again, look for
+      // the issue by its labels (the episode's label makes them unique), so a retry never files a
+      // second ticket for one incident. A create Jira answered with 5xx did not happen.
+      let unanswered = false;
+      const created = await withRetry('create issue', async () => {
+        if (unanswered) {
+          const [found] = await port.search(draft.labels);
+          if (found) return { key: found.key };
+        }
+        try {
+          return (await client.addNewIssue({
+            fields: {
+              project: { key: settings.projectKey },
+              issuetype: { name: settings.issueType },
+              summary: draft.summary,
+              description: render(draft.description),
+              labels: draft.labels,
+              priority: { name: draft.priority },
+            },
+          })) as { key: string };
+        } catch (error) {
+          if (parseFailure(error).statusCode === undefined) unanswered = true;
+          throw error;
+        }
+      });
       return { key: created.key, url: browse(created.key) } satisfies TicketRef;
     },
 
@@ -274,4 +288,5 @@ export function jiraTickets(settings: JiraSettings): TicketPort {
       );
     },
   };
+  return port;
 }
