@@ -4,7 +4,7 @@
  * Used by `npm run bench` and by the transition-budget unit test.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { EventLog, LocalRunResult, loadLocalMachine } from '../shared/local/engine.ts';
+import type { EventLog, LocalRunOptions, LocalRunResult, loadLocalMachine } from '../shared/local/engine.ts';
 import {
   definitionPlaces,
   firstActionFigures,
@@ -60,6 +60,8 @@ export interface RunIncidentOptions {
   scenario: string;
   waitMs: number;
   retryMs?: number;
+  /** Stands between the engine and every Task's handler (the cold bench runs some in fresh processes). */
+  interceptTask?: LocalRunOptions['interceptTask'];
   /** Runs while the scenario's world (fake hosts) is still up, after the execution ended. */
   beforeTeardown?: (measure: IncidentMeasure) => Promise<void>;
 }
@@ -81,6 +83,7 @@ export async function runIncident(options: RunIncidentOptions): Promise<Incident
       waitMs: options.waitMs,
       retryMs: options.retryMs ?? 50,
       onEvent: (e) => events.push(e as TimedEvent),
+      ...(options.interceptTask ? { interceptTask: options.interceptTask } : {}),
     });
     const endedAt = Date.now();
     const calls = (await moto.calls()).filter((c) => c.seq > lastSeq);
