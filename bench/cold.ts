@@ -31,7 +31,7 @@ import { runChild } from './util.ts';
 type Machine = Awaited<ReturnType<typeof loadLocalMachine>>;
 
 /** One Task invocation run in a fresh process. */
-interface FreshRun {
+export interface FreshRun {
   state: string;
   spawnedAt: number;
   ms: number;
@@ -56,6 +56,8 @@ export interface ColdPair {
   /** Time outside the Lambdas on the way, from the warm run. */
   outsideLambdaMs: number;
   hops: ColdHop[];
+  /** The cold run's fresh processes, in the order they ran. */
+  freshRuns: FreshRun[];
   /** Why a figure is missing or suspect (the two runs took different ways, a Task had no bundle, …). */
   problems: string[];
 }
@@ -188,6 +190,7 @@ export async function coldPair(options: {
       coldMs: Number.NaN,
       outsideLambdaMs: Number.NaN,
       hops: [],
+      freshRuns: runs,
       problems,
     };
   }
@@ -211,5 +214,5 @@ export async function coldPair(options: {
       coldMs: coldHop ? pathTime([coldHop], coldTime) : Number.NaN,
     };
   });
-  return { warm, cold, warmMs, coldMs, outsideLambdaMs, hops, problems };
+  return { warm, cold, warmMs, coldMs, outsideLambdaMs, hops, freshRuns: runs, problems };
 }

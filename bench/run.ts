@@ -580,8 +580,9 @@ function writeReadme(text: string) {
 await main();
 
 /**
- * `--only cold --readme`: refreshes one section's rows of the README table in place (the other
- * rows keep the figures of the whole run that wrote them) and says so under the table.
+ * `--only cold --readme`: refreshes one section's rows of the README table in place and says so
+ * under the table. The other rows keep the figures (and the lines) of the whole run that wrote
+ * them; the new rows are padded to the table's columns (a longer cell just overflows).
  */
 function writeReadmeRows(section: string, fresh: Row[], freshNotes: string[], machineLine: string) {
   const path = join(ROOT, 'README.md');
@@ -595,25 +596,26 @@ function writeReadmeRows(section: string, fresh: Row[], freshNotes: string[], ma
   if (tableAt < 0) throw new Error('the README bench block has no table: run the whole bench');
   let end = tableAt;
   while (lines[end]?.startsWith('| ')) end++;
-  const old: Row[] = lines.slice(tableAt + 2, end).map((line) => {
-    const [ok = '', figure = '', value = '', budget = '', baseline = '', ratio = ''] = line
-      .slice(2, -2)
-      .split(' | ')
-      .map((c) => c.trim());
-    const colon = figure.indexOf(': ');
-    return {
-      section: figure.slice(0, colon),
-      figure: figure.slice(colon + 2),
-      value,
-      budget,
-      baseline,
-      ratio,
-      ok: ok === 'ok' ? true : ok === 'MISS' ? false : null,
-    };
+  const widths = (lines[tableAt + 1] ?? '')
+    .slice(2, -2)
+    .split(' | ')
+    .map((dashes) => dashes.length);
+  const rendered = fresh.map((r) => {
+    const cells = [
+      r.ok === null ? '' : r.ok ? 'ok' : 'MISS',
+      `${r.section}: ${r.figure}`,
+      r.value,
+      r.budget,
+      r.baseline,
+      r.ratio,
+    ];
+    return `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
   });
-  const kept = old.filter((r) => r.section !== section);
-  const at = old.findIndex((r) => r.section === section);
-  const merged = at < 0 ? [...kept, ...fresh] : [...kept.slice(0, at), ...fresh, ...kept.slice(at)];
+  const body = lines.slice(tableAt + 2, end);
+  const mine = (l: string) => (l.split(' | ')[1] ?? '').startsWith(`${section}: `);
+  const at = body.findIndex(mine);
+  const kept = body.filter((l) => !mine(l));
+  const merged = at < 0 ? [...kept, ...rendered] : [...kept.slice(0, at), ...rendered, ...kept.slice(at)];
   const marker = `note: ${section} rows: \`npm run bench -- --only ${section} --readme\``;
   const rest = lines
     .slice(end)
@@ -622,7 +624,6 @@ function writeReadmeRows(section: string, fresh: Row[], freshNotes: string[], ma
   const notesOut = freshNotes.map((n) => `note: ${section} run — ${n}`);
   const closing = rest.findIndex((l) => l.startsWith('```'));
   const tail = closing < 0 ? rest : [...rest.slice(0, closing), stamp, ...notesOut, ...rest.slice(closing)];
-  const table = renderTable(merged).split('\n');
-  const block = [...lines.slice(0, tableAt), ...table, ...tail].join('\n');
+  const block = [...lines.slice(0, tableAt + 2), ...merged, ...tail].join('\n');
   writeFileSync(path, readme.slice(0, from) + block + readme.slice(to));
 }

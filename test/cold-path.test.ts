@@ -2,8 +2,8 @@
  * The bench's cold path on one pair of runs: the Lambda Tasks before the first mitigating call run
  * in fresh Node processes and the engine continues from their results, so the reboot itself comes
  * from a fresh process and the cold run takes the same way as the warm one. The bench runs the
- * bundles `osls package` builds; packaging takes minutes, so this runs each handler's source in
- * the fresh process instead (the mechanism is the same). No time is asserted: timings belong to
+ * bundles `osls package` builds; packaging takes minutes, so each fresh process here imports the
+ * handler's source instead (the mechanism is the same). No time is asserted: timings belong to
  * `npm run bench -- --only cold`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,9 +29,9 @@ afterAll(async () => {
 
 describe('bench cold path', () => {
   it('runs each Lambda before the first action in a fresh process and reports cold against warm', async () => {
-    // Prepare: every function "bundled" as its source file
     const { loadLocalMachine } = await import('../shared/local/engine.ts');
     const machine = await loadLocalMachine();
+    // Prepare: each function's "bundle" is its source file
     const bundles = new Map<string, FunctionBuild>(
       serverlessFunctions().map((f) => [
         f.name,
