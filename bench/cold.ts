@@ -99,6 +99,9 @@ function freshProcessTasks(options: {
   const { substrate, bundles, work, runs, problems } = options;
   const bindings = handlersFromServerless();
   const bindingOf = new Map(options.machine.tasks.map((t) => [t.stateName, bindings.get(t.logicalId)]));
+  // A task-token Task pauses for a callback the engine's in-process wrapper stands in for: it
+  // stays in-process (not on the `unreachable` path; an approve-mode cold path would need it).
+  const callbacks = new Set(options.machine.tasks.filter((t) => t.callback).map((t) => t.stateName));
   let acted = false;
   let firstSeq: number | null = null;
   let queue: Promise<unknown> = Promise.resolve();
@@ -139,7 +142,7 @@ function freshProcessTasks(options: {
       acted = false;
     },
     intercept(call: TaskCall): Promise<unknown> {
-      if (acted) return call.invoke(call.input);
+      if (acted || callbacks.has(call.stateName)) return call.invoke(call.input);
       const turn = queue.then(() => (acted ? call.invoke(call.input) : freshRun(call)));
       queue = turn.catch(() => undefined);
       return turn;
