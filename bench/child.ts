@@ -3,12 +3,15 @@
  * handler), optionally invoke its `handler` export once with a JSON input, and print one JSON line
  * with the import time, invoke time and the process's peak RSS.
  *
- *   node bench/child.ts <module path | -> [input.json]     ("-" imports nothing: the bare baseline)
+ *   node bench/child.ts <module path | -> [input.json] [output.json] [export]
+ *
+ * ("-" imports nothing: the bare baseline.) With output.json the handler's whole result, or its
+ * error's name and message, is written there, so a state machine can continue from it.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-const [target, inputFile] = process.argv.slice(2);
+const [target, inputFile, outputFile, exportName = 'handler'] = process.argv.slice(2);
 const out: {
   importMs: number;
   invokeMs: number | null;
@@ -27,7 +30,7 @@ try {
   if (target && target !== '-') mod = (await import(pathToFileURL(target).href)) as Record<string, unknown>;
   out.importMs = performance.now() - started;
   if (inputFile) {
-    const handler = mod.handler as (event: unknown, context: unknown) => Promise<unknown>;
+    const handler = mod[exportName] as (event: unknown, context: unknown) => Promise<unknown>;
     const input = JSON.parse(readFileSync(inputFile, 'utf8')) as unknown;
     const invoked = performance.now();
     const result = await handler(input, {
@@ -36,12 +39,18 @@ try {
       getRemainingTimeInMillis: () => 30_000,
     });
     out.invokeMs = performance.now() - invoked;
+    if (outputFile) writeFileSync(outputFile, JSON.stringify({ result: result ?? null }));
     // What a caller would notice (e.g. the ticket Record filed, or not), without the whole state.
     const r = (result ?? {}) as { ticket?: unknown; outcome?: unknown; error?: unknown };
     out.result = JSON.stringify({ ticket: r.ticket ?? null, outcome: r.outcome ?? null }).slice(0, 200);
   }
 } catch (error) {
   out.error = `${(error as Error).name}: ${(error as Error).message}`.slice(0, 200);
+  if (outputFile)
+    writeFileSync(
+      outputFile,
+      JSON.stringify({ error: { name: (error as Error).name, message: (error as Error).message } }),
+    );
 }
 out.maxRssKb = process.resourceUsage().maxRSS;
 process.stdout.write(`${JSON.stringify(out)}\n`);

@@ -4,31 +4,18 @@
  * Used by `npm run bench` and by the transition-budget unit test.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { EventLog, LocalRunResult, loadLocalMachine } from '../local/engine.ts';
+import type { EventLog, LocalRunOptions, LocalRunResult, loadLocalMachine } from '../local/engine.ts';
+import {
+  definitionPlaces,
+  firstActionFigures,
+  type Hop,
+  isMitigating,
+  type StatePlace,
+} from '../local/hops.ts';
 import type { LocalMoto, RecordedAwsCall } from '../local/moto.ts';
 import { setupScenario } from '../local/scenarios.ts';
-import { READ_ONLY_COMMAND_COMMENT } from '../shared/domain/host-output.ts';
 
-/** API actions that change something to mitigate (a DryRun call is not an action). */
-export const MITIGATING_ACTIONS = new Set([
-  'RebootInstances',
-  'StopInstances',
-  'StartInstances',
-  'SendCommand',
-  'RegisterTargets',
-  'DeregisterTargets',
-  'ChangeResourceRecordSets',
-  'AssociateAddress',
-  'SetInstanceHealth',
-  'TerminateInstanceInAutoScalingGroup',
-  'SetDesiredCapacity',
-]);
-
-export function isMitigating(call: RecordedAwsCall): boolean {
-  // issue 3: the evidence branch's read-only Run Command (df, free, …) is not an action.
-  if (call.action === 'SendCommand' && call.params.Comment === READ_ONLY_COMMAND_COMMENT) return false;
-  return MITIGATING_ACTIONS.has(call.action) && String(call.params.DryRun ?? '').toLowerCase() !== 'true';
-}
+export { isMitigating, MITIGATING_ACTIONS } from '../local/hops.ts';
 
 /** aws-local-stepfunctions' events carry a timestamp (ms) and, inside a Map, the iteration index. */
 export type TimedEvent = EventLog & { timestamp: number; index?: number; retry?: unknown };
@@ -50,6 +37,10 @@ export interface IncidentMeasure {
   transitions: number;
   /** Transitions up to and including the entry of the Task that made the first mitigating call. */
   transitionsToFirstAction: number | null;
+  /** Sequential Lambda invocations up to and including that Task (a Parallel's branches count once). */
+  lambdaHopsToFirstAction: number | null;
+  /** Those invocations, with the inputs the engine gave them (the cold bench replays the path). */
+  pathToFirstAction: Hop[];
   /** Lambda invocations: Task states entered plus Task retries. */
   invocations: number;
   invocationsToFirstAction: number | null;
@@ -69,6 +60,8 @@ export interface RunIncidentOptions {
   scenario: string;
   waitMs: number;
   retryMs?: number;
+  /** Stands between the engine and every Task's handler (the cold bench runs some in fresh processes). */
+  interceptTask?: LocalRunOptions['interceptTask'];
   /** Runs while the scenario's world (fake hosts) is still up, after the execution ended. */
   beforeTeardown?: (measure: IncidentMeasure) => Promise<void>;
 }
@@ -78,6 +71,7 @@ let executionCounter = 0;
 export async function runIncident(options: RunIncidentOptions): Promise<IncidentMeasure> {
   const { machine, moto, scenario } = options;
   const taskNames = new Set(machine.tasks.map((t) => t.stateName));
+  const places = definitionPlaces();
   const world = await setupScenario(scenario, { ec2: options.ec2, moto, now: new Date() });
   try {
     const before = await moto.calls();
@@ -89,10 +83,11 @@ export async function runIncident(options: RunIncidentOptions): Promise<Incident
       waitMs: options.waitMs,
       retryMs: options.retryMs ?? 50,
       onEvent: (e) => events.push(e as TimedEvent),
+      ...(options.interceptTask ? { interceptTask: options.interceptTask } : {}),
     });
     const endedAt = Date.now();
     const calls = (await moto.calls()).filter((c) => c.seq > lastSeq);
-    const measure = measureEvents(scenario, events, taskNames, calls, startedAt, endedAt, run);
+    const measure = measureEvents(scenario, events, taskNames, calls, startedAt, endedAt, run, places);
     await options.beforeTeardown?.(measure);
     return measure;
   } finally {
@@ -108,6 +103,7 @@ export function measureEvents(
   startedAt: number,
   endedAt: number,
   run: Pick<LocalRunResult, 'status' | 'output' | 'lastOutputs'>,
+  places: Map<string, StatePlace> = definitionPlaces(),
 ): IncidentMeasure {
   const open = new Map<string, number>();
   const firstSpan = new Map<string, { enteredAt: number; exitedAt: number }>();
@@ -128,32 +124,17 @@ export function measureEvents(
 
   const first = calls.find(isMitigating);
   const firstAt = first ? Date.parse(first.at) : null;
-  // The Task that made the call: the latest-entered Task whose span contains the call (ms clocks).
-  const actor =
-    firstAt === null
-      ? undefined
-      : taskSpans
-          .filter((s) => s.enteredAt <= firstAt && s.exitedAt >= firstAt)
-          .sort((a, b) => b.enteredAt - a.enteredAt)[0];
+  const figures = firstActionFigures(events, places, firstAt);
+  const actor = figures.actor;
 
   let transitions = 0;
   let invocations = 0;
-  let transitionsToFirstAction: number | null = null;
   let invocationsToFirstAction: number | null = null;
   for (const e of events) {
     if (!e.state || (e.type !== 'StateEntered' && e.type !== 'StateRetried')) continue;
     transitions++;
     if (taskNames.has(e.state.name)) invocations++;
-    if (
-      transitionsToFirstAction === null &&
-      actor &&
-      e.type === 'StateEntered' &&
-      e.state.name === actor.state &&
-      e.timestamp === actor.enteredAt
-    ) {
-      transitionsToFirstAction = transitions;
-      invocationsToFirstAction = invocations;
-    }
+    if (e === actor) invocationsToFirstAction = invocations;
   }
   const finalState = (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('RecordFailure')) as {
     outcome?: string;
@@ -165,11 +146,15 @@ export function measureEvents(
     startedAt,
     endedAt,
     transitions,
-    transitionsToFirstAction,
+    transitionsToFirstAction: figures.transitionsToFirstAction,
+    lambdaHopsToFirstAction: figures.lambdaHopsToFirstAction,
+    pathToFirstAction: figures.path,
     invocations,
     invocationsToFirstAction,
     firstAction:
-      first && firstAt !== null ? { action: first.action, at: firstAt, state: actor?.state ?? null } : null,
+      first && firstAt !== null
+        ? { action: first.action, at: firstAt, state: actor?.state?.name ?? null }
+        : null,
     firstSpan,
     taskSpans,
     events,

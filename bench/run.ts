@@ -5,7 +5,9 @@
  *   npm run bench                 # print the table
  *   npm run bench -- --readme     # also write it into README.md between the BENCH markers
  *   npm run bench -- --only storm # just the storm section
- *   BENCH_RUNS=20 BENCH_IMPORT_REPS=2 npm run bench
+ *   npm run bench -- --only cold  # just the cold path (packages first); with --readme it
+ *                                 # refreshes only the cold rows of the README table
+ *   BENCH_RUNS=20 BENCH_IMPORT_REPS=2 BENCH_COLD_RUNS=10 npm run bench
  *
  * Not part of `npm test`; the deterministic part (transitions per incident) is asserted by
  * test/transition-budget.test.ts.
@@ -24,18 +26,28 @@ import { handlersFromServerless, loadLocalMachine } from '../local/engine.ts';
 import { setupScenario } from '../local/scenarios.ts';
 import { tcpProbes } from '../shared/adapters/probes.ts';
 import { HOT_PATH_BUNDLE_BYTES, JIRA_FUNCTIONS } from './budgets.ts';
-import { importTimes, jiraWeight, packageFunctions, serverlessFunctions } from './coldstart.ts';
+import { type ColdPair, coldPair } from './cold.ts';
+import {
+  type FunctionBuild,
+  importTimes,
+  jiraWeight,
+  packageFunctions,
+  serverlessFunctions,
+} from './coldstart.ts';
 import { type IncidentMeasure, isMitigating, runIncident } from './incident.ts';
 import { stormIntake } from './storm.ts';
 import { startBenchSubstrate } from './substrate.ts';
 import { kb, median, ms, quantile, ROOT, type Row, renderTable, runChild, x } from './util.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
-/** `--only storm`: just the storm section, for iterating on it (never written to the README). */
+/** `--only storm|cold`: one section, for iterating on it. */
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
-if (ONLY !== null && ONLY !== 'storm') throw new Error(`--only accepts "storm", not "${ONLY}"`);
-if (ONLY !== null && process.argv.includes('--readme'))
-  throw new Error('--readme needs the whole table: drop --only');
+if (ONLY !== null && ONLY !== 'storm' && ONLY !== 'cold')
+  throw new Error(`--only accepts "storm" or "cold", not "${ONLY}"`);
+if (ONLY === 'storm' && process.argv.includes('--readme'))
+  throw new Error('--readme needs the whole table (or --only cold): drop --only storm');
+/** Pairs (warm run, cold run) of the cold section; medians of at least 10 make its figure. */
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 10);
 const LOAD_AT_START = loadavg()
   .map((l) => l.toFixed(1))
   .join(' / ');
@@ -71,11 +83,13 @@ async function main() {
   const s = await startBenchSubstrate({ MEDIC_VERIFY_POLLS: '6' });
   try {
     let packagingMs: number | null = null;
-    if (ONLY !== 'storm') {
+    let builds: FunctionBuild[] = [];
+    if (ONLY === null) {
       // ---- cold start (first: it does not need the substrate, and builds the bundles used below) ----
       log('packaging with osls (esbuild, minified) …', 'cold start');
       const pkg = await packageFunctions(join(work, 'pkg'));
       packagingMs = pkg.ms;
+      builds = pkg.builds;
       for (const b of pkg.builds) {
         const t = await importTimes(b, IMPORT_REPS);
         const hot = !JIRA_FUNCTIONS.has(b.name);
@@ -191,21 +205,21 @@ async function main() {
           section: 'transitions',
           figure: `${scenario} (${m.outcome}): to first action / whole run`,
           value: `${m.transitionsToFirstAction ?? '–'} / ${m.transitions}`,
-          budget: common ? '≤ 25 / ≤ 40' : 'reported',
+          budget: common ? '≤ 12 / ≤ 20' : 'reported',
           baseline: '',
           ratio: '',
           ok: common
-            ? (m.transitionsToFirstAction ?? 99) <= 25 && m.transitions <= 40 && m.outcome === 'resolved'
+            ? (m.transitionsToFirstAction ?? 99) <= 12 && m.transitions <= 20 && m.outcome === 'resolved'
             : null,
         });
         rows.push({
           section: 'lambda',
-          figure: `${scenario}: invocations to first action / whole run`,
-          value: `${m.invocationsToFirstAction ?? '–'} / ${m.invocations}`,
-          budget: 'reported',
+          figure: `${scenario}: sequential hops to first action; invocations to it / whole run`,
+          value: `${m.lambdaHopsToFirstAction ?? '–'}; ${m.invocationsToFirstAction ?? '–'} / ${m.invocations}`,
+          budget: common ? '≤ 4 hops' : 'reported',
           baseline: '',
           ratio: '',
-          ok: null,
+          ok: common ? (m.lambdaHopsToFirstAction ?? 99) <= 4 : null,
         });
         rows.push({
           section: 'cost',
@@ -314,80 +328,17 @@ async function main() {
       }
     }
 
-    // ---- storm intake ----
-    log('storm intake: 1,000 events …', 'storm');
-    await s.reset();
-    const intakeBinding = [...handlersFromServerless().values()].find((h) =>
-      h.file.endsWith('functions/intake.ts'),
-    );
-    const intakeModule = (await import(
-      pathToFileURL(intakeBinding?.file ?? join(ROOT, 'functions', 'intake.ts')).href
-    )) as {
-      handler: (e: unknown, c: unknown) => Promise<unknown>;
-    };
-    const admitBinding = [...handlersFromServerless().values()].find((h) =>
-      h.file.endsWith('functions/admit.ts'),
-    );
-    const admitModule = (await import(
-      pathToFileURL(admitBinding?.file ?? join(ROOT, 'functions', 'admit.ts')).href
-    )) as {
-      handler: (e: unknown, c: unknown) => Promise<unknown>;
-    };
-    const storm = await stormIntake({
-      ec2: s.ec2,
-      moto: s.moto,
-      intake: intakeModule.handler,
-      admit: admitModule.handler,
-      instances: 200,
-      duplicates: 5,
-      concurrency: 10,
-    });
-    rows.push({
-      section: 'storm',
-      figure: `intake, ${storm.events} events (${storm.instances} instances × 5), concurrency 10`,
-      value: `${Math.round(storm.eventsPerSecond)} events/s`,
-      budget: '≥ 200 events/s',
-      baseline: `1 DescribeInstances/event ${Math.round(storm.baselineEventsPerSecond)}/s`,
-      ratio: x(storm.eventsPerSecond / storm.baselineEventsPerSecond),
-      ok: storm.eventsPerSecond >= 200,
-    });
-    rows.push({
-      section: 'storm',
-      figure: `floor: 1 conditional PutItem/event (dedupe first; ${storm.dedupeFloorFirstWrites} first writes)`,
-      value: `${Math.round(storm.dedupeFloorEventsPerSecond)} events/s`,
-      budget: 'reported',
-      baseline: `1 DescribeInstances/event ${Math.round(storm.baselineEventsPerSecond)}/s`,
-      ratio: x(storm.dedupeFloorEventsPerSecond / storm.baselineEventsPerSecond),
-      ok: null,
-    });
-    const callCount = Object.values(storm.callsByAction).reduce((a, b) => a + b, 0);
-    rows.push({
-      section: 'storm',
-      figure: `AWS calls per delivery (${Object.entries(storm.callsByAction)
-        .sort((a, b) => b[1] - a[1])
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')})`,
-      value: (callCount / storm.events).toFixed(2),
-      budget: 'reported',
-      baseline: `handler CPU ${storm.handlerCpuMsPerEvent.toFixed(2)} ms/delivery`,
-      ratio: '',
-      ok: null,
-    });
-    // Issue #5: an incident is a delivery Admit let through ('open'); the fleet guard holds the rest
-    // of a storm ('storm'), and duplicates end at once. Budget: every delivery has a disposition,
-    // and no instance gets a second open incident.
-    const admittedTotal = Object.values(storm.dispositions).reduce((a, b) => a + b, 0);
-    rows.push({
-      section: 'storm',
-      figure: `incidents opened (dispositions ${JSON.stringify(storm.dispositions)}, of which Intake settled ${JSON.stringify(storm.decidedByIntake)}${Object.keys(storm.rejected).length ? `; errors ${JSON.stringify(storm.rejected)}` : ''})`,
-      value: String(storm.incidentsCreated),
-      budget: 'one per instance that passed the guard',
-      baseline: `${storm.instances} instances`,
-      ratio: '',
-      ok:
-        storm.instancesOpenedTwice === 0 &&
-        admittedTotal + Object.values(storm.rejected).reduce((a, b) => a + b, 0) === storm.events,
-    });
+    if (ONLY === null || ONLY === 'cold') {
+      if (builds.length === 0) {
+        log('packaging with osls (esbuild, minified) …', 'packaging');
+        const pkg = await packageFunctions(join(work, 'pkg'));
+        packagingMs = pkg.ms;
+        builds = pkg.builds;
+      }
+      await coldSection(s, builds, work);
+    }
+
+    if (ONLY === null || ONLY === 'storm') await stormSection(s);
     log('done', 'end');
     const elapsed = (performance.now() - started) / 1000;
 
@@ -402,11 +353,150 @@ async function main() {
       ...(notes.length ? ['', ...notes.map((n) => `note: ${n}`)] : []),
     ].join('\n');
     process.stdout.write(`${text}\n`);
-    if (process.argv.includes('--readme')) writeReadme(text);
+    if (process.argv.includes('--readme')) {
+      if (ONLY === 'cold') writeReadmeRows('cold', rows, notes, machineLine);
+      else writeReadme(text);
+    }
   } finally {
     await s.stop();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * First action with every Lambda on the way cold (fresh process on its bundle) against the same
+ * incident warm, in pairs (see bench/cold.ts for how the cold figure is made).
+ */
+async function coldSection(
+  s: Awaited<ReturnType<typeof startBenchSubstrate>>,
+  builds: FunctionBuild[],
+  work: string,
+) {
+  log(`cold path: ${COLD_RUNS} pairs of runs (warm, then each Lambda on the way cold) …`, 'cold path');
+  const machine = await loadLocalMachine();
+  const bundles = new Map(builds.map((b) => [b.name, b]));
+  // One unmeasured warm run first: the in-process handlers are imported on first use, and the
+  // warm figure is of handlers already loaded (alone, `--only cold` would time their import).
+  await s.reset();
+  await runIncident({ machine, moto: s.moto, ec2: s.ec2, scenario: 'unreachable', waitMs: SHORT_WAIT_MS });
+  const pairs: ColdPair[] = [];
+  for (let i = 0; i < COLD_RUNS; i++) {
+    const pair = await coldPair({ machine, substrate: s, bundles, work, waitMs: SHORT_WAIT_MS });
+    for (const p of pair.problems) notes.push(`cold run ${i}: ${p}`);
+    if (Number.isFinite(pair.coldMs) && Number.isFinite(pair.warmMs)) pairs.push(pair);
+  }
+  const warm = median(pairs.map((p) => p.warmMs));
+  const cold = median(pairs.map((p) => p.coldMs));
+  const hops = pairs[0]?.warm.lambdaHopsToFirstAction ?? null;
+  rows.push({
+    section: 'cold',
+    figure: `unreachable: first action, each of the ${hops ?? '?'} Lambda hops a fresh process on its bundle, median of ${pairs.length}`,
+    value: ms(cold),
+    budget: '≤ 1.5 × warm',
+    baseline: `warm (in-process), median of ${pairs.length} ${ms(warm)}`,
+    ratio: x(cold / warm),
+    ok: pairs.length >= Math.min(10, COLD_RUNS) && cold / warm <= 1.5,
+  });
+  rows.push({
+    section: 'cold',
+    figure: '  outside the Lambdas (engine, state passing; from the warm runs) median',
+    value: ms(median(pairs.map((p) => p.outsideLambdaMs))),
+    budget: '',
+    baseline: '',
+    ratio: '',
+    ok: null,
+  });
+  const labels = pairs[0]?.hops.map((h) => h.label) ?? [];
+  labels.forEach((label, k) => {
+    const c = median(pairs.map((p) => p.hops[k]?.coldMs ?? Number.NaN));
+    const w = median(pairs.map((p) => p.hops[k]?.warmMs ?? Number.NaN));
+    rows.push({
+      section: 'cold',
+      figure: `  hop ${k + 1}: ${label}${k === labels.length - 1 ? ' (to the call at moto)' : ''}, fresh process median`,
+      value: ms(c),
+      budget: '',
+      baseline: `in-process ${ms(w)}`,
+      ratio: x(c / w),
+      ok: null,
+    });
+  });
+}
+
+async function stormSection(s: Awaited<ReturnType<typeof startBenchSubstrate>>) {
+  // ---- storm intake ----
+  log('storm intake: 1,000 events …', 'storm');
+  await s.reset();
+  const intakeBinding = [...handlersFromServerless().values()].find((h) =>
+    h.file.endsWith('functions/intake.ts'),
+  );
+  const intakeModule = (await import(
+    pathToFileURL(intakeBinding?.file ?? join(ROOT, 'functions', 'intake.ts')).href
+  )) as {
+    handler: (e: unknown, c: unknown) => Promise<unknown>;
+  };
+  const admitBinding = [...handlersFromServerless().values()].find((h) =>
+    h.file.endsWith('functions/admit.ts'),
+  );
+  const admitModule = (await import(
+    pathToFileURL(admitBinding?.file ?? join(ROOT, 'functions', 'admit.ts')).href
+  )) as {
+    handler: (e: unknown, c: unknown) => Promise<unknown>;
+  };
+  const storm = await stormIntake({
+    ec2: s.ec2,
+    moto: s.moto,
+    intake: intakeModule.handler,
+    admit: admitModule.handler,
+    instances: 200,
+    duplicates: 5,
+    concurrency: 10,
+  });
+  rows.push({
+    section: 'storm',
+    figure: `intake, ${storm.events} events (${storm.instances} instances × 5), concurrency 10`,
+    value: `${Math.round(storm.eventsPerSecond)} events/s`,
+    budget: '≥ 200 events/s',
+    baseline: `1 DescribeInstances/event ${Math.round(storm.baselineEventsPerSecond)}/s`,
+    ratio: x(storm.eventsPerSecond / storm.baselineEventsPerSecond),
+    ok: storm.eventsPerSecond >= 200,
+  });
+  rows.push({
+    section: 'storm',
+    figure: `floor: 1 conditional PutItem/event (dedupe first; ${storm.dedupeFloorFirstWrites} first writes)`,
+    value: `${Math.round(storm.dedupeFloorEventsPerSecond)} events/s`,
+    budget: 'reported',
+    baseline: `1 DescribeInstances/event ${Math.round(storm.baselineEventsPerSecond)}/s`,
+    ratio: x(storm.dedupeFloorEventsPerSecond / storm.baselineEventsPerSecond),
+    ok: null,
+  });
+  const callCount = Object.values(storm.callsByAction).reduce((a, b) => a + b, 0);
+  rows.push({
+    section: 'storm',
+    figure: `AWS calls per delivery (${Object.entries(storm.callsByAction)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')})`,
+    value: (callCount / storm.events).toFixed(2),
+    budget: 'reported',
+    baseline: `handler CPU ${storm.handlerCpuMsPerEvent.toFixed(2)} ms/delivery`,
+    ratio: '',
+    ok: null,
+  });
+  // Issue #5: an incident is a delivery Admit let through ('open'); the fleet guard holds the rest
+  // of a storm ('storm'), and duplicates end at once. Budget: every delivery has a disposition,
+  // and no instance gets a second open incident.
+  const admittedTotal = Object.values(storm.dispositions).reduce((a, b) => a + b, 0);
+  rows.push({
+    section: 'storm',
+    figure: `incidents opened (dispositions ${JSON.stringify(storm.dispositions)}, of which Intake settled ${JSON.stringify(storm.decidedByIntake)}${Object.keys(storm.rejected).length ? `; errors ${JSON.stringify(storm.rejected)}` : ''})`,
+    value: String(storm.incidentsCreated),
+    budget: 'one per instance that passed the guard',
+    baseline: `${storm.instances} instances`,
+    ratio: '',
+    ok:
+      storm.instancesOpenedTwice === 0 &&
+      admittedTotal + Object.values(storm.rejected).reduce((a, b) => a + b, 0) === storm.events,
+  });
 }
 
 /**
@@ -488,3 +578,52 @@ function writeReadme(text: string) {
 }
 
 await main();
+
+/**
+ * `--only cold --readme`: refreshes one section's rows of the README table in place and says so
+ * under the table. The other rows keep the figures (and the lines) of the whole run that wrote
+ * them; the new rows are padded to the table's columns (a longer cell just overflows).
+ */
+function writeReadmeRows(section: string, fresh: Row[], freshNotes: string[], machineLine: string) {
+  const path = join(ROOT, 'README.md');
+  const readme = readFileSync(path, 'utf8');
+  const begin = '<!-- BENCH:BEGIN (generated by `npm run bench -- --readme`) -->';
+  const from = readme.indexOf(begin);
+  const to = readme.indexOf('<!-- BENCH:END -->');
+  if (from < 0 || to < 0) throw new Error('README.md has no BENCH markers');
+  const lines = readme.slice(from, to).split('\n');
+  const tableAt = lines.findIndex((l) => l.startsWith('| '));
+  if (tableAt < 0) throw new Error('the README bench block has no table: run the whole bench');
+  let end = tableAt;
+  while (lines[end]?.startsWith('| ')) end++;
+  const widths = (lines[tableAt + 1] ?? '')
+    .slice(2, -2)
+    .split(' | ')
+    .map((dashes) => dashes.length);
+  const rendered = fresh.map((r) => {
+    const cells = [
+      r.ok === null ? '' : r.ok ? 'ok' : 'MISS',
+      `${r.section}: ${r.figure}`,
+      r.value,
+      r.budget,
+      r.baseline,
+      r.ratio,
+    ];
+    return `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  });
+  const body = lines.slice(tableAt + 2, end);
+  const mine = (l: string) => (l.split(' | ')[1] ?? '').startsWith(`${section}: `);
+  const at = body.findIndex(mine);
+  const kept = body.filter((l) => !mine(l));
+  const merged = at < 0 ? [...kept, ...rendered] : [...kept.slice(0, at), ...rendered, ...kept.slice(at)];
+  const marker = `note: ${section} rows: \`npm run bench -- --only ${section} --readme\``;
+  const rest = lines
+    .slice(end)
+    .filter((l) => !l.startsWith(marker) && !l.startsWith(`note: ${section} run `));
+  const stamp = `${marker} at ${new Date().toISOString().slice(0, 16)}Z (${machineLine})`;
+  const notesOut = freshNotes.map((n) => `note: ${section} run — ${n}`);
+  const closing = rest.findIndex((l) => l.startsWith('```'));
+  const tail = closing < 0 ? rest : [...rest.slice(0, closing), stamp, ...notesOut, ...rest.slice(closing)];
+  const block = [...lines.slice(0, tableAt + 2), ...merged, ...tail].join('\n');
+  writeFileSync(path, readme.slice(0, from) + block + readme.slice(to));
+}

@@ -28,6 +28,7 @@ import {
 import { asFunction } from './aws-recorder.ts';
 import { scopeAwsClientsToRuns } from './aws-scope.ts';
 import { type EventLog, startCallbackServer } from './engine.ts';
+import { definitionPlaces, firstActionFigures, type HopEvent, isMitigating } from './hops.ts';
 import { startJiraServer } from './jira-server.ts';
 import { type LocalMoto, startMoto } from './moto.ts';
 import { startLocalCanary } from './probe-servers.ts';
@@ -67,6 +68,13 @@ export interface SimulationResult {
   status: 'SUCCEEDED' | 'FAILED';
   error: { Error: string; Cause: string } | null;
   transitions: number;
+  /**
+   * The way to the first mitigating call, from the engine's event log: transitions (states entered
+   * and retries, up to and including the acting Task) and sequential Lambda invocations (each a
+   * cold start deployed; a Parallel's branches count once). Null when nothing was done.
+   */
+  transitionsToFirstAction: number | null;
+  lambdaHopsToFirstAction: number | null;
   /** The largest input or output of any state in the run, in UTF-8 bytes (Step Functions allows 256 KiB). */
   maxStateBytes: number;
   endpoints: { aws: string; jira: string };
@@ -371,6 +379,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       const { loadLocalMachine } = await import('./engine.ts');
       const machine = await loadLocalMachine();
       const waitMs = Number(runEnv.MEDIC_SIM_WAIT_MS ?? 300);
+      const events: HopEvent[] = [];
+      const callsBefore = (await moto.calls()).at(-1)?.seq ?? 0;
       const run = await machine.run(event, {
         executionName: preflight.incidentId,
         waitMs,
@@ -383,10 +393,18 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
           say,
         ),
         onEvent: (e) => {
+          events.push(e as HopEvent);
           const line = describeEvent(e);
           if (line) say(line);
         },
       });
+
+      const firstCall = (await moto.calls()).find((c) => c.seq > callsBefore && isMitigating(c));
+      const figures = firstActionFigures(
+        events,
+        definitionPlaces(),
+        firstCall ? Date.parse(firstCall.at) : null,
+      );
 
       const finalState = await withWholeCases(
         (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('RecordFailure')) as
@@ -437,6 +455,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
         status: run.status,
         error: run.error ? { Error: run.error.Error, Cause: String(run.error.Cause) } : null,
         transitions: run.transitions,
+        transitionsToFirstAction: figures.transitionsToFirstAction,
+        lambdaHopsToFirstAction: figures.lambdaHopsToFirstAction,
         maxStateBytes: run.maxStateBytes,
         endpoints: { aws: moto.endpoint, jira: jira.baseUrl },
         report,
@@ -570,6 +590,9 @@ async function runStorm(
     status: failed === 0 ? 'SUCCEEDED' : 'FAILED',
     error: null,
     transitions,
+    // Many executions at once: no single way to a first action.
+    transitionsToFirstAction: null,
+    lambdaHopsToFirstAction: null,
     maxStateBytes,
     endpoints: { aws: moto.endpoint, jira: jiraBaseUrl },
     storm,
