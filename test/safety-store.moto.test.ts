@@ -160,7 +160,8 @@ describe('Admit (moto): dedupe and the storm check before any lookup', () => {
     },
     reboot: async () => undefined,
   };
-  const deps = {
+  // The store exists once beforeAll ran: read it when a test runs.
+  const deps = () => ({
     store,
     clock: () => new Date(),
     settings: {
@@ -178,7 +179,7 @@ describe('Admit (moto): dedupe and the storm check before any lookup', () => {
     leaseMs: 60_000,
     notifier: { publish: async () => ({ messageId: 'm-1' }) },
     intake: { ec2, autoScaling: { inServiceInstances: async () => [] }, settings, defaultPorts: [22] },
-  };
+  });
   beforeEach(() => {
     lookups = [];
   });
@@ -192,12 +193,12 @@ describe('Admit (moto): dedupe and the storm check before any lookup', () => {
       instanceId: 'i-0123456789abcdef0',
       at: new Date(Date.now() - 30_000),
     });
-    const first = (await admit(structuredClone(event), 'exec-first', deps)) as IncidentState;
+    const first = (await admit(structuredClone(event), 'exec-first', deps())) as IncidentState;
     lookups = [];
     // Act
     let second: IncidentState | undefined;
     const calls = await callsDuring(
-      async () => (second = (await admit(structuredClone(event), 'exec-second', deps)) as IncidentState),
+      async () => (second = (await admit(structuredClone(event), 'exec-second', deps())) as IncidentState),
     );
     // Assess
     expect(first.admission?.disposition).toBe('open');
@@ -226,7 +227,7 @@ describe('Admit (moto): dedupe and the storm check before any lookup', () => {
     // Act
     let held: IncidentState | undefined;
     const calls = await callsDuring(
-      async () => (held = (await admit(event, 'exec-storm', deps)) as IncidentState),
+      async () => (held = (await admit(event, 'exec-storm', deps())) as IncidentState),
     );
     // Assess
     expect(held?.admission?.disposition).toBe('storm');
