@@ -97,6 +97,7 @@ export async function admit(event: unknown, executionId: string, deps: AdmitDeps
     if (!INPUT_ERRORS.has(e.name)) throw error;
     return rejected(event, e.name, e.message);
   }
+  // Rule 1, scope: normalise decided it against shared/domain/scope.ts; nothing is claimed or looked up.
   if (read.kind === 'not-for-medic') return read.quiet;
   const trigger = read.kind === 'alarm' ? read.trigger : read.state.trigger;
   const at = new Date(trigger.enteredAlarmAt);
