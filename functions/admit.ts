@@ -10,7 +10,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
 import { autoScalingAdapter } from '../shared/adapters/autoscaling.ts';
-import { ec2Adapter } from '../shared/adapters/ec2.ts';
+import { describeInstancesWith } from '../shared/adapters/ec2.ts';
 import { emitAlarmIgnored } from '../shared/adapters/metrics.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
 import { autonomyConfig, coreConfig, ladderConfig } from '../shared/config.ts';
@@ -22,7 +22,8 @@ import { admit } from '../shared/usecases/admit.ts';
 import type { StormMemo } from '../shared/usecases/guard.ts';
 import { type IntakeDeps, intake, isNotForMedic } from '../shared/usecases/intake.ts';
 
-const ec2 = ec2Adapter(new EC2Client({}));
+// Only the lookup Admit makes: each EC2 operation adds its schema to a bundle every incident cold-starts.
+const ec2 = { describeInstances: describeInstancesWith(new EC2Client({})) };
 const sns = new SNSClient({});
 const autoScaling = autoScalingAdapter(new AutoScalingClient({}));
 /** A storm this warm sandbox has seen: later alarms in it are held without another read. */

@@ -17,7 +17,7 @@ import type { AutoScalingPort, Ec2Port } from '../ports.ts';
 export const MAX_TARGETS = 20;
 
 export interface IntakeDeps {
-  ec2: Ec2Port;
+  ec2: Pick<Ec2Port, 'describeInstances'>;
   autoScaling: AutoScalingPort;
   clock: Clock;
   settings: Settings;
