@@ -13,10 +13,10 @@ import { type AdmitDeps, admit } from '../shared/usecases/admit.ts';
 
 const INSTANCE = 'i-0123456789abcdef0';
 
-function world(options: { lockedBy?: string; noticeFails?: boolean } = {}) {
+function world(options: { lockedBy?: string; noticeFails?: boolean; claim?: 'new' | 'retry' } = {}) {
   const calls: string[] = [];
   const store = {
-    claimEpisode: async () => (calls.push('claimEpisode'), 'new' as const),
+    claimEpisode: async () => (calls.push('claimEpisode'), options.claim ?? 'new'),
     stormsAt: async () => (calls.push('stormsAt'), new Map<string, Date>()),
     registerFleet: async () => void calls.push('registerFleet'),
     fleetSince: async () => (calls.push('fleetSince'), [{ instanceId: INSTANCE, episodeKey: 'e', at: '' }]),
@@ -133,5 +133,17 @@ describe('Admit', () => {
     // Assess
     expect(state.admission?.disposition).toBe('joined');
     expect(calls.filter((c) => c.startsWith('publish'))).toEqual([]);
+  });
+
+  it('says on the timeline when an earlier attempt of this execution had already claimed the episode', async () => {
+    // Prepare: the first attempt's answer was lost after its claim (a timeout), the retry runs
+    const { deps, event } = world({ claim: 'retry' });
+    // Act
+    const state = (await admit(event, 'exec-1', deps)) as IncidentState;
+    // Assess: admitted all the same, and the failure that was recovered is not a silent one
+    expect(state.admission?.disposition).toBe('open');
+    expect(state.timeline.map((e) => e.summary).join('\n')).toMatch(
+      /earlier attempt of Admit .*Sandbox\.Timedout/,
+    );
   });
 });

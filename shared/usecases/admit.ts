@@ -197,6 +197,19 @@ export async function admit(event: unknown, executionId: string, deps: AdmitDeps
               timeline: [],
               cases: [],
             };
+    // This execution had claimed the episode already: an earlier attempt of Admit ran and its
+    // answer was not the one used. Said on the timeline, so a recovered failure is not a silent one.
+    const retried: TimelineEntry[] =
+      facts.claim === 'retry'
+        ? [
+            entry(clock, {
+              step: 'Admit',
+              kind: 'note',
+              summary:
+                'an earlier attempt of Admit in this execution claimed the episode but its answer was not used (lost to a timeout, States.Timeout or Sandbox.Timedout, an AWS error after the claim, or a second delivery of the same step): admitted again, idempotently',
+            }),
+          ]
+        : [];
     const notes: TimelineEntry[] = verdict.notes.map((n) =>
       entry(clock, {
         step: 'Admit',
@@ -212,6 +225,7 @@ export async function admit(event: unknown, executionId: string, deps: AdmitDeps
       ...base,
       timeline: append(
         base.timeline,
+        ...retried,
         ...notes,
         entry(clock, { step: 'Admit', kind: verdict.entry, summary: `${verdict.summary}${observe}` }),
       ),
