@@ -16,19 +16,34 @@ const INSTANCE = 'i-0123456789abcdef0';
 function world(options: { lockedBy?: string; noticeFails?: boolean; claim?: 'new' | 'retry' } = {}) {
   const calls: string[] = [];
   const store = {
-    claimEpisode: async () => (calls.push('claimEpisode'), options.claim ?? 'new'),
-    stormsAt: async () => (calls.push('stormsAt'), new Map<string, Date>()),
+    claimEpisode: async () => {
+      calls.push('claimEpisode');
+      return options.claim ?? 'new';
+    },
+    stormsAt: async () => {
+      calls.push('stormsAt');
+      return new Map<string, Date>();
+    },
     registerFleet: async () => void calls.push('registerFleet'),
-    fleetSince: async () => (calls.push('fleetSince'), [{ instanceId: INSTANCE, episodeKey: 'e', at: '' }]),
+    fleetSince: async () => {
+      calls.push('fleetSince');
+      return [{ instanceId: INSTANCE, episodeKey: 'e', at: '' }];
+    },
     acquireLock: async (): Promise<LockResult> => {
       calls.push('acquireLock');
       return options.lockedBy
         ? { acquired: false, holder: options.lockedBy }
         : { acquired: true, tookOverFrom: null };
     },
-    joinLock: async () => (calls.push('joinLock'), options.lockedBy ?? null),
+    joinLock: async () => {
+      calls.push('joinLock');
+      return options.lockedBy ?? null;
+    },
     recordEpisode: async () => void calls.push('recordEpisode'),
-    releaseLock: async () => (calls.push('releaseLock'), []),
+    releaseLock: async () => {
+      calls.push('releaseLock');
+      return [];
+    },
   } as unknown as SafetyStorePort;
   const ec2 = {
     describeInstances: async (ids: string[]) => {
