@@ -257,8 +257,7 @@ async function main() {
       log(`time to first action: ${RUNS} runs (+ ${Math.ceil(RUNS / 2)} baseline runs) …`, 'first action');
       const total: number[] = [];
       const split: Record<string, number[]> = {
-        intake: [],
-        acknowledge: [],
+        admit: [],
         evidence: [],
         assess: [],
         act: [],
@@ -282,8 +281,7 @@ async function main() {
           const sp = m.firstSpan.get(name);
           return sp ? sp.exitedAt - sp.enteredAt : Number.NaN;
         };
-        split.intake?.push(span('Intake'));
-        split.acknowledge?.push(span('Acknowledge'));
+        split.admit?.push(span('Admit'));
         split.evidence?.push(span('GatherEvidence'));
         split.assess?.push(span('Assess'));
         const actor = m.firstAction.state ? m.firstSpan.get(m.firstAction.state) : undefined;
@@ -426,14 +424,6 @@ async function stormSection(s: Awaited<ReturnType<typeof startBenchSubstrate>>) 
   // ---- storm intake ----
   log('storm intake: 1,000 events …', 'storm');
   await s.reset();
-  const intakeBinding = [...handlersFromServerless().values()].find((h) =>
-    h.file.endsWith('functions/intake.ts'),
-  );
-  const intakeModule = (await import(
-    pathToFileURL(intakeBinding?.file ?? join(ROOT, 'functions', 'intake.ts')).href
-  )) as {
-    handler: (e: unknown, c: unknown) => Promise<unknown>;
-  };
   const admitBinding = [...handlersFromServerless().values()].find((h) =>
     h.file.endsWith('functions/admit.ts'),
   );
@@ -445,8 +435,7 @@ async function stormSection(s: Awaited<ReturnType<typeof startBenchSubstrate>>) 
   const storm = await stormIntake({
     ec2: s.ec2,
     moto: s.moto,
-    intake: intakeModule.handler,
-    admit: admitModule.handler,
+    intake: admitModule.handler,
     instances: 200,
     duplicates: 5,
     concurrency: 10,
@@ -488,7 +477,7 @@ async function stormSection(s: Awaited<ReturnType<typeof startBenchSubstrate>>) 
   const admittedTotal = Object.values(storm.dispositions).reduce((a, b) => a + b, 0);
   rows.push({
     section: 'storm',
-    figure: `incidents opened (dispositions ${JSON.stringify(storm.dispositions)}, of which Intake settled ${JSON.stringify(storm.decidedByIntake)}${Object.keys(storm.rejected).length ? `; errors ${JSON.stringify(storm.rejected)}` : ''})`,
+    figure: `incidents opened (dispositions ${JSON.stringify(storm.dispositions)}, of which settled before any lookup ${JSON.stringify(storm.decidedByIntake)}${Object.keys(storm.rejected).length ? `; errors ${JSON.stringify(storm.rejected)}` : ''})`,
     value: String(storm.incidentsCreated),
     budget: 'one per instance that passed the guard',
     baseline: `${storm.instances} instances`,

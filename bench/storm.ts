@@ -94,9 +94,8 @@ export async function seedFleet(ec2: EC2Client, count: number): Promise<string[]
 export async function stormIntake(options: {
   ec2: EC2Client;
   moto: Pick<LocalMoto, 'calls' | 'clearCalls' | 'endpoint'>;
+  /** The real Admit handler: intake, dedupe, the guards and the locks in one invocation. */
   intake: Intake;
-  /** The real Admit handler: dedupe and the guards live there since issue #5. */
-  admit?: Intake;
   instances: number;
   duplicates: number;
   concurrency: number;
@@ -140,28 +139,20 @@ export async function stormIntake(options: {
           event,
           execution: { id: `arn:aws:states:us-east-1:123456789012:execution:medic-bench:${name}`, name },
         },
-        { functionName: 'medic-bench-intake', awsRequestId: name, getRemainingTimeInMillis: () => 30_000 },
+        { functionName: 'medic-bench-admit', awsRequestId: name, getRemainingTimeInMillis: () => 30_000 },
       );
-      const settled = result as { settledBy?: string; admission?: { disposition?: string } };
-      if (settled.settledBy) {
-        // The ASL's IntakeOutcome Choice: a run Intake settled skips Admit.
-        const d = settled.admission?.disposition ?? 'unknown';
-        decidedByIntake[d] = (decidedByIntake[d] ?? 0) + 1;
-        dispositions[d] = (dispositions[d] ?? 0) + 1;
-        return;
-      }
-      if (options.admit) {
-        const executionId = `arn:aws:states:us-east-1:123456789012:execution:medic-bench:${name}`;
-        const admitted = (await options.admit(
-          { state: result, executionId },
-          { functionName: 'medic-bench-admit', awsRequestId: name, getRemainingTimeInMillis: () => 30_000 },
-        )) as { admission?: { disposition?: string }; targets?: { instanceId: string }[] };
-        const disposition = admitted.admission?.disposition ?? 'unknown';
-        dispositions[disposition] = (dispositions[disposition] ?? 0) + 1;
-        if (disposition !== 'open') return;
-        for (const t of admitted.targets ?? [])
-          openedPerInstance.set(t.instanceId, (openedPerInstance.get(t.instanceId) ?? 0) + 1);
-      }
+      const admitted = result as {
+        admission?: { disposition?: string };
+        targets?: { instanceId: string }[];
+      };
+      const disposition = admitted.admission?.disposition ?? 'unknown';
+      dispositions[disposition] = (dispositions[disposition] ?? 0) + 1;
+      // No targets: settled by the episode claim or the storm memo, before any EC2 lookup.
+      if ((admitted.targets ?? []).length === 0)
+        decidedByIntake[disposition] = (decidedByIntake[disposition] ?? 0) + 1;
+      if (disposition !== 'open') return;
+      for (const t of admitted.targets ?? [])
+        openedPerInstance.set(t.instanceId, (openedPerInstance.get(t.instanceId) ?? 0) + 1);
       incidentsCreated++;
       opened.add(String((result as { incidentId?: unknown }).incidentId));
     } catch (error) {

@@ -1,33 +1,95 @@
 /**
- * Admit Task (issue #5): dedupe, OK transitions, fleet guard, per-instance lock — before any notice.
- * No Jira client here (issue #8: it tripled the bundle of a function every incident cold-starts):
- * a storm pages at once over SNS and its summary ticket goes through the outbox.
+ * Admit Task: normalise the trigger, admit it (dedupe, OK transitions, storm and fleet guard,
+ * per-instance locks) and, for a new incident, tell the stakeholders it opened — one cold start
+ * where there were three. No Jira client here (it would triple the bundle of a function every
+ * incident cold-starts): a storm pages at once over SNS and its summary ticket goes through the outbox.
  */
+import { appendFileSync } from 'node:fs';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
 import { autoScalingAdapter } from '../shared/adapters/autoscaling.ts';
+import { describeInstancesWith } from '../shared/adapters/ec2.ts';
+import { emitAlarmIgnored } from '../shared/adapters/metrics.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
-import { coreConfig } from '../shared/config.ts';
-import { IncidentStateSchema } from '../shared/domain/model.ts';
+import { autonomyConfig, coreConfig, ladderConfig } from '../shared/config.ts';
+import type { Settings } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
-import { lambda, parseWith } from '../shared/lambda.ts';
+import { lambda, logger, parseWith } from '../shared/lambda.ts';
 import { guardSettings, lockLeaseMs, safetyStore } from '../shared/safety.ts';
 import { admit } from '../shared/usecases/admit.ts';
+import type { StormMemo } from '../shared/usecases/guard.ts';
+import { type IntakeDeps, intake, isNotForMedic } from '../shared/usecases/intake.ts';
 
+// Only the lookup Admit makes: each EC2 operation adds its schema to a bundle every incident cold-starts.
+const ec2 = { describeInstances: describeInstancesWith(new EC2Client({})) };
 const sns = new SNSClient({});
 const autoScaling = autoScalingAdapter(new AutoScalingClient({}));
+/** A storm this warm sandbox has seen: later alarms in it are held without another read. */
+const stormMemo: StormMemo = {};
 
-const Input = z.object({ state: IncidentStateSchema, executionId: z.string().min(1) });
+const Input = z.object({
+  event: z.unknown(),
+  execution: z.object({ id: z.string().min(1), name: z.string().nullish() }),
+});
+
+function executionUrl(executionArn: string | null | undefined): string | null {
+  if (!executionArn?.startsWith('arn:aws:states:')) return null;
+  const region = executionArn.split(':')[3];
+  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}
+
+function intakeDeps(executionId: string | null): Omit<IntakeDeps, 'clock'> {
+  const config = coreConfig();
+  const settings: Settings = {
+    verifyWaitSeconds: config.MEDIC_VERIFY_WAIT_SECONDS,
+    verifyPolls: config.MEDIC_VERIFY_POLLS,
+    probeTimeoutMs: config.MEDIC_PROBE_TIMEOUT_MS,
+    executionUrl: executionUrl(executionId),
+    actionPollWaitSeconds: ladderConfig().MEDIC_ACTION_POLL_WAIT_SECONDS,
+    actionPolls: ladderConfig().MEDIC_ACTION_POLLS,
+    approvalTimeoutSeconds: ladderConfig().MEDIC_APPROVAL_TIMEOUT_SECONDS,
+    autonomy: autonomyConfig().MEDIC_AUTONOMY,
+  };
+  return {
+    ec2,
+    autoScaling,
+    defaultPorts: config.MEDIC_DEFAULT_PORTS,
+    deployMode: autonomyConfig().MEDIC_MODE,
+    settings,
+  };
+}
 
 export const handler = lambda(async (event) => {
-  const { state, executionId } = parseWith(Input, event, 'Admit');
-  return admit(state, executionId, {
+  const input = parseWith(Input, event, 'Admit');
+  const core = coreConfig();
+  const result = await admit(input.event, input.execution.id, {
     store: safetyStore(),
     clock: systemClock,
     settings: guardSettings(),
-    notifier: snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN),
     leaseMs: lockLeaseMs(),
+    notifier: snsNotifier(sns, core.MEDIC_STAKEHOLDER_TOPIC_ARN),
+    ...(core.MEDIC_STATUS_TOPIC_ARN ? { statusNotifier: snsNotifier(sns, core.MEDIC_STATUS_TOPIC_ARN) } : {}),
     groupSize: async (group) => (await autoScaling.inServiceInstances([group])).length,
+    memo: stormMemo,
+    intake: intakeDeps(input.execution.id),
   });
+  if (isNotForMedic(result)) {
+    logger.info('alarm ignored: not for medic', result.notForMedic);
+    // Local runs send metrics to a file so `--json` stdout stays one document (as Record does).
+    const metricsFile = core.MEDIC_METRICS_FILE;
+    emitAlarmIgnored(result.notForMedic.kind, (line) =>
+      metricsFile ? appendFileSync(metricsFile, `${line}\n`) : process.stdout.write(`${line}\n`),
+    );
+  }
+  return result;
 });
+
+/**
+ * The read-only half, for the local pre-flight: what the incident would be (or why the run would
+ * end quietly), with no claim, no lock and no notice; bad input throws its named error.
+ */
+export function preflight(event: unknown) {
+  return intake(event, { ...intakeDeps(null), clock: systemClock });
+}

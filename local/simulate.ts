@@ -371,9 +371,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       if (world?.events) return await runStorm(world.events, moto, jira.baseUrl, say, runEnv);
       const event = world ? world.event : fileEvent;
 
-      // Pre-flight with the real intake (read-only): bad input fails here, before anything starts.
-      const { handler: intakeHandler } = await import('../functions/intake.ts');
-      const preflight = (await intakeHandler({ event, execution: {} }, {} as never)) as IncidentState;
+      // Pre-flight with Admit's read-only half: bad input fails here, before anything starts.
+      const { preflight: intakeOnly } = await import('../functions/admit.ts');
+      const preflight = (await intakeOnly(event)) as IncidentState;
       say(`incident ${preflight.incidentId} for ${preflight.targets.map((t) => t.instanceId).join(', ')}`);
 
       const { loadLocalMachine } = await import('./engine.ts');

@@ -55,10 +55,7 @@ describe('the state machine definition', () => {
     // Prepare
     const topLevel = Object.entries(definition.States as Record<string, State>).filter(
       ([n, s]) =>
-        ['Task', 'Map', 'Parallel'].includes(s.Type) &&
-        n !== 'RecordFailure' &&
-        n !== 'ReleaseAfterFailure' && // issue #5: the catch-all path's own tail
-        n !== 'Acknowledge',
+        ['Task', 'Map', 'Parallel'].includes(s.Type) && n !== 'RecordFailure' && n !== 'ReleaseAfterFailure', // issue #5: the catch-all path's own tail
     );
     // Assess
     for (const [name, state] of topLevel) {
@@ -79,8 +76,13 @@ describe('the state machine definition', () => {
     expect(states.RecordFailure?.Catch?.[0]?.Next).toBe('ReleaseAfterFailure');
     expect(states.ReleaseAfterFailure?.Next).toBe('Failed');
     // Assess: only Admit's non-open outcomes skip both, and they never took a lock
-    const admitted = states.AdmitOutcome as unknown as { Choices: { StringEquals: string; Next: string }[] };
-    expect(admitted.Choices.find((c) => c.StringEquals === 'open')?.Next).toBe('Acknowledge');
+    const admitted = states['IsItANewIncident?'] as unknown as {
+      Choices: { StringEquals?: string; Variable: string; Next: string }[];
+    };
+    expect(admitted.Choices.find((c) => c.StringEquals === 'open')?.Next).toBe('Investigate');
+    // Assess: bad input Admit answered itself (an input that is no object cannot take a Catch's
+    // ResultPath) still reaches the catch-all path
+    expect(admitted.Choices.find((c) => c.Variable === '$.error')?.Next).toBe('RecordFailure');
   });
 
   it('maps every Task to a handler through serverless.yml (no hand-kept list)', () => {

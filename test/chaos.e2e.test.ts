@@ -19,9 +19,7 @@ import type { RecordedAwsCall } from '../local/moto.ts';
 
 /** The common path's Tasks and the crash each gets here (`npm run chaos` runs all three on each). */
 const COMMON_PATH: Record<string, CrashKind[]> = {
-  Intake: ['timeout'],
-  Admit: ['timeout'],
-  Acknowledge: ['entry'],
+  Admit: ['timeout', 'entry'],
   EvidenceEc2: ['timeout'],
   EvidenceReachability: ['entry'],
   EvidenceResources: ['duplicate'],

@@ -1,11 +1,11 @@
 /**
- * Issue #5: bad input. Seeded fuzzing of the real intake handler (against moto) with malformed,
+ * Issue #5: bad input. Seeded fuzzing of Admit's read-only intake (against moto) with malformed,
  * truncated, oversized and hostile events, then a sample through the whole workflow and the local
  * Jira: every event ends in a named error or a safe incident; nothing crashes the workflow; nothing
  * from an alarm reaches JQL, and markup stays literal text.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handler as intakeHandler } from '../functions/intake.ts';
+import { preflight } from '../functions/admit.ts';
 import { IncidentStateSchema } from '../shared/domain/model.ts';
 import { isNotForMedic } from '../shared/usecases/intake.ts';
 import { startWorld, type World } from './support/world.ts';
@@ -167,7 +167,7 @@ describe('intake fuzzing', () => {
     for (let i = 0; i < 400; i++) {
       const { kind, event } = generate(rand, i);
       try {
-        const out = await intakeHandler({ event, execution: {} }, {} as never);
+        const out = await preflight(event);
         // A well-formed alarm that names nothing medic answers for ends quietly (NotForMedic).
         if (isNotForMedic(out)) {
           expect(out.notForMedic.reason.length).toBeGreaterThan(0);

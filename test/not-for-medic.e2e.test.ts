@@ -104,7 +104,7 @@ describe('alarms that are not for medic end quietly', () => {
       });
       // Assess
       expect(run.status, JSON.stringify(run.error)).toBe('SUCCEEDED');
-      expect(entered).toEqual(['Receive', 'Intake', 'IntakeOutcome', 'NotForMedic']);
+      expect(entered).toEqual(['Admit', 'IsItANewIncident?', 'NotForMedic']);
       expect((run.output as { notForMedic?: { kind: string } }).notForMedic?.kind).toBe(reason);
       expect(w.s.jira.issues().length).toBe(issuesBefore);
       expect(await w.inbox()).toEqual([]);

@@ -39,8 +39,7 @@ interface Statement {
 }
 
 const FUNCTION_IDS = [
-  'IntakeLambdaFunction',
-  'AcknowledgeLambdaFunction',
+  'AdmitLambdaFunction', // intake, admission and the "incident opened" notices in one cold start
   'EvidenceEc2LambdaFunction',
   'EvidenceReachabilityLambdaFunction',
   'EvidenceResourcesLambdaFunction',
@@ -58,7 +57,6 @@ const FUNCTION_IDS = [
   'FailoverLambdaFunction',
   'PageLambdaFunction',
   'RequestApprovalLambdaFunction',
-  'AdmitLambdaFunction', // issue #5
   'ReleaseLambdaFunction', // issue #5
   // issue 7: entry points and prevention
   'IntakeHttpLambdaFunction',
@@ -257,7 +255,7 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     // Assess
     expect(report.violations).toEqual([]);
     const names = report.tasks.map((t) => t.state);
-    for (const name of ['Intake', 'EvidenceHost', 'Record', 'RecordFailure', 'Failover', 'AwaitApproval'])
+    for (const name of ['Admit', 'EvidenceHost', 'Record', 'RecordFailure', 'Failover', 'AwaitApproval'])
       expect(names).toContain(name);
     expect(report.tasks.find((t) => t.state === 'Record')?.functionTimeout).toBeGreaterThanOrEqual(30);
   });

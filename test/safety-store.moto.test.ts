@@ -1,7 +1,7 @@
 // Issue #8 (storm intake): the safety store's answers against moto's DynamoDB, and how many calls
 // each costs. In a storm every delivery pays them, so the counts are part of the contract: a
 // duplicate ends after ONE call, the fleet window is read in a bounded number of calls however
-// many instances it holds, and Intake settles duplicates and declared storms with no EC2 lookup.
+// many instances it holds, and Admit settles duplicates and declared storms with no EC2 lookup.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalMoto, startMoto } from '../local/moto.ts';
@@ -10,7 +10,7 @@ import { ensureTables } from '../local/tables.ts';
 import { dynamoSafetyStore, FLEET_BUCKET_MS } from '../shared/adapters/dynamo-safety.ts';
 import type { IncidentState, Settings } from '../shared/domain/model.ts';
 import type { Ec2Port, SafetyStorePort } from '../shared/ports.ts';
-import { intake } from '../shared/usecases/intake.ts';
+import { admit } from '../shared/usecases/admit.ts';
 
 let moto: LocalMoto;
 let store: SafetyStorePort;
@@ -132,7 +132,7 @@ describe('fleet registry under concurrency (moto)', () => {
   });
 });
 
-describe('Intake gate (moto): dedupe and the storm check before any lookup', () => {
+describe('Admit (moto): dedupe and the storm check before any lookup', () => {
   const settings = {
     verifyWaitSeconds: 1,
     verifyPolls: 1,
@@ -160,19 +160,31 @@ describe('Intake gate (moto): dedupe and the storm check before any lookup', () 
     },
     reboot: async () => undefined,
   };
-  const deps = (executionId: string) => ({
-    ec2,
-    autoScaling: { inServiceInstances: async () => [] },
+  // The store exists once beforeAll ran: read it when a test runs.
+  const deps = () => ({
+    store,
     clock: () => new Date(),
-    settings,
-    defaultPorts: [22],
-    gate: { executionId, store, fleetWindowMs: 10 * 60_000 },
+    settings: {
+      budgetActions: 3,
+      budgetWindowMs: 3_600_000,
+      cooldownMs: 0,
+      flapEpisodes: 10,
+      flapWindowMs: 3_600_000,
+      fleetMaxInstances: 50,
+      fleetWindowMs: 10 * 60_000,
+      fleetMaxGroupPercent: 100,
+      changeFreeze: false,
+      maintenanceWindows: [],
+    },
+    leaseMs: 60_000,
+    notifier: { publish: async () => ({ messageId: 'm-1' }) },
+    intake: { ec2, autoScaling: { inServiceInstances: async () => [] }, settings, defaultPorts: [22] },
   });
   beforeEach(() => {
     lookups = [];
   });
 
-  it('a redelivered alarm ends in Intake after one call, with no EC2 lookup', async () => {
+  it('a redelivered alarm ends in Admit after one call, with no EC2 lookup', async () => {
     // Prepare
     const event = alarmEvent({
       alarmName: 'gate status check failed',
@@ -181,16 +193,15 @@ describe('Intake gate (moto): dedupe and the storm check before any lookup', () 
       instanceId: 'i-0123456789abcdef0',
       at: new Date(Date.now() - 30_000),
     });
-    const first = (await intake(structuredClone(event), deps('exec-first'))) as IncidentState;
+    const first = (await admit(structuredClone(event), 'exec-first', deps())) as IncidentState;
     lookups = [];
     // Act
     let second: IncidentState | undefined;
     const calls = await callsDuring(
-      async () => (second = (await intake(structuredClone(event), deps('exec-second'))) as IncidentState),
+      async () => (second = (await admit(structuredClone(event), 'exec-second', deps())) as IncidentState),
     );
     // Assess
-    expect(first.admission).toBeUndefined();
-    expect(first.episodeClaimedBy).toBe('exec-first');
+    expect(first.admission?.disposition).toBe('open');
     expect(first.targets.map((t) => t.instanceId)).toEqual(['i-0123456789abcdef0']);
     expect(second?.admission?.disposition).toBe('duplicate');
     expect(second?.targets).toEqual([]);
@@ -198,7 +209,7 @@ describe('Intake gate (moto): dedupe and the storm check before any lookup', () 
     expect(calls).toEqual(['PutItem']);
   });
 
-  it('during a declared storm a new alarm is held in Intake: claim + one read, no EC2 lookup', async () => {
+  it('during a declared storm a new alarm is held in Admit: claim + one read, no EC2 lookup', async () => {
     // Prepare: a storm claimed now
     const now = new Date();
     await store.claimStorm(
@@ -216,7 +227,7 @@ describe('Intake gate (moto): dedupe and the storm check before any lookup', () 
     // Act
     let held: IncidentState | undefined;
     const calls = await callsDuring(
-      async () => (held = (await intake(event, deps('exec-storm'))) as IncidentState),
+      async () => (held = (await admit(event, 'exec-storm', deps())) as IncidentState),
     );
     // Assess
     expect(held?.admission?.disposition).toBe('storm');

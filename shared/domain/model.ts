@@ -418,9 +418,10 @@ export const IncidentStateSchema = z.object({
   error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
   /** Set by the ASL Catch of Acknowledge: the run goes on, and the record says nobody was told it opened. */
   ackError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
-  /** Issue #8: set when Intake ended the run itself (duplicate, declared storm): the ASL skips Admit. */
-  settledBy: z.literal('Intake').optional(),
-  /** Issue #8: the execution whose Intake claimed the episode (Admit then does not claim again). */
+  /**
+   * No longer set: Admit claims the episode and answers in one invocation, so the catch-all path
+   * never holds an admission half made. Kept only while the release on that path still reads it.
+   */
   episodeClaimedBy: z.string().optional(),
   /** Issue #5: what Admit decided (dedupe, lock, fleet guard); Intake decides duplicates and storms. */
   admission: z

@@ -1,187 +1,316 @@
 /**
- * Admit (issue #5): decides whether this execution is a new incident, before anyone is notified.
- * - Dedupe: the episode key is claimed with a conditional write, so a redelivered event (EventBridge
- *   is at-least-once) ends here as `duplicate`; a retry of this same execution is recognised.
- * - An OK transition is not an incident: it is noted on the open incident, if there is one.
- * - Fleet guard: when more instances than the limit are in incidents within the window, nothing is
- *   acted on; one leader pages once with the list and files one summary ticket.
- * - One open incident per instance: a lock with a lease; a second alarm for a locked instance joins
- *   the open incident (a timeline entry there), it does not start a second remediation.
+ * Admit: how an alarm becomes an incident, in one invocation. Intake's reads (normalise, look up
+ * the targets), admission's conditional writes (episode claim, storm claim, per-instance locks)
+ * and, for a new incident only, the "incident opened" notices — in the order the admission policy
+ * (shared/policy/admission.ts) asks for its facts, so a redelivery or an alarm during a declared
+ * storm ends after one or two reads, with no EC2 lookup and nobody notified.
  */
 import type { IncidentState, TimelineEntry } from '../domain/model.ts';
 import { append, entry } from '../domain/timeline.ts';
-import type { SafetyStorePort } from '../ports.ts';
-import { fleetTripped, type GuardDeps, tripStorm } from './guard.ts';
+import {
+  type AdmissionFacts,
+  type AdmissionVerdict,
+  admission,
+  type LockAttempt,
+  type TriggerFact,
+} from '../policy/admission.ts';
+import type { NotifierPort, SafetyStorePort } from '../ports.ts';
+import { acknowledge } from './acknowledge.ts';
+import { activeStorm, fleetTripped, type GuardDeps, type StormMemo, stormLabel, tripStorm } from './guard.ts';
+import {
+  type IntakeDeps,
+  type NotForMedic,
+  openedState,
+  type ReadTrigger,
+  type ResolvedTargets,
+  readTrigger,
+  resolveTargets,
+  targetsNotForMedic,
+} from './intake.ts';
 
 export interface AdmitDeps extends Omit<GuardDeps, 'store'> {
   store: SafetyStorePort;
   leaseMs: number;
+  /** What Intake needs to read the trigger and look up its targets. */
+  intake: Omit<IntakeDeps, 'clock'>;
+  /** The optional user-facing status topic, told when an incident opens. */
+  statusNotifier?: NotifierPort;
+  /** A storm this process has already seen (kept by the handler across invocations). */
+  memo?: StormMemo;
 }
 
-type Admission = NonNullable<IncidentState['admission']>;
+/**
+ * Bad input answered rather than thrown: a Catch cannot attach an error to an input that is not a
+ * JSON object (Step Functions fails the run with States.ResultPathMatchFailure, unrecorded), so the
+ * definition routes this shape to the failure path itself, the event kept next to its error.
+ */
+export interface Rejected {
+  event: unknown;
+  error: { Error: string; Cause: string };
+}
 
-function decided(
-  state: IncidentState,
-  admission: Admission,
-  summary: string,
-  deps: AdmitDeps,
-  kind: TimelineEntry['kind'] = 'decision',
-): IncidentState {
+export type AdmitResult = IncidentState | NotForMedic | Rejected;
+
+const INPUT_ERRORS = new Set([
+  'InvalidTriggerError',
+  'UnsupportedEventError',
+  'EventTooLargeError',
+  'NotAnAlarmTransitionError',
+  'InstanceNotFoundError',
+]);
+
+const rejected = (event: unknown, name: string, cause: string): Rejected => ({
+  event,
+  error: { Error: name, Cause: cause },
+});
+
+function triggerFact(read: ReadTrigger): TriggerFact {
+  if (read.kind === 'not-for-medic')
+    return {
+      kind: 'not-for-medic',
+      ignored: read.quiet.notForMedic.kind,
+      reason: read.quiet.notForMedic.reason,
+    };
+  const { trigger } = read.kind === 'alarm' ? read : read.state;
+  const what = trigger.alarmName ? `alarm "${trigger.alarmName}"` : 'manual run';
+  if (read.kind === 'ok-transition') return { kind: 'ok-transition', what, at: trigger.enteredAlarmAt };
   return {
-    ...state,
-    admission,
-    timeline: append(state.timeline, entry(deps.clock, { step: 'Admit', kind, summary })),
+    kind: 'alarm',
+    episodeKey: trigger.episodeKey,
+    what,
+    reason: trigger.reason,
+    byAlarm: trigger.source !== 'manual',
   };
 }
 
-export async function admit(
-  state: IncidentState,
-  executionId: string,
-  deps: AdmitDeps,
-): Promise<IncidentState> {
+/** Admission steps are few and each fact is gathered once: a bound, not a retry loop. */
+const MAX_STEPS = 8;
+
+export async function admit(event: unknown, executionId: string, deps: AdmitDeps): Promise<AdmitResult> {
   const { store, clock } = deps;
-  const what = state.trigger.alarmName ? `alarm "${state.trigger.alarmName}"` : 'manual run';
-
-  if (state.admission?.disposition === 'closed') {
-    const note = entry(clock, {
-      step: 'Admit',
-      kind: 'alarm',
-      summary: `${what} returned to OK (${state.trigger.enteredAlarmAt})`,
-    });
-    const joined = await Promise.all(
-      state.trigger.instanceIds.map(async (id) => [
-        id,
-        await store.joinLock(id, { ...note, instanceId: id }),
-      ]),
-    );
-    const open = joined.filter(([, holder]) => holder).map(([id, holder]) => `${id} → ${holder}`);
-    return decided(
-      state,
-      { ...state.admission, executionId },
-      open.length
-        ? `noted on the open incident(s): ${open.join(', ')}`
-        : 'no open incident for these instances: nothing to do',
-      deps,
-      'note',
-    );
-  }
-
-  // Intake already ended this run (a duplicate, or an alarm during a declared storm); the ASL's
-  // IntakeOutcome Choice skips Admit for it, so this only guards a redrive or a direct call.
-  if (state.settledBy === 'Intake') return state;
-
-  const now = clock();
-  // Claimed by this execution's Intake: claiming again would only cost a call.
-  const claim =
-    state.episodeClaimedBy === executionId
-      ? 'retry'
-      : await store.claimEpisode(state.incidentId, executionId, now);
-  if (claim === 'duplicate') {
-    return decided(
-      state,
-      {
-        disposition: 'duplicate',
-        detail: `episode ${state.incidentId} is already handled`,
-        locks: [],
-        executionId,
-      },
-      `duplicate delivery of episode ${state.incidentId}: already handled by another execution, ending here`,
-      deps,
-    );
-  }
-
-  const at = new Date(state.trigger.enteredAlarmAt);
-  const stamp = Number.isNaN(at.getTime()) ? now : at;
-  for (const t of state.targets) {
-    // Keyed by the alarm's own time, so a retried Admit does not count the instance twice.
-    await store.registerFleet(t.instanceId, state.incidentId, stamp, t.group);
-  }
-
-  const fleet = await fleetTripped(
-    state.targets.map((t) => t.group),
-    deps,
-  );
-  if (fleet) {
-    const storm = await tripStorm(fleet.instances, state.incidentId, deps, fleet.why);
-    return decided(
-      state,
-      {
-        disposition: 'storm',
-        detail: `fleet guard: ${fleet.why}; storm ${storm.key}`,
-        locks: [],
-        executionId,
-      },
-      `held by the fleet guard: ${fleet.why} in incidents within ${Math.round(deps.settings.fleetWindowMs / 60_000)} min; ${storm.leader ? 'paged once with the list and filed the summary ticket' : `part of storm ${storm.key}, already paged`}`,
-      deps,
-      'escalation',
-    );
-  }
-
-  const locks: string[] = [];
-  const notes: TimelineEntry[] = [];
-  const joinedTo: string[] = [];
+  const intakeDeps = { ...deps.intake, clock };
+  let read: ReadTrigger;
   try {
-    for (const t of state.targets) {
+    read = readTrigger(event, intakeDeps);
+  } catch (error) {
+    const e = error as Error;
+    if (!INPUT_ERRORS.has(e.name)) throw error;
+    return rejected(event, e.name, e.message);
+  }
+  // Rule 1, scope: normalise decided it against shared/domain/scope.ts; nothing is claimed or looked up.
+  if (read.kind === 'not-for-medic') return read.quiet;
+  const trigger = read.kind === 'alarm' ? read.trigger : read.state.trigger;
+  const at = new Date(trigger.enteredAlarmAt);
+  // Keyed by the alarm's own time, so a retried Admit does not count an instance twice.
+  const stamp = Number.isNaN(at.getTime()) ? clock() : at;
+  const facts: AdmissionFacts = {
+    trigger: triggerFact(read),
+    fleetWindowMinutes: Math.round(deps.settings.fleetWindowMs / 60_000),
+  };
+  let resolved: ResolvedTargets | undefined;
+  const targets = () => (resolved?.kind === 'found' ? resolved.targets : []);
+
+  for (let step = 0; step < MAX_STEPS; step++) {
+    const next = admission(facts);
+    if ('verdict' in next) return conclude(next.verdict);
+    switch (next.need) {
+      case 'ok-notes': {
+        const note = entry(clock, {
+          step: 'Admit',
+          kind: 'alarm',
+          summary: `${facts.trigger.kind === 'ok-transition' ? facts.trigger.what : 'alarm'} returned to OK (${trigger.enteredAlarmAt})`,
+        });
+        facts.okNotes = await Promise.all(
+          trigger.instanceIds.map(async (instanceId) => ({
+            instanceId,
+            holder: await store.joinLock(instanceId, { ...note, instanceId }),
+          })),
+        );
+        break;
+      }
+      case 'claim':
+        facts.claim = await store.claimEpisode(trigger.episodeKey, executionId, clock());
+        break;
+      case 'storm-in-progress': {
+        const key = await activeStorm({
+          store,
+          clock,
+          settings: deps.settings,
+          ...(deps.memo ? { memo: deps.memo } : {}),
+        });
+        facts.stormInProgress = key ? stormLabel(key) : null;
+        break;
+      }
+      case 'targets':
+        resolved = await resolveTargets(trigger, intakeDeps);
+        facts.targets =
+          resolved.kind === 'found'
+            ? {
+                kind: 'found',
+                instances: resolved.targets.map((t) => ({ instanceId: t.instanceId, managed: t.managed })),
+              }
+            : resolved;
+        break;
+      case 'fleet':
+        await Promise.all(
+          targets().map((t) => store.registerFleet(t.instanceId, trigger.episodeKey, stamp, t.group)),
+        );
+        facts.fleet = await fleetTripped(
+          targets().map((t) => t.group),
+          { ...deps, store },
+        );
+        break;
+      case 'storm':
+        // The policy asks for the storm only after the fleet guard tripped.
+        if (facts.fleet) {
+          const storm = await tripStorm(
+            facts.fleet.instances,
+            trigger.episodeKey,
+            { ...deps, store },
+            facts.fleet.why,
+          );
+          facts.storm = { label: storm.key, leader: storm.leader };
+        }
+        break;
+      case 'locks':
+        facts.locks = await takeLocks(targets(), trigger, executionId, stamp, deps);
+        break;
+    }
+  }
+  // Unreachable while the policy asks for each fact once; a bug, not an input problem.
+  throw new Error(`admission did not conclude within ${MAX_STEPS} steps`);
+
+  async function conclude(verdict: AdmissionVerdict): Promise<AdmitResult> {
+    if (verdict.disposition === 'not-for-medic')
+      return targetsNotForMedic(trigger, verdict.ignored, verdict.reason);
+    if (verdict.disposition === 'reject') return rejected(event, 'InstanceNotFoundError', verdict.reason);
+    const base: IncidentState =
+      read.kind === 'ok-transition'
+        ? read.state
+        : resolved?.kind === 'found' && read.kind === 'alarm'
+          ? openedState(trigger, read.requested, resolved, intakeDeps)
+          : {
+              incidentId: trigger.episodeKey,
+              trigger,
+              settings: deps.intake.settings,
+              targets: [],
+              timeline: [],
+              cases: [],
+            };
+    // This execution had claimed the episode already: an earlier attempt of Admit ran and its
+    // answer was not the one used. Said on the timeline, so a recovered failure is not a silent one.
+    const retried: TimelineEntry[] =
+      facts.claim === 'retry'
+        ? [
+            entry(clock, {
+              step: 'Admit',
+              kind: 'note',
+              summary:
+                'an earlier attempt of Admit in this execution claimed the episode but its answer was not used (lost to a timeout, States.Timeout or Sandbox.Timedout, an AWS error after the claim, or a second delivery of the same step): admitted again, idempotently',
+            }),
+          ]
+        : [];
+    const notes: TimelineEntry[] = verdict.notes.map((n) =>
+      entry(clock, {
+        step: 'Admit',
+        kind: 'note',
+        ...(n.instanceId ? { instanceId: n.instanceId } : {}),
+        summary: n.summary,
+      }),
+    );
+    const observe = verdict.observeOnly.length
+      ? `; not opted in, observed only: ${verdict.observeOnly.join(', ')}`
+      : '';
+    const decided: IncidentState = {
+      ...base,
+      timeline: append(
+        base.timeline,
+        ...retried,
+        ...notes,
+        entry(clock, { step: 'Admit', kind: verdict.entry, summary: `${verdict.summary}${observe}` }),
+      ),
+      ...(verdict.disposition === 'open'
+        ? { cases: (base.cases ?? []).filter((c) => verdict.locks.includes(c.target.instanceId)) }
+        : {}),
+      admission: {
+        disposition: verdict.disposition,
+        detail: verdict.detail,
+        locks: verdict.locks,
+        executionId,
+      },
+    };
+    return verdict.disposition === 'open' ? announce(decided, deps) : decided;
+  }
+}
+
+/**
+ * One lock per target, taken in order. Two tries each: the holder may release between our failed
+ * acquire and our join. Failing half-way gives back the locks already taken, so none waits for a
+ * lease expiry.
+ */
+async function takeLocks(
+  targets: { instanceId: string }[],
+  trigger: IncidentState['trigger'],
+  executionId: string,
+  stamp: Date,
+  deps: AdmitDeps,
+): Promise<LockAttempt[]> {
+  const { store, clock } = deps;
+  const what = trigger.alarmName ? `alarm "${trigger.alarmName}"` : 'manual run';
+  const attempts: LockAttempt[] = [];
+  const taken: string[] = [];
+  try {
+    for (const t of targets) {
       const also = entry(clock, {
         step: 'Admit',
         kind: 'alarm',
         instanceId: t.instanceId,
-        summary: `also alarming: ${what} (episode ${state.incidentId}): ${state.trigger.reason || 'no reason given'}`,
+        summary: `also alarming: ${what} (episode ${trigger.episodeKey}): ${trigger.reason || 'no reason given'}`,
       });
-      let taken = false;
-      // Two tries: the holder may release between our failed acquire and our join.
-      for (let attempt = 0; attempt < 2 && !taken; attempt++) {
+      let attempt: LockAttempt = { instanceId: t.instanceId, acquired: false, joined: null };
+      for (let n = 0; n < 2; n++) {
         const lock = await store.acquireLock(
           t.instanceId,
-          { episodeKey: state.incidentId, executionId },
+          { episodeKey: trigger.episodeKey, executionId },
           clock(),
           deps.leaseMs,
         );
         if (lock.acquired) {
-          locks.push(t.instanceId);
-          taken = true;
-          await store.recordEpisode(t.instanceId, state.incidentId, stamp);
-          if (lock.tookOverFrom) {
-            notes.push(
-              entry(clock, {
-                step: 'Admit',
-                kind: 'note',
-                instanceId: t.instanceId,
-                summary: `took over the lock of ${t.instanceId} from ${lock.tookOverFrom}, whose lease had expired`,
-              }),
-            );
-          }
+          taken.push(t.instanceId);
+          await store.recordEpisode(t.instanceId, trigger.episodeKey, stamp);
+          attempt = { instanceId: t.instanceId, acquired: true, tookOverFrom: lock.tookOverFrom };
           break;
         }
         const holder = await store.joinLock(t.instanceId, also);
         if (holder) {
-          joinedTo.push(`${t.instanceId} → ${holder}`);
+          attempt = { instanceId: t.instanceId, acquired: false, joined: holder };
           break;
         }
       }
+      attempts.push(attempt);
     }
   } catch (error) {
-    // Failing half-way must not leave locks that only a lease expiry would free.
-    for (const id of locks) await store.releaseLock(id, state.incidentId).catch(() => null);
+    for (const id of taken) await store.releaseLock(id, trigger.episodeKey).catch(() => null);
     throw error;
   }
-  const timeline = append(state.timeline, ...notes);
-  if (locks.length === 0) {
-    return decided(
-      { ...state, timeline },
-      { disposition: 'joined', detail: joinedTo.join(', '), locks: [], executionId },
-      `joined the open incident(s) ${joinedTo.join(', ')}: no second remediation`,
-      deps,
-    );
+  return attempts;
+}
+
+/**
+ * The "incident opened" notices, once the locks are ours. A notice that cannot be sent does not
+ * stop the incident: the run goes on and the record says nobody was told it opened.
+ */
+async function announce(state: IncidentState, deps: AdmitDeps): Promise<IncidentState> {
+  try {
+    return await acknowledge(state, {
+      notifier: deps.notifier,
+      ...(deps.statusNotifier ? { statusNotifier: deps.statusNotifier } : {}),
+      clock: deps.clock,
+    });
+  } catch (error) {
+    const e = error as Error;
+    return { ...state, ackError: { Error: e.name || 'Error', Cause: e.message } };
   }
-  const cases = (state.cases ?? []).filter((c) => locks.includes(c.target.instanceId));
-  return decided(
-    { ...state, timeline, cases },
-    { disposition: 'open', detail: `locked ${locks.join(', ')}`, locks, executionId },
-    `new incident; holds the lock of ${locks.join(', ')}${joinedTo.length ? `; joined ${joinedTo.join(', ')}` : ''}`,
-    deps,
-    'note',
-  );
 }
 
 /** Release (every exit path): drop our locks, merge what joined them, stamp the cooldown. */

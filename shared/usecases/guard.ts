@@ -12,6 +12,16 @@ import { modeOf } from '../domain/autonomy.ts';
 import { bullets, para, t } from '../domain/document.ts';
 import type { ActionKind, InstanceCase } from '../domain/model.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
+import {
+  type FleetTrip,
+  fleetVerdict,
+  fleetWindowStart,
+  groupsToSize,
+  stormInProgress,
+  stormKey,
+  stormKeysAround,
+  stormLabel,
+} from '../policy/fleet.ts';
 import type { GuardStorePort, NotifierPort, SafetyStorePort, TicketDraft, TicketPort } from '../ports.ts';
 
 export interface MaintenanceWindow {
@@ -120,42 +130,20 @@ export function tagHoldsActions(tag: string | null | undefined, now: Date): bool
   return !Number.isNaN(until) && until > now.getTime();
 }
 
-/** Storms are bucketed by window so concurrent runs agree on one key (one leader, one page). */
-export function stormKey(now: Date, windowMs: number): string {
-  return new Date(Math.floor(now.getTime() / windowMs) * windowMs).toISOString();
-}
-
-/**
- * The fleet guard's verdict: more than M instances in incidents, or more than P % of one of the
- * given Auto Scaling groups (at least two instances). Returns the instances to list, or null.
- */
+/** Reads the facts the fleet guard needs and asks the policy (shared/policy/fleet.ts). */
 export async function fleetTripped(
   groups: (string | null | undefined)[],
   deps: Pick<GuardDeps, 'store' | 'clock' | 'settings' | 'groupSize'>,
-): Promise<{ instances: string[]; why: string } | null> {
-  const since = new Date(deps.clock().getTime() - deps.settings.fleetWindowMs);
-  const entries = await deps.store.fleetSince(since, deps.clock());
-  const all = [...new Set(entries.map((e) => e.instanceId))].sort();
-  if (all.length > deps.settings.fleetMaxInstances) {
-    return { instances: all, why: `${all.length} instances (limit ${deps.settings.fleetMaxInstances})` };
-  }
-  for (const group of new Set(groups.filter((g): g is string => Boolean(g)))) {
-    if (!deps.groupSize) break;
-    const members = [...new Set(entries.filter((e) => e.group === group).map((e) => e.instanceId))].sort();
-    if (members.length < 2) continue;
-    const size = await deps.groupSize(group);
-    const percent = size > 0 ? (members.length * 100) / size : 0;
-    if (percent > deps.settings.fleetMaxGroupPercent) {
-      return {
-        instances: members,
-        why: `${members.length} of ${size} instances of group ${group} (${Math.round(percent)} %, limit ${deps.settings.fleetMaxGroupPercent} %)`,
-      };
-    }
-  }
-  return null;
+): Promise<FleetTrip | null> {
+  const now = deps.clock();
+  const entries = await deps.store.fleetSince(fleetWindowStart(now, deps.settings), now);
+  const wanted = deps.groupSize ? groupsToSize(entries, groups) : [];
+  const sizes = await Promise.all(wanted.map(async (g) => [g, await deps.groupSize?.(g)] as const));
+  const groupSizes = Object.fromEntries(sizes.filter((e): e is [string, number] => e[1] !== undefined));
+  return fleetVerdict({ entries, groups, groupSizes, limits: deps.settings });
 }
 
-export const stormLabel = (key: string) => `medic-storm-${key.replace(/[^0-9]/g, '').slice(0, 12)}`;
+export { stormKey, stormLabel };
 
 /**
  * A declared storm never ends early (its item is written once and never changed), so a process
@@ -176,23 +164,14 @@ export async function activeStorm(deps: {
   settings: Pick<GuardSettings, 'fleetWindowMs'>;
   memo?: StormMemo;
 }): Promise<string | null> {
-  const now = deps.clock().getTime();
-  const windowMs = deps.settings.fleetWindowMs;
+  const now = deps.clock();
   const seen = deps.memo?.seen;
-  if (seen && now < seen.until) return seen.key;
-  const previous = stormKey(new Date(now - windowMs), windowMs);
-  const current = stormKey(new Date(now), windowMs);
-  const claimed = await deps.store.stormsAt(previous === current ? [current] : [previous, current]);
-  const previousAt = claimed.get(previous);
-  const remember = (key: string, at: Date) => {
-    if (deps.memo) deps.memo.seen = { key, until: at.getTime() + windowMs };
-    return key;
-  };
-  if (previous !== current && previousAt && now - previousAt.getTime() < windowMs)
-    return remember(previous, previousAt);
-  const currentAt = claimed.get(current);
-  // A storm of this bucket is active until the bucket ends, or a window after its claim if later.
-  return currentAt ? remember(current, new Date(Math.max(currentAt.getTime(), Date.parse(current)))) : null;
+  if (seen && now.getTime() < seen.until) return seen.key;
+  const windowMs = deps.settings.fleetWindowMs;
+  const claimed = await deps.store.stormsAt(stormKeysAround(now, windowMs));
+  const storm = stormInProgress(claimed, now, windowMs);
+  if (storm && deps.memo) deps.memo.seen = storm;
+  return storm?.key ?? null;
 }
 
 /**

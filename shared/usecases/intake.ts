@@ -1,23 +1,23 @@
 /**
- * Intake: normalise the trigger, resolve it to instances, read their medic:* tags, and open the
- * incident. Everything here happens before any acknowledgement, so it stays cheap: one
- * DescribeInstances for all targets.
+ * Intake, the read-only half of Admit: normalise the trigger, resolve it to instances, read their
+ * medic:* tags and build the incident. No claim, no lock, no notice here (admission decides those,
+ * shared/usecases/admit.ts), so the local pre-flight can run it on its own. One DescribeInstances
+ * for all targets.
  */
 
 import { DEFAULT_AUTONOMY, formatAutonomy, runMode } from '../domain/autonomy.ts';
-import type { IncidentState, InstanceCase, Mode, Settings } from '../domain/model.ts';
+import type { IncidentState, InstanceCase, Mode, Settings, Target } from '../domain/model.ts';
 import { episodeKey, normalise } from '../domain/normalise.ts';
 import type { IgnoredKind } from '../domain/scope.ts';
 import { targetFromInstance } from '../domain/target.ts';
 import { type Clock, entry } from '../domain/timeline.ts';
-import { EventTooLargeError, InvalidTriggerError } from '../errors.ts';
-import type { AutoScalingPort, Ec2Port, SafetyStorePort } from '../ports.ts';
-import { activeStorm, type StormMemo, stormLabel } from './guard.ts';
+import { EventTooLargeError, InstanceNotFoundError, InvalidTriggerError } from '../errors.ts';
+import type { AutoScalingPort, Ec2Port } from '../ports.ts';
 
 export const MAX_TARGETS = 20;
 
 export interface IntakeDeps {
-  ec2: Ec2Port;
+  ec2: Pick<Ec2Port, 'describeInstances'>;
   autoScaling: AutoScalingPort;
   clock: Clock;
   settings: Settings;
@@ -27,24 +27,9 @@ export interface IntakeDeps {
    * can only make a run stricter, never looser. Absent: auto.
    */
   deployMode?: Mode;
-  /** Issue #5/#8: dedupe and the storm check, before any AWS lookup (absent: Admit does both). */
-  gate?: IntakeGate;
 }
 
-/**
- * What Intake settles before it looks anything up. In an alarm storm most deliveries are
- * duplicates (EventBridge is at-least-once) or members of a storm already declared: each of those
- * ends here after one or two reads of the safety table, with no EC2 call and no lock.
- */
-export interface IntakeGate {
-  executionId: string;
-  store: Pick<SafetyStorePort, 'claimEpisode' | 'stormsAt'>;
-  fleetWindowMs: number;
-  /** A storm this process has already seen (kept by the handler across invocations). */
-  memo?: StormMemo;
-}
-
-// ---- issue #5: intake hardening (size, hostile text, OK transitions) ----
+// ---- hardening: size, hostile text, OK transitions ----
 
 /** Far below the 256 KB Step Functions payload limit, so an accepted event always fits the state. */
 export const MAX_EVENT_CHARS = 128_000;
@@ -72,7 +57,7 @@ function clip(text: string, max: number, singleLine = false): string {
 }
 
 /** A CloudWatch transition out of ALARM: closes nothing by itself, but is noted on the open incident. */
-function okTransition(event: unknown, deps: IntakeDeps): IncidentState | null {
+function okTransition(event: unknown, deps: Pick<IntakeDeps, 'settings'>): IncidentState | null {
   const e = event as {
     resources?: unknown;
     detail?: {
@@ -155,8 +140,17 @@ function alarmNameOf(event: unknown): string | null {
   return typeof name === 'string' ? name : null;
 }
 
-export async function intake(event: unknown, deps: IntakeDeps): Promise<IncidentState | NotForMedic> {
-  const { clock } = deps;
+/** What the trigger is, before any lookup: an alarm to admit, an OK transition, or not medic's. */
+export type ReadTrigger =
+  | { kind: 'alarm'; trigger: IncidentState['trigger']; requested: Mode }
+  | { kind: 'ok-transition'; state: IncidentState }
+  | { kind: 'not-for-medic'; quiet: NotForMedic };
+
+/** Size check and normalisation (pure but for the clock): throws the named error of bad input. */
+export function readTrigger(
+  event: unknown,
+  deps: Pick<IntakeDeps, 'clock' | 'settings' | 'deployMode'>,
+): ReadTrigger {
   const size = eventSize(event);
   if (size > MAX_EVENT_CHARS) {
     throw new EventTooLargeError(
@@ -165,15 +159,18 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
   }
   let normalised: ReturnType<typeof normalise>;
   try {
-    normalised = normalise(event, clock());
+    normalised = normalise(event, deps.clock());
   } catch (error) {
     const e = error as Error & { kind?: string };
     if (e.name === 'NoTargetError' || e.name === 'NotForMedicError') {
       const kind = (e.name === 'NoTargetError' ? 'no-target' : e.kind) as IgnoredKind;
-      return quietEnd(kind, e.message, alarmNameOf(event), 'cloudwatch-alarm');
+      return {
+        kind: 'not-for-medic',
+        quiet: quietEnd(kind, e.message, alarmNameOf(event), 'cloudwatch-alarm'),
+      };
     }
     const ok = e.name === 'NotAnAlarmTransitionError' ? okTransition(event, deps) : null;
-    if (ok) return ok;
+    if (ok) return { kind: 'ok-transition', state: ok };
     throw error;
   }
   const requested = normalised.mode;
@@ -183,32 +180,58 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
     ...(normalised.alarmName ? { alarmName: clip(normalised.alarmName, MAX_ALARM_NAME, true) } : {}),
     reason: clip(normalised.reason, MAX_REASON),
   };
-  if (deps.gate) {
-    const held = await gate(trigger, deps.gate, deps);
-    if (held) return held;
-  }
+  return { kind: 'alarm', trigger, requested };
+}
+
+/** The instances the trigger names, looked up: at most MAX_TARGETS, with their medic:* tags. */
+export type ResolvedTargets =
+  | { kind: 'found'; targets: Target[]; alarmed: number }
+  | { kind: 'empty-group'; reason: string }
+  | { kind: 'instance-not-found'; reason: string };
+
+export async function resolveTargets(
+  trigger: IncidentState['trigger'],
+  deps: Pick<IntakeDeps, 'ec2' | 'autoScaling' | 'defaultPorts'>,
+): Promise<ResolvedTargets> {
   const fromGroups = await deps.autoScaling.inServiceInstances(trigger.autoScalingGroupNames);
   const ids = [...new Set([...trigger.instanceIds, ...fromGroups])];
-  // A person who asked for a run is told what went wrong; an alarm that points at nothing is not paged.
-  const byAlarm = trigger.source !== 'manual';
   if (ids.length === 0) {
-    const reason = `no InService instance in auto scaling group(s) ${trigger.autoScalingGroupNames.join(', ')}: nothing to look at`;
-    return quietEnd(byAlarm ? 'empty-group' : 'no-target', reason, trigger.alarmName ?? null, trigger.source);
+    return {
+      kind: 'empty-group',
+      reason: `no InService instance in auto scaling group(s) ${trigger.autoScalingGroupNames.join(', ')}: nothing to look at`,
+    };
   }
-  const chosen = ids.slice(0, MAX_TARGETS);
-  let found: Awaited<ReturnType<IntakeDeps['ec2']['describeInstances']>>;
   try {
-    found = await deps.ec2.describeInstances(chosen);
+    const found = await deps.ec2.describeInstances(ids.slice(0, MAX_TARGETS));
+    return {
+      kind: 'found',
+      targets: found.map((i) => targetFromInstance(i, deps.defaultPorts)),
+      alarmed: ids.length,
+    };
   } catch (error) {
-    if (!byAlarm || (error as Error).name !== 'InstanceNotFoundError') throw error;
-    return quietEnd(
-      'instance-not-found',
-      (error as Error).message,
-      trigger.alarmName ?? null,
-      trigger.source,
-    );
+    if ((error as Error).name !== 'InstanceNotFoundError') throw error;
+    return { kind: 'instance-not-found', reason: (error as Error).message };
   }
-  const targets = found.map((i) => targetFromInstance(i, deps.defaultPorts));
+}
+
+/** A quiet end for an alarm whose targets cannot be looked at (a person's run fails instead). */
+export function targetsNotForMedic(
+  trigger: IncidentState['trigger'],
+  kind: IgnoredKind,
+  reason: string,
+): NotForMedic {
+  return quietEnd(kind, reason, trigger.alarmName ?? null, trigger.source);
+}
+
+/** The incident as Investigate takes it: the trigger, its targets, one case per target. */
+export function openedState(
+  trigger: IncidentState['trigger'],
+  requested: Mode,
+  resolved: Extract<ResolvedTargets, { kind: 'found' }>,
+  deps: Pick<IntakeDeps, 'clock' | 'settings' | 'deployMode'>,
+): IncidentState {
+  const { clock } = deps;
+  const { targets } = resolved;
   const what = trigger.alarmName ? `alarm ${trigger.alarmName}` : `manual run by ${trigger.requestedBy}`;
   const timeline = [
     entry(clock, {
@@ -238,12 +261,12 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
       }),
     );
   }
-  if (ids.length > chosen.length) {
+  if (resolved.alarmed > targets.length) {
     timeline.push(
       entry(clock, {
         step: 'Intake',
         kind: 'note',
-        summary: `${ids.length - chosen.length} more instances alarmed than the ${MAX_TARGETS} one incident handles; they were not investigated`,
+        summary: `${resolved.alarmed - targets.length} more instances alarmed than the ${MAX_TARGETS} one incident handles; they were not investigated`,
       }),
     );
   }
@@ -274,61 +297,22 @@ export async function intake(event: unknown, deps: IntakeDeps): Promise<Incident
       enteredAlarmAt: trigger.enteredAlarmAt,
     },
   }));
-  return {
-    incidentId: trigger.episodeKey,
-    trigger,
-    settings: deps.settings,
-    targets,
-    timeline,
-    cases,
-    ...(deps.gate ? { episodeClaimedBy: deps.gate.executionId } : {}),
-  };
+  return { incidentId: trigger.episodeKey, trigger, settings: deps.settings, targets, timeline, cases };
 }
 
-/** Claims the episode; a duplicate, or an alarm during a declared storm, ends the run here. */
-async function gate(
-  trigger: IncidentState['trigger'],
-  g: IntakeGate,
-  deps: IntakeDeps,
-): Promise<IncidentState | null> {
-  const { clock } = deps;
-  const decided = (
-    disposition: 'duplicate' | 'storm',
-    detail: string,
-    summary: string,
-    kind: 'decision' | 'escalation',
-  ): IncidentState => ({
-    incidentId: trigger.episodeKey,
-    trigger,
-    settings: deps.settings,
-    targets: [],
-    timeline: [entry(clock, { step: 'Intake', kind, summary })],
-    cases: [],
-    admission: { disposition, detail, locks: [], executionId: g.executionId },
-    episodeClaimedBy: g.executionId,
-    settledBy: 'Intake',
-  });
-  const claim = await g.store.claimEpisode(trigger.episodeKey, g.executionId, clock());
-  if (claim === 'duplicate') {
-    return decided(
-      'duplicate',
-      `episode ${trigger.episodeKey} is already handled`,
-      `duplicate delivery of episode ${trigger.episodeKey}: already handled by another execution, ending here`,
-      'decision',
-    );
-  }
-  const storm = await activeStorm({
-    store: g.store,
-    clock,
-    settings: { fleetWindowMs: g.fleetWindowMs },
-    memo: g.memo,
-  });
-  if (!storm) return null;
-  const minutes = Math.round(g.fleetWindowMs / 60_000);
-  return decided(
-    'storm',
-    `fleet guard: storm ${stormLabel(storm)} in progress`,
-    `held by the fleet guard: storm ${stormLabel(storm)} was declared less than ${minutes} min ago (already paged); medic looks up and acts on no new alarm until it ends`,
-    'escalation',
-  );
+/**
+ * Read-only intake (the local pre-flight): what the incident would be, or why the run would end
+ * quietly; bad input throws its named error. Admit runs the same steps with admission between them.
+ */
+export async function intake(event: unknown, deps: IntakeDeps): Promise<IncidentState | NotForMedic> {
+  const read = readTrigger(event, deps);
+  if (read.kind === 'ok-transition') return read.state;
+  if (read.kind === 'not-for-medic') return read.quiet;
+  const resolved = await resolveTargets(read.trigger, deps);
+  if (resolved.kind === 'found') return openedState(read.trigger, read.requested, resolved, deps);
+  // A person who asked for a run is told what went wrong; an alarm that points at nothing is not paged.
+  const byAlarm = read.trigger.source !== 'manual';
+  if (resolved.kind === 'instance-not-found' && !byAlarm) throw new InstanceNotFoundError(resolved.reason);
+  const kind = resolved.kind === 'empty-group' && !byAlarm ? 'no-target' : resolved.kind;
+  return targetsNotForMedic(read.trigger, kind, resolved.reason);
 }

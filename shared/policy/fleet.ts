@@ -1,0 +1,114 @@
+/**
+ * The fleet guard, as one pure rule used by admission (before an incident opens) and by the
+ * per-case bounds (before any action): when many instances alarm at once the cause is most likely
+ * shared (an AZ, the network, a dependency, a deploy), so medic acts on none of them and one
+ * leader pages once. No I/O and no clock here: the registry entries, the group sizes and `now`
+ * are facts the caller read.
+ */
+
+export interface FleetLimits {
+  /** More than this many distinct instances in incidents within the window trips the guard. */
+  fleetMaxInstances: number;
+  fleetWindowMs: number;
+  /** More than this share of one Auto Scaling group (at least two instances) trips the guard. */
+  fleetMaxGroupPercent: number;
+}
+
+/** One registry entry: an instance that entered an incident, when, and its group if any. */
+export interface FleetEntry {
+  instanceId: string;
+  group?: string | null;
+}
+
+export interface FleetTrip {
+  /** The instances the page lists. */
+  instances: string[];
+  why: string;
+}
+
+/** Start of the registry window the verdict looks at. */
+export function fleetWindowStart(now: Date, limits: Pick<FleetLimits, 'fleetWindowMs'>): Date {
+  return new Date(now.getTime() - limits.fleetWindowMs);
+}
+
+const distinct = (ids: string[]) => [...new Set(ids)].sort();
+
+function membersOf(entries: FleetEntry[], group: string): string[] {
+  return distinct(entries.filter((e) => e.group === group).map((e) => e.instanceId));
+}
+
+/**
+ * The groups whose size the verdict needs: only those with at least two instances in incidents,
+ * so a lone alarm never costs an Auto Scaling read.
+ */
+export function groupsToSize(entries: FleetEntry[], groups: (string | null | undefined)[]): string[] {
+  return [...new Set(groups.filter((g): g is string => Boolean(g)))].filter(
+    (g) => membersOf(entries, g).length >= 2,
+  );
+}
+
+/**
+ * The verdict: more than M instances in incidents, or more than P % of one of the given groups
+ * (at least two instances). A group whose size is unknown is not judged by share.
+ */
+export function fleetVerdict(facts: {
+  entries: FleetEntry[];
+  groups: (string | null | undefined)[];
+  groupSizes: Record<string, number>;
+  limits: FleetLimits;
+}): FleetTrip | null {
+  const { entries, limits } = facts;
+  const all = distinct(entries.map((e) => e.instanceId));
+  if (all.length > limits.fleetMaxInstances) {
+    return { instances: all, why: `${all.length} instances (limit ${limits.fleetMaxInstances})` };
+  }
+  for (const group of groupsToSize(entries, facts.groups)) {
+    const size = facts.groupSizes[group];
+    if (size === undefined) continue;
+    const members = membersOf(entries, group);
+    const percent = size > 0 ? (members.length * 100) / size : 0;
+    if (percent > limits.fleetMaxGroupPercent) {
+      return {
+        instances: members,
+        why: `${members.length} of ${size} instances of group ${group} (${Math.round(percent)} %, limit ${limits.fleetMaxGroupPercent} %)`,
+      };
+    }
+  }
+  return null;
+}
+
+/** Storms are bucketed by window so concurrent runs agree on one key (one leader, one page). */
+export function stormKey(now: Date, windowMs: number): string {
+  return new Date(Math.floor(now.getTime() / windowMs) * windowMs).toISOString();
+}
+
+export const stormLabel = (key: string) => `medic-storm-${key.replace(/[^0-9]/g, '').slice(0, 12)}`;
+
+/**
+ * The storm keys that may hold a storm in progress now: the previous window's bucket and this
+ * one's (buckets are a window wide, so the two always differ).
+ */
+export function stormKeysAround(now: Date, windowMs: number): [previous: string, current: string] {
+  return [stormKey(new Date(now.getTime() - windowMs), windowMs), stormKey(now, windowMs)];
+}
+
+/**
+ * The storm in progress, if any, from when each candidate key was claimed: one claimed in this
+ * window's bucket, or in the previous bucket less than a window ago (the same storm, carried over
+ * the bucket edge). `until` is when it stops holding alarms, so a process may remember it.
+ */
+export function stormInProgress(
+  claimed: Map<string, Date>,
+  now: Date,
+  windowMs: number,
+): { key: string; until: number } | null {
+  const [previous, current] = stormKeysAround(now, windowMs);
+  const previousAt = claimed.get(previous);
+  if (previousAt && now.getTime() - previousAt.getTime() < windowMs)
+    return { key: previous, until: previousAt.getTime() + windowMs };
+  const currentAt = claimed.get(current);
+  // A storm of this bucket is active until the bucket ends, or a window after its claim if later.
+  return currentAt
+    ? { key: current, until: Math.max(currentAt.getTime(), Date.parse(current)) + windowMs }
+    : null;
+}

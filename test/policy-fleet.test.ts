@@ -1,0 +1,93 @@
+/**
+ * The fleet guard's rule by table (shared/policy/fleet.ts): the one verdict admission and the
+ * per-case bounds both ask, and which storm is in progress around a bucket edge.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  type FleetEntry,
+  fleetVerdict,
+  groupsToSize,
+  stormInProgress,
+  stormKey,
+} from '../shared/policy/fleet.ts';
+
+const limits = { fleetMaxInstances: 3, fleetWindowMs: 600_000, fleetMaxGroupPercent: 50 };
+const inGroup = (n: number, group: string | null = 'web'): FleetEntry[] =>
+  Array.from({ length: n }, (_, i) => ({ instanceId: `i-${group ?? 'x'}-${i}`, group }));
+
+describe('fleet verdict', () => {
+  it.each([
+    ['as many instances as the limit: not a storm', inGroup(3, null), [], {}, null],
+    [
+      'one more than the limit: a storm listing them all',
+      inGroup(4, null),
+      [],
+      {},
+      /4 instances \(limit 3\)/,
+    ],
+    [
+      'the same instance registered twice counts once',
+      [...inGroup(3, null), { instanceId: 'i-x-0', group: null }],
+      [],
+      {},
+      null,
+    ],
+    [
+      'more than half of a group: a storm',
+      inGroup(3),
+      ['web'],
+      { web: 5 },
+      /3 of 5 instances of group web \(60 %/,
+    ],
+    ['exactly half of a group: not a storm', inGroup(2), ['web'], { web: 4 }, null],
+    ['a lone instance of a group never trips the share', inGroup(1), ['web'], { web: 1 }, null],
+    ['a group whose size is unknown is not judged by share', inGroup(3), ['web'], {}, null],
+  ] as [string, FleetEntry[], string[], Record<string, number>, RegExp | null][])(
+    '%s',
+    (_rule, entries, groups, groupSizes, expected) => {
+      // Act
+      const verdict = fleetVerdict({ entries, groups, groupSizes, limits });
+      // Assess
+      if (expected === null) expect(verdict).toBeNull();
+      else expect(verdict?.why).toMatch(expected);
+    },
+  );
+
+  it('asks for a group size only when two or more of its instances are in incidents', () => {
+    // Assess
+    expect(groupsToSize(inGroup(1), ['web'])).toEqual([]);
+    expect(groupsToSize(inGroup(2), ['web', null, 'web'])).toEqual(['web']);
+  });
+});
+
+describe('storm in progress', () => {
+  const windowMs = 600_000;
+  const bucket = new Date('2026-11-29T14:00:00Z');
+  it.each([
+    ['no storm claimed', new Map(), new Date('2026-11-29T14:05:00Z'), null],
+    [
+      'claimed in this bucket: held until a window after the claim',
+      new Map([[stormKey(bucket, windowMs), new Date('2026-11-29T14:02:00Z')]]),
+      new Date('2026-11-29T14:05:00Z'),
+      { key: '2026-11-29T14:00:00.000Z', until: Date.parse('2026-11-29T14:12:00Z') },
+    ],
+    [
+      'claimed late in the previous bucket: the same storm, carried over the edge',
+      new Map([['2026-11-29T13:50:00.000Z', new Date('2026-11-29T13:58:00Z')]]),
+      new Date('2026-11-29T14:05:00Z'),
+      { key: '2026-11-29T13:50:00.000Z', until: Date.parse('2026-11-29T14:08:00Z') },
+    ],
+    [
+      'claimed in the previous bucket more than a window ago: over',
+      new Map([['2026-11-29T13:50:00.000Z', new Date('2026-11-29T13:51:00Z')]]),
+      new Date('2026-11-29T14:05:00Z'),
+      null,
+    ],
+  ] as [string, Map<string, Date>, Date, { key: string; until: number } | null][])(
+    '%s',
+    (_rule, claimed, now, expected) => {
+      // Act / Assess
+      expect(stormInProgress(claimed, now, windowMs)).toEqual(expected);
+    },
+  );
+});
