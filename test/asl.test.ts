@@ -48,7 +48,7 @@ describe('the state machine definition', () => {
     );
     // Assess
     expect(catchers.length).toBeGreaterThan(5);
-    for (const [name, catcher] of catchers) expect(catcher.ResultPath, name).toMatch(/^\$\.[A-Za-z]+$/);
+    for (const [name, catcher] of catchers) expect(catcher.ResultPath, name).toMatch(/^\$(\.[A-Za-z]+)+$/);
   });
 
   it('sends every top-level failure to the one catch-all path that records and notifies', () => {
@@ -88,7 +88,7 @@ describe('the state machine definition', () => {
     const { tasks, waits } = prepareDefinition(definition);
     const handlers = handlersFromServerless();
     // Assess
-    expect(waits).toContain('VerifyWait');
+    expect(waits).toContain('WaitBeforeVerify');
     for (const task of tasks) expect(handlers.get(task.logicalId), task.stateName).toBeDefined();
   });
 });

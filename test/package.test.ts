@@ -46,12 +46,11 @@ const FUNCTION_IDS = [
   'EvidenceResourcesLambdaFunction',
   'EvidenceHostLambdaFunction',
   'EvidenceAlertsLambdaFunction',
-  'AssessLambdaFunction',
+  'DecideLambdaFunction', // assess, fold each step's result, choose the next move
   'VerifyLambdaFunction',
   'RecordLambdaFunction',
   'FileCaseLambdaFunction', // the finished case goes to the incident store
   // Issue #4: the mitigation ladder, one function per action, and approve mode.
-  'PrepareRungLambdaFunction',
   'RestartServiceLambdaFunction',
   'RebootLambdaFunction',
   'StopStartLambdaFunction',
