@@ -155,7 +155,7 @@ export function measureEvents(
       invocationsToFirstAction = invocations;
     }
   }
-  const finalState = (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('RecordFailure')) as {
+  const finalState = (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('CloseAfterFailure')) as {
     outcome?: string;
   } | null;
   return {

@@ -56,8 +56,7 @@ describe('the state machine definition', () => {
     const topLevel = Object.entries(definition.States as Record<string, State>).filter(
       ([n, s]) =>
         ['Task', 'Map', 'Parallel'].includes(s.Type) &&
-        n !== 'RecordFailure' &&
-        n !== 'ReleaseAfterFailure' && // issue #5: the catch-all path's own tail
+        n !== 'CloseAfterFailure' && // the catch-all path itself
         n !== 'Acknowledge',
     );
     // Assess
@@ -65,19 +64,23 @@ describe('the state machine definition', () => {
       const all = (state.Catch as { ErrorEquals: string[]; Next: string }[]).find((c) =>
         c.ErrorEquals.includes('States.ALL'),
       );
-      expect(all?.Next, name).toBe('RecordFailure');
+      expect(all?.Next, name).toBe('CloseAfterFailure');
     }
   });
 
   it('releases the per-instance locks on every exit path (issue #5)', () => {
     // Prepare
     const states = definition.States as Record<string, State & { Next?: string; Catch?: { Next: string }[] }>;
-    // Assess: success goes Investigate → Release → Record → Done; failure RecordFailure → ReleaseAfterFailure → Failed
-    expect(states.Investigate?.Next).toBe('Release');
-    expect(states.Release?.Next).toBe('Record');
-    expect(states.RecordFailure?.Next).toBe('ReleaseAfterFailure');
-    expect(states.RecordFailure?.Catch?.[0]?.Next).toBe('ReleaseAfterFailure');
-    expect(states.ReleaseAfterFailure?.Next).toBe('Failed');
+    // Assess: success goes Investigate → Close (the end); failure CloseAfterFailure → Failed, both
+    // on the one function that releases the locks before it records
+    expect(states.Investigate?.Next).toBe('Close');
+    expect(states.Close?.End).toBe(true);
+    expect(states.Close?.Catch?.[0]?.Next).toBe('CloseAfterFailure');
+    expect(states.CloseAfterFailure?.Next).toBe('Failed');
+    expect(states.CloseAfterFailure?.Catch?.[0]?.Next).toBe('Failed');
+    const fn = (s: unknown) => (s as { Resource: { 'Fn::GetAtt': string[] } }).Resource['Fn::GetAtt'][0];
+    expect(fn(states.Close)).toBe('CloseLambdaFunction');
+    expect(fn(states.CloseAfterFailure)).toBe('CloseLambdaFunction');
     // Assess: only Admit's non-open outcomes skip both, and they never took a lock
     const admitted = states.AdmitOutcome as unknown as { Choices: { StringEquals: string; Next: string }[] };
     expect(admitted.Choices.find((c) => c.StringEquals === 'open')?.Next).toBe('Acknowledge');

@@ -31,8 +31,7 @@ const COMMON_PATH: Record<string, CrashKind[]> = {
   Reboot: ['entry', 'timeout', 'duplicate'],
   Verify: ['timeout'],
   FileCase: ['timeout'],
-  Release: ['duplicate'],
-  Record: ['timeout'],
+  Close: ['duplicate', 'timeout'],
 };
 
 describe('the invariants (pure)', () => {

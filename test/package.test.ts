@@ -48,7 +48,7 @@ const FUNCTION_IDS = [
   'EvidenceAlertsLambdaFunction',
   'DecideLambdaFunction', // assess, fold each step's result, choose the next move
   'VerifyLambdaFunction',
-  'RecordLambdaFunction',
+  'CloseLambdaFunction', // release the locks, then record
   'FileCaseLambdaFunction', // the finished case goes to the incident store
   // Issue #4: the mitigation ladder, one function per action, and approve mode.
   'RestartServiceLambdaFunction',
@@ -58,7 +58,6 @@ const FUNCTION_IDS = [
   'PageLambdaFunction',
   'RequestApprovalLambdaFunction',
   'AdmitLambdaFunction', // issue #5
-  'ReleaseLambdaFunction', // issue #5
   // issue 7: entry points and prevention
   'IntakeHttpLambdaFunction',
   'IntakeSnsLambdaFunction',
@@ -256,9 +255,9 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     // Assess
     expect(report.violations).toEqual([]);
     const names = report.tasks.map((t) => t.state);
-    for (const name of ['Intake', 'EvidenceHost', 'Record', 'RecordFailure', 'Failover', 'AwaitApproval'])
+    for (const name of ['Intake', 'EvidenceHost', 'Close', 'CloseAfterFailure', 'Failover', 'AwaitApproval'])
       expect(names).toContain(name);
-    expect(report.tasks.find((t) => t.state === 'Record')?.functionTimeout).toBeGreaterThanOrEqual(30);
+    expect(report.tasks.find((t) => t.state === 'Close')?.functionTimeout).toBeGreaterThanOrEqual(30);
   });
 
   it('lets the state machine role invoke every function (and nothing broader)', () => {

@@ -10,13 +10,13 @@
  */
 import * as z from 'zod';
 import {
-  ActionRecordSchema,
-  INSTANCE_OUTCOMES,
+  type ActionRecord,
   type InstanceCase,
   InstanceCaseSchema,
-  PendingActionSchema,
-  ProbeConfigSchema,
-  TimelineEntrySchema,
+  type InstanceOutcome,
+  type PendingAction,
+  type ProbeConfig,
+  type TimelineEntry,
 } from './model.ts';
 
 /**
@@ -35,36 +35,40 @@ export const STEP_STATUSES = [
 ] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
-const ErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
-
-export const StepResultSchema = z.object({
-  status: z.enum(STEP_STATUSES),
+/** What an action Task or Verify answers (validated where it is folded: step-result-schema.ts). */
+export interface StepResult {
+  status: StepStatus;
   /** The case's action records from this index on are replaced by `actions`. */
-  actionsFrom: z.number().int().min(0),
-  actions: z.array(ActionRecordSchema),
-  timelineFrom: z.number().int().min(0),
-  timeline: z.array(TimelineEntrySchema),
-  rung: z.number().int().min(0),
-  pollsLeft: z.number().int().min(0),
-  lastActionAt: z.string().nullable(),
-  pending: PendingActionSchema.nullable(),
-  verifyProbe: ProbeConfigSchema.nullable(),
-  verifySeen: z.record(z.string(), z.string()),
-  outcome: z.enum(INSTANCE_OUTCOMES).nullable(),
-  leftStopped: z
-    .object({ state: z.string(), code: z.string(), message: z.string(), at: z.string() })
-    .nullable(),
+  actionsFrom: number;
+  actions: ActionRecord[];
+  timelineFrom: number;
+  timeline: TimelineEntry[];
+  rung: number;
+  pollsLeft: number;
+  lastActionAt: string | null;
+  pending: PendingAction | null;
+  verifyProbe: ProbeConfig | null;
+  verifySeen: Record<string, string>;
+  outcome: InstanceOutcome | null;
+  leftStopped: { state: string; code: string; message: string; at: string } | null;
   /** Set by the ASL Catch of an action Task (`$.result.error`): the call failed unexpectedly. */
-  error: ErrorSchema.optional(),
-});
-export type StepResult = z.infer<typeof StepResultSchema>;
+  error?: { Error: string; Cause?: string | undefined };
+}
 
-/** A result that holds only the caught error (the Task failed on its first call). */
-export const CaughtOnlySchema = z.object({ error: ErrorSchema });
+/**
+ * What a cycle Task finds in `$.result`: this cycle's own earlier answer, carried unchanged by the
+ * state machine, or nothing. (Decide and FileCase validate what they fold with the zod schema; the
+ * action bundles stay without it, they sit on the path to the first action.)
+ */
+export type PriorResult = StepResult | { error: NonNullable<StepResult['error']> } | undefined;
 
-/** What the Task's input may carry in `$.result`: a result so far, an error only, or nothing. */
-export const PriorResultSchema = z.union([StepResultSchema, CaughtOnlySchema]).optional();
-export type PriorResult = z.infer<typeof PriorResultSchema>;
+/** The prior result when the value has a result's shape; anything else is no prior. */
+export function asPrior(value: unknown): PriorResult {
+  const v = value as Partial<StepResult> | null | undefined;
+  return v && typeof v === 'object' && typeof v.status === 'string' && Array.isArray(v.actions)
+    ? (v as StepResult)
+    : undefined;
+}
 
 function firstDifference<T>(before: readonly T[], after: readonly T[]): number {
   const n = Math.min(before.length, after.length);
@@ -130,10 +134,13 @@ export function foldResult(c: InstanceCase, r: StepResult): InstanceCase {
   };
 }
 
-/** The case as the step must see it: Decide's case with the cycle's result so far folded in. */
+/**
+ * The case as the step must see it: Decide's case with the cycle's result so far folded in. The
+ * result is this cycle's own earlier answer, carried by the state machine unchanged.
+ */
 export function withPrior(c: InstanceCase, prior: PriorResult): InstanceCase {
   return prior && 'status' in prior ? foldResult(c, prior) : c;
 }
 
 /** An action cycle Task's input: the case as Decide left it, and the cycle's result so far. */
-export const StepInputSchema = InstanceCaseSchema.extend({ result: PriorResultSchema });
+export const StepInputSchema = InstanceCaseSchema.extend({ result: z.unknown() });

@@ -11,7 +11,8 @@
 
 import { modeOf } from '../domain/autonomy.ts';
 import { ACTION_KINDS, type ActionKind, type Evidence, type InstanceCase } from '../domain/model.ts';
-import { foldResult, StepResultSchema } from '../domain/step-result.ts';
+import { foldResult } from '../domain/step-result.ts';
+import { StepResultSchema } from '../domain/step-result-schema.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
 import { type Move, pageWhy } from '../policy/moves.ts';
 import { assessCase } from './assess-case.ts';

@@ -3,19 +3,13 @@
  * with the cycle's result so far folded in, and answers the cycle's result so far — never the case.
  */
 import type { InstanceCase } from '../domain/model.ts';
-import {
-  type PriorResult,
-  resultOf,
-  type StepKind,
-  type StepResult,
-  withPrior,
-} from '../domain/step-result.ts';
+import { asPrior, resultOf, type StepKind, type StepResult, withPrior } from '../domain/step-result.ts';
 
 export async function runStep(
   base: InstanceCase,
-  prior: PriorResult,
+  prior: unknown,
   kind: StepKind,
   step: (c: InstanceCase) => Promise<InstanceCase>,
 ): Promise<StepResult> {
-  return resultOf(base, await step(withPrior(base, prior)), kind);
+  return resultOf(base, await step(withPrior(base, asPrior(prior))), kind);
 }
