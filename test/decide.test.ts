@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { InstanceCase } from '../shared/domain/model.ts';
-import { foldResult, resultOf } from '../shared/domain/step-result.ts';
+import { foldResult, resultOf, StepInputSchema } from '../shared/domain/step-result.ts';
 import { StepResultSchema } from '../shared/domain/step-result-schema.ts';
 import type { NotifierPort } from '../shared/ports.ts';
 import { decide } from '../shared/usecases/decide.ts';
@@ -71,6 +71,12 @@ const probes = (up: boolean) => ({
 });
 
 describe('the action cycle answers only its result', () => {
+  it('the first call of a cycle has no $.result: the Task input parses without one', () => {
+    // Act / Assess
+    expect(StepInputSchema.safeParse(kase()).success).toBe(true);
+    expect(StepInputSchema.safeParse({ ...kase(), result: { status: 'in-progress' } }).success).toBe(true);
+  });
+
   it('a reboot answers "acted" with its record, and the answer is much smaller than the case', async () => {
     // Prepare
     const base = {

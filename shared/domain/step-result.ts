@@ -143,4 +143,4 @@ export function withPrior(c: InstanceCase, prior: PriorResult): InstanceCase {
 }
 
 /** An action cycle Task's input: the case as Decide left it, and the cycle's result so far. */
-export const StepInputSchema = InstanceCaseSchema.extend({ result: z.unknown() });
+export const StepInputSchema = InstanceCaseSchema.extend({ result: z.unknown().optional() });
