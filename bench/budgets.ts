@@ -11,4 +11,4 @@ export const HOT_PATH_BUNDLE_BYTES = 400 * 1024;
  * stack) and are reported, not budgeted. None of them is on the way to the first action: the
  * Record Task runs last, the outbox drainer and the health sweep run on schedules.
  */
-export const JIRA_FUNCTIONS: ReadonlySet<string> = new Set(['record', 'drainOutbox', 'healthSweep']);
+export const JIRA_FUNCTIONS: ReadonlySet<string> = new Set(['close', 'drainOutbox', 'healthSweep']);

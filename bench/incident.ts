@@ -136,7 +136,7 @@ export function measureEvents(
     if (taskNames.has(e.state.name)) invocations++;
     if (e === actor) invocationsToFirstAction = invocations;
   }
-  const finalState = (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('RecordFailure')) as {
+  const finalState = (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('CloseAfterFailure')) as {
     outcome?: string;
   } | null;
   return {

@@ -283,7 +283,7 @@ async function main() {
         };
         split.admit?.push(span('Admit'));
         split.evidence?.push(span('GatherEvidence'));
-        split.assess?.push(span('Assess'));
+        split.assess?.push(span('Decide'));
         const actor = m.firstAction.state ? m.firstSpan.get(m.firstAction.state) : undefined;
         split.act?.push(actor ? m.firstAction.at - actor.enteredAt : Number.NaN);
         // The baseline on every other run: enough for its median, and keeps the bench near 4 minutes.

@@ -10,11 +10,12 @@ import { targetGroupAdapter } from '../shared/adapters/elbv2.ts';
 import { route53Adapter } from '../shared/adapters/route53.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
 import { coreConfig } from '../shared/config.ts';
-import { InstanceCaseSchema } from '../shared/domain/model.ts';
+import { StepInputSchema } from '../shared/domain/step-result.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { guardedAction } from '../shared/guarded-action.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
 import { failover, resumeFailover } from '../shared/usecases/failover.ts';
+import { runStep } from '../shared/usecases/step.ts';
 
 // issue #5: no SDK-level retries — a lost answer to a mutating call must not become a second one;
 // the ASL retries instead, and the guard's claim stops a repeat.
@@ -31,6 +32,7 @@ const autoScaling = autoScalingHealthAdapter(new AutoScalingClient({}));
 const sns = new SNSClient({});
 
 export const handler = lambda(async (event) => {
+  const { result, ...base } = parseWith(StepInputSchema, event, 'Failover');
   const notifier = snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN);
   // issue #5: the safety bounds, once per rung, before the first mutating call
   const deps = {
@@ -42,12 +44,15 @@ export const handler = lambda(async (event) => {
     clock: systemClock,
     defaultPorts: coreConfig().MEDIC_DEFAULT_PORTS,
   };
-  return guardedAction(
-    parseWith(InstanceCaseSchema, event, 'Failover'),
-    'failover',
-    notifier,
-    (c) => failover(c, deps),
-    // A lost or duplicated answer resumes a half-done failover instead of assuming it is done.
-    (c, why) => resumeFailover(c, deps, why),
+  // Only the cycle's result goes back (ResultPath $.result): Decide folds it into the case.
+  return runStep(base, result, 'action', (c) =>
+    guardedAction(
+      c,
+      'failover',
+      notifier,
+      (c) => failover(c, deps),
+      // A lost or duplicated answer resumes a half-done failover instead of assuming it is done.
+      (c, why) => resumeFailover(c, deps, why),
+    ),
   );
 });

@@ -2,7 +2,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { caseStore } from '../shared/adapters/incident-store.ts';
 import { coreConfig } from '../shared/config.ts';
-import { InstanceCaseSchema } from '../shared/domain/model.ts';
+import { StepInputSchema, withPrior } from '../shared/domain/step-result.ts';
+import { StepResultSchema } from '../shared/domain/step-result-schema.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
 import { fileCase } from '../shared/usecases/file-case.ts';
@@ -11,7 +12,9 @@ const dynamodb = new DynamoDBClient({});
 
 export const handler = lambda(async (event) => {
   const table = coreConfig().MEDIC_INCIDENTS_TABLE;
-  return fileCase(parseWith(InstanceCaseSchema, event, 'FileCase'), {
+  // A page (or a step that failed the case) left its result beside the case: fold it first.
+  const { result, ...c } = parseWith(StepInputSchema, event, 'FileCase');
+  return fileCase(withPrior(c, StepResultSchema.safeParse(result).data), {
     store: table ? caseStore(dynamodb, table) : null,
     clock: systemClock,
   });

@@ -4,11 +4,12 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { ec2Adapter } from '../shared/adapters/ec2.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
 import { coreConfig } from '../shared/config.ts';
-import { InstanceCaseSchema } from '../shared/domain/model.ts';
+import { StepInputSchema } from '../shared/domain/step-result.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { guardedAction } from '../shared/guarded-action.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
 import { reboot } from '../shared/usecases/reboot.ts';
+import { runStep } from '../shared/usecases/step.ts';
 
 // issue #5: no SDK-level retries — a lost answer to a mutating call must not become a second one;
 // the ASL retries instead, and the guard's claim stops a repeat.
@@ -16,13 +17,17 @@ const ec2 = ec2Adapter(new EC2Client({ maxAttempts: 1 }));
 const sns = new SNSClient({});
 
 export const handler = lambda(async (event) => {
+  const { result, ...base } = parseWith(StepInputSchema, event, 'Reboot');
   const notifier = snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN);
   // issue #5: the safety bounds, once per rung, before the first mutating call
-  return guardedAction(parseWith(InstanceCaseSchema, event, 'Reboot'), 'reboot', notifier, (c) =>
-    reboot(c, {
-      ec2,
-      notifier,
-      clock: systemClock,
-    }),
+  // Only the cycle's result goes back (ResultPath $.result): Decide folds it into the case.
+  return runStep(base, result, 'action', (c) =>
+    guardedAction(c, 'reboot', notifier, (c) =>
+      reboot(c, {
+        ec2,
+        notifier,
+        clock: systemClock,
+      }),
+    ),
   );
 });

@@ -6,10 +6,11 @@ import { autoScalingHealthAdapter } from '../shared/adapters/autoscaling.ts';
 import { ec2Adapter } from '../shared/adapters/ec2.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
 import { coreConfig } from '../shared/config.ts';
-import { InstanceCaseSchema } from '../shared/domain/model.ts';
+import { StepInputSchema } from '../shared/domain/step-result.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { guardedAction } from '../shared/guarded-action.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
+import { runStep } from '../shared/usecases/step.ts';
 import { resumeStopStart, stopStart } from '../shared/usecases/stop-start.ts';
 
 // issue #5: no SDK-level retries — a lost answer to a mutating call must not become a second one;
@@ -20,6 +21,7 @@ const autoScaling = autoScalingHealthAdapter(new AutoScalingClient({ maxAttempts
 const sns = new SNSClient({});
 
 export const handler = lambda(async (event) => {
+  const { result, ...base } = parseWith(StepInputSchema, event, 'StopStart');
   const notifier = snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN);
   // issue #5: the safety bounds, once per rung, before the first mutating call
   const deps = {
@@ -29,12 +31,15 @@ export const handler = lambda(async (event) => {
     clock: systemClock,
     defaultPorts: coreConfig().MEDIC_DEFAULT_PORTS,
   };
-  return guardedAction(
-    parseWith(InstanceCaseSchema, event, 'StopStart'),
-    'stop-start',
-    notifier,
-    (c) => stopStart(c, deps),
-    // A lost or duplicated answer resumes from the instance's state instead of assuming it is done.
-    (c, why) => resumeStopStart(c, deps, why),
+  // Only the cycle's result goes back (ResultPath $.result): Decide folds it into the case.
+  return runStep(base, result, 'action', (c) =>
+    guardedAction(
+      c,
+      'stop-start',
+      notifier,
+      (c) => stopStart(c, deps),
+      // A lost or duplicated answer resumes from the instance's state instead of assuming it is done.
+      (c, why) => resumeStopStart(c, deps, why),
+    ),
   );
 });

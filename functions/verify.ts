@@ -5,10 +5,11 @@ import { describeHealthWith, vpcCidrOfSubnetWith } from '../shared/adapters/ec2.
 import { tcpProbes } from '../shared/adapters/probes.ts';
 import { runCommandAdapter } from '../shared/adapters/ssm-run-command.ts';
 import { coreConfig, probeConfig } from '../shared/config.ts';
-import { InstanceCaseSchema } from '../shared/domain/model.ts';
+import { StepInputSchema } from '../shared/domain/step-result.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
 import { canaryTarget, placement } from '../shared/usecases/evidence.ts';
+import { runStep } from '../shared/usecases/step.ts';
 import { verify } from '../shared/usecases/verify.ts';
 
 const ec2 = new EC2Client({});
@@ -20,19 +21,23 @@ const signals = {
 let canary: ReturnType<typeof canaryTarget> | undefined;
 
 export const handler = lambda(async (event) => {
-  const c = parseWith(InstanceCaseSchema, event, 'Verify');
+  const { result, ...base } = parseWith(StepInputSchema, event, 'Verify');
   const p = probeConfig();
   canary ??= canaryTarget(p.MEDIC_PROBE_CANARY, p.MEDIC_PROBE_SUBNET_IDS, vpc);
-  return verify(c, {
-    probes: tcpProbes,
-    timeoutMs: c.settings.probeTimeoutMs,
-    loopbackOnly: coreConfig().MEDIC_PROBES_LOOPBACK_ONLY,
-    vantage: {
-      mode: p.MEDIC_PROBES,
-      canary,
-      from: placement(p.MEDIC_PROBE_SUBNET_IDS, p.MEDIC_PROBE_SECURITY_GROUP_IDS),
-    },
-    clock: systemClock,
-    signals,
-  });
+  const probeCanary = canary;
+  // Only the cycle's result goes back (ResultPath $.result): Decide folds it into the case.
+  return runStep(base, result, 'verify', (c) =>
+    verify(c, {
+      probes: tcpProbes,
+      timeoutMs: c.settings.probeTimeoutMs,
+      loopbackOnly: coreConfig().MEDIC_PROBES_LOOPBACK_ONLY,
+      vantage: {
+        mode: p.MEDIC_PROBES,
+        canary: probeCanary,
+        from: placement(p.MEDIC_PROBE_SUBNET_IDS, p.MEDIC_PROBE_SECURITY_GROUP_IDS),
+      },
+      clock: systemClock,
+      signals,
+    }),
+  );
 });

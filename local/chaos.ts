@@ -358,9 +358,7 @@ export async function startChaos(): Promise<ChaosHarness> {
         interceptTask,
       });
       const state = (
-        result.status === 'SUCCEEDED'
-          ? result.output
-          : (result.lastOutputs.get('ReleaseAfterFailure') ?? result.lastOutputs.get('RecordFailure'))
+        result.status === 'SUCCEEDED' ? result.output : result.lastOutputs.get('CloseAfterFailure')
       ) as IncidentState | undefined;
       const calls = await moto.calls();
       const label = labelFor(incidentId);

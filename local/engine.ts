@@ -144,7 +144,7 @@ export interface LocalRunResult {
   status: 'SUCCEEDED' | 'FAILED';
   output: unknown;
   error: { Error: string; Cause: unknown } | null;
-  /** The last output of each state by name (e.g. RecordFailure's on a failed run). */
+  /** The last output of each state by name (e.g. CloseAfterFailure's on a failed run). */
   lastOutputs: Map<string, unknown>;
   transitions: number;
   /** The largest input or output of any state in the run, in UTF-8 bytes (AWS's limit is 256 KiB). */

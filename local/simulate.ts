@@ -407,7 +407,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       );
 
       const finalState = await withWholeCases(
-        (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('RecordFailure')) as
+        (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('CloseAfterFailure')) as
           | IncidentState
           | undefined,
         new DynamoDBClient(clientConfig),
@@ -511,7 +511,7 @@ async function runStorm(
       maxStateBytes = Math.max(maxStateBytes, run.maxStateBytes);
       if (run.status !== 'SUCCEEDED') failed++;
       outputs.push(
-        (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('RecordFailure')) as IncidentState,
+        (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('CloseAfterFailure')) as IncidentState,
       );
     }
   };

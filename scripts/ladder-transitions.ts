@@ -70,7 +70,7 @@ try {
       child.on('close', (status) => resolve({ stdout, stderr, status }));
     });
     const states = [...run.stdout.matchAll(/^ {2}→ (\w+)/gm)].map((m) => m[1] ?? '');
-    const inner = states.slice(states.indexOf('GatherEvidence'), states.indexOf('Record'));
+    const inner = states.slice(states.indexOf('GatherEvidence'), states.indexOf('Close'));
     const outcome = /^Incident .* — (\S+)$/m.exec(run.stdout)?.[1]?.toLowerCase() ?? `exit ${run.status}`;
     const actions = /^ {2}actions: +(.*)$/m.exec(run.stdout)?.[1] ?? '';
     if (process.env.DEBUG_LADDER) console.error(run.stdout, run.stderr);

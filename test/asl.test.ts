@@ -48,33 +48,36 @@ describe('the state machine definition', () => {
     );
     // Assess
     expect(catchers.length).toBeGreaterThan(5);
-    for (const [name, catcher] of catchers) expect(catcher.ResultPath, name).toMatch(/^\$\.[A-Za-z]+$/);
+    for (const [name, catcher] of catchers) expect(catcher.ResultPath, name).toMatch(/^\$(\.[A-Za-z]+)+$/);
   });
 
   it('sends every top-level failure to the one catch-all path that records and notifies', () => {
     // Prepare
     const topLevel = Object.entries(definition.States as Record<string, State>).filter(
-      ([n, s]) =>
-        ['Task', 'Map', 'Parallel'].includes(s.Type) && n !== 'RecordFailure' && n !== 'ReleaseAfterFailure', // issue #5: the catch-all path's own tail
+      ([n, s]) => ['Task', 'Map', 'Parallel'].includes(s.Type) && n !== 'CloseAfterFailure', // the catch-all path itself
     );
     // Assess
     for (const [name, state] of topLevel) {
       const all = (state.Catch as { ErrorEquals: string[]; Next: string }[]).find((c) =>
         c.ErrorEquals.includes('States.ALL'),
       );
-      expect(all?.Next, name).toBe('RecordFailure');
+      expect(all?.Next, name).toBe('CloseAfterFailure');
     }
   });
 
   it('releases the per-instance locks on every exit path (issue #5)', () => {
     // Prepare
     const states = definition.States as Record<string, State & { Next?: string; Catch?: { Next: string }[] }>;
-    // Assess: success goes Investigate → Release → Record → Done; failure RecordFailure → ReleaseAfterFailure → Failed
-    expect(states.Investigate?.Next).toBe('Release');
-    expect(states.Release?.Next).toBe('Record');
-    expect(states.RecordFailure?.Next).toBe('ReleaseAfterFailure');
-    expect(states.RecordFailure?.Catch?.[0]?.Next).toBe('ReleaseAfterFailure');
-    expect(states.ReleaseAfterFailure?.Next).toBe('Failed');
+    // Assess: success goes Investigate → Close (the end); failure CloseAfterFailure → Failed, both
+    // on the one function that releases the locks before it records
+    expect(states.Investigate?.Next).toBe('Close');
+    expect(states.Close?.End).toBe(true);
+    expect(states.Close?.Catch?.[0]?.Next).toBe('CloseAfterFailure');
+    expect(states.CloseAfterFailure?.Next).toBe('Failed');
+    expect(states.CloseAfterFailure?.Catch?.[0]?.Next).toBe('Failed');
+    const fn = (s: unknown) => (s as { Resource: { 'Fn::GetAtt': string[] } }).Resource['Fn::GetAtt'][0];
+    expect(fn(states.Close)).toBe('CloseLambdaFunction');
+    expect(fn(states.CloseAfterFailure)).toBe('CloseLambdaFunction');
     // Assess: only Admit's non-open outcomes skip both, and they never took a lock
     const admitted = states['IsItANewIncident?'] as unknown as {
       Choices: { StringEquals?: string; Variable: string; Next: string }[];
@@ -82,7 +85,7 @@ describe('the state machine definition', () => {
     expect(admitted.Choices.find((c) => c.StringEquals === 'open')?.Next).toBe('Investigate');
     // Assess: bad input Admit answered itself (an input that is no object cannot take a Catch's
     // ResultPath) still reaches the catch-all path
-    expect(admitted.Choices.find((c) => c.Variable === '$.error')?.Next).toBe('RecordFailure');
+    expect(admitted.Choices.find((c) => c.Variable === '$.error')?.Next).toBe('CloseAfterFailure');
   });
 
   it('maps every Task to a handler through serverless.yml (no hand-kept list)', () => {
@@ -90,7 +93,7 @@ describe('the state machine definition', () => {
     const { tasks, waits } = prepareDefinition(definition);
     const handlers = handlersFromServerless();
     // Assess
-    expect(waits).toContain('VerifyWait');
+    expect(waits).toContain('WaitBeforeVerify');
     for (const task of tasks) expect(handlers.get(task.logicalId), task.stateName).toBeDefined();
   });
 });

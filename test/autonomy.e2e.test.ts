@@ -185,7 +185,9 @@ describe('the kill switch: medic pause / medic resume', { timeout: RUN_TIMEOUT_M
     // Prepare: pause exactly between the first rung (reboot, done and verified) and the second.
     let pausedAt: string | null = null;
     const beforeTask = async (state: string, input: unknown) => {
-      if (pausedAt || state !== 'PrepareRung' || (input as { rung?: number }).rung !== 1) return;
+      // Decide folds the first rung's result (rung 1 next) before it gates the second rung.
+      if (pausedAt || state !== 'Decide' || (input as { result?: { rung?: number } }).result?.rung !== 1)
+        return;
       const p = await operator(['pause', '--reason', 'hands off: vendor is on the box', '--by', 'bob']);
       expect(p.code, p.err).toBe(0);
       pausedAt = new Date().toISOString();

@@ -25,13 +25,11 @@ const COMMON_PATH: Record<string, CrashKind[]> = {
   EvidenceResources: ['duplicate'],
   EvidenceHost: ['timeout'],
   EvidenceAlerts: ['entry'],
-  Assess: ['duplicate'],
-  PrepareRung: ['duplicate'],
+  Decide: ['duplicate'],
   Reboot: ['entry', 'timeout', 'duplicate'],
   Verify: ['timeout'],
   FileCase: ['timeout'],
-  Release: ['duplicate'],
-  Record: ['timeout'],
+  Close: ['duplicate', 'timeout'],
 };
 
 describe('the invariants (pure)', () => {

@@ -187,7 +187,7 @@ describe('AWS faults', () => {
     const { event } = await w.seed('unreachable');
     let restarted = false;
     const onEvent = (e: EventLog) => {
-      if (!restarted && e.type === 'StateExited' && e.state?.name === 'Acknowledge') {
+      if (!restarted && e.type === 'StateExited' && e.state?.name === 'Admit') {
         restarted = true;
         void w.s.moto.restart(1_500);
       }

@@ -121,7 +121,7 @@ describe('alarms that are not for medic end quietly', () => {
     const run = await w.run(event, { name: `medic-malformed-${Date.now()}` });
     // Assess
     expect(run.status).toBe('FAILED');
-    expect(JSON.stringify(run.lastOutputs.get('RecordFailure'))).toContain('InvalidTriggerError');
+    expect(JSON.stringify(run.lastOutputs.get('CloseAfterFailure'))).toContain('InvalidTriggerError');
     expect((run.state as { ticket?: { key: string } | null } | undefined)?.ticket?.key).toMatch(/^OPS-\d+$/);
     expect((await w.inbox()).length).toBeGreaterThan(0);
   }, 60_000);

@@ -45,19 +45,17 @@ const FUNCTION_IDS = [
   'EvidenceResourcesLambdaFunction',
   'EvidenceHostLambdaFunction',
   'EvidenceAlertsLambdaFunction',
-  'AssessLambdaFunction',
+  'DecideLambdaFunction', // assess, fold each step's result, choose the next move
   'VerifyLambdaFunction',
-  'RecordLambdaFunction',
+  'CloseLambdaFunction', // release the locks, then record
   'FileCaseLambdaFunction', // the finished case goes to the incident store
   // Issue #4: the mitigation ladder, one function per action, and approve mode.
-  'PrepareRungLambdaFunction',
   'RestartServiceLambdaFunction',
   'RebootLambdaFunction',
   'StopStartLambdaFunction',
   'FailoverLambdaFunction',
   'PageLambdaFunction',
   'RequestApprovalLambdaFunction',
-  'ReleaseLambdaFunction', // issue #5
   // issue 7: entry points and prevention
   'IntakeHttpLambdaFunction',
   'IntakeSnsLambdaFunction',
@@ -255,9 +253,9 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     // Assess
     expect(report.violations).toEqual([]);
     const names = report.tasks.map((t) => t.state);
-    for (const name of ['Admit', 'EvidenceHost', 'Record', 'RecordFailure', 'Failover', 'AwaitApproval'])
+    for (const name of ['Admit', 'EvidenceHost', 'Close', 'CloseAfterFailure', 'Failover', 'AwaitApproval'])
       expect(names).toContain(name);
-    expect(report.tasks.find((t) => t.state === 'Record')?.functionTimeout).toBeGreaterThanOrEqual(30);
+    expect(report.tasks.find((t) => t.state === 'Close')?.functionTimeout).toBeGreaterThanOrEqual(30);
   });
 
   it('lets the state machine role invoke every function (and nothing broader)', () => {

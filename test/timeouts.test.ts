@@ -186,7 +186,7 @@ describe('Jira that never answers, against the time the function has left', () =
 
   it('Record with 5 s left: Jira is tried and cut off, the outbox entry and the SNS message still happen in time', async () => {
     // Prepare: a Lambda context whose remaining time runs out 5 s from now
-    const { handler } = await import('../functions/record.ts');
+    const { handler } = await import('../functions/close.ts');
     const state = resolvedIncident({ incidentId: 'medic-deadline-test-1' });
     const budgetMs = 5_000;
     const started = Date.now();

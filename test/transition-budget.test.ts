@@ -74,6 +74,6 @@ describe('state transitions per incident (Step Functions Standard bills each one
     expect(m.firstAction).toBeNull();
     expect(m.transitionsToFirstAction).toBeNull();
     expect(m.lambdaHopsToFirstAction).toBeNull();
-    expect(m.transitions).toBeLessThanOrEqual(40);
+    expect(m.transitions).toBeLessThanOrEqual(20);
   }, 180_000);
 });

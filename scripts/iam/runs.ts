@@ -397,7 +397,7 @@ export async function recordRuns(
           approver: localApprover(SCENARIOS[name]?.approval ?? 'approve', () => undefined),
         });
         await world.teardown();
-        const output = (run.output ?? run.lastOutputs.get('RecordFailure')) as
+        const output = (run.output ?? run.lastOutputs.get('CloseAfterFailure')) as
           | { outcome?: string }
           | undefined;
         outcomes[name] = `${run.status} ${output?.outcome ?? ''}`.trim();

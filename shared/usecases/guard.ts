@@ -13,6 +13,12 @@ import { bullets, para, t } from '../domain/document.ts';
 import type { ActionKind, InstanceCase } from '../domain/model.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
 import {
+  type BoundSettings,
+  historyWindows,
+  type Bound as PolicyBound,
+  safetyBound,
+} from '../policy/bounds.ts';
+import {
   type FleetTrip,
   fleetVerdict,
   fleetWindowStart,
@@ -22,43 +28,24 @@ import {
   stormKeysAround,
   stormLabel,
 } from '../policy/fleet.ts';
+import { afterHeld } from '../policy/moves.ts';
 import type { GuardStorePort, NotifierPort, SafetyStorePort, TicketDraft, TicketPort } from '../ports.ts';
 
-export interface MaintenanceWindow {
-  /** Weekly window in UTC (day 0 = Sunday) or an absolute interval. */
-  kind: 'weekly' | 'interval';
-  day?: number;
-  startMinute?: number;
-  endMinute?: number;
-  start?: number;
-  end?: number;
-  text: string;
-}
+export {
+  activeWindow,
+  type MaintenanceWindow,
+  parseMaintenanceWindows,
+  tagHoldsActions,
+} from '../policy/bounds.ts';
 
-export interface GuardSettings {
-  budgetActions: number;
-  budgetWindowMs: number;
-  cooldownMs: number;
-  flapEpisodes: number;
-  flapWindowMs: number;
+export interface GuardSettings extends BoundSettings {
   fleetMaxInstances: number;
   fleetWindowMs: number;
   /** Share of one Auto Scaling group in incidents (with at least 2 instances) that trips the guard. */
   fleetMaxGroupPercent: number;
-  changeFreeze: boolean;
-  maintenanceWindows: MaintenanceWindow[];
 }
 
-export type Bound =
-  | 'opt-in'
-  | 'change-freeze'
-  | 'maintenance'
-  | 'fleet'
-  | 'scheduled-event'
-  | 'cooldown'
-  | 'flap'
-  | 'budget'
-  | 'already-taken';
+export type Bound = PolicyBound | 'already-taken';
 
 /** What happens to the case when a bound holds: stop quietly, page a person, or try the next rung. */
 export type Verdict =
@@ -74,60 +61,6 @@ export interface GuardDeps {
   tickets?: () => Promise<TicketPort>;
   /** InService size of an Auto Scaling group, for the group share of the fleet guard. */
   groupSize?: (group: string) => Promise<number>;
-}
-
-const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-
-/** `sun 02:00-04:00` (weekly, UTC) or `2026-11-25T14:00:00Z/2026-11-25T16:00:00Z`; comma-separated. */
-export function parseMaintenanceWindows(text: string): MaintenanceWindow[] {
-  const out: MaintenanceWindow[] = [];
-  if (text.trim().toLowerCase() === 'none') return out;
-  for (const raw of text
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean)) {
-    const weekly = /^(sun|mon|tue|wed|thu|fri|sat)\s+(\d{2}):(\d{2})-(\d{2}):(\d{2})$/i.exec(raw);
-    if (weekly) {
-      const [, day = '', h1, m1, h2, m2] = weekly;
-      out.push({
-        kind: 'weekly',
-        day: DAYS.indexOf(day.toLowerCase()),
-        startMinute: Number(h1) * 60 + Number(m1),
-        endMinute: Number(h2) * 60 + Number(m2),
-        text: raw,
-      });
-      continue;
-    }
-    const [a, b] = raw.split('/');
-    const start = Date.parse(a ?? '');
-    const end = Date.parse(b ?? '');
-    if (Number.isNaN(start) || Number.isNaN(end) || end <= start) {
-      throw new Error(
-        `invalid maintenance window "${raw}": use "sun 02:00-04:00" (UTC) or "<ISO start>/<ISO end>"`,
-      );
-    }
-    out.push({ kind: 'interval', start, end, text: raw });
-  }
-  return out;
-}
-
-export function activeWindow(windows: MaintenanceWindow[], now: Date): MaintenanceWindow | null {
-  const minute = now.getUTCHours() * 60 + now.getUTCMinutes();
-  return (
-    windows.find((w) =>
-      w.kind === 'interval'
-        ? now.getTime() >= (w.start ?? 0) && now.getTime() < (w.end ?? 0)
-        : now.getUTCDay() === w.day && minute >= (w.startMinute ?? 0) && minute < (w.endMinute ?? 0),
-    ) ?? null
-  );
-}
-
-/** `medic:maintenance=true`, or an ISO time until which the instance is in maintenance. */
-export function tagHoldsActions(tag: string | null | undefined, now: Date): boolean {
-  if (!tag) return false;
-  if (tag.trim().toLowerCase() === 'true') return true;
-  const until = Date.parse(tag);
-  return !Number.isNaN(until) && until > now.getTime();
 }
 
 /** Reads the facts the fleet guard needs and asks the policy (shared/policy/fleet.ts). */
@@ -237,95 +170,38 @@ export function actionKey(c: InstanceCase, action: ActionKind): string {
   return `${c.incidentId}#${c.rung}#${action}`;
 }
 
-/** Every bound, in order; the first that holds decides. Dry runs evaluate but never claim. */
+/**
+ * Gathers the facts the bounds judge (the fleet verdict and the instance's history, read in
+ * parallel), asks the policy, performs the storm trip when the fleet bound holds, and last takes
+ * the at-most-once claim. Dry runs evaluate but never claim.
+ */
 export async function authorize(c: InstanceCase, action: ActionKind, deps: GuardDeps): Promise<Verdict> {
   const { settings, store } = deps;
   const now = deps.clock();
   const id = c.target.instanceId;
-  if (!c.target.managed) {
-    return {
-      allow: false,
-      bound: 'opt-in',
-      reason: `${id} is not tagged medic:managed=true`,
-      effect: 'page',
-    };
-  }
-  if (settings.changeFreeze) {
-    return {
-      allow: false,
-      bound: 'change-freeze',
-      reason: 'a change freeze is on (MEDIC_CHANGE_FREEZE)',
-      effect: 'hold',
-    };
-  }
-  const window = activeWindow(settings.maintenanceWindows, now);
-  if (window) {
-    return {
-      allow: false,
-      bound: 'maintenance',
-      reason: `maintenance window ${window.text} is active`,
-      effect: 'hold',
-    };
-  }
-  if (tagHoldsActions(c.target.maintenance, now)) {
-    return {
-      allow: false,
-      bound: 'maintenance',
-      reason: `${id} is in maintenance (tag medic:maintenance=${c.target.maintenance})`,
-      effect: 'hold',
-    };
-  }
-  const fleet = await fleetTripped([c.target.group], deps);
-  if (fleet) {
-    const storm = await tripStorm(fleet.instances, c.incidentId, deps, fleet.why);
-    return {
-      allow: false,
-      bound: 'fleet',
-      reason: `fleet guard: ${fleet.why} in incidents within the window; see storm ${storm.key}`,
-      effect: 'hold',
-    };
-  }
-  const events = c.evidence?.ec2.value?.scheduledEvents ?? [];
-  if (events.length > 0 && action === 'reboot') {
-    return {
-      allow: false,
-      bound: 'scheduled-event',
-      reason: `AWS declared ${events.map((e) => e.code).join(', ')} for ${id}: a reboot will not help, trying the next rung`,
-      effect: 'skip',
-    };
-  }
-  const closed = await store.lastClosed(id);
-  if (closed && now.getTime() - closed.getTime() < settings.cooldownMs) {
-    return {
-      allow: false,
-      bound: 'cooldown',
-      reason: `${id} had an incident closed at ${closed.toISOString()}, inside the ${Math.round(settings.cooldownMs / 60_000)} min cooldown`,
-      effect: 'page',
-    };
-  }
-  const episodes = await store.episodesSince(id, new Date(now.getTime() - settings.flapWindowMs));
-  if (episodes >= settings.flapEpisodes) {
-    return {
-      allow: false,
-      bound: 'flap',
-      reason: `${id} is flapping: ${episodes} incidents within ${Math.round(settings.flapWindowMs / 60_000)} min (limit ${settings.flapEpisodes})`,
-      effect: 'page',
-    };
-  }
+  const { flapSince, budgetSince } = historyWindows(now, settings);
   // This step's own claim, taken by an earlier delivery of it, is not another action.
-  const used = await store.actionsSince(
-    id,
-    new Date(now.getTime() - settings.budgetWindowMs),
-    actionKey(c, action),
-  );
-  if (used >= settings.budgetActions) {
-    return {
-      allow: false,
-      bound: 'budget',
-      reason: `${id} already had ${used} automatic actions within ${Math.round(settings.budgetWindowMs / 3_600_000)} h (budget ${settings.budgetActions})`,
-      effect: 'page',
-    };
+  const [fleet, lastClosed, episodes, actionsUsed] = await Promise.all([
+    fleetTripped([c.target.group], deps),
+    store.lastClosed(id),
+    store.episodesSince(id, flapSince),
+    store.actionsSince(id, budgetSince, actionKey(c, action)),
+  ]);
+  const held = safetyBound(action, {
+    now,
+    instanceId: id,
+    managed: c.target.managed,
+    maintenanceTag: c.target.maintenance,
+    scheduledEvents: (c.evidence?.ec2.value?.scheduledEvents ?? []).map((e) => e.code),
+    fleet,
+    history: { lastClosed, episodes, actionsUsed },
+    settings,
+  });
+  if (held?.bound === 'fleet' && fleet) {
+    const storm = await tripStorm(fleet.instances, c.incidentId, deps, fleet.why);
+    return { allow: false, ...held, reason: `${held.reason}; see storm ${storm.key}` };
   }
+  if (held) return { allow: false, ...held };
   if (modeOf(c, action) === 'dry-run') return { allow: true };
   const claimed = await store.claimAction(id, actionKey(c, action), now);
   if (!claimed) {
@@ -366,21 +242,15 @@ export function holdCase(
     }),
   );
   const base = { ...c, actions: [...c.actions, actionRecord], timeline };
-  switch (verdict.effect) {
-    case 'hold':
-      return { ...base, next: 'done', outcome: 'held' };
-    case 'skip':
-      return { ...base, rung: c.rung + 1, next: 'act' };
-    case 'page':
-      // Jump to the end of the ladder: the next Mitigate pass pages a person.
-      return { ...base, rung: (c.assessment?.plan ?? []).length, next: 'act' };
-    case 'assume-done':
-      return {
-        ...base,
-        rung: c.rung + 1,
-        pollsLeft: c.settings.verifyPolls,
-        lastActionAt: at,
-        next: 'verify',
-      };
+  if (verdict.effect === 'assume-done') {
+    return {
+      ...base,
+      rung: c.rung + 1,
+      pollsLeft: c.settings.verifyPolls,
+      lastActionAt: at,
+      next: 'verify',
+    };
   }
+  const after = afterHeld(verdict.effect, c.rung, (c.assessment?.plan ?? []).length);
+  return { ...base, ...after };
 }

@@ -109,7 +109,7 @@ function okTransition(event: unknown, deps: Pick<IntakeDeps, 'settings'>): Incid
  * A well-formed alarm that names nothing medic can look at (an RDS or billing alarm, a
  * target-tracking alarm, medic's own alarm, an instance that is gone, an empty group): the run ends
  * quietly at the NotForMedic state — a log line and a metric, no ticket, no page. Malformed input
- * is different: it still fails with its named error and goes through RecordFailure.
+ * is different: it still fails with its named error and goes through CloseAfterFailure.
  */
 export interface NotForMedic {
   notForMedic: { kind: IgnoredKind; reason: string; alarmName: string | null; source: string | null };

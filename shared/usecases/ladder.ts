@@ -18,26 +18,25 @@ import {
 } from '../domain/model.ts';
 import { leftStoppedHeadline } from '../domain/stop-start-policy.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
-import { APPROVAL_REJECTED } from '../errors.ts';
+import type { PauseRead } from '../policy/bounds.ts';
+import { pauseBound } from '../policy/bounds.ts';
+import {
+  afterDryRun,
+  gateRung,
+  MUTATING,
+  needsPause,
+  pageWhy,
+  readApproval,
+  rungAction,
+  VERBS,
+} from '../policy/moves.ts';
 import type { Ec2ActionsPort, NotifierPort, PauseSwitchPort } from '../ports.ts';
 
-export const MUTATING: ReadonlySet<ActionKind> = new Set([
-  'restart-service',
-  'reboot',
-  'stop-start',
-  'failover',
-]);
+export { MUTATING, VERBS };
+
 /** Actions that lose in-memory state: console output is captured before them. */
 const DESTRUCTIVE: ReadonlySet<ActionKind> = new Set(['reboot', 'stop-start', 'failover']);
 const CONSOLE_TAIL_LINES = 25;
-
-export const VERBS: Record<ActionKind, string> = {
-  'restart-service': 'restart the service on',
-  reboot: 'reboot',
-  'stop-start': 'stop and start',
-  failover: 'fail over',
-  page: 'page on-call for',
-};
 
 export function who(c: InstanceCase): string {
   return c.target.name ? `${c.target.name} (${c.target.instanceId})` : c.target.instanceId;
@@ -128,7 +127,8 @@ export function nextRung(c: InstanceCase): InstanceCase {
  * the instance that is still down reaches the page.
  */
 export function dryRunDone(c: InstanceCase, clock: Clock, kind: ActionKind, detail: string): InstanceCase {
-  if (c.mode !== 'dry-run') return nextRung(recordAction(c, clock, kind, 'would-have', detail));
+  if (afterDryRun(c.mode) === 'next-rung')
+    return nextRung(recordAction(c, clock, kind, 'would-have', detail));
   return {
     ...recordAction(c, clock, kind, 'would-have', detail),
     pending: null,
@@ -154,24 +154,7 @@ export async function announce(c: InstanceCase, notifier: NotifierPort, kind: Ac
   });
 }
 
-export type ApprovalDecision =
-  | { kind: 'approved'; detail: string }
-  | { kind: 'rejected'; detail: string }
-  | { kind: 'timed-out'; detail: string }
-  | { kind: 'error'; detail: string };
-
-/** Reads what AwaitApproval left in $.approval: the SendTaskSuccess output or the caught error. */
-export function readApproval(approval: Record<string, unknown>): ApprovalDecision {
-  const error = typeof approval.Error === 'string' ? approval.Error : null;
-  const cause = typeof approval.Cause === 'string' ? approval.Cause : '';
-  if (error === 'States.Timeout' || error === 'States.HeartbeatTimeout')
-    return { kind: 'timed-out', detail: 'no decision before the approval timeout' };
-  if (error === APPROVAL_REJECTED) return { kind: 'rejected', detail: cause || 'rejected' };
-  if (error) return { kind: 'error', detail: `${error}: ${cause}` };
-  if (approval.decision === 'approve')
-    return { kind: 'approved', detail: String(approval.detail ?? 'approved') };
-  return { kind: 'error', detail: `unexpected approval result ${JSON.stringify(approval).slice(0, 200)}` };
-}
+export { type ApprovalDecision, readApproval } from '../policy/moves.ts';
 
 export interface PrepareDeps {
   ec2: Pick<Ec2ActionsPort, 'consoleOutput'>;
@@ -181,25 +164,28 @@ export interface PrepareDeps {
 }
 
 /**
- * Why the kill switch holds medic, or null. A switch that cannot be read (access denied, a value
- * that is not medic's) holds too: medic cannot prove it may act — fail closed. A transient failure
- * (AwsTransientError) is thrown instead, so the Task's Retry reads again before anything is decided;
- * when those retries run out the case fails, which takes no action either.
+ * Reads the kill switches into the fact the policy judges: the first pause found, none, or a read
+ * that failed. A transient failure (AwsTransientError) is thrown instead, so the Task's Retry reads
+ * again before anything is decided; when those retries run out the case fails, which takes no
+ * action either.
  */
-export async function pauseReason(switches: readonly PauseSwitchPort[]): Promise<string | null> {
+export async function readPause(switches: readonly PauseSwitchPort[]): Promise<PauseRead> {
   try {
     for (const s of switches) {
       const paused = await s.read();
-      if (paused) {
-        return `medic is paused by ${paused.by} since ${paused.at}: "${paused.reason}" (${paused.source}); \`medic resume\` lifts it`;
-      }
+      if (paused) return { paused };
     }
-    return null;
+    return { paused: null };
   } catch (error) {
     const e = error as Error;
     if (e.name === 'AwsTransientError') throw error;
-    return `could not read the kill switch (${e.name}: ${e.message.slice(0, 200)}): failing closed, medic takes no action it cannot prove is allowed`;
+    return { unreadable: { name: e.name, message: e.message } };
   }
+}
+
+/** Why the kill switch holds medic, or null (fails closed: see pauseBound). */
+export async function pauseReason(switches: readonly PauseSwitchPort[]): Promise<string | null> {
+  return pauseBound(await readPause(switches))?.reason ?? null;
 }
 
 /**
@@ -208,77 +194,39 @@ export async function pauseReason(switches: readonly PauseSwitchPort[]): Promise
  */
 export async function prepareRung(c: InstanceCase, deps: PrepareDeps): Promise<InstanceCase> {
   const { clock } = deps;
-  const action: ActionKind = c.assessment?.plan[c.rung] ?? 'page';
-  const id = c.target.instanceId;
+  const action = rungAction(c.assessment?.plan ?? [], c.rung);
   let k: InstanceCase = { ...c, action, pending: null };
   if (action === 'page') return { ...k, approval: null, next: 'run' };
-
-  if (!c.target.managed) {
-    k = recordAction(
-      k,
-      clock,
-      action,
-      'held',
-      `held: ${id} is not opted in (tag medic:managed=true), so medic will not ${VERBS[action]} it`,
-    );
-    return { ...k, action: 'page', outcome: 'held', next: 'run' };
-  }
-
-  const mode = modeOf(c, action);
-  if (mode === 'off') {
-    // The team switched this action off (MEDIC_AUTONOMY): not a failure, the ladder moves on.
-    k = note(
-      k,
-      clock,
-      'PrepareRung',
-      `skipped ${action}: autonomy for ${action} is off (MEDIC_AUTONOMY), so medic never does it; next rung`,
-    );
-    return nextRung({ ...k, approval: null });
-  }
-
-  // The kill switch, before every mutating rung: ladders already running hold here too, and a
-  // rung that waited for approval passes here again after the decision, right before it acts.
-  if (deps.pause && MUTATING.has(action)) {
-    const paused = await pauseReason(deps.pause);
-    if (paused) {
-      k = recordAction({ ...k, approval: null }, clock, action, 'held', `held by paused: ${paused}`);
-      return { ...k, action: 'page', outcome: 'held', next: 'run' };
+  const pause = deps.pause && needsPause(action) ? await readPause(deps.pause) : undefined;
+  const move = gateRung({
+    action,
+    instanceId: c.target.instanceId,
+    managed: c.target.managed,
+    level: modeOf(c, action),
+    ...(pause ? { pause } : {}),
+    approval: c.approval ? readApproval(c.approval) : null,
+    approvalTimeoutSeconds: c.settings.approvalTimeoutSeconds ?? LADDER_DEFAULTS.approvalTimeoutSeconds,
+  });
+  switch (move.kind) {
+    case 'await-approval':
+      return { ...k, next: 'approve' };
+    case 'skip':
+      // The team switched this action off: not a failure, the ladder moves on.
+      k = note(k, clock, 'PrepareRung', `skipped ${action}: ${move.reason}; next rung`);
+      return nextRung({ ...k, approval: null });
+    case 'page': {
+      k = { ...k, approval: null };
+      if (move.record) k = recordAction(k, clock, action, move.record.outcome, move.record.detail);
+      return { ...k, action: 'page', ...(move.outcome ? { outcome: move.outcome } : {}), next: 'run' };
     }
+    case 'act':
+      if (move.mode === 'approve' && c.approval)
+        k = note({ ...k, approval: null }, clock, 'AwaitApproval', move.reasons.join('; '));
+      if (DESTRUCTIVE.has(action)) k = await captureConsole(k, deps, action);
+      return { ...k, next: 'run' };
+    default:
+      throw new Error(`the rung's gates answered ${move.kind}, which PrepareRung does not handle`);
   }
-
-  if (mode === 'approve' && MUTATING.has(action)) {
-    if (!c.approval) return { ...k, next: 'approve' };
-    const decision = readApproval(c.approval);
-    k = { ...k, approval: null };
-    if (decision.kind === 'rejected') {
-      k = recordAction(
-        k,
-        clock,
-        action,
-        'rejected',
-        `a person rejected: ${VERBS[action]} ${id} (${decision.detail})`,
-      );
-      return { ...k, action: 'page', outcome: 'held', next: 'run' };
-    }
-    if (decision.kind === 'timed-out') {
-      k = recordAction(
-        k,
-        clock,
-        action,
-        'timed-out',
-        `approval to ${VERBS[action]} ${id} timed out after ${c.settings.approvalTimeoutSeconds ?? LADDER_DEFAULTS.approvalTimeoutSeconds} s: not done, escalating`,
-      );
-      return { ...k, action: 'page', next: 'run' };
-    }
-    if (decision.kind === 'error') {
-      k = recordAction(k, clock, action, 'failed', `could not ask for approval: ${decision.detail}`);
-      return { ...k, action: 'page', next: 'run' };
-    }
-    k = note(k, clock, 'AwaitApproval', `approved: ${VERBS[action]} ${id} (${decision.detail})`);
-  }
-
-  if (DESTRUCTIVE.has(action)) k = await captureConsole(k, deps, action);
-  return { ...k, next: 'run' };
 }
 
 /** What a reboot or stop would destroy: the console's last lines go into the incident record. */
@@ -328,20 +276,7 @@ export async function page(
     );
   }
   const tried = k.actions.filter((a) => a.kind !== 'page');
-  const held = tried.findLast((a) => a.outcome === 'held');
-  const why = c.leftStopped
-    ? `stop/start left the instance ${c.leftStopped.state}`
-    : k.outcome === 'held'
-      ? tried.some((a) => a.outcome === 'rejected')
-        ? 'a person rejected the next action; medic takes no further action'
-        : held?.detail.startsWith('held by paused:')
-          ? held.detail
-          : 'instance is not opted in to automatic actions'
-      : tried.some((a) => a.outcome === 'timed-out')
-        ? 'nobody approved the next action in time'
-        : tried.some((a) => MUTATING.has(a.kind))
-          ? 'the actions medic may take did not restore service'
-          : 'no automatic action applies';
+  const why = pageWhy({ actions: k.actions, outcome: k.outcome, leftStopped: c.leftStopped });
   const checks = [...(c.evidence?.ec2.checks ?? []), ...(c.evidence?.reachability.checks ?? [])];
   // A stop/start that left the instance down is what the person must hear first (subject and body).
   const left = c.leftStopped ? leftStoppedHeadline(c.target.instanceId, c.leftStopped) : null;

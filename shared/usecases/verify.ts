@@ -6,6 +6,7 @@
  */
 import type { InstanceCase } from '../domain/model.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
+import { afterVerify } from '../policy/moves.ts';
 import type { Ec2Port, RunCommandPort } from '../ports.ts';
 import { probeTarget, proveVantage, type ReachabilityDeps, reachabilityChecks } from './evidence.ts';
 
@@ -97,13 +98,14 @@ export async function verify(
       summary: `${recovered ? 'recovered' : 'not yet recovered'}${where}: ${what}; ${summary}`,
     }),
   );
-  if (recovered) {
+  const rule = afterVerify(recovered, pollsLeft);
+  if (rule === 'resolved') {
     const actions = c.actions.map((a, i) =>
       i === c.actions.length - 1 ? { ...a, outcome: 'recovered' as const } : a,
     );
     return { ...c, actions, timeline, pollsLeft, verifySeen: seen, next: 'done', outcome: 'resolved' };
   }
-  if (pollsLeft > 0) return { ...c, timeline, pollsLeft, verifySeen: seen, next: 'verify' };
+  if (rule === 'again') return { ...c, timeline, pollsLeft, verifySeen: seen, next: 'verify' };
   const actions = c.actions.map((a, i) =>
     i === c.actions.length - 1 ? { ...a, outcome: 'not-recovered' as const } : a,
   );

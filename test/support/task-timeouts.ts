@@ -1,7 +1,7 @@
 /**
  * What AWS does when a Task's TimeoutSeconds is not above its Lambda function's timeout: the state
  * fails with States.Timeout while the function keeps running, unseen (a Record still filing the
- * ticket while RecordFailure files it again, an action landing after the workflow moved on). A
+ * ticket while CloseAfterFailure files it again, an action landing after the workflow moved on). A
  * Task without any timeout waits up to Step Functions' default of 99,999,999 s; a task-token Task
  * without one waits for a callback that may never come. This check reads a definition and the
  * functions' timeouts and names every such Task.

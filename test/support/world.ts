@@ -110,9 +110,7 @@ export async function startWorld(env: Record<string, string> = {}): Promise<Worl
         ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       });
       const state = (
-        result.status === 'SUCCEEDED'
-          ? result.output
-          : (result.lastOutputs.get('ReleaseAfterFailure') ?? result.lastOutputs.get('RecordFailure'))
+        result.status === 'SUCCEEDED' ? result.output : result.lastOutputs.get('CloseAfterFailure')
       ) as IncidentState | undefined;
       return { ...result, state };
     },

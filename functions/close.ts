@@ -1,4 +1,9 @@
-/** Record Task: Jira ticket (create, update or reopen), the final SNS message and the run's metrics; also the catch-all path. */
+/**
+ * Close Task, on every exit path: release this execution's per-instance locks (merging the alarms
+ * that joined them, starting the cooldown), then record — the Jira ticket (create, update or
+ * reopen), the final SNS message and the run's metrics. On the catch-all path (CloseAfterFailure)
+ * a release that fails does not stop the record: the locks' lease expires, and the timeline says so.
+ */
 import { appendFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -10,11 +15,12 @@ import { powertoolsMetrics } from '../shared/adapters/metrics.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
 import { coreConfig, safetyConfig, ticketShapeConfig } from '../shared/config.ts';
 import { IncidentStateSchema } from '../shared/domain/model.ts';
-import { systemClock } from '../shared/domain/timeline.ts';
+import { append, entry, systemClock } from '../shared/domain/timeline.ts';
 import { ticketPort } from '../shared/jira-port.ts';
 import { deadlineOf, lambda, logger, parseWith } from '../shared/lambda.ts';
 import type { FinalNoticeLedgerPort } from '../shared/ports.ts';
 import { safetyStore } from '../shared/safety.ts';
+import { release } from '../shared/usecases/admit.ts';
 import { incidentSummaries } from '../shared/usecases/incident-summary.ts';
 import { enqueueTicket } from '../shared/usecases/outbox.ts';
 import { fallbackState, record } from '../shared/usecases/record.ts';
@@ -34,14 +40,36 @@ const Input = z.object({ state: z.unknown(), executionName: z.string().nullish()
 export const handler = lambda(async (event, context) => {
   // Taken first: Lambda's clock started when the invocation did, not when the input was parsed.
   const deadline = deadlineOf(context);
-  const input = parseWith(Input, event, 'Record');
+  const input = parseWith(Input, event, 'Close');
   const parsed = IncidentStateSchema.safeParse(input.state);
-  // On the catch-all path Intake may have failed before an incident existed.
-  const state = parsed.success
+  // On the catch-all path Intake may have failed before an incident existed: nothing to release.
+  let state = parsed.success
     ? parsed.data
     : (input.state as { error?: unknown } | null)?.error
       ? fallbackState(input.state, input.executionName ?? null, systemClock)
-      : parseWith(IncidentStateSchema, input.state, 'Record');
+      : parseWith(IncidentStateSchema, input.state, 'Close');
+  if (parsed.success) {
+    try {
+      const released = await release(state, { store: safetyStore(), clock: systemClock });
+      state = { ...state, timeline: released.timeline, admission: released.admission };
+    } catch (error) {
+      // On the success path the Task's Retry, then CloseAfterFailure, release again; on the catch-all
+      // path the record matters more than the locks, whose lease frees them anyway.
+      if (state.error === undefined) throw error;
+      const e = error as Error;
+      state = {
+        ...state,
+        timeline: append(
+          state.timeline,
+          entry(systemClock, {
+            step: 'Close',
+            kind: 'error',
+            summary: `could not release the per-instance locks (${e.name}: ${e.message.slice(0, 200)}): their lease expires on its own`,
+          }),
+        ),
+      };
+    }
+  }
   const core = coreConfig();
   const metricsFile = core.MEDIC_METRICS_FILE;
   const { JIRA_DEPLOYMENT: deployment, JIRA_REOPEN_WINDOW_HOURS: reopenHours } = ticketShapeConfig();

@@ -1,0 +1,74 @@
+/**
+ * Decide Task: the per-instance loop's one decision step. First pass: evidence in, classification
+ * and plan out. Later passes: the last step's result folded in. Then the ladder's gates (opt-in,
+ * autonomy, the kill switch, approval) and the console capture before a destructive action; the
+ * answer is the case with the move the WhatNow? Choice dispatches on.
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import * as z from 'zod';
+import { ec2Adapter } from '../shared/adapters/ec2.ts';
+import { pauseAlarm } from '../shared/adapters/pause-alarm.ts';
+import { pauseSwitch } from '../shared/adapters/pause-switch.ts';
+import { killSwitchConfig } from '../shared/config.ts';
+import { EvidenceSchema, InstanceCaseSchema } from '../shared/domain/model.ts';
+import { systemClock } from '../shared/domain/timeline.ts';
+import { lambda, parseWith } from '../shared/lambda.ts';
+import type { PauseSwitchPort } from '../shared/ports.ts';
+import { decide } from '../shared/usecases/decide.ts';
+
+const ec2 = ec2Adapter(new EC2Client({}));
+let switches: PauseSwitchPort[] | undefined;
+
+/** The stage's kill switch (`medic pause`), and the pause alarm when MEDIC_PAUSE_ALARM names one. */
+function pauseSwitches(): PauseSwitchPort[] {
+  if (switches) return switches;
+  const c = killSwitchConfig();
+  switches = [
+    pauseSwitch(new SSMClient({}), c.MEDIC_PAUSE_PARAMETER, {
+      maxAgeMs: c.MEDIC_PAUSE_CACHE_SECONDS * 1_000,
+    }),
+  ];
+  if (c.MEDIC_PAUSE_ALARM) switches.push(pauseAlarm(new CloudWatchClient({}), c.MEDIC_PAUSE_ALARM));
+  return switches;
+}
+
+const Input = InstanceCaseSchema.extend({
+  /** The GatherEvidence Parallel's result on the first pass: one entry per branch, in branch order. */
+  evidenceBranches: z
+    .tuple([
+      EvidenceSchema.shape.ec2,
+      EvidenceSchema.shape.reachability,
+      EvidenceSchema.shape.metrics.unwrap(),
+      EvidenceSchema.shape.host.unwrap(),
+      EvidenceSchema.shape.alerts.unwrap(),
+    ])
+    .optional(),
+  /** Decide's previous answer: what the last step was. */
+  move: z.object({ kind: z.string(), action: z.string().optional() }).passthrough().nullable().optional(),
+  /** What the last step answered (ResultPath $.result). */
+  result: z.unknown().optional(),
+});
+
+export const handler = lambda(async (event) => {
+  const { evidenceBranches, move, result, ...c } = parseWith(Input, event, 'Decide');
+  const evidence = evidenceBranches
+    ? (([ec2Branch, reachability, metrics, host, alerts]) => ({
+        ec2: ec2Branch,
+        reachability,
+        metrics,
+        host,
+        alerts,
+      }))(evidenceBranches)
+    : undefined;
+  return decide(
+    {
+      c,
+      ...(evidence ? { evidence } : {}),
+      ...(move ? { move } : {}),
+      ...(result !== undefined ? { result } : {}),
+    },
+    { ec2, clock: systemClock, pause: pauseSwitches() },
+  );
+});

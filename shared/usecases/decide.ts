@@ -1,0 +1,136 @@
+/**
+ * Decide: the one Task that writes the case inside the per-instance loop. On the first pass it
+ * assesses the evidence (classification and plan); on later passes it folds what the last step
+ * answered (`$.result`: an action's or Verify's result, or the approval); then it walks the ladder's
+ * gates (moves.ts) from the current rung until one rung has something to do, and returns the case
+ * with the move the state machine's WhatNow? Choice dispatches on.
+ *
+ * The gates read the kill switch only for a mutating rung, and the console is captured before a
+ * destructive action here, right before the move that performs it.
+ */
+
+import { modeOf } from '../domain/autonomy.ts';
+import { ACTION_KINDS, type ActionKind, type Evidence, type InstanceCase } from '../domain/model.ts';
+import { foldResult } from '../domain/step-result.ts';
+import { StepResultSchema } from '../domain/step-result-schema.ts';
+import { append, type Clock, entry } from '../domain/timeline.ts';
+import { type Move, pageWhy } from '../policy/moves.ts';
+import { assessCase } from './assess-case.ts';
+import { type PrepareDeps, prepareRung } from './ladder.ts';
+
+/** What the loop did last, as Decide's previous answer said (the state keeps `$.move`). */
+export interface DecideInput {
+  c: InstanceCase;
+  /** The GatherEvidence branches, folded into the evidence on the first pass only. */
+  evidence?: Evidence;
+  move?: { kind: string; action?: string } | null;
+  result?: unknown;
+}
+
+export type Decided = InstanceCase & { move: Move };
+
+const isAction = (a: unknown): a is ActionKind => (ACTION_KINDS as readonly unknown[]).includes(a);
+
+/** Folds the last step's answer into the case. */
+function fold(input: DecideInput, clock: Clock): InstanceCase {
+  const { c, move, result } = input;
+  if (input.evidence) return assessCase(c, input.evidence, clock);
+  if (!move || result === undefined) return c;
+  if (move.kind === 'await-approval') {
+    // The SendTaskSuccess output or the caught error (rejected, timed out): the gates read it.
+    return { ...c, approval: (result ?? {}) as Record<string, unknown>, next: 'act' };
+  }
+  if (move.kind !== 'act') return c;
+  const r = result as Record<string, unknown> | null;
+  const parsed = StepResultSchema.safeParse(r);
+  let k = parsed.success ? foldResult(c, parsed.data) : c;
+  const error = r?.error as { Error?: unknown; Cause?: unknown } | undefined;
+  if (error && typeof error.Error === 'string') {
+    // The action's Task failed unexpectedly: Page records it against the rung and hands over.
+    k = {
+      ...k,
+      action: isAction(move.action) ? move.action : (k.action ?? null),
+      actionError: { Error: error.Error, ...(typeof error.Cause === 'string' ? { Cause: error.Cause } : {}) },
+      pending: null,
+      next: 'run',
+    };
+    return k;
+  }
+  if (!parsed.success) {
+    // An answer that is neither a result nor a caught error is a wiring bug: said, then paged.
+    return {
+      ...k,
+      action: 'page',
+      next: 'run',
+      timeline: append(
+        k.timeline,
+        entry(clock, {
+          step: 'Decide',
+          kind: 'error',
+          instanceId: c.target.instanceId,
+          summary: `the ${String(move.action)} step answered something that is not a result: ${JSON.stringify(r).slice(0, 200)}`,
+        }),
+      ),
+    };
+  }
+  return k;
+}
+
+/** Facts → policy → move. Bounded: at most one pass per rung of the plan, then the page. */
+export async function decide(input: DecideInput, deps: PrepareDeps): Promise<Decided> {
+  let c = fold(input, deps.clock);
+  const plan = c.assessment?.plan ?? [];
+  for (let i = 0; i <= plan.length + 1; i++) {
+    if (c.actionError)
+      return { ...c, move: { kind: 'page', why: 'the action failed', reasons: [c.actionError.Error] } };
+    switch (c.next) {
+      case 'done':
+        return {
+          ...c,
+          move: { kind: 'done', outcome: c.outcome ?? 'escalated', reasons: [c.outcome ?? 'escalated'] },
+        };
+      case 'verify':
+        return { ...c, move: { kind: 'verify', reasons: ['the action is done: verify it'] } };
+      case 'approve':
+        return approve(c);
+      case 'run':
+        return run(c);
+      default:
+        // 'act' (a new rung) and 'poll' (nothing in flight survives a Decide pass): gate plan[rung].
+        c = await prepareRung(c, deps);
+    }
+  }
+  throw new Error(`Decide walked past the end of the plan (${plan.join(' → ')}) without a move`);
+}
+
+function approve(c: InstanceCase): Decided {
+  const action = c.action ?? 'page';
+  return {
+    ...c,
+    move: { kind: 'await-approval', action, reasons: [`${action} runs at approve: a person decides`] },
+  };
+}
+
+function run(c: InstanceCase): Decided {
+  const action = c.action ?? 'page';
+  if (action === 'page') {
+    return {
+      ...c,
+      move: {
+        kind: 'page',
+        why: pageWhy({ actions: c.actions, outcome: c.outcome, leftStopped: c.leftStopped }),
+        reasons: [`rung ${c.rung + 1}: page`],
+      },
+    };
+  }
+  const mode = modeOf(c, action);
+  return {
+    ...c,
+    move: {
+      kind: 'act',
+      action,
+      mode: mode === 'off' ? 'dry-run' : mode,
+      reasons: [`rung ${c.rung + 1} of ${(c.assessment?.plan ?? []).length}: ${action} (${mode})`],
+    },
+  };
+}
