@@ -1,5 +1,5 @@
 /**
- * Issue #8's budgets, shared by `npm run bench` (which reports them) and the tests that assert the
+ * The size and cost budgets, shared by `npm run bench` (which reports them) and the tests that assert the
  * deterministic ones (bundle sizes in test/package.test.ts, transitions in test/transition-budget).
  */
 

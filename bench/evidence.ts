@@ -1,5 +1,5 @@
 /**
- * Evidence benchmark (issue 3): how long each GatherEvidence branch takes on the local substrate
+ * Evidence benchmark: how long each GatherEvidence branch takes on the local substrate
  * (moto + loopback fake hosts), and what the whole Parallel step costs — the branches run
  * concurrently, so the step should cost about its slowest branch, not their sum.
  *

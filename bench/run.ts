@@ -471,7 +471,7 @@ async function stormSection(s: Awaited<ReturnType<typeof startBenchSubstrate>>) 
     ratio: '',
     ok: null,
   });
-  // Issue #5: an incident is a delivery Admit let through ('open'); the fleet guard holds the rest
+  // An incident is a delivery Admit let through ('open'); the fleet guard holds the rest
   // of a storm ('storm'), and duplicates end at once. Budget: every delivery has a disposition,
   // and no instance gets a second open incident.
   const admittedTotal = Object.values(storm.dispositions).reduce((a, b) => a + b, 0);

@@ -37,11 +37,11 @@ export interface StormResult {
   /** A dedupe-first floor: one conditional PutItem per event (duplicates fail the condition). */
   dedupeFloorEventsPerSecond: number;
   dedupeFloorFirstWrites: number;
-  /** Issue #5: what the real Admit (dedupe, fleet guard, per-instance lock) made of each delivery. */
+  /** What the real Admit (dedupe, fleet guard, per-instance lock) made of each delivery. */
   dispositions: Record<string, number>;
   /** Instances with more than one admitted ('open') incident: must be none. */
   instancesOpenedTwice: number;
-  /** Issue #8: dispositions Intake settled itself (dedupe, declared storm) before any lookup. */
+  /** Dispositions Intake settled itself (dedupe, declared storm) before any lookup. */
   decidedByIntake: Record<string, number>;
   /** CPU the handlers (and the SDK) spent per delivery in this process: the other half of the cost. */
   handlerCpuMsPerEvent: number;

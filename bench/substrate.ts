@@ -72,7 +72,7 @@ export async function startBenchSubstrate(overrides: Record<string, string> = {}
   Object.assign(process.env, env);
   env.MEDIC_STAKEHOLDER_TOPIC_ARN = await ensureTopic(moto.endpoint);
   process.env.MEDIC_STAKEHOLDER_TOPIC_ARN = env.MEDIC_STAKEHOLDER_TOPIC_ARN;
-  // issue #5: the safety table (dedupe, locks, budgets), as `medic simulate` creates it
+  // The safety table (dedupe, locks, budgets), as `medic simulate` creates it
   const dynamo = new DynamoDBClient({ endpoint: moto.endpoint, region: 'us-east-1' });
   env.MEDIC_SAFETY_TABLE = (await ensureTables(dynamo)).get('SafetyTable') ?? '';
   process.env.MEDIC_SAFETY_TABLE = env.MEDIC_SAFETY_TABLE;

@@ -8,7 +8,7 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(2);
 }
-// Operator commands (issue 7) talk to AWS only: they skip loading the local simulation.
+// Operator commands talk to AWS only: they skip loading the local simulation.
 const OPERATOR_COMMANDS = new Set([
   'start',
   'status',

@@ -1,5 +1,5 @@
 /**
- * Approval HTTP function (issue #4, Lambda function URL): the approve/reject links land here. The
+ * Approval HTTP function (Lambda function URL): the approve/reject links land here. The
  * signed link authenticates the decision; POST calls SendTaskSuccess / SendTaskFailure.
  */
 import { SFNClient } from '@aws-sdk/client-sfn';

@@ -82,14 +82,14 @@ export const handler = lambda(async (event, context) => {
       metricsFile ? appendFileSync(metricsFile, `${line}\n`) : process.stdout.write(`${line}\n`),
     ),
     clock: systemClock,
-    // issue #5: a ticket Jira could not take waits in the durable outbox
+    // A ticket Jira could not take waits in the durable outbox
     outbox: (draft, error) => enqueueTicket(safetyStore(), state.incidentId, draft, error, systemClock),
     reopenWindowMs: reopenHours * 3_600_000,
     measure: (doc) => renderedLength(deployment, doc),
     finalNotices,
     ...(core.MEDIC_INCIDENTS_TABLE ? { cases: caseStore(dynamodb, core.MEDIC_INCIDENTS_TABLE) } : {}),
   });
-  // issue 7: the incident store behind `medic history`. Best effort: the ticket and the
+  // The incident store behind `medic history`. Best effort: the ticket and the
   // notification are the record; a store failure is logged, never fails the run.
   const table = core.MEDIC_INCIDENTS_TABLE;
   if (table) {

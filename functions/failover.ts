@@ -1,4 +1,4 @@
-/** Failover Task (issue #4): target group, Route 53, Elastic IP or Auto Scaling, by the instance's tags. */
+/** Failover Task: target group, Route 53, Elastic IP or Auto Scaling, by the instance's tags. */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -17,10 +17,10 @@ import { lambda, parseWith } from '../shared/lambda.ts';
 import { failover, resumeFailover } from '../shared/usecases/failover.ts';
 import { runStep } from '../shared/usecases/step.ts';
 
-// issue #5: no SDK-level retries — a lost answer to a mutating call must not become a second one;
+// No SDK-level retries — a lost answer to a mutating call must not become a second one;
 // the ASL retries instead, and the guard's claim stops a repeat.
 const ec2Client = new EC2Client({ maxAttempts: 1 });
-// Only the three EC2 calls failover makes, so the bundle carries only their schemas (issue #8).
+// Only the three EC2 calls failover makes, so the bundle carries only their schemas (size budget).
 const ec2 = {
   describeInstances: describeInstancesWith(ec2Client),
   elasticIpOf: elasticIpOfWith(ec2Client),
@@ -34,7 +34,7 @@ const sns = new SNSClient({});
 export const handler = lambda(async (event) => {
   const { result, ...base } = parseWith(StepInputSchema, event, 'Failover');
   const notifier = snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN);
-  // issue #5: the safety bounds, once per rung, before the first mutating call
+  // The safety bounds, once per rung, before the first mutating call
   const deps = {
     ec2,
     targetGroups,

@@ -1,4 +1,4 @@
-/** Page Task (issue #4): the terminal rung — a high-severity SNS page with evidence and what was tried. */
+/** Page Task: the terminal rung — a high-severity SNS page with evidence and what was tried. */
 import { SNSClient } from '@aws-sdk/client-sns';
 import { snsNotifier } from '../shared/adapters/sns.ts';
 import { coreConfig } from '../shared/config.ts';

@@ -1,4 +1,4 @@
-/** Reboot Task (issue #4): RebootInstances (DryRun in dry-run mode), then Verify. */
+/** Reboot Task: RebootInstances (DryRun in dry-run mode), then Verify. */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { ec2Adapter } from '../shared/adapters/ec2.ts';
@@ -11,7 +11,7 @@ import { lambda, parseWith } from '../shared/lambda.ts';
 import { reboot } from '../shared/usecases/reboot.ts';
 import { runStep } from '../shared/usecases/step.ts';
 
-// issue #5: no SDK-level retries — a lost answer to a mutating call must not become a second one;
+// No SDK-level retries — a lost answer to a mutating call must not become a second one;
 // the ASL retries instead, and the guard's claim stops a repeat.
 const ec2 = ec2Adapter(new EC2Client({ maxAttempts: 1 }));
 const sns = new SNSClient({});
@@ -19,7 +19,7 @@ const sns = new SNSClient({});
 export const handler = lambda(async (event) => {
   const { result, ...base } = parseWith(StepInputSchema, event, 'Reboot');
   const notifier = snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN);
-  // issue #5: the safety bounds, once per rung, before the first mutating call
+  // The safety bounds, once per rung, before the first mutating call
   // Only the cycle's result goes back (ResultPath $.result): Decide folds it into the case.
   return runStep(base, result, 'action', (c) =>
     guardedAction(c, 'reboot', notifier, (c) =>

@@ -1,5 +1,5 @@
 /**
- * RequestApproval (issue #4): invoked by AwaitApproval (`lambda:invoke.waitForTaskToken`) with the
+ * RequestApproval: invoked by AwaitApproval (`lambda:invoke.waitForTaskToken`) with the
  * case and the task token; sends the signed approve/reject links. The execution stays paused until
  * the approval function calls back, or the state's timeout records "timed out".
  */

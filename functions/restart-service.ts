@@ -1,4 +1,4 @@
-/** RestartService Task (issue #4): systemctl restart via SSM Run Command, polled by the ASL. */
+/** RestartService Task: systemctl restart via SSM Run Command, polled by the ASL. */
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { snsNotifier } from '../shared/adapters/sns.ts';
@@ -17,7 +17,7 @@ const sns = new SNSClient({});
 export const handler = lambda(async (event) => {
   const { result, ...base } = parseWith(StepInputSchema, event, 'RestartService');
   const notifier = snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN);
-  // issue #5: the safety bounds, once per rung, before the first mutating call
+  // The safety bounds, once per rung, before the first mutating call
   // Only the cycle's result goes back (ResultPath $.result): Decide folds it into the case.
   return runStep(base, result, 'action', (c) =>
     guardedAction(c, 'restart-service', notifier, (c) =>

@@ -13,7 +13,7 @@ import { lambda, parseWith } from '../shared/lambda.ts';
 import { runStep } from '../shared/usecases/step.ts';
 import { resumeStopStart, stopStart } from '../shared/usecases/stop-start.ts';
 
-// issue #5: no SDK-level retries — a lost answer to a mutating call must not become a second one;
+// No SDK-level retries — a lost answer to a mutating call must not become a second one;
 // the ASL retries instead, and the guard's claim stops a repeat.
 const ec2 = ec2Adapter(new EC2Client({ maxAttempts: 1 }));
 // An Auto Scaling member is handed to its group (SetInstanceHealth) instead of being stopped.
@@ -23,7 +23,7 @@ const sns = new SNSClient({});
 export const handler = lambda(async (event) => {
   const { result, ...base } = parseWith(StepInputSchema, event, 'StopStart');
   const notifier = snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN);
-  // issue #5: the safety bounds, once per rung, before the first mutating call
+  // The safety bounds, once per rung, before the first mutating call
   const deps = {
     ec2,
     autoScaling,

@@ -58,7 +58,7 @@ export function handlersFromServerless(
 export interface TaskBinding {
   stateName: string;
   logicalId: string;
-  /** `arn:aws:states:::lambda:invoke.waitForTaskToken`: paused until a callback (issue #4). */
+  /** `arn:aws:states:::lambda:invoke.waitForTaskToken`: paused until a callback. */
   callback?: boolean;
 }
 
@@ -118,7 +118,7 @@ export interface LocalRunOptions {
   /** Sees the size of every state input and output (the engine itself enforces no payload limit). */
   onState?: (sample: StateSize) => void;
   /**
-   * Task-token pauses (issue #4): the engine has no callback mechanism, so a local one stands in.
+   * Task-token pauses: the engine has no callback mechanism, so a local one stands in.
    * The paused task resolves only when SendTaskSuccess/SendTaskFailure reaches `callbacks`
    * (through the real SDK); `approver` plays the person who received the request.
    */
@@ -282,7 +282,7 @@ export async function loadLocalMachine() {
         },
         context: {
           Execution: {
-            // Each execution has its own id, as in AWS (issue #5: dedupe must not rely on ids colliding).
+            // Each execution has its own id, as in AWS: dedupe must not rely on ids colliding.
             Id: `local:${options.executionName}:${randomUUID()}`,
             Name: options.executionName,
             Input: input as never,

@@ -56,10 +56,10 @@ export interface LocalMoto {
   /** moto's own reset: drops every resource in every backend. */
   reset(): Promise<void>;
   stop(): Promise<void>;
-  /** Issue #5: the next `count` matching calls answer an AWS error (see moto_launcher.py). */
+  /** The next `count` matching calls answer an AWS error (see moto_launcher.py). */
   addAwsError(rule: AwsErrorRule): Promise<void>;
   clearAwsErrors(): Promise<void>;
-  /** Issue #5: stop listening for downMs, then listen again on the same port; state survives. */
+  /** Stop listening for downMs, then listen again on the same port; state survives. */
   restart(downMs: number): Promise<void>;
 }
 

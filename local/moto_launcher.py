@@ -12,7 +12,7 @@ Control routes (all under /_medic/, loopback only, used by `medic simulate` and 
   GET    /_medic/calls   -> {"calls": [{"seq", "at", "service", "action", "params"}...]}
   DELETE /_medic/calls   -> clears the record
 
-Fault injection (issue 3), per instance id; POST merges into what is already set for it:
+Fault injection, per instance id; POST merges into what is already set for it:
   POST   /_medic/faults  body: {"instanceId": "i-...",                      (required)
                                 "systemStatus": "impaired" | "ok" | ...,     EC2 DescribeInstanceStatus
                                 "instanceStatus": "impaired" | "ok" | ...,     "   (running instances only)
@@ -42,7 +42,7 @@ goes pending and falls back to `stopped` with StateReason `Client.InternalError:
 launch`. An instance tagged `medic-sim:start-fails=<StateReason code>` does the same here: after
 each StartInstances it is `stopped` again, with that code (and AWS's message for it).
 
-Issue #5 fault injection (fault matrix tests):
+AWS error injection (fault matrix tests):
   POST   /_medic/errors   body {"service": "ec2", "action": "RebootInstances", "code": "RequestLimitExceeded",
                                 "status": 503, "count": 2}
                           -> the next `count` matching API calls answer that AWS error (in the service's
@@ -89,7 +89,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.ssm.models import Command as _MotoCommand
 from werkzeug.serving import make_server
 
-# Issue #8 (storm bench): moto looks its backends up per request by listing its own package
+# Storm bench: moto looks its backends up per request by listing its own package
 # directory (~57 stat calls, ~0.8 ms of a ~3.6 ms PutItem). The list cannot change while it runs.
 _MOTO_MODULES = tuple(_moto_backends.list_of_moto_modules())
 _moto_backends.list_of_moto_modules = lambda: _MOTO_MODULES
@@ -322,7 +322,7 @@ def _json_response(start_response, status, payload):
     return [data]
 
 
-# ---- issue #5: AWS error rules and restarts ----
+# ---- AWS error rules and restarts ----
 _error_rules = []
 _error_rules_lock = threading.Lock()
 _restart_requests = []
@@ -533,7 +533,7 @@ def build_app():
         if described is not None and described[0] == "dynamodb":
             # DynamoDB applies each write to an item atomically; moto does not (two UpdateItems that
             # both create one item race, and one set of attributes is lost). Serialise them, as the
-            # fleet registry relies on that atomicity (issue #8).
+            # fleet registry relies on that atomicity.
             with _dynamodb_lock:
                 return list(moto_app(environ, start_response))
         return moto_app(environ, start_response)
@@ -560,7 +560,7 @@ def main():
         threading.Thread(target=_exit_when_parent_goes, daemon=True).start()
 
     def restarter():
-        # issue #5: stop listening for downMs, then listen again on the same port (state kept).
+        # Stop listening for downMs, then listen again on the same port (state kept).
         nonlocal server
         while True:
             time.sleep(0.05)

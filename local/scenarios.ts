@@ -43,12 +43,12 @@ import { type FakeHost, type HostMode, startFakeHost } from './probe-servers.ts'
 
 export interface ScenarioWorld {
   event: unknown;
-  /** Issue #5: a storm scenario delivers one alarm event per instance, all at once. */
+  /** A storm scenario delivers one alarm event per instance, all at once. */
   events?: unknown[];
   instanceIds: string[];
   /** Called once the run is over: stops watchers and fake hosts. */
   teardown(): Promise<void>;
-  /** Issue #5: put a host back into a state (e.g. hung again for the next incident). */
+  /** Put a host back into a state (e.g. hung again for the next incident). */
   setMode?(instanceId: string, mode: HostMode): Promise<void>;
 }
 
@@ -56,7 +56,7 @@ export interface ScenarioContext {
   ec2: EC2Client;
   /** Endpoint + region for the other clients a scenario needs (ELBv2, Route 53, Auto Scaling). */
   clientConfig?: { endpoint: string; region?: string };
-  /** `endpoint` is where faults are injected and metrics/logs seeded (issue 3). */
+  /** `endpoint` is where faults are injected and metrics/logs seeded. */
   moto: Pick<LocalMoto, 'calls' | 'endpoint'>;
   now: Date;
 }
@@ -76,16 +76,16 @@ interface HostSpec {
   mode: HostMode;
   /** What a reboot does to this host (default: comes back healthy). */
   afterReboot?: HostMode;
-  /** issue 3 — medic:service tag. */
+  /** The medic:service tag. */
   service?: string;
-  /** issue 3 — EC2 status checks and scheduled events as AWS would report them. */
+  /** EC2 status checks and scheduled events as AWS would report them. */
   faults?: Pick<InstanceFaults, 'systemStatus' | 'instanceStatus' | 'events'>;
-  /** issue 3 — SSM agent PingStatus; null: not a managed node. Default: Online unless hung/down. */
+  /** SSM agent PingStatus; null: not a managed node. Default: Online unless hung/down. */
   ssmAgent?: 'Online' | 'ConnectionLost' | null;
-  /** issue 3 — on-host tool output (defaults to a healthy host). */
+  /** On-host tool output (defaults to a healthy host). */
   host?: HostOutputSpec;
   /**
-   * issue 3 — the last 10 minutes of metrics, oldest first or one value for all; `null` for mem or
+   * The last 10 minutes of metrics, oldest first or one value for all; `null` for mem or
    * disk means the CloudWatch agent does not publish it. Default: a quiet host (20/40/45 %).
    */
   metrics?: { cpu?: number | number[]; mem?: number | number[] | null; disk?: number | number[] | null };
@@ -94,9 +94,9 @@ interface HostSpec {
    * the newest datapoints are old): what a host cut off from the network looks like. Default 0.
    */
   agentSilentMinutes?: number;
-  /** issue 3 — lines in the instance's CloudWatch Logs group (medic:log-group); none: no tag. */
+  /** Lines in the instance's CloudWatch Logs group (medic:log-group); none: no tag. */
   logs?: string[];
-  // Issue #4: how the fake host answers the other rungs (observed in moto's call log).
+  // How the fake host answers the other rungs (observed in moto's call log).
   /** After StopInstances the host is down; after StartInstances it boots into this (default healthy). */
   afterStopStart?: HostMode;
   /** After an SSM SendCommand (the restart-service rung) the service answers like this. */
@@ -130,7 +130,7 @@ interface ScenarioSpec {
    * that is not tagged medic:managed=true is AccessDenied under medic's role.
    */
   refuse?: { service: string; action: string; code: string; message: string }[];
-  /** Issue #5: N instances (--instances, default 200) alarm at once; no fake hosts are started. */
+  /** N instances (--instances, default 200) alarm at once; no fake hosts are started. */
   storm?: { defaultInstances: number };
   /** One alarm names every (non-standby) host: one incident with that many targets. */
   alarmsEveryHost?: boolean;
@@ -375,7 +375,7 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
   },
 };
 
-// ---- Issue #4: the mitigation ladder's scenarios ----
+// ---- the mitigation ladder's scenarios ----
 Object.assign(SCENARIOS, {
   'reboot-fixes': {
     description: 'a hung host (no SSH banner, health hangs): the reboot brings it back',
@@ -525,7 +525,7 @@ SCENARIOS['largest-incident'] = {
   alarmsEveryHost: true,
 };
 
-// ---- issue #5: alarm storm ----
+// ---- alarm storm ----
 SCENARIOS.storm = {
   description:
     'an alarm storm: N opted-in instances (--instances, default 200) alarm within seconds; the fleet guard must trip',
@@ -951,7 +951,7 @@ export async function setupScenario(
     if (!id) throw new Error('moto did not launch the scenario instance');
     hosts.set(id, { host, spec: hostSpec });
     privateIps.set(id, run.Instances?.[0]?.PrivateIpAddress ?? '');
-    // issue 3: what AWS, the agents and the logs say about this host.
+    // What AWS, the agents and the logs say about this host.
     const silent = hostSpec.mode === 'hung' || hostSpec.mode === 'down';
     const agent =
       hostSpec.ssmAgent === undefined ? (silent ? 'ConnectionLost' : 'Online') : hostSpec.ssmAgent;

@@ -41,7 +41,7 @@ export const LOCAL_INBOX = 'medic-local-inbox';
 export interface SimulateOptions {
   scenario?: string;
   eventFile?: string;
-  /** Issue #5: how many instances a storm scenario alarms. */
+  /** How many instances a storm scenario alarms. */
   instances?: number;
   /** Progress lines (human form); omitted for --json. */
   progress?: (line: string) => void;
@@ -78,7 +78,7 @@ export interface SimulationResult {
   /** The largest input or output of any state in the run, in UTF-8 bytes (Step Functions allows 256 KiB). */
   maxStateBytes: number;
   endpoints: { aws: string; jira: string };
-  /** Issue #5: a storm scenario's figures (one execution per alarm event). */
+  /** A storm scenario's figures (one execution per alarm event). */
   storm?: StormReport;
   /** The HTML incident report written for this run (null when the run produced no incident). */
   report: string | null;
@@ -187,7 +187,7 @@ export function localEnvironment(
     MEDIC_PROBES_LOOPBACK_ONLY: 'true',
     MEDIC_PROBE_TIMEOUT_MS: base.MEDIC_PROBE_TIMEOUT_MS ?? '500',
     POWERTOOLS_LOG_LEVEL: base.MEDIC_LOG_LEVEL ?? 'SILENT',
-    // Issue #4: approve mode locally — links signed with a per-run secret; a short approval timeout.
+    // Approve mode locally — links signed with a per-run secret; a short approval timeout.
     MEDIC_APPROVAL_SECRET: randomBytes(24).toString('base64url'),
     MEDIC_APPROVAL_TIMEOUT_SECONDS: base.MEDIC_APPROVAL_TIMEOUT_SECONDS ?? '2',
     // The kill switch of stage dev, as `medic pause` (stage dev) writes it against the same endpoint.
@@ -210,7 +210,7 @@ export function configureEnvironment(
 }
 
 /**
- * The person who receives the approval request (issue #4): "clicks" the approve or reject link
+ * The person who receives the approval request: "clicks" the approve or reject link
  * from the request by handing the real approval function the POST its confirmation page sends;
  * `ignore` never answers, so the state's own timeout decides.
  */
@@ -349,7 +349,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       new SNSClient(clientConfig),
       new SQSClient(clientConfig),
     );
-    // issue #5: the safety store, with the key schema serverless.yml declares
+    // The safety store, with the key schema serverless.yml declares
     const tables = await ensureTables(new DynamoDBClient(clientConfig));
     env.MEDIC_SAFETY_TABLE = tables.get('SafetyTable') ?? '';
     // The finished cases go there whole (FileCase); the state carries their compact forms.
@@ -468,7 +468,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   }
 }
 
-// ---- issue #5: alarm storm — every event its own execution, all at once ----
+// ---- alarm storm — every event its own execution, all at once ----
 const MUTATING_ACTIONS =
   /^(RebootInstances|StopInstances|StartInstances|TerminateInstances|RegisterTargets|DeregisterTargets|ChangeResourceRecordSets|AssociateAddress|SetInstanceHealth|SendCommand)$/;
 

@@ -1,5 +1,5 @@
 /**
- * Issue #5: creates the DynamoDB tables serverless.yml declares, in moto, so the local run uses the
+ * Creates the DynamoDB tables serverless.yml declares, in moto, so the local run uses the
  * same key schema as a deployed stack (derived, never hand-kept), and points the handlers at them.
  */
 import { readFileSync } from 'node:fs';

@@ -4,7 +4,7 @@
  * medic's requests against the real API without the 2.4 MB spec (which a fresh clone does not have).
  *
  * Usage: node scripts/gen-jira-routes.ts [path/to/jira-cloud-platform.openapi.json]
- * (default: ../shared/jira/jira-cloud-platform.openapi.json beside the repo root).
+ * (default: DEFAULT_SPEC_PATH, the reference copy beside the repository).
  * Exits 1 if a wanted route is missing from (or deprecated in) the spec: medic must not call it.
  */
 import { createHash } from 'node:crypto';
@@ -180,7 +180,7 @@ export function serializeSubset(subset: JiraRouteSubset): string {
   return `${JSON.stringify(subset, null, 2)}\n`;
 }
 
-/** Names the source as seen from the repo root, e.g. ../shared/jira/jira-cloud-platform.openapi.json. */
+/** Names the source as seen from the repo root, so the generated header carries no machine path. */
 export function sourceNameFor(specPath: string): string {
   const rel = relative(REPO_ROOT, specPath);
   return rel.startsWith('/') ? basename(specPath) : rel.split('\\').join('/');

@@ -1,5 +1,5 @@
 // `npx node scripts/ladder-transitions.ts [SCENARIO…]` — runs the mitigation ladder's scenarios
-// (issue #4) with `medic simulate` (one process per scenario, one shared moto and Jira) and prints
+// with `medic simulate` (one process per scenario, one shared moto and Jira) and prints
 // a Markdown table: outcome, actions, and the state transitions counted from the local engine's
 // event log (every StateEntered event is one "  → State" progress line), with the path the
 // per-instance loop took. Honours MEDIC_VERIFY_POLLS / MEDIC_SIM_WAIT_MS from the environment.

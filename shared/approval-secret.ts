@@ -1,5 +1,5 @@
 /**
- * The signing secret of the approve/reject links (issue #4): `MEDIC_APPROVAL_SECRET` in local runs,
+ * The signing secret of the approve/reject links: `MEDIC_APPROVAL_SECRET` in local runs,
  * otherwise the SSM SecureString, read through the one SSM secret reader (Powertools Parameters,
  * cached per container). Shared by RequestApproval (signs) and the approval function (verifies).
  */

@@ -33,21 +33,21 @@ const CoreSchema = () =>
     /** Set by `medic simulate` and the tests: a probe that would leave loopback is refused. */
     MEDIC_PROBES_LOOPBACK_ONLY: bool(),
     MEDIC_CONSOLE_REGION: z.string().optional(),
-    /** Issue 6: optional user-facing status topic (no internal detail). */
+    /** Optional user-facing status topic (no internal detail). */
     MEDIC_STATUS_TOPIC_ARN: z.string().optional(),
-    /** Issue 6: where EMF metrics go; unset = stdout (Lambda). Local runs point it at a file. */
+    /** Where EMF metrics go; unset = stdout (Lambda). Local runs point it at a file. */
     MEDIC_METRICS_FILE: z.string().optional(),
     /** The incidents table: history rows and the finished cases kept out of the workflow's state. */
     MEDIC_INCIDENTS_TABLE: z.string().optional(),
   });
 export type CoreConfig = z.infer<ReturnType<typeof CoreSchema>>;
 
-/** Issue 6: `cloud` (REST v3, ADF) or `data-center` (REST v2, wiki markup). */
+/** `cloud` (REST v3, ADF) or `data-center` (REST v2, wiki markup). */
 const JiraDeployment = () =>
   z
     .enum(['cloud', 'data-center'], { message: 'JIRA_DEPLOYMENT must be cloud or data-center' })
     .default('cloud');
-/** Issue 6: a closed ticket for the same instance + classification within this many hours is reopened. */
+/** A closed ticket for the same instance + classification within this many hours is reopened. */
 const ReopenWindowHours = () =>
   z.coerce
     .number()
@@ -127,7 +127,7 @@ function once<T>(schema: () => z.ZodType<T>, section: string): () => T {
   return perEnvironment((environment) => parse(schema(), section, environment));
 }
 
-/** Evidence time boxes (issue 3): each branch's own, inside its Task's TimeoutSeconds backstop. */
+/** Evidence time boxes: each branch's own, inside its Task's TimeoutSeconds backstop. */
 const EvidenceConfigSchema = () =>
   z.object({
     MEDIC_EVIDENCE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(8_000),
@@ -157,7 +157,7 @@ export const ticketShapeConfig = /* @__PURE__ */ once(TicketShapeSchema, 'ticket
 /** Jira switched off for this deployment (`--param jira=off`); read without validating the rest. */
 export const jiraOff = (): boolean => currentEnvironment().JIRA_BASE_URL === 'off';
 
-// ---- Issue #4: the mitigation ladder (action pacing, approve mode) ----
+// ---- the mitigation ladder (action pacing, approve mode) ----
 const LadderSchema = () =>
   z.object({
     MEDIC_ACTION_POLL_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(5),
@@ -180,7 +180,7 @@ const ApprovalSchema = () =>
         'set MEDIC_APPROVAL_SECRET_PARAMETER (an SSM SecureString name) or, locally, MEDIC_APPROVAL_SECRET',
     });
 export const approvalConfig = /* @__PURE__ */ once(ApprovalSchema, 'approval');
-// ---- issue #5: safety bounds (do no harm). Every bound has a default and one variable. ----
+// ---- safety bounds (do no harm). Every bound has a default and one variable. ----
 const SafetySchema = () =>
   z.object({
     /** DynamoDB table holding episodes, locks, budgets, fleet registry and the Jira outbox. */
@@ -222,7 +222,7 @@ const SafetySchema = () =>
   });
 export type SafetyConfig = z.infer<ReturnType<typeof SafetySchema>>;
 export const safetyConfig = /* @__PURE__ */ once(SafetySchema, 'safety');
-// ---- issue 7: intake functions (HTTP, SNS), health sweep ----
+// ---- intake functions (HTTP, SNS), health sweep ----
 const IntakeSchema = () =>
   z.object({
     MEDIC_STATE_MACHINE_ARN: z.string().startsWith('arn:', 'MEDIC_STATE_MACHINE_ARN must be an ARN'),

@@ -1,5 +1,5 @@
 /**
- * Issue #5 on the ladder of issue #4: each mutating rung (restart-service, reboot, stop-start,
+ * The safety bounds on the mitigation ladder: each mutating rung (restart-service, reboot, stop-start,
  * failover) passes the safety bounds once, on its first invocation, before any mutating call.
  * Polls of an action already under way (`pending`) are not re-gated. When AWS throttles the call,
  * the action provably did not run, so the at-most-once claim is given back and the ASL retry may

@@ -125,7 +125,7 @@ export interface IncidentMetricsPort {
   emit(metrics: IncidentMetrics): void;
 }
 
-// ---- issue 7: entry points, operator CLI, prevention ----
+// ---- entry points, operator CLI, prevention ----
 
 export interface StartedExecution {
   executionArn: string;
@@ -183,7 +183,7 @@ export interface CaseStorePort {
 /** Reads a secret (SSM SecureString); cached by the adapter, never logged. */
 export type SecretSource = () => Promise<string>;
 
-// ---- issue 3: evidence beyond EC2 and reachability ----
+// ---- evidence beyond EC2 and reachability ----
 
 export interface MetricSeriesId {
   namespace: string;
@@ -230,7 +230,7 @@ export interface LogsPort {
   ): Promise<LogEvent[]>;
 }
 
-// ---- Issue #4: the mitigation ladder's ports ----
+// ---- the mitigation ladder's ports ----
 
 export interface InstanceStopState {
   state: string;
@@ -331,7 +331,7 @@ export interface FinalNoticeLedgerPort {
   markSent(episodeKey: string, outcome: string, at: Date): Promise<void>;
 }
 
-// ---- issue #5: the safety store (episodes, locks, budgets, fleet registry, outbox) ----
+// ---- the safety store (episodes, locks, budgets, fleet registry, outbox) ----
 export interface LockOwner {
   episodeKey: string;
   executionId: string;

@@ -1,5 +1,5 @@
 /**
- * Issue #5 wiring shared by the handlers that enforce the safety bounds: the DynamoDB store and the
+ * Wiring shared by the handlers that enforce the safety bounds: the DynamoDB store and the
  * bounds read once from the environment (`safetyConfig`). Handlers stay thin; use cases stay SDK-free.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -73,7 +73,7 @@ async function runSimulate(args: string[]): Promise<number> {
       scenario: { type: 'string' },
       event: { type: 'string' },
       json: { type: 'boolean', default: false },
-      instances: { type: 'string' }, // issue #5: storm size
+      instances: { type: 'string' }, // storm size
       report: { type: 'string' },
     },
     strict: true,
@@ -148,14 +148,14 @@ export async function main(argv: string[]): Promise<number> {
       case '--help':
       case '-h':
       case 'help': {
-        // issue 7: the operator commands first, then the local simulation's details.
+        // The operator commands first, then the local simulation's details.
         const { operatorProgram } = await import('../../cli/operator.ts');
         console.log(operatorProgram().program.helpInformation());
         console.log(`Local runs (no AWS account needed):\n\n${HELP}`);
         return 0;
       }
       default: {
-        // issue 7: start, status, history, approve, reject, alarms sync (and their --help).
+        // Operator commands: start, status, history, approve, reject, alarms sync (and their --help).
         const { runOperator } = await import('../../cli/operator.ts');
         return await runOperator(argv);
       }

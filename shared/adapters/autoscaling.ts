@@ -23,7 +23,7 @@ export function autoScalingAdapter(client: AutoScalingClient): AutoScalingPort {
   };
 }
 
-// ---- Issue #4: Auto Scaling failover (mark Unhealthy so the group replaces the instance) ----
+// ---- Auto Scaling failover (mark Unhealthy so the group replaces the instance) ----
 export function autoScalingHealthAdapter(client: AutoScalingClient): AutoScalingHealthPort {
   return {
     async setUnhealthy(instanceId) {

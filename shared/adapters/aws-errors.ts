@@ -31,7 +31,7 @@ export async function callAws<T>(what: string, call: () => Promise<T>): Promise<
   }
 }
 
-/** Throttling answers mean AWS did not run the request at all (issue #5: safe to give the claim back). */
+/** Throttling answers mean AWS did not run the request at all, so the claim is safe to give back. */
 export function wasThrottled(error: unknown): boolean {
   const e = error as { name?: string; cause?: { name?: string } };
   const name = e.name === 'AwsTransientError' ? e.cause?.name : e.name;

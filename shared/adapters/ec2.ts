@@ -39,7 +39,7 @@ const STOP_REFUSED = new Set(['UnsupportedOperation', 'OperationNotPermitted', '
 type Ec2Adapter = Ec2Port & Ec2ActionsPort;
 
 // One factory per call, so a function that makes three EC2 calls bundles only their schemas
-// (issue #8: failover was over its bundle budget with every EC2 operation medic uses).
+// (with every EC2 operation medic uses, failover is over its bundle budget).
 export const describeInstancesWith =
   (client: EC2Client): Ec2Adapter['describeInstances'] =>
   async (instanceIds) => {

@@ -1,4 +1,4 @@
-/** Elastic Load Balancing v2 adapter (issue #4): target-group failover. */
+/** Elastic Load Balancing v2 adapter: target-group failover. */
 import {
   DeregisterTargetsCommand,
   DescribeTargetHealthCommand,

@@ -1,4 +1,4 @@
-/** Step Functions callback adapter (issue #4): a person's approve/reject resumes the paused task. */
+/** Step Functions callback adapter: a person's approve/reject resumes the paused task. */
 import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { TaskCallbackPort } from '../ports.ts';
 import { callAws } from './aws-errors.ts';

@@ -1,5 +1,5 @@
 /**
- * Approve/reject links (issue #4). A link carries the task token, the decision and an expiry,
+ * Approve/reject links. A link carries the task token, the decision and an expiry,
  * signed with HMAC-SHA256: holding the link is the authentication, so the signature binds all
  * three and a link cannot be turned from "reject" into "approve" or used after it expires.
  */

@@ -1,7 +1,7 @@
 /**
- * The ticket's Evidence section and the evidence-derived parts of Method and Prevention (issue 3):
+ * The ticket's Evidence section and the evidence-derived parts of Method and Prevention:
  * every check of every branch with its value, result and source, including the ones that could not
- * be made. Self-contained so the report (issue 6) only calls it. Returns neutral document blocks
+ * be made. Self-contained so the report (report.ts) only calls it. Returns neutral document blocks
  * (document.ts) so the same content renders as ADF, wiki markup or HTML.
  */
 import { type Block, bullets, grid, para, b as strong, t as text } from './document.ts';
@@ -76,7 +76,7 @@ export function evidenceSection(cases: InstanceCase[]): Block[] {
   return out;
 }
 
-/** Method bullets for the checks this issue added. */
+/** Method bullets for the resource, on-host and alerts & logs checks. */
 export function evidenceMethodItems(): string[] {
   return [
     'Resources: CPUUtilization (AWS/EC2) and the CloudWatch agent’s mem_used_percent and disk_used_percent over a window around the alarm (ListMetrics, then one GetMetricData call). Missing agent metrics are reported as a monitoring gap, not as healthy.',

@@ -32,7 +32,7 @@ export const TimelineEntrySchema = z.object({
 export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
 
 export const TriggerSchema = z.object({
-  // issue 7: sns-alarm (classic alarm action), alertmanager and datadog webhooks.
+  // sns-alarm (classic alarm action), alertmanager and datadog webhooks.
   source: z.enum(['cloudwatch-alarm', 'manual', 'sns-alarm', 'alertmanager', 'datadog']),
   episodeKey: z.string().min(1).max(80),
   alarmName: z.string().optional(),
@@ -54,7 +54,7 @@ export const TriggerSchema = z.object({
   autoScalingGroupNames: z.array(z.string()).default([]),
   mode: z.enum(MODES).default('auto'),
   requestedBy: z.string().optional(),
-  /** Links a person follows from the ticket (generator URL, monitor link); issue 7. */
+  /** Links a person follows from the ticket (generator URL, monitor link). */
   links: z.array(z.object({ title: z.string(), url: z.string() })).optional(),
   /** The original event, kept for the ticket; truncated by normalise so the state stays small. */
   raw: z.string().optional(),
@@ -82,13 +82,13 @@ export const TargetSchema = z.object({
   /** Set when the medic:service tag is not a unit name: service is then null, and this says why. */
   serviceProblem: z.string().optional(),
   probe: ProbeConfigSchema,
-  /** Issue #5: the instance's `medic:maintenance` tag (`true` or an ISO end time), if any. */
+  /** The instance's `medic:maintenance` tag (`true` or an ISO end time), if any. */
   maintenance: z.string().nullable().optional(),
-  /** Issue #5: the Auto Scaling group the instance belongs to (tag aws:autoscaling:groupName). */
+  /** The Auto Scaling group the instance belongs to (tag aws:autoscaling:groupName). */
   group: z.string().nullable().optional(),
   /** CloudWatch Logs group of the instance (medic:log-group), searched for recent error lines. */
   logGroup: z.string().nullable().optional(),
-  /** Issue #4: failover configuration read from the instance's tags (SPEC §7). */
+  /** Failover configuration read from the instance's tags (SPEC §7). */
   failover: z
     .object({
       /** medic:standby — the instance that takes over. */
@@ -111,7 +111,7 @@ export const SettingsSchema = z.object({
   verifyPolls: z.number().int().min(1).max(20),
   probeTimeoutMs: z.number().int().min(100).max(30_000),
   executionUrl: z.string().nullable(),
-  // Issue #4 (mitigation ladder): pacing of in-flight actions and of the approval pause. Optional in
+  // Mitigation ladder: pacing of in-flight actions and of the approval pause. Optional in
   // the type so older producers still parse; Intake always sets them (the ASL's Wait and
   // TimeoutSecondsPath read them), and the use cases fall back to LADDER_DEFAULTS.
   /** Wait between polls of an in-flight action (SSM command, stop/start, target health). */
@@ -230,7 +230,7 @@ export const BranchSchema = <T extends z.ZodTypeAny>(value: T) =>
     checks: z.array(CheckSchema),
   });
 
-/** One metric series summarised over the window around the alarm (issue 3). */
+/** One metric series summarised over the window around the alarm. */
 export const MetricSummarySchema = z.object({
   metric: z.string(),
   /** The series' other dimensions, e.g. `path=/`, so two disks are told apart. */
@@ -287,7 +287,7 @@ export type AlertsEvidence = z.infer<typeof AlertsEvidenceSchema>;
 export const EvidenceSchema = z.object({
   ec2: BranchSchema(Ec2EvidenceSchema),
   reachability: BranchSchema(ReachabilitySchema),
-  // issue 3: optional so a case assessed from the first two branches alone still parses;
+  // Optional so a case assessed from the first two branches alone still parses;
   // an absent branch is treated exactly like one that could not be checked.
   metrics: BranchSchema(MetricsEvidenceSchema).optional(),
   host: BranchSchema(HostEvidenceSchema).optional(),
@@ -359,7 +359,7 @@ export const InstanceCaseSchema = z.object({
   pollsLeft: z.number().int().min(0).default(0),
   lastActionAt: z.string().nullable().default(null),
   next: z.enum(NEXT_STEPS).default('act'),
-  // Issue #4 — optional so cases built before the ladder (or by other code) still parse.
+  // Optional so cases built before the ladder (or by other code) still parse.
   /** The rung being walked (plan[rung]); drives the ASL's RunAction Choice. */
   action: z.enum(ACTION_KINDS).nullable().optional(),
   pending: PendingActionSchema.nullable().optional(),
@@ -423,7 +423,7 @@ export const IncidentStateSchema = z.object({
    * never holds an admission half made. Kept only while the release on that path still reads it.
    */
   episodeClaimedBy: z.string().optional(),
-  /** Issue #5: what Admit decided (dedupe, lock, fleet guard); Intake decides duplicates and storms. */
+  /** What Admit decided (dedupe, lock, fleet guard); Intake decides duplicates and storms. */
   admission: z
     .object({
       disposition: z.enum(['open', 'duplicate', 'joined', 'closed', 'storm']),

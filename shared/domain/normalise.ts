@@ -190,7 +190,7 @@ export function normalise(event: unknown, now: Date = new Date()): IncidentTrigg
     throw new InvalidTriggerError('the event must be a JSON object');
   }
   const record = event as Record<string, unknown>;
-  // issue 7: an HTTP/SNS intake already normalised it; a webhook or SNS shape pasted by hand.
+  // An HTTP/SNS intake already normalised it; a webhook or SNS shape pasted by hand.
   if (MEDIC_TRIGGER in record) return fromEnvelope(record[MEDIC_TRIGGER]);
   if (detectSource(record) !== null) {
     const found = intakeSignals(event, now);
@@ -223,7 +223,7 @@ export function normalise(event: unknown, now: Date = new Date()): IncidentTrigg
 }
 
 // ---------------------------------------------------------------------------------------------
-// issue 7: SNS (classic alarm action), Prometheus Alertmanager v4 and Datadog webhooks.
+// SNS (classic alarm action), Prometheus Alertmanager v4 and Datadog webhooks.
 // One webhook may carry several alerts and may close episodes, so these sources normalise into
 // a list of signals; `normalise` above keeps its one-trigger contract for the state machine.
 // ---------------------------------------------------------------------------------------------

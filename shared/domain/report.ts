@@ -368,7 +368,7 @@ export function prevention(state: IncidentState, context: DocumentContext = {}):
     ...(c.evidence?.ec2.checks ?? []),
     ...(c.evidence?.reachability.checks ?? []),
   ]);
-  // With the resources branch (issue 3), evidencePrevention below names the gap precisely.
+  // With the resources branch, evidencePrevention below names the gap precisely.
   const hasMetricsBranch = cases.some((c) => c.evidence?.metrics !== undefined);
   if (
     cases.length > 0 &&

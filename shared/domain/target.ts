@@ -1,7 +1,7 @@
 /**
  * An instance's tags → the Target medic works on (probe address, ports, failover settings). Its
  * own module, without the trigger schemas of normalise.ts, so the failover function can resolve
- * its standby without bundling them (issue #8).
+ * its standby without bundling them (its bundle has a size budget).
  */
 
 import type { InstanceInfo } from '../ports.ts';

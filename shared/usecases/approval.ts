@@ -1,5 +1,5 @@
 /**
- * Approve mode (issue #4). requestApproval runs inside AwaitApproval (`.waitForTaskToken`): it
+ * Approve mode. requestApproval runs inside AwaitApproval (`.waitForTaskToken`): it
  * sends the stakeholders the signed approve/reject links. decide is the small HTTP function behind
  * those links: GET shows a confirmation page (so a mail scanner following links decides nothing),
  * POST resumes the execution with SendTaskSuccess (approve) or SendTaskFailure (reject).

@@ -1,5 +1,5 @@
 /**
- * The safety bounds (issue #5), checked before every mutating call and recorded on the timeline
+ * The safety bounds, checked before every mutating call and recorded on the timeline
  * when they hold an action back. Pure decisions over the safety store; no SDK here.
  *
  * Order matters: the cheapest and most absolute bounds first (opt-in, freeze/maintenance, fleet),

@@ -1,5 +1,5 @@
 /**
- * The durable Jira outbox (issue #5). When Jira stays down past the adapter's retries, Record puts
+ * The durable Jira outbox. When Jira stays down past the adapter's retries, Record puts
  * the ticket here (one item per episode: a newer draft replaces an older one) and a scheduled
  * function drains it with exponential backoff and full jitter. No duplicates: the drainer leases an
  * item with a conditional write (one drainer per item), then searches by the episode label and

@@ -63,7 +63,7 @@ export interface RecordDeps {
   statusNotifier?: NotifierPort;
   metrics?: IncidentMetricsPort;
   clock: Clock;
-  /** Issue #5: durable outbox for the ticket when Jira stays down (drained by a scheduled function). */
+  /** Durable outbox for the ticket when Jira stays down (drained by a scheduled function). */
   outbox?: (draft: TicketDraft, error: unknown) => Promise<void>;
   /** Closed tickets for the same instance + classification within this window are reopened. */
   reopenWindowMs?: number;
@@ -302,7 +302,7 @@ export async function record(received: IncidentState, deps: RecordDeps): Promise
         summary: `could not file the Jira ticket: ${(error as Error).name}: ${(error as Error).message}`,
       }),
     );
-    // ---- issue #5: nothing lost — the ticket waits in the durable outbox until Jira answers ----
+    // ---- nothing lost — the ticket waits in the durable outbox until Jira answers ----
     if (deps.outbox) {
       const draft: TicketDraft = {
         summary: ticketSummary(state, outcome),
@@ -406,7 +406,7 @@ export function fallbackState(raw: unknown, executionName: string | null, clock:
   const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   const error = (r.error as IncidentState['error']) ?? { Error: 'UnknownError', Cause: 'no error detail' };
   const { error: _drop, ...rest } = r;
-  // Issue #5: the workflow's Receive state wraps the raw input as { event } (it may not be an object).
+  // The workflow's Receive state wraps the raw input as { event } (it may not be an object).
   const wrapped = Object.keys(rest).length === 1 && 'event' in rest;
   const inner = wrapped ? rest.event : rest;
   const event = (typeof inner === 'object' && inner !== null ? inner : { input: inner }) as Record<
