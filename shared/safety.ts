@@ -9,16 +9,16 @@ import { ConfigError } from './errors.ts';
 import type { GuardStorePort, SafetyStorePort } from './ports.ts';
 import { type GuardSettings, parseMaintenanceWindows } from './usecases/guard.ts';
 
-export const safetyStore: () => SafetyStorePort = perEnvironment(() =>
+export const safetyStore: () => SafetyStorePort = /* @__PURE__ */ perEnvironment(() =>
   dynamoSafetyStore(new DynamoDBClient({}), safetyConfig().MEDIC_SAFETY_TABLE),
 );
 
 /** Only what the bounds need: the action functions bundle no lock, fleet-write or outbox code. */
-export const guardStore: () => GuardStorePort = perEnvironment(() =>
+export const guardStore: () => GuardStorePort = /* @__PURE__ */ perEnvironment(() =>
   dynamoGuardStore(new DynamoDBClient({}), safetyConfig().MEDIC_SAFETY_TABLE),
 );
 
-export const guardSettings: () => GuardSettings = perEnvironment(() => {
+export const guardSettings: () => GuardSettings = /* @__PURE__ */ perEnvironment(() => {
   const c = safetyConfig();
   let maintenanceWindows: GuardSettings['maintenanceWindows'];
   try {
