@@ -11,4 +11,13 @@ export const HOT_PATH_BUNDLE_BYTES = 400 * 1024;
  * stack) and are reported, not budgeted. None of them is on the way to the first action: the
  * Record Task runs last, the outbox drainer and the health sweep run on schedules.
  */
+/**
+ * Rungs that are never the first action of any ladder (the LADDERS table in
+ * shared/domain/assess.ts; test/package.test.ts checks it): an action and its verification always
+ * come before them, and by default a person approves them, so their cold start is never on the way
+ * to the first action. They get a budget of their own, so they cannot grow unseen either.
+ */
+export const LATER_RUNG_FUNCTIONS: ReadonlyMap<string, string> = new Map([['failover', 'failover']]);
+export const LATER_RUNG_BUNDLE_BYTES = 448 * 1024;
+
 export const JIRA_FUNCTIONS: ReadonlySet<string> = new Set(['close', 'drainOutbox', 'healthSweep']);

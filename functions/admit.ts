@@ -17,7 +17,7 @@ import { autonomyConfig, coreConfig, ladderConfig } from '../shared/config.ts';
 import type { Settings } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, logger, parseWith } from '../shared/lambda.ts';
-import { guardSettings, lockLeaseMs, safetyStore } from '../shared/safety.ts';
+import { admissionStore, guardSettings, lockLeaseMs } from '../shared/safety.ts';
 import { admit } from '../shared/usecases/admit.ts';
 import type { StormMemo } from '../shared/usecases/guard.ts';
 import { type IntakeDeps, intake, isNotForMedic } from '../shared/usecases/intake.ts';
@@ -65,7 +65,7 @@ export const handler = lambda(async (event) => {
   const input = parseWith(Input, event, 'Admit');
   const core = coreConfig();
   const result = await admit(input.event, input.execution.id, {
-    store: safetyStore(),
+    store: admissionStore(),
     clock: systemClock,
     settings: guardSettings(),
     leaseMs: lockLeaseMs(),

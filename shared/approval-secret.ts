@@ -8,7 +8,7 @@ import { ssmSecret } from './adapters/secret-parameter.ts';
 import { approvalConfig, perEnvironment } from './config.ts';
 import type { SecretSource } from './ports.ts';
 
-const source: () => SecretSource = perEnvironment(() =>
+const source: () => SecretSource = /* @__PURE__ */ perEnvironment(() =>
   ssmSecret(new SSMClient({}), approvalConfig().MEDIC_APPROVAL_SECRET_PARAMETER ?? ''),
 );
 

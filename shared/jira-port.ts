@@ -14,7 +14,7 @@ import type { TicketPort } from './ports.ts';
 
 const ssm = new SSMClient({});
 /** Per sandbox (per run locally): the token read and the port bound to no deadline. */
-const cache = perEnvironment(() => ({
+const cache = /* @__PURE__ */ perEnvironment(() => ({
   apiToken: undefined as Promise<string> | undefined,
   unbounded: undefined as TicketPort | undefined,
 }));

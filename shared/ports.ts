@@ -438,6 +438,16 @@ export interface OutboxDrain {
 /** The part of the safety store the bounds need at action time (shared/usecases/guard.ts). */
 export type GuardStorePort = InstanceHistory & FleetView & StormClaims & ActionLedger & ActionBudget & Outbox;
 
+/** What a storm needs: the registry view, the one-leader claim, and the outbox for its ticket. */
+export type StormStorePort = FleetView & StormClaims & Outbox;
+
+/** What admission writes and reads: episodes, locks, the instance's episodes, the fleet and storms. */
+export type AdmissionStorePort = EpisodeLedger &
+  LockStore &
+  InstanceHistoryRecorder &
+  FleetRegistry &
+  StormStorePort;
+
 /**
  * The composite the DynamoDB adapter implements (shared/adapters/dynamo-safety.ts: one table, one
  * client). Use cases should name the ports above they really use rather than this.

@@ -3,22 +3,27 @@
  * bounds read once from the environment (`safetyConfig`). Handlers stay thin; use cases stay SDK-free.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoGuardStore, dynamoSafetyStore } from './adapters/dynamo-safety.ts';
+import { dynamoAdmissionStore, dynamoGuardStore, dynamoSafetyStore } from './adapters/dynamo-safety.ts';
 import { perEnvironment, safetyConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
-import type { GuardStorePort, SafetyStorePort } from './ports.ts';
+import type { AdmissionStorePort, GuardStorePort, SafetyStorePort } from './ports.ts';
 import { type GuardSettings, parseMaintenanceWindows } from './usecases/guard.ts';
 
-export const safetyStore: () => SafetyStorePort = perEnvironment(() =>
+export const safetyStore: () => SafetyStorePort = /* @__PURE__ */ perEnvironment(() =>
   dynamoSafetyStore(new DynamoDBClient({}), safetyConfig().MEDIC_SAFETY_TABLE),
 );
 
+/** Only what admission needs: Admit bundles no action-ledger or drain code. */
+export const admissionStore: () => AdmissionStorePort = /* @__PURE__ */ perEnvironment(() =>
+  dynamoAdmissionStore(new DynamoDBClient({}), safetyConfig().MEDIC_SAFETY_TABLE),
+);
+
 /** Only what the bounds need: the action functions bundle no lock, fleet-write or outbox code. */
-export const guardStore: () => GuardStorePort = perEnvironment(() =>
+export const guardStore: () => GuardStorePort = /* @__PURE__ */ perEnvironment(() =>
   dynamoGuardStore(new DynamoDBClient({}), safetyConfig().MEDIC_SAFETY_TABLE),
 );
 
-export const guardSettings: () => GuardSettings = perEnvironment(() => {
+export const guardSettings: () => GuardSettings = /* @__PURE__ */ perEnvironment(() => {
   const c = safetyConfig();
   let maintenanceWindows: GuardSettings['maintenanceWindows'];
   try {

@@ -6,7 +6,7 @@
  * table layout is in ./safety/document.ts).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { GuardStorePort, OutboxDrain, SafetyStorePort } from '../ports.ts';
+import type { AdmissionStorePort, GuardStorePort, OutboxDrain, SafetyStorePort } from '../ports.ts';
 import { dynamoActionBudget, dynamoActionLedger } from './safety/actions.ts';
 import { documentClient } from './safety/document.ts';
 import { dynamoEpisodeLedger } from './safety/episodes.ts';
@@ -26,6 +26,20 @@ export function dynamoGuardStore(client: DynamoDBClient, table: string): GuardSt
     ...dynamoStormClaims(doc, table),
     ...dynamoActionLedger(doc, table),
     ...dynamoActionBudget(doc, table),
+    ...dynamoOutbox(doc, table),
+  };
+}
+
+/** Admission's side: episodes, locks, the instance's episodes, the fleet registry and storms. */
+export function dynamoAdmissionStore(client: DynamoDBClient, table: string): AdmissionStorePort {
+  const doc = documentClient(client);
+  return {
+    ...dynamoEpisodeLedger(doc, table),
+    ...dynamoLockStore(doc, table),
+    ...dynamoInstanceHistoryRecorder(doc, table),
+    ...dynamoFleetRegistry(doc, table),
+    ...dynamoFleetView(doc, table),
+    ...dynamoStormClaims(doc, table),
     ...dynamoOutbox(doc, table),
   };
 }

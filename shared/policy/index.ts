@@ -1,3 +1,8 @@
-/** The policy: every decision medic takes about an instance, pure, over facts the use cases gather. */
+/**
+ * The policy: every decision medic takes, pure, over facts the use cases gather — how an alarm
+ * becomes an incident, the fleet guard, the bounds, and the ladder's moves.
+ */
+export * from './admission.ts';
 export * from './bounds.ts';
+export * from './fleet.ts';
 export * from './moves.ts';

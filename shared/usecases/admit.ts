@@ -14,7 +14,7 @@ import {
   type LockAttempt,
   type TriggerFact,
 } from '../policy/admission.ts';
-import type { NotifierPort, SafetyStorePort } from '../ports.ts';
+import type { AdmissionStorePort, NotifierPort } from '../ports.ts';
 import { acknowledge } from './acknowledge.ts';
 import { activeStorm, fleetTripped, type GuardDeps, type StormMemo, stormLabel, tripStorm } from './guard.ts';
 import {
@@ -29,7 +29,7 @@ import {
 } from './intake.ts';
 
 export interface AdmitDeps extends Omit<GuardDeps, 'store'> {
-  store: SafetyStorePort;
+  store: AdmissionStorePort;
   leaseMs: number;
   /** What Intake needs to read the trigger and look up its targets. */
   intake: Omit<IntakeDeps, 'clock'>;

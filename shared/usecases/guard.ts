@@ -29,7 +29,15 @@ import {
   stormLabel,
 } from '../policy/fleet.ts';
 import { afterHeld } from '../policy/moves.ts';
-import type { GuardStorePort, NotifierPort, SafetyStorePort, TicketDraft, TicketPort } from '../ports.ts';
+import type {
+  FleetView,
+  GuardStorePort,
+  NotifierPort,
+  SafetyStorePort,
+  StormStorePort,
+  TicketDraft,
+  TicketPort,
+} from '../ports.ts';
 
 export {
   activeWindow,
@@ -66,7 +74,7 @@ export interface GuardDeps {
 /** Reads the facts the fleet guard needs and asks the policy (shared/policy/fleet.ts). */
 export async function fleetTripped(
   groups: (string | null | undefined)[],
-  deps: Pick<GuardDeps, 'store' | 'clock' | 'settings' | 'groupSize'>,
+  deps: Pick<GuardDeps, 'clock' | 'settings' | 'groupSize'> & { store: FleetView },
 ): Promise<FleetTrip | null> {
   const now = deps.clock();
   const entries = await deps.store.fleetSince(fleetWindowStart(now, deps.settings), now);
@@ -114,7 +122,7 @@ export async function activeStorm(deps: {
 export async function tripStorm(
   instances: string[],
   by: string,
-  deps: GuardDeps,
+  deps: Omit<GuardDeps, 'store'> & { store: StormStorePort },
   cause = `${instances.length} instances (limit ${deps.settings.fleetMaxInstances})`,
 ): Promise<{ key: string; leader: boolean }> {
   const now = deps.clock();
