@@ -24,7 +24,9 @@ import { type IntakeDeps, intake, isNotForMedic } from '../shared/usecases/intak
 
 // Only the lookup Admit makes: each EC2 operation adds its schema to a bundle every incident cold-starts.
 const ec2 = { describeInstances: describeInstancesWith(new EC2Client({})) };
-const sns = new SNSClient({});
+// The opened notice goes out inside Admit, which carries on without it rather than fail the run:
+// a throttled SNS gets the SDK's backoff for longer here (as a Task Retry gave it before).
+const sns = new SNSClient({ maxAttempts: 6 });
 const autoScaling = autoScalingAdapter(new AutoScalingClient({}));
 /** A storm this warm sandbox has seen: later alarms in it are held without another read. */
 const stormMemo: StormMemo = {};
