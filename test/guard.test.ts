@@ -13,6 +13,7 @@ import {
   stormKey,
 } from '../shared/usecases/guard.ts';
 import { drainOutbox } from '../shared/usecases/outbox.ts';
+import { instanceCase, osAssessment } from './support/cases.ts';
 
 function memoryStore(): SafetyStorePort & { claims: Map<string, Date>; outbox: Map<string, OutboxItem> } {
   const claims = new Map<string, Date>();
@@ -84,38 +85,13 @@ function kase(
   overrides: Partial<InstanceCase> = {},
   target: Partial<InstanceCase['target']> = {},
 ): InstanceCase {
-  return {
+  return instanceCase({
     incidentId: 'medic-web-1-20261125120000000-abcd1234',
-    mode: 'auto',
-    settings: { verifyWaitSeconds: 1, verifyPolls: 2, probeTimeoutMs: 500, executionUrl: null },
-    target: {
-      instanceId: 'i-0123456789abcdef0',
-      name: 'web-1',
-      managed: true,
-      state: 'running',
-      availabilityZone: null,
-      instanceType: null,
-      privateIp: null,
-      service: null,
-      probe: { address: '127.0.0.1', ports: [22], sshPort: 22, healthUrl: null },
-      ...target,
-    },
-    evidence: null,
-    assessment: {
-      classification: 'os',
-      confidence: 'high',
-      reasons: [],
-      plan: ['reboot', 'stop-start', 'page'],
-    },
-    rung: 0,
-    pollsLeft: 0,
-    lastActionAt: null,
-    next: 'act',
-    actions: [],
-    outcome: null,
-    timeline: [],
+    settings: { verifyPolls: 2, probeTimeoutMs: 500 },
+    target,
+    assessment: osAssessment(['reboot', 'stop-start', 'page'], []),
     ...overrides,
-  };
+  });
 }
 
 function deps(store: SafetyStorePort, extra: Partial<GuardSettings> = {}, at = NOW): GuardDeps {
