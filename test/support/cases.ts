@@ -1,12 +1,14 @@
 /**
  * One complete InstanceCase for the unit tests, as Intake builds it for a managed instance that is
  * being walked down the ladder: every field set, so a test names only what its behaviour turns on.
- * Target and settings are merged field by field; every other override replaces the default.
+ * Target and settings are merged field by field; every other override replaces the default. The
+ * schema fills in the rest and checks the result, so a fixture can never drift from the shape.
  */
 import {
   type ActionKind,
   type Assessment,
   type InstanceCase,
+  InstanceCaseSchema,
   NO_FAILOVER,
 } from '../../shared/domain/model.ts';
 
@@ -23,7 +25,7 @@ export const PRIVATE_PROBE = { address: '10.0.0.5', ports: [22], sshPort: 22, he
 
 export function instanceCase(over: CaseOverrides = {}): InstanceCase {
   const { target, settings, ...rest } = over;
-  return {
+  return InstanceCaseSchema.parse({
     incidentId: 'medic-test-1',
     mode: 'auto',
     settings: {
@@ -49,22 +51,15 @@ export function instanceCase(over: CaseOverrides = {}): InstanceCase {
       failover: { ...NO_FAILOVER },
       ...target,
     },
-    evidence: null,
     assessment: osAssessment(['reboot', 'stop-start', 'failover', 'page']),
-    rung: 0,
-    pollsLeft: 0,
-    lastActionAt: null,
-    next: 'act',
+    // The ladder's fields have no schema default (older producers leave them out); Intake sets them.
     action: null,
     pending: null,
     approval: null,
     verifyProbe: null,
     verifySeen: {},
-    actions: [],
-    outcome: null,
-    timeline: [],
     ...rest,
-  };
+  });
 }
 
 /** A hung OS judged with high confidence, walking the given plan. */
