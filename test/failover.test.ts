@@ -11,7 +11,7 @@ import { type InstanceCase, NO_FAILOVER } from '../shared/domain/model.ts';
 import { AwsTransientError } from '../shared/errors.ts';
 import type { DnsPort, DnsRecord, InstanceInfo, TargetGroupPort } from '../shared/ports.ts';
 import { type FailoverDeps, failover, resumeFailover } from '../shared/usecases/failover.ts';
-import { instanceCase as aCase, osAssessment, PRIVATE_PROBE } from './support/cases.ts';
+import { instanceCase as aCase, instanceInfo, osAssessment, PRIVATE_PROBE } from './support/cases.ts';
 
 const clock = () => new Date('2026-01-01T00:00:00.000Z');
 const ID = 'i-0123456789abcdef0';
@@ -152,15 +152,12 @@ function instanceCase(failoverCfg: Partial<NonNullable<InstanceCase['target']['f
   });
 }
 
-const info = (instanceId: string, tags: Record<string, string>, publicIp: string | null): InstanceInfo => ({
-  instanceId,
-  state: 'running',
-  tags: { 'medic:probe-address': '127.0.0.1', ...tags },
-  availabilityZone: 'us-east-1a',
-  instanceType: 't3.micro',
-  privateIp: instanceId === ID ? '10.0.0.5' : '10.0.0.9',
-  publicIp,
-});
+const info = (instanceId: string, tags: Record<string, string>, publicIp: string | null): InstanceInfo =>
+  instanceInfo(instanceId, {
+    tags: { 'medic:probe-address': '127.0.0.1', ...tags },
+    privateIp: instanceId === ID ? '10.0.0.5' : '10.0.0.9',
+    publicIp,
+  });
 
 function world(opts: {
   register?: () => Promise<void>;

@@ -20,7 +20,7 @@ import { page, prepareRung } from '../shared/usecases/ladder.ts';
 import { reboot } from '../shared/usecases/reboot.ts';
 import { restartService } from '../shared/usecases/restart-service.ts';
 import { stopStart } from '../shared/usecases/stop-start.ts';
-import { instanceCase as aCase, type CaseOverrides, PRIVATE_PROBE } from './support/cases.ts';
+import { instanceCase as aCase, type CaseOverrides, instanceInfo, PRIVATE_PROBE } from './support/cases.ts';
 
 const clock = () => new Date('2026-01-01T00:00:00.000Z');
 
@@ -47,15 +47,7 @@ function ec2Fake(over: Partial<Ec2ActionsPort & Ec2Port> = {}) {
   const calls: string[] = [];
   let state = 'running';
   const port: Ec2ActionsPort & Ec2Port = {
-    describeInstances: async (ids) =>
-      ids.map((instanceId) => ({
-        instanceId,
-        state: 'running',
-        tags: { 'medic:probe-address': '127.0.0.1' },
-        availabilityZone: 'us-east-1a',
-        instanceType: 't3.micro',
-        privateIp: '10.0.0.9',
-      })),
+    describeInstances: async (ids) => ids.map((id) => instanceInfo(id)),
     describeHealth: async () => ({ state, systemStatus: 'ok', instanceStatus: 'ok', scheduledEvents: [] }),
     reboot: async (id, { dryRun }) => void calls.push(`reboot ${id} dry=${dryRun}`),
     instanceState: async () => ({ state, rootDeviceType: 'ebs' }),

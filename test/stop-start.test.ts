@@ -22,7 +22,7 @@ import type {
 } from '../shared/ports.ts';
 import { page } from '../shared/usecases/ladder.ts';
 import { resumeStopStart, stopStart } from '../shared/usecases/stop-start.ts';
-import { instanceCase as aCase, PRIVATE_PROBE } from './support/cases.ts';
+import { instanceCase as aCase, instanceInfo, PRIVATE_PROBE } from './support/cases.ts';
 
 const clock = () => new Date('2026-01-01T00:00:00.000Z');
 const ID = 'i-0123456789abcdef0';
@@ -163,15 +163,7 @@ function world(opts: { facts?: Partial<InstanceStopState>; afterStart?: Instance
     consoleOutput: async () => null,
     elasticIpOf: async () => null,
     associateElasticIp: async () => undefined,
-    describeInstances: async (ids) =>
-      ids.map((instanceId) => ({
-        instanceId,
-        state: 'running',
-        tags: { 'medic:probe-address': '127.0.0.1' },
-        availabilityZone: 'us-east-1a',
-        instanceType: 't3.micro',
-        privateIp: '10.0.0.9',
-      })),
+    describeInstances: async (ids) => ids.map((id) => instanceInfo(id)),
   };
   return { ec2, calls };
 }

@@ -11,6 +11,7 @@ import {
   InstanceCaseSchema,
   NO_FAILOVER,
 } from '../../shared/domain/model.ts';
+import type { InstanceInfo } from '../../shared/ports.ts';
 
 export type CaseOverrides = Partial<Omit<InstanceCase, 'target' | 'settings'>> & {
   target?: Partial<InstanceCase['target']>;
@@ -65,4 +66,17 @@ export function instanceCase(over: CaseOverrides = {}): InstanceCase {
 /** A hung OS judged with high confidence, walking the given plan. */
 export function osAssessment(plan: ActionKind[], reasons = ['hung']): Assessment {
   return { classification: 'os', confidence: 'high', reasons, plan };
+}
+
+/** An instance as DescribeInstances reports it, its probes pointed at loopback. */
+export function instanceInfo(instanceId: string, over: Partial<InstanceInfo> = {}): InstanceInfo {
+  return {
+    instanceId,
+    state: 'running',
+    tags: { 'medic:probe-address': '127.0.0.1' },
+    availabilityZone: 'us-east-1a',
+    instanceType: 't3.micro',
+    privateIp: '10.0.0.9',
+    ...over,
+  };
 }
