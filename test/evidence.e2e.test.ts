@@ -20,22 +20,18 @@ import {
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { injectFaults } from '../local/moto.ts';
 import { simulate as simulateInProcess } from '../local/simulate.ts';
-import { runMedic, type Substrate, startSubstrate } from './support/substrate.ts';
+import { runMedic, useSubstrate } from './support/substrate.ts';
 
-let s: Substrate;
-
-beforeAll(async () => {
-  s = await startSubstrate();
-  // simulate() reads its endpoints from the environment, exactly as the CLI does.
-  // Issue #5: this file's scenarios share one moto, so its unrelated incidents must not add up to
-  // a fleet-guard storm (> 5 instances in 10 min would hold every action, as it should in production).
-  Object.assign(process.env, s.env, { AWS_REGION: 'us-east-1', MEDIC_FLEET_MAX_INSTANCES: '100' });
-});
-afterAll(async () => {
-  await s?.stop();
+const s = useSubstrate({
+  started: (started) => {
+    // simulate() reads its endpoints from the environment, exactly as the CLI does. This file's
+    // scenarios share one moto, so its unrelated incidents must not add up to a fleet-guard storm
+    // (> 5 instances in 10 min would hold every action, as it should in production).
+    Object.assign(process.env, started.env, { AWS_REGION: 'us-east-1', MEDIC_FLEET_MAX_INSTANCES: '100' });
+  },
 });
 
 interface Result {

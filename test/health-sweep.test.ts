@@ -8,15 +8,15 @@ import {
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalJira, startJiraServer } from '../local/jira-server.ts';
+import type { LocalJira } from '../local/jira-server.ts';
 import { type LocalMoto, startMoto } from '../local/moto.ts';
 import { agentMetrics } from '../shared/adapters/agent-metrics.ts';
 import { cloudWatchAlarms } from '../shared/adapters/cloudwatch-alarms.ts';
 import { managedFleet } from '../shared/adapters/fleet.ts';
-import { jiraTickets } from '../shared/adapters/jira.ts';
 import { standardAlarms } from '../shared/domain/standard-alarms.ts';
 import type { Notification } from '../shared/ports.ts';
 import { findDrift, healthSweep, type SweepInstance } from '../shared/usecases/health-sweep.ts';
+import { localTickets, startLocalJira } from './support/jira.ts';
 
 const instance = (id: string, extra: Partial<SweepInstance> = {}): SweepInstance => ({
   instanceId: id,
@@ -97,10 +97,7 @@ describe('healthSweep on moto + local Jira', () => {
   const ids: string[] = [];
 
   beforeAll(async () => {
-    [moto, jira] = await Promise.all([
-      startMoto(),
-      startJiraServer({ email: 'medic@example.com', apiToken: 'local-token', projectKey: 'OPS' }),
-    ]);
+    [moto, jira] = await Promise.all([startMoto(), startLocalJira()]);
     const config = {
       endpoint: moto.endpoint,
       region: 'us-east-1',
@@ -185,14 +182,7 @@ describe('healthSweep on moto + local Jira', () => {
   it('sends one digest and files one Low ticket for the whole fleet; a re-run comments on it', async () => {
     // Prepare
     const published: Notification[] = [];
-    const tickets = jiraTickets({
-      baseUrl: jira.baseUrl,
-      email: 'medic@example.com',
-      apiToken: 'local-token',
-      projectKey: 'OPS',
-      issueType: 'Task',
-      timeoutMs: 5_000,
-    });
+    const tickets = localTickets(jira, { timeoutMs: 5_000 });
     const deps = {
       fleet: () => managedFleet(ec2),
       agentMetrics: (list: string[]) => agentMetrics(cloudwatch, list),

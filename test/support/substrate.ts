@@ -2,9 +2,11 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { type LocalJira, startJiraServer } from '../../local/jira-server.ts';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import type { LocalJira } from '../../local/jira-server.ts';
 import { type LocalMoto, startMoto } from '../../local/moto.ts';
 import { LOCAL_INBOX } from '../../local/simulate.ts';
+import { startLocalJira } from './jira.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'medic.mjs');
 
@@ -16,10 +18,7 @@ export interface Substrate {
 }
 
 export async function startSubstrate(): Promise<Substrate> {
-  const [moto, jira] = await Promise.all([
-    startMoto(),
-    startJiraServer({ email: 'medic@example.com', apiToken: 'local-token', projectKey: 'OPS' }),
-  ]);
+  const [moto, jira] = await Promise.all([startMoto(), startLocalJira()]);
   return {
     moto,
     jira,
@@ -35,6 +34,30 @@ export async function startSubstrate(): Promise<Substrate> {
       await Promise.all([moto.stop(), jira.close()]);
     },
   };
+}
+
+/**
+ * One substrate for the calling test file: started before its tests, stopped after them, and (with
+ * `resetEachTest`) moto emptied before each test so no run sees another's instances. The object is
+ * filled in by the start; `started` runs right after it (the environment a file's runs share).
+ */
+export function useSubstrate(
+  opts: { resetEachTest?: boolean; started?: (s: Substrate) => void } = {},
+): Substrate {
+  const s = {} as Substrate;
+  beforeAll(async () => {
+    Object.assign(s, await startSubstrate());
+    opts.started?.(s);
+  });
+  afterAll(async () => {
+    await s.stop?.();
+  });
+  if (opts.resetEachTest) {
+    beforeEach(async () => {
+      await s.moto.reset();
+    });
+  }
+  return s;
 }
 
 export interface CliRun {
