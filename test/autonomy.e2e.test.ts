@@ -10,8 +10,8 @@
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
-import { operatorMain } from '../cli/operator.ts';
 import { simulate } from '../local/simulate.ts';
+import { runOperator } from './support/operator.ts';
 import { inboxMessages, runMedic, useSubstrate } from './support/substrate.ts';
 
 const RUN_TIMEOUT_MS = 150_000;
@@ -71,14 +71,8 @@ async function mutating() {
 const steps = (r: Result) => r.actions.map((a) => [a.kind, a.outcome]);
 
 async function operator(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await operatorMain(
-    args,
-    (l) => out.push(l),
-    (l) => err.push(l),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  const { code, stdout, stderr } = await runOperator(args);
+  return { code, out: stdout, err: stderr };
 }
 
 async function pauseParameter(): Promise<string | null> {
