@@ -14,6 +14,7 @@ import {
 } from '../shared/usecases/guard.ts';
 import { drainOutbox } from '../shared/usecases/outbox.ts';
 import { instanceCase, osAssessment } from './support/cases.ts';
+import { guardSettings } from './support/guard.ts';
 
 function memoryStore(): SafetyStorePort & { claims: Map<string, Date>; outbox: Map<string, OutboxItem> } {
   const claims = new Map<string, Date>();
@@ -68,18 +69,7 @@ function memoryStoreWith(other: SafetyStorePort): SafetyStorePort {
 }
 
 const NOW = new Date('2026-11-25T12:00:00.000Z');
-const settings: GuardSettings = {
-  budgetActions: 3,
-  budgetWindowMs: 24 * 3_600_000,
-  cooldownMs: 30 * 60_000,
-  flapEpisodes: 3,
-  flapWindowMs: 3_600_000,
-  fleetMaxInstances: 5,
-  fleetWindowMs: 10 * 60_000,
-  fleetMaxGroupPercent: 50,
-  changeFreeze: false,
-  maintenanceWindows: [],
-};
+const settings = guardSettings({ budgetWindowMs: 24 * 3_600_000, cooldownMs: 30 * 60_000, flapEpisodes: 3 });
 
 function kase(
   overrides: Partial<InstanceCase> = {},
