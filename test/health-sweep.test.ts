@@ -1,10 +1,6 @@
 // Health sweep: the pure drift rules, and the whole sweep on moto + the local Jira — one digest
 // and one low-priority ticket for the fleet, a re-run the same day comments instead of filing.
-import {
-  AutoScalingClient,
-  CreateAutoScalingGroupCommand,
-  CreateLaunchConfigurationCommand,
-} from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +13,7 @@ import { standardAlarms } from '../shared/domain/standard-alarms.ts';
 import type { Notification } from '../shared/ports.ts';
 import { findDrift, healthSweep, type SweepInstance } from '../shared/usecases/health-sweep.ts';
 import { localTickets, startLocalJira } from './support/jira.ts';
+import { createGroup } from './support/moto.ts';
 
 const instance = (id: string, extra: Partial<SweepInstance> = {}): SweepInstance => ({
   instanceId: id,
@@ -120,23 +117,13 @@ describe('healthSweep on moto + local Jira', () => {
     }
     // An ASG in one AZ, whose instance is opted in too.
     const autoScaling = new AutoScalingClient(config);
-    await autoScaling.send(
-      new CreateLaunchConfigurationCommand({
-        LaunchConfigurationName: 'lc',
-        ImageId: imageId,
-        InstanceType: 't3.micro',
-      }),
-    );
-    await autoScaling.send(
-      new CreateAutoScalingGroupCommand({
-        AutoScalingGroupName: 'one-az',
-        LaunchConfigurationName: 'lc',
-        MinSize: 1,
-        MaxSize: 1,
-        AvailabilityZones: ['us-east-1a'],
-        Tags: [{ Key: 'medic:managed', Value: 'true', PropagateAtLaunch: true }],
-      }),
-    );
+    await createGroup(autoScaling, imageId, {
+      AutoScalingGroupName: 'one-az',
+      MinSize: 1,
+      MaxSize: 1,
+      AvailabilityZones: ['us-east-1a'],
+      Tags: [{ Key: 'medic:managed', Value: 'true', PropagateAtLaunch: true }],
+    });
     // ids[0]: healthy agent, alarms in place; ids[1]: disk at 91 %; ids[2]: no agent at all.
     const now = new Date();
     for (const [id, disk] of [

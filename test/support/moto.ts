@@ -1,4 +1,10 @@
 /** Setting up a moto world for handlers and use cases that run in this process. */
+import {
+  type AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  type CreateAutoScalingGroupCommandInput,
+  CreateLaunchConfigurationCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 /**
@@ -31,4 +37,21 @@ export async function createIncidentsTable(dynamodb: DynamoDBClient, TableName: 
       ],
     }),
   );
+}
+
+/** An Auto Scaling group of t3.micro instances of `imageId`, from its own launch configuration. */
+export async function createGroup(
+  autoScaling: AutoScalingClient,
+  imageId: string | undefined,
+  group: Omit<CreateAutoScalingGroupCommandInput, 'LaunchConfigurationName'>,
+): Promise<void> {
+  const LaunchConfigurationName = `${group.AutoScalingGroupName}-lc`;
+  await autoScaling.send(
+    new CreateLaunchConfigurationCommand({
+      LaunchConfigurationName,
+      ImageId: imageId,
+      InstanceType: 't3.micro',
+    }),
+  );
+  await autoScaling.send(new CreateAutoScalingGroupCommand({ ...group, LaunchConfigurationName }));
 }
