@@ -1,6 +1,6 @@
 /** Small helpers shared by the bench sections: statistics, child processes, the result table. */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { runProcess } from '../scripts/package.ts';
 
 export const BENCH_DIR = import.meta.dirname;
 export const ROOT = join(BENCH_DIR, '..');
@@ -23,37 +23,23 @@ export interface ChildResult {
 }
 
 /** Runs bench/child.ts in a fresh Node process (bounded in time). */
-export function runChild(
+export async function runChild(
   args: string[],
   env: Record<string, string | undefined>,
   nodeOptions: string[] = [],
   timeoutMs = 60_000,
 ): Promise<ChildResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...nodeOptions, join(BENCH_DIR, 'child.ts'), ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', () => {
-      clearTimeout(timer);
-      const line = stdout.trim().split('\n').pop() ?? '';
-      try {
-        resolve(JSON.parse(line) as ChildResult);
-      } catch {
-        resolve({
-          importMs: Number.NaN,
-          invokeMs: null,
-          maxRssKb: 0,
-          error: stderr.slice(-300) || 'no output',
-        });
-      }
-    });
-  });
+  const { stdout, stderr } = await runProcess(
+    process.execPath,
+    [...nodeOptions, join(BENCH_DIR, 'child.ts'), ...args],
+    { cwd: process.cwd(), env: { ...process.env, ...env }, timeoutMs, capture: true },
+  );
+  const line = stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as ChildResult;
+  } catch {
+    return { importMs: Number.NaN, invokeMs: null, maxRssKb: 0, error: stderr.slice(-300) || 'no output' };
+  }
 }
 
 export interface Row {
