@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
+import { LAMBDA_BUILD, REQUIRE_BANNER } from '../scripts/esbuild-base.ts';
 import { DUMMY_PROBE_PARAMS, oslsOffline, withOfflineJira } from '../scripts/package.ts';
 import { median, ROOT, runChild } from './util.ts';
 
@@ -131,18 +132,13 @@ export async function jiraWeight(record: FunctionBuild, outDir: string, reps: nu
   const zipShipsJira = record.zipEntries.some((e) => e.includes('node_modules/jira-client/'));
   const outfile = join(outDir, 'jira-client-alone.mjs');
   const result = await build({
+    ...LAMBDA_BUILD,
     stdin: { contents: "import Jira from 'jira-client'; export default Jira;", resolveDir: ROOT },
-    bundle: true,
     minify: true,
     keepNames: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    mainFields: ['module', 'main'],
     outfile,
     metafile: true,
-    logLevel: 'silent',
-    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    banner: REQUIRE_BANNER,
   });
   const packages = new Set(
     Object.keys(result.metafile.inputs).flatMap((f) => {
@@ -158,19 +154,14 @@ export async function jiraWeight(record: FunctionBuild, outDir: string, reps: nu
       resolveDir: ROOT,
       loader: 'ts',
     },
-    bundle: true,
+    ...LAMBDA_BUILD,
     minify: true,
     keepNames: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    mainFields: ['module', 'main'],
     outfile: eagerFile,
-    logLevel: 'silent',
     plugins,
     alias: { '@aws-sdk/credential-provider-node': './shared/lambda-credentials.ts' },
     absWorkingDir: ROOT,
-    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    banner: REQUIRE_BANNER,
   });
   const entry = createRequire(join(ROOT, 'package.json')).resolve('jira-client');
   const bundled: number[] = [];

@@ -53,16 +53,21 @@ export interface Row {
   ok: boolean | null;
 }
 
-export function renderTable(rows: Row[]): string {
-  const head = ['', 'figure', 'value', 'budget', 'baseline (same run)', 'ratio'];
-  const body = rows.map((r) => [
+/** A row's cells in the table's column order. */
+export function rowCells(r: Row): string[] {
+  return [
     r.ok === null ? '' : r.ok ? 'ok' : 'MISS',
     `${r.section}: ${r.figure}`,
     r.value,
     r.budget,
     r.baseline,
     r.ratio,
-  ]);
+  ];
+}
+
+export function renderTable(rows: Row[]): string {
+  const head = ['', 'figure', 'value', 'budget', 'baseline (same run)', 'ratio'];
+  const body = rows.map(rowCells);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
   return [line(head), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...body.map(line)].join('\n');
