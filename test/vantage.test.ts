@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { aliveSignals, assess } from '../shared/domain/assess.ts';
+import { parseHostOutput } from '../shared/domain/host-output.ts';
 import type { Evidence, InstanceCase, Vantage } from '../shared/domain/model.ts';
 import { amazonDnsAddress, parseHostPort } from '../shared/domain/net.ts';
 import type { ProbePort } from '../shared/ports.ts';
@@ -59,12 +60,8 @@ const agent = (state: 'online' | 'offline'): Evidence['host'] => ({
     agentDetail:
       state === 'online' ? 'SSM agent Online' : 'SSM agent ConnectionLost since 2026-01-01T00:10:00Z',
     commandStatus: state === 'online' ? 'Success' : null,
-    disks: [],
-    memory: null,
-    failedUnits: [],
-    service: null,
-    logTail: [],
-    truncated: false,
+    // A host that reported nothing: no disks, units, service or log lines.
+    ...parseHostOutput('', null),
   },
 });
 /** Agent metrics whose newest datapoint is `minutesAgo` before the end of the window. */
