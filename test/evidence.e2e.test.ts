@@ -1,5 +1,5 @@
 /**
- * End to end (issue 3): each fault scenario through `medic simulate`, against a real moto (with the
+ * End to end: each fault scenario through `medic simulate`, against a real moto (with the
  * launcher's fault injection) and the local Jira. One simulate run per scenario; what is asserted
  * is the classification plus the evidence a person would look for.
  *
@@ -82,7 +82,7 @@ describe('medic simulate: every fault scenario is classified from its evidence',
       ]),
     );
     expect(r.actions[0]?.kind).toBe('stop-start');
-    // Issue 4 made stop/start real: it stops and starts the host; it never reboots it.
+    // Stop/start is real: it stops and starts the host; it never reboots it.
     expect(await mutations(r)).toEqual(['StopInstances', 'StartInstances']);
   });
 

@@ -355,7 +355,7 @@ describe('the ticket and timeline list every check, including the branches the A
 });
 
 describe('payload bound', () => {
-  // A regression guard, not the whole budget: 20 cases with their timelines need the incident store (issue 5).
+  // A regression guard, not the whole budget: 20 cases with their timelines need the incident store.
   it('the worst-case evidence of one case stays within a few KB (20 cases share one 256 KB state)', async () => {
     // Prepare: everything as large as a host can make it
     const huge = 'y'.repeat(10_000);

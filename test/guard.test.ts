@@ -1,4 +1,4 @@
-/** Issue #5: each bound in guard.ts against an in-memory safety store (the e2e tests use DynamoDB). */
+/** Each bound in guard.ts against an in-memory safety store (the e2e tests use DynamoDB). */
 import { describe, expect, it } from 'vitest';
 import type { InstanceCase } from '../shared/domain/model.ts';
 import type { OutboxItem, SafetyStorePort, TicketPort } from '../shared/ports.ts';
@@ -93,7 +93,7 @@ function deps(store: SafetyStorePort, extra: Partial<GuardSettings> = {}, at = N
   };
 }
 
-describe('storm memo (issue #8): a warm process holds storm alarms without re-reading, never past the window', () => {
+describe('storm memo: a warm process holds storm alarms without re-reading, never past the window', () => {
   it('reads once while the storm lasts, and reads again once its window is over', async () => {
     // Prepare: a storm claimed at NOW, a 10-minute window, a store that counts its reads
     const store = memoryStore();

@@ -1,4 +1,4 @@
-// Issue #8 (storm intake): the safety store's answers against moto's DynamoDB, and how many calls
+// Storm intake: the safety store's answers against moto's DynamoDB, and how many calls
 // each costs. In a storm every delivery pays them, so the counts are part of the contract: a
 // duplicate ends after ONE call, the fleet window is read in a bounded number of calls however
 // many instances it holds, and Admit settles duplicates and declared storms with no EC2 lookup.

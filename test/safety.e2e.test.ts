@@ -1,5 +1,5 @@
 /**
- * Issue #5, end to end on moto + the local Jira with the real ASL and handlers: each test tries to
+ * The safety bounds, end to end on moto + the local Jira with the real ASL and handlers: each test tries to
  * break one bound (dedupe, one incident per instance, maintenance, cooldown, fleet guard) and asserts
  * what a user would see — AWS calls that reached moto, Jira issues, stakeholder messages.
  */
