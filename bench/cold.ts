@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { handlersFromServerless, type loadLocalMachine, type TaskCall } from '../local/engine.ts';
 import { type Hop, type Invocation, invocationsOf, isMitigating, pathTime } from '../local/hops.ts';
 import type { FunctionBuild } from './coldstart.ts';
-import { type IncidentMeasure, runIncident } from './incident.ts';
+import { type IncidentMeasure, runOn } from './incident.ts';
 import type { BenchSubstrate } from './substrate.ts';
 import { runChild } from './util.ts';
 
@@ -161,24 +161,13 @@ export async function coldPair(options: {
   const { machine, substrate: s } = options;
   const problems: string[] = [];
   await s.reset();
-  const warm = await runIncident({
-    machine,
-    moto: s.moto,
-    ec2: s.ec2,
-    scenario: 'unreachable',
-    waitMs: options.waitMs,
-  });
+  const warm = await runOn(s, machine, 'unreachable', options.waitMs);
 
   await s.reset();
   const runs: FreshRun[] = [];
   const fresh = freshProcessTasks({ ...options, runs, problems });
   await fresh.start();
-  const cold = await runIncident({
-    machine,
-    moto: s.moto,
-    ec2: s.ec2,
-    scenario: 'unreachable',
-    waitMs: options.waitMs,
+  const cold = await runOn(s, machine, 'unreachable', options.waitMs, {
     interceptTask: (call) => fresh.intercept(call),
   });
 

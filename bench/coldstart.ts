@@ -3,13 +3,14 @@
  * minified, tree-shaken; see scripts/package.ts), then time the import of each bundle in a fresh
  * Node process against the import of the same unbundled handler.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
-import { DUMMY_PROBE_PARAMS, offlineEnv, withOfflineJira } from '../scripts/package.ts';
+import { LAMBDA_BUILD, REQUIRE_BANNER } from '../scripts/esbuild-base.ts';
+import { DUMMY_PROBE_PARAMS, oslsOffline, withOfflineJira } from '../scripts/package.ts';
 import { median, ROOT, runChild } from './util.ts';
 
 export interface FunctionBuild {
@@ -42,23 +43,9 @@ export function serverlessFunctions(): { name: string; source: string; memoryMb:
 /** `osls package --package <dir>` offline, output captured (the bench prints one table). */
 export async function packageFunctions(outDir: string): Promise<{ ms: number; builds: FunctionBuild[] }> {
   const started = performance.now();
-  const osls = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
-  const log = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    // No Jira site is needed to build the bundles (serverless.yml has no default one).
-    const args = withOfflineJira(['package', '--package', outDir, ...DUMMY_PROBE_PARAMS]);
-    const child = spawn(process.execPath, [osls, ...args], {
-      cwd: ROOT,
-      env: offlineEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 300_000,
-      killSignal: 'SIGKILL',
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('close', (code) => resolve({ code, out }));
-  });
-  if (log.code !== 0) throw new Error(`osls package failed (${log.code}): ${log.out.slice(-800)}`);
+  // No Jira site is needed to build the bundles (serverless.yml has no default one).
+  const log = await oslsOffline(withOfflineJira(['package', '--package', outDir, ...DUMMY_PROBE_PARAMS]));
+  if (log.code !== 0) throw new Error(`osls package failed (${log.code}): ${log.output.slice(-800)}`);
   const ms = performance.now() - started;
   const builds: FunctionBuild[] = [];
   for (const fn of serverlessFunctions()) {
@@ -145,18 +132,13 @@ export async function jiraWeight(record: FunctionBuild, outDir: string, reps: nu
   const zipShipsJira = record.zipEntries.some((e) => e.includes('node_modules/jira-client/'));
   const outfile = join(outDir, 'jira-client-alone.mjs');
   const result = await build({
+    ...LAMBDA_BUILD,
     stdin: { contents: "import Jira from 'jira-client'; export default Jira;", resolveDir: ROOT },
-    bundle: true,
     minify: true,
     keepNames: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    mainFields: ['module', 'main'],
     outfile,
     metafile: true,
-    logLevel: 'silent',
-    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    banner: REQUIRE_BANNER,
   });
   const packages = new Set(
     Object.keys(result.metafile.inputs).flatMap((f) => {
@@ -172,19 +154,14 @@ export async function jiraWeight(record: FunctionBuild, outDir: string, reps: nu
       resolveDir: ROOT,
       loader: 'ts',
     },
-    bundle: true,
+    ...LAMBDA_BUILD,
     minify: true,
     keepNames: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    mainFields: ['module', 'main'],
     outfile: eagerFile,
-    logLevel: 'silent',
     plugins,
     alias: { '@aws-sdk/credential-provider-node': './shared/lambda-credentials.ts' },
     absWorkingDir: ROOT,
-    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    banner: REQUIRE_BANNER,
   });
   const entry = createRequire(join(ROOT, 'package.json')).resolve('jira-client');
   const bundled: number[] = [];

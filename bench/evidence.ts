@@ -12,6 +12,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { startMoto } from '../local/moto.ts';
 import { setupScenario } from '../local/scenarios.ts';
 import type { IncidentState, InstanceCase } from '../shared/domain/model.ts';
+import { motoProcessEnv } from '../test/support/moto.ts';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -40,11 +41,7 @@ async function main() {
   let world: Awaited<ReturnType<typeof setupScenario>> | null = null;
   try {
     Object.assign(process.env, {
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'medic-local',
-      AWS_SECRET_ACCESS_KEY: 'medic-local',
-      AWS_EC2_METADATA_DISABLED: 'true',
+      ...motoProcessEnv(moto.endpoint),
       MEDIC_STAKEHOLDER_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:medic-bench',
       MEDIC_PROBES_LOOPBACK_ONLY: 'true',
       MEDIC_PROBE_TIMEOUT_MS: process.env.MEDIC_PROBE_TIMEOUT_MS ?? '500',

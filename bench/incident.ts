@@ -68,6 +68,17 @@ export interface RunIncidentOptions {
 
 let executionCounter = 0;
 
+/** One incident on the bench substrate's moto and EC2 client. */
+export function runOn(
+  s: { moto: RunIncidentOptions['moto']; ec2: EC2Client },
+  machine: Machine,
+  scenario: string,
+  waitMs: number,
+  extra: Pick<RunIncidentOptions, 'retryMs' | 'interceptTask' | 'beforeTeardown'> = {},
+): Promise<IncidentMeasure> {
+  return runIncident({ machine, moto: s.moto, ec2: s.ec2, scenario, waitMs, ...extra });
+}
+
 export async function runIncident(options: RunIncidentOptions): Promise<IncidentMeasure> {
   const { machine, moto, scenario } = options;
   const taskNames = new Set(machine.tasks.map((t) => t.stateName));

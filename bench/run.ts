@@ -39,10 +39,10 @@ import {
   packageFunctions,
   serverlessFunctions,
 } from './coldstart.ts';
-import { type IncidentMeasure, isMitigating, runIncident } from './incident.ts';
+import { type IncidentMeasure, isMitigating, runOn } from './incident.ts';
 import { stormIntake } from './storm.ts';
 import { startBenchSubstrate } from './substrate.ts';
-import { kb, median, ms, quantile, ROOT, type Row, renderTable, runChild, x } from './util.ts';
+import { kb, median, ms, quantile, ROOT, type Row, renderTable, rowCells, runChild, x } from './util.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 /** `--only storm|cold`: one section, for iterating on it. */
@@ -173,12 +173,7 @@ async function main() {
         await s.reset();
         captured.inputs.clear();
         log(`scenario ${scenario} …`);
-        const m = await runIncident({
-          machine,
-          moto: s.moto,
-          ec2: s.ec2,
-          scenario,
-          waitMs: COMMON_WAIT_MS,
+        const m = await runOn(s, machine, scenario, COMMON_WAIT_MS, {
           // Peak RSS: replay each handler's real input from this run in a fresh process (like a
           // Lambda sandbox) on the bundle osls built, while the scenario's hosts are still up.
           beforeTeardown: async () => {
@@ -272,13 +267,7 @@ async function main() {
       const floor: number[] = [];
       for (let i = 0; i < RUNS; i++) {
         await s.reset();
-        const m = await runIncident({
-          machine,
-          moto: s.moto,
-          ec2: s.ec2,
-          scenario: 'unreachable',
-          waitMs: SHORT_WAIT_MS,
-        });
+        const m = await runOn(s, machine, 'unreachable', SHORT_WAIT_MS);
         if (!m.firstAction) {
           notes.push(`run ${i}: no mitigating action (${m.status}, ${m.outcome})`);
           continue;
@@ -383,7 +372,7 @@ async function coldSection(
   // One unmeasured warm run first: the in-process handlers are imported on first use, and the
   // warm figure is of handlers already loaded (alone, `--only cold` would time their import).
   await s.reset();
-  await runIncident({ machine, moto: s.moto, ec2: s.ec2, scenario: 'unreachable', waitMs: SHORT_WAIT_MS });
+  await runOn(s, machine, 'unreachable', SHORT_WAIT_MS);
   const pairs: ColdPair[] = [];
   for (let i = 0; i < COLD_RUNS; i++) {
     const pair = await coldPair({ machine, substrate: s, bundles, work, waitMs: SHORT_WAIT_MS });
@@ -597,15 +586,9 @@ function writeReadmeRows(section: string, fresh: Row[], freshNotes: string[], ma
     .split(' | ')
     .map((dashes) => dashes.length);
   const rendered = fresh.map((r) => {
-    const cells = [
-      r.ok === null ? '' : r.ok ? 'ok' : 'MISS',
-      `${r.section}: ${r.figure}`,
-      r.value,
-      r.budget,
-      r.baseline,
-      r.ratio,
-    ];
-    return `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+    return `| ${rowCells(r)
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join(' | ')} |`;
   });
   const body = lines.slice(tableAt + 2, end);
   const mine = (l: string) => (l.split(' | ')[1] ?? '').startsWith(`${section}: `);

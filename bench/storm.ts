@@ -67,6 +67,12 @@ export async function seedFleet(ec2: EC2Client, count: number): Promise<string[]
   const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
   const imageId = images.Images?.find((i) => i.ImageId)?.ImageId;
   const ids: string[] = [];
+  // Opted in and probed on loopback, like the fleet the storm scenario seeds.
+  const Tags = [
+    { Key: 'medic:managed', Value: 'true' },
+    { Key: 'medic:probe-address', Value: '127.0.0.1' },
+  ];
+  const TagSpecifications = [{ ResourceType: 'instance' as const, Tags }];
   while (ids.length < count) {
     const batch = Math.min(50, count - ids.length);
     const run = await ec2.send(
@@ -75,15 +81,7 @@ export async function seedFleet(ec2: EC2Client, count: number): Promise<string[]
         InstanceType: 't3.micro',
         MinCount: batch,
         MaxCount: batch,
-        TagSpecifications: [
-          {
-            ResourceType: 'instance',
-            Tags: [
-              { Key: 'medic:managed', Value: 'true' },
-              { Key: 'medic:probe-address', Value: '127.0.0.1' },
-            ],
-          },
-        ],
+        TagSpecifications,
       }),
     );
     for (const i of run.Instances ?? []) if (i.InstanceId) ids.push(i.InstanceId);

@@ -10,6 +10,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import { type LocalJira, startJiraServer } from '../local/jira-server.ts';
 import { type LocalMoto, startMoto } from '../local/moto.ts';
 import { ensureTables } from '../local/tables.ts';
+import { motoProcessEnv } from '../test/support/moto.ts';
 
 export interface BenchSubstrate {
   moto: LocalMoto;
@@ -51,11 +52,7 @@ export async function startBenchSubstrate(overrides: Record<string, string> = {}
     startJiraServer({ email: 'medic@example.com', apiToken: 'local-token', projectKey: 'OPS' }),
   ]);
   const env: Record<string, string> = {
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'medic-local',
-    AWS_SECRET_ACCESS_KEY: 'medic-local',
-    AWS_EC2_METADATA_DISABLED: 'true',
+    ...motoProcessEnv(moto.endpoint),
     JIRA_BASE_URL: jira.baseUrl,
     JIRA_EMAIL: 'medic@example.com',
     JIRA_API_TOKEN: 'local-token',

@@ -1,6 +1,6 @@
 /** Small helpers shared by the bench sections: statistics, child processes, the result table. */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { runProcess } from '../scripts/package.ts';
 
 export const BENCH_DIR = import.meta.dirname;
 export const ROOT = join(BENCH_DIR, '..');
@@ -23,37 +23,23 @@ export interface ChildResult {
 }
 
 /** Runs bench/child.ts in a fresh Node process (bounded in time). */
-export function runChild(
+export async function runChild(
   args: string[],
   env: Record<string, string | undefined>,
   nodeOptions: string[] = [],
   timeoutMs = 60_000,
 ): Promise<ChildResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...nodeOptions, join(BENCH_DIR, 'child.ts'), ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', () => {
-      clearTimeout(timer);
-      const line = stdout.trim().split('\n').pop() ?? '';
-      try {
-        resolve(JSON.parse(line) as ChildResult);
-      } catch {
-        resolve({
-          importMs: Number.NaN,
-          invokeMs: null,
-          maxRssKb: 0,
-          error: stderr.slice(-300) || 'no output',
-        });
-      }
-    });
-  });
+  const { stdout, stderr } = await runProcess(
+    process.execPath,
+    [...nodeOptions, join(BENCH_DIR, 'child.ts'), ...args],
+    { cwd: process.cwd(), env: { ...process.env, ...env }, timeoutMs, capture: true },
+  );
+  const line = stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as ChildResult;
+  } catch {
+    return { importMs: Number.NaN, invokeMs: null, maxRssKb: 0, error: stderr.slice(-300) || 'no output' };
+  }
 }
 
 export interface Row {
@@ -67,16 +53,21 @@ export interface Row {
   ok: boolean | null;
 }
 
-export function renderTable(rows: Row[]): string {
-  const head = ['', 'figure', 'value', 'budget', 'baseline (same run)', 'ratio'];
-  const body = rows.map((r) => [
+/** A row's cells in the table's column order. */
+export function rowCells(r: Row): string[] {
+  return [
     r.ok === null ? '' : r.ok ? 'ok' : 'MISS',
     `${r.section}: ${r.figure}`,
     r.value,
     r.budget,
     r.baseline,
     r.ratio,
-  ]);
+  ];
+}
+
+export function renderTable(rows: Row[]): string {
+  const head = ['', 'figure', 'value', 'budget', 'baseline (same run)', 'ratio'];
+  const body = rows.map(rowCells);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
   return [line(head), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...body.map(line)].join('\n');

@@ -58,7 +58,7 @@ export interface CfnLintResult {
   fatal: string | undefined;
 }
 
-interface RunResult {
+export interface RunResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
@@ -105,7 +105,8 @@ export function offlineEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.Proces
   };
 }
 
-function run(
+/** Runs a command, killed after `timeoutMs`; with `capture`, what it printed comes back. */
+export function runProcess(
   command: string,
   args: string[],
   options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number; capture: boolean },
@@ -148,7 +149,7 @@ export function outputDir(args: readonly string[], cwd: string = repoRoot): stri
 /** Runs `osls package` offline. Resolves with the wall time; rejects if osls fails or times out. */
 export async function packageService(args: readonly string[] = []): Promise<{ ms: number; outDir: string }> {
   const started = performance.now();
-  const result = await run(process.execPath, [OSLS_BIN, 'package', ...args], {
+  const result = await runProcess(process.execPath, [OSLS_BIN, 'package', ...args], {
     cwd: repoRoot,
     env: offlineEnv(),
     timeoutMs: PACKAGE_TIMEOUT_MS,
@@ -191,10 +192,14 @@ export async function runCfnLint(templatePath: string, region = 'us-east-1'): Pr
     return { command: 'cfn-lint', exitCode: -1, ...empty, fatal: `template not found: ${templatePath}` };
   }
   let command = 'cfn-lint';
-  let result = await run(command, lintArgs, { cwd: repoRoot, timeoutMs: LINT_TIMEOUT_MS, capture: true });
+  let result = await runProcess(command, lintArgs, {
+    cwd: repoRoot,
+    timeoutMs: LINT_TIMEOUT_MS,
+    capture: true,
+  });
   if (result.spawnError?.code === 'ENOENT') {
     command = 'python3 -m cfnlint';
-    result = await run('python3', ['-m', 'cfnlint', ...lintArgs], {
+    result = await runProcess('python3', ['-m', 'cfnlint', ...lintArgs], {
       cwd: repoRoot,
       timeoutMs: LINT_TIMEOUT_MS,
       capture: true,
@@ -256,7 +261,7 @@ export function withOfflineJira(args: readonly string[]): string[] {
 
 /** One `osls` command run offline (dummy credentials), output captured: for checks that expect a failure. */
 export async function oslsOffline(args: readonly string[]): Promise<{ code: number | null; output: string }> {
-  const result = await run(process.execPath, [OSLS_BIN, ...args], {
+  const result = await runProcess(process.execPath, [OSLS_BIN, ...args], {
     cwd: repoRoot,
     env: offlineEnv(),
     timeoutMs: PACKAGE_TIMEOUT_MS,

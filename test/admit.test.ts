@@ -10,6 +10,7 @@ import { alarmEvent } from '../local/scenarios.ts';
 import type { IncidentState, Settings } from '../shared/domain/model.ts';
 import type { Ec2Port, LockResult, SafetyStorePort } from '../shared/ports.ts';
 import { type AdmitDeps, admit } from '../shared/usecases/admit.ts';
+import { guardSettings } from './support/guard.ts';
 
 const INSTANCE = 'i-0123456789abcdef0';
 
@@ -61,18 +62,7 @@ function world(options: { lockedBy?: string; noticeFails?: boolean; claim?: 'new
   const deps: AdmitDeps = {
     store,
     clock: () => new Date('2026-11-29T14:00:00Z'),
-    settings: {
-      budgetActions: 3,
-      budgetWindowMs: 3_600_000,
-      cooldownMs: 0,
-      flapEpisodes: 10,
-      flapWindowMs: 3_600_000,
-      fleetMaxInstances: 5,
-      fleetWindowMs: 600_000,
-      fleetMaxGroupPercent: 50,
-      changeFreeze: false,
-      maintenanceWindows: [],
-    },
+    settings: guardSettings(),
     leaseMs: 60_000,
     notifier: {
       publish: async (n) => {

@@ -65,7 +65,7 @@ describe('the state machine definition', () => {
     }
   });
 
-  it('releases the per-instance locks on every exit path (issue #5)', () => {
+  it('releases the per-instance locks on every exit path', () => {
     // Prepare
     const states = definition.States as Record<string, State & { Next?: string; Catch?: { Next: string }[] }>;
     // Assess: success goes Investigate → Close (the end); failure CloseAfterFailure → Failed, both

@@ -9,35 +9,30 @@
  * `simulate()` in this process, so the test can pause medic at an exact point of a run.
  */
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { operatorMain } from '../cli/operator.ts';
+import { describe, expect, it } from 'vitest';
 import { simulate } from '../local/simulate.ts';
-import { inboxMessages, runMedic, type Substrate, startSubstrate } from './support/substrate.ts';
+import { runOperator } from './support/operator.ts';
+import { inboxMessages, runMedic, useSubstrate } from './support/substrate.ts';
 
-let s: Substrate;
 const RUN_TIMEOUT_MS = 150_000;
 /** Every action on, so the ladder reaches its second rung without a person. */
 const ALL_AUTO = 'restart-service=auto,reboot=auto,stop-start=auto,failover=auto';
 
-beforeAll(async () => {
-  s = await startSubstrate();
-  // This file's incidents share one moto: they must not add up to a fleet-guard storm.
-  Object.assign(process.env, s.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'medic-local',
-    AWS_SECRET_ACCESS_KEY: 'medic-local',
-    MEDIC_FLEET_MAX_INSTANCES: '100',
-    MEDIC_VERIFY_POLLS: '2',
-    MEDIC_AUTONOMY: ALL_AUTO,
-  });
-  delete process.env.MEDIC_MODE;
-  delete process.env.MEDIC_STAGE;
-});
-afterAll(async () => {
-  await s?.stop();
-});
-beforeEach(async () => {
-  await s.moto.reset();
+const s = useSubstrate({
+  resetEachTest: true,
+  started: (started) => {
+    // This file's incidents share one moto: they must not add up to a fleet-guard storm.
+    Object.assign(process.env, started.env, {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'medic-local',
+      AWS_SECRET_ACCESS_KEY: 'medic-local',
+      MEDIC_FLEET_MAX_INSTANCES: '100',
+      MEDIC_VERIFY_POLLS: '2',
+      MEDIC_AUTONOMY: ALL_AUTO,
+    });
+    delete process.env.MEDIC_MODE;
+    delete process.env.MEDIC_STAGE;
+  },
 });
 
 interface Result {
@@ -76,14 +71,8 @@ async function mutating() {
 const steps = (r: Result) => r.actions.map((a) => [a.kind, a.outcome]);
 
 async function operator(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await operatorMain(
-    args,
-    (l) => out.push(l),
-    (l) => err.push(l),
-  );
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  const { code, stdout, stderr } = await runOperator(args);
+  return { code, out: stdout, err: stderr };
 }
 
 async function pauseParameter(): Promise<string | null> {

@@ -18,49 +18,19 @@ import type { InstanceCase, Mode } from '../shared/domain/model.ts';
 import type { PauseRecord, PauseSwitchPort } from '../shared/ports.ts';
 import { page, pauseReason, prepareRung } from '../shared/usecases/ladder.ts';
 import { reboot } from '../shared/usecases/reboot.ts';
+import { instanceCase } from './support/cases.ts';
 
 const clock = () => new Date('2026-11-29T10:00:00.000Z');
 const ec2 = { consoleOutput: async () => 'login:' };
 const ALL: Autonomy = { 'restart-service': 'auto', reboot: 'auto', 'stop-start': 'auto', failover: 'auto' };
 
 function kase(over: Partial<InstanceCase> = {}, autonomy: Autonomy | null = ALL): InstanceCase {
-  return {
+  return instanceCase({
     incidentId: 'medic-web-1-20261129100000000-abcd1234',
-    mode: 'auto',
-    settings: {
-      verifyWaitSeconds: 1,
-      verifyPolls: 2,
-      probeTimeoutMs: 200,
-      executionUrl: null,
-      ...(autonomy ? { autonomy } : {}),
-    },
-    target: {
-      instanceId: 'i-0123456789abcdef0',
-      name: 'web-1',
-      managed: true,
-      state: 'running',
-      availabilityZone: null,
-      instanceType: null,
-      privateIp: null,
-      service: 'app.service',
-      probe: { address: '127.0.0.1', ports: [22], sshPort: 22, healthUrl: null },
-    },
-    evidence: null,
-    assessment: {
-      classification: 'os',
-      confidence: 'high',
-      reasons: ['hung'],
-      plan: ['reboot', 'stop-start', 'failover', 'page'],
-    },
-    rung: 0,
-    pollsLeft: 0,
-    lastActionAt: null,
-    next: 'act',
-    actions: [],
-    outcome: null,
-    timeline: [],
+    settings: { verifyPolls: 2, ...(autonomy ? { autonomy } : {}) },
+    target: { service: 'app.service' },
     ...over,
-  };
+  });
 }
 
 describe('rungMode: each rung runs at the stricter of the run mode and its action autonomy', () => {

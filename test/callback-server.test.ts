@@ -1,5 +1,5 @@
 /**
- * The local stand-in for Step Functions' task-token callbacks (issue #4): the real SDK client, as
+ * The local stand-in for Step Functions' task-token callbacks (approve mode): the real SDK client, as
  * the approval function uses it, must resume a waiting task and get Step Functions' own error names
  * for a token that is not waiting — the approval function turns those into "too late".
  */

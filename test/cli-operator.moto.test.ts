@@ -3,7 +3,7 @@
 // approve, reject), the incident store (history) and `alarms sync` creating the standard alarms
 // with the right metrics and dimensions, idempotently.
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   CreateStateMachineCommand,
@@ -13,9 +13,10 @@ import {
 } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { operatorMain } from '../cli/operator.ts';
 import { type LocalMoto, startMoto } from '../local/moto.ts';
 import { incidentStore } from '../shared/adapters/incident-store.ts';
+import { createIncidentsTable, motoProcessEnv } from './support/moto.ts';
+import { runOperator } from './support/operator.ts';
 import { runMedic } from './support/substrate.ts';
 
 let moto: LocalMoto;
@@ -34,13 +35,8 @@ beforeAll(async () => {
     region: 'us-east-1',
     credentials: { accessKeyId: 'medic-local', secretAccessKey: 'medic-local' },
   };
-  env = {
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_ACCESS_KEY_ID: 'medic-local',
-    AWS_SECRET_ACCESS_KEY: 'medic-local',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
-  Object.assign(process.env, env, { AWS_REGION: 'us-east-1' });
+  env = motoProcessEnv(moto.endpoint);
+  Object.assign(process.env, env);
   sfn = new SFNClient(config);
   ec2 = new EC2Client(config);
   cloudwatch = new CloudWatchClient(config);
@@ -81,20 +77,7 @@ beforeAll(async () => {
     if (optedIn === 'true') managed.push(out.Instances?.[0]?.InstanceId ?? '');
   }
   const dynamodb = new DynamoDBClient(config);
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: 'medic-dev-incidents',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createIncidentsTable(dynamodb, 'medic-dev-incidents');
   const store = incidentStore(dynamodb, 'medic-dev-incidents');
   for (const [day, outcome, ticket] of [
     ['01', 'resolved', 'OPS-7'],
@@ -118,17 +101,7 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-/** `medic …` in-process: exit code and what it printed. */
-async function medic(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await operatorMain(
-    args,
-    (l) => out.push(l),
-    (l) => err.push(l),
-  );
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
+const medic = runOperator;
 
 const calls = async (action: string) => (await moto.calls()).filter((c) => c.action === action);
 

@@ -11,57 +11,15 @@ import { decide } from '../shared/usecases/decide.ts';
 import { reboot } from '../shared/usecases/reboot.ts';
 import { runStep } from '../shared/usecases/step.ts';
 import { verify } from '../shared/usecases/verify.ts';
+import { instanceCase, osAssessment } from './support/cases.ts';
 
 const clock = () => new Date('2026-01-01T00:00:00.000Z');
 const notifier: NotifierPort = { publish: async () => ({ messageId: 'm' }) };
 const ec2 = { consoleOutput: async () => 'boot\nkernel: hung task\n' };
 
 function kase(over: Partial<InstanceCase> = {}, managed = true): InstanceCase {
-  return {
-    incidentId: 'medic-test-1',
-    mode: 'auto',
-    settings: {
-      verifyWaitSeconds: 1,
-      verifyPolls: 2,
-      probeTimeoutMs: 200,
-      executionUrl: null,
-      actionPollWaitSeconds: 1,
-      actionPolls: 2,
-      approvalTimeoutSeconds: 60,
-    },
-    target: {
-      instanceId: 'i-0123456789abcdef0',
-      name: 'web-1',
-      managed,
-      state: 'running',
-      availabilityZone: 'us-east-1a',
-      instanceType: 't3.micro',
-      privateIp: '10.0.0.5',
-      service: null,
-      probe: { address: '127.0.0.1', ports: [22], sshPort: 22, healthUrl: null },
-      failover: { standby: null, targetGroupArn: null, route53: null, autoScalingGroup: null },
-    },
-    evidence: null,
-    assessment: {
-      classification: 'os',
-      confidence: 'high',
-      reasons: ['hung'],
-      plan: ['reboot', 'stop-start', 'page'],
-    },
-    rung: 0,
-    pollsLeft: 0,
-    lastActionAt: null,
-    next: 'act',
-    action: null,
-    pending: null,
-    approval: null,
-    verifyProbe: null,
-    verifySeen: {},
-    actions: [],
-    outcome: null,
-    timeline: [],
-    ...over,
-  };
+  const assessment = osAssessment(['reboot', 'stop-start', 'page']);
+  return instanceCase({ settings: { verifyPolls: 2 }, target: { managed }, assessment, ...over });
 }
 
 /** A probe port whose answers are scripted: up or down. */

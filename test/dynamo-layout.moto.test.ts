@@ -33,8 +33,9 @@ const AT = new Date('2026-11-25T17:00:00.000Z');
 const EPOCH = Math.floor(AT.getTime() / 1000);
 const DAY = 86_400;
 
-const putRaw = (table: string, item: Record<string, AttributeValue>) =>
-  raw.send(new PutItemCommand({ TableName: table, Item: item }));
+/** Writes an item as another writer (or an older medic) left it: its key, then its attributes. */
+const putRaw = (table: string, pk: string, sk: string, item: Record<string, AttributeValue>) =>
+  raw.send(new PutItemCommand({ TableName: table, Item: { pk: S(pk), sk: S(sk), ...item } }));
 const getRaw = async (table: string, pk: string, sk: string) =>
   (
     await raw.send(
@@ -59,9 +60,7 @@ afterAll(async () => moto?.stop());
 describe('items written by the hand-marshalling adapters are read by the document-client adapters', () => {
   it('an episode: the same execution is a retry, another one a duplicate', async () => {
     // Prepare
-    await putRaw(safetyTable, {
-      pk: S('EPISODE#old-ep'),
-      sk: S('episode'),
+    await putRaw(safetyTable, 'EPISODE#old-ep', 'episode', {
       executionId: S('exec-old'),
       at: S(AT.toISOString()),
       expiresAt: N(EPOCH + 30 * DAY),
@@ -83,9 +82,7 @@ describe('items written by the hand-marshalling adapters are read by the documen
       status: 'info',
       detail: 'joined before the upgrade',
     };
-    await putRaw(safetyTable, {
-      pk: S('LOCK#i-old'),
-      sk: S('lock'),
+    await putRaw(safetyTable, 'LOCK#i-old', 'lock', {
       owner: S('old-ep'),
       executionId: S('exec-old'),
       leaseUntil: N(AT.getTime() + 3_600_000),
@@ -114,14 +111,10 @@ describe('items written by the hand-marshalling adapters are read by the documen
       ['10', 'a'],
       ['20', 'b'],
     ])
-      await putRaw(safetyTable, {
-        pk: S('INSTANCE#i-hist'),
-        sk: S(`EPISODE#2026-11-25T16:${minute}:00.000Z#${key}`),
+      await putRaw(safetyTable, 'INSTANCE#i-hist', `EPISODE#2026-11-25T16:${minute}:00.000Z#${key}`, {
         expiresAt: N(EPOCH + 7 * DAY),
       });
-    await putRaw(safetyTable, {
-      pk: S('INSTANCE#i-hist'),
-      sk: S('closed'),
+    await putRaw(safetyTable, 'INSTANCE#i-hist', 'closed', {
       at: S('2026-11-25T16:30:00.000Z'),
       expiresAt: N(EPOCH + 7 * DAY),
     });
@@ -135,16 +128,12 @@ describe('items written by the hand-marshalling adapters are read by the documen
 
   it('the fleet registry and storms: map entries and claim times come back whole', async () => {
     // Prepare
-    await putRaw(safetyTable, {
-      pk: S('FLEET'),
-      sk: S('2026-11-25T17:00:00.000Z'),
+    await putRaw(safetyTable, 'FLEET', '2026-11-25T17:00:00.000Z', {
       'i:i-f1': { M: { episodeKey: S('ep-f1'), at: S('2026-11-25T17:01:00.000Z'), group: S('web-asg') } },
       'i:i-f2': { M: { episodeKey: S('ep-f2'), at: S('2026-11-25T17:02:00.000Z') } },
       expiresAt: N(EPOCH + 2 * DAY),
     });
-    await putRaw(safetyTable, {
-      pk: S('STORM'),
-      sk: S('2026-11-25T17:00:00.000Z'),
+    await putRaw(safetyTable, 'STORM', '2026-11-25T17:00:00.000Z', {
       leader: S('ep-f1'),
       at: S('2026-11-25T17:03:00.000Z'),
       expiresAt: N(EPOCH + 7 * DAY),
@@ -166,9 +155,7 @@ describe('items written by the hand-marshalling adapters are read by the documen
 
   it('the action ledger: an old claim spends the budget and is not claimed twice', async () => {
     // Prepare
-    await putRaw(safetyTable, {
-      pk: S('BUDGET#i-budget'),
-      sk: S('old-ep#reboot#1'),
+    await putRaw(safetyTable, 'BUDGET#i-budget', 'old-ep#reboot#1', {
       at: S(AT.toISOString()),
       expiresAt: N(EPOCH + 31 * DAY),
     });
@@ -187,9 +174,7 @@ describe('items written by the hand-marshalling adapters are read by the documen
   it('the outbox: a due item comes back with its draft and a numeric attempt count, and can be leased', async () => {
     // Prepare
     const draft = { summary: 'i-out down', labels: ['medic'], priority: 'High', description: { blocks: [] } };
-    await putRaw(safetyTable, {
-      pk: S('OUTBOX'),
-      sk: S('ep-out'),
+    await putRaw(safetyTable, 'OUTBOX', 'ep-out', {
       draft: S(JSON.stringify(draft)),
       attempts: N(2),
       nextAttemptAt: S('2026-11-25T16:59:00.000Z'),
@@ -217,9 +202,7 @@ describe('items written by the hand-marshalling adapters are read by the documen
 
   it('the final-notice ledger: a notice already sent is not claimed again', async () => {
     // Prepare
-    await putRaw(safetyTable, {
-      pk: S('FINAL#ep-final'),
-      sk: S('final'),
+    await putRaw(safetyTable, 'FINAL#ep-final', 'final', {
       sentAt: S(AT.toISOString()),
       outcome: S('resolved'),
       expiresAt: N(EPOCH + 7 * DAY),
@@ -232,9 +215,7 @@ describe('items written by the hand-marshalling adapters are read by the documen
 
   it('the incident store: NULL attributes read as null; a stored case body is parsed', async () => {
     // Prepare
-    await putRaw(incidentsTable, {
-      pk: S('instance#i-inc'),
-      sk: S('incident#2026-11-25T17:00:00.000Z#inc-1'),
+    await putRaw(incidentsTable, 'instance#i-inc', 'incident#2026-11-25T17:00:00.000Z#inc-1', {
       incidentId: S('inc-1'),
       instanceId: S('i-inc'),
       startedAt: S('2026-11-25T17:00:00.000Z'),
@@ -248,9 +229,7 @@ describe('items written by the hand-marshalling adapters are read by the documen
     });
     const c = resolvedIncident().cases?.[0];
     if (!c) throw new Error('the fixture has no case');
-    await putRaw(incidentsTable, {
-      pk: S(`case#${c.incidentId}`),
-      sk: S(`instance#${c.target.instanceId}`),
+    await putRaw(incidentsTable, `case#${c.incidentId}`, `instance#${c.target.instanceId}`, {
       body: S(JSON.stringify(c)),
       expiresAt: N(EPOCH + 400 * DAY),
     });

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { LAMBDA_BUILD, REQUIRE_BANNER } from '../scripts/esbuild-base.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const plugins = createRequire(import.meta.url)('../scripts/esbuild-plugins.cjs') as Plugin[];
@@ -70,17 +72,12 @@ function zodParse() {
 async function bundle(name: string, withPlugins: boolean) {
   const outfile = join(work, `${name}.mjs`);
   await build({
+    ...LAMBDA_BUILD,
     stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'js' },
-    bundle: true,
     // Not minified: cheaper to build next to the packaging test; the schema table is just as large.
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    mainFields: ['module', 'main'],
     outfile,
-    logLevel: 'silent',
     plugins: withPlugins ? plugins : [],
-    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    banner: REQUIRE_BANNER,
   });
   const mod = (await import(pathToFileURL(outfile).href)) as {
     exchange(): Promise<{
@@ -157,14 +154,9 @@ export function exercise() {
         resolveDir: ROOT,
         loader: 'js',
       },
-      bundle: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'esm',
-      mainFields: ['module', 'main'],
+      ...LAMBDA_BUILD,
       outfile,
       metafile: true,
-      logLevel: 'silent',
       plugins: withPlugins ? plugins : [],
     });
     const mod = (await import(pathToFileURL(outfile).href)) as { exercise(): Record<string, unknown> };
@@ -211,15 +203,10 @@ export function parseAll(sns) {
   async function parserBundle(name: string, withPlugins: boolean) {
     const outfile = join(work, `${name}.mjs`);
     await build({
+      ...LAMBDA_BUILD,
       stdin: { contents: PARSER_ENTRY, resolveDir: ROOT, loader: 'js' },
-      bundle: true,
       minify: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'esm',
-      mainFields: ['module', 'main'],
       outfile,
-      logLevel: 'silent',
       plugins: withPlugins ? plugins : [],
     });
     const mod = (await import(pathToFileURL(outfile).href)) as { parseAll(sns: unknown): unknown };
@@ -241,4 +228,23 @@ export function parseAll(sns) {
     });
     expect(plain.bytes - shaken.bytes).toBeGreaterThan(200 * 1024);
   }, 180_000);
+});
+
+describe('the builds made by hand', () => {
+  it('start from the settings serverless.yml deploys with', () => {
+    // Prepare
+    const yml = parseYaml(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' });
+    const deployed = yml.custom.esbuild;
+    // Act
+    const { bundle, platform, target, format, mainFields } = LAMBDA_BUILD;
+    // Assess
+    expect({ bundle, platform, target, format, mainFields }).toEqual({
+      bundle: deployed.bundle,
+      platform: deployed.platform,
+      target: deployed.target,
+      format: deployed.format,
+      mainFields: deployed.mainFields,
+    });
+    expect(REQUIRE_BANNER).toEqual(deployed.banner);
+  });
 });

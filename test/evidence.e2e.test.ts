@@ -1,5 +1,5 @@
 /**
- * End to end (issue 3): each fault scenario through `medic simulate`, against a real moto (with the
+ * End to end: each fault scenario through `medic simulate`, against a real moto (with the
  * launcher's fault injection) and the local Jira. One simulate run per scenario; what is asserted
  * is the classification plus the evidence a person would look for.
  *
@@ -20,22 +20,18 @@ import {
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { injectFaults } from '../local/moto.ts';
 import { simulate as simulateInProcess } from '../local/simulate.ts';
-import { runMedic, type Substrate, startSubstrate } from './support/substrate.ts';
+import { runMedic, useSubstrate } from './support/substrate.ts';
 
-let s: Substrate;
-
-beforeAll(async () => {
-  s = await startSubstrate();
-  // simulate() reads its endpoints from the environment, exactly as the CLI does.
-  // Issue #5: this file's scenarios share one moto, so its unrelated incidents must not add up to
-  // a fleet-guard storm (> 5 instances in 10 min would hold every action, as it should in production).
-  Object.assign(process.env, s.env, { AWS_REGION: 'us-east-1', MEDIC_FLEET_MAX_INSTANCES: '100' });
-});
-afterAll(async () => {
-  await s?.stop();
+const s = useSubstrate({
+  started: (started) => {
+    // simulate() reads its endpoints from the environment, exactly as the CLI does. This file's
+    // scenarios share one moto, so its unrelated incidents must not add up to a fleet-guard storm
+    // (> 5 instances in 10 min would hold every action, as it should in production).
+    Object.assign(process.env, started.env, { AWS_REGION: 'us-east-1', MEDIC_FLEET_MAX_INSTANCES: '100' });
+  },
 });
 
 interface Result {
@@ -86,7 +82,7 @@ describe('medic simulate: every fault scenario is classified from its evidence',
       ]),
     );
     expect(r.actions[0]?.kind).toBe('stop-start');
-    // Issue 4 made stop/start real: it stops and starts the host; it never reboots it.
+    // Stop/start is real: it stops and starts the host; it never reboots it.
     expect(await mutations(r)).toEqual(['StopInstances', 'StartInstances']);
   });
 

@@ -11,37 +11,23 @@ import { gatherEc2, timeBox } from '../shared/usecases/evidence.ts';
 import { gatherAlerts, MAX_ERROR_LINES } from '../shared/usecases/evidence-alerts.ts';
 import { gatherHost } from '../shared/usecases/evidence-host.ts';
 import { evidenceWindow, gatherMetrics } from '../shared/usecases/evidence-resources.ts';
+import { instanceCase } from './support/cases.ts';
 
 const NOW = new Date('2026-03-01T12:00:30.000Z');
 const clock = () => NOW;
 
 function aCase(over: Partial<InstanceCase['target']> = {}): InstanceCase {
-  return {
+  return instanceCase({
     incidentId: 'inc-1',
-    mode: 'auto',
-    settings: { verifyWaitSeconds: 1, verifyPolls: 1, probeTimeoutMs: 500, executionUrl: null },
+    settings: { verifyPolls: 1, probeTimeoutMs: 500 },
     target: {
       instanceId: 'i-0abc',
-      name: 'web-1',
-      managed: true,
-      state: 'running',
-      availabilityZone: 'us-east-1a',
-      instanceType: 't3.micro',
       privateIp: '10.0.0.1',
       service: 'web.service',
       logGroup: '/app/web',
-      probe: { address: '127.0.0.1', ports: [22], sshPort: 22, healthUrl: null },
       ...over,
     },
-    evidence: null,
     assessment: null,
-    rung: 0,
-    pollsLeft: 0,
-    lastActionAt: null,
-    next: 'act',
-    actions: [],
-    outcome: null,
-    timeline: [],
     alarm: {
       name: 'web-1 cpu',
       reason: 'Threshold Crossed',
@@ -49,7 +35,7 @@ function aCase(over: Partial<InstanceCase['target']> = {}): InstanceCase {
       threshold: 90,
       enteredAlarmAt: '2026-03-01T11:58:00.000Z',
     },
-  };
+  });
 }
 
 const never = () => new Promise<never>(() => undefined);
@@ -369,7 +355,7 @@ describe('the ticket and timeline list every check, including the branches the A
 });
 
 describe('payload bound', () => {
-  // A regression guard, not the whole budget: 20 cases with their timelines need the incident store (issue 5).
+  // A regression guard, not the whole budget: 20 cases with their timelines need the incident store.
   it('the worst-case evidence of one case stays within a few KB (20 cases share one 256 KB state)', async () => {
     // Prepare: everything as large as a host can make it
     const huge = 'y'.repeat(10_000);

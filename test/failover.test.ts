@@ -11,6 +11,7 @@ import { type InstanceCase, NO_FAILOVER } from '../shared/domain/model.ts';
 import { AwsTransientError } from '../shared/errors.ts';
 import type { DnsPort, DnsRecord, InstanceInfo, TargetGroupPort } from '../shared/ports.ts';
 import { type FailoverDeps, failover, resumeFailover } from '../shared/usecases/failover.ts';
+import { instanceCase as aCase, instanceInfo, osAssessment, PRIVATE_PROBE } from './support/cases.ts';
 
 const clock = () => new Date('2026-01-01T00:00:00.000Z');
 const ID = 'i-0123456789abcdef0';
@@ -142,56 +143,21 @@ describe('recordToRewrite: which record set, read before it is written', () => {
 });
 
 function instanceCase(failoverCfg: Partial<NonNullable<InstanceCase['target']['failover']>>): InstanceCase {
-  return {
-    incidentId: 'medic-test-1',
-    mode: 'auto',
-    settings: {
-      verifyWaitSeconds: 1,
-      verifyPolls: 3,
-      probeTimeoutMs: 200,
-      executionUrl: null,
-      actionPollWaitSeconds: 1,
-      actionPolls: 2,
-      approvalTimeoutSeconds: 60,
-    },
-    target: {
-      instanceId: ID,
-      name: 'web-1',
-      managed: true,
-      state: 'running',
-      availabilityZone: 'us-east-1a',
-      instanceType: 't3.micro',
-      privateIp: '10.0.0.5',
-      service: null,
-      probe: { address: '10.0.0.5', ports: [22], sshPort: 22, healthUrl: null },
-      failover: { ...NO_FAILOVER, ...failoverCfg },
-    },
-    evidence: null,
-    assessment: { classification: 'os', confidence: 'high', reasons: [], plan: ['failover', 'page'] },
-    rung: 0,
-    pollsLeft: 0,
-    lastActionAt: null,
-    next: 'act',
+  const failover = { ...NO_FAILOVER, ...failoverCfg };
+  const assessment = osAssessment(['failover', 'page'], []);
+  return aCase({
+    target: { instanceId: ID, probe: PRIVATE_PROBE, failover },
+    assessment,
     action: 'failover',
-    pending: null,
-    approval: null,
-    verifyProbe: null,
-    verifySeen: {},
-    actions: [],
-    outcome: null,
-    timeline: [],
-  };
+  });
 }
 
-const info = (instanceId: string, tags: Record<string, string>, publicIp: string | null): InstanceInfo => ({
-  instanceId,
-  state: 'running',
-  tags: { 'medic:probe-address': '127.0.0.1', ...tags },
-  availabilityZone: 'us-east-1a',
-  instanceType: 't3.micro',
-  privateIp: instanceId === ID ? '10.0.0.5' : '10.0.0.9',
-  publicIp,
-});
+const info = (instanceId: string, tags: Record<string, string>, publicIp: string | null): InstanceInfo =>
+  instanceInfo(instanceId, {
+    tags: { 'medic:probe-address': '127.0.0.1', ...tags },
+    privateIp: instanceId === ID ? '10.0.0.5' : '10.0.0.9',
+    publicIp,
+  });
 
 function world(opts: {
   register?: () => Promise<void>;

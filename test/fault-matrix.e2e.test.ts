@@ -1,5 +1,5 @@
 /**
- * Issue #5 fault matrix, end to end on moto + the local Jira: for each fault, the final state a user
+ * The safety fault matrix, end to end on moto + the local Jira: for each fault, the final state a user
  * sees (ticket, messages, lock) and that no action was taken twice.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';

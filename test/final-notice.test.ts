@@ -4,20 +4,9 @@
  * once, and at least once.
  */
 import { describe, expect, it } from 'vitest';
-import type { FinalNoticeLedgerPort, Notification, NotifierPort } from '../shared/ports.ts';
+import type { FinalNoticeLedgerPort, NotifierPort } from '../shared/ports.ts';
 import { record } from '../shared/usecases/record.ts';
-import { resolvedIncident } from './support/incident.ts';
-
-function inbox(): NotifierPort & { sent: Notification[] } {
-  const sent: Notification[] = [];
-  return {
-    sent,
-    async publish(n) {
-      sent.push(n);
-      return { messageId: `m-${sent.length}` };
-    },
-  };
-}
+import { inbox, resolvedIncident } from './support/incident.ts';
 
 /** The ledger's contract, in memory: a claim holds until the notice was sent. */
 function memoryLedger(): FinalNoticeLedgerPort & { sent: Map<string, string> } {

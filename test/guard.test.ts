@@ -1,4 +1,4 @@
-/** Issue #5: each bound in guard.ts against an in-memory safety store (the e2e tests use DynamoDB). */
+/** Each bound in guard.ts against an in-memory safety store (the e2e tests use DynamoDB). */
 import { describe, expect, it } from 'vitest';
 import type { InstanceCase } from '../shared/domain/model.ts';
 import type { OutboxItem, SafetyStorePort, TicketPort } from '../shared/ports.ts';
@@ -13,6 +13,8 @@ import {
   stormKey,
 } from '../shared/usecases/guard.ts';
 import { drainOutbox } from '../shared/usecases/outbox.ts';
+import { instanceCase, osAssessment } from './support/cases.ts';
+import { guardSettings } from './support/guard.ts';
 
 function memoryStore(): SafetyStorePort & { claims: Map<string, Date>; outbox: Map<string, OutboxItem> } {
   const claims = new Map<string, Date>();
@@ -67,55 +69,19 @@ function memoryStoreWith(other: SafetyStorePort): SafetyStorePort {
 }
 
 const NOW = new Date('2026-11-25T12:00:00.000Z');
-const settings: GuardSettings = {
-  budgetActions: 3,
-  budgetWindowMs: 24 * 3_600_000,
-  cooldownMs: 30 * 60_000,
-  flapEpisodes: 3,
-  flapWindowMs: 3_600_000,
-  fleetMaxInstances: 5,
-  fleetWindowMs: 10 * 60_000,
-  fleetMaxGroupPercent: 50,
-  changeFreeze: false,
-  maintenanceWindows: [],
-};
+const settings = guardSettings({ budgetWindowMs: 24 * 3_600_000, cooldownMs: 30 * 60_000, flapEpisodes: 3 });
 
 function kase(
   overrides: Partial<InstanceCase> = {},
   target: Partial<InstanceCase['target']> = {},
 ): InstanceCase {
-  return {
+  return instanceCase({
     incidentId: 'medic-web-1-20261125120000000-abcd1234',
-    mode: 'auto',
-    settings: { verifyWaitSeconds: 1, verifyPolls: 2, probeTimeoutMs: 500, executionUrl: null },
-    target: {
-      instanceId: 'i-0123456789abcdef0',
-      name: 'web-1',
-      managed: true,
-      state: 'running',
-      availabilityZone: null,
-      instanceType: null,
-      privateIp: null,
-      service: null,
-      probe: { address: '127.0.0.1', ports: [22], sshPort: 22, healthUrl: null },
-      ...target,
-    },
-    evidence: null,
-    assessment: {
-      classification: 'os',
-      confidence: 'high',
-      reasons: [],
-      plan: ['reboot', 'stop-start', 'page'],
-    },
-    rung: 0,
-    pollsLeft: 0,
-    lastActionAt: null,
-    next: 'act',
-    actions: [],
-    outcome: null,
-    timeline: [],
+    settings: { verifyPolls: 2, probeTimeoutMs: 500 },
+    target,
+    assessment: osAssessment(['reboot', 'stop-start', 'page'], []),
     ...overrides,
-  };
+  });
 }
 
 function deps(store: SafetyStorePort, extra: Partial<GuardSettings> = {}, at = NOW): GuardDeps {
@@ -127,7 +93,7 @@ function deps(store: SafetyStorePort, extra: Partial<GuardSettings> = {}, at = N
   };
 }
 
-describe('storm memo (issue #8): a warm process holds storm alarms without re-reading, never past the window', () => {
+describe('storm memo: a warm process holds storm alarms without re-reading, never past the window', () => {
   it('reads once while the storm lasts, and reads again once its window is over', async () => {
     // Prepare: a storm claimed at NOW, a 10-minute window, a store that counts its reads
     const store = memoryStore();

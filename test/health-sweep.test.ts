@@ -1,22 +1,19 @@
 // Health sweep: the pure drift rules, and the whole sweep on moto + the local Jira — one digest
 // and one low-priority ticket for the fleet, a re-run the same day comments instead of filing.
-import {
-  AutoScalingClient,
-  CreateAutoScalingGroupCommand,
-  CreateLaunchConfigurationCommand,
-} from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalJira, startJiraServer } from '../local/jira-server.ts';
+import type { LocalJira } from '../local/jira-server.ts';
 import { type LocalMoto, startMoto } from '../local/moto.ts';
 import { agentMetrics } from '../shared/adapters/agent-metrics.ts';
 import { cloudWatchAlarms } from '../shared/adapters/cloudwatch-alarms.ts';
 import { managedFleet } from '../shared/adapters/fleet.ts';
-import { jiraTickets } from '../shared/adapters/jira.ts';
 import { standardAlarms } from '../shared/domain/standard-alarms.ts';
 import type { Notification } from '../shared/ports.ts';
 import { findDrift, healthSweep, type SweepInstance } from '../shared/usecases/health-sweep.ts';
+import { localTickets, startLocalJira } from './support/jira.ts';
+import { createGroup } from './support/moto.ts';
 
 const instance = (id: string, extra: Partial<SweepInstance> = {}): SweepInstance => ({
   instanceId: id,
@@ -97,10 +94,7 @@ describe('healthSweep on moto + local Jira', () => {
   const ids: string[] = [];
 
   beforeAll(async () => {
-    [moto, jira] = await Promise.all([
-      startMoto(),
-      startJiraServer({ email: 'medic@example.com', apiToken: 'local-token', projectKey: 'OPS' }),
-    ]);
+    [moto, jira] = await Promise.all([startMoto(), startLocalJira()]);
     const config = {
       endpoint: moto.endpoint,
       region: 'us-east-1',
@@ -123,23 +117,13 @@ describe('healthSweep on moto + local Jira', () => {
     }
     // An ASG in one AZ, whose instance is opted in too.
     const autoScaling = new AutoScalingClient(config);
-    await autoScaling.send(
-      new CreateLaunchConfigurationCommand({
-        LaunchConfigurationName: 'lc',
-        ImageId: imageId,
-        InstanceType: 't3.micro',
-      }),
-    );
-    await autoScaling.send(
-      new CreateAutoScalingGroupCommand({
-        AutoScalingGroupName: 'one-az',
-        LaunchConfigurationName: 'lc',
-        MinSize: 1,
-        MaxSize: 1,
-        AvailabilityZones: ['us-east-1a'],
-        Tags: [{ Key: 'medic:managed', Value: 'true', PropagateAtLaunch: true }],
-      }),
-    );
+    await createGroup(autoScaling, imageId, {
+      AutoScalingGroupName: 'one-az',
+      MinSize: 1,
+      MaxSize: 1,
+      AvailabilityZones: ['us-east-1a'],
+      Tags: [{ Key: 'medic:managed', Value: 'true', PropagateAtLaunch: true }],
+    });
     // ids[0]: healthy agent, alarms in place; ids[1]: disk at 91 %; ids[2]: no agent at all.
     const now = new Date();
     for (const [id, disk] of [
@@ -185,14 +169,7 @@ describe('healthSweep on moto + local Jira', () => {
   it('sends one digest and files one Low ticket for the whole fleet; a re-run comments on it', async () => {
     // Prepare
     const published: Notification[] = [];
-    const tickets = jiraTickets({
-      baseUrl: jira.baseUrl,
-      email: 'medic@example.com',
-      apiToken: 'local-token',
-      projectKey: 'OPS',
-      issueType: 'Task',
-      timeoutMs: 5_000,
-    });
+    const tickets = localTickets(jira, { timeoutMs: 5_000 });
     const deps = {
       fleet: () => managedFleet(ec2),
       agentMetrics: (list: string[]) => agentMetrics(cloudwatch, list),

@@ -1,5 +1,5 @@
 /**
- * Issue #5: bad input. Seeded fuzzing of Admit's read-only intake (against moto) with malformed,
+ * Bad input. Seeded fuzzing of Admit's read-only intake (against moto) with malformed,
  * truncated, oversized and hostile events, then a sample through the whole workflow and the local
  * Jira: every event ends in a named error or a safe incident; nothing crashes the workflow; nothing
  * from an alarm reaches JQL, and markup stays literal text.

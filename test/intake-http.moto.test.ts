@@ -4,7 +4,7 @@
 // the log output.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateStateMachineCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalMoto, startMoto } from '../local/moto.ts';
 import { signBody } from '../shared/domain/webhook-auth.ts';
 import { functionUrlEvent } from './support/aws-events.ts';
+import { createIncidentsTable, motoProcessEnv } from './support/moto.ts';
 
 const SECRET = 'moto-webhook-secret-7f3a9c1e5b2d4f6a';
 const PARAMETER = '/medic/test/webhook-secret';
@@ -29,14 +30,7 @@ const written: string[] = [];
 
 beforeAll(async () => {
   moto = await startMoto();
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: moto.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'medic-local',
-    AWS_SECRET_ACCESS_KEY: 'medic-local',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'DEBUG',
-  });
+  Object.assign(process.env, motoProcessEnv(moto.endpoint), { POWERTOOLS_LOG_LEVEL: 'DEBUG' });
   const clientConfig = { endpoint: moto.endpoint, region: 'us-east-1' };
   sfn = new SFNClient(clientConfig);
   dynamodb = new DynamoDBClient(clientConfig);
@@ -51,20 +45,7 @@ beforeAll(async () => {
   await new SSMClient(clientConfig).send(
     new PutParameterCommand({ Name: PARAMETER, Type: 'SecureString', Value: SECRET }),
   );
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createIncidentsTable(dynamodb, TABLE);
   Object.assign(process.env, {
     MEDIC_STATE_MACHINE_ARN: stateMachineArn,
     MEDIC_INCIDENTS_TABLE: TABLE,

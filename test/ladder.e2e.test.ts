@@ -1,5 +1,5 @@
 /**
- * End to end, issue #4: the mitigation ladder through `medic simulate --scenario NAME --json`, one
+ * End to end: the mitigation ladder through `medic simulate --scenario NAME --json`, one
  * run per scenario, on a real moto and the local Jira. Each asserts the actions in order with their
  * outcomes and what moto holds afterwards (instance state, target group membership, Elastic IP
  * association, DNS record, Auto Scaling health) — no SDK mocks.
@@ -16,22 +16,12 @@ import {
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { inboxMessages, runMedic, type Substrate, startSubstrate } from './support/substrate.ts';
+import { describe, expect, it } from 'vitest';
+import { inboxMessages, runMedic, useSubstrate } from './support/substrate.ts';
 
-let s: Substrate;
+const s = useSubstrate({ resetEachTest: true });
 /** One simulate run per test; the machine's CPU is shared, so each test gets the run's own bound. */
 const RUN_TIMEOUT_MS = 150_000;
-
-beforeAll(async () => {
-  s = await startSubstrate();
-});
-afterAll(async () => {
-  await s?.stop();
-});
-beforeEach(async () => {
-  await s.moto.reset();
-});
 
 interface Result {
   outcome: string;
@@ -78,6 +68,29 @@ async function instance(id: string) {
   return { state: i?.State?.Name, privateIp: i?.PrivateIpAddress, tags: i?.Tags ?? [] };
 }
 
+/** Each instance's health as its Auto Scaling group holds it. */
+async function groupHealth(ids: string[]) {
+  const out = await clients().asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: ids }));
+  return Object.fromEntries((out.AutoScalingInstances ?? []).map((i) => [i.InstanceId, i.HealthStatus]));
+}
+
+/** The instances registered in the scenario's one target group. */
+async function targetGroupMembers() {
+  const { elb } = clients();
+  const arn = (await elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups?.[0]?.TargetGroupArn;
+  const health = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+  return health.TargetHealthDescriptions?.map((d) => d.Target?.Id);
+}
+
+/** The scenario's hosted zone and the addresses of its app A record. */
+async function appRecord() {
+  const { r53 } = clients();
+  const zone = (await r53.send(new ListHostedZonesCommand({}))).HostedZones?.[0];
+  const records = await r53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone?.Id }));
+  const a = records.ResourceRecordSets?.find((x) => x.Type === 'A' && x.Name === 'app.medic-sim.example.');
+  return { zone, a };
+}
+
 async function standbyOf(id: string): Promise<string> {
   const standby = (await instance(id)).tags.find((t) => t.Key === 'medic:standby')?.Value;
   expect(standby).toMatch(/^i-/);
@@ -92,7 +105,7 @@ async function mutatingCalls() {
           c.action,
         ),
       )
-      // The evidence step's on-host view (issue 3) is a read-only SSM command, not an action.
+      // The evidence step's on-host view is a read-only SSM command, not an action.
       .filter((c) => !(c.action === 'SendCommand' && String(c.params.Comment ?? '').includes('read-only')))
   );
 }
@@ -189,11 +202,7 @@ describe('failover, by the instance configuration, verified on the standby', {
     expect(steps(r)).toEqual(ladder);
     const [id = ''] = r.targets;
     const standby = await standbyOf(id);
-    const { elb } = clients();
-    const groups = await elb.send(new DescribeTargetGroupsCommand({}));
-    const arn = groups.TargetGroups?.[0]?.TargetGroupArn;
-    const health = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-    expect(health.TargetHealthDescriptions?.map((d) => d.Target?.Id)).toEqual([standby]);
+    expect(await targetGroupMembers()).toEqual([standby]);
     const order = (await mutatingCalls()).map((c) => c.action).filter((a) => a.endsWith('Targets'));
     expect(order).toEqual(['RegisterTargets', 'RegisterTargets', 'DeregisterTargets']); // seed, standby in, sick out
     expect(
@@ -217,10 +226,7 @@ describe('failover, by the instance configuration, verified on the standby', {
     // Assess
     expect(steps(r)).toEqual(ladder);
     const standby = await instance(await standbyOf(r.targets[0] ?? ''));
-    const { r53 } = clients();
-    const zone = (await r53.send(new ListHostedZonesCommand({}))).HostedZones?.[0];
-    const records = await r53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone?.Id }));
-    const a = records.ResourceRecordSets?.find((x) => x.Type === 'A' && x.Name === 'app.medic-sim.example.');
+    const { a } = await appRecord();
     expect(a?.ResourceRecords?.map((x) => x.Value)).toEqual([standby.privateIp]);
   });
 
@@ -234,12 +240,7 @@ describe('failover, by the instance configuration, verified on the standby', {
     ]);
     const [id = ''] = r.targets;
     const standby = await standbyOf(id);
-    const out = await clients().asg.send(
-      new DescribeAutoScalingInstancesCommand({ InstanceIds: [id, standby] }),
-    );
-    const health = Object.fromEntries(
-      (out.AutoScalingInstances ?? []).map((i) => [i.InstanceId, i.HealthStatus]),
-    );
+    const health = await groupHealth([id, standby]);
     expect(health).toEqual({ [id]: 'Unhealthy', [standby]: 'Healthy' });
   });
 });
@@ -262,14 +263,9 @@ describe('failover falls back when a mechanism is refused, as IAM refuses it', {
     );
     const standbyPublicIp = out.Reservations?.[0]?.Instances?.[0]?.PublicIpAddress;
     expect(standbyPublicIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
-    const { elb, r53 } = clients();
-    const arn = (await elb.send(new DescribeTargetGroupsCommand({}))).TargetGroups?.[0]?.TargetGroupArn;
-    const health = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-    expect(health.TargetHealthDescriptions?.map((d) => d.Target?.Id)).toEqual([id]); // untouched
-    const zone = (await r53.send(new ListHostedZonesCommand({}))).HostedZones?.[0];
+    expect(await targetGroupMembers()).toEqual([id]); // untouched
+    const { zone, a } = await appRecord();
     expect(zone?.Config?.PrivateZone).toBe(false);
-    const records = await r53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone?.Id }));
-    const a = records.ResourceRecordSets?.find((x) => x.Type === 'A' && x.Name === 'app.medic-sim.example.');
     expect(a?.ResourceRecords?.map((x) => x.Value)).toEqual([standbyPublicIp]);
     const attempts = r.timeline.filter((e) => e.step === 'Failover').map((e) => e.summary);
     expect(attempts).toEqual([
@@ -293,12 +289,7 @@ describe('stop/start that AWS would not do as asked', { timeout: RUN_TIMEOUT_MS 
     expect(calls.map((c) => c.action)).toEqual(['RebootInstances', 'SetInstanceHealth']);
     expect(calls.some((c) => /^(Stop|Start)Instances$/.test(c.action))).toBe(false);
     const standby = await standbyOf(id);
-    const out = await clients().asg.send(
-      new DescribeAutoScalingInstancesCommand({ InstanceIds: [id, standby] }),
-    );
-    const health = Object.fromEntries(
-      (out.AutoScalingInstances ?? []).map((i) => [i.InstanceId, i.HealthStatus]),
-    );
+    const health = await groupHealth([id, standby]);
     expect(health).toEqual({ [id]: 'Unhealthy', [standby]: 'Healthy' });
     expect((await instance(id)).state).toBe('running');
     expect(r.actions[1]?.detail).toMatch(/not stopped: it is a member of Auto Scaling group/);

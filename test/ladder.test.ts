@@ -1,4 +1,4 @@
-/** Unit tests for the mitigation ladder's use cases (issue #4), with in-memory ports. */
+/** Unit tests for the mitigation ladder's use cases, with in-memory ports. */
 import { describe, expect, it } from 'vitest';
 import { approvalLinks, verifyLink } from '../shared/domain/approval-link.ts';
 import { type InstanceCase, NO_FAILOVER } from '../shared/domain/model.ts';
@@ -20,6 +20,7 @@ import { page, prepareRung } from '../shared/usecases/ladder.ts';
 import { reboot } from '../shared/usecases/reboot.ts';
 import { restartService } from '../shared/usecases/restart-service.ts';
 import { stopStart } from '../shared/usecases/stop-start.ts';
+import { instanceCase as aCase, type CaseOverrides, instanceInfo, PRIVATE_PROBE } from './support/cases.ts';
 
 const clock = () => new Date('2026-01-01T00:00:00.000Z');
 
@@ -34,53 +35,10 @@ function notifier() {
   return { port, published };
 }
 
-function instanceCase(over: Partial<InstanceCase> & { managed?: boolean } = {}): InstanceCase {
+/** The ladder's case: a managed web-1 running a unit, probed at its private address. */
+function instanceCase(over: CaseOverrides & { managed?: boolean } = {}): InstanceCase {
   const { managed = true, ...rest } = over;
-  return {
-    incidentId: 'medic-test-1',
-    mode: 'auto',
-    settings: {
-      verifyWaitSeconds: 1,
-      verifyPolls: 3,
-      probeTimeoutMs: 200,
-      executionUrl: null,
-      actionPollWaitSeconds: 1,
-      actionPolls: 2,
-      approvalTimeoutSeconds: 60,
-    },
-    target: {
-      instanceId: 'i-0123456789abcdef0',
-      name: 'web-1',
-      managed,
-      state: 'running',
-      availabilityZone: 'us-east-1a',
-      instanceType: 't3.micro',
-      privateIp: '10.0.0.5',
-      service: 'app.service',
-      probe: { address: '10.0.0.5', ports: [22], sshPort: 22, healthUrl: null },
-      failover: { standby: null, targetGroupArn: null, route53: null, autoScalingGroup: null },
-    },
-    evidence: null,
-    assessment: {
-      classification: 'os',
-      confidence: 'high',
-      reasons: ['hung'],
-      plan: ['reboot', 'stop-start', 'failover', 'page'],
-    },
-    rung: 0,
-    pollsLeft: 0,
-    lastActionAt: null,
-    next: 'act',
-    action: null,
-    pending: null,
-    approval: null,
-    verifyProbe: null,
-    verifySeen: {},
-    actions: [],
-    outcome: null,
-    timeline: [],
-    ...rest,
-  };
+  return aCase({ target: { managed, service: 'app.service', probe: PRIVATE_PROBE }, ...rest });
 }
 
 const noGroup: AutoScalingHealthPort = { setUnhealthy: async () => undefined, group: async () => null };
@@ -89,15 +47,7 @@ function ec2Fake(over: Partial<Ec2ActionsPort & Ec2Port> = {}) {
   const calls: string[] = [];
   let state = 'running';
   const port: Ec2ActionsPort & Ec2Port = {
-    describeInstances: async (ids) =>
-      ids.map((instanceId) => ({
-        instanceId,
-        state: 'running',
-        tags: { 'medic:probe-address': '127.0.0.1' },
-        availabilityZone: 'us-east-1a',
-        instanceType: 't3.micro',
-        privateIp: '10.0.0.9',
-      })),
+    describeInstances: async (ids) => ids.map((id) => instanceInfo(id)),
     describeHealth: async () => ({ state, systemStatus: 'ok', instanceStatus: 'ok', scheduledEvents: [] }),
     reboot: async (id, { dryRun }) => void calls.push(`reboot ${id} dry=${dryRun}`),
     instanceState: async () => ({ state, rootDeviceType: 'ebs' }),

@@ -1,4 +1,4 @@
-// Intake sources of issue 7: SNS (classic alarm action), Alertmanager v4, Datadog — each with
+// The other intake sources: SNS (classic alarm action), Alertmanager v4, Datadog — each with
 // payloads shaped as their vendors document them, all landing on the same IncidentTrigger.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -55,21 +55,21 @@ const FUNCTION_IDS = [
   'VerifyLambdaFunction',
   'CloseLambdaFunction', // release the locks, then record
   'FileCaseLambdaFunction', // the finished case goes to the incident store
-  // Issue #4: the mitigation ladder, one function per action, and approve mode.
+  // The mitigation ladder, one function per action, and approve mode.
   'RestartServiceLambdaFunction',
   'RebootLambdaFunction',
   'StopStartLambdaFunction',
   'FailoverLambdaFunction',
   'PageLambdaFunction',
   'RequestApprovalLambdaFunction',
-  // issue 7: entry points and prevention
+  // Entry points and prevention
   'IntakeHttpLambdaFunction',
   'IntakeSnsLambdaFunction',
   'HealthSweepLambdaFunction',
 ];
-/** Functions no Task invokes: the scheduled outbox drainer (issue #5). */
+/** Functions no Task invokes: the scheduled outbox drainer. */
 const SCHEDULED_IDS = ['DrainOutboxLambdaFunction'];
-/** Functions reached over HTTP, not by the state machine (issue #4: the approve/reject links). */
+/** Functions reached over HTTP, not by the state machine (the approve/reject links). */
 const HTTP_FUNCTION_IDS = ['ApprovalLambdaFunction'];
 /**
  * Actions IAM cannot scope to a resource (the service authorization reference lists no resource
@@ -354,7 +354,7 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     expect(statements.length).toBeGreaterThan(0);
     expect(wildcardActions).toEqual([]);
     expect(notActions).toEqual([]);
-    // Read-only calls AWS offers no resource-level permission for (issue 3's evidence) are named one by one.
+    // Read-only calls AWS offers no resource-level permission for (the evidence step's) are named one by one.
     const readOnlyWithoutResources = new Set([
       'cloudwatch:GetMetricData',
       'cloudwatch:ListMetrics',
@@ -449,7 +449,7 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     await expect(zoneArns({ resolveVariable: async () => 'Z1,*' })).rejects.toThrow(/not a hosted zone id/);
   });
 
-  it('only lets restart-service run commands on instances tagged medic:managed=true (issue #4)', () => {
+  it('only lets restart-service run commands on instances tagged medic:managed=true', () => {
     // Prepare
     const roleId = getAttTarget(props('RestartServiceLambdaFunction').Role) ?? '';
     // Act
@@ -463,12 +463,12 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     // Assess
     expect(onInstances).toHaveLength(1);
     expect(onInstances[0]?.Condition?.StringEquals?.['ssm:resourceTag/medic:managed']).toBe('true');
-    // Only restart-service and the evidence step's read-only on-host view (issue #3) send commands.
+    // Only restart-service and the evidence step's read-only on-host view send commands.
     const evidenceHost = getAttTarget(props('EvidenceHostLambdaFunction').Role) ?? '';
     expect(new Set(senders)).toEqual(new Set([roleId, evidenceHost]));
   });
 
-  // ---- issue 7: least privilege, generic over every role and function in the template ----
+  // ---- least privilege, generic over every role and function in the template ----
 
   it('least privilege: no wildcard in any action, anywhere', () => {
     // Prepare

@@ -6,58 +6,28 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AdfDoc, LocalJira } from '../local/jira-server.ts';
-import { startJiraServer } from '../local/jira-server.ts';
-import { type JiraDeployment, jiraTickets, renderedLength } from '../shared/adapters/jira.ts';
-import type { IncidentMetrics, Notification, NotifierPort } from '../shared/ports.ts';
+import { type JiraDeployment, renderedLength } from '../shared/adapters/jira.ts';
+import type { IncidentMetrics } from '../shared/ports.ts';
 import { finalTimeline, record } from '../shared/usecases/record.ts';
 import { adfProblems } from './support/adf.ts';
-import { resolvedIncident } from './support/incident.ts';
+import { inbox, resolvedIncident, TICKET_SECTIONS } from './support/incident.ts';
+import { localTickets, startLocalJira } from './support/jira.ts';
 
-const SECTIONS = [
-  'Summary',
-  'Timeline',
-  'Evidence',
-  'Actions and results',
-  'Method',
-  'Root cause (to be completed)',
-  'Prevention suggestions',
-  'Links',
-];
+const SECTIONS = TICKET_SECTIONS;
 
 let jira: LocalJira;
 beforeEach(async () => {
-  jira = await startJiraServer({ email: 'medic@example.com', apiToken: 'local-token', projectKey: 'OPS' });
+  jira = await startLocalJira();
 });
 afterEach(async () => {
   await jira.close();
 });
 
-function inbox(): NotifierPort & { sent: Notification[] } {
-  const sent: Notification[] = [];
-  return {
-    sent,
-    async publish(n) {
-      sent.push(n);
-      return { messageId: `m-${sent.length}` };
-    },
-  };
-}
-
 function deps(deployment: JiraDeployment, clock = () => new Date(), extra: { reopenWindowMs?: number } = {}) {
   const notifier = inbox();
   const status = inbox();
   const metrics: IncidentMetrics[] = [];
-  const tickets = jiraTickets({
-    baseUrl: jira.baseUrl,
-    email: 'medic@example.com',
-    apiToken: 'local-token',
-    projectKey: 'OPS',
-    issueType: 'Task',
-    timeoutMs: 5_000,
-    deployment,
-    attempts: 2,
-    backoffMs: 10,
-  });
+  const tickets = localTickets(jira, { timeoutMs: 5_000, deployment, attempts: 2, backoffMs: 10 });
   return {
     notifier,
     status,

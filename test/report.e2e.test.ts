@@ -9,18 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { findBrowser } from './support/browser.ts';
-import { runMedic, type Substrate, startSubstrate } from './support/substrate.ts';
+import { TICKET_SECTIONS } from './support/incident.ts';
+import { runMedic, useSubstrate } from './support/substrate.ts';
 
-let s: Substrate;
+const s = useSubstrate();
 const work = mkdtempSync(join(tmpdir(), 'medic-report-'));
 
-beforeAll(async () => {
-  s = await startSubstrate();
-});
-afterAll(async () => {
-  await s?.stop();
+afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -79,16 +76,7 @@ describe('the HTML incident report', () => {
       for (let i = 1; i < xs.length; i++) expect(xs[i]).toBeGreaterThanOrEqual((xs[i - 1] ?? 0) - 0.5);
       for (const kind of ['evidence', 'action', 'verify'])
         expect(marks.some((m) => m.kind === kind)).toBe(true);
-      expect(headings).toEqual([
-        'Summary',
-        'Timeline',
-        'Evidence',
-        'Actions and results',
-        'Method',
-        'Root cause (to be completed)',
-        'Prevention suggestions',
-        'Links',
-      ]);
+      expect(headings).toEqual(TICKET_SECTIONS);
       expect(statSync(shot).size).toBeGreaterThan(10_000);
     } finally {
       await context.close();

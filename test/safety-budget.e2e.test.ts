@@ -1,5 +1,5 @@
 /**
- * Issue #5: the per-instance budget on moto + the local Jira. Cooldown and flap detection are set
+ * The per-instance budget on moto + the local Jira. Cooldown and flap detection are set
  * out of the way (this file's own process env) so that only the budget can hold the 4th incident.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Issue #8 (storm intake): the safety store's answers against moto's DynamoDB, and how many calls
+// Storm intake: the safety store's answers against moto's DynamoDB, and how many calls
 // each costs. In a storm every delivery pays them, so the counts are part of the contract: a
 // duplicate ends after ONE call, the fleet window is read in a bounded number of calls however
 // many instances it holds, and Admit settles duplicates and declared storms with no EC2 lookup.
@@ -11,6 +11,7 @@ import { dynamoSafetyStore, FLEET_BUCKET_MS } from '../shared/adapters/dynamo-sa
 import type { IncidentState, Settings } from '../shared/domain/model.ts';
 import type { Ec2Port, SafetyStorePort } from '../shared/ports.ts';
 import { admit } from '../shared/usecases/admit.ts';
+import { guardSettings } from './support/guard.ts';
 
 let moto: LocalMoto;
 let store: SafetyStorePort;
@@ -164,18 +165,7 @@ describe('Admit (moto): dedupe and the storm check before any lookup', () => {
   const deps = () => ({
     store,
     clock: () => new Date(),
-    settings: {
-      budgetActions: 3,
-      budgetWindowMs: 3_600_000,
-      cooldownMs: 0,
-      flapEpisodes: 10,
-      flapWindowMs: 3_600_000,
-      fleetMaxInstances: 50,
-      fleetWindowMs: 10 * 60_000,
-      fleetMaxGroupPercent: 100,
-      changeFreeze: false,
-      maintenanceWindows: [],
-    },
+    settings: guardSettings({ fleetMaxInstances: 50, fleetMaxGroupPercent: 100 }),
     leaseMs: 60_000,
     notifier: { publish: async () => ({ messageId: 'm-1' }) },
     intake: { ec2, autoScaling: { inServiceInstances: async () => [] }, settings, defaultPorts: [22] },

@@ -1,16 +1,13 @@
 /**
- * Issue #5, end to end on moto + the local Jira with the real ASL and handlers: each test tries to
+ * The safety bounds, end to end on moto + the local Jira with the real ASL and handlers: each test tries to
  * break one bound (dedupe, one incident per instance, maintenance, cooldown, fleet guard) and asserts
  * what a user would see — AWS calls that reached moto, Jira issues, stakeholder messages.
  */
-import {
-  AutoScalingClient,
-  CreateAutoScalingGroupCommand,
-  CreateLaunchConfigurationCommand,
-} from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { alarmEvent } from '../local/scenarios.ts';
+import { createGroup } from './support/moto.ts';
 import { runMedic } from './support/substrate.ts';
 import { okEventFor, startWorld, type World } from './support/world.ts';
 
@@ -161,28 +158,18 @@ describe('fleet guard', () => {
       }),
     );
     const image = (await w.ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images?.[0]?.ImageId;
-    await asg.send(
-      new CreateLaunchConfigurationCommand({
-        LaunchConfigurationName: 'web-lc',
-        ImageId: image,
-        InstanceType: 't3.micro',
-      }),
-    );
-    await asg.send(
-      new CreateAutoScalingGroupCommand({
-        AutoScalingGroupName: 'web-asg',
-        LaunchConfigurationName: 'web-lc',
-        MinSize: 4,
-        MaxSize: 4,
-        DesiredCapacity: 4,
-        VPCZoneIdentifier: subnet.Subnet?.SubnetId,
-        Tags: [
-          { Key: 'medic:managed', Value: 'true', PropagateAtLaunch: true },
-          { Key: 'medic:probe-address', Value: '127.0.0.1', PropagateAtLaunch: true },
-          { Key: 'medic:ports', Value: '9', PropagateAtLaunch: true },
-        ],
-      }),
-    );
+    await createGroup(asg, image, {
+      AutoScalingGroupName: 'web-asg',
+      MinSize: 4,
+      MaxSize: 4,
+      DesiredCapacity: 4,
+      VPCZoneIdentifier: subnet.Subnet?.SubnetId,
+      Tags: [
+        { Key: 'medic:managed', Value: 'true', PropagateAtLaunch: true },
+        { Key: 'medic:probe-address', Value: '127.0.0.1', PropagateAtLaunch: true },
+        { Key: 'medic:ports', Value: '9', PropagateAtLaunch: true },
+      ],
+    });
     const { inServiceInstances } = (await import('../shared/adapters/autoscaling.ts')).autoScalingAdapter(
       asg,
     );

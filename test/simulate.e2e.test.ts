@@ -6,21 +6,12 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { adfProblems } from './support/adf.ts';
-import { inboxMessages, runMedic, type Substrate, startSubstrate } from './support/substrate.ts';
+import { TICKET_SECTIONS } from './support/incident.ts';
+import { inboxMessages, runMedic, useSubstrate } from './support/substrate.ts';
 
-let s: Substrate;
-
-beforeAll(async () => {
-  s = await startSubstrate();
-});
-afterAll(async () => {
-  await s?.stop();
-});
-beforeEach(async () => {
-  await s.moto.reset();
-});
+const s = useSubstrate({ resetEachTest: true });
 
 async function simulateJson(args: string[]) {
   const run = await runMedic(['simulate', ...args, '--json'], s.env);
@@ -91,16 +82,7 @@ describe('medic simulate --scenario unreachable', () => {
     type Node = { type: string; text?: string; content?: Node[] };
     const textOf = (n: Node): string => (n.text ?? '') + (n.content ?? []).map(textOf).join('');
     const content = (issue?.fields.description as { content?: Node[] } | undefined)?.content ?? [];
-    expect(content.filter((n) => n.type === 'heading').map(textOf)).toEqual([
-      'Summary',
-      'Timeline',
-      'Evidence',
-      'Actions and results',
-      'Method',
-      'Root cause (to be completed)',
-      'Prevention suggestions',
-      'Links',
-    ]);
+    expect(content.filter((n) => n.type === 'heading').map(textOf)).toEqual(TICKET_SECTIONS);
     expect(description).toContain('ICMP ping is not possible from AWS Lambda');
     expect(description).toContain('Starting hypothesis: ');
     // The timeline table is the run's timeline, row for row (the ticket note comes after it)
@@ -142,16 +124,7 @@ describe('medic simulate on Jira Data Center (JIRA_DEPLOYMENT=data-center)', () 
     const issue = s.jira.issues().find((i) => i.key === result.ticket.key);
     const wiki = issue?.fields.description as unknown as string;
     expect(typeof wiki).toBe('string');
-    expect([...wiki.matchAll(/^h2\. (.*)$/gm)].map((m) => m[1])).toEqual([
-      'Summary',
-      'Timeline',
-      'Evidence',
-      'Actions and results',
-      'Method',
-      'Root cause (to be completed)',
-      'Prevention suggestions',
-      'Links',
-    ]);
+    expect([...wiki.matchAll(/^h2\. (.*)$/gm)].map((m) => m[1])).toEqual(TICKET_SECTIONS);
     const timelineBlock = wiki.split('h2. Timeline')[1]?.split('h2. ')[0] ?? '';
     const rows = timelineBlock.split('\n').filter((l) => l.startsWith('|') && !l.startsWith('||'));
     expect(rows.map((r) => r.split('|')[1])).toEqual(

@@ -22,6 +22,7 @@ import type {
 } from '../shared/ports.ts';
 import { page } from '../shared/usecases/ladder.ts';
 import { resumeStopStart, stopStart } from '../shared/usecases/stop-start.ts';
+import { instanceCase as aCase, instanceInfo, PRIVATE_PROBE } from './support/cases.ts';
 
 const clock = () => new Date('2026-01-01T00:00:00.000Z');
 const ID = 'i-0123456789abcdef0';
@@ -116,51 +117,14 @@ describe('stopStartDecision: never stop what AWS would lose or replace', () => {
 });
 
 function instanceCase(over: Partial<InstanceCase> = {}): InstanceCase {
-  return {
-    incidentId: 'medic-test-1',
-    mode: 'auto',
-    settings: {
-      verifyWaitSeconds: 1,
-      verifyPolls: 3,
-      probeTimeoutMs: 200,
-      executionUrl: null,
-      actionPollWaitSeconds: 1,
-      actionPolls: 3,
-      approvalTimeoutSeconds: 60,
-    },
-    target: {
-      instanceId: ID,
-      name: 'web-1',
-      managed: true,
-      state: 'running',
-      availabilityZone: 'us-east-1a',
-      instanceType: 't3.micro',
-      privateIp: '10.0.0.5',
-      service: null,
-      probe: { address: '10.0.0.5', ports: [22], sshPort: 22, healthUrl: null },
-      failover: { standby: null, targetGroupArn: null, route53: null, autoScalingGroup: null },
-    },
-    evidence: null,
-    assessment: {
-      classification: 'os',
-      confidence: 'high',
-      reasons: ['hung'],
-      plan: ['reboot', 'stop-start', 'failover', 'page'],
-    },
+  const settings = { actionPolls: 3 };
+  return aCase({
+    settings,
+    target: { instanceId: ID, probe: PRIVATE_PROBE },
     rung: 1,
-    pollsLeft: 0,
-    lastActionAt: null,
-    next: 'act',
     action: 'stop-start',
-    pending: null,
-    approval: null,
-    verifyProbe: null,
-    verifySeen: {},
-    actions: [],
-    outcome: null,
-    timeline: [],
     ...over,
-  };
+  });
 }
 
 /** EC2 as AWS behaves: the state after each call is scripted, and every call is recorded. */
@@ -199,15 +163,7 @@ function world(opts: { facts?: Partial<InstanceStopState>; afterStart?: Instance
     consoleOutput: async () => null,
     elasticIpOf: async () => null,
     associateElasticIp: async () => undefined,
-    describeInstances: async (ids) =>
-      ids.map((instanceId) => ({
-        instanceId,
-        state: 'running',
-        tags: { 'medic:probe-address': '127.0.0.1' },
-        availabilityZone: 'us-east-1a',
-        instanceType: 't3.micro',
-        privateIp: '10.0.0.9',
-      })),
+    describeInstances: async (ids) => ids.map((id) => instanceInfo(id)),
   };
   return { ec2, calls };
 }

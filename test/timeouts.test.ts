@@ -14,9 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalMoto, startMoto } from '../local/moto.ts';
 import { configureEnvironment, ensureTopic } from '../local/simulate.ts';
 import { ensureTables } from '../local/tables.ts';
-import { jiraTickets } from '../shared/adapters/jira.ts';
 import { deadlineIn } from '../shared/domain/deadline.ts';
 import { resolvedIncident } from './support/incident.ts';
+import { localTickets } from './support/jira.ts';
+import { listenOnLoopback } from './support/net.ts';
 import { inboxMessages } from './support/substrate.ts';
 import { checkTaskTimeouts, MIN_MARGIN_SECONDS } from './support/task-timeouts.ts';
 
@@ -36,13 +37,7 @@ async function startSilentJira(): Promise<SilentJira> {
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => {
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : 0);
-    });
-  });
+  const port = await listenOnLoopback(server);
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     connections: () => connections,
@@ -165,15 +160,7 @@ describe('Jira that never answers, against the time the function has left', () =
 
   it('the adapter stops retrying when the deadline passes, whatever its 8 s timeout and 3 attempts allow', async () => {
     // Prepare
-    const tickets = jiraTickets({
-      baseUrl: jira.baseUrl,
-      email: 'medic@example.com',
-      apiToken: 'local-token',
-      projectKey: 'OPS',
-      issueType: 'Task',
-      timeoutMs: 8_000,
-      deadline: deadlineIn(1_500),
-    });
+    const tickets = localTickets(jira, { timeoutMs: 8_000, deadline: deadlineIn(1_500) });
     const started = performance.now();
     // Act
     const error = await tickets.search(['medic']).catch((e: Error) => e);

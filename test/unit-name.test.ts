@@ -8,6 +8,7 @@ import type { InstanceCase } from '../shared/domain/model.ts';
 import { targetFromInstance } from '../shared/domain/target.ts';
 import type { NotifierPort, ServiceRestartPort } from '../shared/ports.ts';
 import { restartService } from '../shared/usecases/restart-service.ts';
+import { instanceCase } from './support/cases.ts';
 
 const clock = () => new Date('2026-01-01T00:00:00.000Z');
 
@@ -26,39 +27,15 @@ function target(service: string | undefined) {
 }
 
 function applicationCase(service: string | undefined): InstanceCase {
-  return {
-    incidentId: 'medic-test-1',
-    mode: 'auto',
-    settings: {
-      verifyWaitSeconds: 1,
-      verifyPolls: 3,
-      probeTimeoutMs: 200,
-      executionUrl: null,
-      actionPollWaitSeconds: 1,
-      actionPolls: 2,
-      approvalTimeoutSeconds: 60,
-    },
+  return instanceCase({
     target: target(service),
-    evidence: null,
     assessment: {
       classification: 'application',
       confidence: 'high',
       reasons: ['health URL 503'],
       plan: ['restart-service', 'reboot', 'failover', 'page'],
     },
-    rung: 0,
-    pollsLeft: 0,
-    lastActionAt: null,
-    next: 'act',
-    action: null,
-    pending: null,
-    approval: null,
-    verifyProbe: null,
-    verifySeen: {},
-    actions: [],
-    outcome: null,
-    timeline: [],
-  } as InstanceCase;
+  });
 }
 
 const notifier: NotifierPort = { publish: async () => ({ messageId: 'm-1' }) };

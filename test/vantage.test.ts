@@ -5,16 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { aliveSignals, assess } from '../shared/domain/assess.ts';
-import {
-  type Evidence,
-  type InstanceCase,
-  InstanceCaseSchema,
-  type Vantage,
-} from '../shared/domain/model.ts';
+import { parseHostOutput } from '../shared/domain/host-output.ts';
+import type { Evidence, InstanceCase, Vantage } from '../shared/domain/model.ts';
 import { amazonDnsAddress, parseHostPort } from '../shared/domain/net.ts';
 import type { ProbePort } from '../shared/ports.ts';
 import { canaryTarget, gatherReachability, placement } from '../shared/usecases/evidence.ts';
 import { verify } from '../shared/usecases/verify.ts';
+import { instanceCase as aCase } from './support/cases.ts';
 
 type Reach = NonNullable<Evidence['reachability']['value']>;
 const MUTATING = ['restart-service', 'reboot', 'stop-start', 'failover'];
@@ -63,12 +60,8 @@ const agent = (state: 'online' | 'offline'): Evidence['host'] => ({
     agentDetail:
       state === 'online' ? 'SSM agent Online' : 'SSM agent ConnectionLost since 2026-01-01T00:10:00Z',
     commandStatus: state === 'online' ? 'Success' : null,
-    disks: [],
-    memory: null,
-    failedUnits: [],
-    service: null,
-    logTail: [],
-    truncated: false,
+    // A host that reported nothing: no disks, units, service or log lines.
+    ...parseHostOutput('', null),
   },
 });
 /** Agent metrics whose newest datapoint is `minutesAgo` before the end of the window. */
@@ -245,21 +238,12 @@ describe('the Amazon DNS resolver as the default control target', () => {
 });
 
 function instanceCase(over: Partial<InstanceCase> = {}): InstanceCase {
-  return InstanceCaseSchema.parse({
+  const probe = { address: '127.0.0.1', ports: [2222], sshPort: 2222, healthUrl: null };
+  return aCase({
     incidentId: 'medic-test-vantage',
-    mode: 'auto',
-    settings: { verifyWaitSeconds: 1, verifyPolls: 2, probeTimeoutMs: 200, executionUrl: null },
-    target: {
-      instanceId: 'i-0vantage',
-      name: 'web-1',
-      managed: true,
-      state: 'running',
-      availabilityZone: 'us-east-1a',
-      instanceType: 't3.micro',
-      privateIp: '10.0.1.20',
-      service: null,
-      probe: { address: '127.0.0.1', ports: [2222], sshPort: 2222, healthUrl: null },
-    },
+    settings: { verifyPolls: 2 },
+    target: { instanceId: 'i-0vantage', privateIp: '10.0.1.20', probe },
+    assessment: null,
     ...over,
   });
 }

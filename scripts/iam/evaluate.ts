@@ -167,19 +167,22 @@ export async function evaluateRequest(
     request.resource === '*' || data?.wildcardOnly
       ? request.resource
       : request.resource.replaceAll('*', LITERAL_STAR);
+  const simulation = {
+    request: {
+      principal,
+      action: request.action,
+      // AWS-owned and global resources (SSM documents, Route 53 zones) carry no account: they
+      // are authorized as the caller's own account's.
+      resource: { resource, accountId: deployment.account },
+      contextVariables,
+    },
+    identityPolicies: fn.policies.map((p) => ({ name: p.name, policy: p.document })),
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+  };
   const result = await runSimulation(
     {
-      request: {
-        principal,
-        action: request.action,
-        // AWS-owned and global resources (SSM documents, Route 53 zones) carry no account: they
-        // are authorized as the caller's own account's.
-        resource: { resource, accountId: deployment.account },
-        contextVariables,
-      },
-      identityPolicies: fn.policies.map((p) => ({ name: p.name, policy: p.document })),
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
+      ...simulation,
       // KMS needs the key policy to allow too; the default key policy delegates to IAM.
       ...(request.action.startsWith('kms:') ? { resourcePolicy: defaultKeyPolicy(deployment) } : {}),
     },
@@ -190,20 +193,7 @@ export async function evaluateRequest(
   else if (result.errors.message === 'no.resource.types' && request.resourceType !== '*')
     // ARNs without an account (AWS-owned SSM documents) fit no ARN format of the reference; the
     // mapping already knows the resource type, so evaluate the same request without that lookup.
-    overall = runUnsafeSimulation(
-      {
-        request: {
-          principal,
-          action: request.action,
-          resource: { resource, accountId: deployment.account },
-          contextVariables,
-        },
-        identityPolicies: fn.policies.map((p) => ({ name: p.name, policy: p.document })),
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-      },
-      {},
-    );
+    overall = runUnsafeSimulation(simulation, {});
   else return { request, decision: 'not mapped', detail: `simulator: ${JSON.stringify(result.errors)}` };
   if (overall === 'ExplicitlyDenied')
     return { request, decision: 'explicit deny', detail: 'a Deny statement matches' };

@@ -7,12 +7,18 @@
  * artifact; everything else (the step-functions plugin, variables, resources) is osls's own work.
  * test/package.test.ts checks that this template equals the fully packaged one apart from code.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { DUMMY_PROBE_PARAMS, offlineEnv, repoRoot, TEMPLATE_FILE, withOfflineJira } from '../package.ts';
+import {
+  DUMMY_PROBE_PARAMS,
+  offlineEnv,
+  repoRoot,
+  runProcess,
+  TEMPLATE_FILE,
+  withOfflineJira,
+} from '../package.ts';
 import type { CfnTemplate } from './template.ts';
 
 const OSLS_BIN = path.join(repoRoot, 'node_modules', 'osls', 'bin', 'serverless.js');
@@ -56,37 +62,23 @@ export async function packageTemplate(stage: string, args: readonly string[] = [
     );
     writeFileSync(path.join(dir, 'iam-check-empty.zip'), EMPTY_ZIP);
     const out = path.join(dir, '.serverless');
-    const result = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      let output = '';
-      const child = spawn(
-        process.execPath,
-        [
-          OSLS_BIN,
-          'package',
-          '--stage',
-          stage,
-          '--package',
-          out,
-          ...withOfflineJira(withProbePlacement(args)),
-        ],
-        {
-          cwd: dir,
-          env: offlineEnv(),
-          stdio: ['ignore', 'pipe', 'pipe'],
-          timeout: TIMEOUT_MS,
-          killSignal: 'SIGKILL',
-        },
-      );
-      child.stdout.setEncoding('utf8').on('data', (c: string) => {
-        output += c;
-      });
-      child.stderr.setEncoding('utf8').on('data', (c: string) => {
-        output += c;
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, output }));
+    const packageArgs = [
+      'package',
+      '--stage',
+      stage,
+      '--package',
+      out,
+      ...withOfflineJira(withProbePlacement(args)),
+    ];
+    const result = await runProcess(process.execPath, [OSLS_BIN, ...packageArgs], {
+      cwd: dir,
+      env: offlineEnv(),
+      timeoutMs: TIMEOUT_MS,
+      capture: true,
     });
-    if (result.code !== 0) throw new Error(`osls package exited with ${result.code}:\n${result.output}`);
+    if (result.spawnError) throw result.spawnError;
+    const output = `${result.stdout}${result.stderr}`;
+    if (result.code !== 0) throw new Error(`osls package exited with ${result.code}:\n${output}`);
     return JSON.parse(readFileSync(path.join(out, TEMPLATE_FILE), 'utf8')) as CfnTemplate;
   } finally {
     rmSync(dir, { recursive: true, force: true });

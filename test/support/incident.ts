@@ -1,5 +1,6 @@
 /** A realistic finished incident (hung OS, reboot fixed it) for record / report tests. */
 import type { IncidentState, InstanceCase, TimelineEntry } from '../../shared/domain/model.ts';
+import type { Notification, NotifierPort } from '../../shared/ports.ts';
 
 const at = (s: number) => new Date(Date.parse('2026-03-01T03:00:00.000Z') + s * 1000).toISOString();
 
@@ -136,3 +137,27 @@ export const fixedClock =
   (iso = '2026-03-01T03:01:00.000Z') =>
   () =>
     new Date(iso);
+
+/** The ticket's sections, in the order a person reads them. */
+export const TICKET_SECTIONS = [
+  'Summary',
+  'Timeline',
+  'Evidence',
+  'Actions and results',
+  'Method',
+  'Root cause (to be completed)',
+  'Prevention suggestions',
+  'Links',
+];
+
+/** A notifier that keeps what it was asked to publish. */
+export function inbox(): NotifierPort & { sent: Notification[] } {
+  const sent: Notification[] = [];
+  return {
+    sent,
+    async publish(n) {
+      sent.push(n);
+      return { messageId: `m-${sent.length}` };
+    },
+  };
+}

@@ -1,10 +1,12 @@
 /** Test substrate: one moto and one local Jira per test file, and the medic CLI as a subprocess. */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { type LocalJira, startJiraServer } from '../../local/jira-server.ts';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import type { LocalJira } from '../../local/jira-server.ts';
 import { type LocalMoto, startMoto } from '../../local/moto.ts';
 import { LOCAL_INBOX } from '../../local/simulate.ts';
+import { runProcess } from '../../scripts/package.ts';
+import { startLocalJira } from './jira.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'medic.mjs');
 
@@ -16,10 +18,7 @@ export interface Substrate {
 }
 
 export async function startSubstrate(): Promise<Substrate> {
-  const [moto, jira] = await Promise.all([
-    startMoto(),
-    startJiraServer({ email: 'medic@example.com', apiToken: 'local-token', projectKey: 'OPS' }),
-  ]);
+  const [moto, jira] = await Promise.all([startMoto(), startLocalJira()]);
   return {
     moto,
     jira,
@@ -37,6 +36,30 @@ export async function startSubstrate(): Promise<Substrate> {
   };
 }
 
+/**
+ * One substrate for the calling test file: started before its tests, stopped after them, and (with
+ * `resetEachTest`) moto emptied before each test so no run sees another's instances. The object is
+ * filled in by the start; `started` runs right after it (the environment a file's runs share).
+ */
+export function useSubstrate(
+  opts: { resetEachTest?: boolean; started?: (s: Substrate) => void } = {},
+): Substrate {
+  const s = {} as Substrate;
+  beforeAll(async () => {
+    Object.assign(s, await startSubstrate());
+    opts.started?.(s);
+  });
+  afterAll(async () => {
+    await s.stop?.();
+  });
+  if (opts.resetEachTest) {
+    beforeEach(async () => {
+      await s.moto.reset();
+    });
+  }
+  return s;
+}
+
 export interface CliRun {
   code: number | null;
   stdout: string;
@@ -44,22 +67,18 @@ export interface CliRun {
 }
 
 /** Runs `medic …` on the project's Node (the one running the tests), bounded in time. */
-export function runMedic(args: string[], env: Record<string, string>, timeoutMs = 90_000): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env, AWS_REGION: 'us-east-1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+export async function runMedic(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 90_000,
+): Promise<CliRun> {
+  const { code, stdout, stderr } = await runProcess(process.execPath, [BIN, ...args], {
+    cwd: process.cwd(),
+    env: { ...process.env, ...env, AWS_REGION: 'us-east-1' },
+    timeoutMs,
+    capture: true,
   });
+  return { code, stdout, stderr };
 }
 
 /** Reads every message the stakeholder topic delivered to the local inbox queue (bounded). */

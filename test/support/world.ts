@@ -1,5 +1,5 @@
 /**
- * Issue #5 harness: the real ASL and handlers run in this process (as `medic simulate` runs them)
+ * The safety harness: the real ASL and handlers run in this process (as `medic simulate` runs them)
  * against the substrate's moto and local Jira, so a test can deliver many events at once, inject
  * faults between steps and read what AWS, Jira and the stakeholders' inbox actually got.
  */
