@@ -10,17 +10,7 @@
  * Test and tooling infrastructure only: no deployed code imports this module.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { Route53Client } from '@aws-sdk/client-route-53';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import { sendOwners } from './sdk-clients.ts';
 
 export interface RecordedCall {
   /** The serverless.yml function name (`reboot`, `healthSweep`, …). */
@@ -65,29 +55,6 @@ function copyOf(input: Record<string, unknown>): Record<string, unknown> {
 async function regionOf(client: SdkClient): Promise<string> {
   const region = client.config.region;
   return (typeof region === 'function' ? await region() : region) ?? '';
-}
-
-/** The class that owns `send` for each client medic uses (one smithy class, found, not assumed). */
-function sendOwners(): object[] {
-  const owners = new Set<object>();
-  for (const Client of [
-    AutoScalingClient,
-    CloudWatchClient,
-    CloudWatchLogsClient,
-    DynamoDBClient,
-    EC2Client,
-    ElasticLoadBalancingV2Client,
-    Route53Client,
-    SFNClient,
-    SNSClient,
-    SQSClient,
-    SSMClient,
-  ]) {
-    let proto: object | null = Client.prototype;
-    while (proto && !Object.hasOwn(proto, 'send')) proto = Object.getPrototypeOf(proto);
-    if (proto) owners.add(proto);
-  }
-  return [...owners];
 }
 
 function install(): void {

@@ -11,21 +11,12 @@
  * run nothing changes.
  * Test and tooling infrastructure only: no deployed code imports this module.
  */
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { Route53Client } from '@aws-sdk/client-route-53';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { currentEnvironment, type Environment } from '../shared/config.ts';
 import { isLoopbackUrl } from '../shared/domain/net.ts';
 import { UnsafeEndpointError } from '../shared/errors.ts';
+import { sendOwners } from './sdk-clients.ts';
 
 const SCOPED = Symbol.for('medic.awsScope.patched');
 const TWIN = Symbol.for('medic.awsScope.twin');
@@ -109,32 +100,9 @@ function twinOf(client: SdkClient, environment: Environment): Promise<SdkClient>
   return twin;
 }
 
-function sendOwners(): object[] {
-  const owners = new Set<object>();
-  for (const Client of [
-    AutoScalingClient,
-    CloudWatchClient,
-    CloudWatchLogsClient,
-    DynamoDBClient,
-    DynamoDBDocumentClient,
-    EC2Client,
-    ElasticLoadBalancingV2Client,
-    Route53Client,
-    SFNClient,
-    SNSClient,
-    SQSClient,
-    SSMClient,
-  ]) {
-    let proto: object | null = Client.prototype;
-    while (proto && !Object.hasOwn(proto, 'send')) proto = Object.getPrototypeOf(proto);
-    if (proto) owners.add(proto);
-  }
-  return [...owners];
-}
-
 /** Idempotent: after this, every SDK call made inside a run's environment uses that run's settings. */
 export function scopeAwsClientsToRuns(): void {
-  for (const owner of sendOwners() as Record<string | symbol, unknown>[]) {
+  for (const owner of sendOwners([DynamoDBDocumentClient]) as Record<string | symbol, unknown>[]) {
     if (owner[SCOPED]) continue;
     const original = owner.send as Send;
     owner.send = function scopedSend(this: SdkClient, command: unknown, ...rest: unknown[]) {

@@ -15,7 +15,7 @@ import { caseStore } from '../shared/adapters/incident-store.ts';
 import { autonomyConfig, type Environment, withEnvironment } from '../shared/config.ts';
 import { rehydrate } from '../shared/domain/case-size.ts';
 import { renderHtmlReport } from '../shared/domain/html-report.ts';
-import type { IncidentState, TimelineEntry } from '../shared/domain/model.ts';
+import type { IncidentState, InstanceCase, TimelineEntry } from '../shared/domain/model.ts';
 import { isLoopbackUrl } from '../shared/domain/net.ts';
 import { normalise } from '../shared/domain/normalise.ts';
 import { episodeOutcome, ticketDocument, who } from '../shared/domain/report.ts';
@@ -434,15 +434,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
         incidentId: finalState?.incidentId ?? preflight.incidentId,
         targets: (finalState?.targets ?? preflight.targets).map((t) => t.instanceId),
         classification: cases[0]?.assessment?.classification ?? null,
-        actions: cases.flatMap((c) =>
-          c.actions.map((a) => ({
-            kind: a.kind,
-            instanceId: a.instanceId,
-            outcome: a.outcome,
-            at: a.at,
-            detail: a.detail,
-          })),
-        ),
+        actions: actionRows(cases),
         outcome: finalState?.outcome ?? 'failed',
         ticket: finalState?.ticket ? { key: finalState.ticket.key, url: finalState.ticket.url } : null,
         timeline: (finalState?.timeline ?? []).map(({ at, step, kind, summary, instanceId }) => ({
@@ -569,15 +561,7 @@ async function runStorm(
     incidentId: null,
     targets: outputs.flatMap((o) => (o?.targets ?? []).map((t) => t.instanceId)),
     classification: null,
-    actions: cases.flatMap((c) =>
-      c.actions.map((a) => ({
-        kind: a.kind,
-        instanceId: a.instanceId,
-        outcome: a.outcome,
-        at: a.at,
-        detail: a.detail,
-      })),
-    ),
+    actions: actionRows(cases),
     outcome: held > 0 ? 'held' : 'failed',
     report: null,
     metrics: [],
@@ -597,4 +581,17 @@ async function runStorm(
     endpoints: { aws: moto.endpoint, jira: jiraBaseUrl },
     storm,
   };
+}
+
+/** The actions of every case, as `--json` lists them. */
+function actionRows(cases: InstanceCase[]): SimulationResult['actions'] {
+  return cases.flatMap((c) =>
+    c.actions.map((a) => ({
+      kind: a.kind,
+      instanceId: a.instanceId,
+      outcome: a.outcome,
+      at: a.at,
+      detail: a.detail,
+    })),
+  );
 }
