@@ -12,16 +12,48 @@
  * null when nothing of the action is visible, and then the action is taken as done as before.
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { autoScalingAdapter } from './adapters/autoscaling.ts';
 import { wasThrottled } from './adapters/aws-errors.ts';
+import { snsNotifier } from './adapters/sns.ts';
+import { coreConfig } from './config.ts';
 import { modeOf } from './domain/autonomy.ts';
 import type { ActionKind, InstanceCase } from './domain/model.ts';
+import { StepInputSchema, type StepResult } from './domain/step-result.ts';
 import { systemClock } from './domain/timeline.ts';
+import { parseWith } from './lambda.ts';
 import type { NotifierPort } from './ports.ts';
 import { guardSettings, guardStore } from './safety.ts';
 import { actionKey, authorize, holdCase } from './usecases/guard.ts';
+import { runStep } from './usecases/step.ts';
 
 const autoScaling = autoScalingAdapter(new AutoScalingClient({}));
+const sns = new SNSClient({});
+
+/**
+ * One action Task, the same for every mutating rung: parse the cycle's input, pass the bounds
+ * once (guardedAction), act, and answer only the cycle's result (ResultPath $.result) — Decide
+ * folds it into the case.
+ */
+export function guardedStep(
+  event: unknown,
+  action: ActionKind,
+  taskName: string,
+  run: (c: InstanceCase, notifier: NotifierPort) => Promise<InstanceCase>,
+  resume?: (c: InstanceCase, notifier: NotifierPort, why: string) => Promise<InstanceCase | null>,
+): Promise<StepResult> {
+  const { result, ...base } = parseWith(StepInputSchema, event, taskName);
+  const notifier = snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN);
+  return runStep(base, result, 'action', (c) =>
+    guardedAction(
+      c,
+      action,
+      notifier,
+      (k) => run(k, notifier),
+      resume ? (k, why) => resume(k, notifier, why) : undefined,
+    ),
+  );
+}
 
 export async function guardedAction(
   c: InstanceCase,
