@@ -21,3 +21,12 @@ export const LATER_RUNG_FUNCTIONS: ReadonlyMap<string, string> = new Map([['fail
 export const LATER_RUNG_BUNDLE_BYTES = 448 * 1024;
 
 export const JIRA_FUNCTIONS: ReadonlySet<string> = new Set(['close', 'drainOutbox', 'healthSweep']);
+
+/**
+ * Functions that run only after Verify has seen the service back, and only for instances tagged
+ * `medic:load-check`: their cold start is never on the way to the first action or to Verify.
+ * autocannon with its latency histogram (hdr-histogram-js, pako) and form-data's mime-db is most of
+ * the load check's bundle.
+ */
+export const AFTER_VERIFY_FUNCTIONS: ReadonlySet<string> = new Set(['loadCheck']);
+export const AFTER_VERIFY_BUNDLE_BYTES = 640 * 1024;

@@ -5,11 +5,16 @@
  *   hung    — TCP accepted (the kernel answers) but no banner; health request never answered
  *   down    — nothing listening (connection refused)
  *   app-down — SSH healthy, health 503
+ *   fragile — answers one request at a time (SSH banner, health 200), but with more than
+ *             FRAGILE_IN_FLIGHT requests in flight it answers 503 slowly: back for a probe, down under load
  */
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 
-export type HostMode = 'healthy' | 'hung' | 'down' | 'app-down';
+export type HostMode = 'healthy' | 'hung' | 'down' | 'app-down' | 'fragile';
+
+/** How many requests at once a fragile host still serves. */
+export const FRAGILE_IN_FLIGHT = 4;
 
 export interface FakeHost {
   sshPort: number;
@@ -46,11 +51,24 @@ export async function startFakeHost(initial: HostMode): Promise<FakeHost> {
     socket.on('error', () => undefined);
     if (mode !== 'hung') socket.end('SSH-2.0-OpenSSH_9.6 medic-fake-host\r\n');
   });
+  let inFlight = 0;
   const http = createHttpServer((req, res) => {
     if (mode === 'hung') return; // never answers: the probe's timeout decides
-    const status = mode === 'app-down' ? 503 : 200;
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: status === 200 ? 'ok' : 'unavailable', path: req.url }));
+    const answer = (status: number) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: status === 200 ? 'ok' : 'unavailable', path: req.url }));
+    };
+    if (mode !== 'fragile') return answer(mode === 'app-down' ? 503 : 200);
+    inFlight++;
+    const overloaded = inFlight > FRAGILE_IN_FLIGHT;
+    // Each request holds the host a little, so concurrent requests pile up as they do on a real one.
+    setTimeout(
+      () => {
+        inFlight--;
+        answer(overloaded ? 503 : 200);
+      },
+      overloaded ? 60 : 10,
+    );
   });
   http.on('connection', (s) => {
     sockets.add(s);

@@ -78,6 +78,8 @@ interface HostSpec {
   afterReboot?: HostMode;
   /** The medic:service tag. */
   service?: string;
+  /** The medic:load-check tag (`<requests>/<concurrency>/<p99 ms>/<max error %>`). */
+  loadCheck?: string;
   /** EC2 status checks and scheduled events as AWS would report them. */
   faults?: Pick<InstanceFaults, 'systemStatus' | 'instanceStatus' | 'events'>;
   /** SSM agent PingStatus; null: not a managed node. Default: Online unless hung/down. */
@@ -539,6 +541,33 @@ SCENARIOS.storm = {
   storm: { defaultInstances: 200 },
 };
 
+// ---- recovery under load (medic:load-check) ----
+Object.assign(SCENARIOS, {
+  'degraded-under-load': {
+    description:
+      'after the reboot the host answers one probe but fails a burst of load (503s when busy): the rung is not recovered, stop/start runs and passes',
+    hosts: [
+      {
+        name: 'web-50',
+        managed: true,
+        mode: 'hung',
+        afterReboot: 'fragile',
+        afterStopStart: 'healthy',
+        loadCheck: '200/20/1000/1',
+      },
+    ],
+    alarm: statusAlarm('web-50'),
+  },
+  'load-check-passes': {
+    description:
+      'a reboot brings the host back and a burst of load confirms it: the figures go on the timeline and ticket',
+    hosts: [
+      { name: 'web-51', managed: true, mode: 'hung', afterReboot: 'healthy', loadCheck: '200/10/1000/1' },
+    ],
+    alarm: statusAlarm('web-51'),
+  },
+} satisfies Record<string, ScenarioSpec>);
+
 /** A TCP port on 127.0.0.1 that nothing listens on: storm hosts refuse connections at once. */
 const CLOSED_PORT = 9;
 
@@ -932,6 +961,7 @@ export async function setupScenario(
       { Key: 'medic:health-url', Value: host.healthUrl },
       ...(hostSpec.managed ? [{ Key: 'medic:managed', Value: 'true' }] : []),
       ...(hostSpec.service ? [{ Key: 'medic:service', Value: hostSpec.service }] : []),
+      ...(hostSpec.loadCheck ? [{ Key: 'medic:load-check', Value: hostSpec.loadCheck }] : []),
       ...(hostSpec.logs ? [{ Key: 'medic:log-group', Value: `/medic/sim/${hostSpec.name}` }] : []),
       ...(hostSpec.startFails ? [{ Key: 'medic-sim:start-fails', Value: hostSpec.startFails }] : []),
     ];

@@ -3,6 +3,7 @@
  * an SDK, so they are tested with in-memory fakes and run unchanged against moto or AWS.
  */
 import type { TicketDocument } from './domain/document.ts';
+import type { LoadResult } from './domain/load-check.ts';
 import type { Ec2Evidence, InstanceCase, TimelineEntry } from './domain/model.ts';
 
 export interface InstanceInfo {
@@ -70,6 +71,14 @@ export interface ProbePort {
     options: { timeoutMs: number; readBanner: boolean },
   ): Promise<PortProbeResult>;
   http(url: string, timeoutMs: number): Promise<HttpProbeResult>;
+}
+
+/** A bounded burst of HTTP requests to one URL (the load check after Verify, the sweep's stress check). */
+export interface LoadBurstPort {
+  burst(
+    url: string,
+    limits: { requests: number; connections: number; maxSeconds: number },
+  ): Promise<LoadResult>;
 }
 
 export interface TicketRef {

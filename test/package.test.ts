@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  AFTER_VERIFY_BUNDLE_BYTES,
+  AFTER_VERIFY_FUNCTIONS,
   HOT_PATH_BUNDLE_BYTES,
   JIRA_FUNCTIONS,
   LATER_RUNG_BUNDLE_BYTES,
@@ -647,16 +649,24 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
       return { name: fn.name, bytes: listing[rel] ?? Number.NaN };
     });
     // Act
-    const hot = sizes.filter((s) => !JIRA_FUNCTIONS.has(s.name) && !LATER_RUNG_FUNCTIONS.has(s.name));
+    const hot = sizes.filter(
+      (s) =>
+        !JIRA_FUNCTIONS.has(s.name) &&
+        !LATER_RUNG_FUNCTIONS.has(s.name) &&
+        !AFTER_VERIFY_FUNCTIONS.has(s.name),
+    );
     const later = sizes.filter((s) => LATER_RUNG_FUNCTIONS.has(s.name));
+    const afterVerify = sizes.filter((s) => AFTER_VERIFY_FUNCTIONS.has(s.name));
     const over = [
       ...hot.filter((s) => !(s.bytes <= HOT_PATH_BUNDLE_BYTES)),
       ...later.filter((s) => !(s.bytes <= LATER_RUNG_BUNDLE_BYTES)),
+      ...afterVerify.filter((s) => !(s.bytes <= AFTER_VERIFY_BUNDLE_BYTES)),
     ];
     const firstRungs = new Set(Object.values(LADDERS).map((plan) => plan[0]));
     // Assess
     expect(hot.length).toBeGreaterThan(15);
     expect(later.length).toBe(LATER_RUNG_FUNCTIONS.size);
+    expect(afterVerify.length).toBe(AFTER_VERIFY_FUNCTIONS.size);
     // The later-rung budget rests on this: no ladder starts with one of those actions.
     expect([...LATER_RUNG_FUNCTIONS.values()].filter((action) => firstRungs.has(action as never))).toEqual(
       [],

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { AUTONOMY_LEVELS } from './autonomy.ts';
+import { LoadCheckSchema } from './load-check.ts';
 
 export const MODES = ['auto', 'dry-run', 'approve'] as const;
 export type Mode = (typeof MODES)[number];
@@ -88,6 +89,10 @@ export const TargetSchema = z.object({
   group: z.string().nullable().optional(),
   /** CloudWatch Logs group of the instance (medic:log-group), searched for recent error lines. */
   logGroup: z.string().nullable().optional(),
+  /** The `medic:load-check` tag, parsed and capped: a burst after Verify proves recovery under load. */
+  loadCheck: LoadCheckSchema.nullable().optional(),
+  /** Set when the tag is present but unusable: Verify says why no burst ran. */
+  loadCheckProblem: z.string().optional(),
   /** Failover configuration read from the instance's tags (SPEC §7). */
   failover: z
     .object({

@@ -10,6 +10,7 @@ import {
   evidenceMethodItems,
   evidencePrevention,
 } from './evidence-report.ts';
+import { LOAD_CAPS } from './load-check.ts';
 import type { ActionRecord, IncidentState, InstanceCase, TimelineEntry } from './model.ts';
 import { leftStoppedHeadline } from './stop-start-policy.ts';
 
@@ -189,7 +190,7 @@ export function ticketDocument(
       },
       evidenceSection(state, context),
       actionsSection(state),
-      methodSection(),
+      methodSection(state),
       rootCauseSection(state),
       { title: 'Prevention suggestions', blocks: [bullets(prevention(state, context))] },
       linksSection(state),
@@ -316,7 +317,8 @@ function actionsSection(state: IncidentState): Section {
   };
 }
 
-function methodSection(): Section {
+function methodSection(state: IncidentState): Section {
+  const loadChecked = (state.cases ?? []).filter((c) => c.target.loadCheck);
   return {
     title: 'Method',
     blocks: [
@@ -328,6 +330,10 @@ function methodSection(): Section {
         'Assessment: a pure function classifies the evidence (hardware / network / os / application / resource / transient) and picks the ladder of actions.',
         ...evidenceMethodItems(),
         'After each action, the same checks are repeated a bounded number of times before the next rung; a person is paged when the ladder is exhausted.',
+        ...loadChecked.map(
+          (c) =>
+            `Recovery under load (${c.target.instanceId}, medic:load-check): once the probes saw the service back, a burst of ${c.target.loadCheck?.requests} requests over ${c.target.loadCheck?.concurrency} connections went to the health URL from the probes' vantage point (autocannon; hard caps ${LOAD_CAPS.requests} requests, ${LOAD_CAPS.connections} connections, ${LOAD_CAPS.seconds} s). Recovered only with p99 ≤ ${c.target.loadCheck?.p99Ms} ms and errors ≤ ${c.target.loadCheck?.maxErrorPct}%; otherwise the rung counts as not recovered and the ladder goes on.`,
+        ),
       ]),
     ],
   };

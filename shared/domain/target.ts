@@ -6,6 +6,7 @@
 
 import type { InstanceInfo } from '../ports.ts';
 import { unitNameProblem } from './host-output.ts';
+import { parseLoadCheck } from './load-check.ts';
 import type { Target } from './model.ts';
 
 function parsePorts(tag: string | undefined, fallback: number[]): number[] {
@@ -25,6 +26,12 @@ export function targetFromInstance(info: InstanceInfo, defaultPorts: number[]): 
   const serviceProblem = unit === undefined ? null : unitNameProblem(unit);
   const ports = parsePorts(tags['medic:ports'], defaultPorts);
   const sshTag = Number(tags['medic:ssh-port']);
+  const loadTag = tags['medic:load-check'];
+  const load = loadTag === undefined ? null : parseLoadCheck(loadTag);
+  const healthUrl = tags['medic:health-url'] ?? null;
+  const loadCheckProblem =
+    load?.problem ??
+    (load && !healthUrl ? 'medic:load-check needs medic:health-url (the burst goes there)' : null);
   const sshPort =
     Number.isInteger(sshTag) && ports.includes(sshTag) ? sshTag : ports.includes(22) ? 22 : null;
   return {
@@ -40,11 +47,13 @@ export function targetFromInstance(info: InstanceInfo, defaultPorts: number[]): 
     maintenance: tags['medic:maintenance'] ?? null,
     group: tags['aws:autoscaling:groupName'] ?? null,
     logGroup: tags['medic:log-group'] ?? null,
+    ...(load?.check && !loadCheckProblem ? { loadCheck: load.check } : {}),
+    ...(loadCheckProblem ? { loadCheckProblem } : {}),
     probe: {
       address: tags['medic:probe-address'] ?? info.privateIp,
       ports,
       sshPort,
-      healthUrl: tags['medic:health-url'] ?? null,
+      healthUrl,
     },
     failover: {
       standby: tags['medic:standby'] ?? null,

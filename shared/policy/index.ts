@@ -5,4 +5,5 @@
 export * from './admission.ts';
 export * from './bounds.ts';
 export * from './fleet.ts';
+export * from './load.ts';
 export * from './moves.ts';

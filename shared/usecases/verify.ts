@@ -88,6 +88,8 @@ export async function verify(
   } catch (error) {
     summary = `could not verify: ${(error as Error).message}`;
   }
+  // A load-check tag medic cannot use is said where the burst would have run.
+  if (recovered && c.target.loadCheckProblem) summary += `; load check not run: ${c.target.loadCheckProblem}`;
   const pollsLeft = Math.max(c.pollsLeft - 1, 0);
   const timeline = append(
     c.timeline,
