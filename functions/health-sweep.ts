@@ -1,14 +1,20 @@
 /** Scheduled health sweep (EventBridge schedule): one digest + one low-priority ticket of drift. */
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { agentMetrics } from '../shared/adapters/agent-metrics.ts';
 import { cloudWatchAlarms } from '../shared/adapters/cloudwatch-alarms.ts';
+import { documentClient } from '../shared/adapters/dynamo-document.ts';
 import { managedFleet } from '../shared/adapters/fleet.ts';
+import { lambdaLoadBurst } from '../shared/adapters/lambda-load-burst.ts';
+import { dynamoLoadBaselines } from '../shared/adapters/safety/load-baselines.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
 import { ScheduledEventSchema } from '../shared/aws-events.ts';
-import { coreConfig } from '../shared/config.ts';
+import { coreConfig, safetyConfig, stressConfig } from '../shared/config.ts';
+import { LOAD_CAPS } from '../shared/domain/load-check.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { ticketPort } from '../shared/jira-port.ts';
 import { awsLambda, deadlineOf } from '../shared/lambda.ts';
@@ -18,6 +24,23 @@ const ec2 = new EC2Client({});
 const cloudwatch = new CloudWatchClient({});
 const autoScaling = new AutoScalingClient({});
 const sns = new SNSClient({});
+
+/** The routine stress check, when the LoadCheck function is deployed and the check is not turned off. */
+function stress() {
+  const c = stressConfig();
+  if (!c.MEDIC_LOAD_CHECK_FUNCTION || c.MEDIC_SWEEP_STRESS_MAX === 0) return undefined;
+  const burst = lambdaLoadBurst(new LambdaClient({}), c.MEDIC_LOAD_CHECK_FUNCTION);
+  return {
+    burst: (_id: string, url: string, check: { requests: number; concurrency: number }) =>
+      burst.burst(url, {
+        requests: check.requests,
+        connections: check.concurrency,
+        maxSeconds: LOAD_CAPS.seconds,
+      }),
+    baselines: dynamoLoadBaselines(documentClient(new DynamoDBClient({})), safetyConfig().MEDIC_SAFETY_TABLE),
+    maxPerSweep: c.MEDIC_SWEEP_STRESS_MAX,
+  };
+}
 
 export const handler = awsLambda(
   ScheduledEventSchema,
@@ -43,6 +66,7 @@ export const handler = awsLambda(
       tickets: ticketPort,
       clock: systemClock,
       deadline: deadlineOf(context),
+      stress: stress(),
     }),
   {
     outcome: (result) => ({
@@ -50,6 +74,7 @@ export const handler = awsLambda(
       drift: result.drift.length,
       ticket: result.ticket?.key ?? null,
       ticketError: result.ticketError,
+      stressed: result.stressed.length,
     }),
   },
 );

@@ -237,6 +237,16 @@ export const intakeConfig = /* @__PURE__ */ once(IntakeSchema, 'intake');
 /** serverless.yml writes `none` for a deploy parameter that was not given (empty is not allowed). */
 const unset = (v: unknown) => (v === '' || v === 'none' ? undefined : v);
 
+// ---- the health sweep's routine stress check (services tagged medic:load-check) ----
+const StressSchema = () =>
+  z.object({
+    /** The LoadCheck function the sweep invokes for each burst (it sits in the probe subnets). */
+    MEDIC_LOAD_CHECK_FUNCTION: z.preprocess(unset, z.string().min(1).optional()),
+    /** At most this many services stress-checked per sweep; 0 turns the routine check off. */
+    MEDIC_SWEEP_STRESS_MAX: z.coerce.number().int().min(0).max(5).default(4),
+  });
+export const stressConfig = /* @__PURE__ */ once(StressSchema, 'stress');
+
 // ---- Where the probes run from (the functions that open sockets to instances) ----
 const ProbeSchema = () =>
   z.object({

@@ -114,6 +114,11 @@ export class InvalidApprovalLinkError extends BadInputError {
  */
 export abstract class RefusedError extends MedicError {}
 
+/** A stress burst medic will not send: the deployment does not probe, or the URL leaves loopback in a local run. */
+export class RefusedBurstError extends RefusedError {
+  override readonly name = 'RefusedBurstError' as const;
+}
+
 /** EC2 refuses to stop the instance (stop protection, instance-store root, unsupported type). */
 export class StopNotAllowedError extends RefusedError {
   override readonly name = 'StopNotAllowedError' as const;
@@ -175,6 +180,11 @@ export class DeadlineExceededError extends DegradedError {
 /** An evidence check did not finish within its time box: recorded as "could not check". */
 export class EvidenceTimeoutError extends DegradedError {
   override readonly name = 'EvidenceTimeoutError' as const;
+}
+
+/** The sweep's stress check could not get a burst out of the LoadCheck function: listed, not fatal. */
+export class LoadCheckFailedError extends DegradedError {
+  override readonly name = 'LoadCheckFailedError' as const;
 }
 
 /** The safety store (DynamoDB) refused a write in a way that is not a retryable throttle. */

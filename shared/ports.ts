@@ -81,6 +81,19 @@ export interface LoadBurstPort {
   ): Promise<LoadResult>;
 }
 
+/** A service's latency baseline under the sweep's routine stress check. */
+export interface LoadBaseline {
+  p99Ms: number;
+  samples: number;
+  /** When the service was last stress-checked (the sweep checks the longest-unchecked first). */
+  at: string;
+}
+
+export interface LoadBaselineStore {
+  get(instanceId: string): Promise<LoadBaseline | null>;
+  put(instanceId: string, baseline: LoadBaseline): Promise<void>;
+}
+
 export interface TicketRef {
   key: string;
   url: string | null;

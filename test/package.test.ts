@@ -55,6 +55,7 @@ const FUNCTION_IDS = [
   'EvidenceAlertsLambdaFunction',
   'DecideLambdaFunction', // assess, fold each step's result, choose the next move
   'VerifyLambdaFunction',
+  'LoadCheckLambdaFunction', // the burst after Verify (medic:load-check), and the sweep's stress check
   'CloseLambdaFunction', // release the locks, then record
   'FileCaseLambdaFunction', // the finished case goes to the incident store
   // The mitigation ladder, one function per action, and approve mode.
@@ -85,7 +86,11 @@ const TASK_FUNCTION_IDS = FUNCTION_IDS.filter(
 const STATE_MACHINE_ID = 'IncidentStateMachine';
 const PACKAGE_TIMEOUT_MS = 600_000;
 /** The functions that open sockets to instances: the only ones placed in the fleet's VPC. */
-const PROBE_FUNCTION_IDS = ['EvidenceReachabilityLambdaFunction', 'VerifyLambdaFunction'];
+const PROBE_FUNCTION_IDS = [
+  'EvidenceReachabilityLambdaFunction',
+  'VerifyLambdaFunction',
+  'LoadCheckLambdaFunction',
+];
 /** What Lambda needs on a VPC function's role to manage its network interfaces. */
 const ENI_ACTIONS = [
   'ec2:CreateNetworkInterface',

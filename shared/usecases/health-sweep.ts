@@ -5,9 +5,11 @@
  */
 import { type Deadline, NO_DEADLINE, withReserve } from '../domain/deadline.ts';
 import { bullets, grid, para, type TicketDocument, t } from '../domain/document.ts';
+import { describeLoad, type LoadCheck, type LoadResult, parseLoadCheck } from '../domain/load-check.ts';
 import { STANDARD_KINDS } from '../domain/standard-alarms.ts';
 import type { Clock } from '../domain/timeline.ts';
-import type { NotifierPort, TicketPort, TicketRef } from '../ports.ts';
+import { loadRegression, nextBaseline } from '../policy/load.ts';
+import type { LoadBaselineStore, NotifierPort, TicketPort, TicketRef } from '../ports.ts';
 
 export interface SweepInstance {
   instanceId: string;
@@ -15,6 +17,17 @@ export interface SweepInstance {
   state: string;
   availabilityZone: string | null;
   autoScalingGroup: string | null;
+  /** The instance's tags: medic:load-check with medic:health-url opts a service in to the stress check. */
+  tags?: Record<string, string>;
+}
+
+/** The service's burst, when its tags opt it in (the same tag and caps as the check after Verify). */
+export function stressTarget(i: SweepInstance): { url: string; check: LoadCheck } | null {
+  const tag = i.tags?.['medic:load-check'];
+  const url = i.tags?.['medic:health-url'];
+  if (!tag || !url) return null;
+  const parsed = parseLoadCheck(tag);
+  return parsed.check ? { url, check: parsed.check } : null;
 }
 
 /** Latest CloudWatch agent values; null when the agent published nothing in the window. */
@@ -23,7 +36,13 @@ export interface AgentMetrics {
   memoryUsedPercent: number | null;
 }
 
-export type DriftKind = 'disk-high' | 'agent-missing' | 'alarms-missing' | 'no-asg' | 'single-az';
+export type DriftKind =
+  | 'disk-high'
+  | 'agent-missing'
+  | 'alarms-missing'
+  | 'no-asg'
+  | 'single-az'
+  | 'load-regression';
 
 export interface Drift {
   instanceId: string;
@@ -100,6 +119,68 @@ export interface SweepDeps {
   clock: Clock;
   /** The invocation's deadline; the ticket is the last step, so Jira gets all but SWEEP_RESERVE_MS. */
   deadline?: Deadline;
+  /** The routine stress check; absent: the sweep sends no load. */
+  stress?: StressDeps;
+}
+
+export interface StressDeps {
+  /** One burst, from the probes' vantage point (the LoadCheck function in the probe subnets). */
+  burst(instanceId: string, url: string, check: LoadCheck): Promise<LoadResult>;
+  baselines: LoadBaselineStore;
+  /** At most this many services per sweep (each burst takes up to 15 s of the sweep's time). */
+  maxPerSweep: number;
+}
+
+/** A burst is not started with less than this left: its 15 s, the invoke, and the digest after it. */
+export const STRESS_RESERVE_MS = 30_000;
+
+export interface StressFinding {
+  instanceId: string;
+  result: LoadResult | null;
+  /** Why this service regressed (null: within its limits and its baseline). */
+  regression: string | null;
+  baselineP99Ms: number | null;
+}
+
+/**
+ * Stress-checks the opted-in services, those checked longest ago first, within the sweep's time and
+ * per-sweep limit: a fleet larger than the limit is covered over successive sweeps.
+ */
+async function stressCheck(
+  fleet: SweepInstance[],
+  stress: StressDeps,
+  clock: Clock,
+  deadline: Deadline,
+): Promise<{ findings: StressFinding[]; optedIn: number }> {
+  const optedIn = fleet.flatMap((i) => {
+    const target = i.state === 'running' ? stressTarget(i) : null;
+    return target ? [{ i, target }] : [];
+  });
+  const known = await Promise.all(
+    optedIn.map(async (o) => ({ ...o, baseline: await stress.baselines.get(o.i.instanceId) })),
+  );
+  known.sort((a, b) => (a.baseline?.at ?? '').localeCompare(b.baseline?.at ?? ''));
+  const findings: StressFinding[] = [];
+  for (const { i, target, baseline } of known.slice(0, Math.max(0, stress.maxPerSweep))) {
+    if (deadline.leftMs() < STRESS_RESERVE_MS) break;
+    let result: LoadResult | null = null;
+    let regression: string | null;
+    try {
+      result = await stress.burst(i.instanceId, target.url, target.check);
+      regression = loadRegression(target.check, result, baseline);
+    } catch (error) {
+      regression = `the stress check could not run: ${(error as Error).message}`;
+    }
+    findings.push({ instanceId: i.instanceId, result, regression, baselineP99Ms: baseline?.p99Ms ?? null });
+    if (result) {
+      const next = nextBaseline(baseline, result, regression === null);
+      await stress.baselines.put(i.instanceId, {
+        ...(next ?? { p99Ms: result.p99Ms, samples: 0 }),
+        at: clock().toISOString(),
+      });
+    }
+  }
+  return { findings, optedIn: optedIn.length };
 }
 
 /** Kept back after Jira for the sweep's own log line and return. */
@@ -111,6 +192,8 @@ export interface SweepResult {
   notified: boolean;
   ticket: TicketRef | null;
   ticketError: string | null;
+  /** The services the stress check sent a burst to this sweep. */
+  stressed: StressFinding[];
 }
 
 export async function healthSweep(deps: SweepDeps): Promise<SweepResult> {
@@ -123,6 +206,24 @@ export async function healthSweep(deps: SweepDeps): Promise<SweepResult> {
     deps.asgZones(groups),
   ]);
   const drift = findDrift(fleet, metrics, alarms, zones);
+  const stressed = deps.stress
+    ? await stressCheck(fleet, deps.stress, deps.clock, deps.deadline ?? NO_DEADLINE)
+    : null;
+  for (const f of stressed?.findings ?? []) {
+    if (f.regression) drift.push({ instanceId: f.instanceId, kind: 'load-regression', detail: f.regression });
+  }
+  const stressLines = stressed
+    ? [
+        `Stress check: ${stressed.findings.length} of ${stressed.optedIn} opted-in service(s) this sweep.`,
+        ...stressed.findings.map((f) => {
+          const i = fleet.find((x) => x.instanceId === f.instanceId);
+          const target = i ? stressTarget(i) : null;
+          const figures = f.result && target ? describeLoad(f.result, target.check) : 'no figures';
+          const base = f.baselineP99Ms === null ? 'first baseline' : `baseline p99 ${f.baselineP99Ms} ms`;
+          return `  ${f.instanceId}: ${figures}; ${base}${f.regression ? ' — REGRESSION' : ''}`;
+        }),
+      ]
+    : [];
   const fleetZones = new Set(fleet.flatMap((i) => (i.availabilityZone ? [i.availabilityZone] : [])));
   const day = deps.clock().toISOString().slice(0, 10);
   const affected = new Set(drift.map((d) => d.instanceId));
@@ -135,6 +236,7 @@ export async function healthSweep(deps: SweepDeps): Promise<SweepResult> {
     ...(fleet.length > 1 && fleetZones.size === 1
       ? [`The whole opted-in fleet runs in one Availability Zone (${[...fleetZones][0]}).`]
       : []),
+    ...stressLines,
     '',
     ...drift.map((d) => `- ${d.instanceId}: [${d.kind}] ${d.detail}`),
   ];
@@ -186,7 +288,14 @@ export async function healthSweep(deps: SweepDeps): Promise<SweepResult> {
       ticketError = `${(error as Error).name}: ${(error as Error).message}`;
     }
   }
-  return { checked: fleet.length, drift, notified: true, ticket, ticketError };
+  return {
+    checked: fleet.length,
+    drift,
+    notified: true,
+    ticket,
+    ticketError,
+    stressed: stressed?.findings ?? [],
+  };
 }
 
 const FOLLOW_UP: Record<DriftKind, string> = {
@@ -196,4 +305,6 @@ const FOLLOW_UP: Record<DriftKind, string> = {
   'no-asg':
     'Put single instances behind an Auto Scaling group (or a standby) so failover has somewhere to go.',
   'single-az': 'Spread the Auto Scaling group across at least two Availability Zones.',
+  'load-regression':
+    'Look at what changed on the services that got slower under the same load (deploys, data growth, instance size) before real traffic finds it.',
 };
