@@ -4,5 +4,6 @@
  */
 export * from './admission.ts';
 export * from './bounds.ts';
+export * from './changes.ts';
 export * from './fleet.ts';
 export * from './moves.ts';
