@@ -88,6 +88,14 @@ export const TargetSchema = z.object({
   group: z.string().nullable().optional(),
   /** CloudWatch Logs group of the instance (medic:log-group), searched for recent error lines. */
   logGroup: z.string().nullable().optional(),
+  /** Security groups, ENIs and EBS volumes of the instance: where recent changes are looked up. */
+  attached: z
+    .object({
+      securityGroups: z.array(z.string()),
+      networkInterfaces: z.array(z.string()),
+      volumes: z.array(z.string()),
+    })
+    .optional(),
   /** Failover configuration read from the instance's tags (SPEC §7). */
   failover: z
     .object({
