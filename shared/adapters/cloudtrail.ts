@@ -8,8 +8,12 @@ import { type CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-clou
 import type { CloudTrailPort, TrailEvent } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
 
-/** Two requests per second per account and Region: one every 500 ms. */
-export const LOOKUP_INTERVAL_MS = 500;
+/**
+ * Two requests per second per account and Region. Exactly 500 ms apart, the third call can reach
+ * CloudTrail less than a second after the first (the first one's trip was slower) and be
+ * throttled: the spacing keeps a margin for that.
+ */
+export const LOOKUP_INTERVAL_MS = 600;
 const MAX_PAGES = 2;
 const PAGE_SIZE = 50;
 
