@@ -20,11 +20,23 @@ import { sendOwners } from './sdk-clients.ts';
 
 const SCOPED = Symbol.for('medic.awsScope.patched');
 const TWIN = Symbol.for('medic.awsScope.twin');
+const OWN_CREDENTIALS = Symbol.for('medic.awsScope.ownCredentials');
+
+/**
+ * The client keeps the credentials it was built with inside a run (the run still decides the
+ * endpoint): a scenario acting as a person (an assumed role's session) must reach moto as that
+ * person, or the local CloudTrail would name medic's keys instead.
+ */
+export function keepOwnCredentials<T extends object>(client: T): T {
+  (client as Record<symbol, unknown>)[OWN_CREDENTIALS] = true;
+  return client;
+}
 
 interface SdkClient {
   constructor: new (config: Record<string, unknown>) => SdkClient;
-  config: { serviceId?: string; maxAttempts?: unknown; translateConfig?: unknown };
+  config: { serviceId?: string; maxAttempts?: unknown; translateConfig?: unknown; credentials?: unknown };
   [TWIN]?: true;
+  [OWN_CREDENTIALS]?: true;
 }
 type Send = (this: SdkClient, command: unknown, ...rest: unknown[]) => unknown;
 
@@ -84,7 +96,11 @@ function twinOf(client: SdkClient, environment: Environment): Promise<SdkClient>
   let twin = perRun.get(environment);
   if (twin) return twin;
   twin = maxAttemptsOf(client).then((maxAttempts) => {
-    const config = { ...settings, ...(maxAttempts === undefined ? {} : { maxAttempts }) };
+    const config = {
+      ...settings,
+      ...(client[OWN_CREDENTIALS] ? { credentials: client.config.credentials as never } : {}),
+      ...(maxAttempts === undefined ? {} : { maxAttempts }),
+    };
     const made =
       client instanceof DynamoDBDocumentClient
         ? // A document client shares its DynamoDB client's stack and keeps no link to it: rebuild both.

@@ -66,14 +66,36 @@ routes with), made as strict as EventBridge where moto is permissive:
   - the event must carry the fields TestEventPattern requires (id, account, source, time, region,
     resources, detail-type).
 
+CloudTrail event history (absent from moto 5.2: moto has no LookupEvents), answered from the calls
+moto actually served: every mutating EC2, Auto Scaling and SSM call that moto answered with a 2xx
+is kept as a management event with its time, the caller (the access key resolved the way moto's
+STS GetCallerIdentity does: an assumed role's session, an IAM user, else moto's default user), its
+region and its request parameters (EC2's query parameters in CloudTrail's own shape: camelCase,
+lists as {"items": [...]}). LookupEvents answers in CloudTrail's documented shape (Events[].EventId,
+EventName, ReadOnly, AccessKeyId, EventTime, EventSource, Username, Resources[{ResourceType,
+ResourceName}], CloudTrailEvent as a JSON string), newest first, for the caller's account and
+region, and is as strict as CloudTrail where it matters:
+  - at most one LookupAttribute (InvalidLookupAttributesException), of the documented keys;
+  - MaxResults 1..50 (InvalidMaxResultsException); StartTime after EndTime: InvalidTimeRangeException;
+  - NextToken only as returned for the same query (InvalidNextTokenException);
+  - two requests per second per account and region: a third within one second is a
+    ThrottlingException ("Rate exceeded"), as AWS answers.
+Calls moto refused (DryRun, errors) are not kept: CloudTrail would keep them with an errorCode,
+and medic ignores those anyway.
+  GET    /_medic/trail   -> {"events": [...]}  (the kept events, oldest first; tests only)
+
 Prints one line `MOTO_READY <port>` on stdout once listening, and exits when stdin closes so a
 crashed parent never leaves an orphan server behind.
 """
 
+import base64
+import hashlib
 import io
 import json
 import os
+import re
 import sys
+import uuid
 import threading
 import time
 from datetime import datetime, timezone
@@ -456,6 +478,247 @@ def _test_event_pattern(params, start_response):
     return _json_response(start_response, "200 OK", {"Result": bool(result)})
 
 
+# ---- CloudTrail event history (see the header) ----
+MAX_TRAIL_EVENTS = 5_000
+LOOKUP_RATE_PER_SECOND = 2
+_trail = []
+_trail_lock = threading.Lock()
+_lookups = {}
+_TRAIL_SOURCES = {"ec2": "ec2.amazonaws.com", "autoscaling": "autoscaling.amazonaws.com", "ssm": "ssm.amazonaws.com"}
+_READ_ONLY = re.compile(r"^(Describe|Get|List|Lookup|Search|Test)")
+_LOOKUP_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId")
+# Parameter name -> CloudTrail resource type, for the Resources list of an event.
+_RESOURCE_PARAMS = (
+    ("GroupId", "AWS::EC2::SecurityGroup"),
+    ("InstanceId", "AWS::EC2::Instance"),
+    ("InstanceIds", "AWS::EC2::Instance"),
+    ("VolumeId", "AWS::EC2::Volume"),
+    ("NetworkInterfaceId", "AWS::EC2::NetworkInterface"),
+    ("AutoScalingGroupName", "AWS::AutoScaling::AutoScalingGroup"),
+    ("DocumentName", "AWS::SSM::Document"),
+)
+
+
+def _auth_scope(environ):
+    # Credential=AKID/20250101/us-east-1/ec2/aws4_request
+    try:
+        scope = environ.get("HTTP_AUTHORIZATION", "").split("Credential=")[1].split(",")[0].split("/")
+        return scope[0], scope[2]
+    except IndexError:
+        return "", "us-east-1"
+
+
+def _identity(access_key, region):
+    """userIdentity as CloudTrail writes it, resolved as moto's STS GetCallerIdentity resolves the key."""
+    from moto.iam.models import get_account_id_from
+    from moto.sts.models import sts_backends
+
+    account = get_account_id_from(access_key)
+    backend = sts_backends[account]["aws"]
+    role = backend.get_assumed_role_from_access_key(access_key)
+    if role is not None:
+        session = role.arn.rsplit("/", 1)[-1]
+        return {
+            "type": "AssumedRole",
+            "principalId": f"{role.user_id}",
+            "arn": role.arn,
+            "accountId": role.account_id,
+            "accessKeyId": access_key,
+            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": role.role_arn, "accountId": role.account_id}},
+        }, session
+    user_id, arn, account_id = backend.get_caller_identity(access_key, region)
+    name = arn.rsplit("/", 1)[-1]
+    return {
+        "type": "IAMUser",
+        "principalId": user_id,
+        "arn": arn,
+        "accountId": account_id,
+        "accessKeyId": access_key,
+        "userName": name,
+    }, name
+
+
+def _camel(key):
+    return key[:1].lower() + key[1:]
+
+
+def _query_to_trail(params):
+    """EC2/Auto Scaling query parameters (IpPermissions.1.FromPort=22) in CloudTrail's shape."""
+    root = {}
+    for key, value in params.items():
+        if key in ("DryRun",):
+            continue
+        parts = key.split(".")
+        node = root
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if part.isdigit():
+                items = node.setdefault("items", [])
+                index = int(part) - 1
+                while len(items) <= index:
+                    items.append({})
+                if last:
+                    items[index] = value
+                else:
+                    node = items[index]
+                continue
+            name = _camel(part)
+            if last:
+                node[name] = int(value) if isinstance(value, str) and re.fullmatch(r"-?\d+", value) else value
+            else:
+                node = node.setdefault(name, {})
+    # A list of plain values ({"items": ["i-1"]}) is written as such; leave single values alone.
+    return root
+
+
+def _json_to_trail(value):
+    if isinstance(value, dict):
+        return {_camel(k): _json_to_trail(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_to_trail(v) for v in value]
+    return value
+
+
+def _resources(params):
+    out = []
+    for name, kind in _RESOURCE_PARAMS:
+        for key, value in params.items():
+            if key == name or re.fullmatch(rf"{name}\.\d+", key):
+                values = value if isinstance(value, list) else [value]
+                out.extend({"ResourceType": kind, "ResourceName": str(v)} for v in values if v)
+    seen, unique = set(), []
+    for r in out:
+        if r["ResourceName"] not in seen:
+            seen.add(r["ResourceName"])
+            unique.append(r)
+    return unique
+
+
+def _keep_trail_event(environ, service, action, params):
+    if service not in _TRAIL_SOURCES or _READ_ONLY.match(action):
+        return
+    access_key, region = _auth_scope(environ)
+    try:
+        identity, username = _identity(access_key, region)
+    except Exception:  # an unknown key is still an event: CloudTrail would name the key
+        identity, username = {"type": "Unknown", "accessKeyId": access_key}, None
+    now = datetime.now(timezone.utc)
+    event_id = str(uuid.uuid4())
+    is_json = bool(environ.get("HTTP_X_AMZ_TARGET"))
+    record = {
+        "eventVersion": "1.08",
+        "userIdentity": identity,
+        "eventTime": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventSource": _TRAIL_SOURCES[service],
+        "eventName": action,
+        "awsRegion": region,
+        "sourceIPAddress": environ.get("REMOTE_ADDR", "127.0.0.1"),
+        "userAgent": environ.get("HTTP_USER_AGENT", ""),
+        "requestParameters": _json_to_trail(params) if is_json else _query_to_trail(params),
+        "responseElements": None,
+        "requestID": str(uuid.uuid4()),
+        "eventID": event_id,
+        "readOnly": False,
+        "eventType": "AwsApiCall",
+        "managementEvent": True,
+        "recipientAccountId": identity.get("accountId", ""),
+        "eventCategory": "Management",
+    }
+    with _trail_lock:
+        if len(_trail) >= MAX_TRAIL_EVENTS:
+            del _trail[0]
+        _trail.append(
+            {
+                "EventId": event_id,
+                "EventName": action,
+                "ReadOnly": "false",
+                "AccessKeyId": access_key,
+                "EventTime": now.timestamp(),
+                "EventSource": _TRAIL_SOURCES[service],
+                "Username": username,
+                "Resources": _resources(params if not is_json else {k: v for k, v in params.items()}),
+                "CloudTrailEvent": json.dumps(record),
+                "_account": identity.get("accountId", ""),
+                "_region": region,
+            }
+        )
+
+
+def _cloudtrail_error(start_response, code, message):
+    data = json.dumps({"__type": code, "message": message}).encode()
+    start_response(
+        "400 Bad Request",
+        [("Content-Type", "application/x-amz-json-1.1"), ("Content-Length", str(len(data)))],
+    )
+    return [data]
+
+
+def _lookup_events(environ, params, start_response):
+    access_key, region = _auth_scope(environ)
+    from moto.iam.models import get_account_id_from
+
+    account = get_account_id_from(access_key)
+    now = time.monotonic()
+    with _trail_lock:
+        recent = [t for t in _lookups.get((account, region), []) if now - t < 1.0]
+        if len(recent) >= LOOKUP_RATE_PER_SECOND:
+            _lookups[(account, region)] = recent
+            return _cloudtrail_error(start_response, "ThrottlingException", "Rate exceeded")
+        _lookups[(account, region)] = recent + [now]
+    attributes = params.get("LookupAttributes") or []
+    if len(attributes) > 1:
+        return _cloudtrail_error(
+            start_response, "InvalidLookupAttributesException", "You cannot specify more than one lookup attribute."
+        )
+    attribute = attributes[0] if attributes else None
+    if attribute is not None and (attribute.get("AttributeKey") not in _LOOKUP_KEYS or not attribute.get("AttributeValue")):
+        return _cloudtrail_error(
+            start_response, "InvalidLookupAttributesException", f"Invalid lookup attribute {json.dumps(attribute)}."
+        )
+    max_results = params.get("MaxResults", 50)
+    if not isinstance(max_results, int) or not 1 <= max_results <= 50:
+        return _cloudtrail_error(start_response, "InvalidMaxResultsException", "MaxResults must be between 1 and 50.")
+    start = params.get("StartTime")
+    end = params.get("EndTime")
+    if start is not None and end is not None and float(start) > float(end):
+        return _cloudtrail_error(start_response, "InvalidTimeRangeException", "StartTime is after EndTime.")
+    query = hashlib.sha256(json.dumps([attribute, start, end], sort_keys=True).encode()).hexdigest()[:16]
+    offset = 0
+    token = params.get("NextToken")
+    if token:
+        try:
+            decoded = json.loads(base64.b64decode(token))
+            if decoded["q"] != query:
+                raise ValueError("another query")
+            offset = int(decoded["o"])
+        except (ValueError, KeyError, TypeError):
+            return _cloudtrail_error(start_response, "InvalidNextTokenException", "Invalid NextToken.")
+
+    def matches(e):
+        if e["_account"] != account or e["_region"] != region:
+            return False
+        if start is not None and e["EventTime"] < float(start):
+            return False
+        if end is not None and e["EventTime"] > float(end):
+            return False
+        if attribute is None:
+            return True
+        key, value = attribute["AttributeKey"], attribute["AttributeValue"]
+        if key == "ResourceName":
+            return any(r["ResourceName"] == value for r in e["Resources"])
+        if key == "ResourceType":
+            return any(r["ResourceType"] == value for r in e["Resources"])
+        return str(e.get(key)) == value
+
+    with _trail_lock:
+        found = [e for e in reversed(_trail) if matches(e)]
+    page = found[offset : offset + max_results]
+    body = {"Events": [{k: v for k, v in e.items() if not k.startswith("_") and v is not None} for e in page]}
+    if offset + max_results < len(found):
+        body["NextToken"] = base64.b64encode(json.dumps({"q": query, "o": offset + max_results}).encode()).decode()
+    return _json_response(start_response, "200 OK", body)
+
+
 def build_app():
     moto_app = DomainDispatcherApplication(create_backend_app)
 
@@ -473,6 +736,10 @@ def build_app():
                 with _calls_lock:
                     _calls.clear()
                 return _json_response(start_response, "200 OK", {"cleared": True})
+            if path == "/_medic/trail" and method == "GET":
+                with _trail_lock:
+                    snapshot = [{k: v for k, v in e.items() if not k.startswith("_")} for e in _trail]
+                return _json_response(start_response, "200 OK", {"events": snapshot})
             if path == "/_medic/faults" and method == "GET":
                 with _faults_lock:
                     snapshot = json.loads(json.dumps(_faults))
@@ -521,11 +788,16 @@ def build_app():
             service, action, params = described
             if service == "events" and action == "TestEventPattern":
                 return _test_event_pattern(params, start_response)
+            if service == "cloudtrail" and action == "LookupEvents":
+                return _lookup_events(environ, params, start_response)
             if service == "ssm":
                 overridden = _ssm_override(action, params, start_response)
                 if overridden is not None:
                     return overridden
         if path == "/moto-api/reset" and method == "POST":
+            with _trail_lock:
+                _trail.clear()
+                _lookups.clear()
             with _faults_lock:
                 _faults.clear()
             with _error_rules_lock:
@@ -536,6 +808,18 @@ def build_app():
             # fleet registry relies on that atomicity.
             with _dynamodb_lock:
                 return list(moto_app(environ, start_response))
+        if described is not None and described[0] in _TRAIL_SOURCES and not _READ_ONLY.match(described[1]):
+            # Kept for LookupEvents only once moto has served it (a 2xx answer).
+            served = {}
+
+            def capture(status, headers, exc_info=None):
+                served["status"] = status
+                return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+            answer = list(moto_app(environ, capture))
+            if served.get("status", "").startswith("2"):
+                _keep_trail_event(environ, *described)
+            return answer
         return moto_app(environ, start_response)
 
     return app

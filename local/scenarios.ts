@@ -19,12 +19,15 @@ import {
 import {
   AllocateAddressCommand,
   AssociateAddressCommand,
+  AuthorizeSecurityGroupIngressCommand,
   CreateLaunchTemplateCommand,
+  CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateTagsCommand,
   CreateVpcCommand,
   DescribeImagesCommand,
-  type EC2Client,
+  EC2Client,
+  RevokeSecurityGroupIngressCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
@@ -37,7 +40,9 @@ import {
   CreateHostedZoneCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Mode } from '../shared/domain/model.ts';
+import { keepOwnCredentials } from './aws-scope.ts';
 import { type InstanceFaults, injectFaults, type LocalMoto } from './moto.ts';
 import { type FakeHost, type HostMode, startFakeHost } from './probe-servers.ts';
 
@@ -112,6 +117,12 @@ interface HostSpec {
    * as AWS does when EC2 cannot use the KMS key of its volumes (tag medic-sim:start-fails).
    */
   startFails?: string;
+  /**
+   * The host sits in its own security group allowing the probed port; shortly before the alarm a
+   * person (an assumed role's session with this name) revokes that rule through the EC2 API, so
+   * moto serves the call and the local CloudTrail reports it.
+   */
+  revokedBy?: string;
 }
 
 export type FailoverKind = 'target-group' | 'route53' | 'elastic-ip' | 'auto-scaling';
@@ -526,6 +537,79 @@ SCENARIOS['largest-incident'] = {
   alarm: { ...statusAlarm('fleet'), name: `fleet ${wide(60)} status check failed` },
   alarmsEveryHost: true,
 };
+
+// ---- What changed: an ingress rule revoked minutes before the alarm ----
+SCENARIOS['changed-security-group'] = {
+  description:
+    'someone revokes the security group rule for the probed port; the host is alive (SSM agent online) but unreachable: the change and who made it are the evidence, medic pages and does not reboot',
+  hosts: [
+    {
+      name: 'web-sg',
+      managed: true,
+      // Inbound is cut: nothing medic probes answers, whatever medic does to the host.
+      mode: 'down',
+      afterReboot: 'down',
+      afterStopStart: 'down',
+      ssmAgent: 'Online',
+      revokedBy: 'alice',
+    },
+  ],
+  alarm: {
+    name: 'web-sg health check failing',
+    metric: 'HealthCheckFailed',
+    reason:
+      'Threshold Crossed: 3 out of the last 3 datapoints [1.0, 1.0, 1.0] were greater than or equal to the threshold (1.0).',
+  },
+};
+
+/** The role people assume to change the fleet by hand (the session name is the person). */
+export const OPERATOR_ROLE = 'arn:aws:iam::123456789012:role/ops-admin';
+
+/** A security group of its own for a host, allowing the probed port from the VPC. */
+async function seedSecurityGroup(ec2: EC2Client, vpcId: string, name: string, port: number): Promise<string> {
+  const group = await ec2.send(
+    new CreateSecurityGroupCommand({ GroupName: `${name}-sg`, Description: `${name} web`, VpcId: vpcId }),
+  );
+  const groupId = group.GroupId ?? '';
+  await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [probeRule(port)] }),
+  );
+  return groupId;
+}
+
+const probeRule = (port: number) => ({
+  IpProtocol: 'tcp',
+  FromPort: port,
+  ToPort: port,
+  IpRanges: [{ CidrIp: '10.42.0.0/16', Description: 'probes' }],
+});
+
+/** A person revokes the rule with their own session: CloudTrail names the session, not medic. */
+async function revokeAs(
+  person: string,
+  config: { endpoint: string; region: string },
+  groupId: string,
+  port: number,
+): Promise<void> {
+  const sts = new STSClient({
+    ...config,
+    credentials: { accessKeyId: 'medic-local', secretAccessKey: 'medic-local' },
+  });
+  const session = await sts.send(new AssumeRoleCommand({ RoleArn: OPERATOR_ROLE, RoleSessionName: person }));
+  const ec2 = keepOwnCredentials(
+    new EC2Client({
+      ...config,
+      credentials: {
+        accessKeyId: session.Credentials?.AccessKeyId ?? '',
+        secretAccessKey: session.Credentials?.SecretAccessKey ?? '',
+        sessionToken: session.Credentials?.SessionToken ?? '',
+      },
+    }),
+  );
+  await ec2.send(
+    new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [probeRule(port)] }),
+  );
+}
 
 // ---- alarm storm ----
 SCENARIOS.storm = {
@@ -951,8 +1035,14 @@ export async function setupScenario(
   const hosts = new Map<string, { host: FakeHost; spec: HostSpec }>();
   const timers = new Set<NodeJS.Timeout>();
   const privateIps = new Map<string, string>();
+  const revocations: { person: string; groupId: string; port: number }[] = [];
   for (const hostSpec of spec.hosts) {
     const host = await startFakeHost(hostSpec.mode);
+    const ownGroup = hostSpec.revokedBy
+      ? await seedSecurityGroup(ctx.ec2, network.vpcId, hostSpec.name, host.sshPort)
+      : null;
+    if (ownGroup && hostSpec.revokedBy)
+      revocations.push({ person: hostSpec.revokedBy, groupId: ownGroup, port: host.sshPort });
     const tags = [
       { Key: 'Name', Value: hostSpec.name },
       { Key: 'medic:probe-address', Value: '127.0.0.1' },
@@ -973,7 +1063,7 @@ export async function setupScenario(
         MaxCount: 1,
         ...(hostSpec.publicIp
           ? { NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnetId, AssociatePublicIpAddress: true }] }
-          : { SubnetId: subnetId }),
+          : { SubnetId: subnetId, ...(ownGroup ? { SecurityGroupIds: [ownGroup] } : {}) }),
         TagSpecifications: [{ ResourceType: 'instance', Tags: tags }],
       }),
     );
@@ -1023,6 +1113,9 @@ export async function setupScenario(
       }),
     );
   }
+  for (const r of revocations) await revokeAs(r.person, awsConfig, r.groupId, r.port);
+  // The alarm follows the change (its datapoints breach after the rule is gone).
+  const alarmAt = revocations.length > 0 ? new Date() : ctx.now;
   const later = (ms: number, fn: () => Promise<void>) => {
     const timer = setTimeout(() => {
       timers.delete(timer);
@@ -1061,7 +1154,7 @@ export async function setupScenario(
           ...(spec.alarmsEveryHost
             ? { instanceIds: [...hosts].filter(([, h]) => !h.spec.standby).map(([id]) => id) }
             : {}),
-          at: ctx.now,
+          at: alarmAt,
         }),
     instanceIds: [...hosts.keys()],
     async setMode(instanceId, mode) {

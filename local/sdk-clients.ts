@@ -3,6 +3,7 @@
  * class, found, not assumed): the local recorder and the per-run endpoint scope both wrap it.
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -16,6 +17,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 
 const MEDIC_CLIENTS: readonly { prototype: object }[] = [
   AutoScalingClient,
+  CloudTrailClient,
   CloudWatchClient,
   CloudWatchLogsClient,
   DynamoDBClient,

@@ -136,6 +136,8 @@ const EvidenceConfigSchema = () =>
     MEDIC_SSM_POLL_MS: z.coerce.number().int().min(10).max(5_000).default(1_000),
     /** How far before the alarm the metrics and logs window starts. */
     MEDIC_EVIDENCE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1_440).default(30),
+    /** How far before the alarm recent changes (CloudTrail, Auto Scaling, SSM) are looked up. */
+    MEDIC_CHANGES_LOOKBACK_MINUTES: z.coerce.number().int().min(5).max(1_440).default(60),
   });
 export type EvidenceConfig = z.infer<ReturnType<typeof EvidenceConfigSchema>>;
 

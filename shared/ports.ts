@@ -15,6 +15,14 @@ export interface InstanceInfo {
   privateIp: string | null;
   /** The public IPv4 address, if the instance has one (a public DNS record must point there). */
   publicIp?: string | null;
+  /** What the instance is attached to (security groups, ENIs, EBS volumes): where changes are looked up. */
+  attached?: AttachedResources;
+}
+
+export interface AttachedResources {
+  securityGroups: string[];
+  networkInterfaces: string[];
+  volumes: string[];
 }
 
 export interface Ec2Port {
@@ -242,6 +250,54 @@ export interface LogEvent {
   at: string;
   stream: string;
   message: string;
+}
+
+/** One CloudTrail management event as LookupEvents returns it, its CloudTrailEvent JSON parsed. */
+export interface TrailEvent {
+  eventId: string;
+  at: string;
+  eventName: string;
+  eventSource: string;
+  username: string | null;
+  resources: { type: string | null; name: string }[];
+  /** The parsed CloudTrailEvent: userIdentity, requestParameters, errorCode, readOnly… */
+  record: Record<string, unknown>;
+}
+
+export interface CloudTrailPort {
+  /**
+   * LookupEvents with one ResourceName attribute (AWS takes one attribute per call), bounded by
+   * `limit` events; calls are paced to CloudTrail's rate (two per second per account and Region).
+   */
+  lookupByResource(
+    resourceName: string,
+    options: { start: Date; end: Date; limit: number },
+  ): Promise<TrailEvent[]>;
+}
+
+export interface ScalingActivity {
+  at: string;
+  description: string;
+  cause: string;
+  status: string;
+}
+
+export interface ScalingActivitiesPort {
+  /** DescribeScalingActivities of one group, newest first, those that started at or after `start`. */
+  activities(group: string, options: { start: Date; limit: number }): Promise<ScalingActivity[]>;
+}
+
+export interface CommandRecord {
+  at: string;
+  commandId: string;
+  documentName: string;
+  status: string;
+  comment: string;
+}
+
+export interface CommandHistoryPort {
+  /** SSM ListCommands for one instance, those requested at or after `start`, newest first. */
+  commands(instanceId: string, options: { start: Date; limit: number }): Promise<CommandRecord[]>;
 }
 
 export interface LogsPort {

@@ -185,6 +185,37 @@ describe('assess: evidence → classification and plan', () => {
     expect(result.reasons.length).toBeGreaterThan(0);
   });
 
+  // An ingress rule on the probed port revoked five minutes before the alarm (policy-changes.test.ts).
+  const revokedJustBefore: Evidence['alerts'] = {
+    ok: true,
+    error: null,
+    checks: [],
+    value: {
+      alarm: null,
+      logGroup: null,
+      window: { start: '2026-11-29T11:30:00.000Z', end: '2026-11-29T12:00:00.000Z' },
+      errorLines: [],
+      scanned: 0,
+      changes: {
+        window: { start: '2026-11-29T11:00:00.000Z', end: '2026-11-29T12:00:00.000Z' },
+        anchor: '2026-11-29T12:00:00.000Z',
+        rows: [
+          {
+            at: '2026-11-29T11:55:00.000Z',
+            source: 'cloudtrail',
+            eventName: 'RevokeSecurityGroupIngress',
+            actor: 'arn:aws:iam::123456789012:user/alice',
+            resource: 'sg-1',
+            detail: 'revoked all traffic',
+            ports: [{ protocol: '-1', from: -1, to: -1 }],
+          },
+        ],
+        unchecked: [],
+        truncated: false,
+      },
+    },
+  };
+
   it('the table above covers every classification', () => {
     // Prepare: the classifications the table's rows produce, re-derived from one row each
     const seen = new Set(
@@ -199,6 +230,7 @@ describe('assess: evidence → classification and plan', () => {
         { ec2: ec2(), reachability: up },
         { ec2: unchecked('x'), reachability: up },
         { ec2: ec2(), reachability: closed, host: host() },
+        { ec2: ec2(), reachability: closed, alerts: revokedJustBefore },
       ].map((e) => assess(e, { hasService: false }).classification),
     );
     // Assess

@@ -67,6 +67,7 @@ const PREFIX: Record<string, string> = {
   'Elastic Load Balancing v2': 'elasticloadbalancing',
   'Route 53': 'route53',
   KMS: 'kms',
+  CloudTrail: 'cloudtrail',
 };
 
 type Resource = Pick<IamRequest, 'resource' | 'resourceType'> & Partial<Pick<IamRequest, 'tags' | 'context'>>;

@@ -2,9 +2,10 @@
 import {
   type AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
+  DescribeScalingActivitiesCommand,
   SetInstanceHealthCommand,
 } from '@aws-sdk/client-auto-scaling';
-import type { AutoScalingHealthPort, AutoScalingPort } from '../ports.ts';
+import type { AutoScalingHealthPort, AutoScalingPort, ScalingActivitiesPort } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
 
 export function autoScalingAdapter(client: AutoScalingClient): AutoScalingPort {
@@ -53,6 +54,32 @@ export function autoScalingHealthAdapter(client: AutoScalingClient): AutoScaling
         .flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
       const managed = (g.Tags ?? []).some((t) => t.Key === 'medic:managed' && t.Value === 'true');
       return { managed, healthyPeers };
+    },
+  };
+}
+
+// ---- What the group did lately (the alerts evidence's recent changes) ----
+export function scalingActivitiesAdapter(client: AutoScalingClient): ScalingActivitiesPort {
+  return {
+    async activities(group, { start, limit }) {
+      // Newest first, as AWS returns them; one page is enough for the last hour of one group.
+      const out = await callAws('DescribeScalingActivities', () =>
+        client.send(
+          new DescribeScalingActivitiesCommand({
+            AutoScalingGroupName: group,
+            MaxRecords: Math.min(limit, 100),
+          }),
+        ),
+      );
+      return (out.Activities ?? [])
+        .filter((a) => a.StartTime && a.StartTime.getTime() >= start.getTime())
+        .slice(0, limit)
+        .map((a) => ({
+          at: (a.StartTime as Date).toISOString(),
+          description: a.Description ?? 'activity',
+          cause: a.Cause ?? '',
+          status: a.StatusCode ?? 'unknown',
+        }));
     },
   };
 }

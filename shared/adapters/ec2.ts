@@ -40,6 +40,11 @@ type Ec2Adapter = Ec2Port & Ec2ActionsPort;
 
 // One factory per call, so a function that makes three EC2 calls bundles only their schemas
 // (with every EC2 operation medic uses, failover is over its bundle budget).
+/** At most this many of each attached resource are carried (the state stays small). */
+const MAX_ATTACHED = 5;
+const ids = (list: (string | undefined)[]): string[] =>
+  [...new Set(list.filter((x): x is string => Boolean(x)))].slice(0, MAX_ATTACHED);
+
 export const describeInstancesWith =
   (client: EC2Client): Ec2Adapter['describeInstances'] =>
   async (instanceIds) => {
@@ -68,6 +73,11 @@ export const describeInstancesWith =
           instanceType: i.InstanceType ?? null,
           privateIp: i.PrivateIpAddress ?? null,
           publicIp: i.PublicIpAddress ?? null,
+          attached: {
+            securityGroups: ids((i.SecurityGroups ?? []).map((g) => g.GroupId)),
+            networkInterfaces: ids((i.NetworkInterfaces ?? []).map((n) => n.NetworkInterfaceId)),
+            volumes: ids((i.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId)),
+          },
         });
       }
     }

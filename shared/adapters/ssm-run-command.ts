@@ -10,11 +10,12 @@ import {
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
   type GetCommandInvocationCommandOutput,
+  ListCommandsCommand,
   SendCommandCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { READ_ONLY_COMMAND_COMMENT } from '../domain/host-output.ts';
-import type { CommandStatus, RunCommandPort, ServiceRestartPort } from '../ports.ts';
+import type { CommandHistoryPort, CommandStatus, RunCommandPort, ServiceRestartPort } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
 
 /** A unit name as systemd accepts it; anything else is refused before it reaches a shell. */
@@ -130,6 +131,35 @@ export function serviceRestartAdapter(client: SSMClient): ServiceRestartPort {
       const status: CommandStatus = PENDING.has(raw) ? 'pending' : raw === 'Success' ? 'success' : 'failed';
       const text = [out.StandardOutputContent, out.StandardErrorContent].filter(Boolean).join(' | ');
       return { status, detail: `${raw}${text ? `: ${text.slice(0, 300)}` : ''}` };
+    },
+  };
+}
+
+/** The commands SSM ran on an instance lately (patching, configuration): the recent-changes evidence. */
+export function commandHistoryAdapter(client: SSMClient): CommandHistoryPort {
+  return {
+    async commands(instanceId, { start, limit }) {
+      const out = await callAws('ListCommands', () =>
+        client.send(
+          new ListCommandsCommand({
+            InstanceId: instanceId,
+            Filters: [{ key: 'InvokedAfter', value: start.toISOString() }],
+            MaxResults: Math.min(limit, 50),
+          }),
+        ),
+      );
+      // The filter is applied here too: not every backend honours it.
+      return (out.Commands ?? [])
+        .filter((c) => c.RequestedDateTime && c.RequestedDateTime.getTime() >= start.getTime())
+        .sort((a, b) => (b.RequestedDateTime as Date).getTime() - (a.RequestedDateTime as Date).getTime())
+        .slice(0, limit)
+        .map((c) => ({
+          at: (c.RequestedDateTime as Date).toISOString(),
+          commandId: c.CommandId ?? '',
+          documentName: c.DocumentName ?? 'unknown',
+          status: c.Status ?? 'unknown',
+          comment: c.Comment ?? '',
+        }));
     },
   };
 }

@@ -24,7 +24,13 @@
  *  8. TCP accepted but no SSH banner → os
  *  9. health URL failing, the configured service or another unit failed → application
  * 10. everything answers → transient (monitoring gaps are named in the reasons)
+ *
+ * A recent change that explains the symptom (policy/changes.ts: an ingress rule revoked on the
+ * probed port, the instance stopped by a person, a volume detached, a patch run) answers before
+ * questions 1 (for an instance that is not running) and 5: recent-change, a page naming the change
+ * and who made it. AWS's own verdicts (hardware, os) and a blind vantage point still come first.
  */
+import { type ChangeCause, explainingChange } from '../policy/changes.ts';
 import type { ActionKind, Assessment, Classification, Evidence, Reachability } from './model.ts';
 
 export const LADDERS: Record<Classification, ActionKind[]> = {
@@ -38,6 +44,7 @@ export const LADDERS: Record<Classification, ActionKind[]> = {
   transient: [],
   unknown: ['page'],
   'blind-observer': ['page'],
+  'recent-change': ['page'],
 };
 
 /** An agent datapoint newer than this (before the end of the metrics window) means "still arriving". */
@@ -134,6 +141,39 @@ function gaps(evidence: Evidence): string[] {
   return out;
 }
 
+/** The change that explains what is broken now, if the changes were looked up and one does. */
+export function changeCause(evidence: Evidence): ChangeCause | null {
+  const changes = evidence.alerts?.value?.changes;
+  const ec2 = evidence.ec2.value;
+  if (!changes || changes.rows.length === 0 || !ec2) return null;
+  const reach = evidence.reachability.value;
+  const host = evidence.host?.value ?? null;
+  const symptom = {
+    state: ec2.state,
+    failingPorts: (reach?.ports ?? []).filter((p) => p.tcp !== 'open').map((p) => p.port),
+    serviceFailing:
+      (reach?.http !== null && reach?.http !== undefined && !reach.http.ok) ||
+      (host?.service !== null && host?.service !== undefined && host.service.state !== 'active'),
+  };
+  return explainingChange(changes.rows, symptom, changes.anchor);
+}
+
+function recentChange(cause: ChangeCause, evidence: Evidence): Assessment {
+  return {
+    ...result(
+      'recent-change',
+      'high',
+      [
+        `a change made just before the alarm explains it: ${cause.why}`,
+        'medic does not reboot for a change a person or a process made: undoing it is their call',
+        ...aliveSignals(evidence),
+      ],
+      false,
+    ),
+    cause: cause.why,
+  };
+}
+
 export function assess(evidence: Evidence, options: { hasService: boolean }): Assessment {
   const ec2 = evidence.ec2.value;
   const reach = evidence.reachability.value;
@@ -152,7 +192,9 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
       false,
     );
   }
+  const cause = changeCause(evidence);
   if (ec2.state !== 'running') {
+    if (cause) return recentChange(cause, evidence);
     return result(
       'unknown',
       'medium',
@@ -198,6 +240,7 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
       false,
     );
   }
+  if (cause) return recentChange(cause, evidence);
   if (!reach) {
     // A full disk is known from metrics or the host itself, and its ladder only pages.
     if (diskFull) {

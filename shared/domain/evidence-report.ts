@@ -5,7 +5,7 @@
  * (document.ts) so the same content renders as ADF, wiki markup or HTML.
  */
 import { type Block, bullets, grid, para, b as strong, t as text } from './document.ts';
-import type { Check, Evidence, InstanceCase } from './model.ts';
+import type { Change, Check, Evidence, InstanceCase } from './model.ts';
 
 type AnyBranch = Pick<Evidence['ec2'], 'ok' | 'error' | 'checks'>;
 
@@ -82,6 +82,7 @@ export function evidenceMethodItems(): string[] {
     'Resources: CPUUtilization (AWS/EC2) and the CloudWatch agent’s mem_used_percent and disk_used_percent over a window around the alarm (ListMetrics, then one GetMetricData call). Missing agent metrics are reported as a monitoring gap, not as healthy.',
     'On-host view through SSM Run Command when the agent is online and the instance is opted in: df, free, failed systemd units, the medic:service unit and the journal’s last warnings (read-only, output parsed and truncated).',
     'Alerts and logs: the alarm’s reason and datapoints, and recent error lines from the instance’s CloudWatch Logs group (medic:log-group) in the alarm window.',
+    'Recent changes: CloudTrail LookupEvents for the instance, its security groups, ENIs and volumes (one resource per call, paced under CloudTrail’s two lookups per second), its Auto Scaling group’s activities and the SSM commands run on it, in the hour before the alarm. A change that explains the symptom (an ingress rule revoked on a probed port, the instance stopped, a volume detached, a patch run) is named as the likely cause: medic pages with it and does not act.',
     'Each check is time-boxed; a check that fails or times out is listed as "could not check …".',
   ];
 }
@@ -115,6 +116,63 @@ export function evidencePrevention(cases: InstanceCase[]): string[] {
     out.push(
       'A disk filled up: add log rotation / retention and a disk_used_percent alarm at 80 % so it is caught before it is full.',
     );
+  }
+  return out;
+}
+
+const CHANGE_SOURCE: Record<Change['source'], string> = {
+  cloudtrail: 'CloudTrail',
+  autoscaling: 'Auto Scaling',
+  ssm: 'SSM',
+};
+
+/**
+ * The ticket's "Recent changes": what CloudTrail, Auto Scaling and SSM say changed on each
+ * instance, its security groups, ENIs and volumes before the alarm; the change named as the likely
+ * cause; and every source that could not be read (unchecked is not "nothing changed").
+ */
+export function changesSection(cases: InstanceCase[]): Block[] {
+  const looked = cases.filter((c) => c.evidence?.alerts?.value?.changes);
+  if (looked.length === 0) return [para(text('Recent changes were not looked up.'))];
+  const out: Block[] = [];
+  const rows = looked.flatMap((c) =>
+    (c.evidence?.alerts?.value?.changes?.rows ?? []).map((r) => [
+      r.at,
+      c.target.instanceId,
+      r.eventName,
+      r.resource,
+      r.actor,
+      r.detail,
+      CHANGE_SOURCE[r.source],
+    ]),
+  );
+  for (const c of looked) {
+    if (c.assessment?.cause)
+      out.push(para(strong(`Likely cause, ${c.target.instanceId}: `), text(c.assessment.cause)));
+  }
+  if (rows.length > 0)
+    out.push(grid(['Time (UTC)', 'Instance', 'Change', 'Resource', 'By', 'Detail', 'Source'], rows));
+  for (const c of looked) {
+    const changes = c.evidence?.alerts?.value?.changes;
+    if (!changes) continue;
+    if (changes.rows.length === 0)
+      out.push(
+        para(
+          text(
+            `${c.target.instanceId}: no changes found between ${changes.window.start} and ${changes.window.end}.`,
+          ),
+        ),
+      );
+    if (changes.truncated)
+      out.push(
+        para(
+          text(
+            `${c.target.instanceId}: more changes than shown; the newest ${changes.rows.length} are listed.`,
+          ),
+        ),
+      );
+    if (changes.unchecked.length > 0)
+      out.push(bullets(changes.unchecked.map((u) => [text(`${c.target.instanceId}: ${u}`)])));
   }
   return out;
 }

@@ -93,6 +93,14 @@ export const TargetSchema = z.object({
   loadCheck: LoadCheckSchema.nullable().optional(),
   /** Set when the tag is present but unusable: Verify says why no burst ran. */
   loadCheckProblem: z.string().optional(),
+  /** Security groups, ENIs and EBS volumes of the instance: where recent changes are looked up. */
+  attached: z
+    .object({
+      securityGroups: z.array(z.string()),
+      networkInterfaces: z.array(z.string()),
+      volumes: z.array(z.string()),
+    })
+    .optional(),
   /** Failover configuration read from the instance's tags (SPEC §7). */
   failover: z
     .object({
@@ -157,6 +165,8 @@ export const CLASSIFICATIONS = [
   'unknown',
   /** medic's own vantage point is blind or contradicts the independent signals: page, never act. */
   'blind-observer',
+  /** A change made shortly before the alarm explains the symptom: page with who changed what, never act. */
+  'recent-change',
 ] as const;
 export type Classification = (typeof CLASSIFICATIONS)[number];
 
@@ -272,6 +282,37 @@ export const HostEvidenceSchema = z.object({
 });
 export type HostEvidence = z.infer<typeof HostEvidenceSchema>;
 
+/**
+ * One change made to the instance or what it depends on, summarised from CloudTrail (security
+ * groups, ENIs, volumes, the instance), Auto Scaling activities and SSM commands: never the raw
+ * record, so twenty cases of them still fit in the state.
+ */
+export const ChangeSchema = z.object({
+  at: z.string(),
+  source: z.enum(['cloudtrail', 'autoscaling', 'ssm']),
+  eventName: z.string(),
+  /** Who made it: userIdentity.arn (or the user name) for CloudTrail, the group, the command's requester. */
+  actor: z.string(),
+  resource: z.string(),
+  /** One line: the rule revoked, the attribute changed, the document run. */
+  detail: z.string(),
+  /** For security-group rule changes: the port ranges the rule covered (protocol "-1" is every port). */
+  ports: z.array(z.object({ protocol: z.string(), from: z.number(), to: z.number() })).optional(),
+});
+export type Change = z.infer<typeof ChangeSchema>;
+
+export const ChangesEvidenceSchema = z.object({
+  window: z.object({ start: z.string(), end: z.string() }),
+  /** What the changes are judged against: the alarm's transition, or the run's start without one. */
+  anchor: z.string(),
+  rows: z.array(ChangeSchema),
+  /** Sources that could not be read (each one line): unchecked is not "nothing changed". */
+  unchecked: z.array(z.string()),
+  /** More changes were found than the state keeps. */
+  truncated: z.boolean(),
+});
+export type ChangesEvidence = z.infer<typeof ChangesEvidenceSchema>;
+
 /** The alarm's own account of what happened, and what the instance logged meanwhile. */
 export const AlertsEvidenceSchema = z.object({
   alarm: z
@@ -286,6 +327,8 @@ export const AlertsEvidenceSchema = z.object({
   window: z.object({ start: z.string(), end: z.string() }),
   errorLines: z.array(z.object({ at: z.string(), stream: z.string(), message: z.string() })),
   scanned: z.number().int(),
+  /** What changed in the hour before the alarm; absent when the lookup was not made. */
+  changes: ChangesEvidenceSchema.optional(),
 });
 export type AlertsEvidence = z.infer<typeof AlertsEvidenceSchema>;
 
@@ -305,6 +348,8 @@ export const AssessmentSchema = z.object({
   confidence: z.enum(['high', 'medium', 'low']),
   reasons: z.array(z.string()),
   plan: z.array(z.enum(ACTION_KINDS)),
+  /** recent-change: the change named as the likely cause, one line with who made it (the page's Why). */
+  cause: z.string().optional(),
 });
 export type Assessment = z.infer<typeof AssessmentSchema>;
 

@@ -6,6 +6,7 @@
 import { DEFAULT_AUTONOMY, describePlan } from './autonomy.ts';
 import { a, type Block, b, bullets, grid, para, type Section, type TicketDocument, t } from './document.ts';
 import {
+  changesSection,
   evidenceSection as evidenceChecks,
   evidenceMethodItems,
   evidencePrevention,
@@ -189,6 +190,7 @@ export function ticketDocument(
         ],
       },
       evidenceSection(state, context),
+      { title: 'Recent changes', blocks: changesSection(state.cases ?? []) },
       actionsSection(state),
       methodSection(state),
       rootCauseSection(state),

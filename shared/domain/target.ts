@@ -49,6 +49,7 @@ export function targetFromInstance(info: InstanceInfo, defaultPorts: number[]): 
     logGroup: tags['medic:log-group'] ?? null,
     ...(load?.check && !loadCheckProblem ? { loadCheck: load.check } : {}),
     ...(loadCheckProblem ? { loadCheckProblem } : {}),
+    ...(info.attached ? { attached: info.attached } : {}),
     probe: {
       address: tags['medic:probe-address'] ?? info.privateIp,
       ports,

@@ -4,6 +4,7 @@
  */
 export * from './admission.ts';
 export * from './bounds.ts';
+export * from './changes.ts';
 export * from './fleet.ts';
 export * from './load.ts';
 export * from './moves.ts';

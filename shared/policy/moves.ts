@@ -209,8 +209,12 @@ export function pageWhy(f: {
   actions: readonly Pick<ActionRecord, 'kind' | 'outcome' | 'detail'>[];
   outcome: InstanceOutcome | null;
   leftStopped: { state: string } | null | undefined;
+  /** The assessment's named cause (recent-change): the page says what changed and who made it. */
+  cause?: string | null | undefined;
 }): string {
   const tried = f.actions.filter((a) => a.kind !== 'page');
+  if (f.cause && !f.leftStopped && tried.length === 0)
+    return `a recent change explains the symptom, so medic does not act: ${f.cause}`;
   const held = tried.findLast((a) => a.outcome === 'held');
   if (f.leftStopped) return `stop/start left the instance ${f.leftStopped.state}`;
   if (f.outcome === 'held') {

@@ -118,7 +118,12 @@ function run(c: InstanceCase): Decided {
       ...c,
       move: {
         kind: 'page',
-        why: pageWhy({ actions: c.actions, outcome: c.outcome, leftStopped: c.leftStopped }),
+        why: pageWhy({
+          actions: c.actions,
+          outcome: c.outcome,
+          leftStopped: c.leftStopped,
+          cause: c.assessment?.cause,
+        }),
         reasons: [`rung ${c.rung + 1}: page`],
       },
     };

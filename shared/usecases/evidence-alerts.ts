@@ -3,11 +3,17 @@
  * the recent error lines of the instance's CloudWatch Logs group (medic:log-group) in the alarm
  * window. The pattern narrows the search server-side; the lines are re-checked here because a
  * pattern is only a hint to some backends.
+ *
+ * And what changed in the hour before the alarm: CloudTrail events on the instance, its security
+ * groups, ENIs and volumes, its Auto Scaling group's activities, and the SSM commands run on it.
+ * Each source is looked up on its own; one that fails or runs out of time is an "unchecked" line,
+ * never a failure of the branch.
  */
+import { changeFromActivity, changeFromCommand, changeFromTrail } from '../domain/changes.ts';
 import { MAX_LINE } from '../domain/host-output.ts';
-import type { AlertsEvidence, Check, InstanceCase } from '../domain/model.ts';
+import type { AlertsEvidence, Change, ChangesEvidence, Check, InstanceCase } from '../domain/model.ts';
 import type { Clock } from '../domain/timeline.ts';
-import type { LogsPort } from '../ports.ts';
+import type { CloudTrailPort, CommandHistoryPort, LogsPort, ScalingActivitiesPort } from '../ports.ts';
 import { type Branch, failed, timeBox } from './evidence.ts';
 import { evidenceWindow } from './evidence-resources.ts';
 
@@ -23,6 +29,149 @@ export interface AlertsDeps {
   clock: Clock;
   timeoutMs: number;
   windowMinutes: number;
+  /** The recent-changes sources; absent: changes are not looked up. */
+  changes?: ChangesDeps;
+}
+
+export interface ChangesDeps {
+  trail: CloudTrailPort;
+  scaling: ScalingActivitiesPort;
+  commands: CommandHistoryPort;
+  /** How far before the alarm changes are looked up. */
+  lookbackMinutes: number;
+}
+
+/** What the state keeps of the changes (newest first). */
+export const MAX_CHANGE_ROWS = 10;
+/** Resources looked up in CloudTrail: the instance, then its groups, ENIs and volumes. */
+export const MAX_TRAIL_LOOKUPS = 8;
+const EVENTS_PER_LOOKUP = 50;
+/** Change rows that also become evidence checks (and so timeline lines). */
+const CHANGE_CHECKS = 5;
+
+const reason = (error: unknown) =>
+  `${(error as Error).name ?? 'Error'}: ${(error as Error).message ?? String(error)}`;
+
+/**
+ * The changes before the alarm. Every source is bounded by one deadline (`timeoutMs` from the
+ * start): a lookup not started by then is unchecked ("no time left"), a slow one is cut at it.
+ */
+export async function gatherChanges(
+  c: InstanceCase,
+  deps: ChangesDeps & { clock: Clock; timeoutMs: number },
+): Promise<ChangesEvidence> {
+  const now = deps.clock();
+  const alarmAt = c.alarm ? Date.parse(c.alarm.enteredAlarmAt) : Number.NaN;
+  const anchor = new Date(Number.isFinite(alarmAt) ? Math.min(alarmAt, now.getTime()) : now.getTime());
+  const start = new Date(anchor.getTime() - deps.lookbackMinutes * 60_000);
+  const end = now;
+  const deadline = Date.now() + deps.timeoutMs;
+  const rows: Change[] = [];
+  const unchecked: string[] = [];
+  const seen = new Set<string>();
+  const within = async <T>(what: string, work: () => Promise<T>): Promise<T | null> => {
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      unchecked.push(`could not check ${what}: no time left within ${deps.timeoutMs} ms`);
+      return null;
+    }
+    try {
+      return await timeBox(what, left, work);
+    } catch (error) {
+      unchecked.push(`could not check ${what}: ${reason(error)}`);
+      return null;
+    }
+  };
+  const target = c.target;
+  const attached = target.attached;
+  const resources = [
+    target.instanceId,
+    ...(attached?.securityGroups ?? []),
+    ...(attached?.networkInterfaces ?? []),
+    ...(attached?.volumes ?? []),
+  ];
+  const trail = async () => {
+    // One at a time: CloudTrail allows two lookups per second per account and Region.
+    for (const name of resources.slice(0, MAX_TRAIL_LOOKUPS)) {
+      const events = await within(`CloudTrail for ${name}`, () =>
+        deps.trail.lookupByResource(name, { start, end, limit: EVENTS_PER_LOOKUP }),
+      );
+      for (const e of events ?? []) {
+        if (seen.has(e.eventId)) continue;
+        seen.add(e.eventId);
+        const row = changeFromTrail(e, name);
+        if (row) rows.push(row);
+      }
+    }
+    if (resources.length > MAX_TRAIL_LOOKUPS)
+      unchecked.push(
+        `CloudTrail not looked up for ${resources.slice(MAX_TRAIL_LOOKUPS).join(', ')} (at most ${MAX_TRAIL_LOOKUPS} resources)`,
+      );
+  };
+  const group = async () => {
+    const name = target.group ?? target.failover?.autoScalingGroup ?? null;
+    if (!name) return;
+    const found = await within(`Auto Scaling activities of ${name}`, () =>
+      deps.scaling.activities(name, { start, limit: MAX_CHANGE_ROWS }),
+    );
+    for (const a of found ?? []) rows.push(changeFromActivity(a, name));
+  };
+  const commands = async () => {
+    const found = await within(`SSM commands on ${target.instanceId}`, () =>
+      deps.commands.commands(target.instanceId, { start, limit: MAX_CHANGE_ROWS }),
+    );
+    for (const cmd of found ?? []) {
+      const row = changeFromCommand(cmd, target.instanceId);
+      if (row) rows.push(row);
+    }
+  };
+  await Promise.all([trail(), group(), commands()]);
+  const newestFirst = rows.sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
+  return {
+    window: { start: start.toISOString(), end: end.toISOString() },
+    anchor: anchor.toISOString(),
+    rows: newestFirst.slice(0, MAX_CHANGE_ROWS),
+    unchecked,
+    truncated: newestFirst.length > MAX_CHANGE_ROWS,
+  };
+}
+
+const SOURCE: Record<Change['source'], string> = {
+  cloudtrail: 'CloudTrail LookupEvents',
+  autoscaling: 'Auto Scaling DescribeScalingActivities',
+  ssm: 'SSM ListCommands',
+};
+
+/** The changes as checks: a summary line, the newest rows, and each source that could not be read. */
+export function changesChecks(changes: ChangesEvidence): Check[] {
+  const checks: Check[] = [
+    {
+      name: 'recent changes',
+      status: changes.rows.length > 0 ? 'unknown' : changes.unchecked.length > 0 ? 'unknown' : 'pass',
+      value:
+        changes.rows.length > 0
+          ? `${changes.rows.length}${changes.truncated ? '+' : ''} changes since ${changes.window.start}`
+          : `no changes found since ${changes.window.start}${changes.unchecked.length ? ' in the sources that answered' : ''}`,
+      source: 'CloudTrail, Auto Scaling, SSM',
+    },
+  ];
+  for (const row of changes.rows.slice(0, CHANGE_CHECKS)) {
+    checks.push({
+      name: `change: ${row.eventName}`,
+      status: 'unknown',
+      value: `${row.at} ${row.resource}: ${row.detail} — by ${row.actor}`,
+      source: SOURCE[row.source],
+    });
+  }
+  for (const line of changes.unchecked) {
+    checks.push({
+      name: 'recent changes (unchecked)',
+      status: 'unknown',
+      value: line,
+      source: 'CloudTrail, Auto Scaling, SSM',
+    });
+  }
+  return checks;
 }
 
 export function alertsChecks(a: AlertsEvidence, logError: string | null): Check[] {
@@ -97,6 +246,17 @@ export async function gatherAlerts(c: InstanceCase, deps: AlertsDeps): Promise<B
       scanned: 0,
     };
     let logError: string | null = null;
+    const changes = deps.changes
+      ? gatherChanges(c, { ...deps.changes, clock: deps.clock, timeoutMs: deps.timeoutMs }).catch(
+          (error): ChangesEvidence => ({
+            window: value.window,
+            anchor: value.window.end,
+            rows: [],
+            unchecked: [`could not check recent changes: ${reason(error)}`],
+            truncated: false,
+          }),
+        )
+      : null;
     if (logGroup) {
       try {
         const events = await timeBox(`log group ${logGroup}`, deps.timeoutMs, () =>
@@ -115,7 +275,14 @@ export async function gatherAlerts(c: InstanceCase, deps: AlertsDeps): Promise<B
         logError = `${(error as Error).name}: ${(error as Error).message}`;
       }
     }
-    return { ok: true, value, error: null, checks: alertsChecks(value, logError) };
+    if (changes) value.changes = await changes;
+    const checks = alertsChecks(value, logError);
+    return {
+      ok: true,
+      value,
+      error: null,
+      checks: value.changes ? [...checks, ...changesChecks(value.changes)] : checks,
+    };
   } catch (error) {
     return failed('alerts and logs', error, 'CloudWatch alarm + Logs');
   }

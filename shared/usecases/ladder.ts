@@ -276,7 +276,12 @@ export async function page(
     );
   }
   const tried = k.actions.filter((a) => a.kind !== 'page');
-  const why = pageWhy({ actions: k.actions, outcome: k.outcome, leftStopped: c.leftStopped });
+  const why = pageWhy({
+    actions: k.actions,
+    outcome: k.outcome,
+    leftStopped: c.leftStopped,
+    cause: c.assessment?.cause,
+  });
   const checks = [...(c.evidence?.ec2.checks ?? []), ...(c.evidence?.reachability.checks ?? [])];
   // A stop/start that left the instance down is what the person must hear first (subject and body).
   const left = c.leftStopped ? leftStoppedHeadline(c.target.instanceId, c.leftStopped) : null;

@@ -143,6 +143,7 @@ export const TICKET_SECTIONS = [
   'Summary',
   'Timeline',
   'Evidence',
+  'Recent changes',
   'Actions and results',
   'Method',
   'Root cause (to be completed)',
