@@ -5,7 +5,7 @@
  * client gets wrong: the `Authorization: OAuth <key>` header, the page id, the body's wrapper key
  * and its fields (no field the route does not accept, enum values, `name` required and ≤ 255
  * characters, `body` ≤ 25,000, metadata values that are objects, known component ids), and the
- * per-token rate limit (1 request per second; answered 420 like the real API). Incidents and
+ * per-token rate limit (1 request per second, a burst of 2 for jitter; answered 420 like the real API). Incidents and
  * components live in memory; every request is recorded, refused ones too.
  */
 import { readFileSync } from 'node:fs';
@@ -30,10 +30,11 @@ export type StatusPageServerOptions = {
   components?: Record<string, string>;
   faults?: StatusPageFaults;
   /**
-   * Shortest gap between two requests with one key before the server answers 420 (default 900 ms:
-   * the documented 1 request per second, with room for timer jitter). 0 turns the check off.
+   * The documented limit, 1 request per second per key, as a bucket of this many requests (default
+   * 2: room for network and event-loop jitter, none for a client that does not space its requests).
+   * 0 turns the check off.
    */
-  minGapMs?: number;
+  burst?: number;
 };
 
 export type LocalStatusUpdate = {
@@ -168,7 +169,8 @@ function bodyProblem(route: Route, body: unknown, known: Set<string>): string | 
 export async function startStatusPageServer(options: StatusPageServerOptions = {}): Promise<LocalStatusPage> {
   const pageId = options.pageId ?? 'medicpage01';
   const apiKey = options.apiKey ?? 'local-statuspage-key';
-  const minGapMs = options.minGapMs ?? 900;
+  const burst = options.burst ?? 2;
+  const perSecond = SUBSET.rateLimitPerSecond;
   let faults: StatusPageFaults = { ...(options.faults ?? {}) };
   const components = new Map<string, { id: string; name: string; status: string }>(
     Object.entries(options.components ?? {}).map(([id, name]) => [id, { id, name, status: 'operational' }]),
@@ -176,7 +178,8 @@ export async function startStatusPageServer(options: StatusPageServerOptions = {
   const incidents: LocalStatusIncident[] = [];
   const history: { at: string; componentId: string; status: string }[] = [];
   const recorded: StatusRecordedRequest[] = [];
-  let lastRequestAt = Number.NEGATIVE_INFINITY;
+  let tokens = burst;
+  let tokensAt = Date.now();
   let seq = 0;
   const newId = (prefix: string) => `${prefix}${(++seq).toString(36).padStart(10, '0')}`;
 
@@ -275,15 +278,17 @@ export async function startStatusPageServer(options: StatusPageServerOptions = {
       return answer(404, { error: 'The requested resource could not be found.' }, 'route not in the subset');
     if (req.headers.authorization !== `OAuth ${apiKey}`)
       return answer(401, { error: 'Could not authenticate' }, 'bad or missing Authorization: OAuth <key>');
-    const gap = at.getTime() - lastRequestAt;
-    lastRequestAt = at.getTime();
-    if ((faults.rateLimitNext ?? 0) > 0 || (minGapMs > 0 && gap < minGapMs)) {
+    tokens = Math.min(burst, tokens + ((at.getTime() - tokensAt) / 1_000) * perSecond);
+    tokensAt = at.getTime();
+    const limited = (faults.rateLimitNext ?? 0) > 0 || (burst > 0 && tokens < 1);
+    if (limited) {
       if ((faults.rateLimitNext ?? 0) > 0)
         faults = { ...faults, rateLimitNext: (faults.rateLimitNext ?? 0) - 1 };
-      return answer(420, { error: 'Rate limit exceeded' }, `rate limited (gap ${Math.round(gap)} ms)`, {
+      return answer(420, { error: 'Rate limit exceeded' }, 'rate limited', {
         'retry-after': faults.retryAfter ?? '1',
       });
     }
+    tokens -= 1;
     for (const name of url.searchParams.keys())
       if (!route.query.includes(name))
         return answer(400, { error: `unknown query parameter ${name}` }, `query ${name}`);
