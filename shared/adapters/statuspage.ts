@@ -7,6 +7,7 @@
  * after its Retry-After (or backoff), a bounded number of times and never past the caller's
  * deadline. 5xx and network failures get the same bounded retries; other 4xx are not retried.
  */
+import { createHash } from 'node:crypto';
 import { type Deadline, NO_DEADLINE } from '../domain/deadline.ts';
 import { DeadlineExceededError, StatusPageRequestError, StatusPageUnavailableError } from '../errors.ts';
 import {
@@ -43,21 +44,28 @@ const buckets = new Map<string, TokenBucket>();
 
 type RawIncident = { id?: unknown; status?: unknown; metadata?: unknown };
 
-function medicMeta(raw: RawIncident): { episode: string | null; posted: string[] } {
-  const meta = (raw.metadata as { medic?: { episode?: unknown; posted?: unknown } } | null)?.medic;
+/**
+ * The episode as the incident's metadata names it: an opaque digest, because the episode key is
+ * built from the alarm's name and anyone with API access to the page can read the metadata.
+ */
+export function episodeRef(episodeKey: string): string {
+  return createHash('sha256').update(episodeKey).digest('hex').slice(0, 24);
+}
+
+function medicMeta(raw: RawIncident): { ref: string | null; posted: string[] } {
+  const meta = (raw.metadata as { medic?: { ref?: unknown; posted?: unknown } } | null)?.medic;
   return {
-    episode: typeof meta?.episode === 'string' ? meta.episode : null,
+    ref: typeof meta?.ref === 'string' ? meta.ref : null,
     posted: typeof meta?.posted === 'string' && meta.posted ? meta.posted.split(',') : [],
   };
 }
 
-function toIncident(raw: RawIncident): StatusPageIncident {
-  const meta = medicMeta(raw);
+function toIncident(raw: RawIncident, episodeKey: string): StatusPageIncident {
   return {
     id: String(raw.id ?? ''),
     status: String(raw.status ?? ''),
-    episodeKey: meta.episode,
-    posted: meta.posted,
+    episodeKey,
+    posted: medicMeta(raw).posted,
   };
 }
 
@@ -134,7 +142,7 @@ export function statusPage(settings: StatusPageSettings): StatusPagePort {
   }
 
   const metadata = (episodeKey: string, posted: string[]) => ({
-    medic: { episode: episodeKey, posted: posted.join(',') },
+    medic: { ref: episodeRef(episodeKey), posted: posted.join(',') },
   });
 
   return {
@@ -145,17 +153,16 @@ export function statusPage(settings: StatusPageSettings): StatusPagePort {
         'GET',
         `/pages/${page}/incidents/unresolved?per_page=100`,
       )) as RawIncident[];
-      const open = (Array.isArray(unresolved) ? unresolved : []).find(
-        (i) => medicMeta(i).episode === episodeKey,
-      );
-      if (open) return toIncident(open);
+      const ref = episodeRef(episodeKey);
+      const open = (Array.isArray(unresolved) ? unresolved : []).find((i) => medicMeta(i).ref === ref);
+      if (open) return toIncident(open, episodeKey);
       const recent = (await call(
         'list incidents',
         'GET',
         `/pages/${page}/incidents?limit=100`,
       )) as RawIncident[];
-      const found = (Array.isArray(recent) ? recent : []).find((i) => medicMeta(i).episode === episodeKey);
-      return found ? toIncident(found) : null;
+      const found = (Array.isArray(recent) ? recent : []).find((i) => medicMeta(i).ref === ref);
+      return found ? toIncident(found, episodeKey) : null;
     },
 
     async createIncident(change) {
@@ -171,7 +178,7 @@ export function statusPage(settings: StatusPageSettings): StatusPagePort {
           deliver_notifications: change.notify,
         },
       })) as RawIncident;
-      return toIncident(created);
+      return toIncident(created, change.episodeKey);
     },
 
     async updateIncident(id, change) {
