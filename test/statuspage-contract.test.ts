@@ -150,6 +150,37 @@ describe('the adapter against the local Statuspage', () => {
     ]);
   }, 30_000);
 
+  it('an open incident (escalated) published again, or after a shorter plan, gets no update twice', async () => {
+    // Prepare
+    page = await startStatusPageServer({ apiKey: 'key-open', components: { web01: 'Website' } });
+    const escalated = statusPlan(
+      'medic-ep-open',
+      [
+        {
+          componentId: 'web01',
+          classification: 'os',
+          outcome: 'escalated',
+          mode: 'auto',
+          hasPeers: false,
+          actions: [{ kind: 'reboot', outcome: 'succeeded', detail: 'x' }],
+        },
+      ],
+      'escalated',
+    );
+    if (!escalated) throw new Error('the escalated plan must exist');
+    const port = adapterFor(page);
+    // Act
+    const first = await publishPlan(escalated, port);
+    const again = await publishPlan(escalated, port);
+    const earlier = await publishPlan({ ...escalated, updates: escalated.updates.slice(0, 1) }, port);
+    // Assess
+    expect(first.postedNow).toEqual(['opened', 'action-1-reboot', 'handed-over']);
+    expect([again.postedNow, earlier.postedNow]).toEqual([[], []]);
+    expect(page.incidents()).toHaveLength(1);
+    expect(page.incidents()[0]?.incident_updates).toHaveLength(3);
+    expect(page.incidents()[0]?.status).toBe('identified');
+  }, 30_000);
+
   it('retries 420 after Retry-After, a bounded number of times; other 4xx are not retried', async () => {
     // Prepare
     // Its own key: the fake sleeps below spend that key's bucket without waiting.
