@@ -14,16 +14,20 @@ import { renderedLength } from '../shared/adapters/jira.ts';
 import { powertoolsMetrics } from '../shared/adapters/metrics.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
 import { coreConfig, safetyConfig, ticketShapeConfig } from '../shared/config.ts';
+import type { Deadline } from '../shared/domain/deadline.ts';
 import { IncidentStateSchema } from '../shared/domain/model.ts';
 import { append, entry, systemClock } from '../shared/domain/timeline.ts';
 import { ticketPort } from '../shared/jira-port.ts';
 import { deadlineOf, lambda, logger, parseWith } from '../shared/lambda.ts';
+import { finalStatusPlan } from '../shared/policy/statuspage.ts';
 import type { FinalNoticeLedgerPort } from '../shared/ports.ts';
 import { safetyStore } from '../shared/safety.ts';
+import { statusOutbox, statusPageEnabled, statusPagePort } from '../shared/statuspage-port.ts';
 import { release } from '../shared/usecases/admit.ts';
 import { incidentSummaries } from '../shared/usecases/incident-summary.ts';
 import { enqueueTicket } from '../shared/usecases/outbox.ts';
 import { fallbackState, record } from '../shared/usecases/record.ts';
+import { type TellUsersResult, tellUsers } from '../shared/usecases/status-page.ts';
 
 const sns = new SNSClient({});
 const dynamodb = new DynamoDBClient({});
@@ -34,6 +38,37 @@ const finalNotices: FinalNoticeLedgerPort = {
   claim: (episodeKey, at) => ledger().claim(episodeKey, at),
   markSent: (episodeKey, outcome, at) => ledger().markSent(episodeKey, outcome, at),
 };
+
+/** Statuspage allows 1 request per second: a plan is a few seconds, never the whole invocation. */
+const STATUS_PAGE_BUDGET_MS = 20_000;
+
+/** The status page, beside the ticket (each bounded on its own): a failure is a timeline line. */
+async function tellUsersSafely(
+  state: Parameters<typeof finalStatusPlan>[0],
+  deadline: Deadline,
+): Promise<TellUsersResult | null> {
+  try {
+    const plan = statusPageEnabled() ? finalStatusPlan(state) : null;
+    if (!plan) return null;
+    const started = Date.now();
+    const bounded = {
+      leftMs: () => Math.min(deadline.leftMs(), STATUS_PAGE_BUDGET_MS - (Date.now() - started)),
+    };
+    return await tellUsers(plan, {
+      statusPage: statusPagePort,
+      outbox: statusOutbox(),
+      clock: systemClock,
+      deadline: bounded,
+    });
+  } catch (error) {
+    return {
+      incidentId: null,
+      status: 'lost',
+      summary: `could not publish on the status page: ${(error as Error).name}: ${(error as Error).message}`,
+      failed: true,
+    };
+  }
+}
 
 const Input = z.object({ state: z.unknown(), executionName: z.string().nullish() });
 
@@ -73,7 +108,8 @@ export const handler = lambda(async (event, context) => {
   const core = coreConfig();
   const metricsFile = core.MEDIC_METRICS_FILE;
   const { JIRA_DEPLOYMENT: deployment, JIRA_REOPEN_WINDOW_HOURS: reopenHours } = ticketShapeConfig();
-  const recorded = await record(state, {
+  const told = tellUsersSafely(state, deadline);
+  const ticketed = await record(state, {
     tickets: ticketPort,
     deadline,
     notifier: snsNotifier(sns, core.MEDIC_STAKEHOLDER_TOPIC_ARN),
@@ -89,6 +125,21 @@ export const handler = lambda(async (event, context) => {
     finalNotices,
     ...(core.MEDIC_INCIDENTS_TABLE ? { cases: caseStore(dynamodb, core.MEDIC_INCIDENTS_TABLE) } : {}),
   });
+  const published = await told;
+  const recorded = published
+    ? {
+        ...ticketed,
+        statusPage: { incidentId: published.incidentId, status: published.status },
+        timeline: append(
+          ticketed.timeline,
+          entry(systemClock, {
+            step: 'Record',
+            kind: published.failed ? 'error' : 'note',
+            summary: published.summary,
+          }),
+        ),
+      }
+    : ticketed;
   // The incident store behind `medic history`. Best effort: the ticket and the
   // notification are the record; a store failure is logged, never fails the run.
   const table = core.MEDIC_INCIDENTS_TABLE;

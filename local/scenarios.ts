@@ -108,6 +108,8 @@ interface HostSpec {
   afterStopStart?: HostMode;
   /** After an SSM SendCommand (the restart-service rung) the service answers like this. */
   afterRestart?: HostMode;
+  /** The medic:statuspage-component tag: the local Statuspage component this host serves. */
+  statusPageComponent?: string;
   /** This host is the alarmed host's medic:standby (never alarmed itself). */
   standby?: boolean;
   /** Launched with a public IPv4 address (a public Route 53 record points there). */
@@ -166,7 +168,15 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
   unreachable: {
     description:
       'an opted-in web server stops answering (TCP accepted, no SSH banner, health hangs); a reboot fixes it',
-    hosts: [{ name: 'web-1', managed: true, mode: 'hung', afterReboot: 'healthy' }],
+    hosts: [
+      {
+        name: 'web-1',
+        managed: true,
+        mode: 'hung',
+        afterReboot: 'healthy',
+        statusPageComponent: 'simwebsite01',
+      },
+    ],
     alarm: {
       name: 'web-1 status check failed',
       metric: 'StatusCheckFailed',
@@ -1054,6 +1064,9 @@ export async function setupScenario(
       ...(hostSpec.loadCheck ? [{ Key: 'medic:load-check', Value: hostSpec.loadCheck }] : []),
       ...(hostSpec.logs ? [{ Key: 'medic:log-group', Value: `/medic/sim/${hostSpec.name}` }] : []),
       ...(hostSpec.startFails ? [{ Key: 'medic-sim:start-fails', Value: hostSpec.startFails }] : []),
+      ...(hostSpec.statusPageComponent
+        ? [{ Key: 'medic:statuspage-component', Value: hostSpec.statusPageComponent }]
+        : []),
     ];
     const run = await ctx.ec2.send(
       new RunInstancesCommand({

@@ -33,6 +33,7 @@ import { startJiraServer } from './jira-server.ts';
 import { type LocalMoto, startMoto } from './moto.ts';
 import { startLocalCanary } from './probe-servers.ts';
 import { type ApprovalChoice, SCENARIOS, type ScenarioWorld, setupScenario } from './scenarios.ts';
+import { type LocalStatusPage, startStatusPageServer } from './statuspage-server.ts';
 import { ensureTables } from './tables.ts';
 
 export const LOCAL_TOPIC = 'medic-local-stakeholders';
@@ -84,6 +85,28 @@ export interface SimulationResult {
   report: string | null;
   /** The EMF documents Record emitted (once per run). */
   metrics: Record<string, unknown>[];
+  /** Present when the run published on the status page (or queued for it): the incident and its status. */
+  statusPage?: { incidentId: string | null; status: string };
+}
+
+/** The components the local Statuspage knows; scenario hosts name them in medic:statuspage-component. */
+export const LOCAL_STATUSPAGE_COMPONENTS: Readonly<Record<string, string>> = {
+  simwebsite01: 'Website',
+  simdatabase1: 'Database',
+};
+
+/** The page's story for the progress lines: each component change and each incident update. */
+export function statusPageStory(page: LocalStatusPage, since: number): string[] {
+  const names = LOCAL_STATUSPAGE_COMPONENTS;
+  const lines = page
+    .componentHistory()
+    .filter((h) => Date.parse(h.at) >= since)
+    .map((h) => `  status page: ${names[h.componentId] ?? h.componentId} → ${h.status}`);
+  for (const incident of page.incidents().filter((i) => Date.parse(i.updated_at) >= since)) {
+    const updates = [...incident.incident_updates].reverse().map((u) => u.status);
+    lines.push(`  status page: incident "${incident.name}" ${updates.join(' → ')}`);
+  }
+  return lines;
 }
 
 export interface StormReport {
@@ -288,6 +311,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   if (fileEvent !== undefined) normalise(fileEvent);
   if (base.AWS_ENDPOINT_URL) requireLoopback('AWS_ENDPOINT_URL', base.AWS_ENDPOINT_URL);
   if (base.JIRA_BASE_URL) requireLoopback('JIRA_BASE_URL', base.JIRA_BASE_URL);
+  if (base.MEDIC_STATUSPAGE_URL) requireLoopback('MEDIC_STATUSPAGE_URL', base.MEDIC_STATUSPAGE_URL);
 
   const say = options.progress ?? (() => undefined);
   const cleanups: (() => Promise<void>)[] = [];
@@ -323,10 +347,25 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       cleanups.push(() => local.close());
       jira = { ...jira, baseUrl: local.baseUrl };
     }
+    // A local Statuspage beside the local Jira, unless one was given (loopback only, checked above).
+    let statusPage: LocalStatusPage | null = null;
+    if (!base.MEDIC_STATUSPAGE_URL) {
+      statusPage = await startStatusPageServer({ components: { ...LOCAL_STATUSPAGE_COMPONENTS } });
+      const started = statusPage;
+      cleanups.push(() => started.close());
+    }
+    const statusPageStarted = Date.now();
     // The run's own settings: every handler it invokes reads these, and only these.
     const env: Record<string, string | undefined> = {
       ...base,
       ...localEnvironment(base, moto.endpoint, jira),
+      ...(statusPage
+        ? {
+            MEDIC_STATUSPAGE_URL: statusPage.baseUrl,
+            MEDIC_STATUSPAGE_PAGE_ID: statusPage.pageId,
+            MEDIC_STATUSPAGE_KEY: statusPage.apiKey,
+          }
+        : {}),
       MEDIC_PROBE_CANARY: await localCanary(base),
     };
     const callbacks = await startCallbackServer();
@@ -430,6 +469,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
           )
         : null;
       if (report) say(`incident report: ${report}`);
+      if (statusPage) for (const line of statusPageStory(statusPage, statusPageStarted)) say(line);
       return {
         incidentId: finalState?.incidentId ?? preflight.incidentId,
         targets: (finalState?.targets ?? preflight.targets).map((t) => t.instanceId),
@@ -453,6 +493,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
         endpoints: { aws: moto.endpoint, jira: jira.baseUrl },
         report,
         metrics,
+        ...(finalState?.statusPage ? { statusPage: finalState.statusPage } : {}),
       } satisfies SimulationResult;
     });
   } finally {

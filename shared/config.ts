@@ -315,3 +315,39 @@ const KillSwitchSchema = () =>
   });
 export type KillSwitchConfig = z.infer<ReturnType<typeof KillSwitchSchema>>;
 export const killSwitchConfig = /* @__PURE__ */ once(KillSwitchSchema, 'kill switch');
+
+// ---- the status page users read (Atlassian Statuspage; opt-in per instance by tag) ----
+const StatusPageSchema = () =>
+  z
+    .object({
+      /** The page medic publishes on; unset (`none`): medic never touches a status page. */
+      MEDIC_STATUSPAGE_PAGE_ID: z.preprocess(
+        unset,
+        z
+          .string()
+          .regex(/^[A-Za-z0-9]{1,64}$/, 'MEDIC_STATUSPAGE_PAGE_ID must be a Statuspage page id')
+          .optional(),
+      ),
+      /** Name of the SSM SecureString with the API key; the key itself is never in the environment. */
+      MEDIC_STATUSPAGE_KEY_PARAMETER: z.preprocess(
+        unset,
+        z.string().startsWith('/', 'MEDIC_STATUSPAGE_KEY_PARAMETER must start with /').optional(),
+      ),
+      /** Local runs only (the local Statuspage's key); deployed stacks use the parameter. */
+      MEDIC_STATUSPAGE_KEY: z.string().optional(),
+      /** The API's base URL; tests point it at a local Statuspage on loopback. */
+      MEDIC_STATUSPAGE_URL: z.preprocess(
+        unset,
+        z.url('MEDIC_STATUSPAGE_URL must be a URL').default('https://api.statuspage.io/v1'),
+      ),
+      MEDIC_STATUSPAGE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5_000),
+    })
+    .refine(
+      (c) => !c.MEDIC_STATUSPAGE_PAGE_ID || c.MEDIC_STATUSPAGE_KEY || c.MEDIC_STATUSPAGE_KEY_PARAMETER,
+      {
+        message:
+          'set MEDIC_STATUSPAGE_KEY_PARAMETER (an SSM SecureString name) or, for local runs, MEDIC_STATUSPAGE_KEY',
+      },
+    );
+export type StatusPageConfig = z.infer<ReturnType<typeof StatusPageSchema>>;
+export const statusPageConfig = /* @__PURE__ */ once(StatusPageSchema, 'Statuspage');

@@ -172,6 +172,19 @@ export class JiraDisabledError extends DegradedError {
   override readonly name = 'JiraDisabledError' as const;
 }
 
+/**
+ * Statuspage answered 5xx, kept answering 420/429 (its per-token rate limit) or could not be
+ * reached, after the adapter's bounded retries: the status page plan waits in the outbox.
+ */
+export class StatusPageUnavailableError extends DegradedError {
+  override readonly name = 'StatusPageUnavailableError' as const;
+}
+
+/** Statuspage rejected the request (4xx other than 420/429): retrying the same request will not help. */
+export class StatusPageRequestError extends DegradedError {
+  override readonly name = 'StatusPageRequestError' as const;
+}
+
 /** The function's remaining time ran out before this call: it was not started (or was cut off). */
 export class DeadlineExceededError extends DegradedError {
   override readonly name = 'DeadlineExceededError' as const;

@@ -5,6 +5,7 @@
 import type { TicketDocument } from './domain/document.ts';
 import type { LoadResult } from './domain/load-check.ts';
 import type { Ec2Evidence, InstanceCase, TimelineEntry } from './domain/model.ts';
+import type { StatusPlan } from './policy/statuspage.ts';
 
 export interface InstanceInfo {
   instanceId: string;
@@ -558,4 +559,58 @@ export interface PauseRecord {
  */
 export interface PauseSwitchPort {
   read(): Promise<PauseRecord | null>;
+}
+
+// ---- the status page users read (Atlassian Statuspage) ----
+
+/** medic's incident on the status page for one episode, as the API returns it. */
+export interface StatusPageIncident {
+  id: string;
+  status: string;
+  /** The episode it was opened for (from its metadata), null when it is not medic's. */
+  episodeKey: string | null;
+  /** The plan's update keys already posted on it (from its metadata). */
+  posted: string[];
+}
+
+/** What one post changes: the incident's status, its new update and the components' statuses. */
+export interface StatusPageChange {
+  status: string;
+  body: string;
+  components: Record<string, string>;
+  episodeKey: string;
+  posted: string[];
+  /** False: recorded on the page without notifying subscribers (updates caught up in one go). */
+  notify: boolean;
+}
+
+export interface StatusPagePort {
+  /** medic's incident for the episode, open or resolved; null when there is none. */
+  findIncident(episodeKey: string): Promise<StatusPageIncident | null>;
+  createIncident(
+    change: StatusPageChange & { name: string; impact: string; componentIds: string[] },
+  ): Promise<StatusPageIncident>;
+  updateIncident(id: string, change: StatusPageChange): Promise<void>;
+}
+
+export interface StatusOutboxItem {
+  episodeKey: string;
+  plan: StatusPlan;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string;
+}
+
+/** The status page outbox, filled: one plan per episode (plans are cumulative: a newer one replaces). */
+export interface StatusOutbox {
+  enqueueStatus(item: StatusOutboxItem): Promise<void>;
+}
+
+/** The status page outbox, drained by the scheduled drainer (one drainer per item, through the lease). */
+export interface StatusOutboxDrain {
+  dueStatus(now: Date, limit: number): Promise<StatusOutboxItem[]>;
+  leaseStatus(episodeKey: string, expectedNext: string, until: Date): Promise<boolean>;
+  rescheduleStatus(episodeKey: string, attempts: number, next: Date, lastError: string): Promise<void>;
+  /** Deletes the item only while it still holds a plan of `updates` updates (not one enqueued since). */
+  deleteStatus(episodeKey: string, updates: number): Promise<void>;
 }

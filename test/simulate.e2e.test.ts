@@ -89,7 +89,11 @@ describe('medic simulate --scenario unreachable', () => {
     const rows = (content.find((n) => n.type === 'table')?.content ?? []).map((r) =>
       (r.content ?? []).map(textOf),
     );
-    const entries = result.timeline.slice(0, -1);
+    // The status page note comes after the ticket's (Close publishes beside the ticket).
+    const ticketed = result.timeline.filter(
+      (e: { summary: string }) => !e.summary.startsWith('status page '),
+    );
+    const entries = ticketed.slice(0, -1);
     expect(rows.slice(1).map((r) => [r[0], r[2], r[3]])).toEqual(
       entries.map((e: { at: string; kind: string; summary: string; instanceId?: string }) => [
         e.at,
@@ -97,9 +101,8 @@ describe('medic simulate --scenario unreachable', () => {
         e.instanceId ? `${e.instanceId}: ${e.summary}` : e.summary,
       ]),
     );
-    expect(result.timeline.at(-1).summary).toMatch(
-      new RegExp(`^filed Jira ticket ${result.ticket.key} \\(cloud`),
-    );
+    expect(ticketed.at(-1).summary).toMatch(new RegExp(`^filed Jira ticket ${result.ticket.key} \\(cloud`));
+    expect(result.statusPage).toEqual({ incidentId: expect.any(String), status: 'resolved' });
 
     // Assess: metrics (EMF) once per run, and the HTML report
     expect(result.metrics).toHaveLength(2);
@@ -128,7 +131,10 @@ describe('medic simulate on Jira Data Center (JIRA_DEPLOYMENT=data-center)', () 
     const timelineBlock = wiki.split('h2. Timeline')[1]?.split('h2. ')[0] ?? '';
     const rows = timelineBlock.split('\n').filter((l) => l.startsWith('|') && !l.startsWith('||'));
     expect(rows.map((r) => r.split('|')[1])).toEqual(
-      result.timeline.slice(0, -1).map((e: { at: string }) => e.at),
+      result.timeline
+        .filter((e: { summary: string }) => !e.summary.startsWith('status page '))
+        .slice(0, -1)
+        .map((e: { at: string }) => e.at),
     );
     const paths = s.jira
       .requests()

@@ -101,6 +101,11 @@ export const TargetSchema = z.object({
       volumes: z.array(z.string()),
     })
     .optional(),
+  /**
+   * medic:statuspage-component — the Statuspage component this instance serves (opt-in: without it
+   * medic never touches the status page). Only a plain id is kept: it goes into request paths.
+   */
+  statusPageComponent: z.string().nullable().optional(),
   /** Failover configuration read from the instance's tags (SPEC §7). */
   failover: z
     .object({
@@ -465,6 +470,8 @@ export const IncidentStateSchema = z.object({
     .nullable()
     .optional(),
   outcome: z.string().optional(),
+  /** Set by Close when the run was published on the status page (or queued for it). */
+  statusPage: z.object({ incidentId: z.string().nullable(), status: z.string() }).nullable().optional(),
   error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
   /** Set by the ASL Catch of Acknowledge: the run goes on, and the record says nobody was told it opened. */
   ackError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),

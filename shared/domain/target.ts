@@ -18,6 +18,12 @@ function parsePorts(tag: string | undefined, fallback: number[]): number[] {
   return ports.length > 0 ? [...new Set(ports)].slice(0, 8) : fallback;
 }
 
+/** Statuspage ids are short alphanumeric strings; anything else is not used as one. */
+function statusPageComponentOf(tag: string | undefined): string | null {
+  const id = tag?.trim();
+  return id && /^[A-Za-z0-9]{1,64}$/.test(id) ? id : null;
+}
+
 export function targetFromInstance(info: InstanceInfo, defaultPorts: number[]): Target {
   const tags = info.tags;
   // The tag becomes a systemctl argument on the instance: a value that is not a unit name is
@@ -50,6 +56,7 @@ export function targetFromInstance(info: InstanceInfo, defaultPorts: number[]): 
     ...(load?.check && !loadCheckProblem ? { loadCheck: load.check } : {}),
     ...(loadCheckProblem ? { loadCheckProblem } : {}),
     ...(info.attached ? { attached: info.attached } : {}),
+    statusPageComponent: statusPageComponentOf(tags['medic:statuspage-component']),
     probe: {
       address: tags['medic:probe-address'] ?? info.privateIp,
       ports,
