@@ -19,7 +19,7 @@ import { append, entry, systemClock } from '../shared/domain/timeline.ts';
 import { ticketPort } from '../shared/jira-port.ts';
 import { deadlineOf, lambda, logger, parseWith } from '../shared/lambda.ts';
 import type { FinalNoticeLedgerPort } from '../shared/ports.ts';
-import { safetyStore } from '../shared/safety.ts';
+import { homeOf, safetyStore } from '../shared/safety.ts';
 import { release } from '../shared/usecases/admit.ts';
 import { incidentSummaries } from '../shared/usecases/incident-summary.ts';
 import { enqueueTicket } from '../shared/usecases/outbox.ts';
@@ -50,7 +50,11 @@ export const handler = lambda(async (event, context) => {
       : parseWith(IncidentStateSchema, input.state, 'Close');
   if (parsed.success) {
     try {
-      const released = await release(state, { store: safetyStore(), clock: systemClock });
+      const released = await release(state, {
+        store: safetyStore(),
+        clock: systemClock,
+        settings: { home: homeOf() },
+      });
       state = { ...state, timeline: released.timeline, admission: released.admission };
     } catch (error) {
       // On the success path the Task's Retry, then CloseAfterFailure, release again; on the catch-all
