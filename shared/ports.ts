@@ -161,6 +161,9 @@ export interface IncidentSummary {
   ticketKey: string | null;
   executionArn: string | null;
   alarmName: string | null;
+  /** Where the instance lives: `medic history --account/--region` filter on them. */
+  account?: string | null;
+  region?: string | null;
 }
 
 /**

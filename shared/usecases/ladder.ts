@@ -30,7 +30,7 @@ import {
   rungAction,
   VERBS,
 } from '../policy/moves.ts';
-import type { Ec2ActionsPort, NotifierPort, PauseSwitchPort } from '../ports.ts';
+import type { Ec2ActionsPort, NotifierPort, PauseScope, PauseSwitchPort } from '../ports.ts';
 
 export { MUTATING, VERBS };
 
@@ -169,10 +169,13 @@ export interface PrepareDeps {
  * again before anything is decided; when those retries run out the case fails, which takes no
  * action either.
  */
-export async function readPause(switches: readonly PauseSwitchPort[]): Promise<PauseRead> {
+export async function readPause(
+  switches: readonly PauseSwitchPort[],
+  where?: PauseScope,
+): Promise<PauseRead> {
   try {
     for (const s of switches) {
-      const paused = await s.read();
+      const paused = await s.read(where);
       if (paused) return { paused };
     }
     return { paused: null };
@@ -197,7 +200,9 @@ export async function prepareRung(c: InstanceCase, deps: PrepareDeps): Promise<I
   const action = rungAction(c.assessment?.plan ?? [], c.rung);
   let k: InstanceCase = { ...c, action, pending: null };
   if (action === 'page') return { ...k, approval: null, next: 'run' };
-  const pause = deps.pause && needsPause(action) ? await readPause(deps.pause) : undefined;
+  // The pause of everything, of the case's account and of its region: any of them holds the rung.
+  const where = { account: c.account ?? null, region: c.region ?? null };
+  const pause = deps.pause && needsPause(action) ? await readPause(deps.pause, where) : undefined;
   const move = gateRung({
     action,
     instanceId: c.target.instanceId,
