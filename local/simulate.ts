@@ -18,7 +18,7 @@ import { renderHtmlReport } from '../shared/domain/html-report.ts';
 import type { IncidentState, InstanceCase, TimelineEntry } from '../shared/domain/model.ts';
 import { isLoopbackUrl } from '../shared/domain/net.ts';
 import { normalise } from '../shared/domain/normalise.ts';
-import { episodeOutcome, ticketDocument, who } from '../shared/domain/report.ts';
+import { episodeOutcome, ticketDocument, whereText, who } from '../shared/domain/report.ts';
 import {
   ConfigError,
   InvalidTriggerError,
@@ -102,7 +102,7 @@ export function writeReport(state: IncidentState, path: string): string {
   const outcome = episodeOutcome(state);
   const html = renderHtmlReport({
     title: `medic incident ${state.incidentId}`,
-    subtitle: `${who(state)} — ${state.trigger.alarmName ?? `manual: ${state.trigger.reason}`}`,
+    subtitle: `${who(state)}${whereText(state.trigger)} — ${state.trigger.alarmName ?? `manual: ${state.trigger.reason}`}`,
     outcome: state.outcome ?? outcome,
     ticket: state.ticket ? { key: state.ticket.key, url: state.ticket.url } : null,
     timeline: state.timeline,

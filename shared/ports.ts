@@ -119,6 +119,9 @@ export interface IncidentMetrics {
   timeToMitigateSeconds: number | null;
   actions: number;
   guardHolds: number;
+  /** Where the incident was: `Incidents` is also counted by account and region. */
+  account?: string;
+  region?: string;
 }
 
 export interface IncidentMetricsPort {

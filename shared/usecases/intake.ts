@@ -267,7 +267,14 @@ export function openedState(
     entry(clock, {
       step: 'Intake',
       kind: 'note',
-      summary: `targets: ${targets.map((t) => `${t.instanceId}${t.name ? ` (${t.name})` : ''}${t.managed ? '' : ' [not opted in]'}`).join(', ')}`,
+      summary: `targets: ${targets.map((t) => `${t.instanceId}${t.name ? ` (${t.name})` : ''}${t.managed ? '' : ' [not opted in]'}`).join(', ')}${trigger.account ? ` in account ${trigger.account}${trigger.region ? `, region ${trigger.region}` : ''}` : ''}`,
+      detail: {
+        ...(trigger.account ? { account: trigger.account } : {}),
+        ...(trigger.region ? { region: trigger.region } : {}),
+        availabilityZones: [
+          ...new Set(targets.flatMap((t) => (t.availabilityZone ? [t.availabilityZone] : []))),
+        ],
+      },
     }),
   ];
   // Only a run that is not fully automatic says so here; the plan (Assess) shows each rung's mode.
