@@ -372,6 +372,12 @@ export function operatorProgram(
   // `--account ID` / `--region R` pause one account or one region; neither: everything.
   const scopedPauseName = async (o: { account?: string; region?: string }) => {
     const where = whereOption(o);
+    // After the command, --region is the region to pause, not where the stack is: without the
+    // stack's region named before the command, the parameter would land wherever the profile points.
+    if (where.region && !aws().region)
+      throw new CliUsageError(
+        `name the stack's region before the command too: medic --stage ${aws().stage} --region <stack region> ${process.argv.includes('resume') ? 'resume' : 'pause'} --region ${where.region} …`,
+      );
     const { pauseParameterName } = await import('../shared/adapters/pause-switch.ts');
     return pauseParameterName(
       pauseName(),

@@ -35,6 +35,9 @@ import { startLocalCanary } from './probe-servers.ts';
 import { type ApprovalChoice, SCENARIOS, type ScenarioWorld, setupScenario } from './scenarios.ts';
 import { ensureTables } from './tables.ts';
 
+/** The account moto answers as by default: the central deployment's, locally. */
+export const LOCAL_CENTRAL_ACCOUNT = '123456789012';
+
 export const LOCAL_TOPIC = 'medic-local-stakeholders';
 export const LOCAL_INBOX = 'medic-local-inbox';
 
@@ -195,6 +198,8 @@ export function localEnvironment(
     // Wait between two rungs) shrinks with them: a pause must still reach the very next rung.
     MEDIC_PAUSE_PARAMETER: base.MEDIC_PAUSE_PARAMETER ?? '/medic/dev/pause',
     MEDIC_PAUSE_CACHE_SECONDS: base.MEDIC_PAUSE_CACHE_SECONDS ?? '0',
+    // moto's default account plays the central one: its instances keep their bare-id bounds keys.
+    MEDIC_CENTRAL_ACCOUNT: base.MEDIC_CENTRAL_ACCOUNT ?? LOCAL_CENTRAL_ACCOUNT,
   };
 }
 
