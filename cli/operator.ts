@@ -307,11 +307,11 @@ export function operatorProgram(
           return 0;
         }
         out(
-          'started (UTC)             account      region          outcome         classification  ticket    alarm',
+          'started (UTC)             outcome         classification  ticket    account      region          alarm',
         );
         for (const i of incidents) {
           out(
-            `${i.startedAt.padEnd(25)} ${(i.account ?? '-').padEnd(12)} ${(i.region ?? '-').padEnd(15)} ${i.outcome.padEnd(15)} ${(i.classification ?? '-').padEnd(15)} ${(i.ticketKey ?? '-').padEnd(9)} ${i.alarmName ?? '(manual)'}`,
+            `${i.startedAt.padEnd(25)} ${i.outcome.padEnd(15)} ${(i.classification ?? '-').padEnd(15)} ${(i.ticketKey ?? '-').padEnd(9)} ${(i.account ?? '-').padEnd(12)} ${(i.region ?? '-').padEnd(15)} ${i.alarmName ?? '(manual)'}`,
           );
         }
         return 0;
