@@ -150,11 +150,22 @@ export async function announce(c: InstanceCase, notifier: NotifierPort, kind: Ac
       `Tried so far: ${c.actions.map((a) => `${a.kind}: ${a.outcome}`).join(', ') || 'nothing'}`,
     ].join('\n'),
     severity: 'warning',
-    attributes: { event: 'action', action: kind, incident: c.incidentId, instance: c.target.instanceId },
+    attributes: {
+      event: 'action',
+      action: kind,
+      incident: c.incidentId,
+      instance: c.target.instanceId,
+      ...placeAttributes(c),
+    },
   });
 }
 
 export { type ApprovalDecision, readApproval } from '../policy/moves.ts';
+
+/** The case's account and region as SNS message attributes (subscribers filter on them). */
+function placeAttributes(c: InstanceCase): Record<string, string> {
+  return { ...(c.account ? { account: c.account } : {}), ...(c.region ? { region: c.region } : {}) };
+}
 
 export interface PrepareDeps {
   ec2: Pick<Ec2ActionsPort, 'consoleOutput'>;
@@ -309,7 +320,12 @@ export async function page(
       .filter(Boolean)
       .join('\n'),
     severity: 'critical',
-    attributes: { event: 'page', incident: c.incidentId, instance: c.target.instanceId },
+    attributes: {
+      event: 'page',
+      incident: c.incidentId,
+      instance: c.target.instanceId,
+      ...placeAttributes(c),
+    },
   });
   k = recordAction(k, deps.clock, 'page', 'paged', `paged on-call: ${why}`);
   return { ...k, next: 'done', outcome: k.outcome ?? 'escalated' };
