@@ -64,7 +64,12 @@ function deps(over: Partial<GuardSettings>, published: Notification[] = [], late
     clock: () => new Date(Date.now() + later),
     settings: guardSettings({ home, ...over }),
     leaseMs: 60_000,
-    notifier: { publish: async (n: Notification) => (published.push(n), { messageId: 'm' }) },
+    notifier: {
+      publish: async (n: Notification) => {
+        published.push(n);
+        return { messageId: 'm' };
+      },
+    },
     intake: { ec2, autoScaling: { inServiceInstances: async () => [] }, settings, defaultPorts: [22] },
   };
 }
