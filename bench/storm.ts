@@ -97,6 +97,12 @@ export async function stormIntake(options: {
   instances: number;
   duplicates: number;
   concurrency: number;
+  /**
+   * An organization-wide storm: instance n alarms in accounts[n % accounts.length] (the events'
+   * `account` and alarm ARN), so the bounds key, register and count them per account and across the
+   * organization. Unset: every alarm in moto's default (the central) account.
+   */
+  accounts?: string[];
 }): Promise<StormResult> {
   const ids = await seedFleet(options.ec2, options.instances);
   const at = new Date(Date.now() - 60_000);
@@ -109,6 +115,7 @@ export async function stormIntake(options: {
         'Threshold Crossed: 2 out of the last 2 datapoints were greater than or equal to the threshold (1.0).',
       instanceId,
       at,
+      ...(options.accounts?.length ? { account: options.accounts[n % options.accounts.length] } : {}),
     });
     for (let d = 0; d < options.duplicates; d++) events.push(structuredClone(event));
   }

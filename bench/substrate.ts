@@ -62,6 +62,8 @@ export async function startBenchSubstrate(overrides: Record<string, string> = {}
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     // The kill switch PrepareRung reads before every mutating rung (never set here: not paused).
     MEDIC_PAUSE_PARAMETER: '/medic/dev/pause',
+    // moto's default account is the central one; the org-wide storm's other accounts get account keys.
+    MEDIC_CENTRAL_ACCOUNT: '123456789012',
     ...overrides,
   };
   delete process.env.AWS_PROFILE;

@@ -24,6 +24,29 @@ interface AwsOptions {
 type Out = (line: string) => void;
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
+const ACCOUNT_ID = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+/** `--account` / `--region` of a command, checked: where the instance lives, not where the stack is. */
+function whereOption(o: { account?: unknown; region?: unknown }): { account?: string; region?: string } {
+  const account = o.account === undefined ? undefined : String(o.account);
+  const region = o.region === undefined ? undefined : String(o.region);
+  if (account !== undefined && !ACCOUNT_ID.test(account))
+    throw new CliUsageError(`--account must be a 12-digit AWS account id, got "${account}"`);
+  if (region !== undefined && !REGION.test(region))
+    throw new CliUsageError(`--region must look like eu-west-1, got "${region}"`);
+  return { ...(account ? { account } : {}), ...(region ? { region } : {}) };
+}
+
+/** The account and region a run is about, from its input (an alarm event or medic's trigger). */
+function runWhere(input: unknown): { account?: string; region?: string } {
+  const i = (input ?? {}) as Record<string, unknown>;
+  const t = (i[MEDIC_TRIGGER] ?? i) as Record<string, unknown>;
+  return {
+    ...(typeof t.account === 'string' ? { account: t.account } : {}),
+    ...(typeof t.region === 'string' ? { region: t.region } : {}),
+  };
+}
 
 function clientConfig(o: AwsOptions) {
   return { ...(o.region ? { region: o.region } : {}), ...(o.profile ? { profile: o.profile } : {}) };
@@ -139,7 +162,10 @@ export function operatorProgram(
     .option('--table <name>', 'incident store table (default: medic-<stage>-incidents)')
     .showHelpAfterError('(medic --help explains every command)')
     .configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) })
-    .exitOverride();
+    .exitOverride()
+    // The stack's --region goes before the command; after `start`, `status` or `history` it is the
+    // region the instance lives in (an organization's member region), never where the stack is.
+    .enablePositionalOptions();
 
   const aws = (): AwsOptions => program.opts<AwsOptions>();
 
@@ -158,6 +184,8 @@ export function operatorProgram(
         '(a person is needed), 1 failed, 4 still running at --timeout.',
     )
     .requiredOption('--instance <id>', 'EC2 instance id, e.g. i-0123456789abcdef0')
+    .option('--account <id>', "the instance's AWS account (default: the central deployment's)")
+    .option('--region <region>', "the instance's region (default: the central deployment's)")
     .addOption(new Option('--dry-run', 'run everything but the mutating calls').conflicts('approve'))
     .addOption(
       new Option('--approve', 'pause before each mutating action for `medic approve`').conflicts('dryRun'),
@@ -177,17 +205,21 @@ export function operatorProgram(
         const mode = o.dryRun ? 'dry-run' : o.approve ? 'approve' : 'auto';
         const requestId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
         // Normalised here so the execution name is the episode key (the same contract as alarms).
+        const where = whereOption(o);
         const trigger = normalise({
           instanceId: o.instance,
           reason,
           requestedBy: o.requestedBy ?? userInfo().username,
           mode,
           requestId,
+          ...where,
         });
         const sfn = new SFNClient(clientConfig(aws()));
         const sf = stepFunctions(sfn, await stateMachineArn(sfn, aws()));
         const started = await sf.start(trigger.episodeKey, { [MEDIC_TRIGGER]: trigger });
-        out(`started ${trigger.episodeKey} (${mode}) for ${o.instance}`);
+        out(
+          `started ${trigger.episodeKey} (${mode}) for ${o.instance}${where.account || where.region ? ` in ${[where.account, where.region].filter(Boolean).join(' ')}` : ''}`,
+        );
         out(`  execution: ${started.executionArn}`);
         if (!o.follow) return 0;
         return follow(sf, started.executionArn, out, Number(o.pollMs), Number(o.timeout) * 1000);
@@ -199,20 +231,34 @@ export function operatorProgram(
     .description('show an execution: its states so far and, when finished, outcome, ticket and timeline')
     .argument('<execution>', 'execution ARN or episode key (the execution name)')
     .option('--json', 'print the execution description as JSON')
+    .option('--account <id>', 'fail unless the run is about this account')
+    .option('--region <region>', 'fail unless the run is about this region')
     .action(
       exit(async (execution: string, o) => {
+        const wanted = whereOption(o);
         const sfn = new SFNClient(clientConfig(aws()));
         const arn = execution.startsWith('arn:')
           ? execution
           : executionArnFor(await stateMachineArn(sfn, aws()), execution);
         const sf = stepFunctions(sfn, arn.split(':execution:')[0] ?? '');
         const view = await sf.describe(arn);
+        const ran = runWhere(view.input);
+        for (const key of ['account', 'region'] as const) {
+          const want = wanted[key];
+          if (want && ran[key] !== want) {
+            throw new CliUsageError(
+              `${view.name} is about ${key} ${ran[key] ?? "the central deployment's"}, not ${want}`,
+            );
+          }
+        }
         if (o.json) {
           out(JSON.stringify(view, null, 2));
         } else {
           out(
             `${view.name}: ${view.status} (started ${view.startDate ?? '?'}${view.stopDate ? `, stopped ${view.stopDate}` : ''})`,
           );
+          if (ran.account || ran.region)
+            out(`  account ${ran.account ?? '(central)'}, region ${ran.region ?? '(central)'}`);
           for (const event of await sf.history(arn)) {
             const line = eventLine(event);
             if (line) out(line);
@@ -227,6 +273,8 @@ export function operatorProgram(
     .command('history')
     .description('recent incidents of an instance, from the incident store')
     .requiredOption('--instance <id>', 'EC2 instance id')
+    .option('--account <id>', 'only incidents of the instance in this account')
+    .option('--region <region>', 'only incidents of the instance in this region')
     .option('--limit <n>', 'how many', '10')
     .option('--json', 'print JSON')
     .action(
@@ -242,7 +290,14 @@ export function operatorProgram(
           new DynamoDBClient(clientConfig(aws())),
           aws().table ?? process.env.MEDIC_INCIDENTS_TABLE ?? `medic-${aws().stage}-incidents`,
         );
-        const incidents = await store.incidentsFor(o.instance, limit);
+        const where = whereOption(o);
+        // The same instance id may exist in several accounts: rows name where they were.
+        const incidents = (await store.incidentsFor(o.instance, where.account || where.region ? 100 : limit))
+          .filter(
+            (i) =>
+              (!where.account || i.account === where.account) && (!where.region || i.region === where.region),
+          )
+          .slice(0, limit);
         if (o.json) {
           out(JSON.stringify(incidents, null, 2));
           return 0;
@@ -251,10 +306,12 @@ export function operatorProgram(
           out(`no incidents recorded for ${o.instance}`);
           return 0;
         }
-        out('started (UTC)             outcome         classification  ticket    alarm');
+        out(
+          'started (UTC)             outcome         classification  ticket    account      region          alarm',
+        );
         for (const i of incidents) {
           out(
-            `${i.startedAt.padEnd(25)} ${i.outcome.padEnd(15)} ${(i.classification ?? '-').padEnd(15)} ${(i.ticketKey ?? '-').padEnd(9)} ${i.alarmName ?? '(manual)'}`,
+            `${i.startedAt.padEnd(25)} ${i.outcome.padEnd(15)} ${(i.classification ?? '-').padEnd(15)} ${(i.ticketKey ?? '-').padEnd(9)} ${(i.account ?? '-').padEnd(12)} ${(i.region ?? '-').padEnd(15)} ${i.alarmName ?? '(manual)'}`,
           );
         }
         return 0;
@@ -312,6 +369,29 @@ export function operatorProgram(
   // mutating rung (including ladders already running). Writing it needs ssm:PutParameter, clearing
   // it ssm:DeleteParameter, on arn:aws:ssm:<region>:<account>:parameter/medic/<stage>/pause.
   const pauseName = () => `/medic/${aws().stage}/pause`;
+  // `--account ID` / `--region R` pause one account or one region; neither: everything.
+  const scopedPauseName = async (o: { account?: string; region?: string }) => {
+    const where = whereOption(o);
+    // After the command, --region is the region to pause, not where the stack is: without the
+    // stack's region named before the command, the parameter would land wherever the profile points.
+    if (where.region && !aws().region)
+      throw new CliUsageError(
+        `name the stack's region before the command too: medic --stage ${aws().stage} --region <stack region> ${process.argv.includes('resume') ? 'resume' : 'pause'} --region ${where.region} …`,
+      );
+    const { pauseParameterName } = await import('../shared/adapters/pause-switch.ts');
+    return pauseParameterName(
+      pauseName(),
+      where.account
+        ? { account: where.account }
+        : where.region
+          ? { region: where.region }
+          : { everything: true },
+    );
+  };
+  const pauseScopeText = (o: { account?: string; region?: string }) =>
+    o.account ? `account ${o.account}` : o.region ? `region ${o.region}` : 'everything';
+  const pauseScopeFlags = (o: { account?: string; region?: string }) =>
+    o.account ? ` --account ${o.account}` : o.region ? ` --region ${o.region}` : '';
   program
     .command('pause')
     .description('hold every mutating action of this stage until `medic resume` (runs in flight too)')
@@ -323,6 +403,8 @@ export function operatorProgram(
     )
     .requiredOption('--reason <text>', "why (on every held run's timeline and page)")
     .option('--by <who>', 'who paused (default: your user name)')
+    .addOption(new Option('--account <id>', 'pause only this member account').conflicts('region'))
+    .option('--region <region>', 'pause only this region (of every account)')
     .action(
       exit(async (o) => {
         const reason = String(o.reason).trim();
@@ -334,9 +416,10 @@ export function operatorProgram(
           import('../shared/adapters/pause-switch.ts'),
         ]);
         const at = new Date().toISOString();
-        await writePause(new SSMClient(clientConfig(aws())), pauseName(), { paused: true, reason, by, at });
-        out(`paused medic (stage ${aws().stage}) at ${at} by ${by}: ${reason}`);
-        out(`  ${pauseName()} is set; \`medic --stage ${aws().stage} resume\` lifts it`);
+        const name = await scopedPauseName(o);
+        await writePause(new SSMClient(clientConfig(aws())), name, { paused: true, reason, by, at });
+        out(`paused medic (stage ${aws().stage}, ${pauseScopeText(o)}) at ${at} by ${by}: ${reason}`);
+        out(`  ${name} is set; \`medic --stage ${aws().stage} resume${pauseScopeFlags(o)}\` lifts it`);
         return 0;
       }),
     );
@@ -345,17 +428,19 @@ export function operatorProgram(
     .description(
       'lift `medic pause`: mutating actions are allowed again (new rungs only; held runs stay held)',
     )
+    .addOption(new Option('--account <id>', 'lift the pause of this account only').conflicts('region'))
+    .option('--region <region>', 'lift the pause of this region only')
     .action(
-      exit(async () => {
+      exit(async (o) => {
         const [{ SSMClient }, { clearPause }] = await Promise.all([
           import('@aws-sdk/client-ssm'),
           import('../shared/adapters/pause-switch.ts'),
         ]);
-        const previous = await clearPause(new SSMClient(clientConfig(aws())), pauseName());
+        const previous = await clearPause(new SSMClient(clientConfig(aws())), await scopedPauseName(o));
         out(
           previous
-            ? `resumed medic (stage ${aws().stage}); it was paused by ${previous.by} at ${previous.at}: ${previous.reason}`
-            : `medic (stage ${aws().stage}) was not paused; nothing to do`,
+            ? `resumed medic (stage ${aws().stage}, ${pauseScopeText(o)}); it was paused by ${previous.by} at ${previous.at}: ${previous.reason}`
+            : `medic (stage ${aws().stage}, ${pauseScopeText(o)}) was not paused; nothing to do`,
         );
         return 0;
       }),

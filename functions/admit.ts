@@ -17,7 +17,7 @@ import { autonomyConfig, coreConfig, ladderConfig } from '../shared/config.ts';
 import type { Settings } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, logger, parseWith } from '../shared/lambda.ts';
-import { admissionStore, guardSettings, lockLeaseMs } from '../shared/safety.ts';
+import { admissionStore, guardSettings, homeOf, lockLeaseMs } from '../shared/safety.ts';
 import { admit } from '../shared/usecases/admit.ts';
 import type { StormMemo } from '../shared/usecases/guard.ts';
 import { type IntakeDeps, intake, isNotForMedic } from '../shared/usecases/intake.ts';
@@ -60,6 +60,7 @@ function intakeDeps(executionId: string | null): Omit<IntakeDeps, 'clock'> {
     defaultPorts: config.MEDIC_DEFAULT_PORTS,
     deployMode: autonomyConfig().MEDIC_MODE,
     settings,
+    home: homeOf(),
   };
 }
 

@@ -21,7 +21,7 @@ import { ticketPort } from '../shared/jira-port.ts';
 import { deadlineOf, lambda, logger, parseWith } from '../shared/lambda.ts';
 import { finalStatusPlan } from '../shared/policy/statuspage.ts';
 import type { FinalNoticeLedgerPort } from '../shared/ports.ts';
-import { safetyStore } from '../shared/safety.ts';
+import { homeOf, safetyStore } from '../shared/safety.ts';
 import { statusOutbox, statusPageEnabled, statusPagePort } from '../shared/statuspage-port.ts';
 import { release } from '../shared/usecases/admit.ts';
 import { incidentSummaries } from '../shared/usecases/incident-summary.ts';
@@ -85,7 +85,11 @@ export const handler = lambda(async (event, context) => {
       : parseWith(IncidentStateSchema, input.state, 'Close');
   if (parsed.success) {
     try {
-      const released = await release(state, { store: safetyStore(), clock: systemClock });
+      const released = await release(state, {
+        store: safetyStore(),
+        clock: systemClock,
+        settings: { home: homeOf() },
+      });
       state = { ...state, timeline: released.timeline, admission: released.admission };
     } catch (error) {
       // On the success path the Task's Retry, then CloseAfterFailure, release again; on the catch-all

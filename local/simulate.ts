@@ -18,7 +18,7 @@ import { renderHtmlReport } from '../shared/domain/html-report.ts';
 import type { IncidentState, InstanceCase, TimelineEntry } from '../shared/domain/model.ts';
 import { isLoopbackUrl } from '../shared/domain/net.ts';
 import { normalise } from '../shared/domain/normalise.ts';
-import { episodeOutcome, ticketDocument, who } from '../shared/domain/report.ts';
+import { episodeOutcome, ticketDocument, whereText, who } from '../shared/domain/report.ts';
 import {
   ConfigError,
   InvalidTriggerError,
@@ -35,6 +35,9 @@ import { startLocalCanary } from './probe-servers.ts';
 import { type ApprovalChoice, SCENARIOS, type ScenarioWorld, setupScenario } from './scenarios.ts';
 import { type LocalStatusPage, startStatusPageServer } from './statuspage-server.ts';
 import { ensureTables } from './tables.ts';
+
+/** The account moto answers as by default: the central deployment's, locally. */
+export const LOCAL_CENTRAL_ACCOUNT = '123456789012';
 
 export const LOCAL_TOPIC = 'medic-local-stakeholders';
 export const LOCAL_INBOX = 'medic-local-inbox';
@@ -125,7 +128,7 @@ export function writeReport(state: IncidentState, path: string): string {
   const outcome = episodeOutcome(state);
   const html = renderHtmlReport({
     title: `medic incident ${state.incidentId}`,
-    subtitle: `${who(state)} — ${state.trigger.alarmName ?? `manual: ${state.trigger.reason}`}`,
+    subtitle: `${who(state)}${whereText(state.trigger)} — ${state.trigger.alarmName ?? `manual: ${state.trigger.reason}`}`,
     outcome: state.outcome ?? outcome,
     ticket: state.ticket ? { key: state.ticket.key, url: state.ticket.url } : null,
     timeline: state.timeline,
@@ -218,6 +221,8 @@ export function localEnvironment(
     // Wait between two rungs) shrinks with them: a pause must still reach the very next rung.
     MEDIC_PAUSE_PARAMETER: base.MEDIC_PAUSE_PARAMETER ?? '/medic/dev/pause',
     MEDIC_PAUSE_CACHE_SECONDS: base.MEDIC_PAUSE_CACHE_SECONDS ?? '0',
+    // moto's default account plays the central one: its instances keep their bare-id bounds keys.
+    MEDIC_CENTRAL_ACCOUNT: base.MEDIC_CENTRAL_ACCOUNT ?? LOCAL_CENTRAL_ACCOUNT,
   };
 }
 

@@ -221,6 +221,13 @@ const SafetySchema = () =>
     MEDIC_CHANGE_FREEZE: bool(),
     /** Weekly windows, e.g. `sun 02:00-04:00,wed 22:30-23:30` (UTC), or ISO intervals `start/end`. */
     MEDIC_MAINTENANCE_WINDOWS: z.string().default(''),
+    /**
+     * More than this many instances in incidents across the whole organization trips the fleet guard
+     * (MEDIC_FLEET_MAX_INSTANCES counts inside one account).
+     */
+    MEDIC_FLEET_MAX_ORG_INSTANCES: z.coerce.number().int().min(1).max(1_000_000).default(10),
+    /** More than this many in one account's AZ trips it (the default never trips before the account's). */
+    MEDIC_FLEET_MAX_AZ_INSTANCES: z.coerce.number().int().min(1).max(100_000).default(5),
   });
 export type SafetyConfig = z.infer<ReturnType<typeof SafetySchema>>;
 export const safetyConfig = /* @__PURE__ */ once(SafetySchema, 'safety');
@@ -351,3 +358,46 @@ const StatusPageSchema = () =>
     );
 export type StatusPageConfig = z.infer<ReturnType<typeof StatusPageSchema>>;
 export const statusPageConfig = /* @__PURE__ */ once(StatusPageSchema, 'Statuspage');
+// ---- one medic for the organization: who is "home", and the names people know accounts by ----
+const OrgSchema = () =>
+  z.object({
+    /**
+     * The central deployment's own account (serverless.yml sets it). Unset: a single-account
+     * deployment, and every per-instance bound is keyed by the bare instance id.
+     */
+    MEDIC_CENTRAL_ACCOUNT: z.preprocess(
+      unset,
+      z
+        .string()
+        .regex(/^\d{12}$/, 'MEDIC_CENTRAL_ACCOUNT must be a 12-digit account id')
+        .optional(),
+    ),
+    /** Lambda sets it: the central deployment's region. */
+    AWS_REGION: z.string().optional(),
+    /** `{"111111111111": "payments-prod", …}`: shown next to the id. medic never asks Organizations. */
+    MEDIC_ACCOUNT_NAMES: z.preprocess(
+      unset,
+      z
+        .string()
+        .default('{}')
+        .transform((text, ctx) => {
+          try {
+            const value = JSON.parse(text) as unknown;
+            if (value && typeof value === 'object' && !Array.isArray(value)) {
+              const entries = Object.entries(value as Record<string, unknown>);
+              if (entries.every(([k, v]) => /^\d{12}$/.test(k) && typeof v === 'string'))
+                return Object.fromEntries(entries) as Record<string, string>;
+            }
+          } catch {
+            // reported below
+          }
+          ctx.addIssue({
+            code: 'custom',
+            message: 'MEDIC_ACCOUNT_NAMES must be a JSON object of 12-digit account id to name',
+          });
+          return z.NEVER;
+        }),
+    ),
+  });
+export type OrgConfig = z.infer<ReturnType<typeof OrgSchema>>;
+export const orgConfig = /* @__PURE__ */ once(OrgSchema, 'organization');

@@ -24,7 +24,7 @@ import { systemClock } from './domain/timeline.ts';
 import { parseWith } from './lambda.ts';
 import type { NotifierPort } from './ports.ts';
 import { guardSettings, guardStore } from './safety.ts';
-import { actionKey, authorize, holdCase } from './usecases/guard.ts';
+import { actionKey, authorize, caseKey, holdCase } from './usecases/guard.ts';
 import { runStep } from './usecases/step.ts';
 
 const autoScaling = autoScalingAdapter(new AutoScalingClient({}));
@@ -82,7 +82,7 @@ export async function guardedAction(
     return await run(c);
   } catch (error) {
     if (modeOf(c, action) !== 'dry-run' && wasThrottled(error))
-      await guardStore().unclaimAction(c.target.instanceId, actionKey(c, action));
+      await guardStore().unclaimAction(caseKey(c, guardSettings()), actionKey(c, action));
     throw error;
   }
 }

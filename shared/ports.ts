@@ -150,6 +150,9 @@ export interface IncidentMetrics {
   timeToMitigateSeconds: number | null;
   actions: number;
   guardHolds: number;
+  /** Where the incident was: `Incidents` is also counted by account and region. */
+  account?: string;
+  region?: string;
 }
 
 export interface IncidentMetricsPort {
@@ -192,6 +195,9 @@ export interface IncidentSummary {
   ticketKey: string | null;
   executionArn: string | null;
   alarmName: string | null;
+  /** Where the instance lives: `medic history --account/--region` filter on them. */
+  account?: string | null;
+  region?: string | null;
 }
 
 /**
@@ -463,7 +469,21 @@ export interface InstanceHistoryRecorder {
 
 /** Fleet registry, written: which instances entered an incident (one entry per instance and bucket). */
 export interface FleetRegistry {
-  registerFleet(instanceId: string, episodeKey: string, at: Date, group?: string | null): Promise<void>;
+  /** `instanceId` is the bounds key (account + region + instance, shared/policy/org.ts). */
+  registerFleet(
+    instanceId: string,
+    episodeKey: string,
+    at: Date,
+    group?: string | null,
+    where?: FleetWhere,
+  ): Promise<void>;
+}
+
+/** Where a registered instance lives: the fleet guard counts per account, per AZ and in total. */
+export interface FleetWhere {
+  account?: string | null;
+  region?: string | null;
+  availabilityZone?: string | null;
 }
 
 /** Fleet registry and storms, read: what the fleet guard and the storm check look at. */
@@ -472,7 +492,7 @@ export interface FleetView {
   fleetSince(
     since: Date,
     until: Date,
-  ): Promise<{ instanceId: string; episodeKey: string; at: string; group?: string | null }[]>;
+  ): Promise<({ instanceId: string; episodeKey: string; at: string; group?: string | null } & FleetWhere)[]>;
   /** When each of these storms was claimed (absent keys: no such storm), in one read. */
   stormsAt(stormKeys: string[]): Promise<Map<string, Date>>;
 }
@@ -558,7 +578,17 @@ export interface PauseRecord {
  * tell (access denied, throttled, unreadable value) — the caller then fails closed.
  */
 export interface PauseSwitchPort {
-  read(): Promise<PauseRecord | null>;
+  /**
+   * `where`: the account and region the action would touch; a pause of that account or that region
+   * holds it as well as a pause of everything. Without it only the pause of everything is read.
+   */
+  read(where?: PauseScope): Promise<PauseRecord | null>;
+}
+
+/** The scope the kill switch is read for. */
+export interface PauseScope {
+  account?: string | null;
+  region?: string | null;
 }
 
 // ---- the status page users read (Atlassian Statuspage) ----

@@ -4,8 +4,9 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoAdmissionStore, dynamoGuardStore, dynamoSafetyStore } from './adapters/dynamo-safety.ts';
-import { perEnvironment, safetyConfig } from './config.ts';
+import { orgConfig, perEnvironment, safetyConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
+import type { Home } from './policy/org.ts';
 import type { AdmissionStorePort, GuardStorePort, SafetyStorePort } from './ports.ts';
 import { type GuardSettings, parseMaintenanceWindows } from './usecases/guard.ts';
 
@@ -25,6 +26,7 @@ export const guardStore: () => GuardStorePort = /* @__PURE__ */ perEnvironment((
 
 export const guardSettings: () => GuardSettings = /* @__PURE__ */ perEnvironment(() => {
   const c = safetyConfig();
+  const org = orgConfig();
   let maintenanceWindows: GuardSettings['maintenanceWindows'];
   try {
     maintenanceWindows = parseMaintenanceWindows(c.MEDIC_MAINTENANCE_WINDOWS);
@@ -42,8 +44,18 @@ export const guardSettings: () => GuardSettings = /* @__PURE__ */ perEnvironment
     fleetMaxGroupPercent: c.MEDIC_FLEET_MAX_GROUP_PERCENT,
     changeFreeze: c.MEDIC_CHANGE_FREEZE,
     maintenanceWindows,
+    fleetMaxOrgInstances: c.MEDIC_FLEET_MAX_ORG_INSTANCES,
+    fleetMaxAzInstances: c.MEDIC_FLEET_MAX_AZ_INSTANCES,
+    home: homeOf(),
+    accountNames: org.MEDIC_ACCOUNT_NAMES,
   };
 });
+
+/** The central deployment's own account and region: the bounds keys are relative to it. */
+export function homeOf(): Home {
+  const org = orgConfig();
+  return { account: org.MEDIC_CENTRAL_ACCOUNT, region: org.AWS_REGION };
+}
 
 export function lockLeaseMs(): number {
   return safetyConfig().MEDIC_LOCK_LEASE_MINUTES * 60_000;

@@ -27,6 +27,8 @@ let cloudwatch: CloudWatchClient;
 let stateMachineArn: string;
 let topicArn: string;
 const managed: string[] = [];
+/** The incidents table the history commands read (filled in beforeAll). */
+let incidentRows: ReturnType<typeof incidentStore>;
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -78,12 +80,12 @@ beforeAll(async () => {
   }
   const dynamodb = new DynamoDBClient(config);
   await createIncidentsTable(dynamodb, 'medic-dev-incidents');
-  const store = incidentStore(dynamodb, 'medic-dev-incidents');
+  incidentRows = incidentStore(dynamodb, 'medic-dev-incidents');
   for (const [day, outcome, ticket] of [
     ['01', 'resolved', 'OPS-7'],
     ['03', 'escalated', 'OPS-9'],
   ] as const) {
-    await store.putIncident({
+    await incidentRows.putIncident({
       incidentId: `medic-web-1-202405${day}`,
       instanceId: managed[0] ?? '',
       startedAt: `2024-05-${day}T09:00:00.000Z`,
@@ -220,6 +222,37 @@ describe('medic history', () => {
     const rows = run.stdout.split('\n').filter((l) => l.startsWith('2024-'));
     expect(rows.map((r) => r.split(/\s+/)[3])).toEqual(['OPS-9', 'OPS-7']);
     expect(none.stdout).toContain('no incidents recorded');
+  });
+
+  it('--account keeps only the incidents of the instance in that account (the same id may exist in two)', async () => {
+    // Prepare: the same instance id, incidents in two accounts
+    const instance = managed[1] ?? '';
+    for (const [account, ticket] of [
+      ['222222222222', 'OPS-21'],
+      ['333333333333', 'OPS-31'],
+    ] as const) {
+      await incidentRows.putIncident({
+        incidentId: `medic-org-${account}`,
+        instanceId: instance,
+        startedAt: '2024-06-01T09:00:00.000Z',
+        endedAt: null,
+        outcome: 'resolved',
+        classification: 'os',
+        ticketKey: ticket,
+        executionArn: null,
+        alarmName: 'org-alarm',
+        account,
+        region: 'eu-west-1',
+      });
+    }
+    // Act
+    const run = await medic(['history', '--instance', instance, '--account', '333333333333']);
+    const bad = await medic(['history', '--instance', instance, '--account', '42']);
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    const rows = run.stdout.split('\n').filter((l) => l.startsWith('2024-'));
+    expect(rows.map((r) => r.split(/\s+/).slice(3, 6))).toEqual([['OPS-31', '333333333333', 'eu-west-1']]);
+    expect(bad.code).toBe(2);
   });
 });
 

@@ -91,3 +91,66 @@ describe('storm in progress', () => {
     },
   );
 });
+
+describe('fleet verdict across the organization', () => {
+  const org = { ...limits, fleetMaxOrgInstances: 5, fleetMaxAzInstances: 2 };
+  const inAccount = (account: string, n: number, az: string | null = null): FleetEntry[] =>
+    Array.from({ length: n }, (_, i) => ({
+      instanceId: `${account}/eu-west-1/i-${az ?? 'x'}${i}`,
+      account,
+      availabilityZone: az,
+      group: null,
+    }));
+  it.each([
+    [
+      'one account past its own limit: a storm naming that account only',
+      [...inAccount('111111111111', 4), ...inAccount('222222222222', 1)],
+      /4 instances in account 111111111111 \(limit 3\)/,
+      ['111111111111'],
+    ],
+    [
+      'each account within its limit, the organization past its own: one storm naming every account',
+      [...inAccount('111111111111', 2), ...inAccount('222222222222', 2), ...inAccount('333333333333', 2)],
+      /6 instances across 3 accounts \(111111111111, 222222222222, 333333333333; organization limit 5\)/,
+      ['111111111111', '222222222222', '333333333333'],
+    ],
+    [
+      'as many across the organization as its limit: not a storm',
+      [...inAccount('111111111111', 2), ...inAccount('222222222222', 3)],
+      null,
+      [],
+    ],
+    [
+      'three in one account AZ: past the AZ limit',
+      [...inAccount('111111111111', 3, 'eu-west-1a')],
+      /3 instances in eu-west-1a \(AZ limit 2\)/,
+      ['111111111111'],
+    ],
+    [
+      'the same AZ name in two accounts is two zones: not an AZ storm',
+      [...inAccount('111111111111', 2, 'eu-west-1a'), ...inAccount('222222222222', 2, 'eu-west-1a')],
+      null,
+      [],
+    ],
+    [
+      'the same instance id in two accounts is two instances',
+      [
+        { instanceId: 'i-0abc', account: '111111111111' },
+        { instanceId: '222222222222/eu-west-1/i-0abc', account: '222222222222' },
+        ...inAccount('333333333333', 3),
+        ...inAccount('444444444444', 1),
+      ],
+      /6 instances across 4 accounts/,
+      ['111111111111', '222222222222', '333333333333', '444444444444'],
+    ],
+  ] as [string, FleetEntry[], RegExp | null, string[]][])('%s', (_rule, entries, expected, accounts) => {
+    // Act
+    const verdict = fleetVerdict({ entries, groups: [], groupSizes: {}, limits: org });
+    // Assess
+    if (expected === null) expect(verdict).toBeNull();
+    else {
+      expect(verdict?.why).toMatch(expected);
+      expect(verdict?.accounts).toEqual(accounts);
+    }
+  });
+});

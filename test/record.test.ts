@@ -298,6 +298,8 @@ describe('Record: what the people and the dashboards get', () => {
         timeToMitigateSeconds: 52,
         actions: 1,
         guardHolds: 0,
+        // The incident's region (and account, when known) also count it by place.
+        region: 'us-east-1',
       },
     ]);
   });

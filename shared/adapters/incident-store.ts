@@ -60,6 +60,8 @@ export function incidentStore(
               ticketKey: summary.ticketKey,
               executionArn: summary.executionArn,
               alarmName: summary.alarmName,
+              ...(summary.account ? { account: summary.account } : {}),
+              ...(summary.region ? { region: summary.region } : {}),
               expiresAt: expiresAt(),
             },
           }),
@@ -88,6 +90,8 @@ export function incidentStore(
         ticketKey: read(item, 'ticketKey'),
         executionArn: read(item, 'executionArn'),
         alarmName: read(item, 'alarmName'),
+        account: read(item, 'account'),
+        region: read(item, 'region'),
       }));
     },
   };

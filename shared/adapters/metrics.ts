@@ -2,7 +2,8 @@
  * Powertools Metrics (CloudWatch Embedded Metric Format), emitted once per run by Record:
  * - `Incidents` (Count) by classification and outcome: the outcome count per classification;
  * - `TimeToFirstAction`, `TimeToMitigate` (Seconds), `ActionsPerIncident`, `GuardHolds` (Count) by
- *   classification.
+ *   classification;
+ * - `Incidents` (Count) by account and region, when the run knows them.
  * EMF documents are serialised with Powertools and handed to `write` (stdout in Lambda, where
  * CloudWatch Logs turns them into metrics; a file in local runs so `--json` stdout stays clean).
  */
@@ -33,6 +34,17 @@ export function powertoolsMetrics(
       perIncident.addMetric('GuardHolds', MetricUnit.Count, m.guardHolds);
       write(JSON.stringify(perIncident.serializeMetrics()));
       perIncident.clearMetrics();
+
+      // By account and region on the incident count only: the organization's accounts and regions
+      // are a bounded set, but crossed with classification, outcome and the timing metrics they
+      // would multiply the custom-metric series (each billed) for little a dashboard needs.
+      if (m.account || m.region) {
+        const byPlace = new Metrics({ namespace, serviceName: 'medic' });
+        byPlace.addDimensions({ account: m.account ?? 'unknown', region: m.region ?? 'unknown' });
+        byPlace.addMetric('Incidents', MetricUnit.Count, 1);
+        write(JSON.stringify(byPlace.serializeMetrics()));
+        byPlace.clearMetrics();
+      }
     },
   };
 }

@@ -1,16 +1,21 @@
 /**
- * The kill switch as stored: one SSM String parameter per stage (`/medic/<stage>/pause`) holding
- * `{"paused": true, "reason", "by", "at"}`, written by `medic pause` and deleted by `medic resume`.
+ * The kill switch as stored: SSM String parameters holding `{"paused": true, "reason", "by", "at"}`,
+ * written by `medic pause` and deleted by `medic resume`. `/medic/<stage>/pause` pauses everything;
+ * `/medic/<stage>/pause/account/<id>` one account and `/medic/<stage>/pause/region/<region>` one
+ * region of the organization (all kept in the central account and region). A case reads the three
+ * that apply to it in one GetParameters call (a name that does not exist comes back in
+ * InvalidParameters, not as an error): any of them holds it.
  * Reads are cached briefly per sandbox (a pause reaches every rung that starts after the cache
  * expires); failures are never cached and are thrown, so the guard fails closed.
  */
 import {
   DeleteParameterCommand,
   GetParameterCommand,
+  GetParametersCommand,
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import type { PauseRecord, PauseSwitchPort } from '../ports.ts';
+import type { PauseRecord, PauseScope, PauseSwitchPort } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
 
 /** The parameter's value: what `medic pause` writes. */
@@ -42,6 +47,25 @@ export function parsePause(name: string, text: string | undefined): PauseRecord 
   };
 }
 
+/** What one pause covers: everything, one account, or one region. */
+export type PauseTarget = { everything: true } | { account: string } | { region: string };
+
+/** The parameter of one pause scope, under the stage's base name. */
+export function pauseParameterName(base: string, target: PauseTarget): string {
+  if ('account' in target) return `${base}/account/${target.account}`;
+  if ('region' in target) return `${base}/region/${target.region}`;
+  return base;
+}
+
+/** The parameters that can hold a case acting in `where`: everything first, then its account, its region. */
+export function pauseParametersFor(base: string, where: PauseScope): string[] {
+  return [
+    base,
+    ...(where.account ? [pauseParameterName(base, { account: where.account })] : []),
+    ...(where.region ? [pauseParameterName(base, { region: where.region })] : []),
+  ];
+}
+
 export interface PauseSwitchOptions {
   /** How long a successful read is trusted, in ms. */
   maxAgeMs: number;
@@ -51,6 +75,17 @@ export interface PauseSwitchOptions {
 export function pauseSwitch(ssm: SSMClient, name: string, options: PauseSwitchOptions): PauseSwitchPort {
   const now = options.now ?? Date.now;
   let cached: { until: number; value: PauseRecord | null } | null = null;
+  const scoped = new Map<string, { until: number; value: PauseRecord | null }>();
+
+  const fromParameters = async (names: string[]): Promise<PauseRecord | null> => {
+    const out = await callAws(`SSM GetParameters ${names.join(', ')}`, () =>
+      ssm.send(new GetParametersCommand({ Names: names })),
+    );
+    const values = new Map((out.Parameters ?? []).map((p) => [p.Name ?? '', p.Value] as const));
+    // Every value is parsed, in order: one that is not medic's fails closed even if another holds.
+    const found = names.flatMap((n) => (values.has(n) ? [parsePause(n, values.get(n))] : []));
+    return found.find((p) => p !== null) ?? null;
+  };
 
   const fromParameter = async (): Promise<PauseRecord | null> => {
     try {
@@ -67,7 +102,18 @@ export function pauseSwitch(ssm: SSMClient, name: string, options: PauseSwitchOp
   };
 
   return {
-    async read() {
+    async read(where) {
+      if (where?.account || where?.region) {
+        const names = pauseParametersFor(name, where);
+        const key = names.join(' ');
+        const hit = scoped.get(key);
+        if (hit && now() < hit.until) return hit.value;
+        const value = await fromParameters(names);
+        // Bounded: a sandbox serves a handful of (account, region) pairs; never grows past 100.
+        if (scoped.size >= 100) scoped.clear();
+        scoped.set(key, { until: now() + options.maxAgeMs, value });
+        return value;
+      }
       if (cached && now() < cached.until) return cached.value;
       const value = await fromParameter();
       cached = { until: now() + options.maxAgeMs, value };

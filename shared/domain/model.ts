@@ -455,6 +455,12 @@ export const InstanceCaseSchema = z.object({
   storedAs: z.string().optional(),
   /** Set by FileCase's Catch: the case was not stored and travels whole; the timeline says so. */
   fileError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
+  /**
+   * The account and region the instance lives in (the alarm's own, else the central deployment's):
+   * its bounds are keyed by them, and every notice, label and metric names them.
+   */
+  account: z.string().optional(),
+  region: z.string().optional(),
 });
 export type InstanceCase = z.infer<typeof InstanceCaseSchema>;
 

@@ -62,6 +62,15 @@ const ManualInput = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,40}$/)
     .optional(),
+  /** The member account and region the instance is in (absent: the central deployment's). */
+  account: z
+    .string()
+    .regex(/^\d{12}$/, 'account must be a 12-digit AWS account id')
+    .optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'region must look like eu-west-1')
+    .optional(),
 });
 
 function describeIssues(error: z.ZodError): string {
@@ -168,11 +177,18 @@ function fromManualInput(event: unknown, now: Date): IncidentTrigger {
   if (!parsed.success) {
     throw new InvalidTriggerError(`not a valid manual run input: ${describeIssues(parsed.error)}`);
   }
-  const { instanceId, reason, requestedBy, mode, requestId } = parsed.data;
+  const { instanceId, reason, requestedBy, mode, requestId, account, region } = parsed.data;
   const at = now.toISOString();
+  // The same instance id in two accounts is two runs: the hash covers where, the slug stays the id.
+  const where = account || region ? `${account ?? ''}/${region ?? ''}/` : '';
   return {
     source: 'manual',
-    episodeKey: episodeKey('manual', `${instanceId}-${requestId ?? ''}`, at),
+    episodeKey: episodeKey(
+      'manual',
+      `${where}${instanceId}-${requestId ?? ''}`,
+      at,
+      `${instanceId}-${requestId ?? ''}`,
+    ),
     reason,
     datapoints: [],
     enteredAlarmAt: at,
@@ -180,6 +196,8 @@ function fromManualInput(event: unknown, now: Date): IncidentTrigger {
     autoScalingGroupNames: [],
     mode,
     requestedBy,
+    ...(account ? { account } : {}),
+    ...(region ? { region } : {}),
     raw: keepRaw(event),
   };
 }

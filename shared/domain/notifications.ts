@@ -63,18 +63,35 @@ function baseAttributes(state: IncidentState, event: string): Record<string, str
     incident: state.incidentId,
     instance: state.targets[0]?.instanceId ?? '',
     instances: state.targets.map((x) => x.instanceId).join(','),
+    // Subscribers filter on these (an SNS filter policy per account or region).
+    ...(state.trigger.account ? { account: state.trigger.account } : {}),
+    ...(state.trigger.region ? { region: state.trigger.region } : {}),
   };
+}
+
+/** ` @222222222222`: the account in a subject, when the run knows it (short: a phone shows 100 chars). */
+const atAccount = (state: IncidentState) => (state.trigger.account ? ` @${state.trigger.account}` : '');
+
+/** `account 222222222222, region eu-west-1, AZ eu-west-1a`, when known. */
+function placeText(state: IncidentState): string {
+  const az = [...new Set(state.targets.flatMap((x) => (x.availabilityZone ? [x.availabilityZone] : [])))];
+  const parts = [
+    ...(state.trigger.account ? [`account ${state.trigger.account}`] : []),
+    ...(state.trigger.region ? [`region ${state.trigger.region}`] : []),
+    ...(az.length ? [`AZ ${az.join(', ')}`] : []),
+  ];
+  return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
 export function openedNotification(state: IncidentState): NotificationMessage {
   const { trigger, targets } = state;
   const what = trigger.alarmName ?? `manual run: ${trigger.reason}`;
   return {
-    subject: phoneSubject(`[medic] OPENED: ${shortName(targets)} - ${what}`),
+    subject: phoneSubject(`[medic] OPENED: ${shortName(targets)}${atAccount(state)} - ${what}`),
     body: [
       `medic opened incident ${state.incidentId}.`,
       `What: ${what}${trigger.alarmName && trigger.reason ? ` (${trigger.reason})` : ''}`,
-      `Where: ${longWhere(targets)}`,
+      `Where: ${longWhere(targets)}${placeText(state)}`,
       `Mode: ${trigger.mode}${trigger.requestedBy ? `, requested by ${trigger.requestedBy}` : ''}`,
       ...(state.settings.executionUrl ? [`Execution: ${state.settings.executionUrl}`] : []),
       '',
@@ -125,11 +142,11 @@ export function finalNotification(
   const acted = effectiveActions(state);
   return {
     subject: phoneSubject(
-      `[medic] ${HEADLINE[outcome]}: ${shortName(state.targets)} - ${subjectTail(state, outcome, t)}`,
+      `[medic] ${HEADLINE[outcome]}: ${shortName(state.targets)}${atAccount(state)} - ${subjectTail(state, outcome, t)}`,
     ),
     body: [
       `Incident ${state.incidentId}: ${outcome} (severity ${severity}).`,
-      `Where: ${longWhere(state.targets)}`,
+      `Where: ${longWhere(state.targets)}${placeText(state)}`,
       `What: ${state.trigger.alarmName ?? 'manual run'} - ${state.trigger.reason}`,
       `Classification: ${classifications(state).join(', ') || 'not assessed'}`,
       `Actions: ${acted.map((x) => `${x.kind} -> ${x.outcome}`).join(', ') || 'none'}`,

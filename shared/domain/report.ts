@@ -3,6 +3,7 @@
  * a neutral document that adf.ts / wiki.ts / html-report.ts render. Pure functions of the incident
  * state and its merged timeline.
  */
+import { identityLabels } from '../policy/org.ts';
 import { DEFAULT_AUTONOMY, describePlan } from './autonomy.ts';
 import { a, type Block, b, bullets, grid, para, type Section, type TicketDocument, t } from './document.ts';
 import {
@@ -115,10 +116,18 @@ export function who(state: IncidentState): string {
   );
 }
 
+/** ` in account 222222222222 eu-west-1`: which account and region, when the run knows them. */
+export function whereText(trigger: IncidentState['trigger']): string {
+  return trigger.account ? ` in account ${trigger.account}${trigger.region ? ` ${trigger.region}` : ''}` : '';
+}
+
 export function ticketSummary(state: IncidentState, outcome: EpisodeOutcome): string {
   const alarm = state.trigger.alarmName ?? `manual: ${state.trigger.reason}`;
   // Jira rejects summaries with line breaks or over 255 characters.
-  const line = `[medic] ${outcome}: ${who(state)} — ${alarm}`.replace(/[\r\n]+/g, ' ');
+  const line = `[medic] ${outcome}: ${who(state)}${whereText(state.trigger)} — ${alarm}`.replace(
+    /[\r\n]+/g,
+    ' ',
+  );
   return line.length > 250 ? `${line.slice(0, 249)}…` : line;
 }
 
@@ -137,6 +146,9 @@ export function ticketLabels(state: IncidentState): string[] {
     labelFor(state.incidentId),
     ...classifications(state).map(labelFor),
     ...state.targets.map((x) => labelFor(x.instanceId)),
+    ...(state.trigger.account
+      ? identityLabels(state.trigger as { account: string; region: string | null })
+      : []),
   ];
 }
 

@@ -7,23 +7,41 @@
  */
 
 export interface FleetLimits {
-  /** More than this many distinct instances in incidents within the window trips the guard. */
+  /**
+   * More than this many distinct instances of one account in incidents within the window trips the
+   * guard (one account: the whole fleet, as before medic served an organization).
+   */
   fleetMaxInstances: number;
   fleetWindowMs: number;
   /** More than this share of one Auto Scaling group (at least two instances) trips the guard. */
   fleetMaxGroupPercent: number;
+  /**
+   * More than this many across the organization trips it: a storm spread thin over many accounts,
+   * none of them past its own limit, is still one shared cause. Unset: no organization-wide count.
+   */
+  fleetMaxOrgInstances?: number;
+  /** More than this many in one account's AZ trips it. Unset: no per-AZ count. */
+  fleetMaxAzInstances?: number;
 }
 
-/** One registry entry: an instance that entered an incident, when, and its group if any. */
+/**
+ * One registry entry: an instance that entered an incident, when, its group, account and AZ if
+ * known. `instanceId` is the bounds key (shared/policy/org.ts), unique across the organization.
+ */
 export interface FleetEntry {
   instanceId: string;
   group?: string | null;
+  /** Absent: the central account (entries written before medic served an organization). */
+  account?: string | null;
+  availabilityZone?: string | null;
 }
 
 export interface FleetTrip {
   /** The instances the page lists. */
   instances: string[];
   why: string;
+  /** The accounts those instances are in (the page and the summary ticket name them). */
+  accounts?: string[];
 }
 
 /** Start of the registry window the verdict looks at. */
@@ -32,6 +50,10 @@ export function fleetWindowStart(now: Date, limits: Pick<FleetLimits, 'fleetWind
 }
 
 const distinct = (ids: string[]) => [...new Set(ids)].sort();
+
+/** The account an entry counts in; an entry without one is the central account's. */
+const CENTRAL = 'central';
+const accountOf = (e: FleetEntry) => e.account || CENTRAL;
 
 function membersOf(entries: FleetEntry[], group: string): string[] {
   return distinct(entries.filter((e) => e.group === group).map((e) => e.instanceId));
@@ -58,9 +80,50 @@ export function fleetVerdict(facts: {
   limits: FleetLimits;
 }): FleetTrip | null {
   const { entries, limits } = facts;
+  const accountsOf = (list: FleetEntry[]) => distinct(list.map(accountOf));
+  const byAccount = new Map<string, FleetEntry[]>();
+  for (const e of entries) byAccount.set(accountOf(e), [...(byAccount.get(accountOf(e)) ?? []), e]);
+  const many = byAccount.size > 1;
+  for (const [account, list] of [...byAccount].sort(([a], [b]) => a.localeCompare(b))) {
+    const ids = distinct(list.map((e) => e.instanceId));
+    if (ids.length > limits.fleetMaxInstances) {
+      const where = many ? ` in account ${account}` : '';
+      return {
+        instances: ids,
+        why: `${ids.length} instances${where} (limit ${limits.fleetMaxInstances})`,
+        accounts: accountsOf(list),
+      };
+    }
+  }
   const all = distinct(entries.map((e) => e.instanceId));
-  if (all.length > limits.fleetMaxInstances) {
-    return { instances: all, why: `${all.length} instances (limit ${limits.fleetMaxInstances})` };
+  if (limits.fleetMaxOrgInstances !== undefined && all.length > limits.fleetMaxOrgInstances) {
+    const accounts = accountsOf(entries);
+    return {
+      instances: all,
+      why: `${all.length} instances across ${accounts.length} account${accounts.length === 1 ? '' : 's'} (${accounts.join(', ')}; organization limit ${limits.fleetMaxOrgInstances})`,
+      accounts,
+    };
+  }
+  if (limits.fleetMaxAzInstances !== undefined) {
+    const byAz = new Map<string, FleetEntry[]>();
+    for (const e of entries) {
+      if (!e.availabilityZone) continue;
+      // AZ names are mapped per account (us-east-1a is not the same zone in two accounts): an AZ
+      // is counted inside its account only.
+      const key = `${accountOf(e)} ${e.availabilityZone}`;
+      byAz.set(key, [...(byAz.get(key) ?? []), e]);
+    }
+    for (const [key, list] of [...byAz].sort(([a], [b]) => a.localeCompare(b))) {
+      const ids = distinct(list.map((e) => e.instanceId));
+      if (ids.length > limits.fleetMaxAzInstances) {
+        const [account, az] = key.split(' ');
+        return {
+          instances: ids,
+          why: `${ids.length} instances in ${az}${many ? ` of account ${account}` : ''} (AZ limit ${limits.fleetMaxAzInstances})`,
+          accounts: accountsOf(list),
+        };
+      }
+    }
   }
   for (const group of groupsToSize(entries, facts.groups)) {
     const size = facts.groupSizes[group];
@@ -71,6 +134,7 @@ export function fleetVerdict(facts: {
       return {
         instances: members,
         why: `${members.length} of ${size} instances of group ${group} (${Math.round(percent)} %, limit ${limits.fleetMaxGroupPercent} %)`,
+        accounts: accountsOf(entries.filter((e) => members.includes(e.instanceId))),
       };
     }
   }

@@ -14,6 +14,7 @@ import {
   type LockAttempt,
   type TriggerFact,
 } from '../policy/admission.ts';
+import { boundsKey } from '../policy/org.ts';
 import type { AdmissionStorePort, NotifierPort } from '../ports.ts';
 import { acknowledge } from './acknowledge.ts';
 import { activeStorm, fleetTripped, type GuardDeps, type StormMemo, stormLabel, tripStorm } from './guard.ts';
@@ -88,7 +89,8 @@ const MAX_STEPS = 8;
 
 export async function admit(event: unknown, executionId: string, deps: AdmitDeps): Promise<AdmitResult> {
   const { store, clock } = deps;
-  const intakeDeps = { ...deps.intake, clock };
+  const home = deps.settings.home ?? deps.intake.home ?? {};
+  const intakeDeps = { ...deps.intake, clock, home };
   let read: ReadTrigger;
   try {
     read = readTrigger(event, intakeDeps);
@@ -109,6 +111,8 @@ export async function admit(event: unknown, executionId: string, deps: AdmitDeps
   };
   let resolved: ResolvedTargets | undefined;
   const targets = () => (resolved?.kind === 'found' ? resolved.targets : []);
+  // Every per-instance record is keyed by account + region + instance (shared/policy/org.ts).
+  const keyOf = (instanceId: string) => boundsKey(instanceId, trigger, home);
 
   for (let step = 0; step < MAX_STEPS; step++) {
     const next = admission(facts);
@@ -123,7 +127,7 @@ export async function admit(event: unknown, executionId: string, deps: AdmitDeps
         facts.okNotes = await Promise.all(
           trigger.instanceIds.map(async (instanceId) => ({
             instanceId,
-            holder: await store.joinLock(instanceId, { ...note, instanceId }),
+            holder: await store.joinLock(keyOf(instanceId), { ...note, instanceId }),
           })),
         );
         break;
@@ -153,7 +157,13 @@ export async function admit(event: unknown, executionId: string, deps: AdmitDeps
         break;
       case 'fleet':
         await Promise.all(
-          targets().map((t) => store.registerFleet(t.instanceId, trigger.episodeKey, stamp, t.group)),
+          targets().map((t) =>
+            store.registerFleet(keyOf(t.instanceId), trigger.episodeKey, stamp, t.group, {
+              account: trigger.account ?? null,
+              region: trigger.region ?? null,
+              availabilityZone: t.availabilityZone,
+            }),
+          ),
         );
         facts.fleet = await fleetTripped(
           targets().map((t) => t.group),
@@ -168,12 +178,13 @@ export async function admit(event: unknown, executionId: string, deps: AdmitDeps
             trigger.episodeKey,
             { ...deps, store },
             facts.fleet.why,
+            facts.fleet.accounts,
           );
           facts.storm = { label: storm.key, leader: storm.leader };
         }
         break;
       case 'locks':
-        facts.locks = await takeLocks(targets(), trigger, executionId, stamp, deps);
+        facts.locks = await takeLocks(targets(), trigger, executionId, stamp, { ...deps, keyOf });
         break;
     }
   }
@@ -253,9 +264,9 @@ async function takeLocks(
   trigger: IncidentState['trigger'],
   executionId: string,
   stamp: Date,
-  deps: AdmitDeps,
+  deps: AdmitDeps & { keyOf: (instanceId: string) => string },
 ): Promise<LockAttempt[]> {
-  const { store, clock } = deps;
+  const { store, clock, keyOf } = deps;
   const what = trigger.alarmName ? `alarm "${trigger.alarmName}"` : 'manual run';
   const attempts: LockAttempt[] = [];
   const taken: string[] = [];
@@ -270,18 +281,18 @@ async function takeLocks(
       let attempt: LockAttempt = { instanceId: t.instanceId, acquired: false, joined: null };
       for (let n = 0; n < 2; n++) {
         const lock = await store.acquireLock(
-          t.instanceId,
+          keyOf(t.instanceId),
           { episodeKey: trigger.episodeKey, executionId },
           clock(),
           deps.leaseMs,
         );
         if (lock.acquired) {
           taken.push(t.instanceId);
-          await store.recordEpisode(t.instanceId, trigger.episodeKey, stamp);
+          await store.recordEpisode(keyOf(t.instanceId), trigger.episodeKey, stamp);
           attempt = { instanceId: t.instanceId, acquired: true, tookOverFrom: lock.tookOverFrom };
           break;
         }
-        const holder = await store.joinLock(t.instanceId, also);
+        const holder = await store.joinLock(keyOf(t.instanceId), also);
         if (holder) {
           attempt = { instanceId: t.instanceId, acquired: false, joined: holder };
           break;
@@ -290,7 +301,7 @@ async function takeLocks(
       attempts.push(attempt);
     }
   } catch (error) {
-    for (const id of taken) await store.releaseLock(id, trigger.episodeKey).catch(() => null);
+    for (const id of taken) await store.releaseLock(keyOf(id), trigger.episodeKey).catch(() => null);
     throw error;
   }
   return attempts;
@@ -316,8 +327,10 @@ async function announce(state: IncidentState, deps: AdmitDeps): Promise<Incident
 /** Release (every exit path): drop our locks, merge what joined them, stamp the cooldown. */
 export async function release(
   state: IncidentState,
-  deps: Pick<AdmitDeps, 'store' | 'clock'>,
+  deps: Pick<AdmitDeps, 'store' | 'clock'> & { settings: Pick<AdmitDeps['settings'], 'home'> },
 ): Promise<IncidentState> {
+  // The locks were taken under the trigger's account and region; released under the same keys.
+  const keyOf = (instanceId: string) => boundsKey(instanceId, state.trigger, deps.settings.home ?? {});
   // No admission on the catch-all path means Admit's answer never arrived (its function timed out
   // after the lock was written): the targets' locks may be ours. releaseLock deletes only a lock
   // this episode owns, and only when this execution's Intake claimed the episode, because then
@@ -329,12 +342,12 @@ export async function release(
   const joined: TimelineEntry[] = [];
   const released: string[] = [];
   for (const id of locks) {
-    const entries = await deps.store.releaseLock(id, state.incidentId);
+    const entries = await deps.store.releaseLock(keyOf(id), state.incidentId);
     if (entries !== null) {
       released.push(id);
       joined.push(...entries);
     }
-    if (entries !== null || !unanswered) await deps.store.markClosed(id, deps.clock());
+    if (entries !== null || !unanswered) await deps.store.markClosed(keyOf(id), deps.clock());
   }
   if (unanswered && released.length === 0) return state;
   const timeline = append(

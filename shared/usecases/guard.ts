@@ -29,6 +29,7 @@ import {
   stormLabel,
 } from '../policy/fleet.ts';
 import { afterHeld } from '../policy/moves.ts';
+import { accountText, boundsKey, type Home, identityLabels, parseBoundsKey } from '../policy/org.ts';
 import type {
   FleetView,
   GuardStorePort,
@@ -47,10 +48,27 @@ export {
 } from '../policy/bounds.ts';
 
 export interface GuardSettings extends BoundSettings {
+  /** Instances of one account in incidents within the window that trip the guard. */
   fleetMaxInstances: number;
   fleetWindowMs: number;
   /** Share of one Auto Scaling group in incidents (with at least 2 instances) that trips the guard. */
   fleetMaxGroupPercent: number;
+  /** Instances across the organization that trip it (unset: not counted). */
+  fleetMaxOrgInstances?: number;
+  /** Instances in one account's AZ that trip it (unset: not counted). */
+  fleetMaxAzInstances?: number;
+  /** The central deployment's own account and region: the bounds keys are relative to it. */
+  home?: Home;
+  /** MEDIC_ACCOUNT_NAMES: what people call the accounts. */
+  accountNames?: Record<string, string>;
+}
+
+/** The key of a case's per-instance bounds (lock, cooldown, flap, budget, fleet registry). */
+export function caseKey(
+  c: Pick<InstanceCase, 'account' | 'region'> & { target: { instanceId: string } },
+  settings: Pick<GuardSettings, 'home'>,
+): string {
+  return boundsKey(c.target.instanceId, c, settings.home ?? {});
 }
 
 export type Bound = PolicyBound | 'already-taken';
@@ -77,7 +95,12 @@ export async function fleetTripped(
   deps: Pick<GuardDeps, 'clock' | 'settings' | 'groupSize'> & { store: FleetView },
 ): Promise<FleetTrip | null> {
   const now = deps.clock();
-  const entries = await deps.store.fleetSince(fleetWindowStart(now, deps.settings), now);
+  const home = deps.settings.home ?? {};
+  // An entry without an account (written before medic served an organization) is the central one's.
+  const entries = (await deps.store.fleetSince(fleetWindowStart(now, deps.settings), now)).map((e) => ({
+    ...e,
+    account: e.account || parseBoundsKey(e.instanceId, home).account,
+  }));
   const wanted = deps.groupSize ? groupsToSize(entries, groups) : [];
   const sizes = await Promise.all(wanted.map(async (g) => [g, await deps.groupSize?.(g)] as const));
   const groupSizes = Object.fromEntries(sizes.filter((e): e is [string, number] => e[1] !== undefined));
@@ -124,6 +147,7 @@ export async function tripStorm(
   by: string,
   deps: Omit<GuardDeps, 'store'> & { store: StormStorePort },
   cause = `${instances.length} instances (limit ${deps.settings.fleetMaxInstances})`,
+  accounts: string[] = [],
 ): Promise<{ key: string; leader: boolean }> {
   const now = deps.clock();
   const windowMs = deps.settings.fleetWindowMs;
@@ -136,19 +160,48 @@ export async function tripStorm(
   const label = `${stormLabel(key)}-${createHash('sha256').update(by).digest('hex').slice(0, 6)}`;
   const minutes = Math.round(deps.settings.fleetWindowMs / 60_000);
   const list = instances.join(', ');
+  const names = deps.settings.accountNames ?? {};
+  const accountIds = accounts.filter((a) => /^\d{12}$/.test(a));
+  const accountList = accountIds.map((a) => accountText(a, names)).join(', ');
+  const inAccounts =
+    accountIds.length > 0 ? ` in ${accountIds.length === 1 ? 'account' : 'accounts'} ${accountList}` : '';
   const why = `${cause} entered incidents within ${minutes} min: a shared cause (AZ, network, dependency, deploy) is likely, so medic is not acting on any of them`;
   await deps.notifier.publish({
-    subject: `[medic] PAGE: fleet guard tripped — ${instances.length} instances alarming`,
-    body: [why, '', `Instances: ${list}`, `Summary ticket label: ${label}`].join('\n'),
+    subject: `[medic] PAGE: fleet guard tripped — ${instances.length} instances alarming${accountIds.length > 1 ? ` in ${accountIds.length} accounts` : ''}`,
+    body: [
+      why,
+      '',
+      ...(accountIds.length ? [`Accounts: ${accountList}`] : []),
+      `Instances: ${list}`,
+      `Summary ticket label: ${label}`,
+    ].join('\n'),
     severity: 'critical',
-    attributes: { event: 'storm', storm: label },
+    attributes: {
+      event: 'storm',
+      storm: label,
+      ...(accountIds.length ? { account: accountIds.join(',') } : {}),
+    },
   });
   const draft: TicketDraft = {
-    summary: `[medic] storm: ${instances.length} instances alarming within ${minutes} min — actions held`,
-    labels: ['medic', 'medic-storm', label],
+    summary: `[medic] storm: ${instances.length} instances alarming${inAccounts} within ${minutes} min — actions held`,
+    labels: [
+      'medic',
+      'medic-storm',
+      label,
+      ...accountIds.flatMap((a) => identityLabels({ account: a, region: null })),
+    ],
     priority: 'Highest',
     description: {
-      sections: [{ title: 'Fleet guard tripped', blocks: [para(t(why)), bullets(instances)] }],
+      sections: [
+        {
+          title: 'Fleet guard tripped',
+          blocks: [
+            para(t(why)),
+            ...(accountIds.length ? [para(t(`Accounts: ${accountList}`))] : []),
+            bullets(instances),
+          ],
+        },
+      ],
     },
   };
   let filed = false;
@@ -187,13 +240,15 @@ export async function authorize(c: InstanceCase, action: ActionKind, deps: Guard
   const { settings, store } = deps;
   const now = deps.clock();
   const id = c.target.instanceId;
+  // Per account + region + instance: i-x of one account never spends the budget of i-x of another.
+  const key = caseKey(c, settings);
   const { flapSince, budgetSince } = historyWindows(now, settings);
   // This step's own claim, taken by an earlier delivery of it, is not another action.
   const [fleet, lastClosed, episodes, actionsUsed] = await Promise.all([
     fleetTripped([c.target.group], deps),
-    store.lastClosed(id),
-    store.episodesSince(id, flapSince),
-    store.actionsSince(id, budgetSince, actionKey(c, action)),
+    store.lastClosed(key),
+    store.episodesSince(key, flapSince),
+    store.actionsSince(key, budgetSince, actionKey(c, action)),
   ]);
   const held = safetyBound(action, {
     now,
@@ -206,12 +261,12 @@ export async function authorize(c: InstanceCase, action: ActionKind, deps: Guard
     settings,
   });
   if (held?.bound === 'fleet' && fleet) {
-    const storm = await tripStorm(fleet.instances, c.incidentId, deps, fleet.why);
+    const storm = await tripStorm(fleet.instances, c.incidentId, deps, fleet.why, fleet.accounts);
     return { allow: false, ...held, reason: `${held.reason}; see storm ${storm.key}` };
   }
   if (held) return { allow: false, ...held };
   if (modeOf(c, action) === 'dry-run') return { allow: true };
-  const claimed = await store.claimAction(id, actionKey(c, action), now);
+  const claimed = await store.claimAction(key, actionKey(c, action), now);
   if (!claimed) {
     return {
       allow: false,

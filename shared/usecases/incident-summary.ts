@@ -33,5 +33,7 @@ export function incidentSummaries(
     ticketKey: state.ticket?.key ?? null,
     executionArn,
     alarmName: state.trigger.alarmName ?? null,
+    ...(state.trigger.account ? { account: state.trigger.account } : {}),
+    ...(state.trigger.region ? { region: state.trigger.region } : {}),
   }));
 }

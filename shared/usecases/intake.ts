@@ -12,6 +12,7 @@ import type { IgnoredKind } from '../domain/scope.ts';
 import { targetFromInstance } from '../domain/target.ts';
 import { type Clock, entry } from '../domain/timeline.ts';
 import { EventTooLargeError, InstanceNotFoundError, InvalidTriggerError } from '../errors.ts';
+import { type Home, whereOfAlarmArn } from '../policy/org.ts';
 import type { AutoScalingPort, Ec2Port } from '../ports.ts';
 
 export const MAX_TARGETS = 20;
@@ -27,6 +28,22 @@ export interface IntakeDeps {
    * can only make a run stricter, never looser. Absent: auto.
    */
   deployMode?: Mode;
+  /** The central deployment's account and region: the run's own when the trigger names none. */
+  home?: Home;
+}
+
+/**
+ * The account and region the alarm is in: the event's own (EventBridge `account`/`region`), else
+ * the alarm ARN's, else the central deployment's. Cases act, and their bounds are kept, there.
+ */
+function placed<T extends { account?: string; region?: string; alarmArn?: string }>(
+  trigger: T,
+  home: Home | undefined,
+): T {
+  const arn = whereOfAlarmArn(trigger.alarmArn);
+  const account = trigger.account || arn.account || home?.account;
+  const region = trigger.region || arn.region || home?.region;
+  return { ...trigger, ...(account ? { account } : {}), ...(region ? { region } : {}) };
 }
 
 // ---- hardening: size, hostile text, OK transitions ----
@@ -57,8 +74,10 @@ function clip(text: string, max: number, singleLine = false): string {
 }
 
 /** A CloudWatch transition out of ALARM: closes nothing by itself, but is noted on the open incident. */
-function okTransition(event: unknown, deps: Pick<IntakeDeps, 'settings'>): IncidentState | null {
+function okTransition(event: unknown, deps: Pick<IntakeDeps, 'settings' | 'home'>): IncidentState | null {
   const e = event as {
+    account?: unknown;
+    region?: unknown;
     resources?: unknown;
     detail?: {
       alarmName?: unknown;
@@ -85,18 +104,23 @@ function okTransition(event: unknown, deps: Pick<IntakeDeps, 'settings'>): Incid
   const alarmName = clip(name, MAX_ALARM_NAME, true);
   return {
     incidentId: key,
-    trigger: {
-      source: 'cloudwatch-alarm',
-      episodeKey: key,
-      alarmName,
-      alarmArn: arn,
-      reason: `alarm moved to ${clip(String(e.detail?.state?.value), 40)}`,
-      datapoints: [],
-      enteredAlarmAt: new Date(at).toISOString(),
-      instanceIds,
-      autoScalingGroupNames: [],
-      mode: 'auto',
-    },
+    trigger: placed(
+      {
+        source: 'cloudwatch-alarm',
+        episodeKey: key,
+        alarmName,
+        alarmArn: arn,
+        reason: `alarm moved to ${clip(String(e.detail?.state?.value), 40)}`,
+        datapoints: [],
+        enteredAlarmAt: new Date(at).toISOString(),
+        instanceIds,
+        autoScalingGroupNames: [],
+        mode: 'auto' as const,
+        ...(typeof e.account === 'string' ? { account: e.account } : {}),
+        ...(typeof e.region === 'string' ? { region: e.region } : {}),
+      },
+      deps.home,
+    ),
     settings: deps.settings,
     targets: [],
     timeline: [],
@@ -149,7 +173,7 @@ export type ReadTrigger =
 /** Size check and normalisation (pure but for the clock): throws the named error of bad input. */
 export function readTrigger(
   event: unknown,
-  deps: Pick<IntakeDeps, 'clock' | 'settings' | 'deployMode'>,
+  deps: Pick<IntakeDeps, 'clock' | 'settings' | 'deployMode' | 'home'>,
 ): ReadTrigger {
   const size = eventSize(event);
   if (size > MAX_EVENT_CHARS) {
@@ -175,7 +199,7 @@ export function readTrigger(
   }
   const requested = normalised.mode;
   const trigger = {
-    ...normalised,
+    ...placed(normalised, deps.home),
     mode: runMode(deps.deployMode ?? 'auto', requested),
     ...(normalised.alarmName ? { alarmName: clip(normalised.alarmName, MAX_ALARM_NAME, true) } : {}),
     reason: clip(normalised.reason, MAX_REASON),
@@ -243,7 +267,14 @@ export function openedState(
     entry(clock, {
       step: 'Intake',
       kind: 'note',
-      summary: `targets: ${targets.map((t) => `${t.instanceId}${t.name ? ` (${t.name})` : ''}${t.managed ? '' : ' [not opted in]'}`).join(', ')}`,
+      summary: `targets: ${targets.map((t) => `${t.instanceId}${t.name ? ` (${t.name})` : ''}${t.managed ? '' : ' [not opted in]'}`).join(', ')}${trigger.account ? ` in account ${trigger.account}${trigger.region ? `, region ${trigger.region}` : ''}` : ''}`,
+      detail: {
+        ...(trigger.account ? { account: trigger.account } : {}),
+        ...(trigger.region ? { region: trigger.region } : {}),
+        availabilityZones: [
+          ...new Set(targets.flatMap((t) => (t.availabilityZone ? [t.availabilityZone] : []))),
+        ],
+      },
     }),
   ];
   // Only a run that is not fully automatic says so here; the plan (Assess) shows each rung's mode.
@@ -296,6 +327,8 @@ export function openedState(
       threshold: trigger.threshold ?? null,
       enteredAlarmAt: trigger.enteredAlarmAt,
     },
+    ...(trigger.account ? { account: trigger.account } : {}),
+    ...(trigger.region ? { region: trigger.region } : {}),
   }));
   return { incidentId: trigger.episodeKey, trigger, settings: deps.settings, targets, timeline, cases };
 }

@@ -30,7 +30,7 @@ import {
   rungAction,
   VERBS,
 } from '../policy/moves.ts';
-import type { Ec2ActionsPort, NotifierPort, PauseSwitchPort } from '../ports.ts';
+import type { Ec2ActionsPort, NotifierPort, PauseScope, PauseSwitchPort } from '../ports.ts';
 
 export { MUTATING, VERBS };
 
@@ -150,11 +150,22 @@ export async function announce(c: InstanceCase, notifier: NotifierPort, kind: Ac
       `Tried so far: ${c.actions.map((a) => `${a.kind}: ${a.outcome}`).join(', ') || 'nothing'}`,
     ].join('\n'),
     severity: 'warning',
-    attributes: { event: 'action', action: kind, incident: c.incidentId, instance: c.target.instanceId },
+    attributes: {
+      event: 'action',
+      action: kind,
+      incident: c.incidentId,
+      instance: c.target.instanceId,
+      ...placeAttributes(c),
+    },
   });
 }
 
 export { type ApprovalDecision, readApproval } from '../policy/moves.ts';
+
+/** The case's account and region as SNS message attributes (subscribers filter on them). */
+function placeAttributes(c: InstanceCase): Record<string, string> {
+  return { ...(c.account ? { account: c.account } : {}), ...(c.region ? { region: c.region } : {}) };
+}
 
 export interface PrepareDeps {
   ec2: Pick<Ec2ActionsPort, 'consoleOutput'>;
@@ -169,10 +180,13 @@ export interface PrepareDeps {
  * again before anything is decided; when those retries run out the case fails, which takes no
  * action either.
  */
-export async function readPause(switches: readonly PauseSwitchPort[]): Promise<PauseRead> {
+export async function readPause(
+  switches: readonly PauseSwitchPort[],
+  where?: PauseScope,
+): Promise<PauseRead> {
   try {
     for (const s of switches) {
-      const paused = await s.read();
+      const paused = await s.read(where);
       if (paused) return { paused };
     }
     return { paused: null };
@@ -197,7 +211,9 @@ export async function prepareRung(c: InstanceCase, deps: PrepareDeps): Promise<I
   const action = rungAction(c.assessment?.plan ?? [], c.rung);
   let k: InstanceCase = { ...c, action, pending: null };
   if (action === 'page') return { ...k, approval: null, next: 'run' };
-  const pause = deps.pause && needsPause(action) ? await readPause(deps.pause) : undefined;
+  // The pause of everything, of the case's account and of its region: any of them holds the rung.
+  const where = { account: c.account ?? null, region: c.region ?? null };
+  const pause = deps.pause && needsPause(action) ? await readPause(deps.pause, where) : undefined;
   const move = gateRung({
     action,
     instanceId: c.target.instanceId,
@@ -309,7 +325,12 @@ export async function page(
       .filter(Boolean)
       .join('\n'),
     severity: 'critical',
-    attributes: { event: 'page', incident: c.incidentId, instance: c.target.instanceId },
+    attributes: {
+      event: 'page',
+      incident: c.incidentId,
+      instance: c.target.instanceId,
+      ...placeAttributes(c),
+    },
   });
   k = recordAction(k, deps.clock, 'page', 'paged', `paged on-call: ${why}`);
   return { ...k, next: 'done', outcome: k.outcome ?? 'escalated' };

@@ -197,8 +197,12 @@ export async function record(received: IncidentState, deps: RecordDeps): Promise
   try {
     const tickets = await deps.tickets(withReserve(deps.deadline ?? NO_DEADLINE, RECORD_RESERVE_MS));
     const [existing] = await tickets.search(['medic', episodeLabel]);
+    // The same instance id may exist in another account: only this account's tickets are its history.
+    const accountLabel = state.trigger.account ? [labelFor(`account-${state.trigger.account}`)] : [];
     const history = instanceLabel
-      ? (await tickets.search(['medic', instanceLabel])).filter((x) => !x.labels.includes(episodeLabel))
+      ? (await tickets.search(['medic', instanceLabel, ...accountLabel])).filter(
+          (x) => !x.labels.includes(episodeLabel),
+        )
       : [];
     const candidate = existing
       ? undefined
@@ -357,6 +361,8 @@ export async function record(received: IncidentState, deps: RecordDeps): Promise
     timeToMitigateSeconds: t.timeToMitigate,
     actions: effectiveActions(state).length,
     guardHolds: (state.cases ?? []).flatMap((c) => c.actions).filter((x) => x.outcome === 'held').length,
+    ...(state.trigger.account ? { account: state.trigger.account } : {}),
+    ...(state.trigger.region ? { region: state.trigger.region } : {}),
   });
 
   // The execution's output is a state too (256 KiB): the cases stay compact and the merged

@@ -1,6 +1,7 @@
 /**
  * The fleet registry and storms on the safety table. `FLEET` / <5-minute bucket start> holds one
- * map attribute `i:<instance>` per instance that entered an incident in that bucket, so the fleet
+ * map attribute `i:<bounds key>` (account + region + instance, shared/policy/org.ts) per instance
+ * that entered an incident in that bucket, with its account, region and AZ, so the fleet
  * guard reads a window in O(1) calls per delivery; `STORM` / <window start> names the one leader
  * of a storm. Registering (Admit), reading (the bounds, Intake) and claiming a storm (the bounds)
  * are three ports.
@@ -22,7 +23,7 @@ const isItemTooLarge = (error: unknown) =>
 
 export function dynamoFleetRegistry(doc: DynamoDBDocumentClient, table: string): FleetRegistry {
   return {
-    async registerFleet(instanceId, episodeKey, at, group) {
+    async registerFleet(instanceId, episodeKey, at, group, where) {
       try {
         await callAws('UpdateItem fleet', () =>
           doc.send(
@@ -33,7 +34,14 @@ export function dynamoFleetRegistry(doc: DynamoDBDocumentClient, table: string):
               UpdateExpression: 'SET #i = :entry, expiresAt = if_not_exists(expiresAt, :ttl)',
               ExpressionAttributeNames: { '#i': `${FLEET_ATTRIBUTE}${instanceId}` },
               ExpressionAttributeValues: {
-                ':entry': { episodeKey, at: at.toISOString(), ...(group ? { group } : {}) },
+                ':entry': {
+                  episodeKey,
+                  at: at.toISOString(),
+                  ...(group ? { group } : {}),
+                  ...(where?.account ? { account: where.account } : {}),
+                  ...(where?.region ? { region: where.region } : {}),
+                  ...(where?.availabilityZone ? { az: where.availabilityZone } : {}),
+                },
                 ':ttl': epoch(at) + 2 * DAY_S,
               },
             }),
@@ -70,6 +78,9 @@ export function dynamoFleetView(doc: DynamoDBDocumentClient, table: string): Fle
                   episodeKey: text(entry, 'episodeKey') ?? '',
                   at,
                   group: text(entry, 'group'),
+                  account: text(entry, 'account'),
+                  region: text(entry, 'region'),
+                  availabilityZone: text(entry, 'az'),
                 },
               ]
             : [];
