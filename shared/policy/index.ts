@@ -6,3 +6,4 @@ export * from './admission.ts';
 export * from './bounds.ts';
 export * from './fleet.ts';
 export * from './moves.ts';
+export * from './learning.ts';
