@@ -401,6 +401,29 @@ export function operatorProgram(
       }),
     );
 
+  program
+    .command('replay')
+    .description('what admission and the bounds would have done on a historical alarm stream (read-only)')
+    .addHelpText(
+      'after',
+      '\nFILE: what `aws cloudwatch describe-alarm-history --history-item-type StateUpdate` prints, or ' +
+        'EventBridge alarm events (a JSON array or one per line). Reads the alarms, instances and groups as ' +
+        'they are now (DescribeAlarms, DescribeInstances, DescribeAutoScalingGroups); writes nothing and ' +
+        'notifies nobody. Run it on last month before turning on auto.',
+    )
+    .argument('<file>', 'the alarm history or events file')
+    .option('--json', 'print one JSON document with the counts')
+    .action(
+      exit(async (file: string, o) => {
+        const { replayFile } = await import('./replay.ts');
+        const { renderReplay } = await import('../shared/usecases/replay.ts');
+        const report = await replayFile(file, clientConfig(aws()));
+        if (o.json) out(JSON.stringify(report, null, 2));
+        else for (const line of renderReplay(report)) out(line);
+        return 0;
+      }),
+    );
+
   return { program, result };
 }
 
