@@ -52,7 +52,11 @@ describe('recurrence: a fix that did not hold', () => {
     ['escalated, not resolved: there was no fix to fail', [closed({ outcome: 'escalated' })], null],
     ['self-recovered: no fix to fail', [closed({ outcome: 'self-recovered', fixedBy: null })], null],
     ['still open (no end): not a closed fix', [closed({ endedAt: null })], null],
-    ['already shown not to hold by another incident: not marked twice', [closed({ recurredBy: 'ep-x' })], null],
+    [
+      'already shown not to hold by another incident: not marked twice',
+      [closed({ recurredBy: 'ep-x' })],
+      null,
+    ],
     [
       'marked by this very incident (a retried Decide): the same answer',
       [closed({ recurredBy: 'ep-new' })],
@@ -128,7 +132,11 @@ describe('effectiveness per classification × action', () => {
   // (1 fixed by it). One network incident, reboot fixed it. One incident ended before the window.
   const rows: ClosedIncident[] = [
     ...Array.from({ length: 7 }, (_, n) =>
-      closed({ incidentId: `os-${n}`, timeToMitigateSeconds: 60 * (n + 1), recurredBy: n < 2 ? 'later' : null }),
+      closed({
+        incidentId: `os-${n}`,
+        timeToMitigateSeconds: 60 * (n + 1),
+        recurredBy: n < 2 ? 'later' : null,
+      }),
     ),
     closed({ incidentId: 'os-7', actions: ['reboot', 'stop-start'], fixedBy: 'stop-start', fixedRung: 1 }),
     closed({

@@ -21,7 +21,10 @@ export function memorySafetyStore(): MemorySafetyStore {
   >();
   const history = new Map<string, { at: Date; key: string }[]>();
   const closed = new Map<string, Date>();
-  const fleet = new Map<string, { instanceId: string; episodeKey: string; at: string; group?: string | null }>();
+  const fleet = new Map<
+    string,
+    { instanceId: string; episodeKey: string; at: string; group?: string | null }
+  >();
   const storms = new Map<string, Date>();
   const actions = new Map<string, Map<string, Date>>();
   const outbox = new Map<string, OutboxItem>();

@@ -5,5 +5,5 @@
 export * from './admission.ts';
 export * from './bounds.ts';
 export * from './fleet.ts';
-export * from './moves.ts';
 export * from './learning.ts';
+export * from './moves.ts';

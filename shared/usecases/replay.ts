@@ -143,12 +143,16 @@ export async function replay(stream: ParsedStream, deps: ReplayDeps): Promise<Re
         open.set(t.alarmName, [...(open.get(t.alarmName) ?? []), result]);
         for (const c of result.cases ?? []) {
           // Judged as an auto run would be: the point of a replay is to see before turning auto on.
-          const verdict = await authorize({ ...c, mode: 'auto', settings: { ...c.settings, autonomy: undefined } }, action, {
-            store,
-            clock,
-            settings,
-            notifier,
-          });
+          const verdict = await authorize(
+            { ...c, mode: 'auto', settings: { ...c.settings, autonomy: undefined } },
+            action,
+            {
+              store,
+              clock,
+              settings,
+              notifier,
+            },
+          );
           if (verdict.allow) continue;
           hold(verdict.bound);
           if (verdict.effect === 'page') boundPages++;
