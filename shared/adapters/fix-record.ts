@@ -11,6 +11,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ClosedIncident } from '../policy/learning.ts';
+import type { FixRecordPort } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
 import { documentClient, type Item, text } from './dynamo-document.ts';
 
@@ -48,20 +49,11 @@ export function lastFixesReader(client: DynamoDBClient, tableName: string) {
   };
 }
 
-export interface FixRecord {
-  /** Keeps a finished case; a resolved one becomes the instance's last fix for its classification. */
-  put(f: ClosedIncident): Promise<void>;
-  /** The fix of `f` did not hold: `by` showed it. */
-  markRecurred(f: ClosedIncident, by: string): Promise<void>;
-  /** Cases of this classification that ended at or after `since` (bounded pages). */
-  since(classification: string, since: Date, maxItems?: number): Promise<ClosedIncident[]>;
-}
-
 export function fixRecord(
   client: DynamoDBClient,
   tableName: string,
   options: { retentionDays?: number; now?: () => Date } = {},
-): FixRecord {
+): FixRecordPort {
   const doc = documentClient(client);
   const now = options.now ?? (() => new Date());
   const expiresAt = () => Math.floor(now().getTime() / 1000) + (options.retentionDays ?? 400) * DAY_S;
@@ -69,7 +61,9 @@ export function fixRecord(
     async put(f) {
       const body = JSON.stringify(f);
       await callAws('PutItem fix', () =>
-        doc.send(new PutCommand({ TableName: tableName, Item: { ...rowKey(f), body, expiresAt: expiresAt() } })),
+        doc.send(
+          new PutCommand({ TableName: tableName, Item: { ...rowKey(f), body, expiresAt: expiresAt() } }),
+        ),
       );
       if (f.outcome !== 'resolved' || !f.classification) return;
       await callAws('UpdateItem fixes', () =>

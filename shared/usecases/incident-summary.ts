@@ -62,7 +62,9 @@ export function closedIncidents(
         e.summary.startsWith('recovered') &&
         (e.instanceId ?? c.target.instanceId) === c.target.instanceId,
     );
-    const ttm = mitigated ? (Date.parse(mitigated.at) - Date.parse(state.trigger.enteredAlarmAt)) / 1000 : null;
+    const ttm = mitigated
+      ? (Date.parse(mitigated.at) - Date.parse(state.trigger.enteredAlarmAt)) / 1000
+      : null;
     return [
       {
         incidentId: state.incidentId,
