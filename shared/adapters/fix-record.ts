@@ -6,10 +6,10 @@
  *     classification over a time range reads the track record: no Scan, however large the table.
  *   pk "instance#<id>", sk "fixes" → per classification (`c:<classification>`) the instance's last
  *     resolved incident: one GetItem tells Admit whether a new alarm is a recurrence.
- * Reads and writes are separate factories so Admit bundles only the GetItem it needs.
+ * Admit reads the second through last-fixes.ts (one GetItem, nothing else bundled).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ClosedIncident } from '../policy/learning.ts';
 import type { FixRecordPort } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
@@ -30,23 +30,6 @@ function parse(body: string | null, recurredBy: string | null): ClosedIncident |
   } catch {
     return null;
   }
-}
-
-/** The instance's last resolved incident per classification (one GetItem). */
-export function lastFixesReader(client: DynamoDBClient, tableName: string) {
-  const doc = documentClient(client);
-  return async (instanceId: string): Promise<ClosedIncident[]> => {
-    const out = await callAws('GetItem fixes', () =>
-      doc.send(new GetCommand({ TableName: tableName, Key: fixesKey(instanceId) })),
-    );
-    const item = (out.Item ?? {}) as Item;
-    return Object.keys(item)
-      .filter((k) => k.startsWith('c:'))
-      .flatMap((k) => {
-        const f = parse(text(item, k), text(item, `r:${k.slice(2)}`));
-        return f ? [f] : [];
-      });
-  };
 }
 
 export function fixRecord(
