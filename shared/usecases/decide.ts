@@ -85,7 +85,7 @@ export const DEFAULT_RECURRENCE_MS = 24 * 3_600_000;
  * classification inside the window means that fix did not hold, so the ladder starts one rung
  * above it (policy/learning.ts). Record links the tickets and Close marks the old fix.
  */
-function judgeRecurrence(c: InstanceCase, clock: Clock, windowMs: number): InstanceCase {
+export function judgeRecurrence(c: InstanceCase, clock: Clock, windowMs: number): InstanceCase {
   if (!c.assessment || !c.priorFixes?.length) return c;
   const r = recurrence({
     now: clock(),
