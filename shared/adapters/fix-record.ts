@@ -68,10 +68,14 @@ export function fixRecord(
             TableName: tableName,
             Key: rowKey(f),
             UpdateExpression: 'SET recurredBy = :by',
+            // An update creates a missing item: a row that expired stays gone.
+            ConditionExpression: 'attribute_exists(pk)',
             ExpressionAttributeValues: { ':by': by },
           }),
         ),
-      );
+      ).catch((error: unknown) => {
+        if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      });
       if (!f.classification) return;
       // Only while the instance's last fix is still this one (a newer fix is not marked).
       await callAws('UpdateItem fixes recurred', () =>
