@@ -185,7 +185,9 @@ describe('Record: the track record next to the plan, and the two tickets linked 
     // Assess
     const issue = jira.issues().find((i) => i.key === out.ticket?.key);
     const description = JSON.stringify(issue?.fields.description);
-    expect(description).toContain('track record: reboot fixed 7 of 9 `os` incidents on this fleet in 30 days; 2 recurred');
+    expect(description).toContain(
+      'track record: reboot fixed 7 of 9 `os` incidents on this fleet in 30 days; 2 recurred',
+    );
     expect(description).toContain(`recurrence: reboot resolved medic-old (${old.key})`);
     expect(issue?.links).toEqual([{ type: 'Relates', direction: 'outward', key: old.key }]);
     expect(out.timeline.map((e) => e.summary)).toContain(

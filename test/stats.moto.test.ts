@@ -78,7 +78,9 @@ describe('the fix record on DynamoDB', () => {
     // Prepare
     const fixes = fixRecord(dynamodb, TABLE);
     // Act
-    await fixes.put(row(0, { incidentId: 'medic-0b', instanceId: 'i-00000000000000002', endedAt: daysAgo(0) }));
+    await fixes.put(
+      row(0, { incidentId: 'medic-0b', instanceId: 'i-00000000000000002', endedAt: daysAgo(0) }),
+    );
     const now = await lastFixesReader(dynamodb, TABLE)('i-00000000000000002');
     // Assess
     expect(now.map((f) => [f.incidentId, f.recurredBy])).toEqual([['medic-0b', null]]);
