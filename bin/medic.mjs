@@ -18,6 +18,8 @@ const OPERATOR_COMMANDS = new Set([
   'pause',
   'resume',
   'alarms',
+  'replay',
+  'stats',
 ]);
 const argv = process.argv.slice(2);
 const code = OPERATOR_COMMANDS.has(argv[0])

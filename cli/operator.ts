@@ -486,6 +486,55 @@ export function operatorProgram(
       }),
     );
 
+  program
+    .command('stats')
+    .description('how well each fix has worked: per classification × action, from the incident store')
+    .option('--days <n>', 'how far back (1-90)', '30')
+    .option('--json', 'print JSON')
+    .action(
+      exit(async (o) => {
+        const days = Number(o.days);
+        if (!Number.isInteger(days) || days < 1 || days > 90)
+          throw new CliUsageError(`--days must be a whole number from 1 to 90, got "${o.days}"`);
+        const [{ DynamoDBClient }, { fixRecord }, { fixStats, renderStats }] = await Promise.all([
+          import('@aws-sdk/client-dynamodb'),
+          import('../shared/adapters/fix-record.ts'),
+          import('../shared/usecases/learn.ts'),
+        ]);
+        const fixes = fixRecord(
+          new DynamoDBClient(clientConfig(aws())),
+          aws().table ?? process.env.MEDIC_INCIDENTS_TABLE ?? `medic-${aws().stage}-incidents`,
+        );
+        const stats = await fixStats({ fixes, now: new Date(), days });
+        if (o.json) out(JSON.stringify({ days, stats }, null, 2));
+        else for (const line of renderStats(stats, days)) out(line);
+        return 0;
+      }),
+    );
+
+  program
+    .command('replay')
+    .description('what admission and the bounds would have done on a historical alarm stream (read-only)')
+    .addHelpText(
+      'after',
+      '\nFILE: what `aws cloudwatch describe-alarm-history --history-item-type StateUpdate` prints, or ' +
+        'EventBridge alarm events (a JSON array or one per line). Reads the alarms, instances and groups as ' +
+        'they are now (DescribeAlarms, DescribeInstances, DescribeAutoScalingGroups); writes nothing and ' +
+        'notifies nobody. Run it on last month before turning on auto.',
+    )
+    .argument('<file>', 'the alarm history or events file')
+    .option('--json', 'print one JSON document with the counts')
+    .action(
+      exit(async (file: string, o) => {
+        const { replayFile } = await import('./replay.ts');
+        const { renderReplay } = await import('../shared/usecases/replay.ts');
+        const report = await replayFile(file, clientConfig(aws()));
+        if (o.json) out(JSON.stringify(report, null, 2));
+        else for (const line of renderReplay(report)) out(line);
+        return 0;
+      }),
+    );
+
   return { program, result };
 }
 

@@ -6,14 +6,16 @@
  */
 import { appendFileSync } from 'node:fs';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
 import { autoScalingAdapter } from '../shared/adapters/autoscaling.ts';
 import { describeInstancesWith } from '../shared/adapters/ec2.ts';
+import { lastFixesReader } from '../shared/adapters/last-fixes.ts';
 import { emitAlarmIgnored } from '../shared/adapters/metrics.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
-import { autonomyConfig, coreConfig, ladderConfig } from '../shared/config.ts';
+import { autonomyConfig, coreConfig, ladderConfig, learningConfig } from '../shared/config.ts';
 import type { Settings } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, logger, parseWith } from '../shared/lambda.ts';
@@ -28,6 +30,7 @@ const ec2 = { describeInstances: describeInstancesWith(new EC2Client({})) };
 // a throttled SNS gets the SDK's backoff for longer here (as a Task Retry gave it before).
 const sns = new SNSClient({ maxAttempts: 6 });
 const autoScaling = autoScalingAdapter(new AutoScalingClient({}));
+const dynamodb = new DynamoDBClient({});
 /** A storm this warm sandbox has seen: later alarms in it are held without another read. */
 const stormMemo: StormMemo = {};
 
@@ -76,6 +79,14 @@ export const handler = lambda(async (event) => {
     ...(core.MEDIC_STATUS_TOPIC_ARN ? { statusNotifier: snsNotifier(sns, core.MEDIC_STATUS_TOPIC_ARN) } : {}),
     groupSize: async (group) => (await autoScaling.inServiceInstances([group])).length,
     memo: stormMemo,
+    ...(core.MEDIC_INCIDENTS_TABLE
+      ? {
+          recurrence: {
+            lastFixes: lastFixesReader(dynamodb, core.MEDIC_INCIDENTS_TABLE),
+            windowMs: learningConfig().MEDIC_RECURRENCE_HOURS * 3_600_000,
+          },
+        }
+      : {}),
     intake: intakeDeps(input.execution.id),
   });
   if (isNotForMedic(result)) {

@@ -9,11 +9,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
 import { finalNoticeLedger } from '../shared/adapters/final-notice-ledger.ts';
+import { fixRecord } from '../shared/adapters/fix-record.ts';
 import { caseStore, incidentStore } from '../shared/adapters/incident-store.ts';
 import { renderedLength } from '../shared/adapters/jira.ts';
-import { powertoolsMetrics } from '../shared/adapters/metrics.ts';
+import { fixMetrics, powertoolsMetrics } from '../shared/adapters/metrics.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
-import { coreConfig, safetyConfig, ticketShapeConfig } from '../shared/config.ts';
+import { coreConfig, learningConfig, safetyConfig, ticketShapeConfig } from '../shared/config.ts';
 import type { Deadline } from '../shared/domain/deadline.ts';
 import { IncidentStateSchema } from '../shared/domain/model.ts';
 import { append, entry, systemClock } from '../shared/domain/timeline.ts';
@@ -25,6 +26,7 @@ import { homeOf, safetyStore } from '../shared/safety.ts';
 import { statusOutbox, statusPageEnabled, statusPagePort } from '../shared/statuspage-port.ts';
 import { release } from '../shared/usecases/admit.ts';
 import { incidentSummaries } from '../shared/usecases/incident-summary.ts';
+import { learn, trackRecord } from '../shared/usecases/learn.ts';
 import { enqueueTicket } from '../shared/usecases/outbox.ts';
 import { fallbackState, record } from '../shared/usecases/record.ts';
 import { type TellUsersResult, tellUsers } from '../shared/usecases/status-page.ts';
@@ -111,6 +113,9 @@ export const handler = lambda(async (event, context) => {
   }
   const core = coreConfig();
   const metricsFile = core.MEDIC_METRICS_FILE;
+  const writeMetrics = (line: string) =>
+    metricsFile ? appendFileSync(metricsFile, `${line}\n`) : process.stdout.write(`${line}\n`);
+  const fixes = core.MEDIC_INCIDENTS_TABLE ? fixRecord(dynamodb, core.MEDIC_INCIDENTS_TABLE) : null;
   const { JIRA_DEPLOYMENT: deployment, JIRA_REOPEN_WINDOW_HOURS: reopenHours } = ticketShapeConfig();
   const told = tellUsersSafely(state, deadline);
   const ticketed = await record(state, {
@@ -118,9 +123,7 @@ export const handler = lambda(async (event, context) => {
     deadline,
     notifier: snsNotifier(sns, core.MEDIC_STAKEHOLDER_TOPIC_ARN),
     ...(core.MEDIC_STATUS_TOPIC_ARN ? { statusNotifier: snsNotifier(sns, core.MEDIC_STATUS_TOPIC_ARN) } : {}),
-    metrics: powertoolsMetrics((line) =>
-      metricsFile ? appendFileSync(metricsFile, `${line}\n`) : process.stdout.write(`${line}\n`),
-    ),
+    metrics: powertoolsMetrics(writeMetrics),
     clock: systemClock,
     // A ticket Jira could not take waits in the durable outbox
     outbox: (draft, error) => enqueueTicket(safetyStore(), state.incidentId, draft, error, systemClock),
@@ -128,6 +131,16 @@ export const handler = lambda(async (event, context) => {
     measure: (doc) => renderedLength(deployment, doc),
     finalNotices,
     ...(core.MEDIC_INCIDENTS_TABLE ? { cases: caseStore(dynamodb, core.MEDIC_INCIDENTS_TABLE) } : {}),
+    ...(fixes
+      ? {
+          trackRecord: (classification: string, plan: Parameters<typeof trackRecord>[1]) =>
+            trackRecord(classification, plan, {
+              fixes,
+              now: systemClock(),
+              days: learningConfig().MEDIC_EFFECTIVENESS_DAYS,
+            }),
+        }
+      : {}),
   });
   const published = await told;
   const recorded = published
@@ -150,8 +163,9 @@ export const handler = lambda(async (event, context) => {
   if (table) {
     try {
       const store = incidentStore(dynamodb, table);
-      for (const row of incidentSummaries(recorded, systemClock().toISOString(), null))
-        await store.putIncident(row);
+      const endedAt = systemClock().toISOString();
+      for (const row of incidentSummaries(recorded, endedAt, null)) await store.putIncident(row);
+      if (fixes) await learn(recorded, endedAt, { fixes, metrics: fixMetrics(writeMetrics) });
     } catch (error) {
       logger.warn('incident store write failed', {
         error: (error as Error).name,

@@ -11,7 +11,7 @@ import * as z from 'zod';
 import { ec2Adapter } from '../shared/adapters/ec2.ts';
 import { pauseAlarm } from '../shared/adapters/pause-alarm.ts';
 import { pauseSwitch } from '../shared/adapters/pause-switch.ts';
-import { killSwitchConfig } from '../shared/config.ts';
+import { killSwitchConfig, learningConfig } from '../shared/config.ts';
 import { EvidenceSchema, InstanceCaseSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
@@ -69,6 +69,11 @@ export const handler = lambda(async (event) => {
       ...(move ? { move } : {}),
       ...(result !== undefined ? { result } : {}),
     },
-    { ec2, clock: systemClock, pause: pauseSwitches() },
+    {
+      ec2,
+      clock: systemClock,
+      pause: pauseSwitches(),
+      recurrenceWindowMs: learningConfig().MEDIC_RECURRENCE_HOURS * 3_600_000,
+    },
   );
 });

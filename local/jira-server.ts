@@ -77,6 +77,8 @@ export type LocalJiraIssue = {
   };
   comments: LocalJiraComment[];
   attachments: LocalJiraAttachment[];
+  /** Issue links (POST /issueLink), as each side sees them. */
+  links?: { type: string; direction: 'inward' | 'outward'; key: string }[];
 };
 
 export type RecordedRequest = {
@@ -238,6 +240,7 @@ const ISSUE_FIELD_NAMES = [
   'created',
   'updated',
   'comment',
+  'issuelinks',
 ] as const;
 const CREATE_FIELDS = new Set(['project', 'summary', 'description', 'issuetype', 'labels', 'priority']);
 const EDIT_FIELDS = new Set(['summary', 'description', 'labels', 'priority']);
@@ -670,6 +673,12 @@ function fieldJson(state: State, issue: LocalJiraIssue, name: string): unknown {
         total: issue.comments.length,
         startAt: 0,
       };
+    case 'issuelinks':
+      // As Jira shows them: the other issue under inwardIssue / outwardIssue, the type by name.
+      return (issue.links ?? []).map((l) => ({
+        type: { name: l.type },
+        [l.direction === 'outward' ? 'inwardIssue' : 'outwardIssue']: { key: l.key },
+      }));
     default:
       return fields[name as keyof LocalJiraIssue['fields']];
   }
@@ -1181,6 +1190,29 @@ const searchV2: Handler = ({ state, body }) => {
   };
 };
 
+/** The link types a new Jira Cloud site has; an unknown type is a 404, as Jira answers. */
+const LINK_TYPES = new Set(['Blocks', 'Cloners', 'Duplicate', 'Relates']);
+
+const linkIssues: Handler = ({ state, body }) => {
+  const b = isRecord(body) ? body : {};
+  const type = isRecord(b.type) ? b.type.name : undefined;
+  const keyOf = (side: unknown) => (isRecord(side) && typeof side.key === 'string' ? side.key : undefined);
+  const inward = findIssue(state, keyOf(b.inwardIssue));
+  const outward = findIssue(state, keyOf(b.outwardIssue));
+  if (typeof type !== 'string' || !LINK_TYPES.has(type))
+    return jiraError(404, [`No issue link type with name '${String(type)}' found.`]);
+  if (!inward || !outward) return jiraError(404, [ISSUE_NOT_FOUND]);
+  // A duplicate link is answered as created, and not stored twice.
+  const add = (issue: LocalJiraIssue, direction: 'inward' | 'outward', key: string) => {
+    issue.links ??= [];
+    if (!issue.links.some((l) => l.type === type && l.direction === direction && l.key === key))
+      issue.links.push({ type, direction, key });
+  };
+  add(outward, 'outward', inward.key);
+  add(inward, 'inward', outward.key);
+  return { status: 201 };
+};
+
 type ImplementedRoute = { method: string; path: string; handler: Handler };
 
 /** What this server implements; each must be in the generated subset (checked at start-up). */
@@ -1205,6 +1237,8 @@ const ROUTE_HANDLERS: readonly ImplementedRoute[] = [
   { method: 'POST', path: '/rest/api/2/issue/{issueIdOrKey}/transitions', handler: doTransition },
   { method: 'POST', path: '/rest/api/2/issue/{issueIdOrKey}/attachments', handler: addAttachment },
   { method: 'POST', path: '/rest/api/2/search', handler: searchV2 },
+  { method: 'POST', path: '/rest/api/3/issueLink', handler: linkIssues },
+  { method: 'POST', path: '/rest/api/2/issueLink', handler: linkIssues },
 ];
 
 export const IMPLEMENTED_ROUTES: readonly { method: string; path: string }[] = ROUTE_HANDLERS.map(

@@ -48,6 +48,7 @@ export const WANTED_ROUTES: readonly WantedRoute[] = [
   { method: 'POST', path: '/rest/api/3/issue/{issueIdOrKey}/transitions' },
   { method: 'POST', path: '/rest/api/3/issue/{issueIdOrKey}/attachments' },
   { method: 'GET', path: '/rest/api/3/myself' },
+  { method: 'POST', path: '/rest/api/3/issueLink' },
 ];
 
 /**
@@ -65,6 +66,7 @@ export const DATA_CENTER_WANTED: readonly (WantedRoute & { deprecatedOk?: boolea
   { method: 'POST', path: '/rest/api/2/issue/{issueIdOrKey}/transitions' },
   { method: 'POST', path: '/rest/api/2/issue/{issueIdOrKey}/attachments' },
   { method: 'POST', path: '/rest/api/2/search', deprecatedOk: true },
+  { method: 'POST', path: '/rest/api/2/issueLink' },
 ];
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

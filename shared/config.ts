@@ -401,3 +401,17 @@ const OrgSchema = () =>
   });
 export type OrgConfig = z.infer<ReturnType<typeof OrgSchema>>;
 export const orgConfig = /* @__PURE__ */ once(OrgSchema, 'organization');
+// ---- learning from the record: recurrence and effectiveness ----
+const LearningSchema = () =>
+  z.object({
+    /** An alarm for the same instance and classification this soon after a "resolved" means the fix did not hold. */
+    MEDIC_RECURRENCE_HOURS: z.coerce
+      .number()
+      .min(1)
+      .max(24 * 30)
+      .default(24),
+    /** How far back the ticket's track record of each rung looks (one Query per classification). */
+    MEDIC_EFFECTIVENESS_DAYS: z.coerce.number().int().min(1).max(90).default(30),
+  });
+export type LearningConfig = z.infer<ReturnType<typeof LearningSchema>>;
+export const learningConfig = /* @__PURE__ */ once(LearningSchema, 'learning');

@@ -5,6 +5,7 @@
 import type { TicketDocument } from './domain/document.ts';
 import type { LoadResult } from './domain/load-check.ts';
 import type { Ec2Evidence, InstanceCase, TimelineEntry } from './domain/model.ts';
+import type { ClosedIncident } from './policy/learning.ts';
 import type { StatusPlan } from './policy/statuspage.ts';
 
 export interface InstanceInfo {
@@ -140,6 +141,8 @@ export interface TicketPort {
   /** Moves a done ticket back to an open status through the workflow; returns the transition's name. */
   reopen(key: string): Promise<string>;
   attach(key: string, file: { name: string; content: string; contentType: string }): Promise<void>;
+  /** Links two tickets ("relates to"): a recurrence links the ticket of the fix that did not hold. */
+  link?(key: string, relatedKey: string): Promise<void>;
 }
 
 /** Powertools Metrics (EMF) behind a port: the use case computes, the adapter emits once per run. */
@@ -209,6 +212,22 @@ export interface IncidentStorePort {
   putIncident(summary: IncidentSummary): Promise<void>;
   /** Most recent first. */
   incidentsFor(instanceId: string, limit: number): Promise<IncidentSummary[]>;
+}
+
+/** What medic keeps to learn from its fixes (shared/adapters/fix-record.ts). */
+export interface FixRecordPort {
+  /** Keeps a finished case; a resolved one becomes the instance's last fix for its classification. */
+  put(f: ClosedIncident): Promise<void>;
+  /** The fix of `f` did not hold: incident `by` showed it. */
+  markRecurred(f: ClosedIncident, by: string): Promise<void>;
+  /** Cases of this classification that ended at or after `since` (one bounded Query). */
+  since(classification: string, since: Date, maxItems?: number): Promise<ClosedIncident[]>;
+}
+
+/** Fix metrics (EMF) by classification and action: attempts, verified fixes, recurrences. */
+export interface FixMetricsPort {
+  emitFix(f: ClosedIncident): void;
+  emitRecurred(f: ClosedIncident): void;
 }
 
 /** The finished cases of an incident, whole, kept out of the workflow's state (256 KiB limit). */

@@ -286,7 +286,7 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     expect(allows.flatMap((s) => asArray(s.Action))).toEqual(['lambda:InvokeFunction']);
   });
 
-  it('starts the state machine from an EventBridge rule on CloudWatch alarms entering ALARM', () => {
+  it('starts the state machine from an EventBridge rule on CloudWatch alarms entering ALARM (and OK, noted on the open incident)', () => {
     // Prepare
     const rules = resourcesOfType('AWS::Events::Rule');
     // Act
@@ -842,7 +842,7 @@ function isAlarmPattern(pattern: unknown): boolean {
   return (
     JSON.stringify(p?.source) === JSON.stringify(['aws.cloudwatch']) &&
     JSON.stringify(p?.['detail-type']) === JSON.stringify(['CloudWatch Alarm State Change']) &&
-    JSON.stringify(p?.detail?.state?.value) === JSON.stringify(['ALARM'])
+    JSON.stringify(p?.detail?.state?.value) === JSON.stringify(['ALARM', 'OK'])
   );
 }
 

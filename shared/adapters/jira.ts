@@ -268,6 +268,18 @@ export function jiraTickets(settings: JiraSettings): TicketPort {
       return chosen.name;
     },
 
+    async link(key, relatedKey) {
+      // "Relates" is on every Jira site; the new ticket is the outward side ("relates to" the old one).
+      await withRetry('link issues', () =>
+        client.doRequest(
+          client.makeRequestHeader(client.makeUri({ pathname: '/issueLink' }), {
+            method: 'POST',
+            body: { type: { name: 'Relates' }, inwardIssue: { key: relatedKey }, outwardIssue: { key } },
+          }),
+        ),
+      );
+    },
+
     async attach(key, file) {
       await withRetry('attach', () =>
         client.doRequest(

@@ -65,3 +65,39 @@ export function emitAlarmIgnored(
   write(JSON.stringify(metrics.serializeMetrics()));
   metrics.clearMetrics();
 }
+
+/**
+ * Fix metrics by `classification` and `action`, once per finished case and action carried out:
+ * `FixAttempts`, `FixVerified` (Verify agreed this action fixed it), `TimeToMitigate` (Seconds) for
+ * the verified fix; and `FixRecurred` when a later incident shows the fix did not hold. With these a
+ * CloudWatch dashboard shows what `medic stats` prints.
+ */
+export function fixMetrics(
+  write: (emfJson: string) => void,
+  namespace = METRICS_NAMESPACE,
+): import('../ports.ts').FixMetricsPort {
+  const one = (classification: string, action: string, add: (m: Metrics) => void) => {
+    const m = new Metrics({ namespace, serviceName: 'medic' });
+    m.addDimensions({ classification, action });
+    add(m);
+    write(JSON.stringify(m.serializeMetrics()));
+    m.clearMetrics();
+  };
+  return {
+    emitFix(f) {
+      for (const action of new Set(f.actions ?? [])) {
+        one(f.classification ?? 'unknown', action, (m) => {
+          m.addMetric('FixAttempts', MetricUnit.Count, 1);
+          const verified = f.outcome === 'resolved' && f.fixedBy === action;
+          m.addMetric('FixVerified', MetricUnit.Count, verified ? 1 : 0);
+          if (verified && typeof f.timeToMitigateSeconds === 'number')
+            m.addMetric('TimeToMitigate', MetricUnit.Seconds, f.timeToMitigateSeconds);
+        });
+      }
+    },
+    emitRecurred(f) {
+      if (!f.fixedBy) return;
+      one(f.classification ?? 'unknown', f.fixedBy, (m) => m.addMetric('FixRecurred', MetricUnit.Count, 1));
+    },
+  };
+}

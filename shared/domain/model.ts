@@ -403,6 +403,22 @@ export const PendingActionSchema = z.object({
 });
 export type PendingAction = z.infer<typeof PendingActionSchema>;
 
+/** A finished incident of one instance as the fix record keeps it (policy/learning.ts ClosedIncident). */
+export const ClosedIncidentSchema = z.object({
+  incidentId: z.string(),
+  instanceId: z.string(),
+  classification: z.string().nullable(),
+  outcome: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  ticketKey: z.string().nullable(),
+  actions: z.array(z.enum(ACTION_KINDS)).optional(),
+  fixedBy: z.enum(ACTION_KINDS).nullable().optional(),
+  fixedRung: z.number().int().nullable().optional(),
+  timeToMitigateSeconds: z.number().nullable().optional(),
+  recurredBy: z.string().nullable().optional(),
+});
+
 export const InstanceCaseSchema = z.object({
   incidentId: z.string(),
   mode: z.enum(MODES),
@@ -461,6 +477,13 @@ export const InstanceCaseSchema = z.object({
    */
   account: z.string().optional(),
   region: z.string().optional(),
+  /**
+   * Set by Admit: the instance's last resolved incident per classification, if it ended within the
+   * recurrence window (at most one per classification). Decide reads it once the case is classified.
+   */
+  priorFixes: z.array(ClosedIncidentSchema).max(12).optional(),
+  /** Set by Decide: this incident shows that fix did not hold (the ladder starts above it). */
+  recurrenceOf: ClosedIncidentSchema.optional(),
 });
 export type InstanceCase = z.infer<typeof InstanceCaseSchema>;
 

@@ -176,6 +176,8 @@ export interface DocumentContext {
   evidenceAttachment?: string;
   /** Too long for Jira: the checks table keeps only what did not pass (the rest is attached). */
   compactEvidence?: boolean;
+  /** Per instance: how each rung of its plan has worked on this fleet (policy/learning.ts). */
+  trackRecord?: Record<string, string[]>;
 }
 
 export function ticketDocument(
@@ -203,7 +205,7 @@ export function ticketDocument(
       },
       evidenceSection(state, context),
       { title: 'Recent changes', blocks: changesSection(state.cases ?? []) },
-      actionsSection(state),
+      actionsSection(state, context),
       methodSection(state),
       rootCauseSection(state),
       { title: 'Prevention suggestions', blocks: [bullets(prevention(state, context))] },
@@ -311,12 +313,19 @@ function compactChecks(blocks: Block[], compact: boolean): Block[] {
   });
 }
 
-function actionsSection(state: IncidentState): Section {
+function actionsSection(state: IncidentState, context: DocumentContext = {}): Section {
   const actions = allActions(state).map((x) => [x.at, x.instanceId, x.kind, x.outcome, x.detail]);
   const plans = (state.cases ?? []).flatMap((c) =>
     c.assessment
       ? [
           `${c.target.instanceId}: planned ladder ${c.assessment.plan.length ? describePlan(c.assessment.plan, c.mode, c.settings.autonomy ?? DEFAULT_AUTONOMY) : '(none)'}`,
+          // Next to the plan, how well each of its rungs has worked here.
+          ...(context.trackRecord?.[c.target.instanceId] ?? []).map((line) => `  track record: ${line}`),
+          ...(c.recurrenceOf
+            ? [
+                `  recurrence: ${c.recurrenceOf.fixedBy ?? 'the fix'} resolved ${c.recurrenceOf.incidentId}${c.recurrenceOf.ticketKey ? ` (${c.recurrenceOf.ticketKey})` : ''} at ${c.recurrenceOf.endedAt} and did not hold; this ladder started one rung higher`,
+              ]
+            : []),
         ]
       : [],
   );

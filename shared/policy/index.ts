@@ -6,5 +6,6 @@ export * from './admission.ts';
 export * from './bounds.ts';
 export * from './changes.ts';
 export * from './fleet.ts';
+export * from './learning.ts';
 export * from './load.ts';
 export * from './moves.ts';

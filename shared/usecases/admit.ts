@@ -14,6 +14,7 @@ import {
   type LockAttempt,
   type TriggerFact,
 } from '../policy/admission.ts';
+import type { ClosedIncident } from '../policy/learning.ts';
 import { boundsKey } from '../policy/org.ts';
 import type { AdmissionStorePort, NotifierPort } from '../ports.ts';
 import { acknowledge } from './acknowledge.ts';
@@ -38,6 +39,11 @@ export interface AdmitDeps extends Omit<GuardDeps, 'store'> {
   statusNotifier?: NotifierPort;
   /** A storm this process has already seen (kept by the handler across invocations). */
   memo?: StormMemo;
+  /**
+   * The instance's last resolved incident per classification, and how long after it a new alarm
+   * counts as a recurrence: carried on the case, so Decide judges it once the case is classified.
+   */
+  recurrence?: { lastFixes(instanceId: string): Promise<ClosedIncident[]>; windowMs: number };
 }
 
 /**
@@ -250,8 +256,40 @@ export async function admit(event: unknown, executionId: string, deps: AdmitDeps
         executionId,
       },
     };
-    return verdict.disposition === 'open' ? announce(decided, deps) : decided;
+    return verdict.disposition === 'open' ? announce(await withPriorFixes(decided, deps), deps) : decided;
   }
+}
+
+/**
+ * Each new case carries its instance's recent fixes (resolved within the recurrence window). A read
+ * that fails costs the recurrence check, never the incident: the timeline says so.
+ */
+async function withPriorFixes(state: IncidentState, deps: AdmitDeps): Promise<IncidentState> {
+  const r = deps.recurrence;
+  if (!r) return state;
+  const since = deps.clock().getTime() - r.windowMs;
+  const notes: TimelineEntry[] = [];
+  const cases = await Promise.all(
+    (state.cases ?? []).map(async (c) => {
+      try {
+        const recent = (await r.lastFixes(c.target.instanceId)).filter(
+          (f) => f.endedAt !== null && Date.parse(f.endedAt) >= since,
+        );
+        return recent.length ? { ...c, priorFixes: recent.slice(0, 12) } : c;
+      } catch (error) {
+        notes.push(
+          entry(deps.clock, {
+            step: 'Admit',
+            kind: 'note',
+            instanceId: c.target.instanceId,
+            summary: `could not read the last fixes of ${c.target.instanceId} (${(error as Error).name}): a recurrence would not be recognised`,
+          }),
+        );
+        return c;
+      }
+    }),
+  );
+  return { ...state, cases, timeline: append(state.timeline, ...notes) };
 }
 
 /**

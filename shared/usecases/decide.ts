@@ -14,6 +14,7 @@ import { ACTION_KINDS, type ActionKind, type Evidence, type InstanceCase } from 
 import { foldResult } from '../domain/step-result.ts';
 import { StepResultSchema } from '../domain/step-result-schema.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
+import { recurrence } from '../policy/learning.ts';
 import { type Move, pageWhy } from '../policy/moves.ts';
 import { assessCase } from './assess-case.ts';
 import { type PrepareDeps, prepareRung } from './ladder.ts';
@@ -76,9 +77,44 @@ function fold(input: DecideInput, clock: Clock): InstanceCase {
   return k;
 }
 
+/** How long after a resolved incident a new one for the same classification means the fix did not hold. */
+export const DEFAULT_RECURRENCE_MS = 24 * 3_600_000;
+
+/**
+ * Once the case is classified (the first pass): a resolved incident of the same instance and
+ * classification inside the window means that fix did not hold, so the ladder starts one rung
+ * above it (policy/learning.ts). Record links the tickets and Close marks the old fix.
+ */
+export function judgeRecurrence(c: InstanceCase, clock: Clock, windowMs: number): InstanceCase {
+  if (!c.assessment || !c.priorFixes?.length) return c;
+  const r = recurrence({
+    now: clock(),
+    incidentId: c.incidentId,
+    instanceId: c.target.instanceId,
+    classification: c.assessment.classification,
+    plan: c.assessment.plan,
+    windowMs,
+    previous: c.priorFixes,
+  });
+  if (!r) return c;
+  return {
+    ...c,
+    rung: Math.max(c.rung, r.startRung),
+    recurrenceOf: r.of,
+    timeline: append(
+      c.timeline,
+      entry(clock, { step: 'Decide', kind: 'decision', instanceId: c.target.instanceId, summary: r.summary }),
+    ),
+  };
+}
+
 /** Facts → policy → move. Bounded: at most one pass per rung of the plan, then the page. */
-export async function decide(input: DecideInput, deps: PrepareDeps): Promise<Decided> {
+export async function decide(
+  input: DecideInput,
+  deps: PrepareDeps & { recurrenceWindowMs?: number },
+): Promise<Decided> {
   let c = fold(input, deps.clock);
+  if (input.evidence) c = judgeRecurrence(c, deps.clock, deps.recurrenceWindowMs ?? DEFAULT_RECURRENCE_MS);
   const plan = c.assessment?.plan ?? [];
   for (let i = 0; i <= plan.length + 1; i++) {
     if (c.actionError)

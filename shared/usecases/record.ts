@@ -11,7 +11,7 @@
 import { boundTimeline, OUTPUT_TIMELINE_BYTES, rehydrate } from '../domain/case-size.ts';
 import { type Deadline, NO_DEADLINE, withReserve } from '../domain/deadline.ts';
 import { documentText } from '../domain/document.ts';
-import type { IncidentState, TimelineEntry } from '../domain/model.ts';
+import type { ActionKind, IncidentState, TimelineEntry } from '../domain/model.ts';
 import { finalNotification, statusNotice } from '../domain/notifications.ts';
 import {
   classifications,
@@ -73,6 +73,8 @@ export interface RecordDeps {
   finalNotices?: FinalNoticeLedgerPort;
   /** Where FileCase put the whole cases (the state carries their compact forms). */
   cases?: Pick<CaseStorePort, 'casesFor'>;
+  /** How each rung of a plan has worked for this classification (quoted next to the plan). */
+  trackRecord?: (classification: string, plan: ActionKind[]) => Promise<string[]>;
 }
 
 export const DEFAULT_REOPEN_WINDOW_MS = 72 * 3_600_000;
@@ -211,6 +213,7 @@ export async function record(received: IncidentState, deps: RecordDeps): Promise
     const bundle = evidenceBundle(state, timeline);
     const attachmentName = `medic-evidence-${episodeLabel}.json`;
     const context: DocumentContext = {
+      trackRecord: await trackRecords(state, deps),
       priorIncidents: history.length,
       ...(candidate ? { reopenedFrom: candidate.key } : {}),
       ...(bundle.length > EVIDENCE_INLINE_LIMIT ? { evidenceAttachment: attachmentName } : {}),
@@ -297,6 +300,7 @@ export async function record(received: IncidentState, deps: RecordDeps): Promise
         summary: `${action === 'created' ? 'filed' : action} Jira ticket ${ticket.key} (${tickets.flavour}, priority ${priority})${context.evidenceAttachment ? `, evidence attached as ${attachmentName}` : ''}`,
       }),
     );
+    timeline = await linkRecurrences(state, ticket.key, tickets, timeline, clock);
   } catch (error) {
     timeline = append(
       timeline,
@@ -377,6 +381,51 @@ export async function record(received: IncidentState, deps: RecordDeps): Promise
     outcome,
     ticket: ticket ? { key: ticket.key, url: ticket.url, created: action === 'created' } : null,
   };
+}
+
+/** Per instance, the track-record lines of its plan; a failed read leaves them out, never the ticket. */
+async function trackRecords(state: IncidentState, deps: RecordDeps): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  if (!deps.trackRecord) return out;
+  for (const c of state.cases ?? []) {
+    if (!c.assessment) continue;
+    try {
+      out[c.target.instanceId] = await deps.trackRecord(c.assessment.classification, c.assessment.plan);
+    } catch {
+      // The track record is context: a ticket without it is still the record.
+    }
+  }
+  return out;
+}
+
+/**
+ * A recurrence links this ticket to the ticket of the fix that did not hold (unless the reopen
+ * window made them the same ticket). A link Jira refuses is said on the timeline.
+ */
+async function linkRecurrences(
+  state: IncidentState,
+  key: string,
+  tickets: TicketPort,
+  timeline: TimelineEntry[],
+  clock: Clock,
+): Promise<TimelineEntry[]> {
+  let out = timeline;
+  const related = [
+    ...new Set(
+      (state.cases ?? []).flatMap((c) => (c.recurrenceOf?.ticketKey ? [c.recurrenceOf.ticketKey] : [])),
+    ),
+  ].filter((k) => k !== key);
+  for (const other of related) {
+    let summary = `linked ${key} to ${other}: the fix recorded there did not hold`;
+    try {
+      if (!tickets.link) throw new Error('this ticket adapter cannot link issues');
+      await tickets.link(key, other);
+    } catch (error) {
+      summary = `could not link ${key} to ${other} (the fix that did not hold): ${(error as Error).name}: ${(error as Error).message}`;
+    }
+    out = append(out, entry(clock, { step: 'Record', kind: 'note', summary }));
+  }
+  return out;
 }
 
 /** A ledger that cannot be read must not silence the notification: then it goes out (maybe twice). */
