@@ -48,6 +48,9 @@ export const WANTED_ROUTES: readonly WantedRoute[] = [
   { method: 'POST', path: '/rest/api/3/issue/{issueIdOrKey}/transitions' },
   { method: 'POST', path: '/rest/api/3/issue/{issueIdOrKey}/attachments' },
   { method: 'GET', path: '/rest/api/3/myself' },
+  // The post-incident review page, linked from the ticket (idempotent on globalId).
+  { method: 'POST', path: '/rest/api/3/issue/{issueIdOrKey}/remotelink' },
+  { method: 'GET', path: '/rest/api/3/issue/{issueIdOrKey}/remotelink' },
 ];
 
 /**
@@ -65,6 +68,8 @@ export const DATA_CENTER_WANTED: readonly (WantedRoute & { deprecatedOk?: boolea
   { method: 'POST', path: '/rest/api/2/issue/{issueIdOrKey}/transitions' },
   { method: 'POST', path: '/rest/api/2/issue/{issueIdOrKey}/attachments' },
   { method: 'POST', path: '/rest/api/2/search', deprecatedOk: true },
+  { method: 'POST', path: '/rest/api/2/issue/{issueIdOrKey}/remotelink' },
+  { method: 'GET', path: '/rest/api/2/issue/{issueIdOrKey}/remotelink' },
 ];
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
