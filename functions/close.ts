@@ -1,7 +1,7 @@
 /**
  * Close Task, on every exit path: release this execution's per-instance locks (merging the alarms
  * that joined them, starting the cooldown), then record — the Jira ticket (create, update or
- * reopen), the final SNS message and the run's metrics. On the catch-all path (CloseAfterFailure)
+ * reopen), the final SNS message, the run's metrics and the post-incident review page (Confluence). On the catch-all path (CloseAfterFailure)
  * a release that fails does not stop the record: the locks' lease expires, and the timeline says so.
  */
 import { appendFileSync } from 'node:fs';
@@ -13,17 +13,19 @@ import { caseStore, incidentStore } from '../shared/adapters/incident-store.ts';
 import { renderedLength } from '../shared/adapters/jira.ts';
 import { powertoolsMetrics } from '../shared/adapters/metrics.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
-import { coreConfig, safetyConfig, ticketShapeConfig } from '../shared/config.ts';
+import { confluenceOff, coreConfig, safetyConfig, ticketShapeConfig } from '../shared/config.ts';
+import { reviewPort } from '../shared/confluence-port.ts';
 import { IncidentStateSchema } from '../shared/domain/model.ts';
 import { append, entry, systemClock } from '../shared/domain/timeline.ts';
 import { ticketPort } from '../shared/jira-port.ts';
 import { deadlineOf, lambda, logger, parseWith } from '../shared/lambda.ts';
 import type { FinalNoticeLedgerPort } from '../shared/ports.ts';
-import { safetyStore } from '../shared/safety.ts';
+import { reviewStore, safetyStore } from '../shared/safety.ts';
 import { release } from '../shared/usecases/admit.ts';
 import { incidentSummaries } from '../shared/usecases/incident-summary.ts';
 import { enqueueTicket } from '../shared/usecases/outbox.ts';
 import { fallbackState, record } from '../shared/usecases/record.ts';
+import { enqueueReview } from '../shared/usecases/review.ts';
 
 const sns = new SNSClient({});
 const dynamodb = new DynamoDBClient({});
@@ -88,6 +90,17 @@ export const handler = lambda(async (event, context) => {
     measure: (doc) => renderedLength(deployment, doc),
     finalNotices,
     ...(core.MEDIC_INCIDENTS_TABLE ? { cases: caseStore(dynamodb, core.MEDIC_INCIDENTS_TABLE) } : {}),
+    // The post-incident review page, when a Confluence site is configured; what it cannot take now
+    // waits in the review outbox.
+    ...(confluenceOff()
+      ? {}
+      : {
+          review: {
+            pages: reviewPort,
+            links: ticketPort,
+            outbox: (draft, error) => enqueueReview(reviewStore(), draft, error, systemClock),
+          },
+        }),
   });
   // The incident store behind `medic history`. Best effort: the ticket and the
   // notification are the record; a store failure is logged, never fails the run.

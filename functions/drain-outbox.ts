@@ -1,20 +1,28 @@
-/** Scheduled: files the tickets that waited in the outbox while Jira was down. */
+/** Scheduled: files the tickets that waited in the outbox while Jira was down, then the reviews. */
 import { ScheduledEventSchema } from '../shared/aws-events.ts';
-import { jiraOff } from '../shared/config.ts';
+import { confluenceOff, jiraOff } from '../shared/config.ts';
+import { reviewPort } from '../shared/confluence-port.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { ticketPort } from '../shared/jira-port.ts';
 import { awsLambda, deadlineOf } from '../shared/lambda.ts';
-import { safetyStore } from '../shared/safety.ts';
+import { reviewStore, safetyStore } from '../shared/safety.ts';
 import { drainOutbox } from '../shared/usecases/outbox.ts';
+import { drainReviews } from '../shared/usecases/review.ts';
 
-export const handler = awsLambda(ScheduledEventSchema, async (_event, context) =>
+export const handler = awsLambda(ScheduledEventSchema, async (_event, context) => {
+  const deadline = deadlineOf(context);
   // With Jira off the outbox is the record: nothing to file, and no read every 2 minutes.
-  jiraOff()
+  const tickets = jiraOff()
     ? { filed: [], retryLater: [], skipped: 0 }
-    : drainOutbox({
-        store: safetyStore(),
-        tickets: ticketPort,
-        clock: systemClock,
-        deadline: deadlineOf(context),
-      }),
-);
+    : await drainOutbox({ store: safetyStore(), tickets: ticketPort, clock: systemClock, deadline });
+  // Tickets first: a review waiting for its ticket finds it filed in the same run.
+  if (confluenceOff()) return tickets;
+  const reviews = await drainReviews({
+    store: reviewStore(),
+    pages: reviewPort,
+    ...(jiraOff() ? {} : { tickets: ticketPort }),
+    clock: systemClock,
+    deadline,
+  });
+  return { ...tickets, reviews };
+});

@@ -414,6 +414,8 @@ export const IncidentStateSchema = z.object({
     .object({ key: z.string(), url: z.string().nullable(), created: z.boolean() })
     .nullable()
     .optional(),
+  /** The post-incident review page, when the deployment writes one (null: it waits in the outbox). */
+  review: z.object({ id: z.string(), url: z.string() }).nullable().optional(),
   outcome: z.string().optional(),
   error: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
   /** Set by the ASL Catch of Acknowledge: the run goes on, and the record says nobody was told it opened. */
