@@ -29,6 +29,7 @@ import { asFunction } from './aws-recorder.ts';
 import { scopeAwsClientsToRuns } from './aws-scope.ts';
 import { type EventLog, startCallbackServer } from './engine.ts';
 import { definitionPlaces, firstActionFigures, type HopEvent, isMitigating } from './hops.ts';
+import { confluenceForRun } from './confluence-local.ts';
 import { startJiraServer } from './jira-server.ts';
 import { type LocalMoto, startMoto } from './moto.ts';
 import { startLocalCanary } from './probe-servers.ts';
@@ -83,7 +84,8 @@ export interface SimulationResult {
   /** The HTML incident report written for this run (null when the run produced no incident). */
   report: string | null;
   /** The EMF documents Record emitted (once per run). */
-  metrics: Record<string, unknown>[];
+  metrics: Record<string, unknown>[];  /** The post-incident review page, when the run wrote to a Confluence (null: it waits in the outbox). */
+  review?: { id: string; url: string } | null;
 }
 
 export interface StormReport {
@@ -323,10 +325,14 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       cleanups.push(() => local.close());
       jira = { ...jira, baseUrl: local.baseUrl };
     }
+    // The review page goes to a local Confluence beside the local Jira (MEDIC_CONFLUENCE_URL=off: none).
+    const confluence = await confluenceForRun(base);
+    if (confluence) cleanups.push(() => confluence.close());
     // The run's own settings: every handler it invokes reads these, and only these.
     const env: Record<string, string | undefined> = {
       ...base,
       ...localEnvironment(base, moto.endpoint, jira),
+      ...confluence?.env,
       MEDIC_PROBE_CANARY: await localCanary(base),
     };
     const callbacks = await startCallbackServer();
@@ -453,6 +459,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
         endpoints: { aws: moto.endpoint, jira: jira.baseUrl },
         report,
         metrics,
+        ...(confluence ? { review: finalState?.review ?? null } : {}),
       } satisfies SimulationResult;
     });
   } finally {
