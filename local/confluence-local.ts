@@ -2,9 +2,10 @@
  * The Confluence a local run writes its review to: the local Confluence (started here, beside the
  * local Jira) unless MEDIC_CONFLUENCE_URL names a loopback one, or `off` for no review at all.
  */
+
+import type { Environment } from '../shared/config.ts';
 import { isLoopbackUrl } from '../shared/domain/net.ts';
 import { UnsafeEndpointError } from '../shared/errors.ts';
-import type { Environment } from '../shared/config.ts';
 import { type LocalConfluence, startConfluenceServer } from './confluence-server.ts';
 
 export interface RunConfluence {

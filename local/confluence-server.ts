@@ -92,7 +92,9 @@ type Reply = { status: number; body?: unknown; headers?: Record<string, string> 
 /** Confluence Cloud's v2 error shape. */
 const fail = (status: number, title: string, detail?: string): Reply => ({
   status,
-  body: { errors: [{ status, code: title.toUpperCase().replace(/\W+/g, '_'), title, detail: detail ?? null }] },
+  body: {
+    errors: [{ status, code: title.toUpperCase().replace(/\W+/g, '_'), title, detail: detail ?? null }],
+  },
 });
 
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -174,8 +176,13 @@ export async function startConfluenceServer(options: ConfluenceServerOptions = {
     if (body.id !== undefined && String(body.id) !== id) return fail(400, 'Bad Request', 'id does not match');
     const version = isJson(body.version) ? body.version.number : undefined;
     if (typeof version !== 'number' || version !== page.version + 1)
-      return fail(409, 'Conflict', `Version must be incremented on update. Current version is: ${page.version}`);
-    if (typeof title !== 'string' || title.trim() === '') return fail(400, 'Bad Request', 'title is required');
+      return fail(
+        409,
+        'Conflict',
+        `Version must be incremented on update. Current version is: ${page.version}`,
+      );
+    if (typeof title !== 'string' || title.trim() === '')
+      return fail(400, 'Bad Request', 'title is required');
     if (titleTaken(title, id)) return fail(400, 'Bad Request', 'A page with this title already exists');
     page.title = title;
     page.version = version;
@@ -210,22 +217,29 @@ export async function startConfluenceServer(options: ConfluenceServerOptions = {
     switch (matched.operationId) {
       case 'getSpaces': {
         const keys = q.getAll('keys').flatMap((k) => k.split(','));
-        const results = keys.length === 0 || keys.includes(spaceKey) ? [{ id: spaceId, key: spaceKey, homepageId }] : [];
+        const results =
+          keys.length === 0 || keys.includes(spaceKey) ? [{ id: spaceId, key: spaceKey, homepageId }] : [];
         return { status: 200, body: { results, _links: {} } };
       }
       case 'getPages': {
         const spaceIds = q.getAll('space-id').flatMap((k) => k.split(','));
-        if (spaceIds.some((s) => !/^\d+$/.test(s))) return fail(400, 'Bad Request', 'space-id must be numeric');
+        if (spaceIds.some((s) => !/^\d+$/.test(s)))
+          return fail(400, 'Bad Request', 'space-id must be numeric');
         const title = q.get('title');
         const results = pages
-          .filter((p) => (spaceIds.length === 0 || spaceIds.includes(p.spaceId)) && (title === null || p.title === title))
+          .filter(
+            (p) =>
+              (spaceIds.length === 0 || spaceIds.includes(p.spaceId)) &&
+              (title === null || p.title === title),
+          )
           .slice(0, Number(q.get('limit') ?? 25))
           .map(cloudJson);
         return { status: 200, body: { results, _links: {} } };
       }
       case 'createPage': {
         if (!isJson(body)) return fail(400, 'Bad Request', 'body is required');
-        if (body.spaceId !== spaceId) return fail(404, 'Not Found', `space ${String(body.spaceId)} does not exist`);
+        if (body.spaceId !== spaceId)
+          return fail(404, 'Not Found', `space ${String(body.spaceId)} does not exist`);
         if (body.status !== undefined && body.status !== 'current') return fail(400, 'Bad Request', 'status');
         const problem = bodyProblem(matched, body.body);
         if (problem) return fail(400, 'Bad Request', `body: ${problem}`);
@@ -250,7 +264,8 @@ export async function startConfluenceServer(options: ConfluenceServerOptions = {
       }
       case 'dc:createContent': {
         if (!isJson(body) || body.type !== 'page') return fail(400, 'Bad Request', 'type page is required');
-        if (!isJson(body.space) || body.space.key !== spaceKey) return fail(404, 'Not Found', 'no such space');
+        if (!isJson(body.space) || body.space.key !== spaceKey)
+          return fail(404, 'Not Found', 'no such space');
         const storage = isJson(body.body) ? body.body.storage : undefined;
         const problem = bodyProblem(matched, storage);
         if (problem) return fail(400, 'Bad Request', `body: ${problem}`);
@@ -277,7 +292,9 @@ export async function startConfluenceServer(options: ConfluenceServerOptions = {
     res
       .writeHead(reply.status, {
         ...reply.headers,
-        ...(payload ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}),
+        ...(payload
+          ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }
+          : {}),
       })
       .end(payload);
   }

@@ -1180,7 +1180,8 @@ const addRemoteLink: Handler = ({ state, params, body }) => {
   if (!issue) return jiraError(404, [ISSUE_NOT_FOUND]);
   if (!isRecord(body)) return jiraError(400, ['The request body is not a remote issue link.']);
   const errors: Record<string, string> = {};
-  for (const name of Object.keys(body)) if (!REMOTE_LINK_KEYS.has(name)) errors[name] = `'${name}' is not a remote link field.`;
+  for (const name of Object.keys(body))
+    if (!REMOTE_LINK_KEYS.has(name)) errors[name] = `'${name}' is not a remote link field.`;
   const object = isRecord(body.object) ? body.object : undefined;
   if (typeof object?.title !== 'string' || object.title === '') errors.title = "'title' is required.";
   if (typeof object?.url !== 'string' || !/^https?:\/\//.test(object.url)) errors.url = "'url' is required.";
@@ -1189,7 +1190,8 @@ const addRemoteLink: Handler = ({ state, params, body }) => {
     errors.globalId = 'globalId must be a string of at most 255 characters.';
   }
   if (Object.keys(errors).length > 0 || !object) return jiraError(400, [], errors);
-  const links = (issue.remoteLinks ??= []);
+  if (!issue.remoteLinks) issue.remoteLinks = [];
+  const links = issue.remoteLinks;
   const existing = typeof globalId === 'string' ? links.find((l) => l.globalId === globalId) : undefined;
   const link: LocalJiraRemoteLink = {
     id: existing?.id ?? 10000 + links.length,

@@ -27,9 +27,9 @@ import {
 } from '../shared/errors.ts';
 import { asFunction } from './aws-recorder.ts';
 import { scopeAwsClientsToRuns } from './aws-scope.ts';
+import { confluenceForRun } from './confluence-local.ts';
 import { type EventLog, startCallbackServer } from './engine.ts';
 import { definitionPlaces, firstActionFigures, type HopEvent, isMitigating } from './hops.ts';
-import { confluenceForRun } from './confluence-local.ts';
 import { startJiraServer } from './jira-server.ts';
 import { type LocalMoto, startMoto } from './moto.ts';
 import { startLocalCanary } from './probe-servers.ts';
@@ -84,7 +84,10 @@ export interface SimulationResult {
   /** The HTML incident report written for this run (null when the run produced no incident). */
   report: string | null;
   /** The EMF documents Record emitted (once per run). */
-  metrics: Record<string, unknown>[];  /** The post-incident review page, when the run wrote to a Confluence (null: it waits in the outbox). */
+  metrics: Record<
+    string,
+    unknown
+  >[] /** The post-incident review page, when the run wrote to a Confluence (null: it waits in the outbox). */;
   review?: { id: string; url: string } | null;
 }
 

@@ -68,7 +68,8 @@ export function parseStorage(body: string): StorageElement {
     if (!m) throw new StorageFormatError(`malformed tag at ${lt}: ${body.slice(lt, lt + 40)}`);
     const [, closing, name = '', attrs = '', selfClosing] = m;
     if (!NAME.test(name)) throw new StorageFormatError(`bad element name ${name} at ${lt}`);
-    if (!STORAGE_ELEMENTS.has(name)) throw new StorageFormatError(`element <${name}> is not one medic renders`);
+    if (!STORAGE_ELEMENTS.has(name))
+      throw new StorageFormatError(`element <${name}> is not one medic renders`);
     if (closing) {
       const open = stack.pop();
       if (!open || open.name !== name || stack.length === 0)

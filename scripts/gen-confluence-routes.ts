@@ -124,7 +124,8 @@ function representationsOf(spec: Record<string, unknown>, operation: Record<stri
   const found = new Set<string>();
   for (const variant of variants) {
     const resolved = deref(spec, variant);
-    const representation = isRecord(resolved) && isRecord(resolved.properties) ? resolved.properties.representation : undefined;
+    const representation =
+      isRecord(resolved) && isRecord(resolved.properties) ? resolved.properties.representation : undefined;
     if (isRecord(representation) && Array.isArray(representation.enum))
       for (const r of representation.enum) if (typeof r === 'string') found.add(r);
   }
@@ -167,10 +168,13 @@ export function buildConfluenceRouteSubset(specText: string, sourceName: string)
       ...(Array.isArray(operation.parameters) ? operation.parameters : []),
     ]
       .map((p) => deref(spec as Record<string, unknown>, p))
-      .filter((p): p is Record<string, unknown> => isRecord(p) && p.in === 'query' && typeof p.name === 'string');
+      .filter(
+        (p): p is Record<string, unknown> => isRecord(p) && p.in === 'query' && typeof p.name === 'string',
+      );
     const queryParameters = parameters.map((p) => String(p.name)).sort();
     for (const q of wanted.query) {
-      if (!queryParameters.includes(q)) problems.push(`${wanted.method} ${wanted.path} has no query parameter ${q}`);
+      if (!queryParameters.includes(q))
+        problems.push(`${wanted.method} ${wanted.path} has no query parameter ${q}`);
     }
     const representations =
       wanted.method === 'GET' ? [] : representationsOf(spec as Record<string, unknown>, operation);
@@ -187,7 +191,9 @@ export function buildConfluenceRouteSubset(specText: string, sourceName: string)
     });
   }
   if (problems.length > 0) {
-    throw new SpecError(`medic uses Confluence routes the spec does not offer:\n  - ${problems.join('\n  - ')}`);
+    throw new SpecError(
+      `medic uses Confluence routes the spec does not offer:\n  - ${problems.join('\n  - ')}`,
+    );
   }
   return {
     provenance: {

@@ -317,13 +317,27 @@ const ConfluenceSchema = () =>
       MEDIC_CONFLUENCE_FLAVOUR: z.preprocess(
         (v) => (v === 'datacenter' ? 'data-center' : unset(v)),
         z
-          .enum(['cloud', 'data-center'], { message: 'MEDIC_CONFLUENCE_FLAVOUR must be cloud or data-center' })
+          .enum(['cloud', 'data-center'], {
+            message: 'MEDIC_CONFLUENCE_FLAVOUR must be cloud or data-center',
+          })
           .default('cloud'),
       ),
       /** The space: its numeric id (Cloud) or its key (either flavour). */
-      MEDIC_CONFLUENCE_SPACE: z.preprocess(unset, z.string().regex(/^[A-Za-z0-9~_]{1,255}$/).optional()),
+      MEDIC_CONFLUENCE_SPACE: z.preprocess(
+        unset,
+        z
+          .string()
+          .regex(/^[A-Za-z0-9~_]{1,255}$/)
+          .optional(),
+      ),
       /** The page the reviews are created under; unset: the space's home page. */
-      MEDIC_CONFLUENCE_PARENT_ID: z.preprocess(unset, z.string().regex(/^\d{1,20}$/).optional()),
+      MEDIC_CONFLUENCE_PARENT_ID: z.preprocess(
+        unset,
+        z
+          .string()
+          .regex(/^\d{1,20}$/)
+          .optional(),
+      ),
       /** Cloud basic auth is email + API token; Data Center without an email uses the token as a bearer PAT. */
       MEDIC_CONFLUENCE_EMAIL: z.preprocess(unset, z.string().min(3).optional()),
       /** Local runs only; deployed stacks read the token from MEDIC_CONFLUENCE_TOKEN_PARAMETER. */

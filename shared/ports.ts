@@ -3,8 +3,8 @@
  * an SDK, so they are tested with in-memory fakes and run unchanged against moto or AWS.
  */
 import type { TicketDocument } from './domain/document.ts';
-import type { ReviewDocument } from './domain/review.ts';
 import type { Ec2Evidence, InstanceCase, TimelineEntry } from './domain/model.ts';
+import type { ReviewDocument } from './domain/review.ts';
 
 export interface InstanceInfo {
   instanceId: string;

@@ -49,7 +49,10 @@ describe('post-incident review', () => {
     expect(first.status, JSON.stringify(first.error)).toBe('SUCCEEDED');
     const ticket = first.state?.ticket;
     expect(ticket?.key).toMatch(/^OPS-\d+$/);
-    expect(first.state?.review).toMatchObject({ id: expect.stringMatching(/^\d+$/), url: expect.any(String) });
+    expect(first.state?.review).toMatchObject({
+      id: expect.stringMatching(/^\d+$/),
+      url: expect.any(String),
+    });
     const pages = confluence.pages();
     expect(pages).toHaveLength(1);
     const [page] = pages;
@@ -101,9 +104,13 @@ describe('post-incident review', () => {
     expect(run.state?.ticket?.key).toMatch(/^OPS-\d+$/);
     expect(run.state?.review).toBeNull();
     expect(run.state?.timeline.map((e) => e.summary)).toContainEqual(
-      expect.stringMatching(/^could not write the post-incident review \(ConfluenceUnavailableError: .*it waits in the outbox$/),
+      expect.stringMatching(
+        /^could not write the post-incident review \(ConfluenceUnavailableError: .*it waits in the outbox$/,
+      ),
     );
-    const final = (await w.inbox()).find((m) => /^\[medic\] (RESOLVED|SELF-RECOVERED|ESCALATED)/.test(m.subject));
+    const final = (await w.inbox()).find((m) =>
+      /^\[medic\] (RESOLVED|SELF-RECOVERED|ESCALATED)/.test(m.subject),
+    );
     expect(final?.body).toContain(run.state?.ticket?.key);
     expect(await w.safetyItems('REVIEW_OUTBOX')).toHaveLength(1);
     expect(confluence.pages()).toHaveLength(pagesBefore);

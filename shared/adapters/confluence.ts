@@ -148,7 +148,9 @@ export function confluencePages(settings: ConfluenceSettings): ReviewPort {
       );
       const first = isJson(found) && Array.isArray(found.results) ? found.results[0] : undefined;
       if (!isJson(first) || first.id === undefined)
-        throw new ConfluenceRequestError(`Confluence has no space with key ${settings.space} (or the token cannot see it)`);
+        throw new ConfluenceRequestError(
+          `Confluence has no space with key ${settings.space} (or the token cannot see it)`,
+        );
       return String(first.id);
     })().catch((error: unknown) => {
       spaceId = undefined;

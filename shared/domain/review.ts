@@ -68,7 +68,8 @@ function hypotheses(state: IncidentState): ReviewBlock[] {
 function wentWell(state: IncidentState, timeline: TimelineEntry[], outcome: EpisodeOutcome): string[] {
   const x = timings(state, timeline);
   const out: string[] = [];
-  if (x.timeToAcknowledge !== null) out.push(`Stakeholders were told within ${x.timeToAcknowledge} s of the alarm.`);
+  if (x.timeToAcknowledge !== null)
+    out.push(`Stakeholders were told within ${x.timeToAcknowledge} s of the alarm.`);
   if (x.timeToMitigate !== null) out.push(`Service answered again ${x.timeToMitigate} s after the alarm.`);
   if (outcome === 'self-recovered') out.push('The instance recovered before any action was needed.');
   return out;
@@ -100,8 +101,14 @@ export function reviewDocument(
   const changes = ticket.sections.find((s) => /^recent changes/i.test(s.title));
   const linkItems = [
     links.ticket
-      ? [b('Ticket: '), links.ticket.url ? { text: links.ticket.key, href: links.ticket.url } : t(links.ticket.key)]
-      : [b('Ticket: '), t('not filed yet (waiting in the outbox); this page is updated with the link once it is')],
+      ? [
+          b('Ticket: '),
+          links.ticket.url ? { text: links.ticket.key, href: links.ticket.url } : t(links.ticket.key),
+        ]
+      : [
+          b('Ticket: '),
+          t('not filed yet (waiting in the outbox); this page is updated with the link once it is'),
+        ],
     ...(state.settings.executionUrl
       ? [[b('Execution: '), { text: state.incidentId, href: state.settings.executionUrl }]]
       : [[b('Execution: '), t(state.incidentId)]]),
@@ -122,7 +129,9 @@ export function reviewDocument(
       ...take('Actions and results'),
       {
         title: 'Recent changes',
-        blocks: changes?.blocks ?? [para(t('Not known: medic gathered no change history for this incident.'))],
+        blocks: changes?.blocks ?? [
+          para(t('Not known: medic gathered no change history for this incident.')),
+        ],
       },
       { title: 'Contributing factors (hypotheses)', blocks: hypotheses(state) },
       {

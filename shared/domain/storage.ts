@@ -6,9 +6,10 @@
 import type { Inline } from './document.ts';
 import type { ReviewBlock, ReviewDocument } from './review.ts';
 
-/** XML 1.0 forbids these characters even escaped; they become spaces. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters XML 1.0 cannot carry
-const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/** XML 1.0 forbids these characters even escaped (and lone surrogates); they become spaces. */
+const NOT_XML =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters XML 1.0 cannot carry
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 export function escapeXml(value: string): string {
   return value.replace(NOT_XML, ' ').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -38,7 +39,9 @@ function block(b: ReviewBlock): string {
     case 'paragraph':
       return `<p>${b.content.map(inline).join('')}</p>`;
     case 'bullets':
-      return b.items.length === 0 ? '' : `<ul>${b.items.map((item) => `<li>${item.map(inline).join('')}</li>`).join('')}</ul>`;
+      return b.items.length === 0
+        ? ''
+        : `<ul>${b.items.map((item) => `<li>${item.map(inline).join('')}</li>`).join('')}</ul>`;
     case 'table':
       return `<table><tbody><tr>${b.header.map((h) => `<th>${escapeXml(h)}</th>`).join('')}</tr>${b.rows
         .map((r) => `<tr>${r.map((v) => `<td>${escapeXml(v)}</td>`).join('')}</tr>`)

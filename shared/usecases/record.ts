@@ -29,6 +29,7 @@ import {
 } from '../domain/report.ts';
 import { reviewDocument, reviewTitle } from '../domain/review.ts';
 import { append, type Clock, entry, merge } from '../domain/timeline.ts';
+import { TicketNotFiledYetError } from '../errors.ts';
 import type {
   CaseStorePort,
   FinalNoticeLedgerPort,
@@ -42,7 +43,6 @@ import type {
   TicketPort,
   TicketRef,
 } from '../ports.ts';
-import { TicketNotFiledYetError } from '../errors.ts';
 import { publishReview } from './review.ts';
 
 /** Evidence JSON larger than this goes in as an attachment; the description keeps the checks table. */
@@ -428,7 +428,10 @@ async function writeReview(
       ...(ticket && review.links ? { links: await review.links(bounded) } : {}),
     });
     if (!ticket && !jiraWasOff) {
-      await review.outbox(draft, new TicketNotFiledYetError('the ticket is in the outbox: link the page once it is filed'));
+      await review.outbox(
+        draft,
+        new TicketNotFiledYetError('the ticket is in the outbox: link the page once it is filed'),
+      );
     }
     return {
       review: { id: published.id, url: published.url },

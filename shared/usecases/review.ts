@@ -148,7 +148,12 @@ export async function drainReviews(deps: {
       const next = new Date(clock().getTime() + Math.max(1_000, Math.round(random() * cap)));
       const message = `${(error as Error).name}: ${(error as Error).message}`;
       await store.rescheduleReview(item.episodeKey, attempts, next, message);
-      result.retryLater.push({ episodeKey: item.episodeKey, attempts, nextAttemptAt: next.toISOString(), error: message });
+      result.retryLater.push({
+        episodeKey: item.episodeKey,
+        attempts,
+        nextAttemptAt: next.toISOString(),
+        error: message,
+      });
     }
   }
   return result;
