@@ -84,10 +84,8 @@ export interface SimulationResult {
   /** The HTML incident report written for this run (null when the run produced no incident). */
   report: string | null;
   /** The EMF documents Record emitted (once per run). */
-  metrics: Record<
-    string,
-    unknown
-  >[] /** The post-incident review page, when the run wrote to a Confluence (null: it waits in the outbox). */;
+  metrics: Record<string, unknown>[];
+  /** The post-incident review page, when the run wrote to a Confluence (null: it waits in the outbox). */
   review?: { id: string; url: string } | null;
 }
 
