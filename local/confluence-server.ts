@@ -233,7 +233,12 @@ export async function startConfluenceServer(options: ConfluenceServerOptions = {
               (title === null || p.title === title),
           )
           .slice(0, Number(q.get('limit') ?? 25))
-          .map(cloudJson);
+          .map((p) => ({
+            ...cloudJson(p),
+            ...(q.get('body-format') === 'storage'
+              ? { body: { storage: { representation: 'storage', value: p.body } } }
+              : {}),
+          }));
         return { status: 200, body: { results, _links: {} } };
       }
       case 'createPage': {
@@ -259,7 +264,12 @@ export async function startConfluenceServer(options: ConfluenceServerOptions = {
         const title = q.get('title');
         const results = pages
           .filter((p) => p.spaceKey === q.get('spaceKey') && (title === null || p.title === title))
-          .map(dcJson);
+          .map((p) => ({
+            ...dcJson(p),
+            ...((q.get('expand') ?? '').split(',').includes('body.storage')
+              ? { body: { storage: { representation: 'storage', value: p.body } } }
+              : {}),
+          }));
         return { status: 200, body: { results, size: results.length } };
       }
       case 'dc:createContent': {

@@ -185,6 +185,11 @@ export class ConfluenceConflictError extends DegradedError {
   override readonly name = 'ConfluenceConflictError' as const;
 }
 
+/** Every title the review could take belongs to another page: a person must tidy the space. */
+export class ReviewTitleTakenError extends DegradedError {
+  override readonly name = 'ReviewTitleTakenError' as const;
+}
+
 /** The review waits for its ticket: Jira has not filed it yet, so there is nothing to link to. */
 export class TicketNotFiledYetError extends DegradedError {
   override readonly name = 'TicketNotFiledYetError' as const;

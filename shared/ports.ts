@@ -508,8 +508,11 @@ export interface ReviewPage {
 /** Confluence pages in the configured space (Cloud REST v2 or Data Center REST). */
 export interface ReviewPort {
   readonly flavour: 'cloud' | 'data-center';
-  /** The current page with exactly this title in the space, or null. */
-  findByTitle(title: string): Promise<ReviewPage | null>;
+  /**
+   * The current page with exactly this title in the space, or null; with the episode it was written
+   * for (null when the page does not say: written by hand, or not by medic).
+   */
+  findByTitle(title: string): Promise<(ReviewPage & { episodeKey: string | null }) | null>;
   create(title: string, document: ReviewDocument): Promise<ReviewPage>;
   /** `version` is the new version number: the current one plus one (Confluence answers 409 otherwise). */
   update(id: string, title: string, document: ReviewDocument, version: number): Promise<ReviewPage>;

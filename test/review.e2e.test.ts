@@ -5,10 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as closeHandler } from '../functions/close.ts';
 import { handler as drainHandler } from '../functions/drain-outbox.ts';
+import { renderHuman } from '../local/cli/main.ts';
 import { type LocalConfluence, startConfluenceServer } from '../local/confluence-server.ts';
+import type { SimulationResult } from '../local/simulate.ts';
 import { elementsNamed, parseStorage, textOf } from '../local/storage-format.ts';
 import { reviewTitle } from '../shared/domain/review.ts';
 import { scheduledEvent } from './support/aws-events.ts';
+import { runMedic } from './support/substrate.ts';
 import { startWorld, type World } from './support/world.ts';
 
 let w: World;
@@ -142,6 +145,26 @@ describe('post-incident review', () => {
     const links = (await remoteLinks(run.state?.ticket?.key ?? '')) as { object: { url: string } }[];
     expect(links.map((l) => l.object.url)).toEqual([page?.url]);
     expect(await w.safetyItems('REVIEW_OUTBOX')).toEqual([]);
+  }, 180_000);
+});
+
+describe('medic simulate', () => {
+  it('--json reports the review it wrote, and the human output prints its URL', async () => {
+    // Prepare: the CLI is given this file's Confluence (a loopback URL) through its environment
+    await w.reset();
+    const before = confluence.pages().length;
+    // Act
+    const run = await runMedic(['simulate', '--scenario', 'unreachable', '--json'], w.s.env);
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as SimulationResult;
+    const page = confluence.pages().find((p) => p.id === result.review?.id);
+    // A new episode: a page of its own, even though an earlier test's episode had the same title.
+    expect(confluence.pages()).toHaveLength(before + 1);
+    expect(page?.title).toMatch(/ \(2\)$/);
+    expect(result.review).toEqual({ id: page?.id, url: expect.stringContaining(`/pages/${page?.id}`) });
+    expect(textOf(parseStorage(page?.body ?? ''))).toContain(result.ticket?.key ?? '(no ticket)');
+    expect(renderHuman(result)).toContain(`  review:         ${result.review?.url}`);
   }, 180_000);
 });
 

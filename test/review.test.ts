@@ -7,9 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalJira, startJiraServer } from '../local/jira-server.ts';
 import { elementsNamed, parseStorage, textOf } from '../local/storage-format.ts';
 import { jiraTickets } from '../shared/adapters/jira.ts';
+import { para, t } from '../shared/domain/document.ts';
 import { episodeOutcome, prevention } from '../shared/domain/report.ts';
-import { type ReviewDocument, reviewDocument, reviewTitle } from '../shared/domain/review.ts';
-import { toStorage } from '../shared/domain/storage.ts';
+import { EPISODE_MARKER, type ReviewDocument, reviewDocument, reviewTitle } from '../shared/domain/review.ts';
+import { storageEpisodeKey, toStorage } from '../shared/domain/storage.ts';
 import { ConfluenceConflictError } from '../shared/errors.ts';
 import type { RemoteLink, ReviewOutboxItem, ReviewPage, ReviewPort, TicketFound } from '../shared/ports.ts';
 import { drainReviews, publishReview, reviewGlobalId } from '../shared/usecases/review.ts';
@@ -107,6 +108,19 @@ describe('toStorage', () => {
   });
 });
 
+describe('storageEpisodeKey', () => {
+  it('reads back the episode a rendered review belongs to, escaped characters included', () => {
+    // Prepare
+    const key = 'medic-manual-a&b<c>-1';
+    const doc: ReviewDocument = {
+      sections: [{ title: 'Links', blocks: [para(t(`${EPISODE_MARKER}${key}`))] }],
+    };
+    // Act / Assess
+    expect(storageEpisodeKey(toStorage(doc))).toBe(key);
+    expect(storageEpisodeKey('<p>written by a person</p>')).toBeNull();
+  });
+});
+
 describe('reviewDocument', () => {
   it('has the review’s sections, the action items from the prevention suggestions, and links the ticket', () => {
     // Prepare
@@ -138,11 +152,21 @@ describe('reviewDocument', () => {
   });
 });
 
+/** The episode a document says it belongs to (the review's marker paragraph). */
+function episodeIn(doc: ReviewDocument): string | null {
+  for (const block of doc.sections.flatMap((x) => x.blocks))
+    if (block.type === 'paragraph' && block.content[0]?.text.startsWith(EPISODE_MARKER))
+      return block.content[0].text.slice(EPISODE_MARKER.length);
+  return null;
+}
+
+type FakePage = ReviewPage & { title: string; episodeKey: string | null };
+
 /** An in-memory Confluence space: titles unique, versions counted, optional one-off conflict. */
 function fakePages(
   options: { conflictOnce?: boolean } = {},
-): ReviewPort & { pages: Map<string, ReviewPage & { title: string }>; calls: string[] } {
-  const pages = new Map<string, ReviewPage & { title: string }>();
+): ReviewPort & { pages: Map<string, FakePage>; calls: string[] } {
+  const pages = new Map<string, FakePage>();
   const calls: string[] = [];
   let conflict = options.conflictOnce ?? false;
   return {
@@ -153,10 +177,12 @@ function fakePages(
       calls.push(`find ${title}`);
       return [...pages.values()].find((p) => p.title === title) ?? null;
     },
-    async create(title) {
+    async create(title, doc) {
       calls.push(`create ${title}`);
-      const page = { id: String(pages.size + 1), url: `https://wiki/${pages.size + 1}`, version: 1, title };
-      pages.set(page.id, page);
+      if ([...pages.values()].some((p) => p.title === title)) throw new Error('title taken');
+      const id = String(pages.size + 1);
+      const page = { id, url: `https://wiki/${id}`, version: 1, title, episodeKey: episodeIn(doc) };
+      pages.set(id, page);
       return page;
     },
     async update(id, _title, _doc, version) {
@@ -175,10 +201,13 @@ function fakePages(
   };
 }
 
-const draft = (ticket: { key: string; url: string | null } | null = { key: 'OPS-1', url: null }) => ({
-  episodeKey: 'medic-web-1-1',
+const draft = (
+  ticket: { key: string; url: string | null } | null = { key: 'OPS-1', url: null },
+  episodeKey = 'medic-web-1-1',
+) => ({
+  episodeKey,
   title: '[medic] 2026-03-01 web-1 — a',
-  document: { sections: [] },
+  document: { sections: [{ title: 'Links', blocks: [para(t(`${EPISODE_MARKER}${episodeKey}`))] }] },
   ticket,
 });
 
@@ -199,6 +228,22 @@ describe('publishReview', () => {
       ['OPS-1', reviewGlobalId('medic-web-1-1'), 'https://wiki/1'],
       ['OPS-1', reviewGlobalId('medic-web-1-1'), 'https://wiki/1'],
     ]);
+  });
+
+  it('leaves another episode’s page with the same title alone and takes the next numbered title', async () => {
+    // Prepare: the same alarm on the same instance earlier that day
+    const pages = fakePages();
+    await publishReview(draft(null, 'medic-web-1-earlier'), { pages });
+    // Act
+    const later = await publishReview(draft(null, 'medic-web-1-later'), { pages });
+    const again = await publishReview(draft(null, 'medic-web-1-later'), { pages });
+    // Assess
+    expect([...pages.pages.values()].map((p) => [p.title, p.episodeKey, p.version])).toEqual([
+      ['[medic] 2026-03-01 web-1 — a', 'medic-web-1-earlier', 1],
+      ['[medic] 2026-03-01 web-1 — a (2)', 'medic-web-1-later', 2],
+    ]);
+    expect(later).toMatchObject({ created: true });
+    expect(again).toMatchObject({ id: later.id, created: false });
   });
 
   it('reads the version again once when Confluence answers 409', async () => {

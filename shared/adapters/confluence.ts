@@ -11,7 +11,7 @@
  */
 import { type Deadline, NO_DEADLINE } from '../domain/deadline.ts';
 import type { ReviewDocument } from '../domain/review.ts';
-import { toStorage } from '../domain/storage.ts';
+import { storageEpisodeKey, toStorage } from '../domain/storage.ts';
 import {
   ConfluenceConflictError,
   ConfluenceRequestError,
@@ -136,6 +136,12 @@ export function confluencePages(settings: ConfluenceSettings): ReviewPort {
     return { id, url, version: Number.isInteger(version) && version > 0 ? version : 1 };
   }
 
+  /** Both flavours answer the storage body as body.storage.value when asked for it. */
+  function episodeOf(answer: unknown): string | null {
+    const body = isJson(answer) && isJson(answer.body) ? answer.body.storage : undefined;
+    return isJson(body) && typeof body.value === 'string' ? storageEpisodeKey(body.value) : null;
+  }
+
   let spaceId: Promise<string> | undefined;
   /** Cloud v2 addresses spaces by id; a key is looked up once per port. */
   function cloudSpaceId(): Promise<string> {
@@ -170,22 +176,23 @@ export function confluencePages(settings: ConfluenceSettings): ReviewPort {
           'space-id': await cloudSpaceId(),
           title,
           status: 'current',
+          'body-format': 'storage',
           limit: '1',
         });
         const found = await call('page lookup', 'GET', `/wiki/api/v2/pages?${query}`);
         const first = isJson(found) && Array.isArray(found.results) ? found.results[0] : undefined;
-        return first === undefined ? null : pageOf(first);
+        return first === undefined ? null : { ...pageOf(first), episodeKey: episodeOf(first) };
       }
       const query = new URLSearchParams({
         type: 'page',
         spaceKey: settings.space,
         title,
-        expand: 'version',
+        expand: 'version,body.storage',
         limit: '1',
       });
       const found = await call('page lookup', 'GET', `/rest/api/content?${query}`);
       const first = isJson(found) && Array.isArray(found.results) ? found.results[0] : undefined;
-      return first === undefined ? null : pageOf(first);
+      return first === undefined ? null : { ...pageOf(first), episodeKey: episodeOf(first) };
     },
 
     async create(title, document) {

@@ -39,6 +39,22 @@ export function reviewTitle(state: IncidentState): string {
   return line.length > TITLE_LIMIT ? `${line.slice(0, TITLE_LIMIT - 1)}…` : line;
 }
 
+/**
+ * Another episode can share the title (the same alarm on the same instance twice in a day): the
+ * page says which episode it belongs to, and a second episode takes the next free numbered title.
+ */
+export const EPISODE_MARKER = 'medic episode key: ';
+/** How many numbered titles are tried before the review goes to the outbox for a person to sort out. */
+export const MAX_TITLE_VARIANTS = 5;
+
+/** The n-th title for an episode (1: the title itself), still within Confluence's 255 characters. */
+export function titleVariant(title: string, n: number): string {
+  if (n <= 1) return title;
+  const suffix = ` (${n})`;
+  const room = TITLE_LIMIT - suffix.length;
+  return `${title.length > room ? `${title.slice(0, room - 1)}…` : title}${suffix}`;
+}
+
 export interface ReviewLinks {
   ticket: { key: string; url: string | null } | null;
 }
@@ -143,7 +159,7 @@ export function reviewDocument(
         blocks: [bullets([...wentPoorly(state, timeline, outcome), 'To complete in the review:'])],
       },
       { title: 'Action items', blocks: [{ type: 'tasks', items: prevention(state) }] },
-      { title: 'Links', blocks: [bullets(linkItems)] },
+      { title: 'Links', blocks: [bullets(linkItems), para(t(`${EPISODE_MARKER}${state.incidentId}`))] },
     ],
   };
 }

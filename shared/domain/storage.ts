@@ -4,7 +4,7 @@
  * is escaped here, in one place, so it stays text: no element, no macro (`<ac:…>`), no entity.
  */
 import type { Inline } from './document.ts';
-import type { ReviewBlock, ReviewDocument } from './review.ts';
+import { EPISODE_MARKER, type ReviewBlock, type ReviewDocument } from './review.ts';
 
 /** XML 1.0 forbids these characters even escaped (and lone surrogates); they become spaces. */
 const NOT_XML =
@@ -62,4 +62,21 @@ export function toStorage(document: ReviewDocument): string {
   return document.sections
     .map((s) => `<h2>${escapeXml(s.title)}</h2>${s.blocks.map(block).join('')}`)
     .join('');
+}
+
+/** The episode a stored review belongs to (the marker's text, unescaped), or null. */
+export function storageEpisodeKey(body: string): string | null {
+  const at = body.indexOf(escapeXml(EPISODE_MARKER));
+  if (at < 0) return null;
+  const rest = body.slice(at + escapeXml(EPISODE_MARKER).length);
+  const escaped = /^[^<]*/.exec(rest)?.[0] ?? '';
+  const key = escaped.replace(
+    /&#(\d+);|&(amp|lt|gt|quot|apos);/g,
+    (_m, code: string | undefined, name: string | undefined) =>
+      code
+        ? String.fromCharCode(Number(code))
+        : (({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" } as Record<string, string>)[name ?? ''] ??
+          ''),
+  );
+  return key.trim() || null;
 }

@@ -8,8 +8,9 @@
  */
 import { type Deadline, NO_DEADLINE, withReserve } from '../domain/deadline.ts';
 import { labelFor } from '../domain/report.ts';
+import { MAX_TITLE_VARIANTS, titleVariant } from '../domain/review.ts';
 import type { Clock } from '../domain/timeline.ts';
-import { ConfluenceConflictError, TicketNotFiledYetError } from '../errors.ts';
+import { ConfluenceConflictError, ReviewTitleTakenError, TicketNotFiledYetError } from '../errors.ts';
 import type {
   RemoteLinkPort,
   ReviewDraft,
@@ -34,28 +35,38 @@ export async function publishReview(
   draft: ReviewDraft,
   deps: { pages: ReviewPort; links?: RemoteLinkPort },
 ): Promise<PublishedReview> {
-  let page: ReviewPage;
+  let page: ReviewPage | null = null;
   let created = false;
-  const found = await deps.pages.findByTitle(draft.title);
-  if (!found) {
-    page = await deps.pages.create(draft.title, draft.document);
-    created = true;
-  } else {
-    try {
-      page = await deps.pages.update(found.id, draft.title, draft.document, found.version + 1);
-    } catch (error) {
-      // Someone edited the page between the read and the write: read the version again, once.
-      if (!(error instanceof ConfluenceConflictError)) throw error;
-      const again = (await deps.pages.findByTitle(draft.title)) ?? found;
-      page = await deps.pages.update(again.id, draft.title, draft.document, again.version + 1);
+  let title = draft.title;
+  for (let n = 1; n <= MAX_TITLE_VARIANTS && !page; n++) {
+    title = titleVariant(draft.title, n);
+    const found = await deps.pages.findByTitle(title);
+    if (!found) {
+      page = await deps.pages.create(title, draft.document);
+      created = true;
+    } else if (found.episodeKey === draft.episodeKey) {
+      try {
+        page = await deps.pages.update(found.id, title, draft.document, found.version + 1);
+      } catch (error) {
+        // Someone edited the page between the read and the write: read the version again, once.
+        if (!(error instanceof ConfluenceConflictError)) throw error;
+        const again = (await deps.pages.findByTitle(title)) ?? found;
+        page = await deps.pages.update(again.id, title, draft.document, again.version + 1);
+      }
     }
+    // Otherwise the title belongs to another episode (or to a person's page): try the next one.
+  }
+  if (!page) {
+    throw new ReviewTitleTakenError(
+      `"${draft.title}" and its ${MAX_TITLE_VARIANTS - 1} numbered variants are all other pages`,
+    );
   }
   let linked = false;
   if (draft.ticket && deps.links) {
     await deps.links.remoteLink(draft.ticket.key, {
       globalId: reviewGlobalId(draft.episodeKey),
       url: page.url,
-      title: draft.title,
+      title,
       summary: 'Post-incident review (Confluence)',
     });
     linked = true;
