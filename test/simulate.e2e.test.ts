@@ -89,7 +89,10 @@ describe('medic simulate --scenario unreachable', () => {
     const rows = (content.find((n) => n.type === 'table')?.content ?? []).map((r) =>
       (r.content ?? []).map(textOf),
     );
-    const entries = result.timeline.slice(0, -1);
+    const filedAt = result.timeline.findIndex((e: { summary: string }) =>
+      /^filed Jira ticket/.test(e.summary),
+    );
+    const entries = result.timeline.slice(0, filedAt);
     expect(rows.slice(1).map((r) => [r[0], r[2], r[3]])).toEqual(
       entries.map((e: { at: string; kind: string; summary: string; instanceId?: string }) => [
         e.at,
@@ -97,9 +100,11 @@ describe('medic simulate --scenario unreachable', () => {
         e.instanceId ? `${e.instanceId}: ${e.summary}` : e.summary,
       ]),
     );
-    expect(result.timeline.at(-1).summary).toMatch(
+    expect(result.timeline[filedAt].summary).toMatch(
       new RegExp(`^filed Jira ticket ${result.ticket.key} \\(cloud`),
     );
+    // Then the post-incident review, in the local Confluence simulate started beside the local Jira.
+    expect(result.timeline.at(-1).summary).toMatch(/^wrote the post-incident review http:\/\/127\.0\.0\.1:/);
 
     // Assess: metrics (EMF) once per run, and the HTML report
     expect(result.metrics).toHaveLength(2);
