@@ -1,7 +1,7 @@
 /**
  * Close Task, on every exit path: release this execution's per-instance locks (merging the alarms
  * that joined them, starting the cooldown), then record — the Jira ticket (create, update or
- * reopen), the final SNS message and the run's metrics. On the catch-all path (CloseAfterFailure)
+ * reopen), the final SNS message, the run's metrics and the post-incident review page (Confluence). On the catch-all path (CloseAfterFailure)
  * a release that fails does not stop the record: the locks' lease expires, and the timeline says so.
  */
 import { appendFileSync } from 'node:fs';
@@ -14,7 +14,14 @@ import { caseStore, incidentStore } from '../shared/adapters/incident-store.ts';
 import { renderedLength } from '../shared/adapters/jira.ts';
 import { fixMetrics, powertoolsMetrics } from '../shared/adapters/metrics.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
-import { coreConfig, learningConfig, safetyConfig, ticketShapeConfig } from '../shared/config.ts';
+import {
+  confluenceOff,
+  coreConfig,
+  learningConfig,
+  safetyConfig,
+  ticketShapeConfig,
+} from '../shared/config.ts';
+import { reviewPort } from '../shared/confluence-port.ts';
 import type { Deadline } from '../shared/domain/deadline.ts';
 import { IncidentStateSchema } from '../shared/domain/model.ts';
 import { append, entry, systemClock } from '../shared/domain/timeline.ts';
@@ -22,13 +29,14 @@ import { ticketPort } from '../shared/jira-port.ts';
 import { deadlineOf, lambda, logger, parseWith } from '../shared/lambda.ts';
 import { finalStatusPlan } from '../shared/policy/statuspage.ts';
 import type { FinalNoticeLedgerPort } from '../shared/ports.ts';
-import { homeOf, safetyStore } from '../shared/safety.ts';
+import { homeOf, reviewStore, safetyStore } from '../shared/safety.ts';
 import { statusOutbox, statusPageEnabled, statusPagePort } from '../shared/statuspage-port.ts';
 import { release } from '../shared/usecases/admit.ts';
 import { incidentSummaries } from '../shared/usecases/incident-summary.ts';
 import { learn, trackRecord } from '../shared/usecases/learn.ts';
 import { enqueueTicket } from '../shared/usecases/outbox.ts';
 import { fallbackState, record } from '../shared/usecases/record.ts';
+import { enqueueReview } from '../shared/usecases/review.ts';
 import { type TellUsersResult, tellUsers } from '../shared/usecases/status-page.ts';
 
 const sns = new SNSClient({});
@@ -141,6 +149,17 @@ export const handler = lambda(async (event, context) => {
             }),
         }
       : {}),
+    // The post-incident review page, when a Confluence site is configured; what it cannot take now
+    // waits in the review outbox.
+    ...(confluenceOff()
+      ? {}
+      : {
+          review: {
+            pages: reviewPort,
+            links: ticketPort,
+            outbox: (draft, error) => enqueueReview(reviewStore(), draft, error, systemClock),
+          },
+        }),
   });
   const published = await told;
   const recorded = published

@@ -1,12 +1,14 @@
-/** Scheduled: files the tickets that waited in the outbox while Jira was down, and publishes the status page plans that waited for Statuspage. */
+/** Scheduled: files the tickets that waited in the outbox while Jira was down, then the reviews and the status page plans that waited. */
 import { ScheduledEventSchema } from '../shared/aws-events.ts';
-import { jiraOff } from '../shared/config.ts';
+import { confluenceOff, jiraOff } from '../shared/config.ts';
+import { reviewPort } from '../shared/confluence-port.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { ticketPort } from '../shared/jira-port.ts';
 import { awsLambda, deadlineOf } from '../shared/lambda.ts';
-import { safetyStore } from '../shared/safety.ts';
+import { reviewStore, safetyStore } from '../shared/safety.ts';
 import { statusOutbox, statusPageEnabled, statusPagePort } from '../shared/statuspage-port.ts';
 import { drainOutbox } from '../shared/usecases/outbox.ts';
+import { drainReviews } from '../shared/usecases/review.ts';
 import { drainStatusOutbox } from '../shared/usecases/status-page.ts';
 
 export const handler = awsLambda(ScheduledEventSchema, async (_event, context) => {
@@ -15,12 +17,23 @@ export const handler = awsLambda(ScheduledEventSchema, async (_event, context) =
   const tickets = jiraOff()
     ? { filed: [], retryLater: [], skipped: 0 }
     : await drainOutbox({ store: safetyStore(), tickets: ticketPort, clock: systemClock, deadline });
-  if (!statusPageEnabled()) return tickets;
-  const statusPage = await drainStatusOutbox({
-    store: statusOutbox(),
-    statusPage: statusPagePort,
-    clock: systemClock,
-    deadline,
-  });
-  return { ...tickets, statusPage };
+  // Tickets first: a review waiting for its ticket finds it filed in the same run.
+  const reviews = confluenceOff()
+    ? undefined
+    : await drainReviews({
+        store: reviewStore(),
+        pages: reviewPort,
+        ...(jiraOff() ? {} : { tickets: ticketPort }),
+        clock: systemClock,
+        deadline,
+      });
+  const statusPage = statusPageEnabled()
+    ? await drainStatusOutbox({
+        store: statusOutbox(),
+        statusPage: statusPagePort,
+        clock: systemClock,
+        deadline,
+      })
+    : undefined;
+  return { ...tickets, ...(reviews ? { reviews } : {}), ...(statusPage ? { statusPage } : {}) };
 });

@@ -79,6 +79,15 @@ export type LocalJiraIssue = {
   attachments: LocalJiraAttachment[];
   /** Issue links (POST /issueLink), as each side sees them. */
   links?: { type: string; direction: 'inward' | 'outward'; key: string }[];
+  /** Remote issue links (e.g. the post-incident review page), keyed in Jira by globalId. */
+  remoteLinks?: LocalJiraRemoteLink[];
+};
+
+export type LocalJiraRemoteLink = {
+  id: number;
+  globalId: string | null;
+  relationship: string | null;
+  object: { url: string; title: string; summary?: string };
 };
 
 export type RecordedRequest = {
@@ -1169,6 +1178,52 @@ const addAttachment: Handler = ({ state, params, contentType, raw, headers }) =>
 };
 
 /** Data Center's search (POST /rest/api/2/search): startAt paging, total. Cloud removes it from v3. */
+const REMOTE_LINK_KEYS = new Set(['globalId', 'application', 'relationship', 'object']);
+
+/**
+ * Jira's createOrUpdateRemoteIssueLink: `object.url` and `object.title` are required; a link whose
+ * globalId matches an existing one is replaced (200), anything else is created (201).
+ */
+const addRemoteLink: Handler = ({ state, params, body }) => {
+  const issue = findIssue(state, params.issueIdOrKey);
+  if (!issue) return jiraError(404, [ISSUE_NOT_FOUND]);
+  if (!isRecord(body)) return jiraError(400, ['The request body is not a remote issue link.']);
+  const errors: Record<string, string> = {};
+  for (const name of Object.keys(body))
+    if (!REMOTE_LINK_KEYS.has(name)) errors[name] = `'${name}' is not a remote link field.`;
+  const object = isRecord(body.object) ? body.object : undefined;
+  if (typeof object?.title !== 'string' || object.title === '') errors.title = "'title' is required.";
+  if (typeof object?.url !== 'string' || !/^https?:\/\//.test(object.url)) errors.url = "'url' is required.";
+  const globalId = body.globalId;
+  if (globalId !== undefined && (typeof globalId !== 'string' || globalId.length > 255)) {
+    errors.globalId = 'globalId must be a string of at most 255 characters.';
+  }
+  if (Object.keys(errors).length > 0 || !object) return jiraError(400, [], errors);
+  if (!issue.remoteLinks) issue.remoteLinks = [];
+  const links = issue.remoteLinks;
+  const existing = typeof globalId === 'string' ? links.find((l) => l.globalId === globalId) : undefined;
+  const link: LocalJiraRemoteLink = {
+    id: existing?.id ?? 10000 + links.length,
+    globalId: typeof globalId === 'string' ? globalId : null,
+    relationship: typeof body.relationship === 'string' ? body.relationship : null,
+    object: {
+      url: String(object.url),
+      title: String(object.title),
+      ...(typeof object.summary === 'string' ? { summary: object.summary } : {}),
+    },
+  };
+  if (existing) links.splice(links.indexOf(existing), 1, link);
+  else links.push(link);
+  const self = `${state.baseUrl}/rest/api/3/issue/${issue.key}/remotelink/${link.id}`;
+  return { status: existing ? 200 : 201, body: { id: link.id, self } };
+};
+
+const getRemoteLinks: Handler = ({ state, params }) => {
+  const issue = findIssue(state, params.issueIdOrKey);
+  if (!issue) return jiraError(404, [ISSUE_NOT_FOUND]);
+  return { status: 200, body: structuredClone(issue.remoteLinks ?? []) };
+};
+
 const searchV2: Handler = ({ state, body }) => {
   if (!isRecord(body)) return jiraError(400, ['The request body must be a JSON object.']);
   const fields = body.fields ?? [];
@@ -1239,6 +1294,10 @@ const ROUTE_HANDLERS: readonly ImplementedRoute[] = [
   { method: 'POST', path: '/rest/api/2/search', handler: searchV2 },
   { method: 'POST', path: '/rest/api/3/issueLink', handler: linkIssues },
   { method: 'POST', path: '/rest/api/2/issueLink', handler: linkIssues },
+  { method: 'POST', path: '/rest/api/3/issue/{issueIdOrKey}/remotelink', handler: addRemoteLink },
+  { method: 'GET', path: '/rest/api/3/issue/{issueIdOrKey}/remotelink', handler: getRemoteLinks },
+  { method: 'POST', path: '/rest/api/2/issue/{issueIdOrKey}/remotelink', handler: addRemoteLink },
+  { method: 'GET', path: '/rest/api/2/issue/{issueIdOrKey}/remotelink', handler: getRemoteLinks },
 ];
 
 export const IMPLEMENTED_ROUTES: readonly { method: string; path: string }[] = ROUTE_HANDLERS.map(

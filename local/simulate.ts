@@ -27,6 +27,7 @@ import {
 } from '../shared/errors.ts';
 import { asFunction } from './aws-recorder.ts';
 import { scopeAwsClientsToRuns } from './aws-scope.ts';
+import { confluenceForRun } from './confluence-local.ts';
 import { type EventLog, startCallbackServer } from './engine.ts';
 import { definitionPlaces, firstActionFigures, type HopEvent, isMitigating } from './hops.ts';
 import { startJiraServer } from './jira-server.ts';
@@ -90,6 +91,8 @@ export interface SimulationResult {
   metrics: Record<string, unknown>[];
   /** Present when the run published on the status page (or queued for it): the incident and its status. */
   statusPage?: { incidentId: string | null; status: string };
+  /** The post-incident review page, when the run wrote to a Confluence (null: it waits in the outbox). */
+  review?: { id: string; url: string } | null;
 }
 
 /** The components the local Statuspage knows; scenario hosts name them in medic:statuspage-component. */
@@ -367,6 +370,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       cleanups.push(() => started.close());
     }
     const statusPageStarted = Date.now();
+    // The review page goes to a local Confluence beside the local Jira (MEDIC_CONFLUENCE_URL=off: none).
+    const confluence = await confluenceForRun(base);
+    if (confluence) cleanups.push(() => confluence.close());
     // The run's own settings: every handler it invokes reads these, and only these.
     const env: Record<string, string | undefined> = {
       ...base,
@@ -378,6 +384,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
             MEDIC_STATUSPAGE_KEY: statusPage.apiKey,
           }
         : {}),
+      ...confluence?.env,
       MEDIC_PROBE_CANARY: await localCanary(base),
     };
     const callbacks = await startCallbackServer();
@@ -506,6 +513,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
         report,
         metrics,
         ...(finalState?.statusPage ? { statusPage: finalState.statusPage } : {}),
+        ...(confluence ? { review: finalState?.review ?? null } : {}),
       } satisfies SimulationResult;
     });
   } finally {

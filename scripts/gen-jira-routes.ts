@@ -49,6 +49,9 @@ export const WANTED_ROUTES: readonly WantedRoute[] = [
   { method: 'POST', path: '/rest/api/3/issue/{issueIdOrKey}/attachments' },
   { method: 'GET', path: '/rest/api/3/myself' },
   { method: 'POST', path: '/rest/api/3/issueLink' },
+  // The post-incident review page, linked from the ticket (idempotent on globalId).
+  { method: 'POST', path: '/rest/api/3/issue/{issueIdOrKey}/remotelink' },
+  { method: 'GET', path: '/rest/api/3/issue/{issueIdOrKey}/remotelink' },
 ];
 
 /**
@@ -67,6 +70,8 @@ export const DATA_CENTER_WANTED: readonly (WantedRoute & { deprecatedOk?: boolea
   { method: 'POST', path: '/rest/api/2/issue/{issueIdOrKey}/attachments' },
   { method: 'POST', path: '/rest/api/2/search', deprecatedOk: true },
   { method: 'POST', path: '/rest/api/2/issueLink' },
+  { method: 'POST', path: '/rest/api/2/issue/{issueIdOrKey}/remotelink' },
+  { method: 'GET', path: '/rest/api/2/issue/{issueIdOrKey}/remotelink' },
 ];
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');

@@ -415,3 +415,63 @@ const LearningSchema = () =>
   });
 export type LearningConfig = z.infer<ReturnType<typeof LearningSchema>>;
 export const learningConfig = /* @__PURE__ */ once(LearningSchema, 'learning');
+// ---- the post-incident review (Confluence); optional: unset URL means no review page ----
+const ConfluenceSchema = () =>
+  z
+    .object({
+      /** The site: https://acme.atlassian.net (Cloud) or https://confluence.acme.com (Data Center). */
+      MEDIC_CONFLUENCE_URL: z.preprocess(
+        unset,
+        z.url('MEDIC_CONFLUENCE_URL must be a URL such as https://your-site.atlassian.net').optional(),
+      ),
+      /** `cloud` (REST v2) or `data-center` (REST /rest/api/content), as JIRA_DEPLOYMENT spells them. */
+      MEDIC_CONFLUENCE_FLAVOUR: z.preprocess(
+        (v) => (v === 'datacenter' ? 'data-center' : unset(v)),
+        z
+          .enum(['cloud', 'data-center'], {
+            message: 'MEDIC_CONFLUENCE_FLAVOUR must be cloud or data-center',
+          })
+          .default('cloud'),
+      ),
+      /** The space: its numeric id (Cloud) or its key (either flavour). */
+      MEDIC_CONFLUENCE_SPACE: z.preprocess(
+        unset,
+        z
+          .string()
+          .regex(/^[A-Za-z0-9~_]{1,255}$/)
+          .optional(),
+      ),
+      /** The page the reviews are created under; unset: the space's home page. */
+      MEDIC_CONFLUENCE_PARENT_ID: z.preprocess(
+        unset,
+        z
+          .string()
+          .regex(/^\d{1,20}$/)
+          .optional(),
+      ),
+      /** Cloud basic auth is email + API token; Data Center without an email uses the token as a bearer PAT. */
+      MEDIC_CONFLUENCE_EMAIL: z.preprocess(unset, z.string().min(3).optional()),
+      /** Local runs only; deployed stacks read the token from MEDIC_CONFLUENCE_TOKEN_PARAMETER. */
+      MEDIC_CONFLUENCE_TOKEN: z.preprocess(unset, z.string().min(1).optional()),
+      MEDIC_CONFLUENCE_TOKEN_PARAMETER: z.preprocess(unset, z.string().startsWith('/').optional()),
+      MEDIC_CONFLUENCE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(8_000),
+    })
+    .superRefine((c, ctx) => {
+      if (!c.MEDIC_CONFLUENCE_URL) return;
+      if (!c.MEDIC_CONFLUENCE_SPACE)
+        ctx.addIssue({ code: 'custom', message: 'MEDIC_CONFLUENCE_SPACE (a space key or id) is required' });
+      if (!c.MEDIC_CONFLUENCE_TOKEN && !c.MEDIC_CONFLUENCE_TOKEN_PARAMETER)
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'set MEDIC_CONFLUENCE_TOKEN_PARAMETER (an SSM SecureString name) or, for local runs, MEDIC_CONFLUENCE_TOKEN',
+        });
+      if (c.MEDIC_CONFLUENCE_FLAVOUR === 'cloud' && !c.MEDIC_CONFLUENCE_EMAIL)
+        ctx.addIssue({ code: 'custom', message: 'MEDIC_CONFLUENCE_EMAIL is required for Confluence Cloud' });
+      if (c.MEDIC_CONFLUENCE_FLAVOUR === 'data-center' && /^\d+$/.test(c.MEDIC_CONFLUENCE_SPACE ?? ''))
+        ctx.addIssue({ code: 'custom', message: 'Confluence Data Center needs the space key, not its id' });
+    });
+export type ConfluenceConfig = z.infer<ReturnType<typeof ConfluenceSchema>>;
+export const confluenceConfig = /* @__PURE__ */ once(ConfluenceSchema, 'Confluence');
+/** No review page for this deployment (no Confluence site given); read without validating the rest. */
+export const confluenceOff = (): boolean => unset(currentEnvironment().MEDIC_CONFLUENCE_URL) === undefined;

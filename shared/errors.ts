@@ -185,6 +185,34 @@ export class StatusPageRequestError extends DegradedError {
   override readonly name = 'StatusPageRequestError' as const;
 }
 
+/**
+ * Confluence answered 5xx/429, timed out or was unreachable after the adapter's retries: the review
+ * page waits in the review outbox for the scheduled drain.
+ */
+export class ConfluenceUnavailableError extends DegradedError {
+  override readonly name = 'ConfluenceUnavailableError' as const;
+}
+
+/** Confluence rejected the request (4xx other than 409 and 429): retrying the same will not help. */
+export class ConfluenceRequestError extends DegradedError {
+  override readonly name = 'ConfluenceRequestError' as const;
+}
+
+/** Confluence refused an update because the page's version moved on (HTTP 409): read it again. */
+export class ConfluenceConflictError extends DegradedError {
+  override readonly name = 'ConfluenceConflictError' as const;
+}
+
+/** Every title the review could take belongs to another page: a person must tidy the space. */
+export class ReviewTitleTakenError extends DegradedError {
+  override readonly name = 'ReviewTitleTakenError' as const;
+}
+
+/** The review waits for its ticket: Jira has not filed it yet, so there is nothing to link to. */
+export class TicketNotFiledYetError extends DegradedError {
+  override readonly name = 'TicketNotFiledYetError' as const;
+}
+
 /** The function's remaining time ran out before this call: it was not started (or was cut off). */
 export class DeadlineExceededError extends DegradedError {
   override readonly name = 'DeadlineExceededError' as const;

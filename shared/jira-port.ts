@@ -10,16 +10,16 @@ import { ssmSecret } from './adapters/secret-parameter.ts';
 import { jiraConfig, jiraOff, perEnvironment } from './config.ts';
 import type { Deadline } from './domain/deadline.ts';
 import { JiraDisabledError } from './errors.ts';
-import type { TicketPort } from './ports.ts';
+import type { RemoteLinkPort, TicketPort } from './ports.ts';
 
 const ssm = new SSMClient({});
 /** Per sandbox (per run locally): the token read and the port bound to no deadline. */
 const cache = /* @__PURE__ */ perEnvironment(() => ({
   apiToken: undefined as Promise<string> | undefined,
-  unbounded: undefined as TicketPort | undefined,
+  unbounded: undefined as (TicketPort & RemoteLinkPort) | undefined,
 }));
 
-export async function ticketPort(deadline?: Deadline): Promise<TicketPort> {
+export async function ticketPort(deadline?: Deadline): Promise<TicketPort & RemoteLinkPort> {
   const cached = cache();
   if (!deadline && cached.unbounded) return cached.unbounded;
   if (jiraOff()) {

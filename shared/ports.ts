@@ -5,6 +5,7 @@
 import type { TicketDocument } from './domain/document.ts';
 import type { LoadResult } from './domain/load-check.ts';
 import type { Ec2Evidence, InstanceCase, TimelineEntry } from './domain/model.ts';
+import type { ReviewDocument } from './domain/review.ts';
 import type { ClosedIncident } from './policy/learning.ts';
 import type { StatusPlan } from './policy/statuspage.ts';
 
@@ -662,4 +663,69 @@ export interface StatusOutboxDrain {
   rescheduleStatus(episodeKey: string, attempts: number, next: Date, lastError: string): Promise<void>;
   /** Deletes the item only while it still holds a plan of `updates` updates (not one enqueued since). */
   deleteStatus(episodeKey: string, updates: number): Promise<void>;
+}
+
+// ---- the post-incident review (a Confluence page, linked both ways with the ticket) ----
+
+/** A Jira remote issue link: Jira updates the link with the same globalId instead of adding one. */
+export interface RemoteLink {
+  globalId: string;
+  url: string;
+  title: string;
+  summary?: string;
+}
+
+/** The ticket's side of the review: a remote link from the ticket to the page. */
+export interface RemoteLinkPort {
+  remoteLink(key: string, link: RemoteLink): Promise<void>;
+}
+
+export interface ReviewPage {
+  id: string;
+  url: string;
+  /** The page's version after the call (Confluence counts from 1). */
+  version: number;
+}
+
+/** Confluence pages in the configured space (Cloud REST v2 or Data Center REST). */
+export interface ReviewPort {
+  readonly flavour: 'cloud' | 'data-center';
+  /**
+   * The current page with exactly this title in the space, or null; with the episode it was written
+   * for (null when the page does not say: written by hand, or not by medic).
+   */
+  findByTitle(title: string): Promise<(ReviewPage & { episodeKey: string | null }) | null>;
+  create(title: string, document: ReviewDocument): Promise<ReviewPage>;
+  /** `version` is the new version number: the current one plus one (Confluence answers 409 otherwise). */
+  update(id: string, title: string, document: ReviewDocument, version: number): Promise<ReviewPage>;
+}
+
+/** What the review needs to be written later, as the outbox keeps it. */
+export interface ReviewDraft {
+  episodeKey: string;
+  title: string;
+  document: ReviewDocument;
+  /** Null when Jira had not filed the ticket yet: the drainer looks it up by the episode label. */
+  ticket: TicketRef | null;
+}
+
+export interface ReviewOutboxItem {
+  episodeKey: string;
+  review: ReviewDraft;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string;
+}
+
+/** The review outbox, filled: one item per episode (a newer draft replaces an older one). */
+export interface ReviewOutbox {
+  enqueueReview(item: ReviewOutboxItem): Promise<void>;
+}
+
+/** The review outbox, drained: the same lease discipline as the ticket outbox. */
+export interface ReviewOutboxDrain {
+  dueReviews(now: Date, limit: number): Promise<ReviewOutboxItem[]>;
+  leaseReview(episodeKey: string, expectedNext: string, until: Date): Promise<boolean>;
+  rescheduleReview(episodeKey: string, attempts: number, next: Date, lastError: string): Promise<void>;
+  deleteReview(episodeKey: string): Promise<void>;
 }

@@ -3,11 +3,22 @@
  * bounds read once from the environment (`safetyConfig`). Handlers stay thin; use cases stay SDK-free.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoAdmissionStore, dynamoGuardStore, dynamoSafetyStore } from './adapters/dynamo-safety.ts';
+import {
+  dynamoAdmissionStore,
+  dynamoGuardStore,
+  dynamoReviewStore,
+  dynamoSafetyStore,
+} from './adapters/dynamo-safety.ts';
 import { orgConfig, perEnvironment, safetyConfig } from './config.ts';
 import { ConfigError } from './errors.ts';
 import type { Home } from './policy/org.ts';
-import type { AdmissionStorePort, GuardStorePort, SafetyStorePort } from './ports.ts';
+import type {
+  AdmissionStorePort,
+  GuardStorePort,
+  ReviewOutbox,
+  ReviewOutboxDrain,
+  SafetyStorePort,
+} from './ports.ts';
 import { type GuardSettings, parseMaintenanceWindows } from './usecases/guard.ts';
 
 export const safetyStore: () => SafetyStorePort = /* @__PURE__ */ perEnvironment(() =>
@@ -60,3 +71,8 @@ export function homeOf(): Home {
 export function lockLeaseMs(): number {
   return safetyConfig().MEDIC_LOCK_LEASE_MINUTES * 60_000;
 }
+
+/** The review outbox (Close and the drainer only). */
+export const reviewStore: () => ReviewOutbox & ReviewOutboxDrain = /* @__PURE__ */ perEnvironment(() =>
+  dynamoReviewStore(new DynamoDBClient({}), safetyConfig().MEDIC_SAFETY_TABLE),
+);

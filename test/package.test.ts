@@ -824,6 +824,38 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     }
   });
 
+  it('only Close and the outbox drainer get the Confluence settings and may read its token parameter', () => {
+    // Prepare
+    const writers = ['CloseLambdaFunction', 'DrainOutboxLambdaFunction'];
+    const functions = resourcesOfType('AWS::Lambda::Function');
+    // Act
+    const told = functions
+      .filter(([, f]) =>
+        Object.keys(
+          (f.Properties?.Environment as { Variables?: Record<string, unknown> })?.Variables ?? {},
+        ).some((name) => name.startsWith('MEDIC_CONFLUENCE_')),
+      )
+      .map(([id]) => id);
+    const readers = functions
+      .filter(([, f]) =>
+        roleAllows(getAttTarget(f.Properties?.Role) ?? '').some((st) =>
+          JSON.stringify(st.Resource).includes('confluence-api-token'),
+        ),
+      )
+      .map(([id]) => id);
+    // Assess
+    expect(told.sort()).toEqual(writers);
+    expect(readers.sort()).toEqual(writers);
+    for (const id of writers)
+      expect((props(id).Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+        MEDIC_CONFLUENCE_URL: 'none',
+        MEDIC_CONFLUENCE_FLAVOUR: 'cloud',
+        MEDIC_CONFLUENCE_TOKEN_PARAMETER: '/medic/dev/confluence-api-token',
+        // Still the provider-wide settings: a function's own environment is merged, not replacing.
+        MEDIC_STAKEHOLDER_TOPIC_ARN: { Ref: 'StakeholdersTopic' },
+      });
+  });
+
   it('passes cfn-lint with no errors (warnings are printed)', () => {
     // Prepare / Act: cfn-lint ran in beforeAll.
     for (const warning of lint.warnings) console.warn(`cfn-lint: ${formatFinding(warning)}`);

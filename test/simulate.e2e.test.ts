@@ -89,11 +89,10 @@ describe('medic simulate --scenario unreachable', () => {
     const rows = (content.find((n) => n.type === 'table')?.content ?? []).map((r) =>
       (r.content ?? []).map(textOf),
     );
-    // The status page note comes after the ticket's (Close publishes beside the ticket).
-    const ticketed = result.timeline.filter(
-      (e: { summary: string }) => !e.summary.startsWith('status page '),
+    const filedAt = result.timeline.findIndex((e: { summary: string }) =>
+      /^filed Jira ticket/.test(e.summary),
     );
-    const entries = ticketed.slice(0, -1);
+    const entries = result.timeline.slice(0, filedAt);
     expect(rows.slice(1).map((r) => [r[0], r[2], r[3]])).toEqual(
       entries.map((e: { at: string; kind: string; summary: string; instanceId?: string }) => [
         e.at,
@@ -101,7 +100,14 @@ describe('medic simulate --scenario unreachable', () => {
         e.instanceId ? `${e.instanceId}: ${e.summary}` : e.summary,
       ]),
     );
-    expect(ticketed.at(-1).summary).toMatch(new RegExp(`^filed Jira ticket ${result.ticket.key} \\(cloud`));
+    expect(result.timeline[filedAt].summary).toMatch(
+      new RegExp(`^filed Jira ticket ${result.ticket.key} \\(cloud`),
+    );
+    // Then the post-incident review, in the local Confluence simulate started beside the local Jira.
+    const afterTicket = result.timeline.slice(filedAt + 1).map((e: { summary: string }) => e.summary);
+    expect(
+      afterTicket.some((s: string) => /^wrote the post-incident review http:\/\/127\.0\.0\.1:/.test(s)),
+    ).toBe(true);
     expect(result.statusPage).toEqual({ incidentId: expect.any(String), status: 'resolved' });
 
     // Assess: metrics (EMF) once per run, and the HTML report
@@ -130,11 +136,10 @@ describe('medic simulate on Jira Data Center (JIRA_DEPLOYMENT=data-center)', () 
     expect([...wiki.matchAll(/^h2\. (.*)$/gm)].map((m) => m[1])).toEqual(TICKET_SECTIONS);
     const timelineBlock = wiki.split('h2. Timeline')[1]?.split('h2. ')[0] ?? '';
     const rows = timelineBlock.split('\n').filter((l) => l.startsWith('|') && !l.startsWith('||'));
+    // The ticket holds every entry before the note that it was filed (the review's note comes after).
+    const filed = result.timeline.findIndex((e: { summary: string }) => /^filed Jira ticket/.test(e.summary));
     expect(rows.map((r) => r.split('|')[1])).toEqual(
-      result.timeline
-        .filter((e: { summary: string }) => !e.summary.startsWith('status page '))
-        .slice(0, -1)
-        .map((e: { at: string }) => e.at),
+      result.timeline.slice(0, filed).map((e: { at: string }) => e.at),
     );
     const paths = s.jira
       .requests()

@@ -43,6 +43,9 @@ export function renderHuman(result: SimulationResult): string {
     `  actions:        ${result.actions.map((a) => `${a.kind} → ${a.outcome}`).join(', ') || 'none'}`,
     `  ticket:         ${result.ticket ? `${result.ticket.key}${result.ticket.url ? ` (${result.ticket.url})` : ''}` : 'not filed'}`,
     `  report:         ${result.report ?? 'none'}`,
+    ...(result.review !== undefined
+      ? [`  review:         ${result.review ? result.review.url : 'not written yet (waiting in the outbox)'}`]
+      : []),
     '',
     'Timeline (UTC):',
     ...result.timeline.map(
@@ -113,10 +116,16 @@ async function runDemo(): Promise<number> {
         apiToken: env.JIRA_API_TOKEN ?? 'local-token',
         projectKey: env.JIRA_PROJECT_KEY ?? 'OPS',
       });
+  // One local Confluence too, so the review pages of every scenario stay in one space.
+  const { startConfluenceServer } = await import('../confluence-server.ts');
+  const confluence = env.MEDIC_CONFLUENCE_URL ? null : await startConfluenceServer();
   const demoEnv = {
     ...env,
     ...(moto ? { AWS_ENDPOINT_URL: moto.endpoint } : {}),
     ...(jira ? { JIRA_BASE_URL: jira.baseUrl } : {}),
+    ...(confluence
+      ? { MEDIC_CONFLUENCE_URL: confluence.baseUrl, MEDIC_CONFLUENCE_PARENT_ID: confluence.homepageId }
+      : {}),
   };
   let code = 0;
   try {
@@ -127,7 +136,7 @@ async function runDemo(): Promise<number> {
       if (result.status !== 'SUCCEEDED') code = 1;
     }
   } finally {
-    await Promise.all([moto?.stop(), jira?.close()]);
+    await Promise.all([moto?.stop(), jira?.close(), confluence?.close()]);
   }
   return code;
 }

@@ -6,7 +6,14 @@
  * table layout is in ./safety/document.ts).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { AdmissionStorePort, GuardStorePort, OutboxDrain, SafetyStorePort } from '../ports.ts';
+import type {
+  AdmissionStorePort,
+  GuardStorePort,
+  OutboxDrain,
+  ReviewOutbox,
+  ReviewOutboxDrain,
+  SafetyStorePort,
+} from '../ports.ts';
 import { dynamoActionBudget, dynamoActionLedger } from './safety/actions.ts';
 import { documentClient } from './safety/document.ts';
 import { dynamoEpisodeLedger } from './safety/episodes.ts';
@@ -14,6 +21,7 @@ import { dynamoFleetRegistry, dynamoFleetView, dynamoStormClaims } from './safet
 import { dynamoInstanceHistory, dynamoInstanceHistoryRecorder } from './safety/history.ts';
 import { dynamoLockStore } from './safety/locks.ts';
 import { dynamoOutbox, dynamoOutboxDrain } from './safety/outbox.ts';
+import { dynamoReviewOutbox, dynamoReviewOutboxDrain } from './safety/review-outbox.ts';
 
 export { FLEET_BUCKET_MS } from './safety/fleet.ts';
 
@@ -65,4 +73,10 @@ export function dynamoSafetyStore(client: DynamoDBClient, table: string): Safety
     ...dynamoOutbox(doc, table),
     ...dynamoOutboxDrain(doc, table),
   };
+}
+
+/** The review outbox (Close fills it, the drainer empties it): its own partition of the table. */
+export function dynamoReviewStore(client: DynamoDBClient, table: string): ReviewOutbox & ReviewOutboxDrain {
+  const doc = documentClient(client);
+  return { ...dynamoReviewOutbox(doc, table), ...dynamoReviewOutboxDrain(doc, table) };
 }

@@ -16,7 +16,7 @@ import { type Deadline, NO_DEADLINE } from '../domain/deadline.ts';
 import type { TicketDocument } from '../domain/document.ts';
 import { toWiki } from '../domain/wiki.ts';
 import { DeadlineExceededError, JiraRequestError, JiraUnavailableError } from '../errors.ts';
-import type { TicketFound, TicketPort, TicketRef } from '../ports.ts';
+import type { RemoteLinkPort, TicketFound, TicketPort, TicketRef } from '../ports.ts';
 
 interface JiraClientLike {
   doRequest(options: Record<string, unknown>): Promise<unknown>;
@@ -124,7 +124,7 @@ export function renderedLength(deployment: JiraDeployment, doc: TicketDocument):
   return typeof rendered === 'string' ? rendered.length : JSON.stringify(rendered).length;
 }
 
-export function jiraTickets(settings: JiraSettings): TicketPort {
+export function jiraTickets(settings: JiraSettings): TicketPort & RemoteLinkPort {
   type JiraCtor = new (o: Record<string, unknown>) => JiraClientLike;
   const loaded = jiraClientModule as unknown as JiraCtor | { default: JiraCtor };
   const JiraApi = 'default' in loaded ? loaded.default : loaded;
@@ -173,7 +173,7 @@ export function jiraTickets(settings: JiraSettings): TicketPort {
     throw new JiraUnavailableError(`Jira ${what} failed after ${attempts} attempts: ${describe(last)}`);
   }
 
-  const port: TicketPort = {
+  const port: TicketPort & RemoteLinkPort = {
     flavour: deployment,
 
     async search(labels) {
@@ -292,6 +292,29 @@ export function jiraTickets(settings: JiraSettings): TicketPort {
                 file: {
                   value: Buffer.from(file.content, 'utf8'),
                   options: { filename: file.name, contentType: file.contentType },
+                },
+              },
+            },
+          ),
+        ),
+      );
+    },
+
+    async remoteLink(key, link) {
+      // Jira replaces the link with the same globalId, so a rerun never adds a second one.
+      await withRetry('remote link', () =>
+        client.doRequest(
+          client.makeRequestHeader(
+            client.makeUri({ pathname: `/issue/${encodeURIComponent(key)}/remotelink` }),
+            {
+              method: 'POST',
+              body: {
+                globalId: link.globalId.slice(0, 255),
+                relationship: 'post-incident review',
+                object: {
+                  url: link.url,
+                  title: link.title,
+                  ...(link.summary ? { summary: link.summary } : {}),
                 },
               },
             },

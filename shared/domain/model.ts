@@ -498,6 +498,8 @@ export const IncidentStateSchema = z.object({
     .object({ key: z.string(), url: z.string().nullable(), created: z.boolean() })
     .nullable()
     .optional(),
+  /** The post-incident review page, when the deployment writes one (null: it waits in the outbox). */
+  review: z.object({ id: z.string(), url: z.string() }).nullable().optional(),
   outcome: z.string().optional(),
   /** Set by Close when the run was published on the status page (or queued for it). */
   statusPage: z.object({ incidentId: z.string().nullable(), status: z.string() }).nullable().optional(),

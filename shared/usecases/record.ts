@@ -27,17 +27,23 @@ import {
   timelineText,
   timings,
 } from '../domain/report.ts';
+import { reviewDocument, reviewTitle } from '../domain/review.ts';
 import { append, type Clock, entry, merge } from '../domain/timeline.ts';
+import { TicketNotFiledYetError } from '../errors.ts';
 import type {
   CaseStorePort,
   FinalNoticeLedgerPort,
   IncidentMetricsPort,
   NotifierPort,
+  RemoteLinkPort,
+  ReviewDraft,
+  ReviewPort,
   TicketDraft,
   TicketFound,
   TicketPort,
   TicketRef,
 } from '../ports.ts';
+import { publishReview } from './review.ts';
 
 /** Evidence JSON larger than this goes in as an attachment; the description keeps the checks table. */
 export const EVIDENCE_INLINE_LIMIT = 16_000;
@@ -75,6 +81,17 @@ export interface RecordDeps {
   cases?: Pick<CaseStorePort, 'casesFor'>;
   /** How each rung of a plan has worked for this classification (quoted next to the plan). */
   trackRecord?: (classification: string, plan: ActionKind[]) => Promise<string[]>;
+  /** The post-incident review page (Confluence); absent when the deployment has none. */
+  review?: ReviewDeps;
+}
+
+export interface ReviewDeps {
+  /** A function so a Confluence misconfiguration is a timeline entry and an outbox item, not a crash. */
+  pages: (deadline?: Deadline) => Promise<ReviewPort>;
+  /** The ticket's remote link to the page (Jira). */
+  links?: (deadline?: Deadline) => Promise<RemoteLinkPort>;
+  /** Where a review Confluence could not take waits (the scheduled drainer writes it). */
+  outbox: (draft: ReviewDraft, error: unknown) => Promise<void>;
 }
 
 export const DEFAULT_REOPEN_WINDOW_MS = 72 * 3_600_000;
@@ -196,6 +213,7 @@ export async function record(received: IncidentState, deps: RecordDeps): Promise
 
   let ticket: TicketRef | null = null;
   let action: TicketAction | null = null;
+  let jiraWasOff = false;
   try {
     const tickets = await deps.tickets(withReserve(deps.deadline ?? NO_DEADLINE, RECORD_RESERVE_MS));
     const [existing] = await tickets.search(['medic', episodeLabel]);
@@ -302,6 +320,7 @@ export async function record(received: IncidentState, deps: RecordDeps): Promise
     );
     timeline = await linkRecurrences(state, ticket.key, tickets, timeline, clock);
   } catch (error) {
+    jiraWasOff = (error as Error).name === 'JiraDisabledError';
     timeline = append(
       timeline,
       entry(clock, {
@@ -358,6 +377,14 @@ export async function record(received: IncidentState, deps: RecordDeps): Promise
     );
   }
 
+  // After the notification: a slow Confluence never delays what the stakeholders are told.
+  let review: { id: string; url: string } | null = null;
+  if (deps.review) {
+    const written = await writeReview(state, timeline, outcome, ticket, jiraWasOff, deps.review, deps);
+    timeline = append(timeline, written.note);
+    review = written.review;
+  }
+
   emitSafely(deps, {
     classification: classifications(state).join(',') || 'unknown',
     outcome,
@@ -380,6 +407,7 @@ export async function record(received: IncidentState, deps: RecordDeps): Promise
     ),
     outcome,
     ticket: ticket ? { key: ticket.key, url: ticket.url, created: action === 'created' } : null,
+    ...(deps.review ? { review } : {}),
   };
 }
 
@@ -426,6 +454,71 @@ async function linkRecurrences(
     out = append(out, entry(clock, { step: 'Record', kind: 'note', summary }));
   }
   return out;
+}
+
+/**
+ * Writes the review page now, or leaves it in the review outbox: Confluence down, misconfigured or
+ * out of time never fails the record. A page written before Jira filed the ticket also waits there,
+ * so the drainer adds the ticket link once the ticket exists.
+ */
+async function writeReview(
+  state: IncidentState,
+  timeline: TimelineEntry[],
+  outcome: ReturnType<typeof episodeOutcome>,
+  ticket: TicketRef | null,
+  jiraWasOff: boolean,
+  review: ReviewDeps,
+  deps: RecordDeps,
+): Promise<{ review: { id: string; url: string } | null; note: TimelineEntry }> {
+  const draft: ReviewDraft = {
+    episodeKey: state.incidentId,
+    title: reviewTitle(state),
+    document: reviewDocument(state, timeline, outcome, { ticket }),
+    ticket: ticket ? { key: ticket.key, url: ticket.url } : null,
+  };
+  const bounded = withReserve(deps.deadline ?? NO_DEADLINE, RECORD_RESERVE_MS);
+  try {
+    const published = await publishReview(draft, {
+      pages: await review.pages(bounded),
+      ...(ticket && review.links ? { links: await review.links(bounded) } : {}),
+    });
+    if (!ticket && !jiraWasOff) {
+      await review.outbox(
+        draft,
+        new TicketNotFiledYetError('the ticket is in the outbox: link the page once it is filed'),
+      );
+    }
+    return {
+      review: { id: published.id, url: published.url },
+      note: entry(deps.clock, {
+        step: 'Record',
+        kind: 'note',
+        summary: `${published.created ? 'wrote' : `updated (version ${published.version})`} the post-incident review ${published.url}${published.linked ? `, linked from ${ticket?.key}` : ''}`,
+      }),
+    };
+  } catch (error) {
+    const reason = `${(error as Error).name}: ${(error as Error).message}`;
+    try {
+      await review.outbox(draft, error);
+      return {
+        review: null,
+        note: entry(deps.clock, {
+          step: 'Record',
+          kind: 'error',
+          summary: `could not write the post-incident review (${reason}): it waits in the outbox`,
+        }),
+      };
+    } catch (queued) {
+      return {
+        review: null,
+        note: entry(deps.clock, {
+          step: 'Record',
+          kind: 'error',
+          summary: `could not write the post-incident review (${reason}) nor queue it (${(queued as Error).name}): write it by hand`,
+        }),
+      };
+    }
+  }
 }
 
 /** A ledger that cannot be read must not silence the notification: then it goes out (maybe twice). */
