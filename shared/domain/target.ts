@@ -40,6 +40,7 @@ export function targetFromInstance(info: InstanceInfo, defaultPorts: number[]): 
     maintenance: tags['medic:maintenance'] ?? null,
     group: tags['aws:autoscaling:groupName'] ?? null,
     logGroup: tags['medic:log-group'] ?? null,
+    prometheusInstance: tags['medic:prometheus-instance'] ?? null,
     probe: {
       address: tags['medic:probe-address'] ?? info.privateIp,
       ports,

@@ -295,6 +295,7 @@ export function openedState(
       datapoints: trigger.datapoints.slice(-10),
       threshold: trigger.threshold ?? null,
       enteredAlarmAt: trigger.enteredAlarmAt,
+      ...(trigger.prometheusInstance ? { prometheusInstance: trigger.prometheusInstance } : {}),
     },
   }));
   return { incidentId: trigger.episodeKey, trigger, settings: deps.settings, targets, timeline, cases };
