@@ -32,7 +32,13 @@ import { definitionPlaces, firstActionFigures, type HopEvent, isMitigating } fro
 import { startJiraServer } from './jira-server.ts';
 import { type LocalMoto, startMoto } from './moto.ts';
 import { startLocalCanary } from './probe-servers.ts';
-import { type ApprovalChoice, SCENARIOS, type ScenarioWorld, setupScenario } from './scenarios.ts';
+import {
+  type ApprovalChoice,
+  SCENARIOS,
+  type ScenarioWorld,
+  scenarioServices,
+  setupScenario,
+} from './scenarios.ts';
 import { ensureTables } from './tables.ts';
 
 export const LOCAL_TOPIC = 'medic-local-stakeholders';
@@ -354,6 +360,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     env.MEDIC_SAFETY_TABLE = tables.get('SafetyTable') ?? '';
     // The finished cases go there whole (FileCase); the state carries their compact forms.
     env.MEDIC_INCIDENTS_TABLE = tables.get('IncidentsTable') ?? '';
+    // Services the scenario's world brings (a local Prometheus): their addresses are settings too.
+    const services = options.scenario ? await scenarioServices(options.scenario) : null;
+    if (services) {
+      cleanups.push(() => services.close());
+      Object.assign(env, services.env);
+    }
     const runEnv: Environment = Object.freeze(env);
     scopeAwsClientsToRuns();
 
