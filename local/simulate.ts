@@ -47,6 +47,8 @@ export const LOCAL_INBOX = 'medic-local-inbox';
 export interface SimulateOptions {
   scenario?: string;
   eventFile?: string;
+  /** The event itself (what `medic serve`'s local Step Functions was asked to start). */
+  event?: unknown;
   /** How many instances a storm scenario alarms. */
   instances?: number;
   /** Progress lines (human form); omitted for --json. */
@@ -275,7 +277,7 @@ function describeEvent(event: EventLog): string | null {
 
 export async function simulate(options: SimulateOptions): Promise<SimulationResult> {
   const base = options.env ?? process.env;
-  if (!options.scenario === !options.eventFile) {
+  if (!options.scenario === !(options.eventFile || options.event !== undefined)) {
     throw new InvalidTriggerError('give exactly one of --scenario NAME or --event FILE');
   }
   if (options.scenario && !SCENARIOS[options.scenario]) {
@@ -289,7 +291,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   }
   // MEDIC_MODE and MEDIC_AUTONOMY mean here what they mean deployed; a bad value starts nothing.
   withEnvironment(base, () => autonomyConfig());
-  const fileEvent = options.eventFile ? readEventFile(options.eventFile) : undefined;
+  const fileEvent = options.eventFile ? readEventFile(options.eventFile) : options.event;
   // Shape errors need no endpoint: report them before starting anything.
   if (fileEvent !== undefined) normalise(fileEvent);
   if (base.AWS_ENDPOINT_URL) requireLoopback('AWS_ENDPOINT_URL', base.AWS_ENDPOINT_URL);
