@@ -65,7 +65,8 @@ export function listenAddress(host: string): string {
 interface Execution {
   name: string;
   input: unknown;
-  done: Promise<SimulationResult | null>;
+  /** The run's result, or why it did not run (an instance medic cannot find, a bad setting). */
+  done: Promise<SimulationResult | { failure: string }>;
 }
 
 /**
@@ -255,8 +256,8 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
         try {
           return await simulate({ event: input, env: runEnv });
         } catch (error) {
-          say(`  run ${name} failed to start: ${(error as Error).name}: ${(error as Error).message}`);
-          return null;
+          const e = error as Error;
+          return { failure: `${e.name === 'NotForMedicError' ? 'not for medic' : e.name}: ${e.message}` };
         } finally {
           running--;
           waiting.shift()?.();
@@ -336,10 +337,13 @@ export async function serve(options: ServeOptions = {}): Promise<Serving> {
         key: s.episodeKey,
         run: sfn.executions.get(s.episodeKey),
       }));
-      const results = await Promise.all(runs.map((r) => r.run?.done ?? Promise.resolve(null)));
+      const results = await Promise.all(
+        runs.map((r) => r.run?.done ?? Promise.resolve({ failure: 'the execution was not queued' })),
+      );
       const parts = runs.map((r, i) => {
         const result = results[i];
-        if (!result) return `episode ${r.key} outcome failed ticket none`;
+        if (!result || 'failure' in result)
+          return `episode ${r.key} outcome none (${result?.failure}) ticket none`;
         return `episode ${r.key} outcome ${result.outcome} ticket ${result.ticket?.key ?? 'none'}`;
       });
       say(`${prefix} ${[...parts, ...joined].join('; ') || 'nothing started'}`);

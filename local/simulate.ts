@@ -23,8 +23,10 @@ import {
   ConfigError,
   InvalidTriggerError,
   LocalSubstrateError,
+  NotForMedicError,
   UnsafeEndpointError,
 } from '../shared/errors.ts';
+import { isNotForMedic, type NotForMedic } from '../shared/usecases/intake.ts';
 import { asFunction } from './aws-recorder.ts';
 import { scopeAwsClientsToRuns } from './aws-scope.ts';
 import { type EventLog, startCallbackServer } from './engine.ts';
@@ -387,7 +389,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
 
       // Pre-flight with Admit's read-only half: bad input fails here, before anything starts.
       const { preflight: intakeOnly } = await import('../functions/admit.ts');
-      const preflight = (await intakeOnly(event)) as IncidentState;
+      const checked = (await intakeOnly(event)) as IncidentState | NotForMedic;
+      // The workflow would end quietly at NotForMedic: say why instead of running it for nothing.
+      if (isNotForMedic(checked))
+        throw new NotForMedicError(checked.notForMedic.reason, checked.notForMedic.kind);
+      const preflight = checked;
       say(`incident ${preflight.incidentId} for ${preflight.targets.map((t) => t.instanceId).join(', ')}`);
 
       const { loadLocalMachine } = await import('./engine.ts');
