@@ -143,7 +143,8 @@ describe.skipIf(skip !== null)('a real Alertmanager pages medic serve', () => {
       // Assess: Alertmanager took the alert, medic authenticated its delivery and ran the incident
       expect(fired.status).toBe(200);
       expect(line).toMatch(/ POST \/ 202 /);
-      expect(done).toMatch(/outcome escalated ticket OPS-\d+$/);
+      // Not opted in: evidence, ticket and page, the actions held.
+      expect(done).toMatch(/outcome held ticket OPS-\d+$/);
       const key = /ticket (OPS-\d+)$/.exec(done)?.[1];
       const issue = s.jira.issues().find((i) => i.key === key);
       expect(issue?.fields.summary).toMatch(new RegExp(`^\\[medic\\] .*${instanceId}.*HostUnreachable`));
