@@ -163,5 +163,5 @@ describe.skipIf(skip !== null)('a real Alertmanager pages medic serve', () => {
       await serve.stop('SIGKILL');
       await world.teardown();
     }
-  });
+  }, 240_000);
 });
