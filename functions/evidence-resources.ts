@@ -22,7 +22,7 @@ const tokenSource = perEnvironment((): SecretSource | undefined => {
   }
   const name = config.MEDIC_PROMETHEUS_TOKEN_PARAMETER;
   if (!name) return undefined;
-  return ssmSecureString(new SSMClient({}), name, config.MEDIC_SECRET_MAX_AGE_SECONDS);
+  return ssmSecureString(new SSMClient({}), name, config.MEDIC_SECRET_MAX_AGE_SECONDS, { optional: true });
 });
 
 const prometheus = perEnvironment((): PrometheusDeps | undefined => {

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prometheusApi } from '../shared/adapters/prometheus.ts';
+import { ssmSecureString } from '../shared/adapters/ssm-token.ts';
 import { assess } from '../shared/domain/assess.ts';
 import type { Evidence, InstanceCase } from '../shared/domain/model.ts';
 import {
@@ -396,5 +397,50 @@ describe('assessment with Prometheus evidence', () => {
     // Assess
     expect(result.classification).toBe('application');
     expect(result.reasons).toContain('the Prometheus service-health query reads 0 (1 is healthy)');
+  });
+});
+
+describe('the Prometheus bearer token from SSM', () => {
+  const notFound = Object.assign(new Error('Parameter /medic/dev/prometheus-token not found.'), {
+    name: 'ParameterNotFound',
+  });
+  const client = (answer: () => Promise<unknown>) => {
+    const calls: unknown[] = [];
+    return { calls, send: async (command: unknown) => (calls.push(command), answer()) };
+  };
+
+  it('a token parameter that was never created means no token; it is asked again only after max age', async () => {
+    // Prepare
+    let t = 0;
+    const ssm = client(() => Promise.reject(notFound));
+    const token = ssmSecureString(ssm as never, '/medic/dev/prometheus-token', 300, {
+      optional: true,
+      now: () => t,
+    });
+    // Act
+    const first = await token();
+    const second = await token();
+    t = 301_000;
+    await token();
+    // Assess
+    expect([first, second]).toEqual(['', '']);
+    expect(ssm.calls).toHaveLength(2);
+  });
+
+  it('a stored token is decrypted and returned; other failures are not swallowed', async () => {
+    // Prepare
+    const ssm = client(async () => ({ Parameter: { Value: 'tok-123' } }));
+    const denied = client(() =>
+      Promise.reject(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' })),
+    );
+    // Act
+    const value = await ssmSecureString(ssm as never, '/p', 60, { optional: true })();
+    const error = await ssmSecureString(denied as never, '/p', 60, { optional: true })().catch(
+      (e: Error) => e,
+    );
+    // Assess
+    expect(value).toBe('tok-123');
+    expect((ssm.calls[0] as { input: unknown }).input).toEqual({ Name: '/p', WithDecryption: true });
+    expect((error as Error).name).toBe('AccessDeniedException');
   });
 });

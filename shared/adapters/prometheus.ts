@@ -44,7 +44,8 @@ export function prometheusApi(options: PrometheusOptions): PrometheusPort {
       url.searchParams.set('end', String(range.end.getTime() / 1000));
       url.searchParams.set('step', `${range.stepSeconds}s`);
       const headers: Record<string, string> = { accept: 'application/json' };
-      if (options.token) headers.authorization = `Bearer ${(await options.token()).trim()}`;
+      const token = options.token ? (await options.token()).trim() : '';
+      if (token) headers.authorization = `Bearer ${token}`;
       let response: Response;
       try {
         response = await get(url, { headers, signal: AbortSignal.timeout(options.timeoutMs) });

@@ -12,17 +12,25 @@ export function ssmSecureString(
   client: SSMClient,
   name: string,
   maxAgeSeconds: number,
-  now: () => number = Date.now,
+  options: { optional?: boolean; now?: () => number } = {},
 ): SecretSource {
+  const now = options.now ?? Date.now;
   let cached: { value: string; until: number } | null = null;
   return async () => {
     if (cached && now() < cached.until) return cached.value;
-    const out = await callAws(`SSM GetParameter ${name}`, () =>
-      client.send(new GetParameterCommand({ Name: name, WithDecryption: true })),
-    );
-    const value = out.Parameter?.Value;
-    if (!value) throw new ConfigError(`SSM parameter ${name} is empty or missing`);
-    cached = { value, until: now() + maxAgeSeconds * 1000 };
-    return value;
+    let value: string | undefined;
+    try {
+      const out = await callAws(`SSM GetParameter ${name}`, () =>
+        client.send(new GetParameterCommand({ Name: name, WithDecryption: true })),
+      );
+      value = out.Parameter?.Value;
+    } catch (error) {
+      // An optional secret that was never created: the caller goes without (and says so if refused).
+      if (!options.optional || (error as Error).name !== 'ParameterNotFound') throw error;
+      value = '';
+    }
+    if (!value && !options.optional) throw new ConfigError(`SSM parameter ${name} is empty or missing`);
+    cached = { value: value ?? '', until: now() + maxAgeSeconds * 1000 };
+    return cached.value;
   };
 }
