@@ -4,6 +4,7 @@
  * when a RebootInstances call for a host reaches moto, the host comes back after a short boot.
  */
 
+import { createHash } from 'node:crypto';
 import {
   AttachInstancesCommand,
   AutoScalingClient,
@@ -45,6 +46,7 @@ import type { Mode } from '../shared/domain/model.ts';
 import { keepOwnCredentials } from './aws-scope.ts';
 import { type InstanceFaults, injectFaults, type LocalMoto } from './moto.ts';
 import { type FakeHost, type HostMode, startFakeHost } from './probe-servers.ts';
+import { type PrometheusHostSeries, startLocalPrometheus } from './prometheus-api.ts';
 
 export interface ScenarioWorld {
   event: unknown;
@@ -125,6 +127,11 @@ interface HostSpec {
    * moto serves the call and the local CloudTrail reports it.
    */
   revokedBy?: string;
+  /**
+   * Prometheus watches this host (its node exporter's series, as medic's queries compute them),
+   * under this `instance` label. The scenario then runs a local Prometheus API stand-in.
+   */
+  prometheus?: PrometheusHostSeries & { instance: string };
 }
 
 export type FailoverKind = 'target-group' | 'route53' | 'elastic-ip' | 'auto-scaling';
@@ -149,6 +156,11 @@ interface ScenarioSpec {
   storm?: { defaultInstances: number };
   /** One alarm names every (non-standby) host: one incident with that many targets. */
   alarmsEveryHost?: boolean;
+  /**
+   * The alarm arrives as an Alertmanager webhook (version 4, one firing alert labelled with the
+   * host's Prometheus instance and instance id) instead of a CloudWatch alarm event.
+   */
+  alertmanager?: { labels: Record<string, string> };
 }
 
 const STATUS_REASON =
@@ -620,6 +632,35 @@ async function revokeAs(
     new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [probeRule(port)] }),
   );
 }
+
+// ---- Prometheus: a host watched by Prometheus only ----
+SCENARIOS['prometheus-disk-full'] = {
+  description:
+    'Alertmanager pages for a host without the CloudWatch agent whose Prometheus filesystem series is exhausted: resource:disk from Prometheus evidence',
+  hosts: [
+    {
+      name: 'etl-1',
+      managed: true,
+      mode: 'app-down',
+      ssmAgent: null,
+      metrics: { cpu: [18, 22, 25, 21], mem: null, disk: null },
+      prometheus: {
+        instance: 'etl-1:9100',
+        filesystemAvailable: { '/': [0.09, 0.06, 0.04, 0.02, 0.008, 0.002], '/boot': [0.71] },
+        memoryAvailable: 0.58,
+        loadPerCpu: 0.35,
+      },
+    },
+  ],
+  alarm: {
+    name: 'NodeFilesystemAlmostOutOfSpace',
+    metric: 'node_filesystem_avail_bytes',
+    reason: 'Filesystem has less than 5% space left.',
+  },
+  alertmanager: {
+    labels: { job: 'node', severity: 'critical', mountpoint: '/', device: '/dev/nvme0n1p1', fstype: 'ext4' },
+  },
+};
 
 // ---- alarm storm ----
 SCENARIOS.storm = {
@@ -1154,6 +1195,7 @@ export async function setupScenario(
       later(100, () => host.setMode(next));
     }
   });
+  const first = hosts.get(firstId)?.spec;
   return {
     event: spec.mode
       ? { instanceId: firstId, reason: spec.description, requestedBy: 'medic simulate', mode: spec.mode }
@@ -1169,6 +1211,10 @@ export async function setupScenario(
             : {}),
           at: alarmAt,
         }),
+    // An Alertmanager scenario is paged by a webhook, not by a CloudWatch alarm.
+    ...(spec.alertmanager
+      ? { event: alertmanagerEvent(spec, firstId, first?.prometheus?.instance ?? firstId, ctx.now) }
+      : {}),
     instanceIds: [...hosts.keys()],
     async setMode(instanceId, mode) {
       await hosts.get(instanceId)?.host.setMode(mode);
@@ -1178,5 +1224,56 @@ export async function setupScenario(
       for (const t of timers) clearTimeout(t);
       for (const { host } of hosts.values()) await host.close();
     },
+  };
+}
+
+/**
+ * Services a scenario's world needs besides moto, the local Jira and the fake hosts, started
+ * before the run's settings are fixed (their addresses are settings): a local Prometheus API for
+ * the hosts Prometheus watches. Null: the scenario needs none.
+ */
+export async function scenarioServices(
+  name: string,
+): Promise<{ env: Record<string, string>; close(): Promise<void> } | null> {
+  const watched = (SCENARIOS[name]?.hosts ?? []).flatMap((h) => (h.prometheus ? [h.prometheus] : []));
+  if (watched.length === 0) return null;
+  const prometheus = await startLocalPrometheus(Object.fromEntries(watched.map((p) => [p.instance, p])));
+  return { env: { MEDIC_PROMETHEUS_URL: prometheus.url }, close: () => prometheus.close() };
+}
+
+/** The webhook Alertmanager sends for one firing alert about the host (payload version 4). */
+export function alertmanagerEvent(
+  spec: Pick<ScenarioSpec, 'alarm' | 'alertmanager'>,
+  instanceId: string,
+  prometheusInstance: string,
+  at: Date,
+): Record<string, unknown> {
+  const labels = {
+    alertname: spec.alarm.name,
+    instance: prometheusInstance,
+    instance_id: instanceId,
+    ...spec.alertmanager?.labels,
+  };
+  return {
+    receiver: 'medic',
+    status: 'firing',
+    alerts: [
+      {
+        status: 'firing',
+        labels,
+        annotations: { summary: spec.alarm.reason },
+        startsAt: at.toISOString(),
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: `http://prometheus.local/graph?g0.expr=${encodeURIComponent(spec.alarm.metric)}`,
+        fingerprint: createHash('sha256').update(JSON.stringify(labels)).digest('hex').slice(0, 16),
+      },
+    ],
+    groupLabels: { alertname: spec.alarm.name },
+    commonLabels: labels,
+    commonAnnotations: { summary: spec.alarm.reason },
+    externalURL: 'http://alertmanager.local',
+    version: '4',
+    groupKey: `{}:{alertname="${spec.alarm.name}"}`,
+    truncatedAlerts: 0,
   };
 }

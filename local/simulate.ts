@@ -23,8 +23,10 @@ import {
   ConfigError,
   InvalidTriggerError,
   LocalSubstrateError,
+  NotForMedicError,
   UnsafeEndpointError,
 } from '../shared/errors.ts';
+import { isNotForMedic, type NotForMedic } from '../shared/usecases/intake.ts';
 import { asFunction } from './aws-recorder.ts';
 import { scopeAwsClientsToRuns } from './aws-scope.ts';
 import { confluenceForRun } from './confluence-local.ts';
@@ -33,7 +35,13 @@ import { definitionPlaces, firstActionFigures, type HopEvent, isMitigating } fro
 import { startJiraServer } from './jira-server.ts';
 import { type LocalMoto, startMoto } from './moto.ts';
 import { startLocalCanary } from './probe-servers.ts';
-import { type ApprovalChoice, SCENARIOS, type ScenarioWorld, setupScenario } from './scenarios.ts';
+import {
+  type ApprovalChoice,
+  SCENARIOS,
+  type ScenarioWorld,
+  scenarioServices,
+  setupScenario,
+} from './scenarios.ts';
 import { type LocalStatusPage, startStatusPageServer } from './statuspage-server.ts';
 import { ensureTables } from './tables.ts';
 
@@ -46,6 +54,8 @@ export const LOCAL_INBOX = 'medic-local-inbox';
 export interface SimulateOptions {
   scenario?: string;
   eventFile?: string;
+  /** The event itself (what `medic serve`'s local Step Functions was asked to start). */
+  event?: unknown;
   /** How many instances a storm scenario alarms. */
   instances?: number;
   /** Progress lines (human form); omitted for --json. */
@@ -300,7 +310,7 @@ function describeEvent(event: EventLog): string | null {
 
 export async function simulate(options: SimulateOptions): Promise<SimulationResult> {
   const base = options.env ?? process.env;
-  if (!options.scenario === !options.eventFile) {
+  if (!options.scenario === !(options.eventFile || options.event !== undefined)) {
     throw new InvalidTriggerError('give exactly one of --scenario NAME or --event FILE');
   }
   if (options.scenario && !SCENARIOS[options.scenario]) {
@@ -314,7 +324,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   }
   // MEDIC_MODE and MEDIC_AUTONOMY mean here what they mean deployed; a bad value starts nothing.
   withEnvironment(base, () => autonomyConfig());
-  const fileEvent = options.eventFile ? readEventFile(options.eventFile) : undefined;
+  const fileEvent = options.eventFile ? readEventFile(options.eventFile) : options.event;
   // Shape errors need no endpoint: report them before starting anything.
   if (fileEvent !== undefined) {
     try {
@@ -412,6 +422,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     env.MEDIC_SAFETY_TABLE = tables.get('SafetyTable') ?? '';
     // The finished cases go there whole (FileCase); the state carries their compact forms.
     env.MEDIC_INCIDENTS_TABLE = tables.get('IncidentsTable') ?? '';
+    // Services the scenario's world brings (a local Prometheus): their addresses are settings too.
+    const services = options.scenario ? await scenarioServices(options.scenario) : null;
+    if (services) {
+      cleanups.push(() => services.close());
+      Object.assign(env, services.env);
+    }
     const runEnv: Environment = Object.freeze(env);
     scopeAwsClientsToRuns();
 
@@ -431,7 +447,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
 
       // Pre-flight with Admit's read-only half: bad input fails here, before anything starts.
       const { preflight: intakeOnly } = await import('../functions/admit.ts');
-      const preflight = (await intakeOnly(event)) as IncidentState;
+      const checked = (await intakeOnly(event)) as IncidentState | NotForMedic;
+      // The workflow would end quietly at NotForMedic: say why instead of running it for nothing.
+      if (isNotForMedic(checked))
+        throw new NotForMedicError(checked.notForMedic.reason, checked.notForMedic.kind);
+      const preflight = checked;
       say(`incident ${preflight.incidentId} for ${preflight.targets.map((t) => t.instanceId).join(', ')}`);
 
       const { loadLocalMachine } = await import('./engine.ts');

@@ -143,6 +143,38 @@ export type EvidenceConfig = z.infer<ReturnType<typeof EvidenceConfigSchema>>;
 
 export const evidenceConfig = /* @__PURE__ */ once(EvidenceConfigSchema, 'evidence');
 
+/**
+ * Prometheus as a second evidence source (deploy `--param prometheusUrl=…`): range queries over the
+ * alarm window from the resources branch. Unset (or `none`): the branch asks CloudWatch only.
+ */
+const PrometheusSchema = () =>
+  z.object({
+    MEDIC_PROMETHEUS_URL: z.preprocess(
+      (v) => (v === '' || v === 'none' ? undefined : v),
+      z
+        .url('MEDIC_PROMETHEUS_URL must be the Prometheus base URL, e.g. http://prometheus.internal:9090')
+        .optional(),
+    ),
+    /** Optional SSM SecureString with a bearer token for Prometheus (an authenticating proxy). */
+    MEDIC_PROMETHEUS_TOKEN_PARAMETER: z.preprocess(
+      (v) => (v === '' || v === 'none' ? undefined : v),
+      z.string().startsWith('/', 'MEDIC_PROMETHEUS_TOKEN_PARAMETER must be an SSM parameter name').optional(),
+    ),
+    /** Local runs only: the bearer token itself. */
+    MEDIC_PROMETHEUS_TOKEN: z.string().optional(),
+    /** Service-health PromQL (1 healthy, 0 failing); `$instance` is replaced by the quoted label. */
+    MEDIC_PROMETHEUS_SERVICE_QUERY: z.preprocess(
+      (v) => (v === '' || v === 'none' ? undefined : v),
+      z.string().max(1_000).optional(),
+    ),
+    /** Each query's own limit, inside the branch's MEDIC_EVIDENCE_TIMEOUT_MS. */
+    MEDIC_PROMETHEUS_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(4_000),
+    MEDIC_PROBES_LOOPBACK_ONLY: bool(),
+    MEDIC_SECRET_MAX_AGE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(300),
+  });
+export type PrometheusConfig = z.infer<ReturnType<typeof PrometheusSchema>>;
+export const prometheusConfig = /* @__PURE__ */ once(PrometheusSchema, 'Prometheus');
+
 export const coreConfig = /* @__PURE__ */ once(CoreSchema, 'core');
 export const jiraConfig = /* @__PURE__ */ once(JiraSchema, 'Jira');
 /**

@@ -228,6 +228,11 @@ export class LoadCheckFailedError extends DegradedError {
   override readonly name = 'LoadCheckFailedError' as const;
 }
 
+/** Prometheus refused a query, answered outside its API's shape, or could not be reached in time. */
+export class PrometheusQueryError extends DegradedError {
+  override readonly name = 'PrometheusQueryError' as const;
+}
+
 /** The safety store (DynamoDB) refused a write in a way that is not a retryable throttle. */
 export class SafetyStoreError extends DegradedError {
   override readonly name = 'SafetyStoreError' as const;
@@ -258,6 +263,11 @@ export class NotFoundError extends SetupError {
   override readonly name = 'NotFoundError' as const;
 }
 
+/** `medic serve` was asked to listen on an address other than this machine's loopback. */
+export class UnsafeListenAddressError extends RefusedError {
+  override readonly name = 'UnsafeListenAddressError' as const;
+}
+
 /** Names a person can act on, for the CLI: these are printed as one line without a stack trace. */
 export const USER_FACING_ERRORS: ReadonlySet<string> = new Set<string>([
   'InvalidTriggerError',
@@ -273,4 +283,5 @@ export const USER_FACING_ERRORS: ReadonlySet<string> = new Set<string>([
   'EventTooLargeError',
   'CliUsageError',
   'NotFoundError',
+  'UnsafeListenAddressError',
 ]);

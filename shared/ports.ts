@@ -261,6 +261,17 @@ export interface MetricsPort {
   ): Promise<Map<string, { timestamps: string[]; values: number[] }>>;
 }
 
+/** One series of a Prometheus range query: its labels and its points, oldest first. */
+export interface PromSeries {
+  labels: Record<string, string>;
+  points: { at: string; value: number }[];
+}
+
+export interface PrometheusPort {
+  /** GET /api/v1/query_range; throws PrometheusQueryError when Prometheus refuses or is unreachable. */
+  queryRange(query: string, range: { start: Date; end: Date; stepSeconds: number }): Promise<PromSeries[]>;
+}
+
 export interface RunCommandPort {
   /** The SSM agent's PingStatus (DescribeInstanceInformation), or null when it is not a managed node. */
   agentStatus(instanceId: string): Promise<{ pingStatus: string; lastPing: string | null } | null>;

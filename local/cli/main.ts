@@ -19,6 +19,10 @@ Usage:
                                             reports/<incident>.html)
   medic simulate --event FILE [--json]      run the workflow for an event file (CloudWatch alarm
                                             event or manual input) against AWS_ENDPOINT_URL
+  medic serve [--port P] [--host 127.0.0.1|::1]
+                                            the HTTP intake on loopback (default port 9095):
+                                            each accepted webhook runs the workflow in-process;
+                                            needs MEDIC_WEBHOOK_SECRET; stops on Ctrl-C / SIGTERM
   medic demo                                the headline scenarios, human-readable
   medic --help
 
@@ -141,6 +145,33 @@ async function runDemo(): Promise<number> {
   return code;
 }
 
+/** `medic serve`: listens until SIGINT or SIGTERM, then stops what it started and exits 0. */
+async function runServe(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { port: { type: 'string' }, host: { type: 'string' } },
+    strict: true,
+  });
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
+    console.error('medic: --port must be a whole number from 0 to 65535');
+    return 2;
+  }
+  const { serve } = await import('../serve.ts');
+  const serving = await serve({
+    ...(values.host ? { host: values.host } : {}),
+    ...(port !== undefined ? { port } : {}),
+  });
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  console.log(`medic serve: ${signal}, stopping`);
+  await serving.close();
+  console.log('medic serve: stopped');
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   // The handlers' Powertools logger takes its level from the process environment when it is
@@ -153,6 +184,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runSimulate(rest);
       case 'demo':
         return await runDemo();
+      case 'serve':
+        return await runServe(rest);
       case undefined:
       case '--help':
       case '-h':

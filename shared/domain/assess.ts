@@ -71,6 +71,13 @@ export function aliveSignals(evidence: Evidence): string[] {
     if (fresh.length > 0)
       out.push(`the CloudWatch agent still publishes (${fresh[0]?.metric} at ${fresh[0]?.lastAt})`);
   }
+  // Prometheus scraping the host's exporter is the same kind of signal: the host answers someone.
+  const up = metrics?.prometheus?.up;
+  if (metrics && up?.latest === 1 && up.lastAt) {
+    const end = Date.parse(metrics.window.end);
+    if (end - Date.parse(up.lastAt) <= AGENT_FRESH_MINUTES * 60_000)
+      out.push(`Prometheus still scrapes it (up=1 at ${up.lastAt})`);
+  }
   if (out.length === 0) return [];
   return ['the instance status check passes', ...out];
 }
@@ -118,6 +125,15 @@ function pressures(evidence: Evidence) {
     memory.push({ percent: metrics.memory.latest, where: 'mem_used_percent (CloudWatch agent)' });
   if (host?.memory) memory.push({ percent: host.memory.usedPercent, where: 'memory used per free -m' });
   if (metrics?.cpu?.latest != null) cpu.push({ percent: metrics.cpu.latest, where: 'CPUUtilization' });
+  const prom = metrics?.prometheus;
+  for (const f of prom?.filesystems ?? []) {
+    if (f.latest !== null)
+      disk.push({ percent: f.latest, where: `Prometheus filesystem used ${f.dimensions}`.trim() });
+  }
+  if (prom?.memory?.latest != null)
+    memory.push({ percent: prom.memory.latest, where: 'Prometheus memory used (MemAvailable/MemTotal)' });
+  if (prom?.loadPerCpu?.latest != null)
+    cpu.push({ percent: prom.loadPerCpu.latest, where: 'Prometheus node_load1 per CPU' });
   const worst = (list: Pressure[]) =>
     list.reduce<Pressure | null>((a, b) => (a === null || b.percent > a.percent ? b : a), null);
   return { disk: worst(disk), memory: worst(memory), cpu: worst(cpu) };
@@ -133,6 +149,7 @@ function gaps(evidence: Evidence): string[] {
   if (!metrics) out.push('resource metrics were not gathered');
   else if (!metrics.value) out.push(`resource metrics could not be checked: ${metrics.error ?? 'no data'}`);
   else for (const g of metrics.value.gaps) out.push(`monitoring gap: ${g}`);
+  for (const e of metrics?.value?.prometheus?.errors ?? []) out.push(`Prometheus could not answer ${e}`);
   const host = evidence.host?.value;
   if (host?.agent === 'not-registered' || host?.agent === 'offline')
     out.push(`no on-host view: ${host.agentDetail}`);
@@ -268,6 +285,8 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
   const host = evidence.host?.value ?? null;
   const serviceDown = host?.service && host.service.state !== 'active' ? host.service : null;
   const failedUnits = host?.failedUnits ?? [];
+  const promService = evidence.metrics?.value?.prometheus?.service;
+  const promServiceDown = promService && promService.samples > 0 && (promService.latest ?? 0) < 1;
 
   if (reach.ports.length > 0 && open.length === 0) {
     const closed = reach.ports.map((p) => `${p.port}: ${p.tcp}`).join(', ');
@@ -319,7 +338,8 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
     return result('network', 'medium', reasons, hasService);
   }
 
-  const symptom = sshSilent.length > 0 || (http !== null && !http.ok) || serviceDown !== null;
+  const symptom =
+    sshSilent.length > 0 || (http !== null && !http.ok) || serviceDown !== null || Boolean(promServiceDown);
   if (diskFull) {
     return result(
       'resource:disk',
@@ -357,7 +377,7 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
       hasService,
     );
   }
-  if ((http && !http.ok) || serviceDown || failedUnits.length > 0) {
+  if ((http && !http.ok) || serviceDown || failedUnits.length > 0 || promServiceDown) {
     const reasons: string[] = [];
     if (http && !http.ok)
       reasons.push(
@@ -365,7 +385,12 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
       );
     if (serviceDown) reasons.push(`service ${serviceDown.name} is ${serviceDown.state}`);
     if (failedUnits.length > 0) reasons.push(`failed systemd units: ${failedUnits.join(', ')}`);
-    const corroborated = (http && !http.ok ? 1 : 0) + (serviceDown || failedUnits.length > 0 ? 1 : 0);
+    if (promServiceDown)
+      reasons.push(`the Prometheus service-health query reads ${promService?.latest} (1 is healthy)`);
+    const corroborated =
+      (http && !http.ok ? 1 : 0) +
+      (serviceDown || failedUnits.length > 0 ? 1 : 0) +
+      (promServiceDown ? 1 : 0);
     return result('application', corroborated >= 2 ? 'high' : 'medium', reasons, hasService);
   }
   const watch = [memoryFull, cpuFull].filter((x): x is Pressure => x !== null).map(describe);

@@ -80,6 +80,7 @@ export function evidenceSection(cases: InstanceCase[]): Block[] {
 export function evidenceMethodItems(): string[] {
   return [
     'Resources: CPUUtilization (AWS/EC2) and the CloudWatch agent’s mem_used_percent and disk_used_percent over a window around the alarm (ListMetrics, then one GetMetricData call). Missing agent metrics are reported as a monitoring gap, not as healthy.',
+    'Prometheus, when configured (MEDIC_PROMETHEUS_URL): range queries over the same window for the host’s instance label (medic:prometheus-instance, else the alert’s instance label): up, node_load1 per CPU, filesystem and memory availability, and the configured service-health query. A host Prometheus watches is not a monitoring gap for lack of the CloudWatch agent.',
     'On-host view through SSM Run Command when the agent is online and the instance is opted in: df, free, failed systemd units, the medic:service unit and the journal’s last warnings (read-only, output parsed and truncated).',
     'Alerts and logs: the alarm’s reason and datapoints, and recent error lines from the instance’s CloudWatch Logs group (medic:log-group) in the alarm window.',
     'Recent changes: CloudTrail LookupEvents for the instance, its security groups, ENIs and volumes (one resource per call, paced under CloudTrail’s two lookups per second), its Auto Scaling group’s activities and the SSM commands run on it, in the hour before the alarm. A change that explains the symptom (an ingress rule revoked on a probed port, the instance stopped, a volume detached, a patch run) is named as the likely cause: medic pages with it and does not act.',
@@ -90,14 +91,21 @@ export function evidenceMethodItems(): string[] {
 /** Prevention suggestions that only the evidence can make. */
 export function evidencePrevention(cases: InstanceCase[]): string[] {
   const out: string[] = [];
-  const gapped = cases.filter(
-    (c) =>
-      (c.evidence?.metrics?.value?.gaps.some((g) => /agent/.test(g)) ?? false) ||
-      c.evidence?.host?.value?.agent === 'not-registered',
-  );
+  // A host Prometheus watches has its memory and disk covered: only the CloudWatch agent's own gaps
+  // (which the resources branch drops when Prometheus answers) ask for that agent.
+  const metricsGap = (c: InstanceCase) =>
+    c.evidence?.metrics?.value?.gaps.some((g) => /agent/.test(g)) ?? false;
+  const noSsm = (c: InstanceCase) => c.evidence?.host?.value?.agent === 'not-registered';
+  const gapped = cases.filter((c) => metricsGap(c) || (noSsm(c) && !c.evidence?.metrics?.value?.prometheus));
   if (gapped.length > 0) {
     out.push(
       `Monitoring gap on ${gapped.map((c) => c.target.instanceId).join(', ')}: install and configure the CloudWatch agent (memory, disk) and the SSM agent so the next incident has the on-host view.`,
+    );
+  }
+  const promOnly = cases.filter((c) => !gapped.includes(c) && noSsm(c));
+  if (promOnly.length > 0) {
+    out.push(
+      `No on-host view of ${promOnly.map((c) => c.target.instanceId).join(', ')} (Prometheus covers its memory and disk): install the SSM agent so medic can read df, free and the journal, and restart a service.`,
     );
   }
   const blind = cases.filter((c) => c.assessment?.classification === 'blind-observer');

@@ -59,6 +59,8 @@ export const TriggerSchema = z.object({
   links: z.array(z.object({ title: z.string(), url: z.string() })).optional(),
   /** The original event, kept for the ticket; truncated by normalise so the state stays small. */
   raw: z.string().optional(),
+  /** An Alertmanager alert's `instance` label: the host's name in Prometheus (evidence queries). */
+  prometheusInstance: z.string().max(256).optional(),
 });
 export type IncidentTrigger = z.infer<typeof TriggerSchema>;
 
@@ -106,6 +108,8 @@ export const TargetSchema = z.object({
    * medic never touches the status page). Only a plain id is kept: it goes into request paths.
    */
   statusPageComponent: z.string().nullable().optional(),
+  /** The instance's name in Prometheus (medic:prometheus-instance), for the evidence queries. */
+  prometheusInstance: z.string().nullable().optional(),
   /** Failover configuration read from the instance's tags (SPEC §7). */
   failover: z
     .object({
@@ -263,6 +267,25 @@ export const MetricSummarySchema = z.object({
 });
 export type MetricSummary = z.infer<typeof MetricSummarySchema>;
 
+/**
+ * What Prometheus says about the instance over the same window (query_range): readings turned into
+ * the units the assessment reads (percent used; load per CPU as a percent), each query's failure
+ * named. Absent: no Prometheus configured, or no instance label known.
+ */
+export const PrometheusEvidenceSchema = z.object({
+  instance: z.string(),
+  stepSeconds: z.number().int(),
+  /** `up`: 1 while Prometheus scrapes the host's exporter. */
+  up: MetricSummarySchema.nullable(),
+  loadPerCpu: MetricSummarySchema.nullable(),
+  filesystems: z.array(MetricSummarySchema),
+  memory: MetricSummarySchema.nullable(),
+  /** The configured service-health query (1 healthy, 0 failing). */
+  service: MetricSummarySchema.nullable(),
+  errors: z.array(z.string()),
+});
+export type PrometheusEvidence = z.infer<typeof PrometheusEvidenceSchema>;
+
 export const MetricsEvidenceSchema = z.object({
   window: z.object({ start: z.string(), end: z.string() }),
   cpu: MetricSummarySchema.nullable(),
@@ -270,6 +293,7 @@ export const MetricsEvidenceSchema = z.object({
   memory: MetricSummarySchema.nullable(),
   disks: z.array(MetricSummarySchema),
   gaps: z.array(z.string()),
+  prometheus: PrometheusEvidenceSchema.nullable().optional(),
 });
 export type MetricsEvidence = z.infer<typeof MetricsEvidenceSchema>;
 
@@ -451,6 +475,8 @@ export const InstanceCaseSchema = z.object({
       datapoints: z.array(z.object({ timestamp: z.string().optional(), value: z.number() })),
       threshold: z.number().nullable(),
       enteredAlarmAt: z.string(),
+      /** The alert's Prometheus `instance` label (Alertmanager triggers). */
+      prometheusInstance: z.string().optional(),
     })
     .optional(),
   /** Set by the ASL Catch inside the per-instance loop: the case stopped on an unexpected error. */

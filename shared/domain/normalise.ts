@@ -567,6 +567,9 @@ function fromAlertmanager(event: unknown): IntakeSignal[] {
         mode: 'auto',
         links: alert.generatorURL ? [{ title: 'Prometheus', url: alert.generatorURL }] : [],
         raw: keepRaw({ ...hook, alerts: [alert] }),
+        ...(alert.labels.instance && alert.labels.instance.length <= 256
+          ? { prometheusInstance: alert.labels.instance }
+          : {}),
       },
     } satisfies StartSignal;
   });

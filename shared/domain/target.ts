@@ -57,6 +57,7 @@ export function targetFromInstance(info: InstanceInfo, defaultPorts: number[]): 
     ...(loadCheckProblem ? { loadCheckProblem } : {}),
     ...(info.attached ? { attached: info.attached } : {}),
     statusPageComponent: statusPageComponentOf(tags['medic:statuspage-component']),
+    prometheusInstance: tags['medic:prometheus-instance'] ?? null,
     probe: {
       address: tags['medic:probe-address'] ?? info.privateIp,
       ports,

@@ -326,6 +326,7 @@ export function openedState(
       datapoints: trigger.datapoints.slice(-10),
       threshold: trigger.threshold ?? null,
       enteredAlarmAt: trigger.enteredAlarmAt,
+      ...(trigger.prometheusInstance ? { prometheusInstance: trigger.prometheusInstance } : {}),
     },
     ...(trigger.account ? { account: trigger.account } : {}),
     ...(trigger.region ? { region: trigger.region } : {}),
