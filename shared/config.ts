@@ -303,3 +303,47 @@ const KillSwitchSchema = () =>
   });
 export type KillSwitchConfig = z.infer<ReturnType<typeof KillSwitchSchema>>;
 export const killSwitchConfig = /* @__PURE__ */ once(KillSwitchSchema, 'kill switch');
+
+// ---- organization: acting in the alarm's own account through its member role ----
+const OrgSchema = () =>
+  z.object({
+    /** The execution role every member account deploys (the member stack), by name. */
+    MEDIC_MEMBER_ROLE_NAME: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,64}$/, 'MEDIC_MEMBER_ROLE_NAME must be an IAM role name')
+      .default('medic-member'),
+    /** The sts:ExternalId the member role's trust policy requires (deploy parameter memberExternalId). */
+    MEDIC_MEMBER_EXTERNAL_ID: z.preprocess(
+      unset,
+      z
+        .string()
+        .regex(/^[\w+=,.@:/-]{2,1224}$/, 'MEDIC_MEMBER_EXTERNAL_ID must be 2-1224 characters of [\\w+=,.@:/-]')
+        .optional(),
+    ),
+    /** The central deployment's own account; unset: asked of STS (GetCallerIdentity) once. */
+    MEDIC_CENTRAL_ACCOUNT: z.preprocess(
+      unset,
+      z
+        .string()
+        .regex(/^\d{12}$/, 'MEDIC_CENTRAL_ACCOUNT must be a 12-digit account id')
+        .optional(),
+    ),
+    /** Optional allow-list (comma-separated account ids): any other member account is not served. */
+    MEDIC_MEMBER_ACCOUNTS: z.preprocess(
+      unset,
+      z
+        .string()
+        .transform((s) =>
+          s
+            .split(',')
+            .map((a) => a.trim())
+            .filter(Boolean),
+        )
+        .pipe(z.array(z.string().regex(/^\d{12}$/, 'MEDIC_MEMBER_ACCOUNTS must list 12-digit account ids')))
+        .optional(),
+    ),
+    /** The Lambda's own region (set by the runtime): where an alarm without a region is from. */
+    AWS_REGION: z.string().default('us-east-1'),
+  });
+export type OrgConfig = z.infer<ReturnType<typeof OrgSchema>>;
+export const orgConfig = /* @__PURE__ */ once(OrgSchema, 'organization');

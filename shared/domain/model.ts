@@ -350,6 +350,9 @@ export type PendingAction = z.infer<typeof PendingActionSchema>;
 
 export const InstanceCaseSchema = z.object({
   incidentId: z.string(),
+  /** The alarm's account and region: every AWS call about this case goes there (shared/aws-clients.ts). */
+  account: z.string().optional(),
+  region: z.string().optional(),
   mode: z.enum(MODES),
   settings: SettingsSchema,
   target: TargetSchema,
