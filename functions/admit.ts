@@ -12,8 +12,8 @@ import * as z from 'zod';
 import { autoScalingAdapter } from '../shared/adapters/autoscaling.ts';
 import { describeInstancesWith } from '../shared/adapters/ec2.ts';
 import { emitAlarmIgnored } from '../shared/adapters/metrics.ts';
-import { clientFor } from '../shared/aws-clients.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
+import { clientFor } from '../shared/aws-clients.ts';
 import { autonomyConfig, coreConfig, ladderConfig } from '../shared/config.ts';
 import type { Settings } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
@@ -63,9 +63,7 @@ function intakeDeps(executionId: string | null): Omit<IntakeDeps, 'clock'> {
       ec2: {
         describeInstances: describeInstancesWith(await clientFor('ec2', (k) => new EC2Client(k), where)),
       },
-      autoScaling: autoScalingAdapter(
-        await clientFor('autoscaling', (k) => new AutoScalingClient(k), where),
-      ),
+      autoScaling: autoScalingAdapter(await clientFor('autoscaling', (k) => new AutoScalingClient(k), where)),
     }),
     defaultPorts: config.MEDIC_DEFAULT_PORTS,
     deployMode: autonomyConfig().MEDIC_MODE,

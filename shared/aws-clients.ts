@@ -104,8 +104,7 @@ export function awsClients(deps: AwsClientsDeps) {
         })
         .then(
           (credentials) => {
-            session.expiresAt =
-              credentials.expiration?.getTime() ?? deps.now() + SESSION_SECONDS * 1_000;
+            session.expiresAt = credentials.expiration?.getTime() ?? deps.now() + SESSION_SECONDS * 1_000;
             return credentials;
           },
           (error: unknown) => {

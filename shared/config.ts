@@ -317,7 +317,10 @@ const OrgSchema = () =>
       unset,
       z
         .string()
-        .regex(/^[\w+=,.@:/-]{2,1224}$/, 'MEDIC_MEMBER_EXTERNAL_ID must be 2-1224 characters of [\\w+=,.@:/-]')
+        .regex(
+          /^[\w+=,.@:/-]{2,1224}$/,
+          'MEDIC_MEMBER_EXTERNAL_ID must be 2-1224 characters of [\\w+=,.@:/-]',
+        )
         .optional(),
     ),
     /** The central deployment's own account; unset: asked of STS (GetCallerIdentity) once. */
