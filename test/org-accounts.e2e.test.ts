@@ -144,6 +144,10 @@ describe('medic simulate --event from a member account', () => {
     expect(mutating.length).toBeGreaterThanOrEqual(3);
     expect(new Set(mutating.map((c) => c.account))).toEqual(new Set([MEMBER]));
     expect(mutating.every((c) => JSON.stringify(c.params).includes(memberId))).toBe(true);
+    // …and nothing about the member's instance was read or done with the central credentials
+    expect(calls.filter((c) => c.account !== MEMBER && JSON.stringify(c.params).includes(memberId))).toEqual(
+      [],
+    );
     // …through the member role with the external id, in a session named after the incident
     const assumed = calls.filter((c) => c.action === 'AssumeRole');
     expect(assumed.length).toBeGreaterThan(0);
