@@ -200,10 +200,21 @@ export function memberTemplate(serverlessYml: string): Record<string, unknown> {
         AllowedPattern: '^[\\w+=,.@-]{1,64}$',
         Description: 'The execution role name (the central memberRoleName parameter).',
       },
+      CreateRole: {
+        Type: 'String',
+        Default: 'true',
+        AllowedValues: ['true', 'false'],
+        Description:
+          'IAM roles are global: true in one region of the account, false in every further region (forwarding rules only).',
+      },
+    },
+    Conditions: {
+      WithRole: { 'Fn::Equals': [{ Ref: 'CreateRole' }, 'true'] },
     },
     Resources: {
       MemberRole: {
         Type: 'AWS::IAM::Role',
+        Condition: 'WithRole',
         Properties: {
           RoleName: { Ref: 'MemberRoleName' },
           Description: 'Assumed by the central medic functions to look at and act on this account instances.',
@@ -289,7 +300,7 @@ export function memberTemplate(serverlessYml: string): Record<string, unknown> {
       },
     },
     Outputs: {
-      MemberRoleArn: { Value: { 'Fn::GetAtt': ['MemberRole', 'Arn'] } },
+      MemberRoleArn: { Condition: 'WithRole', Value: { 'Fn::GetAtt': ['MemberRole', 'Arn'] } },
     },
   };
 }
