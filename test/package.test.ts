@@ -286,9 +286,10 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     // Act
     const alarmRules = rules.filter(([, rule]) => isAlarmPattern(rule.Properties?.EventPattern));
     const targets = alarmRules.flatMap(([, rule]) => asArray(rule.Properties?.Targets as unknown[]));
-    // Assess
-    expect(alarmRules).toHaveLength(1);
-    expect(alarmRules[0]?.[1].Properties?.State ?? 'ENABLED').toBe('ENABLED');
+    // Assess: one on the default bus (this account), one on the central bus (the organization)
+    expect(alarmRules).toHaveLength(2);
+    for (const [, rule] of alarmRules) expect(rule.Properties?.State ?? 'ENABLED').toBe('ENABLED');
+    expect(targets).toHaveLength(2);
     expect(targets).toContainEqual(
       expect.objectContaining({ Arn: { Ref: STATE_MACHINE_ID }, RoleArn: expect.anything() }),
     );
@@ -731,8 +732,9 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     const alarmNames = resourcesOfType('AWS::CloudWatch::Alarm').map(([, a]) =>
       String(a.Properties?.AlarmName),
     );
-    // Assess
-    expect(rules).toHaveLength(1);
+    // Assess: the default bus's rule and the central bus's rule filter alike
+    expect(rules).toHaveLength(2);
+    expect(JSON.stringify(rules[1]?.[1].Properties?.EventPattern)).toBe(pattern);
     expect(pattern).toContain('"dimensions":{"InstanceId":[{"exists":true}]}');
     expect(pattern).toContain('"dimensions":{"AutoScalingGroupName":[{"exists":true}]}');
     expect(pattern).toContain('"alarmName":[{"anything-but":{"prefix":"TargetTracking-"}}]');
