@@ -19,8 +19,8 @@
  * Cached per environment (one per sandbox deployed): credentials per (account, incident session),
  * clients per (service, account, region, retry budget) for the credentials' lifetime.
  */
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { isTransient } from './adapters/aws-errors.ts';
+import { assumeRole } from './adapters/sts.ts';
 import { orgConfig, perEnvironment } from './config.ts';
 import { AwsTransientError, MemberAccountError } from './errors.ts';
 import { type AccountSettings, roleSessionName, type Where, whereToAct } from './policy/accounts.ts';
@@ -178,7 +178,9 @@ export function awsClients(deps: AwsClientsDeps) {
 
 function asMemberError(error: unknown, where: Extract<Where, { kind: 'member' }>): Error {
   const e = error as Error;
-  if (isTransient(error))
+  const status = (error as { status?: number }).status ?? 0;
+  // Throttled, 5xx, or STS not reached at all (network, timeout): worth the workflow's retry.
+  if (isTransient(error) || status >= 500 || ['TypeError', 'TimeoutError', 'AbortError'].includes(e.name))
     return new AwsTransientError(`sts:AssumeRole ${where.roleArn}: ${e.message}`, { cause: error });
   return new MemberAccountError(
     `cannot assume ${where.roleArn} to act in account ${where.account} (${where.region}): ${e.name}: ${e.message}. Deploy the member stack there (docs/member-stack.yml) with this deployment's central account and external id`,
@@ -187,51 +189,30 @@ function asMemberError(error: unknown, where: Extract<Where, { kind: 'member' }>
   );
 }
 
-/** The deployed factory: settings from the zod config, STS with the functions' own credentials. */
-export const caseClients = /* @__PURE__ */ perEnvironment(() => {
+/**
+ * The deployed factory: settings from the zod config, STS with the functions' own credentials.
+ * Without MEDIC_CENTRAL_ACCOUNT (serverless.yml always sets it, and so do local runs) medic is a
+ * single-account deployment: whatever account an alarm names is taken to be its own.
+ */
+export const caseClients = /* @__PURE__ */ perEnvironment((environment) => {
   const config = orgConfig();
-  // STS in the function's own region (see the header); default credentials are the role's own.
-  const sts = new STSClient({ region: config.AWS_REGION });
-  let central: Promise<string> | undefined;
-  const centralAccount = (): Promise<string> => {
-    if (config.MEDIC_CENTRAL_ACCOUNT) return Promise.resolve(config.MEDIC_CENTRAL_ACCOUNT);
-    central ??= sts.send(new GetCallerIdentityCommand({})).then((who) => {
-      if (!who.Account) throw new MemberAccountError('STS named no account for medic itself', '', '');
-      return who.Account;
-    });
-    central.catch(() => {
-      central = undefined;
-    });
-    return central;
-  };
   return awsClients({
     settings: async () => ({
-      centralAccount: await centralAccount(),
+      centralAccount: config.MEDIC_CENTRAL_ACCOUNT ?? '',
       centralRegion: config.AWS_REGION,
       memberRoleName: config.MEDIC_MEMBER_ROLE_NAME,
       memberAccounts: config.MEDIC_MEMBER_ACCOUNTS ?? null,
     }),
     externalId: config.MEDIC_MEMBER_EXTERNAL_ID,
     now: Date.now,
-    assume: async (r) => {
-      const answer = await sts.send(
-        new AssumeRoleCommand({
-          RoleArn: r.roleArn,
-          RoleSessionName: r.sessionName,
-          DurationSeconds: r.durationSeconds,
-          ...(r.externalId ? { ExternalId: r.externalId } : {}),
-        }),
-      );
-      const k = answer.Credentials;
-      if (!k?.AccessKeyId || !k.SecretAccessKey)
-        throw new Error(`STS answered AssumeRole for ${r.roleArn} without credentials`);
-      return {
-        accessKeyId: k.AccessKeyId,
-        secretAccessKey: k.SecretAccessKey,
-        sessionToken: k.SessionToken,
-        expiration: k.Expiration,
-      };
-    },
+    // STS in the function's own region (see the header), with the function's own keys.
+    assume: (r) =>
+      assumeRole(environment, config.AWS_REGION, {
+        RoleArn: r.roleArn,
+        RoleSessionName: r.sessionName,
+        DurationSeconds: r.durationSeconds,
+        ...(r.externalId ? { ExternalId: r.externalId } : {}),
+      }),
   });
 });
 

@@ -61,11 +61,13 @@ export function whereToAct(
   from: { account?: string | null | undefined; region?: string | null | undefined },
   s: AccountSettings,
 ): Where {
-  const account = from.account || s.centralAccount;
+  // No central account configured: a single-account deployment, the alarm's account is its own.
+  const central = s.centralAccount || from.account || '';
+  const account = from.account || central;
   const region = from.region || s.centralRegion;
   if (!REGION.test(region))
     return { kind: 'not-configured', account, region, why: `"${region}" is not an AWS region name` };
-  if (account === s.centralAccount) return { kind: 'central', account, region };
+  if (account === central) return { kind: 'central', account, region };
   if (!ACCOUNT_ID.test(account))
     return { kind: 'not-configured', account, region, why: `"${account}" is not an AWS account id` };
   if (s.memberAccounts && !s.memberAccounts.includes(account))
