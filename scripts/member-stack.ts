@@ -225,6 +225,7 @@ export function memberTemplate(serverlessYml: string): Record<string, unknown> {
             Statement: [
               {
                 Effect: 'Allow',
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation and serverless variables, not JS
                 Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${CentralAccountId}:root' } },
                 Action: 'sts:AssumeRole',
                 Condition: {
@@ -232,6 +233,7 @@ export function memberTemplate(serverlessYml: string): Record<string, unknown> {
                   ArnLike: {
                     'aws:PrincipalArn': {
                       'Fn::Sub':
+                        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation and serverless variables, not JS
                         'arn:${AWS::Partition}:iam::${CentralAccountId}:role/medic-${CentralStage}-*',
                     },
                   },

@@ -136,6 +136,7 @@ export function orgExpectations(
   const busStatement = JSON.parse(
     JSON.stringify(
       central.resources.Resources.CentralEventBusOrgPolicy?.Properties.Statement ?? {},
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation and serverless variables, not JS
     ).replaceAll('${self:custom.medic.orgId}', ORG.orgId),
   ) as Json;
   const busPolicy = { Version: '2012-10-17', Statement: [{ ...busStatement, Resource: busArn }] };
