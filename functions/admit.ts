@@ -15,6 +15,7 @@ import { describeInstancesWith } from '../shared/adapters/ec2.ts';
 import { lastFixesReader } from '../shared/adapters/last-fixes.ts';
 import { emitAlarmIgnored } from '../shared/adapters/metrics.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
+import { clientFor } from '../shared/aws-clients.ts';
 import { autonomyConfig, coreConfig, ladderConfig, learningConfig } from '../shared/config.ts';
 import type { Settings } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
@@ -60,6 +61,13 @@ function intakeDeps(executionId: string | null): Omit<IntakeDeps, 'clock'> {
   return {
     ec2,
     autoScaling,
+    // The targets are looked up in the alarm's own account and region.
+    lookupsIn: async (where) => ({
+      ec2: {
+        describeInstances: describeInstancesWith(await clientFor('ec2', (k) => new EC2Client(k), where)),
+      },
+      autoScaling: autoScalingAdapter(await clientFor('autoscaling', (k) => new AutoScalingClient(k), where)),
+    }),
     defaultPorts: config.MEDIC_DEFAULT_PORTS,
     deployMode: autonomyConfig().MEDIC_MODE,
     settings,

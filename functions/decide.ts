@@ -11,6 +11,7 @@ import * as z from 'zod';
 import { ec2Adapter } from '../shared/adapters/ec2.ts';
 import { pauseAlarm } from '../shared/adapters/pause-alarm.ts';
 import { pauseSwitch } from '../shared/adapters/pause-switch.ts';
+import { clientFor } from '../shared/aws-clients.ts';
 import { killSwitchConfig, learningConfig } from '../shared/config.ts';
 import { EvidenceSchema, InstanceCaseSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
@@ -18,7 +19,6 @@ import { lambda, parseWith } from '../shared/lambda.ts';
 import type { PauseSwitchPort } from '../shared/ports.ts';
 import { decide } from '../shared/usecases/decide.ts';
 
-const ec2 = ec2Adapter(new EC2Client({}));
 let switches: PauseSwitchPort[] | undefined;
 
 /** The stage's kill switch (`medic pause`), and the pause alarm when MEDIC_PAUSE_ALARM names one. */
@@ -70,7 +70,11 @@ export const handler = lambda(async (event) => {
       ...(result !== undefined ? { result } : {}),
     },
     {
-      ec2,
+      // The console is read in the alarm's own account and region, only when a destructive rung needs it.
+      ec2: {
+        consoleOutput: async (id) =>
+          ec2Adapter(await clientFor('ec2', (k) => new EC2Client(k), c)).consoleOutput(id),
+      },
       clock: systemClock,
       pause: pauseSwitches(),
       recurrenceWindowMs: learningConfig().MEDIC_RECURRENCE_HOURS * 3_600_000,

@@ -10,21 +10,36 @@ import { scalingActivitiesAdapter } from '../shared/adapters/autoscaling.ts';
 import { cloudTrailAdapter } from '../shared/adapters/cloudtrail.ts';
 import { cloudWatchLogsAdapter } from '../shared/adapters/cloudwatch-logs.ts';
 import { commandHistoryAdapter } from '../shared/adapters/ssm-run-command.ts';
+import { clientFor } from '../shared/aws-clients.ts';
 import { evidenceConfig } from '../shared/config.ts';
 import { InstanceCaseSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
 import { gatherAlerts } from '../shared/usecases/evidence-alerts.ts';
 
-const logs = cloudWatchLogsAdapter(new CloudWatchLogsClient({}));
-// One paced CloudTrail adapter per container: its two-lookups-a-second pacing spans invocations.
-const trail = cloudTrailAdapter(new CloudTrailClient({}));
-const scaling = scalingActivitiesAdapter(new AutoScalingClient({}));
-const commands = commandHistoryAdapter(new SSMClient({}));
+// One paced CloudTrail adapter per (account, region) client: CloudTrail's two lookups a second are
+// per account and region, and the pacing spans invocations of this container.
+const trails = new WeakMap<CloudTrailClient, ReturnType<typeof cloudTrailAdapter>>();
+function pacedTrail(client: CloudTrailClient) {
+  let trail = trails.get(client);
+  if (!trail) {
+    trail = cloudTrailAdapter(client);
+    trails.set(client, trail);
+  }
+  return trail;
+}
 
 export const handler = lambda(async (event) => {
   const config = evidenceConfig();
-  return gatherAlerts(parseWith(InstanceCaseSchema, event, 'EvidenceAlerts'), {
+  const c = parseWith(InstanceCaseSchema, event, 'EvidenceAlerts');
+  // In the alarm's own account and region.
+  const logs = cloudWatchLogsAdapter(await clientFor('logs', (k) => new CloudWatchLogsClient(k), c));
+  const trail = pacedTrail(await clientFor('cloudtrail', (k) => new CloudTrailClient(k), c));
+  const scaling = scalingActivitiesAdapter(
+    await clientFor('autoscaling', (k) => new AutoScalingClient(k), c),
+  );
+  const commands = commandHistoryAdapter(await clientFor('ssm', (k) => new SSMClient(k), c));
+  return gatherAlerts(c, {
     logs,
     clock: systemClock,
     timeoutMs: config.MEDIC_EVIDENCE_TIMEOUT_MS,

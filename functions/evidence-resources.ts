@@ -4,14 +4,13 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { cloudWatchMetricsAdapter } from '../shared/adapters/cloudwatch-metrics.ts';
 import { prometheusApi } from '../shared/adapters/prometheus.ts';
 import { ssmSecureString } from '../shared/adapters/ssm-token.ts';
+import { clientFor } from '../shared/aws-clients.ts';
 import { evidenceConfig, perEnvironment, prometheusConfig } from '../shared/config.ts';
 import { InstanceCaseSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, parseWith } from '../shared/lambda.ts';
 import type { SecretSource } from '../shared/ports.ts';
 import { gatherMetrics, type PrometheusDeps } from '../shared/usecases/evidence-resources.ts';
-
-const metrics = cloudWatchMetricsAdapter(new CloudWatchClient({}));
 
 /** The bearer token's reader, built once per sandbox (none without a token parameter). */
 const tokenSource = perEnvironment((): SecretSource | undefined => {
@@ -43,7 +42,10 @@ const prometheus = perEnvironment((): PrometheusDeps | undefined => {
 export const handler = lambda(async (event) => {
   const config = evidenceConfig();
   const prom = prometheus();
-  return gatherMetrics(parseWith(InstanceCaseSchema, event, 'EvidenceResources'), {
+  const c = parseWith(InstanceCaseSchema, event, 'EvidenceResources');
+  // In the alarm's own account and region.
+  const metrics = cloudWatchMetricsAdapter(await clientFor('cloudwatch', (k) => new CloudWatchClient(k), c));
+  return gatherMetrics(c, {
     metrics,
     clock: systemClock,
     timeoutMs: config.MEDIC_EVIDENCE_TIMEOUT_MS,

@@ -3,7 +3,9 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { autoScalingHealthAdapter } from '../shared/adapters/autoscaling.ts';
 import { ec2Adapter } from '../shared/adapters/ec2.ts';
+import { clientFor } from '../shared/aws-clients.ts';
 import { coreConfig } from '../shared/config.ts';
+import type { InstanceCase } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { guardedStep } from '../shared/guarded-action.ts';
 import { lambda } from '../shared/lambda.ts';
@@ -12,13 +14,13 @@ import { resumeStopStart, stopStart } from '../shared/usecases/stop-start.ts';
 
 // No SDK-level retries — a lost answer to a mutating call must not become a second one;
 // the ASL retries instead, and the guard's claim stops a repeat.
-const ec2 = ec2Adapter(new EC2Client({ maxAttempts: 1 }));
 // An Auto Scaling member is handed to its group (SetInstanceHealth) instead of being stopped.
-const autoScaling = autoScalingHealthAdapter(new AutoScalingClient({ maxAttempts: 1 }));
-
-const deps = (notifier: NotifierPort) => ({
-  ec2,
-  autoScaling,
+// Both clients are the case's: the alarm's own account and region.
+const deps = async (c: InstanceCase, notifier: NotifierPort) => ({
+  ec2: ec2Adapter(await clientFor('ec2', (k) => new EC2Client(k), c, { maxAttempts: 1 })),
+  autoScaling: autoScalingHealthAdapter(
+    await clientFor('autoscaling', (k) => new AutoScalingClient(k), c, { maxAttempts: 1 }),
+  ),
   notifier,
   clock: systemClock,
   defaultPorts: coreConfig().MEDIC_DEFAULT_PORTS,
@@ -29,8 +31,8 @@ export const handler = lambda(async (event) =>
     event,
     'stop-start',
     'StopStart',
-    (c, notifier) => stopStart(c, deps(notifier)),
+    async (c, notifier) => stopStart(c, await deps(c, notifier)),
     // A lost or duplicated answer resumes from the instance's state instead of assuming it is done.
-    (c, notifier, why) => resumeStopStart(c, deps(notifier), why),
+    async (c, notifier, why) => resumeStopStart(c, await deps(c, notifier), why),
   ),
 );

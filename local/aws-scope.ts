@@ -13,6 +13,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CLIENT_ORIGIN, type TemporaryCredentials } from '../shared/aws-clients.ts';
 import { currentEnvironment, type Environment } from '../shared/config.ts';
 import { isLoopbackUrl } from '../shared/domain/net.ts';
 import { UnsafeEndpointError } from '../shared/errors.ts';
@@ -71,6 +72,11 @@ export function sdkSettingsFrom(
   };
 }
 
+interface ClientOrigin {
+  region?: string;
+  credentials?: TemporaryCredentials;
+}
+
 const twins = new WeakMap<SdkClient, WeakMap<Environment, Promise<SdkClient>>>();
 
 /** The one setting medic's handlers give their clients (`maxAttempts: 1` on the mutating calls). */
@@ -95,10 +101,18 @@ function twinOf(client: SdkClient, environment: Environment): Promise<SdkClient>
   }
   let twin = perRun.get(environment);
   if (twin) return twin;
+  // A client built for a case (shared/aws-clients.ts) keeps its own region and, in a member
+  // account, its assumed-role keys: only the endpoint is the run's (moto maps the keys to the account).
+  const origin = (client as unknown as Record<symbol, ClientOrigin | undefined>)[CLIENT_ORIGIN];
   twin = maxAttemptsOf(client).then((maxAttempts) => {
     const config = {
       ...settings,
-      ...(client[OWN_CREDENTIALS] ? { credentials: client.config.credentials as never } : {}),
+      ...(origin?.region ? { region: origin.region } : {}),
+      ...(client[OWN_CREDENTIALS]
+        ? { credentials: client.config.credentials as never }
+        : origin?.credentials
+          ? { credentials: origin.credentials }
+          : {}),
       ...(maxAttempts === undefined ? {} : { maxAttempts }),
     };
     const made =

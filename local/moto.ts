@@ -20,6 +20,22 @@ export interface RecordedAwsCall {
   service: string;
   action: string;
   params: Record<string, unknown>;
+  /** The account moto answered the call in (from the caller's access key). */
+  account?: string;
+}
+
+/** The member stack's execution role, as a member account deploys it (trust policy only). */
+export interface MemberRole {
+  account: string;
+  trustedAccount: string;
+  roleName?: string;
+  externalId?: string;
+}
+
+/** POST /_medic/member-role: the role exists in `account`; answers its ARN. */
+export async function createMemberRole(endpoint: string, role: MemberRole): Promise<string> {
+  const body = (await controlRequest(endpoint, '/_medic/member-role', 'POST', role)) as { roleArn: string };
+  return body.roleArn;
 }
 
 /** Fault injection (see moto_launcher.py's header): what AWS would report for one instance. */

@@ -83,6 +83,18 @@ region, and is as strict as CloudTrail where it matters:
 Calls moto refused (DryRun, errors) are not kept: CloudTrail would keep them with an errorCode,
 and medic ignores those anyway.
   GET    /_medic/trail   -> {"events": [...]}  (the kept events, oldest first; tests only)
+Many accounts (one medic for an AWS Organization): moto keys its data by the account of the
+caller's access key, and STS AssumeRole answers keys that moto binds to the role's account. moto
+lets anyone assume any role ARN, existing or not; AWS does not. Here AssumeRole is refused with
+AccessDenied (403, as STS answers) unless the role exists in its account, its trust policy names
+the caller's account as AWS principal and, when it has an `sts:ExternalId` StringEquals condition,
+the request carries that external id. (aws:PrincipalArn conditions are not evaluated locally.)
+  POST   /_medic/member-role  body {"account": "111111111111", "roleName": "medic-member",
+                                    "trustedAccount": "123456789012", "externalId": "..."}
+                          -> creates the member stack's execution role in that account (trust policy
+                             only: moto evaluates no permissions), as `aws cloudformation deploy` of
+                             the member stack would; {"roleArn": ...}
+Every recorded call also carries "account": the account moto answered it in.
 
 Prints one line `MOTO_READY <port>` on stdout once listening, and exits when stdin closes so a
 crashed parent never leaves an orphan server behind.
@@ -99,7 +111,9 @@ import uuid
 import threading
 import time
 from datetime import datetime, timezone
-from urllib.parse import parse_qs
+import re
+from urllib.parse import parse_qs, unquote
+from xml.sax.saxutils import escape
 
 import logging
 
@@ -289,7 +303,7 @@ def _ssm_override(action, params, start_response):
     return None
 
 
-def _record(service, action, params):
+def _record(service, action, params, account=None):
     with _calls_lock:
         if len(_calls) >= MAX_RECORDED_CALLS:
             del _calls[0]
@@ -300,8 +314,107 @@ def _record(service, action, params):
                 "service": service,
                 "action": action,
                 "params": params,
+                "account": account,
             }
         )
+
+
+def _access_key_from_auth(environ):
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    try:
+        return auth.split("Credential=")[1].split("/")[0]
+    except IndexError:
+        return ""
+
+
+def _account_of(environ):
+    from moto.iam.models import get_account_id_from
+
+    return get_account_id_from(_access_key_from_auth(environ))
+
+
+# ---- STS AssumeRole as strict as AWS about the role and its trust policy (see the header) ----
+_ROLE_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):role/(?:[\w+=,.@/-]*/)?([\w+=,.@-]{1,64})$")
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _trusts(statement, caller_account, external_id):
+    if statement.get("Effect") != "Allow" or "sts:AssumeRole" not in _as_list(statement.get("Action")):
+        return False
+    principals = _as_list((statement.get("Principal") or {}).get("AWS") or [])
+    if not any(p in (caller_account, f"arn:aws:iam::{caller_account}:root") or
+               (isinstance(p, str) and p.startswith(f"arn:aws:iam::{caller_account}:")) for p in principals):
+        return False
+    wanted = ((statement.get("Condition") or {}).get("StringEquals") or {}).get("sts:ExternalId")
+    return wanted is None or external_id in _as_list(wanted)
+
+
+def _assume_role_refusal(params, environ):
+    """None when STS would let the caller assume the role; else its AccessDenied message."""
+    from moto.iam.models import iam_backends
+
+    arn = params.get("RoleArn") or ""
+    caller_account = _account_of(environ)
+    denied = (
+        f"User: arn:aws:sts::{caller_account}:assumed-role/medic-local/medic is not authorized to "
+        f"perform: sts:AssumeRole on resource: {arn}"
+    )
+    match = _ROLE_ARN.match(arn)
+    if not match:
+        return denied
+    partition, account, name = match.groups()
+    role = next((r for r in iam_backends[account][partition].roles.values() if r.name == name), None)
+    if role is None:
+        return denied
+    try:
+        document = json.loads(unquote(role.assume_role_policy_document))
+    except ValueError:
+        return denied
+    statements = _as_list(document.get("Statement") or [])
+    if not any(_trusts(st, caller_account, params.get("ExternalId")) for st in statements):
+        return denied
+    return None
+
+
+def _sts_access_denied(start_response, message):
+    data = (
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>"
+        f"<Code>AccessDenied</Code><Message>{escape(message)}</Message></Error>"
+        "<RequestId>medic-local</RequestId></ErrorResponse>"
+    ).encode()
+    start_response("403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def _create_member_role(payload):
+    from moto.iam.models import iam_backends
+
+    account = str(payload["account"])
+    name = payload.get("roleName") or "medic-member"
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{payload['trustedAccount']}:root"},
+        "Action": "sts:AssumeRole",
+    }
+    if payload.get("externalId"):
+        statement["Condition"] = {"StringEquals": {"sts:ExternalId": payload["externalId"]}}
+    backend = iam_backends[account]["aws"]
+    existing = next((r for r in backend.roles.values() if r.name == name), None)
+    if existing is not None:
+        backend.delete_role(name)
+    role = backend.create_role(
+        role_name=name,
+        assume_role_policy_document=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        path="/",
+        permissions_boundary=None,
+        description="medic member execution role (local)",
+        tags=[{"Key": "medic:managed-by", "Value": "medic"}],
+        max_session_duration="3600",
+    )
+    return {"roleArn": role.arn}
 
 
 def _service_from_auth(environ):
@@ -744,6 +857,14 @@ def build_app():
                 with _faults_lock:
                     snapshot = json.loads(json.dumps(_faults))
                 return _json_response(start_response, "200 OK", {"faults": snapshot})
+            if path == "/_medic/member-role" and method == "POST":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                payload = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                if not re.match(r"^\d{12}$", str(payload.get("account"))) or not re.match(
+                    r"^\d{12}$", str(payload.get("trustedAccount"))
+                ):
+                    return _json_response(start_response, "400 Bad Request", {"error": "account and trustedAccount must be 12-digit ids"})
+                return _json_response(start_response, "200 OK", _create_member_role(payload))
             if path == "/_medic/errors" and method == "POST":
                 length = int(environ.get("CONTENT_LENGTH") or 0)
                 rule = json.loads(environ["wsgi.input"].read(length) or b"{}")
@@ -780,12 +901,16 @@ def build_app():
             rule = _take_error_rule(described[0], described[1])
             if rule is not None and not rule.get("passThrough"):
                 return _error_response(start_response, environ, described[0], rule)
-            _record(*described)
+            _record(*described, account=_account_of(environ))
             if rule is not None:
                 for _chunk in moto_app(environ, lambda *a, **k: None):
                     pass
                 return _error_response(start_response, environ, described[0], rule)
             service, action, params = described
+            if service == "sts" and action == "AssumeRole":
+                refusal = _assume_role_refusal(params, environ)
+                if refusal is not None:
+                    return _sts_access_denied(start_response, refusal)
             if service == "events" and action == "TestEventPattern":
                 return _test_event_pattern(params, start_response)
             if service == "cloudtrail" and action == "LookupEvents":

@@ -14,6 +14,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
 
 const MEDIC_CLIENTS: readonly { prototype: object }[] = [
   AutoScalingClient,
@@ -28,6 +29,7 @@ const MEDIC_CLIENTS: readonly { prototype: object }[] = [
   SNSClient,
   SQSClient,
   SSMClient,
+  STSClient,
 ];
 
 /** The prototypes that own `send` for medic's clients and for any `extra` client classes. */

@@ -45,11 +45,11 @@ import {
 import { type LocalStatusPage, startStatusPageServer } from './statuspage-server.ts';
 import { ensureTables } from './tables.ts';
 
-/** The account moto answers as by default: the central deployment's, locally. */
-export const LOCAL_CENTRAL_ACCOUNT = '123456789012';
-
 export const LOCAL_TOPIC = 'medic-local-stakeholders';
 export const LOCAL_INBOX = 'medic-local-inbox';
+/** moto's default account: the central deployment's, locally. */
+export const LOCAL_CENTRAL_ACCOUNT = '123456789012';
+export const LOCAL_EXTERNAL_ID = 'medic-local-external-id';
 
 export interface SimulateOptions {
   scenario?: string;
@@ -74,6 +74,9 @@ export interface SimulateOptions {
 
 export interface SimulationResult {
   incidentId: string | null;
+  /** The account and region the alarm came from, where medic looked and acted (the central ones by default). */
+  account: string;
+  region: string;
   targets: string[];
   classification: string | null;
   actions: { kind: string; instanceId: string; outcome: string; at: string; detail: string }[];
@@ -234,8 +237,10 @@ export function localEnvironment(
     // Wait between two rungs) shrinks with them: a pause must still reach the very next rung.
     MEDIC_PAUSE_PARAMETER: base.MEDIC_PAUSE_PARAMETER ?? '/medic/dev/pause',
     MEDIC_PAUSE_CACHE_SECONDS: base.MEDIC_PAUSE_CACHE_SECONDS ?? '0',
-    // moto's default account plays the central one: its instances keep their bare-id bounds keys.
+    // moto's default account is the central one; an event from any other account is acted on
+    // through that account's member role, assumed on the same endpoint (moto binds the keys to it).
     MEDIC_CENTRAL_ACCOUNT: base.MEDIC_CENTRAL_ACCOUNT ?? LOCAL_CENTRAL_ACCOUNT,
+    MEDIC_MEMBER_EXTERNAL_ID: base.MEDIC_MEMBER_EXTERNAL_ID ?? LOCAL_EXTERNAL_ID,
   };
 }
 
@@ -509,8 +514,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
         : null;
       if (report) say(`incident report: ${report}`);
       if (statusPage) for (const line of statusPageStory(statusPage, statusPageStarted)) say(line);
+      const trigger = finalState?.trigger ?? preflight.trigger;
       return {
         incidentId: finalState?.incidentId ?? preflight.incidentId,
+        account: trigger?.account ?? runEnv.MEDIC_CENTRAL_ACCOUNT ?? LOCAL_CENTRAL_ACCOUNT,
+        region: trigger?.region ?? runEnv.AWS_REGION ?? 'us-east-1',
         targets: (finalState?.targets ?? preflight.targets).map((t) => t.instanceId),
         classification: cases[0]?.assessment?.classification ?? null,
         actions: actionRows(cases),
@@ -640,6 +648,8 @@ async function runStorm(
   const held = dispositions.storm ?? 0;
   return {
     incidentId: null,
+    account: env.MEDIC_CENTRAL_ACCOUNT ?? LOCAL_CENTRAL_ACCOUNT,
+    region: env.AWS_REGION ?? 'us-east-1',
     targets: outputs.flatMap((o) => (o?.targets ?? []).map((t) => t.instanceId)),
     classification: null,
     actions: actionRows(cases),

@@ -11,9 +11,13 @@
 //    that function's role with @cloud-copilot/iam-simulate; prints one line per distinct
 //    (function, action, resource type) and exits non-zero on any deny, on any call it cannot map
 //    to IAM resources, and on any statement whose condition key the action does not support.
+// 4. Evaluates the organization's IAM (scripts/iam/member.ts): the member stack's role allows
+//    medic's actions on opted-in instances only, trusts the central functions with the external id
+//    only, and the central bus admits the organization's accounts only.
 import { readFileSync } from 'node:fs';
 import { handlersFromServerless } from '../local/engine.ts';
 import { check } from './iam/evaluate.ts';
+import { checkOrganization } from './iam/member.ts';
 import { packageTemplate } from './iam/package-template.ts';
 import { deploymentArgs } from './iam/requests.ts';
 import { recordRuns } from './iam/runs.ts';
@@ -29,6 +33,9 @@ async function main(args: string[]): Promise<number> {
   const templateFile = templateAt >= 0 ? args[templateAt + 1] : undefined;
   const scenarios = args.flatMap((a, i) => (args[i - 1] === '--scenario' ? [a] : []));
   const say = (line: string) => console.error(line);
+  // The organization's roles and bus policy (docs/member-stack.yml, serverless.yml): no runs needed.
+  const organization = await checkOrganization();
+  for (const line of organization.lines) console.log(line);
   say('recording the AWS calls of real local runs …');
   const runs = await recordRuns({ ...(scenarios.length > 0 ? { scenarios } : {}), say });
   say(templateFile ? `template: ${templateFile}` : 'packaging the template (osls package, stage local) …');
@@ -45,7 +52,7 @@ async function main(args: string[]): Promise<number> {
     say(`functions that made no AWS call of their own: ${silent.map((f) => f.functionName).join(', ')}`);
   const extra = report.findings.length > 0 ? `, unsupported condition keys: ${report.findings.length}` : '';
   console.log(`calls: ${report.calls}, denied: ${report.denied}${extra}`);
-  return report.ok ? 0 : 1;
+  return report.ok && organization.ok ? 0 : 1;
 }
 
 if (import.meta.main) {

@@ -393,6 +393,36 @@ export const statusPageConfig = /* @__PURE__ */ once(StatusPageSchema, 'Statuspa
 // ---- one medic for the organization: who is "home", and the names people know accounts by ----
 const OrgSchema = () =>
   z.object({
+    /** The execution role every member account deploys (the member stack), by name. */
+    MEDIC_MEMBER_ROLE_NAME: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,64}$/, 'MEDIC_MEMBER_ROLE_NAME must be an IAM role name')
+      .default('medic-member'),
+    /** The sts:ExternalId the member role's trust policy requires (deploy parameter memberExternalId). */
+    MEDIC_MEMBER_EXTERNAL_ID: z.preprocess(
+      unset,
+      z
+        .string()
+        .regex(
+          /^[\w+=,.@:/-]{2,1224}$/,
+          'MEDIC_MEMBER_EXTERNAL_ID must be 2-1224 characters of [\\w+=,.@:/-]',
+        )
+        .optional(),
+    ),
+    /** Optional allow-list (comma-separated account ids): any other member account is not served. */
+    MEDIC_MEMBER_ACCOUNTS: z.preprocess(
+      unset,
+      z
+        .string()
+        .transform((s) =>
+          s
+            .split(',')
+            .map((a) => a.trim())
+            .filter(Boolean),
+        )
+        .pipe(z.array(z.string().regex(/^\d{12}$/, 'MEDIC_MEMBER_ACCOUNTS must list 12-digit account ids')))
+        .optional(),
+    ),
     /**
      * The central deployment's own account (serverless.yml sets it). Unset: a single-account
      * deployment, and every per-instance bound is keyed by the bare instance id.
@@ -404,8 +434,8 @@ const OrgSchema = () =>
         .regex(/^\d{12}$/, 'MEDIC_CENTRAL_ACCOUNT must be a 12-digit account id')
         .optional(),
     ),
-    /** Lambda sets it: the central deployment's region. */
-    AWS_REGION: z.string().optional(),
+    /** Lambda sets it: the central deployment's region (where an alarm without a region is from). */
+    AWS_REGION: z.string().default('us-east-1'),
     /** `{"111111111111": "payments-prod", …}`: shown next to the id. medic never asks Organizations. */
     MEDIC_ACCOUNT_NAMES: z.preprocess(
       unset,

@@ -268,6 +268,23 @@ export class UnsafeListenAddressError extends RefusedError {
   override readonly name = 'UnsafeListenAddressError' as const;
 }
 
+/**
+ * The alarm's account cannot be reached: it is not one this deployment serves, or its member role
+ * cannot be assumed (missing, wrong trust policy or external id). Nothing is read or done there —
+ * and never in the central account instead. Intake turns it into an observed-only case that pages;
+ * anywhere later it reaches the definition through the Task's `States.ALL` catcher.
+ */
+export class MemberAccountError extends SetupError {
+  override readonly name = 'MemberAccountError' as const;
+  readonly account: string;
+  readonly region: string;
+  constructor(message: string, account: string, region: string) {
+    super(message);
+    this.account = account;
+    this.region = region;
+  }
+}
+
 /** Names a person can act on, for the CLI: these are printed as one line without a stack trace. */
 export const USER_FACING_ERRORS: ReadonlySet<string> = new Set<string>([
   'InvalidTriggerError',
@@ -282,6 +299,7 @@ export const USER_FACING_ERRORS: ReadonlySet<string> = new Set<string>([
   'LocalSubstrateError',
   'EventTooLargeError',
   'CliUsageError',
+  'MemberAccountError',
   'NotFoundError',
   'UnsafeListenAddressError',
 ]);

@@ -16,6 +16,7 @@ import {
 } from '../bench/budgets.ts';
 import { serverlessFunctions } from '../bench/coldstart.ts';
 import { packageTemplate } from '../scripts/iam/package-template.ts';
+import { MEMBER_STACK_FILE } from '../scripts/member-stack.ts';
 import {
   type CfnLintResult,
   DUMMY_PROBE_PARAMS,
@@ -292,9 +293,10 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     // Act
     const alarmRules = rules.filter(([, rule]) => isAlarmPattern(rule.Properties?.EventPattern));
     const targets = alarmRules.flatMap(([, rule]) => asArray(rule.Properties?.Targets as unknown[]));
-    // Assess
-    expect(alarmRules).toHaveLength(1);
-    expect(alarmRules[0]?.[1].Properties?.State ?? 'ENABLED').toBe('ENABLED');
+    // Assess: one on the default bus (this account), one on the central bus (the organization)
+    expect(alarmRules).toHaveLength(2);
+    for (const [, rule] of alarmRules) expect(rule.Properties?.State ?? 'ENABLED').toBe('ENABLED');
+    expect(targets).toHaveLength(2);
     expect(targets).toContainEqual(
       expect.objectContaining({ Arn: { Ref: STATE_MACHINE_ID }, RoleArn: expect.anything() }),
     );
@@ -745,8 +747,9 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     const alarmNames = resourcesOfType('AWS::CloudWatch::Alarm').map(([, a]) =>
       String(a.Properties?.AlarmName),
     );
-    // Assess
-    expect(rules).toHaveLength(1);
+    // Assess: the default bus's rule and the central bus's rule filter alike
+    expect(rules).toHaveLength(2);
+    expect(JSON.stringify(rules[1]?.[1].Properties?.EventPattern)).toBe(pattern);
     expect(pattern).toContain('"dimensions":{"InstanceId":[{"exists":true}]}');
     expect(pattern).toContain('"dimensions":{"AutoScalingGroupName":[{"exists":true}]}');
     expect(pattern).toContain('"alarmName":[{"anything-but":{"prefix":"TargetTracking-"}}]');
@@ -863,6 +866,53 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     expect(lint.fatal).toBeUndefined();
     expect(lint.errors.map(formatFinding)).toEqual([]);
   });
+
+  it('one medic for the organization: the alarm rule on the central bus, a bus policy for the organization only', () => {
+    // Prepare
+    const buses = resourcesOfType('AWS::Events::EventBus');
+    const policies = resourcesOfType('AWS::Events::EventBusPolicy');
+    const alarmRules = resourcesOfType('AWS::Events::Rule').filter(([, r]) =>
+      isAlarmPattern(r.Properties?.EventPattern),
+    );
+    const assume = props('MemberAssumeRolePolicy') as {
+      Roles: unknown[];
+      PolicyDocument: { Statement: { Action: unknown; Resource: unknown; Condition: unknown }[] };
+    };
+    // Assess: the bus, and the same alarm rule on the default bus and on the central one
+    expect(buses.map(([id]) => id)).toEqual(['CentralEventBus']);
+    expect(alarmRules.map(([, r]) => r.Properties?.EventBusName ?? 'default')).toEqual(
+      expect.arrayContaining(['default', { Ref: 'CentralEventBus' }]),
+    );
+    // Assess: PutEvents for principals of the organization only, and only when orgId is given
+    expect(policies).toHaveLength(1);
+    const [, policy] = policies[0] as [string, CfnResource & { Condition?: string }];
+    expect(policy.Condition).toBe('HasOrgId');
+    expect(
+      JSON.stringify((template as { Conditions?: Record<string, unknown> }).Conditions?.HasOrgId),
+    ).toContain('none');
+    expect(policy.Properties?.Statement).toMatchObject({
+      Effect: 'Allow',
+      Principal: '*',
+      Action: 'events:PutEvents',
+      Condition: { StringEquals: { 'aws:PrincipalOrgID': expect.any(String) } },
+    });
+    // Assess: the acting functions may assume the member role by name, nothing else
+    expect(assume.Roles.length).toBeGreaterThanOrEqual(10);
+    expect(assume.PolicyDocument.Statement).toHaveLength(1);
+    expect(assume.PolicyDocument.Statement[0]?.Action).toBe('sts:AssumeRole');
+    expect(JSON.stringify(assume.PolicyDocument.Statement[0]?.Resource)).toContain(
+      ':iam::*:role/medic-member',
+    );
+    expect(JSON.stringify(assume.PolicyDocument.Statement[0]?.Condition)).toContain('aws:ResourceOrgID');
+  });
+
+  it('the member stack (docs/member-stack.yml) passes cfn-lint too', async () => {
+    // Act
+    const member = await runCfnLint(MEMBER_STACK_FILE);
+    // Assess
+    expect(member.fatal).toBeUndefined();
+    expect(member.errors.map(formatFinding)).toEqual([]);
+  }, 120_000);
 });
 
 function isAlarmPattern(pattern: unknown): boolean {

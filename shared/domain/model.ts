@@ -499,7 +499,8 @@ export const InstanceCaseSchema = z.object({
   fileError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
   /**
    * The account and region the instance lives in (the alarm's own, else the central deployment's):
-   * its bounds are keyed by them, and every notice, label and metric names them.
+   * every AWS call about the case goes there (shared/aws-clients.ts), its bounds are keyed by them,
+   * and every notice, label and metric names them.
    */
   account: z.string().optional(),
   region: z.string().optional(),

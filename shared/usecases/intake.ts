@@ -30,6 +30,15 @@ export interface IntakeDeps {
   deployMode?: Mode;
   /** The central deployment's account and region: the run's own when the trigger names none. */
   home?: Home;
+  /**
+   * The lookups in the alarm's own account and region (shared/aws-clients.ts); absent: `ec2` and
+   * `autoScaling` as given. A MemberAccountError from it leaves the targets observed only.
+   */
+  lookupsIn?: (where: {
+    account?: string | undefined;
+    region?: string | undefined;
+    incidentId: string;
+  }) => Promise<Pick<IntakeDeps, 'ec2' | 'autoScaling'>>;
 }
 
 /**
@@ -209,15 +218,29 @@ export function readTrigger(
 
 /** The instances the trigger names, looked up: at most MAX_TARGETS, with their medic:* tags. */
 export type ResolvedTargets =
-  | { kind: 'found'; targets: Target[]; alarmed: number }
+  /** unreachable: why the alarm's account could not be read (its targets are then observed only). */
+  | { kind: 'found'; targets: Target[]; alarmed: number; unreachable?: string }
   | { kind: 'empty-group'; reason: string }
   | { kind: 'instance-not-found'; reason: string };
 
 export async function resolveTargets(
   trigger: IncidentState['trigger'],
-  deps: Pick<IntakeDeps, 'ec2' | 'autoScaling' | 'defaultPorts'>,
+  deps: Pick<IntakeDeps, 'ec2' | 'autoScaling' | 'defaultPorts' | 'lookupsIn'>,
 ): Promise<ResolvedTargets> {
-  const fromGroups = await deps.autoScaling.inServiceInstances(trigger.autoScalingGroupNames);
+  let lookups: Pick<IntakeDeps, 'ec2' | 'autoScaling'> = deps;
+  if (deps.lookupsIn) {
+    try {
+      lookups = await deps.lookupsIn({
+        account: trigger.account,
+        region: trigger.region,
+        incidentId: trigger.episodeKey,
+      });
+    } catch (error) {
+      if ((error as Error).name !== 'MemberAccountError') throw error;
+      return unreachableTargets(trigger, (error as Error).message);
+    }
+  }
+  const fromGroups = await lookups.autoScaling.inServiceInstances(trigger.autoScalingGroupNames);
   const ids = [...new Set([...trigger.instanceIds, ...fromGroups])];
   if (ids.length === 0) {
     return {
@@ -226,7 +249,7 @@ export async function resolveTargets(
     };
   }
   try {
-    const found = await deps.ec2.describeInstances(ids.slice(0, MAX_TARGETS));
+    const found = await lookups.ec2.describeInstances(ids.slice(0, MAX_TARGETS));
     return {
       kind: 'found',
       targets: found.map((i) => targetFromInstance(i, deps.defaultPorts)),
@@ -236,6 +259,33 @@ export async function resolveTargets(
     if ((error as Error).name !== 'InstanceNotFoundError') throw error;
     return { kind: 'instance-not-found', reason: (error as Error).message };
   }
+}
+
+/**
+ * The alarm's account cannot be read (not served, or its member role cannot be assumed): the
+ * instances the alarm names become observed-only targets — nothing known about them, never acted
+ * on — so the run records why, files the ticket and pages. An alarm that names only a group has
+ * no instance to name: it ends as one whose instance is not found.
+ */
+function unreachableTargets(trigger: IncidentState['trigger'], why: string): ResolvedTargets {
+  const ids = trigger.instanceIds.slice(0, MAX_TARGETS);
+  if (ids.length === 0) return { kind: 'instance-not-found', reason: why };
+  return {
+    kind: 'found',
+    alarmed: trigger.instanceIds.length,
+    unreachable: why,
+    targets: ids.map((instanceId) => ({
+      instanceId,
+      name: null,
+      managed: false,
+      state: 'unknown',
+      availabilityZone: null,
+      instanceType: null,
+      privateIp: null,
+      service: null,
+      probe: { address: null, ports: [], sshPort: null, healthUrl: null },
+    })),
+  };
 }
 
 /** A quiet end for an alarm whose targets cannot be looked at (a person's run fails instead). */
@@ -277,6 +327,16 @@ export function openedState(
       },
     }),
   ];
+  if (resolved.unreachable) {
+    timeline.push(
+      entry(clock, {
+        step: 'Intake',
+        kind: 'escalation',
+        summary: `${resolved.unreachable}; nothing is read or done there: observed only, a person is paged`,
+        detail: { account: trigger.account ?? null, region: trigger.region ?? null },
+      }),
+    );
+  }
   // Only a run that is not fully automatic says so here; the plan (Assess) shows each rung's mode.
   if (trigger.mode !== 'auto') {
     timeline.push(
@@ -303,6 +363,8 @@ export function openedState(
   }
   const cases: InstanceCase[] = targets.map((target) => ({
     incidentId: trigger.episodeKey,
+    ...(trigger.account ? { account: trigger.account } : {}),
+    ...(trigger.region ? { region: trigger.region } : {}),
     mode: trigger.mode,
     settings: deps.settings,
     target,
