@@ -11,6 +11,7 @@ import { dynamoActionBudget, dynamoActionLedger } from './safety/actions.ts';
 import { documentClient } from './safety/document.ts';
 import { dynamoEpisodeLedger } from './safety/episodes.ts';
 import { dynamoFleetRegistry, dynamoFleetView, dynamoStormClaims } from './safety/fleet.ts';
+import { dynamoHealthIssueRecorder, dynamoHealthIssues } from './safety/health.ts';
 import { dynamoInstanceHistory, dynamoInstanceHistoryRecorder } from './safety/history.ts';
 import { dynamoLockStore } from './safety/locks.ts';
 import { dynamoOutbox, dynamoOutboxDrain } from './safety/outbox.ts';
@@ -27,6 +28,7 @@ export function dynamoGuardStore(client: DynamoDBClient, table: string): GuardSt
     ...dynamoActionLedger(doc, table),
     ...dynamoActionBudget(doc, table),
     ...dynamoOutbox(doc, table),
+    ...dynamoHealthIssues(doc, table),
   };
 }
 
@@ -41,6 +43,8 @@ export function dynamoAdmissionStore(client: DynamoDBClient, table: string): Adm
     ...dynamoFleetView(doc, table),
     ...dynamoStormClaims(doc, table),
     ...dynamoOutbox(doc, table),
+    ...dynamoHealthIssues(doc, table),
+    ...dynamoHealthIssueRecorder(doc, table),
   };
 }
 
@@ -64,5 +68,7 @@ export function dynamoSafetyStore(client: DynamoDBClient, table: string): Safety
     ...dynamoActionBudget(doc, table),
     ...dynamoOutbox(doc, table),
     ...dynamoOutboxDrain(doc, table),
+    ...dynamoHealthIssues(doc, table),
+    ...dynamoHealthIssueRecorder(doc, table),
   };
 }

@@ -18,6 +18,8 @@ export interface FleetLimits {
 export interface FleetEntry {
   instanceId: string;
   group?: string | null;
+  /** The instance's Availability Zone, when the registry has it. */
+  availabilityZone?: string | null;
 }
 
 export interface FleetTrip {
@@ -48,19 +50,42 @@ export function groupsToSize(entries: FleetEntry[], groups: (string | null | und
 }
 
 /**
+ * The zones whose open AWS Health issues the verdict needs: only those of the alarming targets with
+ * at least two instances in incidents, so a lone alarm never costs a read.
+ */
+export function zonesToCheck(entries: FleetEntry[], zones: (string | null | undefined)[]): string[] {
+  return [...new Set(zones.filter((z): z is string => Boolean(z)))].filter(
+    (z) => distinct(entries.filter((e) => e.availabilityZone === z).map((e) => e.instanceId)).length >= 2,
+  );
+}
+
+/**
  * The verdict: more than M instances in incidents, or more than P % of one of the given groups
- * (at least two instances). A group whose size is unknown is not judged by share.
+ * (at least two instances), or two or more in a zone where AWS Health reports an open issue — the
+ * shared cause is declared, so acting on each instance would only fight it. A group whose size is
+ * unknown is not judged by share.
  */
 export function fleetVerdict(facts: {
   entries: FleetEntry[];
   groups: (string | null | undefined)[];
   groupSizes: Record<string, number>;
   limits: FleetLimits;
+  /** Open AWS Health issues by zone (what zonesToCheck asked for). */
+  zoneIssues?: Record<string, { eventTypeCode: string; since: string }>;
 }): FleetTrip | null {
   const { entries, limits } = facts;
   const all = distinct(entries.map((e) => e.instanceId));
   if (all.length > limits.fleetMaxInstances) {
     return { instances: all, why: `${all.length} instances (limit ${limits.fleetMaxInstances})` };
+  }
+  for (const [zone, issue] of Object.entries(facts.zoneIssues ?? {})) {
+    const members = distinct(entries.filter((e) => e.availabilityZone === zone).map((e) => e.instanceId));
+    if (members.length >= 2) {
+      return {
+        instances: members,
+        why: `${members.length} instances in ${zone}, where AWS Health reports ${issue.eventTypeCode} open since ${issue.since} (a shared cause AWS declared)`,
+      };
+    }
   }
   for (const group of groupsToSize(entries, facts.groups)) {
     const size = facts.groupSizes[group];

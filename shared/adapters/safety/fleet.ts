@@ -22,7 +22,7 @@ const isItemTooLarge = (error: unknown) =>
 
 export function dynamoFleetRegistry(doc: DynamoDBDocumentClient, table: string): FleetRegistry {
   return {
-    async registerFleet(instanceId, episodeKey, at, group) {
+    async registerFleet(instanceId, episodeKey, at, group, availabilityZone) {
       try {
         await callAws('UpdateItem fleet', () =>
           doc.send(
@@ -33,7 +33,12 @@ export function dynamoFleetRegistry(doc: DynamoDBDocumentClient, table: string):
               UpdateExpression: 'SET #i = :entry, expiresAt = if_not_exists(expiresAt, :ttl)',
               ExpressionAttributeNames: { '#i': `${FLEET_ATTRIBUTE}${instanceId}` },
               ExpressionAttributeValues: {
-                ':entry': { episodeKey, at: at.toISOString(), ...(group ? { group } : {}) },
+                ':entry': {
+                  episodeKey,
+                  at: at.toISOString(),
+                  ...(group ? { group } : {}),
+                  ...(availabilityZone ? { az: availabilityZone } : {}),
+                },
                 ':ttl': epoch(at) + 2 * DAY_S,
               },
             }),
@@ -70,6 +75,7 @@ export function dynamoFleetView(doc: DynamoDBDocumentClient, table: string): Fle
                   episodeKey: text(entry, 'episodeKey') ?? '',
                   at,
                   group: text(entry, 'group'),
+                  availabilityZone: text(entry, 'az'),
                 },
               ]
             : [];
