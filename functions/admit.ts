@@ -13,7 +13,7 @@ import { autoScalingAdapter } from '../shared/adapters/autoscaling.ts';
 import { describeInstancesWith } from '../shared/adapters/ec2.ts';
 import { emitAlarmIgnored } from '../shared/adapters/metrics.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
-import { autonomyConfig, coreConfig, ladderConfig } from '../shared/config.ts';
+import { autonomyConfig, coreConfig, ladderConfig, safetyConfig } from '../shared/config.ts';
 import type { Settings } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, logger, parseWith } from '../shared/lambda.ts';
@@ -59,6 +59,7 @@ function intakeDeps(executionId: string | null): Omit<IntakeDeps, 'clock'> {
     autoScaling,
     defaultPorts: config.MEDIC_DEFAULT_PORTS,
     deployMode: autonomyConfig().MEDIC_MODE,
+    plannedWindow: safetyConfig().MEDIC_MAINTENANCE_WINDOW || null,
     settings,
   };
 }

@@ -12,6 +12,7 @@ import * as z from 'zod';
 import { parseAutonomy } from './domain/autonomy.ts';
 import { MODES } from './domain/model.ts';
 import { ConfigError } from './errors.ts';
+import { parsePlannedWindow } from './policy/bounds.ts';
 
 const bool = () =>
   z
@@ -219,6 +220,22 @@ const SafetySchema = () =>
     MEDIC_CHANGE_FREEZE: bool(),
     /** Weekly windows, e.g. `sun 02:00-04:00,wed 22:30-23:30` (UTC), or ISO intervals `start/end`. */
     MEDIC_MAINTENANCE_WINDOWS: z.string().default(''),
+    /**
+     * When medic may do planned work: the stop/start ahead of an AWS retirement or maintenance
+     * (e.g. `sun 03:00-05:00 UTC`; same forms as MEDIC_MAINTENANCE_WINDOWS). Unlike those windows,
+     * which hold medic back, this one is when it acts. `none` or empty: planned incidents are paged.
+     */
+    MEDIC_MAINTENANCE_WINDOW: z
+      .string()
+      .default('')
+      .transform((v) => (v.trim().toLowerCase() === 'none' ? '' : v.trim()))
+      .superRefine((v, ctx) => {
+        try {
+          parsePlannedWindow(v);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        }
+      }),
   });
 export type SafetyConfig = z.infer<ReturnType<typeof SafetySchema>>;
 export const safetyConfig = /* @__PURE__ */ once(SafetySchema, 'safety');

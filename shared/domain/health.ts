@@ -88,6 +88,13 @@ export function scopeKey(s: HealthScope): string {
   return `SERVICE#${s.region}#EC2`;
 }
 
+/**
+ * How long an open issue is remembered without news: AWS updates an open issue as it progresses,
+ * and each update refreshes it; one that is never closed (a lost `closed` delivery: Health delivers
+ * at least once, not exactly once, in order) stops holding after this.
+ */
+export const HEALTH_ISSUE_MEMORY_MS = 24 * 3_600_000;
+
 /** An open AWS Health issue as medic remembers it (the safety store's item, read back). */
 export interface HealthIssue {
   scope: string;
