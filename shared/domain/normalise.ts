@@ -252,7 +252,7 @@ export function plannedTrigger(
   event: unknown,
 ): IncidentTrigger {
   const h = signal.health;
-  const name = `AWS ${h.eventTypeCode}`;
+  const name = `AWS Health ${h.eventTypeCode}`;
   return {
     source: 'aws-health',
     episodeKey: episodeKey(

@@ -170,7 +170,7 @@ function healthNoteState(signal: HealthNote, deps: Pick<IntakeDeps, 'settings'>,
     trigger: {
       source: 'aws-health',
       episodeKey: key,
-      alarmName: `AWS ${code}`,
+      alarmName: `AWS Health ${code}`,
       reason: `AWS Health ${code} ${state}`,
       datapoints: [],
       enteredAlarmAt: at || now.toISOString(),
