@@ -329,9 +329,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       ...base,
       ...localEnvironment(base, moto.endpoint, jira),
       MEDIC_PROBE_CANARY: await localCanary(base),
-      // A scenario's own settings (e.g. a planned-work window around its clock).
-      ...(options.scenario ? SCENARIOS[options.scenario]?.env?.(now) : {}),
     };
+    // A scenario's own settings (e.g. a planned-work window around its clock), unless the caller set them.
+    for (const [key, value] of Object.entries(
+      (options.scenario ? SCENARIOS[options.scenario]?.env?.(now) : undefined) ?? {},
+    ))
+      env[key] = base[key] ?? value;
     const callbacks = await startCallbackServer();
     cleanups.push(() => callbacks.close());
     env.AWS_ENDPOINT_URL_SFN = callbacks.endpoint;
