@@ -460,7 +460,7 @@ export interface HealthIssues {
 export interface HealthIssueRecorder {
   /** Remembers (or refreshes) an open issue under one scope until `until` (a later event refreshes it). */
   rememberHealthIssue(scope: string, issue: Omit<HealthIssue, 'scope'>, until: Date): Promise<void>;
-  /** Forgets one issue (its eventArn) or, with null, every issue of the scope; answers how many. */
+  /** Forgets one issue (its eventArn) or, with null, every issue of the scope. */
   forgetHealthIssues(scope: string, eventArn: string | null): Promise<number>;
 }
 

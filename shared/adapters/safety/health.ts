@@ -1,50 +1,46 @@
 /**
- * Open AWS Health issues on the safety table: `HEALTH#<scope>` / <eventArn>, one item per issue
- * and scope (an instance, a zone, EC2 in a region; shared/domain/health.ts). Written by Admit from
- * the Health events, read by the bounds before any action and by the fleet guard.
+ * Open AWS Health issues on the safety table: `HEALTH` / <scope>, one item per scope (an instance,
+ * a zone, EC2 in a region; shared/domain/health.ts) with one map attribute `e:<eventArn>` per open
+ * issue. Written by Admit from the Health events, read by the bounds before any action and by the
+ * fleet guard: a read of any number of scopes is one BatchGetItem, and no Query is needed (Admit's
+ * bundle carries no Query code).
  *
  * DynamoDB's TTL deletes an expired item only eventually (often days later) and reads return it
- * until then, so the read filters on `until` itself; `expiresAt` only keeps the table tidy.
+ * until then, so the read filters on each issue's `until`; `expiresAt` only keeps the table tidy.
  */
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { HealthIssue } from '../../domain/health.ts';
 import type { HealthIssueRecorder, HealthIssues } from '../../ports.ts';
 import { callAws } from '../aws-errors.ts';
-import { DAY_S, epoch, queryAll, text } from './document.ts';
+import { batchGet, DAY_S, epoch, type Item, text } from './document.ts';
 
-const pkOf = (scope: string) => `HEALTH#${scope}`;
+const PK = 'HEALTH';
+const ISSUE = 'e:';
 
 export function dynamoHealthIssues(doc: DynamoDBDocumentClient, table: string): HealthIssues {
   return {
     async openHealthIssues(scopes, now) {
-      const found = await Promise.all(
-        [...new Set(scopes)].map(async (scope) => {
-          const items = await queryAll(
-            doc,
-            table,
+      const keys = [...new Set(scopes)].map((sk) => ({ pk: PK, sk }));
+      if (keys.length === 0) return [];
+      const items = await batchGet(doc, table, keys);
+      const at = now.toISOString();
+      return items.flatMap((item) =>
+        Object.entries(item).flatMap(([name, value]): HealthIssue[] => {
+          if (!name.startsWith(ISSUE)) return [];
+          const issue = (value !== null && typeof value === 'object' ? value : {}) as Item;
+          const until = text(issue, 'until');
+          if (!until || until <= at) return [];
+          return [
             {
-              KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': pkOf(scope) },
-              ConsistentRead: true,
+              scope: text(item, 'sk') ?? '',
+              eventArn: name.slice(ISSUE.length),
+              eventTypeCode: text(issue, 'eventTypeCode') ?? 'unknown',
+              since: text(issue, 'since') ?? '',
+              summary: text(issue, 'summary') ?? '',
             },
-            2,
-          );
-          return items.flatMap((i): HealthIssue[] => {
-            const until = text(i, 'until');
-            if (!until || until <= now.toISOString()) return [];
-            return [
-              {
-                scope,
-                eventArn: text(i, 'sk') ?? '',
-                eventTypeCode: text(i, 'eventTypeCode') ?? 'unknown',
-                since: text(i, 'since') ?? '',
-                summary: text(i, 'summary') ?? '',
-              },
-            ];
-          });
+          ];
         }),
       );
-      return found.flat();
     },
   };
 }
@@ -52,18 +48,22 @@ export function dynamoHealthIssues(doc: DynamoDBDocumentClient, table: string): 
 export function dynamoHealthIssueRecorder(doc: DynamoDBDocumentClient, table: string): HealthIssueRecorder {
   return {
     async rememberHealthIssue(scope, issue, until) {
-      await callAws('PutItem health', () =>
+      await callAws('UpdateItem health', () =>
         doc.send(
-          new PutCommand({
+          new UpdateCommand({
             TableName: table,
-            Item: {
-              pk: pkOf(scope),
-              sk: issue.eventArn,
-              eventTypeCode: issue.eventTypeCode,
-              since: issue.since,
-              summary: issue.summary,
-              until: until.toISOString(),
-              expiresAt: epoch(until) + DAY_S,
+            Key: { pk: PK, sk: scope },
+            // Every write is "now + the memory", so the latest write carries the latest expiry.
+            UpdateExpression: 'SET #e = :issue, expiresAt = :ttl',
+            ExpressionAttributeNames: { '#e': `${ISSUE}${issue.eventArn}` },
+            ExpressionAttributeValues: {
+              ':issue': {
+                eventTypeCode: issue.eventTypeCode,
+                since: issue.since,
+                summary: issue.summary,
+                until: until.toISOString(),
+              },
+              ':ttl': epoch(until) + DAY_S,
             },
           }),
         ),
@@ -71,27 +71,23 @@ export function dynamoHealthIssueRecorder(doc: DynamoDBDocumentClient, table: st
     },
 
     async forgetHealthIssues(scope, eventArn) {
-      const arns =
-        eventArn !== null
-          ? [eventArn]
-          : (
-              await queryAll(
-                doc,
-                table,
-                {
-                  KeyConditionExpression: 'pk = :pk',
-                  ExpressionAttributeValues: { ':pk': pkOf(scope) },
-                  ConsistentRead: true,
-                },
-                2,
-              )
-            ).flatMap((i) => text(i, 'sk') ?? []);
-      for (const sk of arns) {
+      if (eventArn === null) {
         await callAws('DeleteItem health', () =>
-          doc.send(new DeleteCommand({ TableName: table, Key: { pk: pkOf(scope), sk } })),
+          doc.send(new DeleteCommand({ TableName: table, Key: { pk: PK, sk: scope } })),
         );
+        return 1;
       }
-      return arns.length;
+      await callAws('UpdateItem health', () =>
+        doc.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { pk: PK, sk: scope },
+            UpdateExpression: 'REMOVE #e',
+            ExpressionAttributeNames: { '#e': `${ISSUE}${eventArn}` },
+          }),
+        ),
+      );
+      return 1;
     },
   };
 }
