@@ -75,7 +75,8 @@ export function dynamoFleetView(doc: DynamoDBDocumentClient, table: string): Fle
                   episodeKey: text(entry, 'episodeKey') ?? '',
                   at,
                   group: text(entry, 'group'),
-                  availabilityZone: text(entry, 'az'),
+                  // Entries written before zones were registered carry none.
+                  ...(text(entry, 'az') ? { availabilityZone: text(entry, 'az') } : {}),
                 },
               ]
             : [];
