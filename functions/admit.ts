@@ -16,7 +16,7 @@ import { lastFixesReader } from '../shared/adapters/last-fixes.ts';
 import { emitAlarmIgnored } from '../shared/adapters/metrics.ts';
 import { snsNotifier } from '../shared/adapters/sns.ts';
 import { clientFor } from '../shared/aws-clients.ts';
-import { autonomyConfig, coreConfig, ladderConfig, learningConfig } from '../shared/config.ts';
+import { autonomyConfig, coreConfig, ladderConfig, learningConfig, safetyConfig } from '../shared/config.ts';
 import type { Settings } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { lambda, logger, parseWith } from '../shared/lambda.ts';
@@ -70,6 +70,7 @@ function intakeDeps(executionId: string | null): Omit<IntakeDeps, 'clock'> {
     }),
     defaultPorts: config.MEDIC_DEFAULT_PORTS,
     deployMode: autonomyConfig().MEDIC_MODE,
+    plannedWindow: safetyConfig().MEDIC_MAINTENANCE_WINDOW || null,
     settings,
     home: homeOf(),
   };

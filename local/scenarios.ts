@@ -57,6 +57,8 @@ export interface ScenarioWorld {
   teardown(): Promise<void>;
   /** Put a host back into a state (e.g. hung again for the next incident). */
   setMode?(instanceId: string, mode: HostMode): Promise<void>;
+  /** Events delivered before `event`, one run each and in order (e.g. an AWS Health issue). */
+  prelude?: unknown[];
 }
 
 export interface ScenarioContext {
@@ -161,6 +163,12 @@ interface ScenarioSpec {
    * host's Prometheus instance and instance id) instead of a CloudWatch alarm event.
    */
   alertmanager?: { labels: Record<string, string> };
+  /** An AWS Health event for the first host instead of the alarm (a planned incident). */
+  healthEvent?: (instanceId: string, now: Date) => unknown;
+  /** AWS Health events for the first host delivered before the scenario's event, in order. */
+  prelude?: (instanceId: string, now: Date) => unknown[];
+  /** Settings of the run itself, around the scenario's clock (e.g. the planned-work window). */
+  env?: (now: Date) => Record<string, string>;
 }
 
 const STATUS_REASON =
@@ -703,6 +711,126 @@ Object.assign(SCENARIOS, {
   },
 } satisfies Record<string, ScenarioSpec>);
 
+// ---- AWS Health: planned work before AWS's deadline, and holding while AWS recovers ----
+const DAY_MS = 86_400_000;
+/** AWS's retirement notice comes about two weeks ahead; the deadline is its startTime. */
+const retirementDeadline = (now: Date) => new Date(now.getTime() + 14 * DAY_MS);
+
+SCENARIOS['retirement-scheduled'] = {
+  description:
+    'AWS schedules the retirement of an opted-in instance (AWS Health); medic stop/starts it inside the planned-work window, before the deadline, and the ticket names the deadline',
+  hosts: [
+    {
+      name: 'web-50',
+      managed: true,
+      mode: 'healthy',
+      afterStopStart: 'healthy',
+      // What DescribeInstanceStatus shows for the same retirement.
+      faults: {
+        events: [
+          {
+            code: 'instance-retirement',
+            description: 'The instance is running on degraded hardware',
+            notBefore: '2030-01-01T00:00:00.000Z',
+          },
+        ],
+      },
+    },
+  ],
+  alarm: statusAlarm('web-50'),
+  healthEvent: (instanceId, now) =>
+    healthEvent({
+      code: 'AWS_EC2_PERSISTENT_INSTANCE_RETIREMENT_SCHEDULED',
+      category: 'scheduledChange',
+      status: 'upcoming',
+      instanceId,
+      start: retirementDeadline(now),
+      sent: now,
+      description: `EC2 has detected degradation of the underlying hardware hosting your Amazon EC2 instance. We will stop your instance after ${retirementDeadline(now).toISOString()}.`,
+    }),
+  // The window is open now (an interval around the scenario's clock), well before the deadline.
+  env: (now) => ({
+    MEDIC_MAINTENANCE_WINDOW: `${new Date(now.getTime() - 10 * 60_000).toISOString()}/${new Date(now.getTime() + 2 * 3_600_000).toISOString()}`,
+  }),
+};
+
+SCENARIOS['auto-recovery-in-progress'] = {
+  description:
+    'AWS is recovering an instance (an open AWS Health issue names it) when its system status check alarms: medic takes no action, held because AWS is recovering',
+  hosts: [
+    {
+      name: 'web-51',
+      managed: true,
+      mode: 'down',
+      afterReboot: 'down',
+      afterStopStart: 'healthy',
+      ssmAgent: 'ConnectionLost',
+      faults: { systemStatus: 'impaired', instanceStatus: 'impaired' },
+    },
+  ],
+  alarm: {
+    ...statusAlarm('web-51'),
+    name: 'web-51 system status check failed',
+    metric: 'StatusCheckFailed_System',
+  },
+  prelude: (instanceId, now) => [
+    healthEvent({
+      code: 'AWS_EC2_OPERATIONAL_ISSUE',
+      category: 'issue',
+      status: 'open',
+      instanceId,
+      start: new Date(now.getTime() - 5 * 60_000),
+      sent: new Date(now.getTime() - 60_000),
+      description:
+        'The underlying host of the instance below is impaired; EC2 is recovering the instance onto a new host.',
+    }),
+  ],
+};
+
+/** An AWS Health event for one instance, shaped as EventBridge delivers it (test/fixtures/aws-health.md). */
+export function healthEvent(o: {
+  code: string;
+  category: 'issue' | 'scheduledChange' | 'accountNotification';
+  status: 'open' | 'upcoming' | 'closed';
+  instanceId: string;
+  start: Date;
+  sent: Date;
+  description: string;
+  region?: string;
+  account?: string;
+}): Record<string, unknown> {
+  const region = o.region ?? 'us-east-1';
+  const account = o.account ?? '123456789012';
+  const rfc1123 = (d: Date) => d.toUTCString();
+  return {
+    version: '0',
+    id: `medic-sim-health-${o.sent.getTime()}`,
+    'detail-type': 'AWS Health Event',
+    source: 'aws.health',
+    account,
+    time: o.sent.toISOString().replace(/\.\d+Z$/, 'Z'),
+    region,
+    resources: [o.instanceId],
+    detail: {
+      eventArn: `arn:aws:health:${region}::event/EC2/${o.code}/${o.code}_${o.instanceId}_${o.start.getTime()}`,
+      service: 'EC2',
+      eventTypeCode: o.code,
+      eventTypeCategory: o.category,
+      eventScopeCode: 'ACCOUNT_SPECIFIC',
+      communicationId: `medic-sim-${o.start.getTime()}-1`,
+      startTime: rfc1123(o.start),
+      lastUpdatedTime: rfc1123(o.sent),
+      statusCode: o.status,
+      eventRegion: region,
+      eventDescription: [{ language: 'en_US', latestDescription: o.description }],
+      affectedEntities: [{ entityValue: o.instanceId, lastUpdatedTime: rfc1123(o.sent), status: 'IMPAIRED' }],
+      affectedAccount: account,
+      page: '1',
+      totalPages: '1',
+    },
+  };
+}
+
 /** A TCP port on 127.0.0.1 that nothing listens on: storm hosts refuse connections at once. */
 const CLOSED_PORT = 9;
 
@@ -1197,20 +1325,23 @@ export async function setupScenario(
   });
   const first = hosts.get(firstId)?.spec;
   return {
-    event: spec.mode
-      ? { instanceId: firstId, reason: spec.description, requestedBy: 'medic simulate', mode: spec.mode }
-      : alarmEvent({
-          alarmName: spec.alarm.name,
-          metric: spec.alarm.metric,
-          reason: spec.alarm.reason,
-          ...(spec.alarm.datapoints ? { datapoints: spec.alarm.datapoints } : {}),
-          ...(spec.alarm.threshold !== undefined ? { threshold: spec.alarm.threshold } : {}),
-          instanceId: firstId,
-          ...(spec.alarmsEveryHost
-            ? { instanceIds: [...hosts].filter(([, h]) => !h.spec.standby).map(([id]) => id) }
-            : {}),
-          at: alarmAt,
-        }),
+    ...(spec.prelude ? { prelude: spec.prelude(firstId, ctx.now) } : {}),
+    event: spec.healthEvent
+      ? spec.healthEvent(firstId, ctx.now)
+      : spec.mode
+        ? { instanceId: firstId, reason: spec.description, requestedBy: 'medic simulate', mode: spec.mode }
+        : alarmEvent({
+            alarmName: spec.alarm.name,
+            metric: spec.alarm.metric,
+            reason: spec.alarm.reason,
+            ...(spec.alarm.datapoints ? { datapoints: spec.alarm.datapoints } : {}),
+            ...(spec.alarm.threshold !== undefined ? { threshold: spec.alarm.threshold } : {}),
+            instanceId: firstId,
+            ...(spec.alarmsEveryHost
+              ? { instanceIds: [...hosts].filter(([, h]) => !h.spec.standby).map(([id]) => id) }
+              : {}),
+            at: alarmAt,
+          }),
     // An Alertmanager scenario is paged by a webhook, not by a CloudWatch alarm.
     ...(spec.alertmanager
       ? { event: alertmanagerEvent(spec, firstId, first?.prometheus?.instance ?? firstId, ctx.now) }

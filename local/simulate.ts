@@ -389,6 +389,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     const confluence = await confluenceForRun(base);
     if (confluence) cleanups.push(() => confluence.close());
     // The run's own settings: every handler it invokes reads these, and only these.
+    const now = new Date();
     const env: Record<string, string | undefined> = {
       ...base,
       ...localEnvironment(base, moto.endpoint, jira),
@@ -402,6 +403,11 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       ...confluence?.env,
       MEDIC_PROBE_CANARY: await localCanary(base),
     };
+    // A scenario's own settings (e.g. a planned-work window around its clock), unless the caller set them.
+    for (const [key, value] of Object.entries(
+      (options.scenario ? SCENARIOS[options.scenario]?.env?.(now) : undefined) ?? {},
+    ))
+      env[key] = base[key] ?? value;
     const callbacks = await startCallbackServer();
     cleanups.push(() => callbacks.close());
     env.AWS_ENDPOINT_URL_SFN = callbacks.endpoint;
@@ -442,7 +448,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
         say(`seeding scenario "${options.scenario}": ${SCENARIOS[options.scenario]?.description}`);
         world = await setupScenario(
           options.scenario,
-          { ec2, moto, now: new Date(), clientConfig },
+          { ec2, moto, now, clientConfig },
           options.instances ? { instances: options.instances } : {},
         );
         cleanups.push(() => (world ? world.teardown() : Promise.resolve()));
@@ -462,6 +468,17 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
       const { loadLocalMachine } = await import('./engine.ts');
       const machine = await loadLocalMachine();
       const waitMs = Number(runEnv.MEDIC_SIM_WAIT_MS ?? 300);
+      // What AWS said before the alarm (an AWS Health issue): one run each, in order, to its end.
+      for (const before of world?.prelude ?? []) {
+        const seen = (await intakeOnly(before)) as IncidentState;
+        say(`delivering ${seen.trigger.alarmName ?? 'an event'} first (${seen.incidentId})`);
+        await machine.run(before, {
+          executionName: seen.incidentId,
+          waitMs,
+          retryMs: Number(runEnv.MEDIC_SIM_RETRY_MS ?? 100),
+          callbacks,
+        });
+      }
       const events: HopEvent[] = [];
       const callsBefore = (await moto.calls()).at(-1)?.seq ?? 0;
       const run = await machine.run(event, {

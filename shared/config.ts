@@ -12,6 +12,7 @@ import * as z from 'zod';
 import { parseAutonomy } from './domain/autonomy.ts';
 import { MODES } from './domain/model.ts';
 import { ConfigError } from './errors.ts';
+import { parsePlannedWindow } from './policy/bounds.ts';
 
 const bool = () =>
   z
@@ -260,6 +261,22 @@ const SafetySchema = () =>
     MEDIC_FLEET_MAX_ORG_INSTANCES: z.coerce.number().int().min(1).max(1_000_000).default(10),
     /** More than this many in one account's AZ trips it (the default never trips before the account's). */
     MEDIC_FLEET_MAX_AZ_INSTANCES: z.coerce.number().int().min(1).max(100_000).default(5),
+    /**
+     * When medic may do planned work: the stop/start ahead of an AWS retirement or maintenance
+     * (e.g. `sun 03:00-05:00 UTC`; same forms as MEDIC_MAINTENANCE_WINDOWS). Unlike those windows,
+     * which hold medic back, this one is when it acts. `none` or empty: planned incidents are paged.
+     */
+    MEDIC_MAINTENANCE_WINDOW: z
+      .string()
+      .default('')
+      .transform((v) => (v.trim().toLowerCase() === 'none' ? '' : v.trim()))
+      .superRefine((v, ctx) => {
+        try {
+          parsePlannedWindow(v);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        }
+      }),
   });
 export type SafetyConfig = z.infer<ReturnType<typeof SafetySchema>>;
 export const safetyConfig = /* @__PURE__ */ once(SafetySchema, 'safety');

@@ -3,6 +3,7 @@
  * an SDK, so they are tested with in-memory fakes and run unchanged against moto or AWS.
  */
 import type { TicketDocument } from './domain/document.ts';
+import type { HealthIssue } from './domain/health.ts';
 import type { LoadResult } from './domain/load-check.ts';
 import type { Ec2Evidence, InstanceCase, TimelineEntry } from './domain/model.ts';
 import type { ReviewDocument } from './domain/review.ts';
@@ -565,8 +566,28 @@ export interface OutboxDrain {
   deleteOutbox(episodeKey: string): Promise<void>;
 }
 
+/** Open AWS Health issues, read: while AWS works on an instance, its zone or EC2 in its region, medic holds. */
+export interface HealthIssues {
+  /** Issues still open at `now` under any of these scope keys (shared/domain/health.ts scopeKey). */
+  openHealthIssues(scopes: string[], now: Date): Promise<HealthIssue[]>;
+}
+
+/** Open AWS Health issues, written by Admit from the Health events themselves. */
+export interface HealthIssueRecorder {
+  /** Remembers (or refreshes) an open issue under one scope until `until` (a later event refreshes it). */
+  rememberHealthIssue(scope: string, issue: Omit<HealthIssue, 'scope'>, until: Date): Promise<void>;
+  /** Forgets one issue (its eventArn) or, with null, every issue of the scope. */
+  forgetHealthIssues(scope: string, eventArn: string | null): Promise<number>;
+}
+
 /** The part of the safety store the bounds need at action time (shared/usecases/guard.ts). */
-export type GuardStorePort = InstanceHistory & FleetView & StormClaims & ActionLedger & ActionBudget & Outbox;
+export type GuardStorePort = InstanceHistory &
+  FleetView &
+  StormClaims &
+  ActionLedger &
+  ActionBudget &
+  Outbox &
+  HealthIssues;
 
 /** What a storm needs: the registry view, the one-leader claim, and the outbox for its ticket. */
 export type StormStorePort = FleetView & StormClaims & Outbox;
@@ -576,7 +597,9 @@ export type AdmissionStorePort = EpisodeLedger &
   LockStore &
   InstanceHistoryRecorder &
   FleetRegistry &
-  StormStorePort;
+  StormStorePort &
+  HealthIssues &
+  HealthIssueRecorder;
 
 /**
  * The composite the DynamoDB adapter implements (shared/adapters/dynamo-safety.ts: one table, one
@@ -592,7 +615,9 @@ export type SafetyStorePort = EpisodeLedger &
   ActionLedger &
   ActionBudget &
   Outbox &
-  OutboxDrain;
+  OutboxDrain &
+  HealthIssues &
+  HealthIssueRecorder;
 
 // ---- the kill switch (`medic pause` / `medic resume`) ----
 /** Who paused medic, why and when: what the timeline and the page say. */

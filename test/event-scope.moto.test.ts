@@ -12,9 +12,10 @@ import { standardAlarms } from '../shared/domain/standard-alarms.ts';
 
 let moto: LocalMoto;
 let pattern: string;
+let healthPattern: string;
 
-/** The rule's pattern from `osls print` (variables resolved, as packaging resolves them). */
-async function rulePattern(): Promise<unknown> {
+/** The rule's patterns from `osls print` (variables resolved, as packaging resolves them). */
+async function rulePatterns(): Promise<unknown[]> {
   const printed = await oslsOffline([
     'print',
     '--format',
@@ -27,10 +28,13 @@ async function rulePattern(): Promise<unknown> {
   if (printed.code !== 0) throw new Error(`osls print failed: ${printed.output}`);
   const json = printed.output.slice(printed.output.indexOf('['));
   const events = JSON.parse(json) as { eventBridge?: { event?: unknown } }[];
-  const rule = events.find((e) => e.eventBridge)?.eventBridge?.event;
-  if (!rule) throw new Error('no eventBridge event on the incident state machine');
-  return rule;
+  const rules = events.flatMap((e) => (e.eventBridge?.event ? [e.eventBridge.event] : []));
+  if (rules.length === 0) throw new Error('no eventBridge event on the incident state machine');
+  return rules;
 }
+
+const isHealthRule = (rule: unknown) =>
+  JSON.stringify((rule as { source?: unknown }).source) === '["aws.health"]';
 
 /** TestEventPattern on the wire (JSON 1.1, as the SDK sends it); moto does not check signatures. */
 async function testEventPattern(eventPattern: string, event: unknown): Promise<boolean> {
@@ -170,8 +174,9 @@ const SAMPLES: [string, unknown, boolean][] = [
 
 beforeAll(async () => {
   // Prepare: the rule as packaged, and a moto to ask
-  const [rule, started] = await Promise.all([rulePattern(), startMoto()]);
-  pattern = JSON.stringify(rule);
+  const [rules, started] = await Promise.all([rulePatterns(), startMoto()]);
+  pattern = JSON.stringify(rules.find((r) => !isHealthRule(r)));
+  healthPattern = JSON.stringify(rules.find(isHealthRule) ?? null);
   moto = started;
 }, 90_000);
 
@@ -211,5 +216,58 @@ describe('the incident rule (EventBridge TestEventPattern)', () => {
   it('standard alarm names never carry the operational prefix', () => {
     // Assess: a synced alarm must reach the state machine
     for (const a of standard) expect(a.AlarmName.startsWith(OPS_ALARM_PREFIX), a.AlarmName).toBe(false);
+  });
+});
+
+const healthFixture = (name: string) =>
+  JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures', name), 'utf8')) as {
+    detail: Record<string, unknown>;
+  };
+const withDetail = (name: string, detail: Record<string, unknown>) => {
+  const event = healthFixture(name);
+  return { ...event, detail: { ...event.detail, ...detail } };
+};
+
+const HEALTH_SAMPLES: [string, unknown, boolean][] = [
+  ['a scheduled retirement of an instance', healthFixture('health-retirement-scheduled.json'), true],
+  [
+    'an open EC2 operational issue naming an instance',
+    healthFixture('health-operational-issue-instance.json'),
+    true,
+  ],
+  ['an open EC2 issue for one zone', healthFixture('health-operational-issue-az.json'), true],
+  ['simplified automatic recovery SUCCESS', healthFixture('health-auto-recovery-success.json'), true],
+  [
+    'an EC2 account notification (nothing to recover or plan)',
+    withDetail('health-operational-issue-az.json', { eventTypeCategory: 'accountNotification' }),
+    false,
+  ],
+  [
+    'an RDS issue',
+    withDetail('health-operational-issue-az.json', {
+      service: 'RDS',
+      eventTypeCode: 'AWS_RDS_OPERATIONAL_ISSUE',
+    }),
+    false,
+  ],
+];
+
+describe('the AWS Health rule (EventBridge TestEventPattern)', () => {
+  it.each(HEALTH_SAMPLES.map(([what, event, starts]) => ({ what, event, starts })))(
+    '$what → starts a run: $starts',
+    async ({ event, starts }) => {
+      // Act
+      const matched = await testEventPattern(healthPattern, event);
+      // Assess
+      expect(matched).toBe(starts);
+    },
+  );
+
+  it('alarm events never match the Health rule, and Health events never match the alarm rule', async () => {
+    // Act
+    const alarmOnHealth = await testEventPattern(healthPattern, SAMPLES[0]?.[1]);
+    const healthOnAlarm = await testEventPattern(pattern, healthFixture('health-retirement-scheduled.json'));
+    // Assess
+    expect([alarmOnHealth, healthOnAlarm]).toEqual([false, false]);
   });
 });

@@ -15,6 +15,7 @@ import {
 import { drainOutbox } from '../shared/usecases/outbox.ts';
 import { instanceCase, osAssessment } from './support/cases.ts';
 import { guardSettings } from './support/guard.ts';
+import { memoryHealth } from './support/health.ts';
 
 function memoryStore(): SafetyStorePort & { claims: Map<string, Date>; outbox: Map<string, OutboxItem> } {
   const claims = new Map<string, Date>();
@@ -24,6 +25,7 @@ function memoryStore(): SafetyStorePort & { claims: Map<string, Date>; outbox: M
   const storms = new Map<string, Date>();
   const outbox = new Map<string, OutboxItem>();
   return {
+    ...memoryHealth(),
     claims,
     outbox,
     claimEpisode: async () => 'new',

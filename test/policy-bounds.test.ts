@@ -8,7 +8,10 @@ import {
   optInBound,
   type PauseRead,
   parseMaintenanceWindows,
+  parsePlannedWindow,
   pauseBound,
+  plannedBound,
+  plannedVerdict,
   type SafetyFacts,
   safetyBound,
 } from '../shared/policy/bounds.ts';
@@ -222,5 +225,101 @@ describe('autonomy and opt-in', () => {
     // Act / Assess
     expect(optInBound('i-1', true)).toBeNull();
     expect(optInBound('i-1', false)).toMatchObject({ bound: 'opt-in', effect: 'page' });
+  });
+});
+
+describe('AWS is recovering: medic holds its own actions', () => {
+  const issue = (scope: string) => ({
+    scope,
+    eventTypeCode: 'AWS_EC2_OPERATIONAL_ISSUE',
+    since: '2026-11-25T14:00:00.000Z',
+    summary: 'the underlying host is being recovered',
+  });
+  it.each([
+    ['no open Health issue: nothing holds', 'stop-start', [], null, null],
+    ['the instance itself: held', 'stop-start', [issue('INSTANCE#i-1')], 'hold', /AWS is recovering i-1/],
+    ['its zone: held', 'reboot', [issue('AZ#us-east-1a')], 'hold', /AWS is recovering zone us-east-1a/],
+    ['EC2 in its region: held', 'failover', [issue('SERVICE#us-east-1#EC2')], 'hold', /EC2 in us-east-1/],
+  ] as [string, ActionKind, ReturnType<typeof issue>[], string | null, RegExp | null][])(
+    '%s',
+    (_rule, action, awsIssues, effect, reason) => {
+      // Act
+      const held = safetyBound(action, facts({ awsIssues }));
+      // Assess
+      if (effect === null) expect(held).toBeNull();
+      else {
+        expect(held).toMatchObject({ bound: 'aws-recovering', effect });
+        expect(held?.reason).toMatch(reason as RegExp);
+        expect(held?.reason).toMatch(/open since 2026-11-25T14:00:00.000Z/);
+      }
+    },
+  );
+
+  it('comes after the fleet guard (one page for a storm) and before the per-instance history', () => {
+    // Prepare
+    const awsIssues = [issue('INSTANCE#i-1')];
+    // Act
+    const fleet = safetyBound('stop-start', facts({ awsIssues, fleet: { why: '6 instances' } }));
+    const budget = safetyBound(
+      'stop-start',
+      facts({ awsIssues, history: { lastClosed: null, episodes: 0, actionsUsed: 9 } }),
+    );
+    // Assess
+    expect(fleet?.bound).toBe('fleet');
+    expect(budget?.bound).toBe('aws-recovering');
+  });
+});
+
+describe('planned incidents: the planned-work window before the deadline', () => {
+  // NOW is Wednesday 2026-11-25 14:30 UTC.
+  const deadline = '2026-12-02T03:00:00.000Z';
+  it.each([
+    ['inside a weekly window that ends before the deadline: act', 'wed 14:00-16:00 UTC', deadline, 'act'],
+    ['inside an interval window: act', '2026-11-25T14:00:00Z/2026-11-25T15:00:00Z', deadline, 'act'],
+    ['a later window before the deadline: named', 'sun 03:00-05:00 UTC', deadline, 'next-window'],
+    [
+      'the only window is after the deadline: no window',
+      'wed 14:00-16:00',
+      '2026-11-25T15:00:00.000Z',
+      'no-window',
+    ],
+    ['no window configured: no window', '', deadline, 'no-window'],
+    ['no deadline from AWS: any window within two weeks', 'sun 03:00-05:00', null, 'next-window'],
+  ] as [string, string, string | null, string][])('%s', (_rule, window, due, expected) => {
+    // Act
+    const verdict = plannedVerdict(NOW, due, parsePlannedWindow(window));
+    // Assess
+    expect(verdict.kind).toBe(expected);
+  });
+
+  it('names the next window and the deadline when it pages', () => {
+    // Act
+    const held = plannedBound(
+      { eventTypeCode: 'AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED', deadline, window: 'sun 03:00-05:00 UTC' },
+      NOW,
+    );
+    // Assess
+    expect(held).toMatchObject({ bound: 'planned-window', effect: 'page' });
+    expect(held?.reason).toContain('2026-11-29T03:00:00.000Z–2026-11-29T05:00:00.000Z');
+    expect(held?.reason).toContain(`deadline ${deadline}`);
+  });
+
+  it('a window crossing midnight holds its last hours on the next day', () => {
+    // Act
+    const verdict = plannedVerdict(
+      new Date('2026-11-26T00:30:00Z'),
+      deadline,
+      parsePlannedWindow('wed 23:00-01:00'),
+    );
+    // Assess
+    expect(verdict).toMatchObject({ kind: 'act', window: { start: Date.parse('2026-11-25T23:00:00Z') } });
+  });
+
+  it('an unreadable window pages rather than acts', () => {
+    // Act
+    const held = plannedBound({ eventTypeCode: 'X', deadline, window: 'someday' }, NOW);
+    // Assess
+    expect(held?.effect).toBe('page');
+    expect(held?.reason).toMatch(/cannot be read/);
   });
 });

@@ -9,6 +9,7 @@ import {
   groupsToSize,
   stormInProgress,
   stormKey,
+  zonesToCheck,
 } from '../shared/policy/fleet.ts';
 
 const limits = { fleetMaxInstances: 3, fleetWindowMs: 600_000, fleetMaxGroupPercent: 50 };
@@ -152,5 +153,39 @@ describe('fleet verdict across the organization', () => {
       expect(verdict?.why).toMatch(expected);
       expect(verdict?.accounts).toEqual(accounts);
     }
+  });
+});
+
+describe('an AZ-wide AWS Health issue is a shared cause', () => {
+  const inZone = (n: number, zone: string): FleetEntry[] =>
+    Array.from({ length: n }, (_, i) => ({ instanceId: `i-${zone}-${i}`, availabilityZone: zone }));
+  const open = {
+    'us-east-1a': { eventTypeCode: 'AWS_EC2_OPERATIONAL_ISSUE', since: '2026-11-29T13:55:00Z' },
+  };
+  it.each([
+    [
+      'two instances in the zone with an open issue: a storm',
+      inZone(2, 'us-east-1a'),
+      open,
+      /2 instances in us-east-1a, where AWS Health reports AWS_EC2_OPERATIONAL_ISSUE/,
+    ],
+    ['one instance there: no storm (the aws-recovering bound holds it)', inZone(1, 'us-east-1a'), open, null],
+    ['two instances in another zone: no storm', inZone(2, 'us-east-1b'), open, null],
+    ['two instances, no open issue: no storm', inZone(2, 'us-east-1a'), {}, null],
+  ] as [string, FleetEntry[], Record<string, { eventTypeCode: string; since: string }>, RegExp | null][])(
+    '%s',
+    (_rule, entries, zoneIssues, expected) => {
+      // Act
+      const verdict = fleetVerdict({ entries, groups: [], groupSizes: {}, limits, zoneIssues });
+      // Assess
+      if (expected === null) expect(verdict).toBeNull();
+      else expect(verdict?.why).toMatch(expected);
+    },
+  );
+
+  it('asks for a zone only when two or more of its instances are in incidents', () => {
+    // Assess
+    expect(zonesToCheck(inZone(1, 'us-east-1a'), ['us-east-1a'])).toEqual([]);
+    expect(zonesToCheck(inZone(2, 'us-east-1a'), ['us-east-1a', null])).toEqual(['us-east-1a']);
   });
 });

@@ -226,3 +226,57 @@ describe('Admit (moto): dedupe and the storm check before any lookup', () => {
     expect(calls).toEqual(['PutItem', 'BatchGetItem']);
   });
 });
+
+describe('open AWS Health issues on DynamoDB (moto)', () => {
+  const arn = (n: number) =>
+    `arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_${n}`;
+  const issue = (n: number) => ({
+    eventArn: arn(n),
+    eventTypeCode: 'AWS_EC2_OPERATIONAL_ISSUE',
+    since: '2026-11-27T06:02:51.000Z',
+    summary: `issue ${n}`,
+  });
+  const now = new Date('2026-11-27T07:00:00Z');
+  const until = new Date('2026-11-28T07:00:00Z');
+
+  it('remembers issues per scope, reads any number of scopes in one call, and forgets one or all', async () => {
+    // Prepare
+    await store.rememberHealthIssue('INSTANCE#i-0health000000001', issue(1), until);
+    await store.rememberHealthIssue('INSTANCE#i-0health000000001', issue(2), until);
+    await store.rememberHealthIssue('AZ#us-east-1a', issue(3), until);
+    // Act
+    let open: Awaited<ReturnType<SafetyStorePort['openHealthIssues']>> = [];
+    const readCalls = await callsDuring(
+      async () =>
+        (open = await store.openHealthIssues(
+          ['INSTANCE#i-0health000000001', 'AZ#us-east-1a', 'SERVICE#us-east-1#EC2'],
+          now,
+        )),
+    );
+    await store.forgetHealthIssues('INSTANCE#i-0health000000001', arn(1));
+    const afterOne = await store.openHealthIssues(['INSTANCE#i-0health000000001'], now);
+    await store.forgetHealthIssues('AZ#us-east-1a', null);
+    const afterAll = await store.openHealthIssues(['AZ#us-east-1a'], now);
+    // Assess
+    expect(readCalls).toEqual(['BatchGetItem']);
+    expect(open.map((i) => [i.scope, i.eventArn]).sort()).toEqual([
+      ['AZ#us-east-1a', arn(3)],
+      ['INSTANCE#i-0health000000001', arn(1)],
+      ['INSTANCE#i-0health000000001', arn(2)],
+    ]);
+    expect(afterOne.map((i) => i.eventArn)).toEqual([arn(2)]);
+    expect(afterAll).toEqual([]);
+  });
+
+  it('an issue past its memory is not open, even while TTL has not deleted it yet', async () => {
+    // Prepare
+    await store.rememberHealthIssue('INSTANCE#i-0health000000002', issue(4), until);
+    // Act
+    const later = await store.openHealthIssues(
+      ['INSTANCE#i-0health000000002'],
+      new Date(until.getTime() + 1),
+    );
+    // Assess
+    expect(later).toEqual([]);
+  });
+});

@@ -18,6 +18,7 @@ import { dynamoActionBudget, dynamoActionLedger } from './safety/actions.ts';
 import { documentClient } from './safety/document.ts';
 import { dynamoEpisodeLedger } from './safety/episodes.ts';
 import { dynamoFleetRegistry, dynamoFleetView, dynamoStormClaims } from './safety/fleet.ts';
+import { dynamoHealthIssueRecorder, dynamoHealthIssues } from './safety/health.ts';
 import { dynamoInstanceHistory, dynamoInstanceHistoryRecorder } from './safety/history.ts';
 import { dynamoLockStore } from './safety/locks.ts';
 import { dynamoOutbox, dynamoOutboxDrain } from './safety/outbox.ts';
@@ -35,6 +36,7 @@ export function dynamoGuardStore(client: DynamoDBClient, table: string): GuardSt
     ...dynamoActionLedger(doc, table),
     ...dynamoActionBudget(doc, table),
     ...dynamoOutbox(doc, table),
+    ...dynamoHealthIssues(doc, table),
   };
 }
 
@@ -49,6 +51,8 @@ export function dynamoAdmissionStore(client: DynamoDBClient, table: string): Adm
     ...dynamoFleetView(doc, table),
     ...dynamoStormClaims(doc, table),
     ...dynamoOutbox(doc, table),
+    ...dynamoHealthIssues(doc, table),
+    ...dynamoHealthIssueRecorder(doc, table),
   };
 }
 
@@ -72,6 +76,8 @@ export function dynamoSafetyStore(client: DynamoDBClient, table: string): Safety
     ...dynamoActionBudget(doc, table),
     ...dynamoOutbox(doc, table),
     ...dynamoOutboxDrain(doc, table),
+    ...dynamoHealthIssues(doc, table),
+    ...dynamoHealthIssueRecorder(doc, table),
   };
 }
 

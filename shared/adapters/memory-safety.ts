@@ -5,6 +5,7 @@
  * replay`, which must judge a historical stream exactly as admission and the bounds would and
  * write nothing anywhere.
  */
+import type { HealthIssue } from '../domain/health.ts';
 import type { TimelineEntry } from '../domain/model.ts';
 import type { OutboxItem, SafetyStorePort } from '../ports.ts';
 
@@ -29,6 +30,7 @@ export function memorySafetyStore(): MemorySafetyStore {
   const actions = new Map<string, Map<string, Date>>();
   const outbox = new Map<string, OutboxItem>();
   const claimed = new Map<string, Date[]>();
+  const health = new Map<string, Map<string, HealthIssue & { until: number }>>();
   return {
     claimed,
     async claimEpisode(key, executionId) {
@@ -132,6 +134,27 @@ export function memorySafetyStore(): MemorySafetyStore {
     },
     async deleteOutbox(episodeKey) {
       outbox.delete(episodeKey);
+    },
+    async openHealthIssues(scopes, now) {
+      return scopes.flatMap((scope) =>
+        [...(health.get(scope)?.values() ?? [])]
+          .filter((i) => i.until > now.getTime())
+          .map(({ until: _until, ...issue }) => issue),
+      );
+    },
+    async rememberHealthIssue(scope, issue, until) {
+      const issues = health.get(scope) ?? new Map();
+      issues.set(issue.eventArn, { ...issue, scope, until: until.getTime() });
+      health.set(scope, issues);
+    },
+    async forgetHealthIssues(scope, eventArn) {
+      const issues = health.get(scope);
+      if (!issues) return 0;
+      if (eventArn === null) {
+        health.delete(scope);
+        return issues.size;
+      }
+      return issues.delete(eventArn) ? 1 : 0;
     },
   };
 }

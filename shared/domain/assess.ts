@@ -220,7 +220,7 @@ export function assess(evidence: Evidence, options: { hasService: boolean }): As
     );
   }
   const retirement = ec2.scheduledEvents.find((e) =>
-    /retirement|system-maintenance|system-reboot/.test(e.code),
+    /retirement|system-maintenance|system-reboot|instance-stop/.test(e.code),
   );
   if (ec2.systemStatus === 'impaired' || retirement) {
     const reasons = [];

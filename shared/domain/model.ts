@@ -32,9 +32,24 @@ export const TimelineEntrySchema = z.object({
 });
 export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
 
+/**
+ * A planned incident: AWS scheduled a change to the instance and medic does the stop/start itself,
+ * inside the configured planned-work window (MEDIC_MAINTENANCE_WINDOW, kept as Intake read it)
+ * before AWS's deadline.
+ */
+export const PlannedSchema = z.object({
+  eventArn: z.string(),
+  eventTypeCode: z.string(),
+  scheduledCode: z.string(),
+  deadline: z.string().nullable(),
+  description: z.string(),
+  window: z.string().nullable().optional(),
+});
+export type Planned = z.infer<typeof PlannedSchema>;
+
 export const TriggerSchema = z.object({
   // sns-alarm (classic alarm action), alertmanager and datadog webhooks.
-  source: z.enum(['cloudwatch-alarm', 'manual', 'sns-alarm', 'alertmanager', 'datadog']),
+  source: z.enum(['cloudwatch-alarm', 'manual', 'sns-alarm', 'alertmanager', 'datadog', 'aws-health']),
   episodeKey: z.string().min(1).max(80),
   alarmName: z.string().optional(),
   alarmArn: z.string().optional(),
@@ -61,6 +76,8 @@ export const TriggerSchema = z.object({
   raw: z.string().optional(),
   /** An Alertmanager alert's `instance` label: the host's name in Prometheus (evidence queries). */
   prometheusInstance: z.string().max(256).optional(),
+  /** An AWS Health scheduled change (retirement, maintenance): a planned incident with AWS's deadline. */
+  health: PlannedSchema.optional(),
 });
 export type IncidentTrigger = z.infer<typeof TriggerSchema>;
 
@@ -479,6 +496,8 @@ export const InstanceCaseSchema = z.object({
       prometheusInstance: z.string().optional(),
     })
     .optional(),
+  /** An AWS Health scheduled change: the deadline and the planned-work window (see PlannedSchema). */
+  planned: PlannedSchema.optional(),
   /** Set by the ASL Catch inside the per-instance loop: the case stopped on an unexpected error. */
   caseError: z.object({ Error: z.string(), Cause: z.string().optional() }).optional(),
   /**

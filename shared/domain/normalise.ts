@@ -11,6 +11,7 @@ import {
   NotForMedicError,
   UnsupportedEventError,
 } from '../errors.ts';
+import { type HealthSignal, healthSignal, isHealthEvent } from './health.ts';
 import { type IncidentTrigger, MODES, TriggerSchema } from './model.ts';
 import { type IgnoredKind, notForMedic, OPS_ALARM_PREFIX } from './scope.ts';
 
@@ -226,6 +227,14 @@ export function normalise(event: unknown, now: Date = new Date()): IncidentTrigg
       `the payload carries ${found.length} alerts; send it to the HTTP intake, which starts one execution per alert`,
     );
   }
+  if (isHealthEvent(record)) {
+    const signal = readHealth(event, now);
+    if (signal.kind === 'planned') return plannedTrigger(signal, event);
+    if (signal.kind === 'ignore') throw new NotForMedicError(signal.reason, 'health-event');
+    throw new NotAnAlarmTransitionError(
+      `AWS Health ${signal.kind === 'issue' ? signal.issue.eventTypeCode : signal.eventTypeCode} starts no incident: Admit remembers it (medic holds its actions while AWS recovers)`,
+    );
+  }
   if ('detail-type' in record || 'source' in record) {
     if (record.source === 'aws.cloudwatch' && record['detail-type'] === 'CloudWatch Alarm State Change') {
       return fromAlarmEvent(event);
@@ -238,6 +247,50 @@ export function normalise(event: unknown, now: Date = new Date()): IncidentTrigg
   throw new InvalidTriggerError(
     'unrecognised input: expected a CloudWatch Alarm State Change event or a manual input {"instanceId": "i-…", "reason": "…", "requestedBy": "…", "mode": "auto|dry-run|approve"}',
   );
+}
+
+/** An AWS Health event read, or the named error of a malformed one. */
+export function readHealth(event: unknown, now: Date): HealthSignal {
+  try {
+    return healthSignal(event, now);
+  } catch (error) {
+    if (error instanceof z.ZodError) {
+      throw new InvalidTriggerError(`not a valid AWS Health event: ${describeIssues(error)}`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * A scheduled change (retirement, maintenance) as a planned incident: one episode per Health event
+ * and instance set, whatever update of it arrives (AWS re-sends an event as it changes).
+ */
+export function plannedTrigger(
+  signal: Extract<HealthSignal, { kind: 'planned' }>,
+  event: unknown,
+): IncidentTrigger {
+  const h = signal.health;
+  const name = `AWS Health ${h.eventTypeCode}`;
+  return {
+    source: 'aws-health',
+    episodeKey: episodeKey(
+      'health',
+      `${h.eventArn}|${signal.instanceIds.join(',')}`,
+      '',
+      `${h.scheduledCode}-${signal.instanceIds[0] ?? ''}`,
+    ),
+    alarmName: name,
+    reason: `AWS scheduled ${h.scheduledCode} for ${signal.instanceIds.join(', ')}${h.deadline ? `, deadline ${h.deadline}` : ''}: ${h.description || h.eventTypeCode}`,
+    datapoints: [],
+    enteredAlarmAt: signal.at,
+    region: signal.region,
+    account: signal.account,
+    instanceIds: signal.instanceIds,
+    autoScalingGroupNames: [],
+    mode: 'auto',
+    health: h,
+    raw: keepRaw(event),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

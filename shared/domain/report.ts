@@ -214,6 +214,27 @@ export function ticketDocument(
   };
 }
 
+/**
+ * A planned incident leads with AWS's deadline: what matters to the reader is when AWS acts on the
+ * instance if nobody does first, and what medic did about it.
+ */
+function plannedLines(state: IncidentState) {
+  const h = state.trigger.health;
+  if (!h) return [];
+  const held = (state.cases ?? []).flatMap((c) =>
+    c.actions.filter((a) => a.detail.startsWith('held by planned-window')).map((a) => a.detail),
+  );
+  return [
+    para(
+      b('AWS deadline: '),
+      t(
+        `${h.deadline ?? 'not given by AWS'} — AWS ${h.eventTypeCode} (${h.scheduledCode}): ${h.description || 'scheduled change'}`,
+      ),
+    ),
+    ...(held[0] ? [para(b('Planned work: '), t(held[0].replace(/^held by planned-window: /, '')))] : []),
+  ];
+}
+
 function summarySection(
   state: IncidentState,
   timeline: TimelineEntry[],
@@ -237,6 +258,7 @@ function summarySection(
           : [],
       ),
       para(b('Outcome: '), t(`${outcome} (severity ${sev})`)),
+      ...plannedLines(state),
       para(b('Impact: '), t(IMPACT[outcome])),
       para(
         b('What: '),

@@ -25,7 +25,9 @@ export type IgnoredKind =
   | 'target-tracking'
   | 'no-target'
   | 'instance-not-found'
-  | 'empty-group';
+  | 'empty-group'
+  /** An AWS Health event type medic has no use for. */
+  | 'health-event';
 
 /** Why the alarm is not medic's to answer, or null when it can name a target. */
 export function notForMedic(alarm: AlarmIdentity): { kind: IgnoredKind; reason: string } | null {

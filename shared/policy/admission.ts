@@ -7,7 +7,9 @@
  *
  * The rules, in order:
  * 1. Scope: an alarm that names nothing medic answers for ends quietly (no ticket, no page).
- * 2. OK transitions: not an incident; noted on the open incident of each instance, if any.
+ * 2. OK transitions: not an incident; noted on the open incident of each instance, if any. An AWS
+ *    Health issue or recovery outcome is not one either: it is remembered (the bounds hold actions
+ *    while AWS recovers) and noted on the open incident of each instance it names.
  * 3. Dedupe: the episode is claimed once; a redelivery (EventBridge is at-least-once) ends here, a
  *    retry of the same execution does not.
  * 4. Storm in progress: while a declared storm lasts, a new alarm is held without any lookup.
@@ -28,6 +30,8 @@ export type Disposition = 'open' | 'duplicate' | 'joined' | 'closed' | 'storm';
 export type TriggerFact =
   | { kind: 'not-for-medic'; ignored: IgnoredKind; reason: string }
   | { kind: 'ok-transition'; what: string; at: string }
+  /** An AWS Health issue (open or closed) or an automatic recovery's outcome. */
+  | { kind: 'health'; what: string }
   | { kind: 'alarm'; episodeKey: string; what: string; reason: string; byAlarm: boolean };
 
 /** The answer to one lock attempt on one target. */
@@ -46,6 +50,8 @@ export interface AdmissionFacts {
   fleetWindowMinutes: number;
   /** OK transition: the open incident each instance was noted on (null: none open). */
   okNotes?: { instanceId: string; holder: string | null }[];
+  /** AWS Health: what was remembered or forgotten, and the open incident each instance was noted on. */
+  healthNotes?: { recorded: string; notes: { instanceId: string; holder: string | null }[] };
   claim?: 'new' | 'retry' | 'duplicate';
   /** The label of the storm in progress, or null when there is none. */
   stormInProgress?: string | null;
@@ -58,6 +64,7 @@ export interface AdmissionFacts {
 
 export type AdmissionNeed =
   | 'ok-notes'
+  | 'health-notes'
   | 'claim'
   | 'storm-in-progress'
   | 'targets'
@@ -129,6 +136,17 @@ export function admission(f: AdmissionFacts): AdmissionStep {
       open.length
         ? `noted on the open incident(s): ${open.join(', ')}`
         : 'no open incident for these instances: nothing to do',
+      'note',
+    );
+  }
+
+  if (t.kind === 'health') {
+    if (!f.healthNotes) return need('health-notes');
+    const open = f.healthNotes.notes.filter((n) => n.holder).map((n) => `${n.instanceId} → ${n.holder}`);
+    return decided(
+      'closed',
+      t.what,
+      `${t.what}: ${f.healthNotes.recorded}${open.length ? `; noted on the open incident(s) ${open.join(', ')}` : ''}`,
       'note',
     );
   }

@@ -27,6 +27,8 @@ export type Bound =
   | 'change-freeze'
   | 'maintenance'
   | 'fleet'
+  | 'aws-recovering'
+  | 'planned-window'
   | 'scheduled-event'
   | 'cooldown'
   | 'flap'
@@ -74,6 +76,11 @@ export interface SafetyFacts {
   scheduledEvents: string[];
   /** The fleet guard's verdict (why it tripped), or null. The use case trips the storm when it holds. */
   fleet: { why: string } | null;
+  /**
+   * AWS Health issues open now for the instance, its zone or EC2 in its region (the safety store's
+   * memory of the Health events). Absent: none known.
+   */
+  awsIssues?: { scope: string; eventTypeCode: string; since: string; summary: string }[];
   history: History;
   settings: BoundSettings;
 }
@@ -210,6 +217,8 @@ export function safetyBound(action: ActionKind, f: SafetyFacts): Held | null {
       effect: 'hold',
     };
   }
+  const aws = awsRecoveringBound(id, f.awsIssues ?? []);
+  if (aws) return aws;
   // A reboot stays on the same host: AWS's own scheduled maintenance makes it pointless, while a
   // stop/start (new hardware) or a failover still helps.
   if (f.scheduledEvents.length > 0 && action === 'reboot') {
@@ -249,5 +258,137 @@ export function historyWindows(now: Date, s: Pick<BoundSettings, 'flapWindowMs' 
   return {
     flapSince: new Date(now.getTime() - s.flapWindowMs),
     budgetSince: new Date(now.getTime() - s.budgetWindowMs),
+  };
+}
+
+/**
+ * AWS is working on it: an open AWS Health issue for the instance (its automatic recovery, an
+ * operational issue naming it), its zone or EC2 in its region. A reboot or stop/start now would
+ * fight AWS's own recovery (simplified automatic recovery does not even run while a service event
+ * is open), so medic holds its own actions and says why; the Health event that closes the issue,
+ * or the recovery's SUCCESS/FAILURE, lifts the hold.
+ */
+export function awsRecoveringBound(
+  instanceId: string,
+  issues: { scope: string; eventTypeCode: string; since: string; summary: string }[],
+): Held | null {
+  const first = issues[0];
+  if (!first) return null;
+  const where = first.scope.startsWith('INSTANCE#')
+    ? instanceId
+    : first.scope.startsWith('AZ#')
+      ? `zone ${first.scope.slice(3)}`
+      : `EC2 in ${first.scope.split('#')[1] ?? 'its region'}`;
+  return {
+    bound: 'aws-recovering',
+    reason: `AWS is recovering ${where}: AWS Health ${first.eventTypeCode} open since ${first.since}${first.summary ? ` (${first.summary.slice(0, 160)})` : ''}${issues.length > 1 ? ` and ${issues.length - 1} more` : ''}; medic holds its own actions until AWS closes it`,
+    effect: 'hold',
+  };
+}
+
+// ---- planned incidents: AWS scheduled a change; medic stop/starts inside the planned-work window ----
+
+/** One occurrence of a window: [start, end) in ms since the epoch. */
+export interface WindowSpan {
+  start: number;
+  end: number;
+}
+
+/**
+ * MEDIC_MAINTENANCE_WINDOW: when medic may do planned work (a stop/start ahead of an AWS retirement
+ * or maintenance). Same forms as MEDIC_MAINTENANCE_WINDOWS (`sun 03:00-05:00`, weekly in UTC, an
+ * optional trailing `UTC` allowed; or `<ISO start>/<ISO end>`), comma-separated; `none` or empty:
+ * no planned window, so every planned incident is paged with its deadline.
+ */
+export function parsePlannedWindow(text: string | null | undefined): MaintenanceWindow[] {
+  if (!text) return [];
+  return parseMaintenanceWindows(
+    text
+      .split(',')
+      .map((w) => w.trim().replace(/\s+utc$/i, ''))
+      .join(','),
+  );
+}
+
+/** The occurrences of the windows, in order, from the one holding `from` on, up to `until`. */
+export function windowSpans(windows: MaintenanceWindow[], from: Date, until: number): WindowSpan[] {
+  const spans: WindowSpan[] = [];
+  const week = 7 * 86_400_000;
+  for (const w of windows) {
+    if (w.kind === 'interval') {
+      spans.push({ start: w.start ?? 0, end: w.end ?? 0 });
+      continue;
+    }
+    const dayStart = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate());
+    const back = (from.getUTCDay() - (w.day ?? 0) + 7) % 7;
+    // A window running past midnight (23:00-01:00) ends the next day.
+    const length = (((w.endMinute ?? 0) - (w.startMinute ?? 0) + 1440) % 1440 || 1440) * 60_000;
+    for (let t = dayStart - back * 86_400_000 + (w.startMinute ?? 0) * 60_000; t <= until; t += week) {
+      spans.push({ start: t, end: t + length });
+    }
+  }
+  return spans.filter((s) => s.end > from.getTime() && s.start < until).sort((a, b) => a.start - b.start);
+}
+
+/** What a planned incident does now: act inside the window, or hand over with the deadline. */
+export type PlannedVerdict =
+  | { kind: 'act'; window: WindowSpan }
+  | { kind: 'next-window'; window: WindowSpan; deadline: string | null }
+  | { kind: 'no-window'; deadline: string | null };
+
+/**
+ * The planned-work decision, pure. The stop/start happens inside a window that ends before AWS's
+ * deadline (a window AWS's own change would cut short is no window); a later window than now is
+ * named, and with none before the deadline a person must act, told the deadline. No deadline from
+ * AWS: any window within the next 14 days will do.
+ */
+export function plannedVerdict(
+  now: Date,
+  deadline: string | null,
+  windows: MaintenanceWindow[],
+): PlannedVerdict {
+  const due = deadline ? Date.parse(deadline) : Number.NaN;
+  const until = Number.isNaN(due) ? now.getTime() + 14 * 86_400_000 : due;
+  const spans = windowSpans(windows, now, until).filter((s) => Number.isNaN(due) || s.end <= due);
+  const current = spans.find((s) => s.start <= now.getTime() && now.getTime() < s.end);
+  if (current) return { kind: 'act', window: current };
+  const next = spans.find((s) => s.start > now.getTime());
+  return next ? { kind: 'next-window', window: next, deadline } : { kind: 'no-window', deadline };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The gate in front of a planned incident's mutating rung: inside the window it lets the rung run
+ * (autonomy and approval still apply); otherwise it pages with the deadline.
+ */
+export function plannedBound(
+  planned: { eventTypeCode: string; deadline: string | null; window?: string | null | undefined },
+  now: Date,
+): Held | null {
+  let windows: MaintenanceWindow[];
+  try {
+    windows = parsePlannedWindow(planned.window);
+  } catch (error) {
+    return {
+      bound: 'planned-window',
+      reason: `MEDIC_MAINTENANCE_WINDOW cannot be read (${(error as Error).message}): AWS ${planned.eventTypeCode} is due ${planned.deadline ?? 'at a time AWS did not give'}`,
+      effect: 'page',
+    };
+  }
+  const v = plannedVerdict(now, planned.deadline, windows);
+  const due = planned.deadline ? `before AWS's deadline ${planned.deadline}` : 'AWS gave no deadline';
+  if (v.kind === 'act') return null;
+  if (v.kind === 'next-window') {
+    return {
+      bound: 'planned-window',
+      reason: `AWS ${planned.eventTypeCode}: the next planned-work window is ${iso(v.window.start)}–${iso(v.window.end)}, ${due}; medic does not act outside it: stop/start the instance in that window (or run medic then)`,
+      effect: 'page',
+    };
+  }
+  return {
+    bound: 'planned-window',
+    reason: `AWS ${planned.eventTypeCode}: no planned-work window (MEDIC_MAINTENANCE_WINDOW=${planned.window || 'none'}) ends ${due}: a person must stop/start the instance before then`,
+    effect: 'page',
   };
 }

@@ -33,6 +33,7 @@ export interface FleetEntry {
   group?: string | null;
   /** Absent: the central account (entries written before medic served an organization). */
   account?: string | null;
+  /** The instance's Availability Zone, when the registry has it. */
   availabilityZone?: string | null;
 }
 
@@ -70,14 +71,28 @@ export function groupsToSize(entries: FleetEntry[], groups: (string | null | und
 }
 
 /**
+ * The zones whose open AWS Health issues the verdict needs: only those of the alarming targets with
+ * at least two instances in incidents, so a lone alarm never costs a read.
+ */
+export function zonesToCheck(entries: FleetEntry[], zones: (string | null | undefined)[]): string[] {
+  return [...new Set(zones.filter((z): z is string => Boolean(z)))].filter(
+    (z) => distinct(entries.filter((e) => e.availabilityZone === z).map((e) => e.instanceId)).length >= 2,
+  );
+}
+
+/**
  * The verdict: more than M instances in incidents, or more than P % of one of the given groups
- * (at least two instances). A group whose size is unknown is not judged by share.
+ * (at least two instances), or two or more in a zone where AWS Health reports an open issue — the
+ * shared cause is declared, so acting on each instance would only fight it. A group whose size is
+ * unknown is not judged by share.
  */
 export function fleetVerdict(facts: {
   entries: FleetEntry[];
   groups: (string | null | undefined)[];
   groupSizes: Record<string, number>;
   limits: FleetLimits;
+  /** Open AWS Health issues by zone (what zonesToCheck asked for). */
+  zoneIssues?: Record<string, { eventTypeCode: string; since: string }>;
 }): FleetTrip | null {
   const { entries, limits } = facts;
   const accountsOf = (list: FleetEntry[]) => distinct(list.map(accountOf));
@@ -123,6 +138,15 @@ export function fleetVerdict(facts: {
           accounts: accountsOf(list),
         };
       }
+    }
+  }
+  for (const [zone, issue] of Object.entries(facts.zoneIssues ?? {})) {
+    const members = distinct(entries.filter((e) => e.availabilityZone === zone).map((e) => e.instanceId));
+    if (members.length >= 2) {
+      return {
+        instances: members,
+        why: `${members.length} instances in ${zone}, where AWS Health reports ${issue.eventTypeCode} open since ${issue.since} (a shared cause AWS declared)`,
+      };
     }
   }
   for (const group of groupsToSize(entries, facts.groups)) {

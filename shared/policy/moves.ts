@@ -14,6 +14,7 @@ import {
   optInBound,
   type PauseRead,
   pauseBound,
+  plannedBound,
 } from './bounds.ts';
 
 export const MUTATING: ReadonlySet<ActionKind> = new Set([
@@ -92,6 +93,9 @@ export interface RungFacts {
   /** What AwaitApproval answered for this rung; null when nobody was asked yet. */
   approval: ApprovalDecision | null;
   approvalTimeoutSeconds: number;
+  /** A planned incident (AWS scheduled a change) and the time the gate is judged at. */
+  planned?: { eventTypeCode: string; deadline: string | null; window?: string | null | undefined };
+  now?: Date;
 }
 
 /** Whether the gates of this rung need the kill switch read (only a mutating rung does). */
@@ -122,6 +126,17 @@ export function gateRung(f: RungFacts): Move {
       { action, outcome: 'held', detail },
       'instance is not opted in to automatic actions',
     );
+  }
+  // A planned incident acts only inside the planned-work window before AWS's deadline; outside it a
+  // person is paged with the deadline, before anyone is asked to approve.
+  if (f.planned && f.now && MUTATING.has(action)) {
+    const held = plannedBound(f.planned, f.now);
+    if (held)
+      return toPage(
+        held,
+        { action, outcome: 'held', detail: `held by planned-window: ${held.reason}` },
+        held.reason,
+      );
   }
   const off = autonomyBound(action, f.level);
   if (off) return { kind: 'skip', action, bound: off.bound, reason: off.reason, reasons: [off.reason] };

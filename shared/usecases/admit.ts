@@ -5,6 +5,7 @@
  * (shared/policy/admission.ts) asks for its facts, so a redelivery or an alarm during a declared
  * storm ends after one or two reads, with no EC2 lookup and nobody notified.
  */
+import { HEALTH_ISSUE_MEMORY_MS, scopeKey } from '../domain/health.ts';
 import type { IncidentState, TimelineEntry } from '../domain/model.ts';
 import { append, entry } from '../domain/timeline.ts';
 import {
@@ -79,6 +80,7 @@ function triggerFact(read: ReadTrigger): TriggerFact {
       reason: read.quiet.notForMedic.reason,
     };
   const { trigger } = read.kind === 'alarm' ? read : read.state;
+  if (read.kind === 'health') return { kind: 'health', what: trigger.reason };
   const what = trigger.alarmName ? `alarm "${trigger.alarmName}"` : 'manual run';
   if (read.kind === 'ok-transition') return { kind: 'ok-transition', what, at: trigger.enteredAlarmAt };
   return {
@@ -138,6 +140,9 @@ export async function admit(event: unknown, executionId: string, deps: AdmitDeps
         );
         break;
       }
+      case 'health-notes':
+        if (read.kind === 'health') facts.healthNotes = await rememberHealth(read, deps);
+        break;
       case 'claim':
         facts.claim = await store.claimEpisode(trigger.episodeKey, executionId, clock());
         break;
@@ -174,6 +179,7 @@ export async function admit(event: unknown, executionId: string, deps: AdmitDeps
         facts.fleet = await fleetTripped(
           targets().map((t) => t.group),
           { ...deps, store },
+          targets().map((t) => t.availabilityZone),
         );
         break;
       case 'storm':
@@ -202,7 +208,7 @@ export async function admit(event: unknown, executionId: string, deps: AdmitDeps
       return targetsNotForMedic(trigger, verdict.ignored, verdict.reason);
     if (verdict.disposition === 'reject') return rejected(event, 'InstanceNotFoundError', verdict.reason);
     const base: IncidentState =
-      read.kind === 'ok-transition'
+      read.kind === 'ok-transition' || read.kind === 'health'
         ? read.state
         : resolved?.kind === 'found' && read.kind === 'alarm'
           ? openedState(trigger, read.requested, resolved, intakeDeps)
@@ -290,6 +296,52 @@ async function withPriorFixes(state: IncidentState, deps: AdmitDeps): Promise<In
     }),
   );
   return { ...state, cases, timeline: append(state.timeline, ...notes) };
+}
+
+/**
+ * An AWS Health issue or recovery outcome: remembered under its scopes (an open issue until it
+ * closes or goes quiet, see HEALTH_ISSUE_MEMORY_MS), forgotten when it closes or the recovery ends,
+ * and noted on the open incident of each instance it names (Verify then sees the host as it is).
+ */
+async function rememberHealth(
+  read: Extract<ReadTrigger, { kind: 'health' }>,
+  deps: AdmitDeps,
+): Promise<NonNullable<AdmissionFacts['healthNotes']>> {
+  const { store, clock } = deps;
+  const s = read.signal;
+  const now = clock();
+  let recorded: string;
+  if (s.kind === 'issue') {
+    const keys = s.scopes.map(scopeKey);
+    if (s.open) {
+      const until = new Date(now.getTime() + HEALTH_ISSUE_MEMORY_MS);
+      for (const k of keys) await store.rememberHealthIssue(k, s.issue, until);
+      recorded = `open for ${keys.join(', ')}: medic holds its own actions there until AWS closes it (or ${until.toISOString()} without news)`;
+    } else {
+      for (const k of keys) await store.forgetHealthIssues(k, s.issue.eventArn);
+      recorded = `closed for ${keys.join(', ')}: medic acts there again`;
+    }
+  } else {
+    for (const id of s.instanceIds)
+      await store.forgetHealthIssues(scopeKey({ kind: 'instance', instanceId: id }), null);
+    recorded =
+      s.outcome === 'success'
+        ? `AWS recovered ${s.instanceIds.join(', ')} (${s.summary.slice(0, 200)}); medic's hold is lifted`
+        : `AWS could not recover ${s.instanceIds.join(', ')} (${s.summary.slice(0, 200)}); medic's hold is lifted and the next alarm is acted on`;
+  }
+  const instanceIds = read.state.trigger.instanceIds;
+  const note = entry(clock, {
+    step: 'Admit',
+    kind: 'note',
+    summary: `${read.state.trigger.reason}: ${recorded}`,
+  });
+  const notes = await Promise.all(
+    instanceIds.map(async (instanceId) => ({
+      instanceId,
+      holder: await store.joinLock(instanceId, { ...note, instanceId }),
+    })),
+  );
+  return { recorded, notes };
 }
 
 /**

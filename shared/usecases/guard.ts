@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { modeOf } from '../domain/autonomy.ts';
 import { bullets, para, t } from '../domain/document.ts';
+import { scopeKey, scopesOfInstance } from '../domain/health.ts';
 import type { ActionKind, InstanceCase } from '../domain/model.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
 import {
@@ -27,12 +28,14 @@ import {
   stormKey,
   stormKeysAround,
   stormLabel,
+  zonesToCheck,
 } from '../policy/fleet.ts';
 import { afterHeld } from '../policy/moves.ts';
 import { accountText, boundsKey, type Home, identityLabels, parseBoundsKey } from '../policy/org.ts';
 import type {
   FleetView,
   GuardStorePort,
+  HealthIssues,
   NotifierPort,
   SafetyStorePort,
   StormStorePort,
@@ -92,7 +95,8 @@ export interface GuardDeps {
 /** Reads the facts the fleet guard needs and asks the policy (shared/policy/fleet.ts). */
 export async function fleetTripped(
   groups: (string | null | undefined)[],
-  deps: Pick<GuardDeps, 'clock' | 'settings' | 'groupSize'> & { store: FleetView },
+  deps: Pick<GuardDeps, 'clock' | 'settings' | 'groupSize'> & { store: FleetView & Partial<HealthIssues> },
+  zones: (string | null | undefined)[] = [],
 ): Promise<FleetTrip | null> {
   const now = deps.clock();
   const home = deps.settings.home ?? {};
@@ -104,7 +108,17 @@ export async function fleetTripped(
   const wanted = deps.groupSize ? groupsToSize(entries, groups) : [];
   const sizes = await Promise.all(wanted.map(async (g) => [g, await deps.groupSize?.(g)] as const));
   const groupSizes = Object.fromEntries(sizes.filter((e): e is [string, number] => e[1] !== undefined));
-  return fleetVerdict({ entries, groups, groupSizes, limits: deps.settings });
+  // Only zones with two or more instances in incidents cost a read of their AWS Health issues.
+  const checkZones = zonesToCheck(entries, zones);
+  const issues =
+    checkZones.length && deps.store.openHealthIssues
+      ? await deps.store.openHealthIssues(
+          checkZones.map((z) => scopeKey({ kind: 'az', availabilityZone: z })),
+          now,
+        )
+      : [];
+  const zoneIssues = Object.fromEntries(issues.map((i) => [i.scope.replace(/^AZ#/, ''), i]));
+  return fleetVerdict({ entries, groups, groupSizes, limits: deps.settings, zoneIssues });
 }
 
 export { stormKey, stormLabel };
@@ -244,11 +258,12 @@ export async function authorize(c: InstanceCase, action: ActionKind, deps: Guard
   const key = caseKey(c, settings);
   const { flapSince, budgetSince } = historyWindows(now, settings);
   // This step's own claim, taken by an earlier delivery of it, is not another action.
-  const [fleet, lastClosed, episodes, actionsUsed] = await Promise.all([
-    fleetTripped([c.target.group], deps),
+  const [fleet, lastClosed, episodes, actionsUsed, awsIssues] = await Promise.all([
+    fleetTripped([c.target.group], deps, [c.target.availabilityZone]),
     store.lastClosed(key),
     store.episodesSince(key, flapSince),
     store.actionsSince(key, budgetSince, actionKey(c, action)),
+    store.openHealthIssues(scopesOfInstance(c.target), now),
   ]);
   const held = safetyBound(action, {
     now,
@@ -257,6 +272,7 @@ export async function authorize(c: InstanceCase, action: ActionKind, deps: Guard
     maintenanceTag: c.target.maintenance,
     scheduledEvents: (c.evidence?.ec2.value?.scheduledEvents ?? []).map((e) => e.code),
     fleet,
+    awsIssues,
     history: { lastClosed, episodes, actionsUsed },
     settings,
   });

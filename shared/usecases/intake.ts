@@ -6,8 +6,9 @@
  */
 
 import { DEFAULT_AUTONOMY, formatAutonomy, runMode } from '../domain/autonomy.ts';
+import { type HealthSignal, isHealthEvent } from '../domain/health.ts';
 import type { IncidentState, InstanceCase, Mode, Settings, Target } from '../domain/model.ts';
-import { episodeKey, normalise } from '../domain/normalise.ts';
+import { episodeKey, normalise, readHealth } from '../domain/normalise.ts';
 import type { IgnoredKind } from '../domain/scope.ts';
 import { targetFromInstance } from '../domain/target.ts';
 import { type Clock, entry } from '../domain/timeline.ts';
@@ -39,6 +40,8 @@ export interface IntakeDeps {
     region?: string | undefined;
     incidentId: string;
   }) => Promise<Pick<IntakeDeps, 'ec2' | 'autoScaling'>>;
+  /** MEDIC_MAINTENANCE_WINDOW as read: a planned incident keeps the window it started with. */
+  plannedWindow?: string | null;
 }
 
 /**
@@ -177,7 +180,43 @@ function alarmNameOf(event: unknown): string | null {
 export type ReadTrigger =
   | { kind: 'alarm'; trigger: IncidentState['trigger']; requested: Mode }
   | { kind: 'ok-transition'; state: IncidentState }
-  | { kind: 'not-for-medic'; quiet: NotForMedic };
+  | { kind: 'not-for-medic'; quiet: NotForMedic }
+  /** An AWS Health issue or recovery outcome: remembered by Admit, noted on open incidents. */
+  | { kind: 'health'; signal: HealthNote; state: IncidentState };
+
+export type HealthNote = Extract<HealthSignal, { kind: 'issue' | 'recovered' }>;
+
+/** The run's record of a Health note: like an OK transition, it ends at NotANewIncident. */
+function healthNoteState(signal: HealthNote, deps: Pick<IntakeDeps, 'settings'>, now: Date): IncidentState {
+  const code = signal.kind === 'issue' ? signal.issue.eventTypeCode : signal.eventTypeCode;
+  const arn = signal.kind === 'issue' ? signal.issue.eventArn : code;
+  const at = signal.kind === 'issue' ? signal.issue.since : signal.at;
+  const state = signal.kind === 'issue' ? (signal.open ? 'open' : 'closed') : signal.outcome;
+  const instanceIds =
+    signal.kind === 'recovered'
+      ? signal.instanceIds
+      : signal.scopes.flatMap((s) => (s.kind === 'instance' ? [s.instanceId] : []));
+  // Each status of a Health event is its own delivery (open, then closed).
+  const key = episodeKey('aws', `${arn}|${state}|${instanceIds.join(',')}`, at || now.toISOString(), code);
+  return {
+    incidentId: key,
+    trigger: {
+      source: 'aws-health',
+      episodeKey: key,
+      alarmName: `AWS Health ${code}`,
+      reason: `AWS Health ${code} ${state}`,
+      datapoints: [],
+      enteredAlarmAt: at || now.toISOString(),
+      instanceIds,
+      autoScalingGroupNames: [],
+      mode: 'auto',
+    },
+    settings: deps.settings,
+    targets: [],
+    timeline: [],
+    cases: [],
+  };
+}
 
 /** Size check and normalisation (pure but for the clock): throws the named error of bad input. */
 export function readTrigger(
@@ -190,6 +229,11 @@ export function readTrigger(
       `the event is ${size} characters of JSON; medic accepts at most ${MAX_EVENT_CHARS} (an alarm event is a few KB)`,
     );
   }
+  if (isHealthEvent(event)) {
+    const signal = readHealth(event, deps.clock());
+    if (signal.kind === 'issue' || signal.kind === 'recovered')
+      return { kind: 'health', signal, state: healthNoteState(signal, deps, deps.clock()) };
+  }
   let normalised: ReturnType<typeof normalise>;
   try {
     normalised = normalise(event, deps.clock());
@@ -199,7 +243,12 @@ export function readTrigger(
       const kind = (e.name === 'NoTargetError' ? 'no-target' : e.kind) as IgnoredKind;
       return {
         kind: 'not-for-medic',
-        quiet: quietEnd(kind, e.message, alarmNameOf(event), 'cloudwatch-alarm'),
+        quiet: quietEnd(
+          kind,
+          e.message,
+          alarmNameOf(event),
+          isHealthEvent(event) ? 'aws-health' : 'cloudwatch-alarm',
+        ),
       };
     }
     const ok = e.name === 'NotAnAlarmTransitionError' ? okTransition(event, deps) : null;
@@ -302,7 +351,7 @@ export function openedState(
   trigger: IncidentState['trigger'],
   requested: Mode,
   resolved: Extract<ResolvedTargets, { kind: 'found' }>,
-  deps: Pick<IntakeDeps, 'clock' | 'settings' | 'deployMode'>,
+  deps: Pick<IntakeDeps, 'clock' | 'settings' | 'deployMode' | 'plannedWindow'>,
 ): IncidentState {
   const { clock } = deps;
   const { targets } = resolved;
@@ -361,7 +410,19 @@ export function openedState(
       }),
     );
   }
+  if (trigger.health) {
+    timeline.push(
+      entry(clock, {
+        step: 'Intake',
+        kind: 'note',
+        summary: `planned incident: AWS ${trigger.health.eventTypeCode}, deadline ${trigger.health.deadline ?? 'not given by AWS'}; planned-work window ${deps.plannedWindow || 'none (MEDIC_MAINTENANCE_WINDOW)'}`,
+        detail: { eventArn: trigger.health.eventArn, deadline: trigger.health.deadline },
+      }),
+    );
+  }
+  const planned = trigger.health ? { ...trigger.health, window: deps.plannedWindow ?? null } : undefined;
   const cases: InstanceCase[] = targets.map((target) => ({
+    ...(planned ? { planned } : {}),
     incidentId: trigger.episodeKey,
     ...(trigger.account ? { account: trigger.account } : {}),
     ...(trigger.region ? { region: trigger.region } : {}),
@@ -402,7 +463,7 @@ export function openedState(
  */
 export async function intake(event: unknown, deps: IntakeDeps): Promise<IncidentState | NotForMedic> {
   const read = readTrigger(event, deps);
-  if (read.kind === 'ok-transition') return read.state;
+  if (read.kind === 'ok-transition' || read.kind === 'health') return read.state;
   if (read.kind === 'not-for-medic') return read.quiet;
   const resolved = await resolveTargets(read.trigger, deps);
   if (resolved.kind === 'found') return openedState(read.trigger, read.requested, resolved, deps);

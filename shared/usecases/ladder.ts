@@ -222,6 +222,7 @@ export async function prepareRung(c: InstanceCase, deps: PrepareDeps): Promise<I
     ...(pause ? { pause } : {}),
     approval: c.approval ? readApproval(c.approval) : null,
     approvalTimeoutSeconds: c.settings.approvalTimeoutSeconds ?? LADDER_DEFAULTS.approvalTimeoutSeconds,
+    ...(c.planned ? { planned: c.planned, now: clock() } : {}),
   });
   switch (move.kind) {
     case 'await-approval':
