@@ -3,8 +3,13 @@
  * deterministic ones (bundle sizes in test/package.test.ts, transitions in test/transition-budget).
  */
 
-/** Functions an incident waits on (alarm → first action → verify): each cold-starts in a storm. */
-export const HOT_PATH_BUNDLE_BYTES = 400 * 1024;
+/**
+ * Functions an incident waits on (alarm → first action → verify): each cold-starts in a storm.
+ * 432 KB since Admit learned the organization (per-account clients, a signed AssumeRole), AWS Health
+ * events and the recurrence lookup (423 KB, from 398 KB); the next trim is a Health intake of its
+ * own, so Admit stops carrying the Health parser.
+ */
+export const HOT_PATH_BUNDLE_BYTES = 432 * 1024;
 
 /**
  * Functions whose job is to talk to Jira: they carry jira-client (~860 KB bundled, its request

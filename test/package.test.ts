@@ -637,7 +637,7 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
     expect(JSON.stringify(alarms[0]?.[1].Properties?.AlarmActions)).toContain('StakeholdersTopic');
   });
 
-  it('every bundle on the way to the first action is at most 400 KB (rungs that never come first: 448 KB); only the Jira functions carry jira-client', () => {
+  it('every bundle on the way to the first action is at most 432 KB (rungs that never come first: 448 KB; the load check: 640 KB); only the Jira functions carry jira-client', () => {
     // Prepare: the .mjs inside each zip osls built (sizes are deterministic for a lockfile)
     const sizes = serverlessFunctions().map((fn) => {
       const zip = path.join(repoRoot, '.serverless', `${fn.name}.zip`);
