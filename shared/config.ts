@@ -258,9 +258,15 @@ const SafetySchema = () =>
      * More than this many instances in incidents across the whole organization trips the fleet guard
      * (MEDIC_FLEET_MAX_INSTANCES counts inside one account).
      */
-    MEDIC_FLEET_MAX_ORG_INSTANCES: z.coerce.number().int().min(1).max(1_000_000).default(10),
-    /** More than this many in one account's AZ trips it (the default never trips before the account's). */
-    MEDIC_FLEET_MAX_AZ_INSTANCES: z.coerce.number().int().min(1).max(100_000).default(5),
+    MEDIC_FLEET_MAX_ORG_INSTANCES: z.preprocess(
+      unset,
+      z.coerce.number().int().min(1).max(1_000_000).optional(),
+    ),
+    /**
+     * More than this many in one account's AZ trips it. Unset: the account's own limit, so raising
+     * MEDIC_FLEET_MAX_INSTANCES never leaves a lower AZ limit behind (and the organization's: twice it).
+     */
+    MEDIC_FLEET_MAX_AZ_INSTANCES: z.preprocess(unset, z.coerce.number().int().min(1).max(100_000).optional()),
     /**
      * When medic may do planned work: the stop/start ahead of an AWS retirement or maintenance
      * (e.g. `sun 03:00-05:00 UTC`; same forms as MEDIC_MAINTENANCE_WINDOWS). Unlike those windows,

@@ -55,8 +55,8 @@ export const guardSettings: () => GuardSettings = /* @__PURE__ */ perEnvironment
     fleetMaxGroupPercent: c.MEDIC_FLEET_MAX_GROUP_PERCENT,
     changeFreeze: c.MEDIC_CHANGE_FREEZE,
     maintenanceWindows,
-    fleetMaxOrgInstances: c.MEDIC_FLEET_MAX_ORG_INSTANCES,
-    fleetMaxAzInstances: c.MEDIC_FLEET_MAX_AZ_INSTANCES,
+    fleetMaxOrgInstances: c.MEDIC_FLEET_MAX_ORG_INSTANCES ?? 2 * c.MEDIC_FLEET_MAX_INSTANCES,
+    fleetMaxAzInstances: c.MEDIC_FLEET_MAX_AZ_INSTANCES ?? c.MEDIC_FLEET_MAX_INSTANCES,
     home: homeOf(),
     accountNames: org.MEDIC_ACCOUNT_NAMES,
   };

@@ -166,7 +166,7 @@ describe('the kill switch: medic pause / medic resume', { timeout: RUN_TIMEOUT_M
     expect(pageMessage?.body).toMatch(/Why: held by paused: medic is paused by alice/);
     expect(r.ticket?.key).toMatch(/^OPS-\d+$/);
     expect(resumed.code, resumed.err).toBe(0);
-    expect(resumed.out).toMatch(/resumed medic \(stage dev\); it was paused by alice/);
+    expect(resumed.out).toMatch(/resumed medic \(stage dev, everything\); it was paused by alice/);
     expect(await pauseParameter()).toBeNull();
   });
 
