@@ -44,7 +44,7 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Mode } from '../shared/domain/model.ts';
 import { keepOwnCredentials } from './aws-scope.ts';
-import { type InstanceFaults, injectFaults, type LocalMoto } from './moto.ts';
+import { createMemberRole, type InstanceFaults, injectFaults, type LocalMoto } from './moto.ts';
 import { type FakeHost, type HostMode, startFakeHost } from './probe-servers.ts';
 import { type PrometheusHostSeries, startLocalPrometheus } from './prometheus-api.ts';
 
@@ -621,6 +621,13 @@ async function revokeAs(
   groupId: string,
   port: number,
 ): Promise<void> {
+  // The operators' role exists and trusts its own account, as in a real account: the local STS
+  // refuses to assume a role that does not.
+  await createMemberRole(config.endpoint, {
+    account: '123456789012',
+    roleName: 'ops-admin',
+    trustedAccount: '123456789012',
+  });
   const sts = new STSClient({
     ...config,
     credentials: { accessKeyId: 'medic-local', secretAccessKey: 'medic-local' },

@@ -41,6 +41,8 @@ const INSTANCE_SERVICES = new Set([
   'autoscaling',
   'elasticloadbalancing',
   'kms',
+  // What changed before the alarm: the member account's own event history.
+  'cloudtrail',
 ]);
 /**
  * Not the instance's: the functions' own log streams, the kill switch and pause alarm (central),
@@ -50,6 +52,8 @@ const CENTRAL_ONLY = new Set([
   'logs:CreateLogStream',
   'logs:PutLogEvents',
   'ssm:GetParameter',
+  // Secrets (the Prometheus token) live in the central account; nothing is decrypted in members.
+  'kms:Decrypt',
   'cloudwatch:DescribeAlarms',
   'ec2:CreateNetworkInterface',
   'ec2:DeleteNetworkInterface',

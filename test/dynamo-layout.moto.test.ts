@@ -144,8 +144,25 @@ describe('items written by the hand-marshalling adapters are read by the documen
     const again = await store.claimStorm('2026-11-25T17:00:00.000Z', 'ep-f2', AT);
     // Assess
     expect(fleet.sort((a, b) => a.instanceId.localeCompare(b.instanceId))).toEqual([
-      { instanceId: 'i-f1', episodeKey: 'ep-f1', at: '2026-11-25T17:01:00.000Z', group: 'web-asg' },
-      { instanceId: 'i-f2', episodeKey: 'ep-f2', at: '2026-11-25T17:02:00.000Z', group: null },
+      // Entries written before medic served an organization carry no account, region or AZ.
+      {
+        instanceId: 'i-f1',
+        episodeKey: 'ep-f1',
+        at: '2026-11-25T17:01:00.000Z',
+        group: 'web-asg',
+        account: null,
+        region: null,
+        availabilityZone: null,
+      },
+      {
+        instanceId: 'i-f2',
+        episodeKey: 'ep-f2',
+        at: '2026-11-25T17:02:00.000Z',
+        group: null,
+        account: null,
+        region: null,
+        availabilityZone: null,
+      },
     ]);
     expect([...storms].map(([k, d]) => [k, d.toISOString()])).toEqual([
       ['2026-11-25T17:00:00.000Z', '2026-11-25T17:03:00.000Z'],
@@ -248,6 +265,8 @@ describe('items written by the hand-marshalling adapters are read by the documen
         ticketKey: 'OPS-1',
         executionArn: null,
         alarmName: 'cpu-high',
+        account: null,
+        region: null,
       },
     ]);
     expect(cases.map((x) => x.target.instanceId)).toEqual([c.target.instanceId]);

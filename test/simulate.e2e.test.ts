@@ -58,9 +58,10 @@ describe('medic simulate --scenario unreachable', () => {
     // Assess: the stakeholders heard it open and resolve
     const messages = await inboxMessages(s.moto.endpoint);
     expect(messages.map((m) => m.subject)).toEqual([
-      '[medic] OPENED: web-1 - web-1 status check failed',
+      // The alarm's account is in every subject (one medic serves the organization).
+      '[medic] OPENED: web-1 @123456789012 - web-1 status check failed',
       expect.stringMatching(/^\[medic\] ACTION: reboot web-1 .*\(rung 1 of 4\)$/),
-      expect.stringMatching(/^\[medic\] RESOLVED: web-1 - reboot fixed it in \d+ s$/),
+      expect.stringMatching(/^\[medic\] RESOLVED: web-1 @123456789012 - reboot fixed it in \d+ s$/),
     ]);
     expect(messages[2]?.attributes).toMatchObject({
       outcome: 'resolved',
@@ -164,7 +165,7 @@ describe('medic simulate: other paths of the walking skeleton', () => {
     expect((await s.moto.calls()).filter((c) => /Reboot|Stop|Start|Terminate/.test(c.action))).toEqual([]);
     const subjects = (await inboxMessages(s.moto.endpoint)).map((m) => m.subject);
     expect(subjects.some((x) => x.startsWith('[medic] PAGE: db-1'))).toBe(true);
-    expect(subjects).toContain('[medic] HELD: db-1 - medic may not act, a person must');
+    expect(subjects).toContain('[medic] HELD: db-1 @123456789012 - medic may not act, a person must');
     const issue = s.jira.issues().find((i) => i.key === result.ticket.key);
     expect(issue?.fields.priority.name).toBe('High');
     expect(JSON.stringify(issue?.fields.description)).toContain('Opt-in: some instances are not opted in');

@@ -92,7 +92,7 @@ describe('medic stats [--days N] [--json]', () => {
     // Prepare
     await moto.clearCalls();
     // Act
-    const run = await runOperator(['stats', '--days', '30', '--json', '--table', TABLE]);
+    const run = await runOperator(['--table', TABLE, 'stats', '--days', '30', '--json']);
     const calls = await moto.calls();
     // Assess
     expect(run.code, run.stderr).toBe(0);
@@ -128,7 +128,7 @@ describe('medic stats [--days N] [--json]', () => {
 
   it('--days narrows the window; the table form names each column', async () => {
     // Act
-    const run = await runOperator(['stats', '--days', '3', '--table', TABLE]);
+    const run = await runOperator(['--table', TABLE, 'stats', '--days', '3']);
     // Assess: days 0, 1 and 2 are os reboots that fixed it (day 3 is just outside); 1 and 2 recurred.
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('attempts  verified  recurred  median TTM');
@@ -137,7 +137,7 @@ describe('medic stats [--days N] [--json]', () => {
 
   it('--days outside 1–90 is a usage error, exit 2', async () => {
     // Act
-    const run = await runOperator(['stats', '--days', '0', '--table', TABLE]);
+    const run = await runOperator(['--table', TABLE, 'stats', '--days', '0']);
     // Assess
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--days must be a whole number from 1 to 90');
