@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalMoto, startMoto } from '../local/moto.ts';
+import { createMemberRole, type LocalMoto, startMoto } from '../local/moto.ts';
 import { cloudTrailAdapter } from '../shared/adapters/cloudtrail.ts';
 import { changeFromTrail } from '../shared/domain/changes.ts';
 
@@ -38,7 +38,12 @@ beforeAll(async () => {
   const rule = { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '10.0.0.0/8' }] };
   await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [rule] }));
   before = new Date(Date.now() - 60_000);
-  // A person (an assumed role's session) revokes the rule.
+  // A person (an assumed role's session) revokes the rule; the role exists, as the local STS requires.
+  await createMemberRole(moto.endpoint, {
+    account: '123456789012',
+    roleName: 'ops-admin',
+    trustedAccount: '123456789012',
+  });
   const sts = new STSClient({ ...base, endpoint: moto.endpoint });
   const session = await sts.send(new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'alice' }));
   const alice = new EC2Client({

@@ -76,7 +76,7 @@ describe('medic simulate --scenario unreachable', () => {
     const issue = s.jira.issues().find((i) => i.key === result.ticket.key);
     expect(issue?.fields.labels).toEqual(expect.arrayContaining(['medic', result.incidentId, 'os']));
     expect(issue?.fields.summary).toMatch(
-      /^\[medic\] resolved: web-1 \(i-[0-9a-f]+\) — web-1 status check failed$/,
+      /^\[medic\] resolved: web-1 \(i-[0-9a-f]+\) in account 123456789012 us-east-1 — web-1 status check failed$/,
     );
     const description = JSON.stringify(issue?.fields.description);
     expect(adfProblems(issue?.fields.description)).toEqual([]);
@@ -87,20 +87,29 @@ describe('medic simulate --scenario unreachable', () => {
     expect(description).toContain('ICMP ping is not possible from AWS Lambda');
     expect(description).toContain('Starting hypothesis: ');
     // The timeline table is the run's timeline, row for row (the ticket note comes after it)
-    const rows = (content.find((n) => n.type === 'table')?.content ?? []).map((r) =>
+    const timelineAt = content.findIndex((n) => n.type === 'heading' && textOf(n) === 'Timeline');
+    const rows = (content.slice(timelineAt).find((n) => n.type === 'table')?.content ?? []).map((r) =>
       (r.content ?? []).map(textOf),
     );
     const filedAt = result.timeline.findIndex((e: { summary: string }) =>
       /^filed Jira ticket/.test(e.summary),
     );
     const entries = result.timeline.slice(0, filedAt);
-    expect(rows.slice(1).map((r) => [r[0], r[2], r[3]])).toEqual(
-      entries.map((e: { at: string; kind: string; summary: string; instanceId?: string }) => [
-        e.at,
-        e.kind,
-        e.instanceId ? `${e.instanceId}: ${e.summary}` : e.summary,
-      ]),
-    );
+    const expected = entries.map((e: { at: string; kind: string; summary: string; instanceId?: string }) => [
+      e.at,
+      e.kind,
+      e.instanceId ? `${e.instanceId}: ${e.summary}` : e.summary,
+    ]);
+    const shown = rows.slice(1).map((r) => [r[0], r[2], r[3]]);
+    // A ticket over Jira's size keeps the first and last entries and names the attachment for the rest.
+    const gap = shown.findIndex((r) => / entries omitted here: see medic-evidence-/.test(r[2] ?? ''));
+    if (gap < 0) expect(shown).toEqual(expected);
+    else {
+      const tail = shown.length - gap - 1;
+      expect(shown.slice(0, gap)).toEqual(expected.slice(0, gap));
+      expect(shown.slice(gap + 1)).toEqual(expected.slice(-tail));
+      expect(shown[gap]?.[2]).toMatch(new RegExp(`^${expected.length - gap - tail} entries omitted`));
+    }
     expect(result.timeline[filedAt].summary).toMatch(
       new RegExp(`^filed Jira ticket ${result.ticket.key} \\(cloud`),
     );
@@ -112,10 +121,18 @@ describe('medic simulate --scenario unreachable', () => {
     expect(result.statusPage).toEqual({ incidentId: expect.any(String), status: 'resolved' });
 
     // Assess: metrics (EMF) once per run, and the HTML report
-    expect(result.metrics).toHaveLength(2);
+    // The incident by classification and outcome, its timings, the incident by account and region,
+    // and the fix record (attempts and verified fixes of the rung).
+    expect(result.metrics).toHaveLength(4);
     expect(result.metrics[0]).toMatchObject({ classification: 'os', outcome: 'resolved', Incidents: 1 });
     expect(result.metrics[1]).toMatchObject({ ActionsPerIncident: 1, GuardHolds: 0 });
     expect(result.metrics[1].TimeToMitigate).toBeGreaterThan(0);
+    expect(result.metrics).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ account: '123456789012', region: 'us-east-1', Incidents: 1 }),
+        expect.objectContaining({ FixAttempts: 1, FixVerified: 1 }),
+      ]),
+    );
     expect(result.report).toMatch(/\.html$/);
   });
 });
