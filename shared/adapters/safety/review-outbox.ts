@@ -1,100 +1,35 @@
 /**
  * The review outbox on the safety table: `REVIEW_OUTBOX` / <episode key>, the review draft as JSON.
  * Its own partition, so the ticket drainer never reads a review and the other way round; the same
- * lease (a conditional write on `nextAttemptAt`) gives each item one drainer at a time.
+ * queue (queue.ts) gives each item one drainer at a time.
  */
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ReviewOutbox, ReviewOutboxDrain, ReviewOutboxItem } from '../../ports.ts';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { ReviewDraft, ReviewOutbox, ReviewOutboxDrain } from '../../ports.ts';
 import { callAws } from '../aws-errors.ts';
-import { conditional, isConditionFailure, queryAll, text } from './document.ts';
+import { safetyQueue } from './queue.ts';
 
-const PK = 'REVIEW_OUTBOX';
-const reviewKey = (episodeKey: string) => ({ pk: PK, sk: episodeKey });
+const queue = (doc: DynamoDBDocumentClient, table: string) =>
+  safetyQueue<ReviewDraft>(doc, table, 'REVIEW_OUTBOX', 'review', 'review outbox');
 
 export function dynamoReviewOutbox(doc: DynamoDBDocumentClient, table: string): ReviewOutbox {
+  const q = queue(doc, table);
   return {
-    async enqueueReview(item) {
+    async enqueueReview({ review, ...item }) {
       await callAws('PutItem review outbox', () =>
-        doc.send(
-          new PutCommand({
-            TableName: table,
-            Item: {
-              ...reviewKey(item.episodeKey),
-              review: JSON.stringify(item.review),
-              attempts: Math.round(item.attempts),
-              nextAttemptAt: item.nextAttemptAt,
-              lastError: item.lastError.slice(0, 1_000),
-            },
-          }),
-        ),
+        doc.send(new PutCommand({ TableName: table, Item: q.item({ ...item, payload: review }) })),
       );
     },
   };
 }
 
 export function dynamoReviewOutboxDrain(doc: DynamoDBDocumentClient, table: string): ReviewOutboxDrain {
+  const q = queue(doc, table);
   return {
     async dueReviews(now, limit) {
-      const items = await queryAll(
-        doc,
-        table,
-        {
-          KeyConditionExpression: 'pk = :pk',
-          FilterExpression: 'nextAttemptAt <= :now',
-          ExpressionAttributeValues: { ':pk': PK, ':now': now.toISOString() },
-          ConsistentRead: true,
-        },
-        5,
-      );
-      return items.slice(0, limit).map(
-        (i): ReviewOutboxItem => ({
-          episodeKey: text(i, 'sk') ?? '',
-          review: JSON.parse(text(i, 'review') ?? '{}'),
-          attempts: Number(i.attempts ?? 0),
-          nextAttemptAt: text(i, 'nextAttemptAt') ?? '',
-          lastError: text(i, 'lastError') ?? '',
-        }),
-      );
+      return (await q.due(now, limit)).map(({ payload, ...item }) => ({ ...item, review: payload }));
     },
-
-    async leaseReview(episodeKey, expectedNext, until) {
-      return conditional('UpdateItem review outbox lease', () =>
-        doc.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: reviewKey(episodeKey),
-            UpdateExpression: 'SET nextAttemptAt = :until',
-            ConditionExpression: 'nextAttemptAt = :expected',
-            ExpressionAttributeValues: { ':until': until.toISOString(), ':expected': expectedNext },
-          }),
-        ),
-      );
-    },
-
-    async rescheduleReview(episodeKey, attempts, next, lastError) {
-      await callAws('UpdateItem review outbox', () =>
-        doc.send(
-          new UpdateCommand({
-            TableName: table,
-            Key: reviewKey(episodeKey),
-            UpdateExpression: 'SET attempts = :a, nextAttemptAt = :n, lastError = :e',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeValues: {
-              ':a': Math.round(attempts),
-              ':n': next.toISOString(),
-              ':e': lastError.slice(0, 1_000),
-            },
-          }),
-        ),
-      ).catch((error) => {
-        if (!isConditionFailure(error)) throw error;
-      });
-    },
-
-    async deleteReview(episodeKey) {
-      await callAws('DeleteItem review outbox', () =>
-        doc.send(new DeleteCommand({ TableName: table, Key: reviewKey(episodeKey) })),
-      );
-    },
+    leaseReview: q.lease,
+    rescheduleReview: q.reschedule,
+    deleteReview: q.delete,
   };
 }
