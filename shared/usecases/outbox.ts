@@ -12,6 +12,18 @@ import type { Outbox, OutboxDrain, TicketDraft, TicketPort } from '../ports.ts';
 
 export const OUTBOX_LEASE_MS = 5 * 60_000;
 export const OUTBOX_MAX_BACKOFF_MS = 60 * 60_000;
+
+/**
+ * When a failed item is tried again: exponential backoff from `baseMs`, capped at `maxMs`, with full
+ * jitter and at least a second. One rule for every outbox (Jira, review, status page).
+ */
+export function retryAt(
+  attempts: number,
+  o: { baseMs: number; maxMs: number; now: Date; random: () => number },
+): Date {
+  const cap = Math.min(o.baseMs * 2 ** (attempts - 1), o.maxMs);
+  return new Date(o.now.getTime() + Math.max(1_000, Math.round(o.random() * cap)));
+}
 /** Kept back from Jira so the item in hand can still be rescheduled (one DynamoDB write). */
 export const OUTBOX_RESERVE_MS = 2_000;
 /** An item is only leased with at least this much Jira time left; the rest waits for the next run. */
@@ -84,8 +96,7 @@ export async function drainOutbox(deps: {
       await store.deleteOutbox(item.episodeKey);
     } catch (error) {
       const attempts = item.attempts + 1;
-      const cap = Math.min(base * 2 ** (attempts - 1), OUTBOX_MAX_BACKOFF_MS);
-      const next = new Date(clock().getTime() + Math.max(1_000, Math.round(random() * cap)));
+      const next = retryAt(attempts, { baseMs: base, maxMs: OUTBOX_MAX_BACKOFF_MS, now: clock(), random });
       const message = `${(error as Error).name}: ${(error as Error).message}`;
       await store.rescheduleOutbox(item.episodeKey, attempts, next, message);
       result.retryLater.push({

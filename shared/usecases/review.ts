@@ -20,7 +20,13 @@ import type {
   ReviewPort,
   TicketPort,
 } from '../ports.ts';
-import { OUTBOX_LEASE_MS, OUTBOX_MAX_BACKOFF_MS, OUTBOX_MIN_ITEM_MS, OUTBOX_RESERVE_MS } from './outbox.ts';
+import {
+  OUTBOX_LEASE_MS,
+  OUTBOX_MAX_BACKOFF_MS,
+  OUTBOX_MIN_ITEM_MS,
+  OUTBOX_RESERVE_MS,
+  retryAt,
+} from './outbox.ts';
 
 export interface PublishedReview extends ReviewPage {
   created: boolean;
@@ -155,8 +161,7 @@ export async function drainReviews(deps: {
       });
     } catch (error) {
       const attempts = item.attempts + 1;
-      const cap = Math.min(base * 2 ** (attempts - 1), OUTBOX_MAX_BACKOFF_MS);
-      const next = new Date(clock().getTime() + Math.max(1_000, Math.round(random() * cap)));
+      const next = retryAt(attempts, { baseMs: base, maxMs: OUTBOX_MAX_BACKOFF_MS, now: clock(), random });
       const message = `${(error as Error).name}: ${(error as Error).message}`;
       await store.rescheduleReview(item.episodeKey, attempts, next, message);
       result.retryLater.push({

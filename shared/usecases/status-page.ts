@@ -13,6 +13,7 @@ import { type Deadline, NO_DEADLINE, withReserve } from '../domain/deadline.ts';
 import type { Clock } from '../domain/timeline.ts';
 import type { StatusPlan } from '../policy/statuspage.ts';
 import type { StatusOutbox, StatusOutboxDrain, StatusPagePort } from '../ports.ts';
+import { retryAt } from './outbox.ts';
 
 export interface Published {
   incidentId: string;
@@ -169,8 +170,12 @@ export async function drainStatusOutbox(deps: {
       });
     } catch (error) {
       const attempts = item.attempts + 1;
-      const cap = Math.min(base * 2 ** (attempts - 1), STATUS_MAX_BACKOFF_MS);
-      const next = new Date(deps.clock().getTime() + Math.max(1_000, Math.round(random() * cap)));
+      const next = retryAt(attempts, {
+        baseMs: base,
+        maxMs: STATUS_MAX_BACKOFF_MS,
+        now: deps.clock(),
+        random,
+      });
       const message = `${(error as Error).name}: ${(error as Error).message}`;
       await deps.store.rescheduleStatus(item.episodeKey, attempts, next, message);
       result.retryLater.push({
