@@ -13,8 +13,8 @@
 // 2. `cfn-lint` on `<out>/cloudformation-template-update-stack.json`: warnings are printed, errors
 //    (or cfn-lint failing to run) make this script exit non-zero.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { devNull } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { devNull, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -149,12 +149,21 @@ export function outputDir(args: readonly string[], cwd: string = repoRoot): stri
 /** Runs `osls package` offline. Resolves with the wall time; rejects if osls fails or times out. */
 export async function packageService(args: readonly string[] = []): Promise<{ ms: number; outDir: string }> {
   const started = performance.now();
-  const result = await runProcess(process.execPath, [OSLS_BIN, 'package', ...args], {
-    cwd: repoRoot,
-    env: offlineEnv(),
-    timeoutMs: PACKAGE_TIMEOUT_MS,
-    capture: false,
-  });
+  // serverless-esbuild zips each function through a temp directory it then fails to remove (a
+  // non-recursive remove of a non-empty directory, error swallowed): every package run would leave
+  // one directory per function behind. Give osls a temp directory of its own and remove it after.
+  const scratch = mkdtempSync(path.join(tmpdir(), 'medic-package-'));
+  let result: RunResult;
+  try {
+    result = await runProcess(process.execPath, [OSLS_BIN, 'package', ...args], {
+      cwd: repoRoot,
+      env: { ...offlineEnv(), TMPDIR: scratch, TMP: scratch, TEMP: scratch },
+      timeoutMs: PACKAGE_TIMEOUT_MS,
+      capture: false,
+    });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
   const ms = performance.now() - started;
   if (result.spawnError) throw new Error(`could not start osls: ${result.spawnError.message}`);
   if (result.signal) throw new Error(`osls package killed by ${result.signal} after ${Math.round(ms)} ms`);
