@@ -6,7 +6,7 @@ import { systemClock } from '../shared/domain/timeline.ts';
 import { ticketPort } from '../shared/jira-port.ts';
 import { awsLambda, deadlineOf } from '../shared/lambda.ts';
 import { reviewStore, safetyStore } from '../shared/safety.ts';
-import { statusOutbox, statusPageEnabled, statusPagePort } from '../shared/statuspage-port.ts';
+import { publishLease, statusOutbox, statusPageEnabled, statusPagePort } from '../shared/statuspage-port.ts';
 import { drainOutbox } from '../shared/usecases/outbox.ts';
 import { drainReviews } from '../shared/usecases/review.ts';
 import { drainStatusOutbox } from '../shared/usecases/status-page.ts';
@@ -33,6 +33,7 @@ export const handler = awsLambda(ScheduledEventSchema, async (_event, context) =
         statusPage: statusPagePort,
         clock: systemClock,
         deadline,
+        lease: publishLease(0),
       })
     : undefined;
   return { ...tickets, ...(reviews ? { reviews } : {}), ...(statusPage ? { statusPage } : {}) };

@@ -117,8 +117,8 @@ describe('the story follows the run', () => {
     // Assess
     expect(plan?.updates.map((u) => [u.key, u.status, u.components.web01])).toEqual([
       ['opened', 'investigating', 'major_outage'],
-      ['action-1-restart-service', 'identified', 'major_outage'],
-      ['action-2-reboot', 'identified', 'major_outage'],
+      ['step-restart-service', 'identified', 'major_outage'],
+      ['step-reboot', 'identified', 'major_outage'],
       ['resolved', 'resolved', 'operational'],
     ]);
     expect(plan?.updates.map((u) => u.body)).toEqual([
