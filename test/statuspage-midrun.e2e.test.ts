@@ -15,7 +15,7 @@ import { episodeRef } from '../shared/adapters/statuspage.ts';
 import { deadlineIn } from '../shared/domain/deadline.ts';
 import type { InstanceCase } from '../shared/domain/model.ts';
 import { OPENED_TEXT, RESOLVED_TEXT, STEP_TEXT } from '../shared/policy/statuspage.ts';
-import { MIDRUN_STATUS_BUDGET_MS, tellUsersMidRun } from '../shared/statuspage-port.ts';
+import { tellUsersMidRun } from '../shared/statuspage-port.ts';
 import { scheduledEvent } from './support/aws-events.ts';
 import { startWorld, type World } from './support/world.ts';
 
@@ -163,7 +163,8 @@ describe('the status page follows the run while it is under way', () => {
     const told = await tellUsersMidRun(c, 'reboot', 'Reboot', deadlineIn(25_000));
     const tookMs = Date.now() - started;
     // Assess: bounded, said, queued, and the case itself untouched but for the line
-    expect(tookMs).toBeLessThan(MIDRUN_STATUS_BUDGET_MS + 1_000);
+    // The budget (MIDRUN_STATUS_BUDGET_MS, 6 s) and a second of slack: not a function of the constant.
+    expect(tookMs).toBeLessThan(7_000);
     expect(told.timeline.at(-1)).toMatchObject({ step: 'Reboot', kind: 'error' });
     expect(told.timeline.at(-1)?.summary).toMatch(/waits in the outbox/);
     expect({ ...told, timeline: [] }).toEqual({ ...c, timeline: [] });
