@@ -6,6 +6,9 @@
  * incident someone resolved by hand is left alone. Updates caught up in one go are recorded without
  * notifying subscribers; only the latest one notifies.
  *
+ * One publisher per episode at a time (the lease, when the caller passes one): the cases of an
+ * episode publish side by side, and two that both found no incident would both create one.
+ *
  * A Statuspage outage never blocks the run: the plan goes to the status outbox and the scheduled
  * drainer publishes it later (plans are cumulative, so the latest one is all it needs).
  */
@@ -142,8 +145,8 @@ export async function tellUsers(plan: StatusPlan, deps: TellUsersDeps): Promise<
           incidentId: null,
           status: queued.queued ? 'queued' : 'lost',
           summary: queued.queued
-            ? 'another step of this episode was publishing on the status page: this update waits in the outbox'
-            : `another step of this episode was publishing on the status page, and the update could not be queued (${queued.error.name})`,
+            ? 'the status page was being updated for this episode by another step or the drainer: this update waits in the outbox'
+            : `the status page was being updated for this episode by another step or the drainer, and this update could not be queued (${queued.error.name})`,
           failed: !queued.queued,
         };
       }
