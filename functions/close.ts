@@ -30,7 +30,7 @@ import { deadlineOf, lambda, logger, parseWith } from '../shared/lambda.ts';
 import { finalStatusPlan } from '../shared/policy/statuspage.ts';
 import type { FinalNoticeLedgerPort } from '../shared/ports.ts';
 import { homeOf, reviewStore, safetyStore } from '../shared/safety.ts';
-import { statusOutbox, statusPageEnabled, statusPagePort } from '../shared/statuspage-port.ts';
+import { publishLease, statusOutbox, statusPageEnabled, statusPagePort } from '../shared/statuspage-port.ts';
 import { release } from '../shared/usecases/admit.ts';
 import { incidentSummaries } from '../shared/usecases/incident-summary.ts';
 import { learn, trackRecord } from '../shared/usecases/learn.ts';
@@ -69,6 +69,8 @@ async function tellUsersSafely(
       outbox: statusOutbox(),
       clock: systemClock,
       deadline: bounded,
+      // One publisher per episode: a drainer publishing a case's queued plan waits for Close.
+      lease: publishLease(STATUS_PAGE_BUDGET_MS + 30_000),
     });
   } catch (error) {
     return {

@@ -15,8 +15,10 @@ import { clientFor } from '../shared/aws-clients.ts';
 import { killSwitchConfig, learningConfig } from '../shared/config.ts';
 import { EvidenceSchema, InstanceCaseSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
-import { lambda, parseWith } from '../shared/lambda.ts';
+import { deadlineOf, lambda, parseWith } from '../shared/lambda.ts';
+import { decidePublishes } from '../shared/policy/statuspage.ts';
 import type { PauseSwitchPort } from '../shared/ports.ts';
+import { tellUsersMidRun } from '../shared/statuspage-port.ts';
 import { decide } from '../shared/usecases/decide.ts';
 
 let switches: PauseSwitchPort[] | undefined;
@@ -51,7 +53,8 @@ const Input = InstanceCaseSchema.extend({
   result: z.unknown().optional(),
 });
 
-export const handler = lambda(async (event) => {
+export const handler = lambda(async (event, context) => {
+  const deadline = deadlineOf(context);
   const { evidenceBranches, move, result, ...c } = parseWith(Input, event, 'Decide');
   const evidence = evidenceBranches
     ? (([ec2Branch, reachability, metrics, host, alerts]) => ({
@@ -62,7 +65,7 @@ export const handler = lambda(async (event) => {
         alerts,
       }))(evidenceBranches)
     : undefined;
-  return decide(
+  const decided = await decide(
     {
       c,
       ...(evidence ? { evidence } : {}),
@@ -80,4 +83,9 @@ export const handler = lambda(async (event) => {
       recurrenceWindowMs: learningConfig().MEDIC_RECURRENCE_HOURS * 3_600_000,
     },
   );
+  // Users hear of a confirmed impact now, not after an approval; before an action, the action's
+  // step tells them once it has acted.
+  return decidePublishes(evidence !== undefined, decided.move.kind)
+    ? tellUsersMidRun(decided, null, 'Decide', deadline)
+    : decided;
 });

@@ -1,4 +1,5 @@
 /** Scheduled: files the tickets that waited in the outbox while Jira was down, then the reviews and the status page plans that waited. */
+import { randomUUID } from 'node:crypto';
 import { ScheduledEventSchema } from '../shared/aws-events.ts';
 import { confluenceOff, jiraOff } from '../shared/config.ts';
 import { reviewPort } from '../shared/confluence-port.ts';
@@ -6,7 +7,7 @@ import { systemClock } from '../shared/domain/timeline.ts';
 import { ticketPort } from '../shared/jira-port.ts';
 import { awsLambda, deadlineOf } from '../shared/lambda.ts';
 import { reviewStore, safetyStore } from '../shared/safety.ts';
-import { statusOutbox, statusPageEnabled, statusPagePort } from '../shared/statuspage-port.ts';
+import { statusLease, statusOutbox, statusPageEnabled, statusPagePort } from '../shared/statuspage-port.ts';
 import { drainOutbox } from '../shared/usecases/outbox.ts';
 import { drainReviews } from '../shared/usecases/review.ts';
 import { drainStatusOutbox } from '../shared/usecases/status-page.ts';
@@ -33,6 +34,8 @@ export const handler = awsLambda(ScheduledEventSchema, async (_event, context) =
         statusPage: statusPagePort,
         clock: systemClock,
         deadline,
+        // One holder for this drain: each episode's lease is taken and given back in turn.
+        lease: { port: statusLease(), holder: randomUUID() },
       })
     : undefined;
   return { ...tickets, ...(reviews ? { reviews } : {}), ...(statusPage ? { statusPage } : {}) };

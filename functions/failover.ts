@@ -14,6 +14,7 @@ import { systemClock } from '../shared/domain/timeline.ts';
 import { guardedStep } from '../shared/guarded-action.ts';
 import { lambda } from '../shared/lambda.ts';
 import type { NotifierPort } from '../shared/ports.ts';
+import { queueUsersMidRun } from '../shared/status-outbox-port.ts';
 import { failover, resumeFailover } from '../shared/usecases/failover.ts';
 
 // No SDK-level retries — a lost answer to a mutating call must not become a second one;
@@ -40,7 +41,7 @@ const deps = async (c: InstanceCase, notifier: NotifierPort) => {
   };
 };
 
-export const handler = lambda(async (event) =>
+export const handler = lambda(async (event, context) =>
   guardedStep(
     event,
     'failover',
@@ -48,5 +49,8 @@ export const handler = lambda(async (event) =>
     async (c, notifier) => failover(c, await deps(c, notifier)),
     // A lost or duplicated answer resumes a half-done failover instead of assuming it is done.
     async (c, notifier, why) => resumeFailover(c, await deps(c, notifier), why),
+    // A later rung's bundle has no room for the Statuspage client: its update waits in the
+    // outbox for the drainer (or Close, whichever comes first).
+    { context, tell: queueUsersMidRun },
   ),
 );

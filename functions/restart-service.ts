@@ -5,12 +5,20 @@ import { clientFor } from '../shared/aws-clients.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { guardedStep } from '../shared/guarded-action.ts';
 import { lambda } from '../shared/lambda.ts';
+import { tellUsersMidRun } from '../shared/statuspage-port.ts';
 import { restartService } from '../shared/usecases/restart-service.ts';
 
-export const handler = lambda(async (event) =>
-  guardedStep(event, 'restart-service', 'RestartService', async (c, notifier) => {
-    // In the alarm's own account and region.
-    const ssm = serviceRestartAdapter(await clientFor('ssm', (k) => new SSMClient(k), c));
-    return restartService(c, { ssm, notifier, clock: systemClock });
-  }),
+export const handler = lambda(async (event, context) =>
+  guardedStep(
+    event,
+    'restart-service',
+    'RestartService',
+    async (c, notifier) => {
+      // In the alarm's own account and region.
+      const ssm = serviceRestartAdapter(await clientFor('ssm', (k) => new SSMClient(k), c));
+      return restartService(c, { ssm, notifier, clock: systemClock });
+    },
+    undefined,
+    { context, tell: tellUsersMidRun },
+  ),
 );

@@ -10,6 +10,7 @@ import { systemClock } from '../shared/domain/timeline.ts';
 import { guardedStep } from '../shared/guarded-action.ts';
 import { lambda } from '../shared/lambda.ts';
 import type { NotifierPort } from '../shared/ports.ts';
+import { tellUsersMidRun } from '../shared/statuspage-port.ts';
 import { resumeStopStart, stopStart } from '../shared/usecases/stop-start.ts';
 
 // No SDK-level retries — a lost answer to a mutating call must not become a second one;
@@ -26,7 +27,7 @@ const deps = async (c: InstanceCase, notifier: NotifierPort) => ({
   defaultPorts: coreConfig().MEDIC_DEFAULT_PORTS,
 });
 
-export const handler = lambda(async (event) =>
+export const handler = lambda(async (event, context) =>
   guardedStep(
     event,
     'stop-start',
@@ -34,5 +35,6 @@ export const handler = lambda(async (event) =>
     async (c, notifier) => stopStart(c, await deps(c, notifier)),
     // A lost or duplicated answer resumes from the instance's state instead of assuming it is done.
     async (c, notifier, why) => resumeStopStart(c, await deps(c, notifier), why),
+    { context, tell: tellUsersMidRun },
   ),
 );

@@ -21,10 +21,11 @@ import { modeOf } from './domain/autonomy.ts';
 import type { ActionKind, InstanceCase } from './domain/model.ts';
 import { StepInputSchema, type StepResult } from './domain/step-result.ts';
 import { systemClock } from './domain/timeline.ts';
-import { parseWith } from './lambda.ts';
+import { deadlineOf, parseWith } from './lambda.ts';
 import type { NotifierPort } from './ports.ts';
 import { guardSettings, guardStore } from './safety.ts';
 import { actionKey, authorize, caseKey, holdCase } from './usecases/guard.ts';
+import type { MidRunTeller } from './usecases/status-page.ts';
 import { runStep } from './usecases/step.ts';
 
 const autoScaling = autoScalingAdapter(new AutoScalingClient({}));
@@ -32,8 +33,9 @@ const sns = new SNSClient({});
 
 /**
  * One action Task, the same for every mutating rung: parse the cycle's input, pass the bounds
- * once (guardedAction), act, and answer only the cycle's result (ResultPath $.result) — Decide
- * folds it into the case.
+ * once (guardedAction), act, tell users the step has begun (on its first invocation, after the
+ * action: the page never delays it), and answer only the cycle's result (ResultPath $.result) —
+ * Decide folds it into the case.
  */
 export function guardedStep(
   event: unknown,
@@ -41,18 +43,29 @@ export function guardedStep(
   taskName: string,
   run: (c: InstanceCase, notifier: NotifierPort) => Promise<InstanceCase>,
   resume?: (c: InstanceCase, notifier: NotifierPort, why: string) => Promise<InstanceCase | null>,
+  /**
+   * The invocation's context (its deadline) and how the step tells users it has begun: each
+   * handler passes its own, so a function under a tight bundle budget can queue the update
+   * (status-outbox-port.ts) instead of carrying the Statuspage client (statuspage-port.ts).
+   */
+  users?: { context?: unknown; tell?: MidRunTeller },
 ): Promise<StepResult> {
+  const deadline = deadlineOf(users?.context);
+  const tell = users?.tell;
   const { result, ...base } = parseWith(StepInputSchema, event, taskName);
   const notifier = snsNotifier(sns, coreConfig().MEDIC_STAKEHOLDER_TOPIC_ARN);
-  return runStep(base, result, 'action', (c) =>
-    guardedAction(
+  return runStep(base, result, 'action', async (c) => {
+    const after = await guardedAction(
       c,
       action,
       notifier,
       (k) => run(k, notifier),
       resume ? (k, why) => resume(k, notifier, why) : undefined,
-    ),
-  );
+    );
+    // A poll of a step already under way has nothing new for users.
+    if (c.pending || !tell) return after;
+    return tell(after, after.pending?.kind === action ? action : null, taskName, deadline);
+  });
 }
 
 export async function guardedAction(

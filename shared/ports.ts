@@ -701,6 +701,19 @@ export interface StatusOutboxDrain {
   deleteStatus(episodeKey: string, updates: number): Promise<void>;
 }
 
+/**
+ * Who may publish an episode on the status page right now. The cases of one episode run side by
+ * side (the Map) and every Task can be delivered twice: without one publisher at a time, two of
+ * them find no incident and both create one, or overwrite each other's list of updates posted.
+ * The lease expires on its own when its holder dies.
+ */
+export interface StatusPublishLease {
+  /** True when `holder` now holds the episode's lease until `until` (free, or expired at `now`). */
+  claimStatusLease(episodeKey: string, holder: string, now: Date, until: Date): Promise<boolean>;
+  /** Gives it back, only while `holder` still holds it. */
+  releaseStatusLease(episodeKey: string, holder: string): Promise<void>;
+}
+
 // ---- the post-incident review (a Confluence page, linked both ways with the ticket) ----
 
 /** A Jira remote issue link: Jira updates the link with the same globalId instead of adding one. */

@@ -1,7 +1,9 @@
 /** What users are told (shared/policy/statuspage.ts) and the Statuspage rate limiter (token-bucket.ts), as tables. */
 import { describe, expect, it } from 'vitest';
 import {
+  caseStatusPlan,
   componentStatusFor,
+  decidePublishes,
   HANDED_OVER_TEXT,
   OPENED_TEXT,
   RESOLVED_TEXT,
@@ -117,8 +119,8 @@ describe('the story follows the run', () => {
     // Assess
     expect(plan?.updates.map((u) => [u.key, u.status, u.components.web01])).toEqual([
       ['opened', 'investigating', 'major_outage'],
-      ['action-1-restart-service', 'identified', 'major_outage'],
-      ['action-2-reboot', 'identified', 'major_outage'],
+      ['step-restart-service', 'identified', 'major_outage'],
+      ['step-reboot', 'identified', 'major_outage'],
       ['resolved', 'resolved', 'operational'],
     ]);
     expect(plan?.updates.map((u) => u.body)).toEqual([
@@ -212,3 +214,107 @@ describe('token bucket (1 request per second)', () => {
     expect(rows).toEqual([2_000, 3_000, 1_000, 4_000, 10_000, 2_000]);
   });
 });
+
+describe('the plan so far, at each point of the run (caseStatusPlan)', () => {
+  const underWay = (over: Partial<StatusCaseFacts> = {}) => facts({ outcome: null, actions: [], ...over });
+  const ROWS: [string, StatusCaseFacts, Parameters<typeof caseStatusPlan>[2], string[] | null][] = [
+    ['after Decide: impact confirmed, nothing done yet', underWay(), null, ['opened']],
+    [
+      'a one-shot step has acted (its record is written)',
+      underWay({ actions: [ran('reboot')] }),
+      null,
+      ['opened', 'step-reboot'],
+    ],
+    ['a multi-phase step has begun (no record yet)', underWay(), 'stop-start', ['opened', 'step-stop-start']],
+    [
+      'the next rung begins after the first did not help',
+      underWay({ actions: [ran('restart-service', 'not-recovered')] }),
+      'stop-start',
+      ['opened', 'step-restart-service', 'step-stop-start'],
+    ],
+    [
+      'the same kind of step again: no second update',
+      underWay({ actions: [ran('reboot')] }),
+      'reboot',
+      ['opened', 'step-reboot'],
+    ],
+    ['a dry-run step says nothing', underWay({ actions: [ran('reboot', 'would-have')] }), null, ['opened']],
+    ['a page is not a step users hear of', underWay(), 'page', ['opened']],
+    ['held by a maintenance window: nothing at all', underWay({ actions: [maintenanceHold()] }), null, null],
+    ['transient: nothing at all', underWay({ classification: 'transient' }), null, null],
+    ['no component tag: nothing at all', underWay({ componentId: null }), 'reboot', null],
+    ['a dry run: nothing at all', underWay({ mode: 'dry-run' }), 'reboot', null],
+  ];
+  it.each(ROWS)('%s', (_name, c, starting, keys) => {
+    // Act
+    const plan = caseStatusPlan('ep-1', c, starting);
+    // Assess: never a final update while the run is under way
+    expect(plan?.updates.map((u) => u.key) ?? null).toEqual(keys);
+    if (plan)
+      expect([plan.resolved, plan.updates.every((u) => u.status !== 'resolved')]).toEqual([false, true]);
+  });
+
+  it('the bodies are the fixed texts, the component down in every update', () => {
+    // Act
+    const plan = caseStatusPlan('ep-1', underWay({ classification: 'resource:disk' }), 'restart-service');
+    // Assess
+    expect(plan?.updates.map((u) => [u.status, u.body, u.components])).toEqual([
+      ['investigating', OPENED_TEXT.degraded, { web01: 'degraded_performance' }],
+      ['identified', STEP_TEXT['restart-service'], { web01: 'degraded_performance' }],
+    ]);
+  });
+});
+
+describe('the keys the run posts are the keys Close posts (no update twice)', () => {
+  it('two cases: every key either case posted mid-run is in the final plan once, the final update last', () => {
+    // Prepare: two hosts of one episode, each walked its own ladder
+    const web = facts({ actions: [ran('reboot')] });
+    const db = facts({
+      componentId: 'db01',
+      actions: [ran('restart-service', 'not-recovered'), ran('reboot')],
+    });
+    const midRun = [
+      caseStatusPlan('ep-1', { ...web, outcome: null, actions: [] }, 'reboot'),
+      caseStatusPlan('ep-1', { ...db, outcome: null, actions: [] }, 'restart-service'),
+      caseStatusPlan(
+        'ep-1',
+        { ...db, outcome: null, actions: [ran('restart-service', 'not-recovered')] },
+        'reboot',
+      ),
+    ].flatMap((p) => p?.updates.map((u) => u.key) ?? []);
+    // Act
+    const final = statusPlan('ep-1', [web, db], 'resolved');
+    // Assess
+    const keys = final?.updates.map((u) => u.key) ?? [];
+    expect(keys).toEqual(['opened', 'step-reboot', 'step-restart-service', 'resolved']);
+    for (const k of midRun) expect(keys).toContain(k);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe('where the first word to users comes from (decidePublishes)', () => {
+  const ROWS: [boolean, string, boolean][] = [
+    [true, 'act', false], // the action step tells users right after it acted
+    [true, 'await-approval', true], // not after a person decides: now
+    [true, 'page', true],
+    [true, 'done', true],
+    [false, 'await-approval', false], // later passes: the steps said it already
+    [false, 'act', false],
+    [false, 'verify', false],
+  ];
+  it.each(ROWS)('first pass %s, move %s → %s', (firstPass, move, publishes) => {
+    // Act / Assess
+    expect(decidePublishes(firstPass, move)).toBe(publishes);
+  });
+});
+
+function ran(kind: 'reboot' | 'restart-service' | 'stop-start' | 'failover', outcome = 'succeeded') {
+  return { kind, outcome, detail: 'x' };
+}
+function maintenanceHold() {
+  return {
+    kind: 'reboot' as const,
+    outcome: 'held',
+    detail: 'held by maintenance: window sun 02:00-04:00 is active',
+  };
+}

@@ -137,7 +137,7 @@ describe('the adapter against the local Statuspage', () => {
     // Assess
     expect(page.requests().filter((r) => r.refused)).toEqual([]);
     expect(page.requests().every((r) => STATUSPAGE_ROUTES.some((x) => x.method === r.method))).toBe(true);
-    expect(first).toMatchObject({ status: 'resolved', postedNow: ['opened', 'action-1-reboot', 'resolved'] });
+    expect(first).toMatchObject({ status: 'resolved', postedNow: ['opened', 'step-reboot', 'resolved'] });
     expect(again).toEqual({ incidentId: first.incidentId, status: 'resolved', postedNow: [] });
     expect(page.incidents()).toHaveLength(1);
     expect(page.componentHistory().map((h) => h.status)).toEqual(['major_outage', 'operational']);
@@ -174,7 +174,7 @@ describe('the adapter against the local Statuspage', () => {
     const again = await publishPlan(escalated, port);
     const earlier = await publishPlan({ ...escalated, updates: escalated.updates.slice(0, 1) }, port);
     // Assess
-    expect(first.postedNow).toEqual(['opened', 'action-1-reboot', 'handed-over']);
+    expect(first.postedNow).toEqual(['opened', 'step-reboot', 'handed-over']);
     expect([again.postedNow, earlier.postedNow]).toEqual([[], []]);
     expect(page.incidents()).toHaveLength(1);
     expect(page.incidents()[0]?.incident_updates).toHaveLength(3);

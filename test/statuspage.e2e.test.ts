@@ -119,6 +119,9 @@ describe('the status page follows the run', () => {
     expect(run.state?.ticket?.key).toMatch(/^OPS-\d+$/);
     expect((await w.inbox()).some((m) => /^\[medic\] RESOLVED/.test(m.subject))).toBe(true);
     expect(run.state?.statusPage).toEqual({ incidentId: null, status: 'queued' });
+    // The Reboot step tried first, after rebooting, and went on without the page
+    const rebootLine = run.state?.cases?.[0]?.timeline.find((e) => e.step === 'Reboot' && e.kind === 'error');
+    expect(rebootLine?.summary).toMatch(/^could not update the status page .*waits in the outbox$/);
     expect(await w.safetyItems('STATUSPAGE')).toHaveLength(1);
     expect(page.incidents()).toHaveLength(incidentsBefore);
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import {
   AttachVolumeCommand,
+  CreateTagsCommand,
   CreateVolumeCommand,
   DescribeAddressesCommand,
   DescribeImagesCommand,
@@ -29,7 +30,13 @@ import { loadLocalMachine, startCallbackServer } from '../../local/engine.ts';
 import { type LocalJira, startJiraServer } from '../../local/jira-server.ts';
 import { type LocalMoto, startMoto } from '../../local/moto.ts';
 import { SCENARIOS, setupScenario } from '../../local/scenarios.ts';
-import { configureEnvironment, ensureTopic, localApprover } from '../../local/simulate.ts';
+import {
+  configureEnvironment,
+  ensureTopic,
+  LOCAL_STATUSPAGE_COMPONENTS,
+  localApprover,
+} from '../../local/simulate.ts';
+import { type LocalStatusPage, startStatusPageServer } from '../../local/statuspage-server.ts';
 import { ensureTables } from '../../local/tables.ts';
 import { functionUrlEvent, scheduledEvent } from '../../test/support/aws-events.ts';
 import { emptyFacts, type Facts, type InstanceFacts } from './requests.ts';
@@ -62,6 +69,7 @@ const secrets = {
   JIRA_API_TOKEN_PARAMETER: `/medic/${stage}/jira-api-token`,
   MEDIC_APPROVAL_SECRET_PARAMETER: `/medic/${stage}/approval-secret`,
   MEDIC_WEBHOOK_SECRET_PARAMETER: `/medic/${stage}/webhook-secret`,
+  MEDIC_STATUSPAGE_KEY_PARAMETER: `/medic/${stage}/statuspage-api-key`,
 };
 const WEBHOOK_SECRET = 'medic-iam-check-webhook-secret-0123456789';
 const JIRA = { email: 'medic@example.com', token: 'local-token', project: 'OPS' };
@@ -277,24 +285,32 @@ export async function recordRuns(
   for (const s of scenarios) if (!SCENARIOS[s]) throw new Error(`unknown scenario ${s}`);
   let moto: LocalMoto | undefined;
   let jira: LocalJira | undefined;
+  let statusPage: LocalStatusPage | undefined;
   const cleanups: (() => Promise<void>)[] = [];
   const recording = startRecording();
   const outcomes: Record<string, string> = {};
   try {
-    [moto, jira] = await Promise.all([
+    [moto, jira, statusPage] = await Promise.all([
       startMoto(),
       startJiraServer({ email: JIRA.email, apiToken: JIRA.token, projectKey: JIRA.project }),
+      // Every run publishes on a status page, so Decide, the action steps, Close and the drainer
+      // read its key from SSM and take its lease on the safety table as deployed.
+      startStatusPageServer({ components: { ...LOCAL_STATUSPAGE_COMPONENTS } }),
     ]);
     configureEnvironment(moto.endpoint, { baseUrl: jira.baseUrl, ...JIRA });
     const config = { endpoint: moto.endpoint, region: LOCAL_DEPLOYMENT.region };
     // Deployed configuration: secrets come from SSM SecureStrings, names are the stage's.
     delete process.env.JIRA_API_TOKEN;
     delete process.env.MEDIC_APPROVAL_SECRET;
+    delete process.env.MEDIC_STATUSPAGE_KEY;
+    process.env.MEDIC_STATUSPAGE_URL = statusPage.baseUrl;
+    process.env.MEDIC_STATUSPAGE_PAGE_ID = statusPage.pageId;
     const ssm = new SSMClient(config);
     const values: Record<string, string> = {
       JIRA_API_TOKEN_PARAMETER: JIRA.token,
       MEDIC_APPROVAL_SECRET_PARAMETER: 'medic-iam-check-approval-signing-key-0123456789',
       MEDIC_WEBHOOK_SECRET_PARAMETER: WEBHOOK_SECRET,
+      MEDIC_STATUSPAGE_KEY_PARAMETER: statusPage.apiKey,
     };
     for (const [env, name] of Object.entries(secrets)) {
       await ssm.send(
@@ -389,6 +405,14 @@ export async function recordRuns(
         cleanups.push(() => world.teardown());
         if (CMK_SCENARIOS.has(name) && world.instanceIds[0])
           await attachCmkVolume(ec2, runMoto.endpoint, world.instanceIds[0]);
+        // Every instance serves a status page component: each function that tells users does.
+        if (world.instanceIds.length > 0)
+          await ec2.send(
+            new CreateTagsCommand({
+              Resources: world.instanceIds,
+              Tags: [{ Key: 'medic:statuspage-component', Value: 'simwebsite01' }],
+            }),
+          );
         const run = await local.run(world.event, {
           executionName: `iam-${name}-${Date.now()}`,
           waitMs: 100,
@@ -442,6 +466,6 @@ export async function recordRuns(
   } finally {
     recording.stop();
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-    await Promise.all([moto?.stop(), jira?.close()]);
+    await Promise.all([moto?.stop(), jira?.close(), statusPage?.close()]);
   }
 }

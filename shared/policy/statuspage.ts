@@ -11,7 +11,14 @@
  * The plan is cumulative: each update has a stable key, so publishing a plan twice, or a later plan
  * after an earlier one, posts only what is new (the keys already posted live on the incident).
  */
-import type { ActionKind, Classification, IncidentState, InstanceOutcome, Mode } from '../domain/model.ts';
+import type {
+  ActionKind,
+  Classification,
+  IncidentState,
+  InstanceCase,
+  InstanceOutcome,
+  Mode,
+} from '../domain/model.ts';
 import { episodeOutcome } from '../domain/report.ts';
 
 export type ComponentStatus = 'operational' | 'degraded_performance' | 'partial_outage' | 'major_outage';
@@ -19,7 +26,11 @@ export type StatusIncidentStatus = 'investigating' | 'identified' | 'monitoring'
 export type StatusImpact = 'minor' | 'major' | 'critical';
 
 export interface StatusUpdate {
-  /** Stable per run: `opened`, `action-<n>-<kind>`, `resolved`, `handed-over`. */
+  /**
+   * Stable per episode: `opened`, `step-<kind>`, `resolved`, `handed-over`. A step is keyed by its
+   * kind alone, so the plan one case publishes as its step starts and the plan Close publishes for
+   * every case name the same update the same way: Close never re-posts what a case already said.
+   */
   key: string;
   status: StatusIncidentStatus;
   body: string;
@@ -73,8 +84,16 @@ export const RESOLVED_TEXT =
 export const HANDED_OVER_TEXT =
   'Our automatic recovery did not fix the problem. An engineer is now working on it, and we will post an update as soon as we know more.';
 
-/** Rungs that ran for real (not held, not dry-run, not refused before it started). */
-const RAN = new Set(['succeeded', 'failed', 'recovered', 'not-recovered']);
+/**
+ * Rungs that ran for real (not held, not dry-run, not refused before it started); `started` is a
+ * multi-phase rung under way (its record is written when it ends), as the step that began it sees it.
+ */
+const RAN = new Set(['succeeded', 'failed', 'recovered', 'not-recovered', 'started']);
+
+/** The key of the update a rung posts: one per kind of step, whichever case and rung ran it. */
+export function stepKey(kind: Exclude<ActionKind, 'page'>): string {
+  return `step-${kind}`;
+}
 
 /** A hold by a maintenance window or the medic:maintenance tag: the impact is expected, keep quiet. */
 export function heldForMaintenance(action: { outcome: string; detail: string }): boolean {
@@ -134,17 +153,16 @@ export function statusPlan(
       components: down,
     },
   ];
+  // Users care that the server is being restarted, not how many times or on how many hosts: one
+  // update per kind of step, in the order the steps first ran.
   let n = 0;
   for (const c of cases) {
     for (const a of c.actions) {
       if (a.kind === 'page' || !RAN.has(a.outcome)) continue;
+      const key = stepKey(a.kind);
+      if (updates.some((u) => u.key === key)) continue;
       n++;
-      updates.push({
-        key: `action-${n}-${a.kind}`,
-        status: 'identified',
-        body: STEP_TEXT[a.kind],
-        components: down,
-      });
+      updates.push({ key, status: 'identified', body: STEP_TEXT[a.kind], components: down });
     }
   }
   const resolved = outcome === 'resolved';
@@ -175,16 +193,50 @@ export function planSoFar(plan: StatusPlan | null): StatusPlan | null {
   return { ...plan, updates: plan.updates.slice(0, -1), resolved: false };
 }
 
+/**
+ * Whether Decide publishes the case's plan itself: once, on the pass that assessed it, unless the
+ * move it answers is an action. Then the action step publishes `opened` with its own update right
+ * after acting, so telling users never delays the recovery; any other move (an approval to wait
+ * for, a page, the end) has users told now rather than after it.
+ */
+export function decidePublishes(firstPass: boolean, moveKind: string): boolean {
+  return firstPass && moveKind !== 'act';
+}
+
+/**
+ * What one case has to say while its run is under way: `opened` once Assess confirmed the impact,
+ * then one update per step that ran, the step that just began (`starting`, a multi-phase rung whose
+ * record is not written yet) included. Never a final update: only Close knows the episode's end.
+ * The keys are the ones finalStatusPlan uses, so Close posts only what is new.
+ */
+export function caseStatusPlan(
+  episodeKey: string,
+  c: StatusCaseFacts,
+  starting: ActionKind | null = null,
+): StatusPlan | null {
+  const actions =
+    starting && starting !== 'page'
+      ? [...c.actions, { kind: starting, outcome: 'started', detail: '' }]
+      : c.actions;
+  // The outcome only picks the last update, which planSoFar drops.
+  return planSoFar(statusPlan(episodeKey, [{ ...c, actions }], 'escalated'));
+}
+
 /** The facts of a finished (or running) incident. */
 export function statusFacts(state: IncidentState): StatusCaseFacts[] {
-  return (state.cases ?? []).map((c) => ({
+  return (state.cases ?? []).map(caseFacts);
+}
+
+/** One case's facts, from the case as the per-instance loop carries it. */
+export function caseFacts(c: InstanceCase): StatusCaseFacts {
+  return {
     componentId: c.target.statusPageComponent ?? null,
     classification: c.assessment?.classification ?? null,
     outcome: c.outcome,
     mode: c.mode,
     hasPeers: Boolean(c.target.group),
     actions: c.actions.map(({ kind, outcome, detail }) => ({ kind, outcome, detail })),
-  }));
+  };
 }
 
 /**

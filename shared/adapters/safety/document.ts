@@ -12,6 +12,8 @@
  *   BUDGET#<instance>    <action key> (mutating actions, rolling window)        actions.ts
  *   OUTBOX               <episode key> (Jira tickets waiting for Jira)          outbox.ts
  *   FINAL#<episode>      the final notice ledger (../final-notice-ledger.ts)
+ *   STATUSPAGE_LEASE     <episode key>: who publishes the episode on the status page now (a
+ *                        holder and until when; TTL on `expiresAt`)          status-outbox.ts
  *   HEALTH               <scope>: one attribute per open AWS Health issue of an instance, zone or
  *                        region (the bounds hold while AWS recovers)            health.ts
  * Items written by earlier releases stay readable: no key or attribute is renamed here.

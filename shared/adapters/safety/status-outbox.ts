@@ -6,9 +6,51 @@
  */
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { StatusPlan } from '../../policy/statuspage.ts';
-import type { StatusOutbox, StatusOutboxDrain } from '../../ports.ts';
-import { conditional } from './document.ts';
+import type { StatusOutbox, StatusOutboxDrain, StatusPublishLease } from '../../ports.ts';
+import { conditional, epoch } from './document.ts';
 import { safetyQueue } from './queue.ts';
+
+/**
+ * The publish lease on the safety table: `STATUSPAGE_LEASE` / <episode key>, with its holder and
+ * until when. Taken with a conditional put (free, or its lease ran out), given back with a delete
+ * conditional on the holder; TTL removes what a dead holder left.
+ */
+export function dynamoStatusLease(doc: DynamoDBDocumentClient, table: string): StatusPublishLease {
+  const key = (episodeKey: string) => ({ pk: 'STATUSPAGE_LEASE', sk: episodeKey });
+  return {
+    claimStatusLease(episodeKey, holder, now, until) {
+      return conditional('PutItem status page lease', () =>
+        doc.send(
+          new PutCommand({
+            TableName: table,
+            Item: {
+              ...key(episodeKey),
+              holder,
+              until: until.toISOString(),
+              expiresAt: epoch(until) + 86_400,
+            },
+            ConditionExpression: 'attribute_not_exists(pk) OR #until < :now',
+            ExpressionAttributeNames: { '#until': 'until' },
+            ExpressionAttributeValues: { ':now': now.toISOString() },
+          }),
+        ),
+      );
+    },
+
+    async releaseStatusLease(episodeKey, holder) {
+      await conditional('DeleteItem status page lease', () =>
+        doc.send(
+          new DeleteCommand({
+            TableName: table,
+            Key: key(episodeKey),
+            ConditionExpression: 'holder = :holder',
+            ExpressionAttributeValues: { ':holder': holder },
+          }),
+        ),
+      );
+    },
+  };
+}
 
 export function dynamoStatusOutbox(
   doc: DynamoDBDocumentClient,
