@@ -104,10 +104,22 @@ describe('fleet verdict across the organization', () => {
     }));
   it.each([
     [
-      'one account past its own limit: a storm naming that account only',
+      'one account past its own limit, alone in the window: a storm naming that account only',
+      [...inAccount('111111111111', 4)],
+      /4 instances \(limit 3\)/,
+      ['111111111111'],
+    ],
+    [
+      'one account past its own limit while another alarms too: the one storm holds both, so it names both',
       [...inAccount('111111111111', 4), ...inAccount('222222222222', 1)],
       /4 instances in account 111111111111 \(limit 3\)/,
-      ['111111111111'],
+      ['111111111111', '222222222222'],
+    ],
+    [
+      'an AZ past its limit while another account alarms too: the storm names both accounts',
+      [...inAccount('111111111111', 3, 'eu-west-1a'), ...inAccount('222222222222', 1)],
+      /3 instances in eu-west-1a of account 111111111111 \(AZ limit 2\)/,
+      ['111111111111', '222222222222'],
     ],
     [
       'each account within its limit, the organization past its own: one storm naming every account',
@@ -152,6 +164,8 @@ describe('fleet verdict across the organization', () => {
     else {
       expect(verdict?.why).toMatch(expected);
       expect(verdict?.accounts).toEqual(accounts);
+      // The page lists what the storm holds: every instance of those accounts in the window.
+      expect(verdict?.instances).toEqual([...new Set(entries.map((e) => e.instanceId))].sort());
     }
   });
 });

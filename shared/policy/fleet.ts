@@ -94,6 +94,18 @@ export function fleetVerdict(facts: {
   /** Open AWS Health issues by zone (what zonesToCheck asked for). */
   zoneIssues?: Record<string, { eventTypeCode: string; since: string }>;
 }): FleetTrip | null {
+  const trip = firstTrip(facts);
+  if (!trip) return null;
+  // One storm for the whole organization: once declared it holds every new alarm of every account
+  // (one storm key, one page, one summary ticket), so the page names every account and instance in
+  // incidents within the window, whichever rule tripped — an account whose alarms medic now holds
+  // is never left out of the page that explains why.
+  const accounts = distinct(facts.entries.map(accountOf));
+  if (accounts.length < 2) return trip;
+  return { ...trip, instances: distinct(facts.entries.map((e) => e.instanceId)), accounts };
+}
+
+function firstTrip(facts: Parameters<typeof fleetVerdict>[0]): FleetTrip | null {
   const { entries, limits } = facts;
   const accountsOf = (list: FleetEntry[]) => distinct(list.map(accountOf));
   const byAccount = new Map<string, FleetEntry[]>();
