@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type FleetEntry,
   fleetVerdict,
+  groupId,
   groupsToSize,
   stormInProgress,
   stormKey,
@@ -201,5 +202,62 @@ describe('an AZ-wide AWS Health issue is a shared cause', () => {
     // Assess
     expect(zonesToCheck(inZone(1, 'us-east-1a'), ['us-east-1a'])).toEqual([]);
     expect(zonesToCheck(inZone(2, 'us-east-1a'), ['us-east-1a', null])).toEqual(['us-east-1a']);
+  });
+});
+
+describe('an Auto Scaling group is one group of one account and region', () => {
+  const home = { account: '111111111111', region: 'eu-west-1' };
+  it.each([
+    [
+      'the central account and region: the bare name',
+      { account: '111111111111', region: 'eu-west-1' },
+      'web',
+    ],
+    ['no account or region given: the central ones', {}, 'web'],
+    [
+      'a member account: named with its account and region',
+      { account: '222222222222', region: 'eu-west-1' },
+      'web (account 222222222222, eu-west-1)',
+    ],
+    [
+      'the central account in another region: named with it',
+      { account: '111111111111', region: 'us-east-1' },
+      'web (account 111111111111, us-east-1)',
+    ],
+  ])('%s', (_rule, where, expected) => {
+    // Act / Assess
+    expect(groupId('web', where, home)).toBe(expected);
+  });
+
+  it('a single-account deployment keeps every bare name; no group is no name', () => {
+    // Act / Assess
+    expect(groupId('web', { account: '222222222222', region: 'us-east-1' }, {})).toBe('web');
+    expect(groupId(null, {}, home)).toBeNull();
+  });
+
+  it('"web" of two accounts is two groups: neither past its share, though one name would be', () => {
+    // Prepare: two of four instances of "web" in each account (50 %, the limit is more than 50 %)
+    const member = { account: '222222222222', region: 'eu-west-1' };
+    const entries: FleetEntry[] = [
+      ...[0, 1].map((i) => ({ instanceId: `i-a${i}`, group: groupId('web', {}, home) })),
+      ...[0, 1].map((i) => ({
+        instanceId: `222222222222/eu-west-1/i-b${i}`,
+        account: member.account,
+        group: groupId('web', member, home),
+      })),
+    ];
+    const groups = [groupId('web', member, home)];
+    const groupSizes = { web: 4, 'web (account 222222222222, eu-west-1)': 4 };
+    // Act
+    const apart = fleetVerdict({ entries, groups, groupSizes, limits: { ...limits, fleetMaxInstances: 10 } });
+    const merged = fleetVerdict({
+      entries: entries.map((e) => ({ ...e, group: 'web' })),
+      groups: ['web'],
+      groupSizes: { web: 4 },
+      limits: { ...limits, fleetMaxInstances: 10 },
+    });
+    // Assess
+    expect(apart).toBeNull();
+    expect(merged?.why).toMatch(/4 of 4 instances of group web/);
   });
 });
