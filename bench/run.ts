@@ -456,9 +456,8 @@ async function stormSection(s: Awaited<ReturnType<typeof startBenchSubstrate>>) 
     ok: storm.eventsPerSecond >= 200,
   });
   // The same storm spread over an organization, in the same run: every delivery keyed and counted by
-  // account, the organization-wide guard tripping once. The member accounts' instances are looked up
-  // through the central client here (moto holds them in its default account) until per-account
-  // clients resolve them in their own account.
+  // account, the organization-wide guard tripping once. Each member account's instances live in
+  // that account (moto binds them to it) and Admit looks them up there, through the member role.
   log('storm intake: organization-wide, 3 accounts …', 'storm');
   await s.reset();
   const org = await stormIntake({

@@ -14,10 +14,11 @@ import {
 import {
   DescribeImagesCommand,
   DescribeInstancesCommand,
-  type EC2Client,
+  EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import type { LocalMoto } from '../local/moto.ts';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { createMemberRole, type LocalMoto } from '../local/moto.ts';
 import { alarmEvent } from '../local/scenarios.ts';
 
 export interface StormResult {
@@ -89,6 +90,81 @@ export async function seedFleet(ec2: EC2Client, count: number): Promise<string[]
   return ids;
 }
 
+/**
+ * The organization's fleet: instance n lives in accounts[n % accounts.length], in that account
+ * (the first is the central one, moto's default; the others are reached through their member role,
+ * deployed here as the member stack would, so moto binds the instances to the member account).
+ */
+async function seedAcrossAccounts(
+  central: EC2Client,
+  endpoint: string,
+  accounts: string[],
+  count: number,
+): Promise<{
+  ids: string[];
+  accountOf: (id: string) => string | undefined;
+  ec2Of: (id: string) => EC2Client;
+}> {
+  const [home = '123456789012'] = accounts;
+  const externalId = process.env.MEDIC_MEMBER_EXTERNAL_ID || undefined;
+  const region = (await central.config.region()) ?? 'us-east-1';
+  const local = { accessKeyId: 'medic-local', secretAccessKey: 'medic-local' };
+  const clients = new Map<string, EC2Client>([[home, central]]);
+  for (const account of accounts.slice(1)) {
+    const roleArn = await createMemberRole(endpoint, {
+      account,
+      trustedAccount: home,
+      ...(externalId ? { externalId } : {}),
+    });
+    const sts = new STSClient({ endpoint, region, credentials: local });
+    const k = (
+      await sts.send(
+        new AssumeRoleCommand({
+          RoleArn: roleArn,
+          RoleSessionName: 'medic-bench-seed',
+          ...(externalId ? { ExternalId: externalId } : {}),
+        }),
+      )
+    ).Credentials;
+    if (!k?.AccessKeyId || !k.SecretAccessKey) throw new Error(`no credentials for account ${account}`);
+    clients.set(
+      account,
+      new EC2Client({
+        endpoint,
+        region,
+        credentials: {
+          accessKeyId: k.AccessKeyId,
+          secretAccessKey: k.SecretAccessKey,
+          ...(k.SessionToken ? { sessionToken: k.SessionToken } : {}),
+        },
+      }),
+    );
+  }
+  const perAccount = await Promise.all(
+    accounts.map((account, a) =>
+      seedFleet(
+        clients.get(account) ?? central,
+        Math.floor(count / accounts.length) + (a < count % accounts.length ? 1 : 0),
+      ),
+    ),
+  );
+  const ids: string[] = [];
+  const where = new Map<string, string>();
+  for (let n = 0; n < count; n++) {
+    const a = n % accounts.length;
+    const id = perAccount[a]?.[Math.floor(n / accounts.length)];
+    const account = accounts[a];
+    if (!id || !account) continue;
+    ids.push(id);
+    where.set(id, account);
+  }
+  return {
+    ids,
+    accountOf: (id) => where.get(id),
+    ec2Of: (id) => clients.get(where.get(id) ?? home) ?? central,
+  };
+}
+
 export async function stormIntake(options: {
   ec2: EC2Client;
   moto: Pick<LocalMoto, 'calls' | 'clearCalls' | 'endpoint'>;
@@ -104,7 +180,14 @@ export async function stormIntake(options: {
    */
   accounts?: string[];
 }): Promise<StormResult> {
-  const ids = await seedFleet(options.ec2, options.instances);
+  const accounts = options.accounts ?? [];
+  const { ids, accountOf, ec2Of } = accounts.length
+    ? await seedAcrossAccounts(options.ec2, options.moto.endpoint, accounts, options.instances)
+    : {
+        ids: await seedFleet(options.ec2, options.instances),
+        accountOf: () => undefined,
+        ec2Of: () => options.ec2,
+      };
   const at = new Date(Date.now() - 60_000);
   const events: unknown[] = [];
   for (const [n, instanceId] of ids.entries()) {
@@ -115,7 +198,7 @@ export async function stormIntake(options: {
         'Threshold Crossed: 2 out of the last 2 datapoints were greater than or equal to the threshold (1.0).',
       instanceId,
       at,
-      ...(options.accounts?.length ? { account: options.accounts[n % options.accounts.length] } : {}),
+      ...(accountOf(instanceId) ? { account: accountOf(instanceId) } : {}),
     });
     for (let d = 0; d < options.duplicates; d++) events.push(structuredClone(event));
   }
@@ -175,7 +258,8 @@ export async function stormIntake(options: {
   // Baseline: the floor for one moto round trip per event, same concurrency, no medic code.
   const baselineStarted = performance.now();
   await pool(events, options.concurrency, async (_event, i) => {
-    await options.ec2.send(new DescribeInstancesCommand({ InstanceIds: [ids[i % ids.length] as string] }));
+    const id = ids[i % ids.length] as string;
+    await ec2Of(id).send(new DescribeInstancesCommand({ InstanceIds: [id] }));
   });
   const baselineMs = performance.now() - baselineStarted;
 

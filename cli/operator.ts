@@ -458,8 +458,56 @@ export function operatorProgram(
     )
     .option('--dry-run', 'print the plan only')
     .option('--topic <arn>', 'alarm action topic (default: medic-<stage>-alarms)')
+    .option('--account <id>', 'sync in this account (a member: through its member role, as the Lambdas)')
+    .option('--region <region>', "sync in this region (default: the stack's)")
+    .option('--all', 'sync every configured account (central + MEDIC_MEMBER_ACCOUNTS) × --regions')
+    .option('--regions <list>', 'regions for --all (default: MEDIC_REGIONS)')
+    .option(
+      '--central-account <id>',
+      'the central account (default: MEDIC_CENTRAL_ACCOUNT, else who you are)',
+    )
+    .addHelpText(
+      'after',
+      '\nOrganization: --account/--region or --all assume arn:<partition>:iam::<account>:role/' +
+        '<MEDIC_MEMBER_ROLE_NAME> with MEDIC_MEMBER_EXTERNAL_ID, as the central functions do; the member ' +
+        "role trusts only the central stage's roles (medic-<stage>-*), so run it as one of those. Alarms " +
+        "outside the stack's own account and region carry no action: the member stack forwards their " +
+        'state changes to the central bus. An account whose role cannot be assumed is one line, exit 1.',
+    )
     .action(
       exit(async (o) => {
+        if (o.account || o.region || o.all) {
+          const where = whereOption({ account: o.account, region: o.region });
+          const { everyTarget, listOption, syncAlarms } = await import('./alarms-sync.ts');
+          const members = listOption(process.env.MEDIC_MEMBER_ACCOUNTS);
+          const central = o.centralAccount ?? process.env.MEDIC_CENTRAL_ACCOUNT;
+          if (central !== undefined && !ACCOUNT_ID.test(central))
+            throw new CliUsageError(`--central-account must be a 12-digit AWS account id, got "${central}"`);
+          const home = aws().region ?? 'us-east-1';
+          const targets = o.all
+            ? everyTarget(
+                central ?? where.account ?? '',
+                members,
+                listOption(o.regions ?? process.env.MEDIC_REGIONS),
+              )
+            : [{ account: where.account ?? central ?? '', region: where.region ?? home }];
+          if (targets.some((t) => !ACCOUNT_ID.test(t.account)))
+            throw new CliUsageError(
+              '--all and --region need the account: --account ID or --central-account ID',
+            );
+          return syncAlarms({
+            client: clientConfig(aws()),
+            targets,
+            centralAccount: central,
+            memberRoleName: process.env.MEDIC_MEMBER_ROLE_NAME || 'medic-member',
+            externalId: process.env.MEDIC_MEMBER_EXTERNAL_ID || undefined,
+            memberAccounts: members.length ? members : null,
+            topic: () => alarmsTopicArn({ ...aws(), topic: o.topic }),
+            dryRun: Boolean(o.dryRun),
+            who: userInfo().username,
+            out,
+          });
+        }
         const config = clientConfig(aws());
         // Loaded per command: the EC2 client alone takes about a second to import.
         const [{ CloudWatchClient }, { EC2Client }, { cloudWatchAlarms }, { managedFleet }] =

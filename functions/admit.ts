@@ -86,7 +86,18 @@ export const handler = lambda(async (event) => {
     leaseMs: lockLeaseMs(),
     notifier: snsNotifier(sns, core.MEDIC_STAKEHOLDER_TOPIC_ARN),
     ...(core.MEDIC_STATUS_TOPIC_ARN ? { statusNotifier: snsNotifier(sns, core.MEDIC_STATUS_TOPIC_ARN) } : {}),
-    groupSize: async (group) => (await autoScaling.inServiceInstances([group])).length,
+    // A member account's group is sized there (group names are unique per account and region only).
+    groupSize: async (group, where) => {
+      const groups = where
+        ? autoScalingAdapter(
+            await clientFor('autoscaling', (k) => new AutoScalingClient(k), {
+              ...where,
+              incidentId: 'fleet-guard',
+            }),
+          )
+        : autoScaling;
+      return (await groups.inServiceInstances([group])).length;
+    },
     memo: stormMemo,
     ...(core.MEDIC_INCIDENTS_TABLE
       ? {

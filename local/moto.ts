@@ -22,6 +22,8 @@ export interface RecordedAwsCall {
   params: Record<string, unknown>;
   /** The account moto answered the call in (from the caller's access key). */
   account?: string;
+  /** The region the call was signed for (its SigV4 credential scope). */
+  region?: string | null;
 }
 
 /** The member stack's execution role, as a member account deploys it (trust policy only). */

@@ -94,7 +94,8 @@ the request carries that external id. (aws:PrincipalArn conditions are not evalu
                           -> creates the member stack's execution role in that account (trust policy
                              only: moto evaluates no permissions), as `aws cloudformation deploy` of
                              the member stack would; {"roleArn": ...}
-Every recorded call also carries "account": the account moto answered it in.
+Every recorded call also carries "account": the account moto answered it in, and "region": the
+region its signature names.
 
 Prints one line `MOTO_READY <port>` on stdout once listening, and exits when stdin closes so a
 crashed parent never leaves an orphan server behind.
@@ -303,7 +304,7 @@ def _ssm_override(action, params, start_response):
     return None
 
 
-def _record(service, action, params, account=None):
+def _record(service, action, params, account=None, region=None):
     with _calls_lock:
         if len(_calls) >= MAX_RECORDED_CALLS:
             del _calls[0]
@@ -315,6 +316,7 @@ def _record(service, action, params, account=None):
                 "action": action,
                 "params": params,
                 "account": account,
+                "region": region,
             }
         )
 
@@ -325,6 +327,16 @@ def _access_key_from_auth(environ):
         return auth.split("Credential=")[1].split("/")[0]
     except IndexError:
         return ""
+
+
+def _region_of(environ):
+    # The region the caller signed for (SigV4 credential scope: key/date/region/service/aws4_request):
+    # the region AWS would have answered in.
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    try:
+        return auth.split("Credential=")[1].split("/")[2]
+    except IndexError:
+        return None
 
 
 def _account_of(environ):
@@ -901,7 +913,7 @@ def build_app():
             rule = _take_error_rule(described[0], described[1])
             if rule is not None and not rule.get("passThrough"):
                 return _error_response(start_response, environ, described[0], rule)
-            _record(*described, account=_account_of(environ))
+            _record(*described, account=_account_of(environ), region=_region_of(environ))
             if rule is not None:
                 for _chunk in moto_app(environ, lambda *a, **k: None):
                     pass

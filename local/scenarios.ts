@@ -42,6 +42,7 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { CLIENT_ORIGIN } from '../shared/aws-clients.ts';
 import type { Mode } from '../shared/domain/model.ts';
 import { keepOwnCredentials } from './aws-scope.ts';
 import { createMemberRole, type InstanceFaults, injectFaults, type LocalMoto } from './moto.ts';
@@ -59,6 +60,23 @@ export interface ScenarioWorld {
   setMode?(instanceId: string, mode: HostMode): Promise<void>;
   /** Events delivered before `event`, one run each and in order (e.g. an AWS Health issue). */
   prelude?: unknown[];
+  /** The organization scenario: one incident per (account, region), then a storm over accounts. */
+  org?: OrgWorld;
+}
+
+/** Where one alarmed instance of the organization scenario lives, and its alarm. */
+export interface OrgTarget {
+  account: string;
+  region: string;
+  instanceId: string;
+  event: unknown;
+}
+
+export interface OrgWorld {
+  /** One incident each, run one after the other; each must act only in its own account and region. */
+  incidents: OrgTarget[];
+  /** Alarms that arrive at once, spread over accounts: the organization-wide guard must trip once. */
+  storm: OrgTarget[];
 }
 
 export interface ScenarioContext {
@@ -68,6 +86,8 @@ export interface ScenarioContext {
   /** `endpoint` is where faults are injected and metrics/logs seeded. */
   moto: Pick<LocalMoto, 'calls' | 'endpoint'>;
   now: Date;
+  /** The run's central account and member settings (the organization scenario deploys member roles). */
+  org?: { centralAccount: string; externalId: string; memberRoleName: string };
 }
 
 /** What the host says about itself through SSM Run Command (rendered as the real tools print it). */
@@ -169,6 +189,8 @@ interface ScenarioSpec {
   prelude?: (instanceId: string, now: Date) => unknown[];
   /** Settings of the run itself, around the scenario's clock (e.g. the planned-work window). */
   env?: (now: Date) => Record<string, string>;
+  /** Several accounts × regions (member roles deployed on the same moto), then a storm over some. */
+  org?: { members: string[]; regions: string[]; stormAccounts: string[]; stormPerAccount: number };
 }
 
 const STATUS_REASON =
@@ -1213,6 +1235,7 @@ export async function setupScenario(
   const spec = SCENARIOS[name];
   if (!spec) throw new Error(`unknown scenario "${name}"`);
   if (spec.storm) return setupStorm(spec, ctx, options.instances ?? spec.storm.defaultInstances);
+  if (spec.org) return setupOrg(spec, spec.org, ctx);
   const network = await seedNetwork(ctx.ec2);
   const { subnetId, imageId } = network;
   const awsConfig = { endpoint: ctx.moto.endpoint, region: (await ctx.ec2.config.region()) ?? 'us-east-1' };
@@ -1413,5 +1436,182 @@ export function alertmanagerEvent(
     version: '4',
     groupKey: `{}:{alertname="${spec.alarm.name}"}`,
     truncatedAlerts: 0,
+  };
+}
+
+// ---- one medic for the whole organization ----
+SCENARIOS.org = {
+  description:
+    'one medic for an AWS Organization: a hung host in each of 3 accounts × 2 regions (one incident each, acted on only in its own account and region through the member role), then alarms from 2 accounts at once trip the organization-wide guard once',
+  hosts: [],
+  alarm: statusAlarm('org'),
+  org: {
+    members: ['222222222222', '333333333333'],
+    regions: ['us-east-1', 'eu-west-1'],
+    stormAccounts: ['222222222222', '333333333333'],
+    stormPerAccount: 3,
+  },
+  // Reboot acts at once; no account reaches its own limit (5) but the organization passes 6: the
+  // storm is only visible across accounts.
+  env: () => ({
+    MEDIC_AUTONOMY: 'restart-service=off,reboot=auto,stop-start=auto,failover=off',
+    MEDIC_VERIFY_POLLS: '3',
+    MEDIC_FLEET_MAX_ORG_INSTANCES: '6',
+    MEDIC_MEMBER_ACCOUNTS: '222222222222,333333333333',
+  }),
+};
+
+type Keys = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+
+/**
+ * An EC2 client of one account and region that keeps both inside a run (the run only decides the
+ * endpoint): a member account's instances are created with that account's own credentials.
+ */
+function ec2Of(endpoint: string, region: string, credentials: Keys): EC2Client {
+  const client = keepOwnCredentials(new EC2Client({ endpoint, region, credentials }));
+  (client as unknown as Record<symbol, unknown>)[CLIENT_ORIGIN] = { region, credentials };
+  return client;
+}
+
+async function setupOrg(
+  spec: ScenarioSpec,
+  org: NonNullable<ScenarioSpec['org']>,
+  ctx: ScenarioContext,
+): Promise<ScenarioWorld> {
+  const settings = ctx.org ?? {
+    centralAccount: '123456789012',
+    externalId: 'medic-local-external-id',
+    memberRoleName: 'medic-member',
+  };
+  const endpoint = ctx.moto.endpoint;
+  const local: Keys = { accessKeyId: 'medic-local', secretAccessKey: 'medic-local' };
+  const keys = new Map<string, Keys>([[settings.centralAccount, local]]);
+  for (const account of org.members) {
+    // What `aws cloudformation deploy` of docs/member-stack.yml does in the member account.
+    const roleArn = await createMemberRole(endpoint, {
+      account,
+      trustedAccount: settings.centralAccount,
+      roleName: settings.memberRoleName,
+      externalId: settings.externalId,
+    });
+    const sts = keepOwnCredentials(new STSClient({ endpoint, region: 'us-east-1', credentials: local }));
+    const answer = await sts.send(
+      new AssumeRoleCommand({
+        RoleArn: roleArn,
+        RoleSessionName: 'medic-scenario-setup',
+        ExternalId: settings.externalId,
+      }),
+    );
+    const k = answer.Credentials;
+    if (!k?.AccessKeyId || !k.SecretAccessKey) throw new Error(`no credentials for account ${account}`);
+    keys.set(account, {
+      accessKeyId: k.AccessKeyId,
+      secretAccessKey: k.SecretAccessKey,
+      ...(k.SessionToken ? { sessionToken: k.SessionToken } : {}),
+    });
+  }
+  const hosts = new Map<string, FakeHost>();
+  const timers = new Set<NodeJS.Timeout>();
+  const launch = async (
+    account: string,
+    region: string,
+    name: string,
+    port: number,
+    count = 1,
+  ): Promise<string[]> => {
+    const ec2 = ec2Of(endpoint, region, keys.get(account) ?? local);
+    const run = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: 'ami-12345678',
+        InstanceType: 't3.micro',
+        MinCount: count,
+        MaxCount: count,
+        TagSpecifications: [
+          {
+            ResourceType: 'instance',
+            Tags: [
+              { Key: 'Name', Value: name },
+              { Key: 'medic:managed', Value: 'true' },
+              { Key: 'medic:probe-address', Value: '127.0.0.1' },
+              { Key: 'medic:ports', Value: String(port) },
+              { Key: 'medic:ssh-port', Value: String(port) },
+            ],
+          },
+        ],
+      }),
+    );
+    const ids = (run.Instances ?? []).flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
+    if (ids.length !== count) throw new Error(`moto launched ${ids.length} of ${count} in ${account}`);
+    return ids;
+  };
+  const accounts = [settings.centralAccount, ...org.members];
+  const incidents: OrgTarget[] = [];
+  for (const account of accounts) {
+    for (const region of org.regions) {
+      const host = await startFakeHost('hung');
+      const name = `web-${account.slice(0, 4)}-${region}`;
+      const [instanceId = ''] = await launch(account, region, name, host.sshPort);
+      hosts.set(instanceId, host);
+      // The independent signals agree the host is down (no SSM agent), so medic may act.
+      await injectFaults(endpoint, { instanceId, ssmAgent: 'ConnectionLost' });
+      incidents.push({
+        account,
+        region,
+        instanceId,
+        event: alarmEvent({
+          alarmName: `${name} ${spec.alarm.name}`,
+          metric: spec.alarm.metric,
+          reason: spec.alarm.reason,
+          instanceId,
+          // Distinct times: the event id is made of it.
+          at: new Date(ctx.now.getTime() - 100 + incidents.length),
+          account,
+          region,
+        }),
+      });
+    }
+  }
+  const storm: OrgTarget[] = [];
+  for (const account of org.stormAccounts) {
+    const region = org.regions[0] ?? 'us-east-1';
+    const ids = await launch(account, region, 'storm-host', CLOSED_PORT, org.stormPerAccount);
+    for (const instanceId of ids)
+      storm.push({
+        account,
+        region,
+        instanceId,
+        event: alarmEvent({
+          alarmName: `storm-${account}-${instanceId} ${spec.alarm.name}`,
+          metric: spec.alarm.metric,
+          reason: spec.alarm.reason,
+          instanceId,
+          at: new Date(ctx.now.getTime() + storm.length),
+          account,
+          region,
+        }),
+      });
+  }
+  // A reboot takes a host down; it comes back healthy after a short boot.
+  const stopWatching = watchHostEvents(ctx.moto, async (event, instanceId) => {
+    const host = hosts.get(instanceId);
+    if (!host) return;
+    if (event === 'reboot' || event === 'stop') await host.setMode('down');
+    if (event === 'reboot' || event === 'start') {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        void host.setMode('healthy');
+      }, 300);
+      timers.add(timer);
+    }
+  });
+  return {
+    event: incidents[0]?.event,
+    instanceIds: [...incidents, ...storm].map((t) => t.instanceId),
+    org: { incidents, storm },
+    async teardown() {
+      await stopWatching();
+      for (const t of timers) clearTimeout(t);
+      for (const host of hosts.values()) await host.close();
+    },
   };
 }

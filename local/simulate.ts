@@ -98,6 +98,8 @@ export interface SimulationResult {
   endpoints: { aws: string; jira: string };
   /** A storm scenario's figures (one execution per alarm event). */
   storm?: StormReport;
+  /** The organization scenario: each incident where it acted, and the storm over accounts. */
+  org?: OrgReport;
   /** The HTML incident report written for this run (null when the run produced no incident). */
   report: string | null;
   /** The EMF documents Record emitted (once per run). */
@@ -137,6 +139,31 @@ export interface StormReport {
   dispositions: Record<string, number>;
   mutatingCalls: number;
   failed: number;
+}
+
+/** One incident of the organization scenario: where its alarm came from and what medic did there. */
+export interface OrgIncident {
+  account: string;
+  region: string;
+  instanceId: string;
+  incidentId: string | null;
+  status: 'SUCCEEDED' | 'FAILED';
+  outcome: string;
+  actions: SimulationResult['actions'];
+  /** The accounts each mutating EC2 call of this run was answered in (moto's call log). */
+  actedIn: { action: string; account: string; region: string | null }[];
+}
+
+export interface OrgReport {
+  incidents: OrgIncident[];
+  storm: StormReport & {
+    /** Account → instances alarmed in the storm. */
+    alarmed: Record<string, string[]>;
+    /** Subjects of the storm pages published (SNS Publish calls of event storm). */
+    pages: string[];
+    /** The storm summary tickets in Jira: key, summary, labels. */
+    tickets: { key: string; summary: string; labels: string[] }[];
+  };
 }
 
 /** Writes the self-contained HTML report of a finished run; returns its path. */
@@ -448,12 +475,23 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
         say(`seeding scenario "${options.scenario}": ${SCENARIOS[options.scenario]?.description}`);
         world = await setupScenario(
           options.scenario,
-          { ec2, moto, now, clientConfig },
+          {
+            ec2,
+            moto,
+            now,
+            clientConfig,
+            org: {
+              centralAccount: runEnv.MEDIC_CENTRAL_ACCOUNT ?? LOCAL_CENTRAL_ACCOUNT,
+              externalId: runEnv.MEDIC_MEMBER_EXTERNAL_ID ?? LOCAL_EXTERNAL_ID,
+              memberRoleName: runEnv.MEDIC_MEMBER_ROLE_NAME || 'medic-member',
+            },
+          },
           options.instances ? { instances: options.instances } : {},
         );
         cleanups.push(() => (world ? world.teardown() : Promise.resolve()));
       }
       if (world?.events) return await runStorm(world.events, moto, jira.baseUrl, say, runEnv);
+      if (world?.org) return await runOrg(world.org, moto, jira, callbacks, say, runEnv);
       const event = world ? world.event : fileEvent;
 
       // Pre-flight with Admit's read-only half: bad input fails here, before anything starts.
@@ -702,4 +740,129 @@ function actionRows(cases: InstanceCase[]): SimulationResult['actions'] {
       detail: a.detail,
     })),
   );
+}
+
+// ---- one medic for the organization: one incident per account and region, then a storm ----
+const MUTATING_EC2 = /^(RebootInstances|StopInstances|StartInstances|TerminateInstances)$/;
+
+async function runOrg(
+  org: NonNullable<ScenarioWorld['org']>,
+  moto: Pick<LocalMoto, 'calls' | 'endpoint'>,
+  jira: { baseUrl: string; email: string; token: string; project: string },
+  callbacks: Awaited<ReturnType<typeof startCallbackServer>>,
+  say: (line: string) => void,
+  env: Environment,
+): Promise<SimulationResult> {
+  const { loadLocalMachine } = await import('./engine.ts');
+  const machine = await loadLocalMachine();
+  const waitMs = Number(env.MEDIC_SIM_WAIT_MS ?? 300);
+  const incidents: OrgIncident[] = [];
+  let transitions = 0;
+  let maxStateBytes = 0;
+  // One after the other: each incident's calls are the ones moto logged while it ran.
+  for (const target of org.incidents) {
+    const name = normalise(target.event).episodeKey;
+    say(`org: incident for ${target.instanceId} in account ${target.account} (${target.region})`);
+    const before = (await moto.calls()).at(-1)?.seq ?? 0;
+    const run = await machine.run(target.event, {
+      executionName: name,
+      waitMs,
+      retryMs: Number(env.MEDIC_SIM_RETRY_MS ?? 100),
+      callbacks,
+      approver: localApprover('approve', say),
+    });
+    transitions += run.transitions;
+    maxStateBytes = Math.max(maxStateBytes, run.maxStateBytes);
+    const state = (run.status === 'SUCCEEDED' ? run.output : run.lastOutputs.get('CloseAfterFailure')) as
+      | IncidentState
+      | undefined;
+    const actedIn = (await moto.calls())
+      .filter((c) => c.seq > before && MUTATING_EC2.test(c.action) && c.params.DryRun !== 'true')
+      .map((c) => ({ action: c.action, account: c.account ?? '', region: c.region ?? null }));
+    incidents.push({
+      account: target.account,
+      region: target.region,
+      instanceId: target.instanceId,
+      incidentId: state?.incidentId ?? null,
+      status: run.status,
+      outcome: state?.outcome ?? 'failed',
+      actions: actionRows(state?.cases ?? []),
+      actedIn,
+    });
+    say(
+      `org:   ${state?.outcome ?? 'failed'}; acted in ${actedIn.map((a) => a.account).join(', ') || 'no account'}`,
+    );
+  }
+  const before = (await moto.calls()).at(-1)?.seq ?? 0;
+  const storm = await runStorm(
+    org.storm.map((t) => t.event),
+    moto,
+    jira.baseUrl,
+    say,
+    env,
+  );
+  const calls = (await moto.calls()).filter((c) => c.seq > before);
+  const pages = calls
+    .filter((c) => c.service === 'sns' && c.action === 'Publish')
+    .map((c) => String(c.params.Subject ?? ''))
+    .filter((subject) => subject.includes('fleet guard tripped'));
+  const alarmed: Record<string, string[]> = {};
+  for (const t of org.storm) alarmed[t.account] = [...(alarmed[t.account] ?? []), t.instanceId];
+  const tickets = await stormTickets(jira);
+  say(`org: storm paged ${pages.length} time(s); summary tickets ${tickets.map((t) => t.key).join(', ')}`);
+  const mutatingInStorm = calls.filter(
+    (c) => MUTATING_ACTIONS.test(c.action) && c.params.DryRun !== 'true',
+  ).length;
+  const failed = incidents.filter((i) => i.status !== 'SUCCEEDED').length + (storm.storm?.failed ?? 0);
+  return {
+    ...storm,
+    account: env.MEDIC_CENTRAL_ACCOUNT ?? LOCAL_CENTRAL_ACCOUNT,
+    region: env.AWS_REGION ?? 'us-east-1',
+    targets: [...incidents.map((i) => i.instanceId), ...storm.targets],
+    actions: [...incidents.flatMap((i) => i.actions), ...storm.actions],
+    outcome: incidents.every((i) => i.outcome === 'resolved') && pages.length === 1 ? 'resolved' : 'failed',
+    status: failed === 0 ? 'SUCCEEDED' : 'FAILED',
+    transitions: transitions + storm.transitions,
+    maxStateBytes: Math.max(maxStateBytes, storm.maxStateBytes),
+    org: {
+      incidents,
+      storm: {
+        ...(storm.storm as StormReport),
+        mutatingCalls: mutatingInStorm,
+        alarmed,
+        pages,
+        tickets,
+      },
+    },
+  };
+}
+
+/** The storm summary tickets in the run's Jira (label medic-storm), as the tests and people read them. */
+async function stormTickets(jira: {
+  baseUrl: string;
+  email: string;
+  token: string;
+  project: string;
+}): Promise<{ key: string; summary: string; labels: string[] }[]> {
+  requireLoopback('JIRA_BASE_URL', jira.baseUrl);
+  const jql = `project = ${jira.project} AND labels = medic-storm`;
+  const response = await fetch(
+    `${jira.baseUrl}/rest/api/3/search/jql?jql=${encodeURIComponent(jql)}&fields=summary,labels&maxResults=50`,
+    {
+      headers: {
+        authorization: `Basic ${Buffer.from(`${jira.email}:${jira.token}`).toString('base64')}`,
+        accept: 'application/json',
+      },
+      signal: AbortSignal.timeout(10_000),
+    },
+  );
+  if (!response.ok) return [];
+  const body = (await response.json()) as {
+    issues?: { key: string; fields?: { summary?: string; labels?: string[] } }[];
+  };
+  return (body.issues ?? []).map((i) => ({
+    key: i.key,
+    summary: i.fields?.summary ?? '',
+    labels: i.fields?.labels ?? [],
+  }));
 }

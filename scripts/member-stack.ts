@@ -112,6 +112,34 @@ function memberResource(resource: unknown): boolean {
   return variables.every((v) => v.startsWith('AWS::'));
 }
 
+/** A member resource in every region: `${AWS::Region}` becomes `*` (the member role is global). */
+function everyRegion(resource: unknown): unknown {
+  const sub = (resource as { 'Fn::Sub'?: unknown })?.['Fn::Sub'];
+  if (typeof sub !== 'string' || !sub.includes('${AWS::Region}')) return resource;
+  return { 'Fn::Sub': sub.replaceAll('${AWS::Region}', '*') };
+}
+
+/**
+ * What `medic alarms sync --account` needs in a member account (cli/alarms-sync.ts): find the
+ * opted-in instances (ec2:DescribeInstances, already granted for the incidents), list medic's
+ * alarms (CloudWatch authorizes a prefix listing against every alarm: alarm:*), and create or update
+ * only alarms named medic-* that carry the medic:standard-alarm=true tag. PutMetricAlarm with Tags
+ * also needs cloudwatch:TagResource. Sync never deletes an alarm: no DeleteAlarms.
+ */
+export const SYNC_STATEMENTS: Statement[] = [
+  {
+    Effect: 'Allow',
+    Action: 'cloudwatch:DescribeAlarms',
+    Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:cloudwatch:*:${AWS::AccountId}:alarm:*' },
+  },
+  {
+    Effect: 'Allow',
+    Action: ['cloudwatch:PutMetricAlarm', 'cloudwatch:TagResource'],
+    Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:cloudwatch:*:${AWS::AccountId}:alarm:medic-*' },
+    Condition: { StringEquals: { 'aws:RequestTag/medic:standard-alarm': 'true' } },
+  },
+];
+
 /** The instance-facing statements of the acting roles, deduplicated, in serverless.yml's order. */
 export function memberStatements(serverlessYml: string): Statement[] {
   const doc = parse(serverlessYml, { customTags: CFN_TAGS, logLevel: 'silent' }) as {
@@ -135,10 +163,14 @@ export function memberStatements(serverlessYml: string): Statement[] {
         );
         const resources = asArray(st.Resource);
         if (actions.length === 0 || !resources.every(memberResource)) continue;
+        // IAM roles are global: the member role is created in one region of the account
+        // (CreateRole) and assumed for every region medic acts in, so a resource scoped to the
+        // region it was created in (${AWS::Region}) would refuse every other region.
+        const anyRegion = resources.map(everyRegion);
         const statement: Statement = {
           Effect: 'Allow',
           Action: actions.length === 1 ? (actions[0] as string) : actions,
-          Resource: resources.length === 1 ? resources[0] : resources,
+          Resource: anyRegion.length === 1 ? anyRegion[0] : anyRegion,
           ...(st.Condition ? { Condition: st.Condition } : {}),
         };
         const key = JSON.stringify(statement);
@@ -249,6 +281,10 @@ export function memberTemplate(serverlessYml: string): Record<string, unknown> {
             {
               PolicyName: 'medic-member',
               PolicyDocument: { Version: '2012-10-17', Statement: memberStatements(serverlessYml) },
+            },
+            {
+              PolicyName: 'medic-member-alarms-sync',
+              PolicyDocument: { Version: '2012-10-17', Statement: SYNC_STATEMENTS },
             },
           ],
         },

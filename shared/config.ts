@@ -459,6 +459,27 @@ const OrgSchema = () =>
     ),
     /** Lambda sets it: the central deployment's region (where an alarm without a region is from). */
     AWS_REGION: z.string().default('us-east-1'),
+    /**
+     * The regions the organization's fleet runs in (comma-separated; deploy parameter regions): the
+     * health sweep reads every configured account in each. Unset: the central region only.
+     */
+    MEDIC_REGIONS: z.preprocess(
+      unset,
+      z
+        .string()
+        .transform((s) =>
+          s
+            .split(',')
+            .map((r) => r.trim())
+            .filter(Boolean),
+        )
+        .pipe(
+          z.array(
+            z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'MEDIC_REGIONS must list AWS region names'),
+          ),
+        )
+        .optional(),
+    ),
     /** `{"111111111111": "payments-prod", …}`: shown next to the id. medic never asks Organizations. */
     MEDIC_ACCOUNT_NAMES: z.preprocess(
       unset,

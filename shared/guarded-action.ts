@@ -16,6 +16,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { autoScalingAdapter } from './adapters/autoscaling.ts';
 import { wasThrottled } from './adapters/aws-errors.ts';
 import { snsNotifier } from './adapters/sns.ts';
+import { clientFor } from './aws-clients.ts';
 import { coreConfig } from './config.ts';
 import { modeOf } from './domain/autonomy.ts';
 import type { ActionKind, InstanceCase } from './domain/model.ts';
@@ -81,7 +82,18 @@ export async function guardedAction(
     clock: systemClock,
     settings: guardSettings(),
     notifier,
-    groupSize: async (group) => (await autoScaling.inServiceInstances([group])).length,
+    // A member account's group is sized there (group names are unique per account and region only).
+    groupSize: async (group, where) => {
+      const groups = where
+        ? autoScalingAdapter(
+            await clientFor('autoscaling', (k) => new AutoScalingClient(k), {
+              ...where,
+              incidentId: c.incidentId,
+            }),
+          )
+        : autoScaling;
+      return (await groups.inServiceInstances([group])).length;
+    },
   });
   if (!verdict.allow && verdict.bound === 'already-taken' && resume) {
     const resumed = await resume(

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type FleetEntry,
   fleetVerdict,
+  groupId,
   groupsToSize,
   stormInProgress,
   stormKey,
@@ -104,10 +105,22 @@ describe('fleet verdict across the organization', () => {
     }));
   it.each([
     [
-      'one account past its own limit: a storm naming that account only',
+      'one account past its own limit, alone in the window: a storm naming that account only',
+      [...inAccount('111111111111', 4)],
+      /4 instances \(limit 3\)/,
+      ['111111111111'],
+    ],
+    [
+      'one account past its own limit while another alarms too: the one storm holds both, so it names both',
       [...inAccount('111111111111', 4), ...inAccount('222222222222', 1)],
       /4 instances in account 111111111111 \(limit 3\)/,
-      ['111111111111'],
+      ['111111111111', '222222222222'],
+    ],
+    [
+      'an AZ past its limit while another account alarms too: the storm names both accounts',
+      [...inAccount('111111111111', 3, 'eu-west-1a'), ...inAccount('222222222222', 1)],
+      /3 instances in eu-west-1a of account 111111111111 \(AZ limit 2\)/,
+      ['111111111111', '222222222222'],
     ],
     [
       'each account within its limit, the organization past its own: one storm naming every account',
@@ -152,6 +165,8 @@ describe('fleet verdict across the organization', () => {
     else {
       expect(verdict?.why).toMatch(expected);
       expect(verdict?.accounts).toEqual(accounts);
+      // The page lists what the storm holds: every instance of those accounts in the window.
+      expect(verdict?.instances).toEqual([...new Set(entries.map((e) => e.instanceId))].sort());
     }
   });
 });
@@ -187,5 +202,62 @@ describe('an AZ-wide AWS Health issue is a shared cause', () => {
     // Assess
     expect(zonesToCheck(inZone(1, 'us-east-1a'), ['us-east-1a'])).toEqual([]);
     expect(zonesToCheck(inZone(2, 'us-east-1a'), ['us-east-1a', null])).toEqual(['us-east-1a']);
+  });
+});
+
+describe('an Auto Scaling group is one group of one account and region', () => {
+  const home = { account: '111111111111', region: 'eu-west-1' };
+  it.each([
+    [
+      'the central account and region: the bare name',
+      { account: '111111111111', region: 'eu-west-1' },
+      'web',
+    ],
+    ['no account or region given: the central ones', {}, 'web'],
+    [
+      'a member account: named with its account and region',
+      { account: '222222222222', region: 'eu-west-1' },
+      'web (account 222222222222, eu-west-1)',
+    ],
+    [
+      'the central account in another region: named with it',
+      { account: '111111111111', region: 'us-east-1' },
+      'web (account 111111111111, us-east-1)',
+    ],
+  ])('%s', (_rule, where, expected) => {
+    // Act / Assess
+    expect(groupId('web', where, home)).toBe(expected);
+  });
+
+  it('a single-account deployment keeps every bare name; no group is no name', () => {
+    // Act / Assess
+    expect(groupId('web', { account: '222222222222', region: 'us-east-1' }, {})).toBe('web');
+    expect(groupId(null, {}, home)).toBeNull();
+  });
+
+  it('"web" of two accounts is two groups: neither past its share, though one name would be', () => {
+    // Prepare: two of four instances of "web" in each account (50 %, the limit is more than 50 %)
+    const member = { account: '222222222222', region: 'eu-west-1' };
+    const entries: FleetEntry[] = [
+      ...[0, 1].map((i) => ({ instanceId: `i-a${i}`, group: groupId('web', {}, home) })),
+      ...[0, 1].map((i) => ({
+        instanceId: `222222222222/eu-west-1/i-b${i}`,
+        account: member.account,
+        group: groupId('web', member, home),
+      })),
+    ];
+    const groups = [groupId('web', member, home)];
+    const groupSizes = { web: 4, 'web (account 222222222222, eu-west-1)': 4 };
+    // Act
+    const apart = fleetVerdict({ entries, groups, groupSizes, limits: { ...limits, fleetMaxInstances: 10 } });
+    const merged = fleetVerdict({
+      entries: entries.map((e) => ({ ...e, group: 'web' })),
+      groups: ['web'],
+      groupSizes: { web: 4 },
+      limits: { ...limits, fleetMaxInstances: 10 },
+    });
+    // Assess
+    expect(apart).toBeNull();
+    expect(merged?.why).toMatch(/4 of 4 instances of group web/);
   });
 });

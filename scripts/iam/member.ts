@@ -94,6 +94,32 @@ export function orgExpectations(
     resourceControlPolicies: [],
   });
 
+  // `medic alarms sync --account`: CloudWatch alarms of the member account, in any region.
+  const onAlarm = (
+    action: string,
+    name: string,
+    tags: Record<string, string>,
+    region = ORG.region,
+  ): Expectation['simulation'] => ({
+    request: {
+      principal: `arn:aws:sts::${ORG.member}:assumed-role/medic-member/medic-alarms-sync-ops`,
+      action,
+      resource: {
+        resource: `arn:aws:cloudwatch:${region}:${ORG.member}:alarm:${name}`,
+        accountId: ORG.member,
+      },
+      contextVariables: {
+        ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+        ...(Object.keys(tags).length ? { 'aws:TagKeys': Object.keys(tags) } : {}),
+      },
+    },
+    identityPolicies: memberPolicies,
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+  });
+  const standard = { 'medic:standard-alarm': 'true', 'medic:instance': 'i-0123456789abcdef0' };
+  const otherRegion = 'ap-southeast-2';
+
   const centralFunction = (account: string) =>
     `arn:aws:sts::${account}:assumed-role/medic-${ORG.stage}-RebootRole-ABC123/medic-${ORG.stage}-reboot`;
   const assume = (account: string, externalId: string | null): Expectation['simulation'] => ({
@@ -173,6 +199,60 @@ export function orgExpectations(
       what: 'member role: stop an instance not opted in',
       expect: 'Denied',
       simulation: onInstance('ec2:StopInstances', false),
+    },
+    {
+      what: 'member role: reboot an opted-in instance in another region than the stack (the role is global)',
+      expect: 'Allowed',
+      simulation: {
+        ...onInstance('ec2:RebootInstances', true),
+        request: {
+          ...onInstance('ec2:RebootInstances', true).request,
+          resource: {
+            resource: `arn:aws:ec2:${otherRegion}:${ORG.member}:instance/i-0123456789abcdef0`,
+            accountId: ORG.member,
+          },
+        },
+      },
+    },
+    {
+      what: 'member role (alarms sync): create a medic standard alarm',
+      expect: 'Allowed',
+      simulation: onAlarm('cloudwatch:PutMetricAlarm', 'medic-i-0123456789abcdef0-cpu', standard),
+    },
+    {
+      what: 'member role (alarms sync): tag the standard alarm it creates',
+      expect: 'Allowed',
+      simulation: onAlarm('cloudwatch:TagResource', 'medic-i-0123456789abcdef0-cpu', standard),
+    },
+    {
+      what: 'member role (alarms sync): create a medic standard alarm in another region',
+      expect: 'Allowed',
+      simulation: onAlarm(
+        'cloudwatch:PutMetricAlarm',
+        'medic-i-0123456789abcdef0-cpu',
+        standard,
+        otherRegion,
+      ),
+    },
+    {
+      what: 'member role (alarms sync): list alarms',
+      expect: 'Allowed',
+      simulation: onAlarm('cloudwatch:DescribeAlarms', '*', {}),
+    },
+    {
+      what: 'member role (alarms sync): overwrite an alarm not named medic-*',
+      expect: 'Denied',
+      simulation: onAlarm('cloudwatch:PutMetricAlarm', 'payments-latency', standard),
+    },
+    {
+      what: 'member role (alarms sync): a medic-* alarm without the standard-alarm tag',
+      expect: 'Denied',
+      simulation: onAlarm('cloudwatch:PutMetricAlarm', 'medic-i-0123456789abcdef0-cpu', {}),
+    },
+    {
+      what: 'member role (alarms sync): delete an alarm (never granted)',
+      expect: 'Denied',
+      simulation: onAlarm('cloudwatch:DeleteAlarms', 'medic-i-0123456789abcdef0-cpu', {}),
     },
     {
       what: 'member role: terminate (never granted)',

@@ -45,6 +45,32 @@ export interface FleetTrip {
   accounts?: string[];
 }
 
+/** An Auto Scaling group as the fleet guard knows it: its name, and where it lives. */
+export interface GroupRef {
+  group: string;
+  account: string | null;
+  region: string | null;
+}
+
+/**
+ * The name the fleet guard judges a group by. Group names are unique only inside one account and
+ * region ("web" in two accounts is two groups, of two sizes): a group of the central deployment's
+ * own account and region keeps its bare name (as before medic served an organization), any other
+ * is named with its account and region, so two of them are never counted as one.
+ */
+export function groupId(
+  group: string | null | undefined,
+  where: { account?: string | null | undefined; region?: string | null | undefined },
+  home: { account?: string | undefined; region?: string | undefined },
+): string | null {
+  if (!group) return null;
+  const account = where.account || home.account || null;
+  const region = where.region || home.region || null;
+  const atHome =
+    !home.account || (account === home.account && (!home.region || !region || region === home.region));
+  return atHome ? group : `${group} (account ${account}, ${region ?? 'unknown region'})`;
+}
+
 /** Start of the registry window the verdict looks at. */
 export function fleetWindowStart(now: Date, limits: Pick<FleetLimits, 'fleetWindowMs'>): Date {
   return new Date(now.getTime() - limits.fleetWindowMs);
@@ -94,6 +120,18 @@ export function fleetVerdict(facts: {
   /** Open AWS Health issues by zone (what zonesToCheck asked for). */
   zoneIssues?: Record<string, { eventTypeCode: string; since: string }>;
 }): FleetTrip | null {
+  const trip = firstTrip(facts);
+  if (!trip) return null;
+  // One storm for the whole organization: once declared it holds every new alarm of every account
+  // (one storm key, one page, one summary ticket), so the page names every account and instance in
+  // incidents within the window, whichever rule tripped — an account whose alarms medic now holds
+  // is never left out of the page that explains why.
+  const accounts = distinct(facts.entries.map(accountOf));
+  if (accounts.length < 2) return trip;
+  return { ...trip, instances: distinct(facts.entries.map((e) => e.instanceId)), accounts };
+}
+
+function firstTrip(facts: Parameters<typeof fleetVerdict>[0]): FleetTrip | null {
   const { entries, limits } = facts;
   const accountsOf = (list: FleetEntry[]) => distinct(list.map(accountOf));
   const byAccount = new Map<string, FleetEntry[]>();

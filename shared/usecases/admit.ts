@@ -180,6 +180,7 @@ export async function admit(event: unknown, executionId: string, deps: AdmitDeps
           targets().map((t) => t.group),
           { ...deps, store },
           targets().map((t) => t.availabilityZone),
+          trigger,
         );
         break;
       case 'storm':

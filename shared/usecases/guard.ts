@@ -23,6 +23,7 @@ import {
   type FleetTrip,
   fleetVerdict,
   fleetWindowStart,
+  groupId,
   groupsToSize,
   stormInProgress,
   stormKey,
@@ -88,8 +89,11 @@ export interface GuardDeps {
   notifier: NotifierPort;
   /** Files the storm summary ticket at once when given; otherwise it goes through the outbox. */
   tickets?: () => Promise<TicketPort>;
-  /** InService size of an Auto Scaling group, for the group share of the fleet guard. */
-  groupSize?: (group: string) => Promise<number>;
+  /**
+   * InService size of an Auto Scaling group, for the group share of the fleet guard, read in the
+   * group's own account and region (`where`: absent for the central deployment's own).
+   */
+  groupSize?: (group: string, where?: { account: string | null; region: string | null }) => Promise<number>;
 }
 
 /** Reads the facts the fleet guard needs and asks the policy (shared/policy/fleet.ts). */
@@ -97,16 +101,41 @@ export async function fleetTripped(
   groups: (string | null | undefined)[],
   deps: Pick<GuardDeps, 'clock' | 'settings' | 'groupSize'> & { store: FleetView & Partial<HealthIssues> },
   zones: (string | null | undefined)[] = [],
+  /** Where the alarming targets (and so their groups) live; absent: the central account and region. */
+  where: { account?: string | null | undefined; region?: string | null | undefined } = {},
 ): Promise<FleetTrip | null> {
   const now = deps.clock();
   const home = deps.settings.home ?? {};
+  // Each group by its name and where it lives: "web" of two accounts is two groups of two sizes.
+  const refs = new Map<string, { group: string; account: string | null; region: string | null }>();
+  const named = (group: string | null | undefined, w: typeof where) => {
+    const id = groupId(group, w, home);
+    if (id && group)
+      refs.set(id, {
+        group,
+        account: w.account || home.account || null,
+        region: w.region || home.region || null,
+      });
+    return id;
+  };
   // An entry without an account (written before medic served an organization) is the central one's.
-  const entries = (await deps.store.fleetSince(fleetWindowStart(now, deps.settings), now)).map((e) => ({
-    ...e,
-    account: e.account || parseBoundsKey(e.instanceId, home).account,
-  }));
-  const wanted = deps.groupSize ? groupsToSize(entries, groups) : [];
-  const sizes = await Promise.all(wanted.map(async (g) => [g, await deps.groupSize?.(g)] as const));
+  const entries = (await deps.store.fleetSince(fleetWindowStart(now, deps.settings), now)).map((e) => {
+    const at = parseBoundsKey(e.instanceId, home);
+    const account = e.account || at.account;
+    return { ...e, account, group: named(e.group, { account, region: e.region || at.region }) };
+  });
+  const targetGroups = groups.map((g) => named(g, where));
+  const wanted = deps.groupSize ? groupsToSize(entries, targetGroups) : [];
+  const sizes = await Promise.all(
+    wanted.map(async (g) => {
+      const ref = refs.get(g);
+      const atHome = ref?.group === g;
+      const size = ref
+        ? await deps.groupSize?.(ref.group, atHome ? undefined : { account: ref.account, region: ref.region })
+        : undefined;
+      return [g, size] as const;
+    }),
+  );
   const groupSizes = Object.fromEntries(sizes.filter((e): e is [string, number] => e[1] !== undefined));
   // Only zones with two or more instances in incidents cost a read of their AWS Health issues.
   const checkZones = zonesToCheck(entries, zones);
@@ -118,7 +147,7 @@ export async function fleetTripped(
         )
       : [];
   const zoneIssues = Object.fromEntries(issues.map((i) => [i.scope.replace(/^AZ#/, ''), i]));
-  return fleetVerdict({ entries, groups, groupSizes, limits: deps.settings, zoneIssues });
+  return fleetVerdict({ entries, groups: targetGroups, groupSizes, limits: deps.settings, zoneIssues });
 }
 
 export { stormKey, stormLabel };
@@ -259,7 +288,7 @@ export async function authorize(c: InstanceCase, action: ActionKind, deps: Guard
   const { flapSince, budgetSince } = historyWindows(now, settings);
   // This step's own claim, taken by an earlier delivery of it, is not another action.
   const [fleet, lastClosed, episodes, actionsUsed, awsIssues] = await Promise.all([
-    fleetTripped([c.target.group], deps, [c.target.availabilityZone]),
+    fleetTripped([c.target.group], deps, [c.target.availabilityZone], c),
     store.lastClosed(key),
     store.episodesSince(key, flapSince),
     store.actionsSince(key, budgetSince, actionKey(c, action)),

@@ -9,6 +9,7 @@ import { describeLoad, type LoadCheck, type LoadResult, parseLoadCheck } from '.
 import { STANDARD_KINDS } from '../domain/standard-alarms.ts';
 import type { Clock } from '../domain/timeline.ts';
 import { loadRegression, nextBaseline } from '../policy/load.ts';
+import { boundsKey, type Home } from '../policy/org.ts';
 import type { LoadBaselineStore, NotifierPort, TicketPort, TicketRef } from '../ports.ts';
 
 export interface SweepInstance {
@@ -121,6 +122,127 @@ export interface SweepDeps {
   deadline?: Deadline;
   /** The routine stress check; absent: the sweep sends no load. */
   stress?: StressDeps;
+  /**
+   * One medic for an organization: the fleet of every configured account and region, each read
+   * there (its own clients). Given, it replaces fleet/agentMetrics/alarmNames/asgZones.
+   */
+  scopes?: SweepScopes;
+}
+
+export interface SweepScope {
+  account: string;
+  region: string;
+}
+
+/** What one account and region holds: its opted-in fleet and the facts the drift rules read. */
+export interface ScopeSnapshot {
+  fleet: SweepInstance[];
+  metrics: Map<string, AgentMetrics>;
+  alarms: Set<string>;
+  zones: Map<string, string[]>;
+}
+
+export interface SweepScopes {
+  scopes: SweepScope[];
+  /** The central account and region: its instances keep their bare ids, the stress check runs there. */
+  home: Home;
+  /** Reads one account and region with clients built there (a member: through its role). */
+  read(scope: SweepScope): Promise<ScopeSnapshot>;
+}
+
+/** Kept for the digest and the ticket after the last account: no account is started with less. */
+export const SCOPE_RESERVE_MS = 20_000;
+/** One account and region may take at most this long; a slower one is left to the next sweep. */
+export const SCOPE_MAX_MS = 30_000;
+/** Accounts and regions read at once (each is a handful of paginated reads). */
+export const SCOPE_CONCURRENCY = 4;
+
+export interface ScopesGathered {
+  fleet: SweepInstance[];
+  drift: Drift[];
+  /** The home account and region's fleet (bare ids): the stress check's. */
+  homeFleet: SweepInstance[];
+  swept: SweepScope[];
+  /** Not swept: the member role could not be assumed, or a read failed. One digest line each. */
+  unreachable: { scope: SweepScope; why: string }[];
+  /** Not started (or not finished) in the sweep's time: the next sweep covers them. */
+  skipped: SweepScope[];
+}
+
+class ScopeTimeoutError extends Error {
+  override name = 'ScopeTimeoutError' as const;
+}
+
+function within<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ScopeTimeoutError(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Reads every account and region within the sweep's time: each one's drift is judged with its own
+ * alarms and groups (instance ids are unique only inside one account and region), then its ids are
+ * qualified as the bounds key them (`<account>/<region>/<id>` outside the home account and region).
+ * An account that cannot be reached is one line, never the end of the sweep.
+ */
+export async function gatherScopes(scopes: SweepScopes, deadline: Deadline): Promise<ScopesGathered> {
+  const out: ScopesGathered = {
+    fleet: [],
+    drift: [],
+    homeFleet: [],
+    swept: [],
+    unreachable: [],
+    skipped: [],
+  };
+  const queue = [...scopes.scopes];
+  const worker = async () => {
+    for (let scope = queue.shift(); scope; scope = queue.shift()) {
+      const left = deadline.leftMs() - SCOPE_RESERVE_MS;
+      if (left <= 0) {
+        out.skipped.push(scope);
+        continue;
+      }
+      try {
+        const snap = await within(scopes.read(scope), Math.min(left, SCOPE_MAX_MS));
+        const key = (id: string) => boundsKey(id, scope, scopes.home);
+        out.fleet.push(...snap.fleet.map((i) => ({ ...i, instanceId: key(i.instanceId) })));
+        out.drift.push(
+          ...findDrift(snap.fleet, snap.metrics, snap.alarms, snap.zones).map((d) => ({
+            ...d,
+            instanceId: key(d.instanceId),
+          })),
+        );
+        if (key('i-0') === 'i-0') out.homeFleet.push(...snap.fleet);
+        out.swept.push(scope);
+      } catch (error) {
+        const e = error as Error;
+        if (e.name === 'ScopeTimeoutError') out.skipped.push(scope);
+        else out.unreachable.push({ scope, why: `${e.name}: ${e.message}` });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SCOPE_CONCURRENCY, queue.length) }, worker));
+  const order = (a: SweepScope, b: SweepScope) =>
+    `${a.account} ${a.region}`.localeCompare(`${b.account} ${b.region}`);
+  out.swept.sort(order);
+  out.skipped.sort(order);
+  out.unreachable.sort((a, b) => order(a.scope, b.scope));
+  return out;
+}
+
+/** The digest's lines about the accounts and regions: how many were swept, and each one that was not. */
+export function scopeLines(g: ScopesGathered): string[] {
+  const total = g.swept.length + g.unreachable.length + g.skipped.length;
+  return [
+    `Accounts × regions: ${g.swept.length} of ${total} swept.`,
+    ...g.unreachable.map((u) => `- account ${u.scope.account} ${u.scope.region}: not swept — ${u.why}`),
+    ...g.skipped.map(
+      (s) =>
+        `- account ${s.account} ${s.region}: skipped — not within this sweep's time; the next sweep covers it`,
+    ),
+  ];
 }
 
 export interface StressDeps {
@@ -196,7 +318,8 @@ export interface SweepResult {
   stressed: StressFinding[];
 }
 
-export async function healthSweep(deps: SweepDeps): Promise<SweepResult> {
+/** The one account and region of a single-account deployment: its fleet and drift. */
+async function gatherOne(deps: SweepDeps): Promise<{ fleet: SweepInstance[]; drift: Drift[] }> {
   const fleet = await deps.fleet();
   const ids = fleet.map((i) => i.instanceId);
   const groups = [...new Set(fleet.flatMap((i) => (i.autoScalingGroup ? [i.autoScalingGroup] : [])))];
@@ -205,9 +328,20 @@ export async function healthSweep(deps: SweepDeps): Promise<SweepResult> {
     deps.alarmNames(),
     deps.asgZones(groups),
   ]);
-  const drift = findDrift(fleet, metrics, alarms, zones);
+  return { fleet, drift: findDrift(fleet, metrics, alarms, zones) };
+}
+
+export async function healthSweep(deps: SweepDeps): Promise<SweepResult> {
+  const scoped = deps.scopes ? await gatherScopes(deps.scopes, deps.deadline ?? NO_DEADLINE) : null;
+  const { fleet, drift } = scoped ?? (await gatherOne(deps));
+  // The stress check's bursts run from the central probe subnets: the home account and region only.
   const stressed = deps.stress
-    ? await stressCheck(fleet, deps.stress, deps.clock, deps.deadline ?? NO_DEADLINE)
+    ? await stressCheck(
+        scoped ? scoped.homeFleet : fleet,
+        deps.stress,
+        deps.clock,
+        deps.deadline ?? NO_DEADLINE,
+      )
     : null;
   for (const f of stressed?.findings ?? []) {
     if (f.regression) drift.push({ instanceId: f.instanceId, kind: 'load-regression', detail: f.regression });
@@ -227,12 +361,15 @@ export async function healthSweep(deps: SweepDeps): Promise<SweepResult> {
   const fleetZones = new Set(fleet.flatMap((i) => (i.availabilityZone ? [i.availabilityZone] : [])));
   const day = deps.clock().toISOString().slice(0, 10);
   const affected = new Set(drift.map((d) => d.instanceId));
-  const headline =
+  const notSwept = scoped ? scoped.unreachable.length + scoped.skipped.length : 0;
+  const headline = `${
     drift.length === 0
       ? `medic health sweep ${day}: ${fleet.length} instance(s), no drift`
-      : `medic health sweep ${day}: ${affected.size} of ${fleet.length} instance(s) drifting (${drift.length} finding(s))`;
+      : `medic health sweep ${day}: ${affected.size} of ${fleet.length} instance(s) drifting (${drift.length} finding(s))`
+  }${notSwept > 0 ? `; ${notSwept} account/region(s) not swept` : ''}`;
   const lines = [
     headline,
+    ...(scoped ? scopeLines(scoped) : []),
     ...(fleet.length > 1 && fleetZones.size === 1
       ? [`The whole opted-in fleet runs in one Availability Zone (${[...fleetZones][0]}).`]
       : []),
