@@ -59,6 +59,8 @@ export interface ScenarioWorld {
   setMode?(instanceId: string, mode: HostMode): Promise<void>;
   /** Events delivered before `event`, one run each and in order (e.g. an AWS Health issue). */
   prelude?: unknown[];
+  /** Called once the prelude's runs are over, before `event` is delivered (e.g. the host relapses). */
+  afterPrelude?(): Promise<void>;
 }
 
 export interface ScenarioContext {
@@ -169,6 +171,10 @@ interface ScenarioSpec {
   prelude?: (instanceId: string, now: Date) => unknown[];
   /** Settings of the run itself, around the scenario's clock (e.g. the planned-work window). */
   env?: (now: Date) => Record<string, string>;
+  /** Earlier alarms of the first host, each delivered as its own run before the scenario's event. */
+  earlierAlarms?: (instanceId: string, now: Date) => unknown[];
+  /** After those earlier runs the first host falls back into this state (the fix did not hold). */
+  relapse?: HostMode;
 }
 
 const STATUS_REASON =
@@ -1331,8 +1337,17 @@ export async function setupScenario(
     }
   });
   const first = hosts.get(firstId)?.spec;
+  const relapse = spec.relapse;
   return {
     ...(spec.prelude ? { prelude: spec.prelude(firstId, ctx.now) } : {}),
+    ...(spec.earlierAlarms ? { prelude: spec.earlierAlarms(firstId, ctx.now) } : {}),
+    ...(relapse
+      ? {
+          async afterPrelude() {
+            await hosts.get(firstId)?.host.setMode(relapse);
+          },
+        }
+      : {}),
     event: spec.healthEvent
       ? spec.healthEvent(firstId, ctx.now)
       : spec.mode
@@ -1415,3 +1430,25 @@ export function alertmanagerEvent(
     truncatedAlerts: 0,
   };
 }
+
+// ---- learning: a fix that did not hold ----
+SCENARIOS['fix-did-not-hold'] = {
+  description:
+    'a reboot resolves a hung host; 20 minutes later the same alarm fires for it again (same classification, within MEDIC_RECURRENCE_HOURS): the first fix is marked failed, the two tickets are linked and the second incident starts one rung higher (stop/start)',
+  hosts: [{ name: 'web-60', managed: true, mode: 'hung', afterReboot: 'healthy', afterStopStart: 'healthy' }],
+  alarm: statusAlarm('web-60'),
+  // The first incident: the same alarm, an earlier ALARM transition (its own episode).
+  earlierAlarms: (instanceId, now) => [
+    alarmEvent({
+      alarmName: statusAlarm('web-60').name,
+      metric: 'StatusCheckFailed',
+      reason: STATUS_REASON,
+      instanceId,
+      at: new Date(now.getTime() - 20 * 60_000),
+    }),
+  ],
+  relapse: 'hung',
+  // The recurrence must reach the ladder: the cooldown after a close (30 min by default) would
+  // otherwise page the second alarm before any rung is judged.
+  env: () => ({ MEDIC_COOLDOWN_MINUTES: '0' }),
+};

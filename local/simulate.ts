@@ -479,6 +479,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
           callbacks,
         });
       }
+      await world?.afterPrelude?.();
       const events: HopEvent[] = [];
       const callsBefore = (await moto.calls()).at(-1)?.seq ?? 0;
       const run = await machine.run(event, {
