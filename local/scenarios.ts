@@ -61,6 +61,15 @@ export interface ScenarioWorld {
   prelude?: unknown[];
   /** Called once the prelude's runs are over, before `event` is delivered (e.g. the host relapses). */
   afterPrelude?(): Promise<void>;
+  /**
+   * An event delivered once while the run is under way (its own execution, to its end), right
+   * before the first Task for which `when` holds; `before` changes the world first.
+   */
+  during?: {
+    when(state: string, input: unknown): boolean;
+    before?(): Promise<void>;
+    event(): unknown;
+  };
 }
 
 export interface ScenarioContext {
@@ -175,6 +184,12 @@ interface ScenarioSpec {
   earlierAlarms?: (instanceId: string, now: Date) => unknown[];
   /** After those earlier runs the first host falls back into this state (the fix did not hold). */
   relapse?: HostMode;
+  /**
+   * Once the first rung's Verify gave up, the alarm goes back to OK (an OK transition delivered
+   * like any alarm event); with `hostRecovers` the host has come back by then, else it is still down
+   * (the alarm went OK for another reason, e.g. its metric stopped arriving).
+   */
+  okDuringLadder?: { hostRecovers: boolean };
 }
 
 const STATUS_REASON =
@@ -1341,6 +1356,7 @@ export async function setupScenario(
   return {
     ...(spec.prelude ? { prelude: spec.prelude(firstId, ctx.now) } : {}),
     ...(spec.earlierAlarms ? { prelude: spec.earlierAlarms(firstId, ctx.now) } : {}),
+    ...(spec.okDuringLadder ? { during: okDuring(spec, firstId, spec.okDuringLadder, hosts) } : {}),
     ...(relapse
       ? {
           async afterPrelude() {
@@ -1451,4 +1467,66 @@ SCENARIOS['fix-did-not-hold'] = {
   // The recurrence must reach the ladder: the cooldown after a close (30 min by default) would
   // otherwise page the second alarm before any rung is judged.
   env: () => ({ MEDIC_COOLDOWN_MINUTES: '0' }),
+};
+
+// ---- an alarm back to OK while its incident is still on the ladder ----
+/** The scenario's alarm going back to OK now, as EventBridge delivers the transition. */
+export function okAlarmEvent(
+  alarm: ScenarioSpec['alarm'],
+  instanceId: string,
+  at: Date,
+): Record<string, unknown> {
+  const event = alarmEvent({
+    alarmName: alarm.name,
+    metric: alarm.metric,
+    reason: alarm.reason,
+    instanceId,
+    at,
+  });
+  const detail = event.detail as { state: Record<string, unknown>; previousState: Record<string, unknown> };
+  detail.state = {
+    ...detail.state,
+    value: 'OK',
+    reason:
+      'Threshold Crossed: 1 out of the last 1 datapoints [0.0] was not greater than or equal to the threshold (1.0).',
+  };
+  detail.previousState = {
+    ...detail.previousState,
+    value: 'ALARM',
+    timestamp: new Date(at.getTime() - 60_000).toISOString(),
+  };
+  return { ...event, id: `medic-sim-ok-${at.getTime()}` };
+}
+
+function okDuring(
+  spec: ScenarioSpec,
+  instanceId: string,
+  o: { hostRecovers: boolean },
+  hosts: Map<string, { host: FakeHost; spec: HostSpec }>,
+): NonNullable<ScenarioWorld['during']> {
+  return {
+    // Decide folding a Verify that gave up on the first rung: the next rung is about to be judged.
+    when: (state, input) =>
+      state === 'Decide' && (input as { result?: { status?: string } }).result?.status === 'not-recovered',
+    async before() {
+      if (o.hostRecovers) await hosts.get(instanceId)?.host.setMode('healthy');
+    },
+    event: () => okAlarmEvent(spec.alarm, instanceId, new Date()),
+  };
+}
+
+SCENARIOS['alarm-ok-confirmed'] = {
+  description:
+    'a hung host that the reboot does not bring back; it recovers by itself and its alarm goes back to OK before the next rung: Verify agrees, the remaining rungs are not run',
+  hosts: [{ name: 'web-61', managed: true, mode: 'hung', afterReboot: 'hung', afterStopStart: 'healthy' }],
+  alarm: statusAlarm('web-61'),
+  okDuringLadder: { hostRecovers: true },
+};
+
+SCENARIOS['alarm-ok-not-confirmed'] = {
+  description:
+    'a hung host that the reboot does not bring back; its alarm goes back to OK (the metric stopped arriving) but the host is still hung: Verify disagrees and the ladder goes on to stop/start',
+  hosts: [{ name: 'web-62', managed: true, mode: 'hung', afterReboot: 'hung', afterStopStart: 'healthy' }],
+  alarm: statusAlarm('web-62'),
+  okDuringLadder: { hostRecovers: false },
 };

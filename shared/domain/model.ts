@@ -530,6 +530,13 @@ export const InstanceCaseSchema = z.object({
   priorFixes: z.array(ClosedIncidentSchema).max(12).optional(),
   /** Set by Decide: this incident shows that fix did not hold (the ladder starts above it). */
   recurrenceOf: ClosedIncidentSchema.optional(),
+  /**
+   * Set by Decide when the alarm went back to OK after the incident opened (shared/policy/ok.ts):
+   * Verify checks that OK once (`pending`), and Decide keeps what it found.
+   */
+  okCheck: z
+    .object({ okAt: z.string(), state: z.enum(['pending', 'confirmed', 'not-confirmed']) })
+    .optional(),
 });
 export type InstanceCase = z.infer<typeof InstanceCaseSchema>;
 

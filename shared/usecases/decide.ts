@@ -15,7 +15,10 @@ import { foldResult } from '../domain/step-result.ts';
 import { StepResultSchema } from '../domain/step-result-schema.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
 import { recurrence } from '../policy/learning.ts';
-import { type Move, pageWhy } from '../policy/moves.ts';
+import { type Move, pageWhy, rungAction } from '../policy/moves.ts';
+import { okBeforeRung } from '../policy/ok.ts';
+import { boundsKey, type Home } from '../policy/org.ts';
+import type { OkNotesPort } from '../ports.ts';
 import { assessCase } from './assess-case.ts';
 import { type PrepareDeps, prepareRung } from './ladder.ts';
 
@@ -37,6 +40,7 @@ function fold(input: DecideInput, clock: Clock): InstanceCase {
   const { c, move, result } = input;
   if (input.evidence) return assessCase(c, input.evidence, clock);
   if (!move || result === undefined) return c;
+  if (move.kind === 'verify' && c.okCheck?.state === 'pending') return foldOkCheck(c, c.okCheck.okAt, result);
   if (move.kind === 'await-approval') {
     // The SendTaskSuccess output or the caught error (rejected, timed out): the gates read it.
     return { ...c, approval: (result ?? {}) as Record<string, unknown>, next: 'act' };
@@ -77,6 +81,59 @@ function fold(input: DecideInput, clock: Clock): InstanceCase {
   return k;
 }
 
+/**
+ * Verify's answer to an OK check (policy/ok.ts): confirmed, the case ends resolved; otherwise the
+ * ladder goes on with the rung it was about to run. Anything but a result counts as not confirmed,
+ * so the OK is never checked twice.
+ */
+function foldOkCheck(c: InstanceCase, okAt: string, result: unknown): InstanceCase {
+  const parsed = StepResultSchema.safeParse(result);
+  const k: InstanceCase = parsed.success ? foldResult(c, parsed.data) : { ...c, next: 'act' };
+  const confirmed = k.next === 'done' && k.outcome === 'resolved';
+  return {
+    ...k,
+    next: confirmed ? 'done' : 'act',
+    okCheck: { okAt, state: confirmed ? 'confirmed' : 'not-confirmed' },
+  };
+}
+
+/** The OK notes of the open incident and the central deployment's own account and region (its lock key). */
+export interface OkDeps {
+  notes: OkNotesPort;
+  home: Home;
+}
+
+/**
+ * In front of a rung (not the first pass: the evidence has just been gathered): an OK the alarm
+ * sent after the incident opened, not judged yet, sends the case to Verify first.
+ */
+async function okFirst(c: InstanceCase, ok: OkDeps, clock: Clock): Promise<Decided | null> {
+  const okAt = await ok.notes.newestOk(boundsKey(c.target.instanceId, c, ok.home));
+  const verdict = okBeforeRung({
+    openedAt: c.alarm?.enteredAlarmAt ?? c.timeline[0]?.at ?? null,
+    okAt,
+    judgedOkAt: c.okCheck && c.okCheck.state !== 'pending' ? c.okCheck.okAt : null,
+    action: rungAction(c.assessment?.plan ?? [], c.rung),
+    rung: c.rung,
+  });
+  if (verdict.kind === 'go-on') return null;
+  return {
+    ...c,
+    okCheck: { okAt: verdict.okAt, state: 'pending' },
+    next: 'verify',
+    timeline: append(
+      c.timeline,
+      entry(clock, {
+        step: 'Decide',
+        kind: 'decision',
+        instanceId: c.target.instanceId,
+        summary: verdict.summary,
+      }),
+    ),
+    move: { kind: 'verify', reasons: [verdict.summary] },
+  };
+}
+
 /** How long after a resolved incident a new one for the same classification means the fix did not hold. */
 export const DEFAULT_RECURRENCE_MS = 24 * 3_600_000;
 
@@ -111,10 +168,14 @@ export function judgeRecurrence(c: InstanceCase, clock: Clock, windowMs: number)
 /** Facts → policy → move. Bounded: at most one pass per rung of the plan, then the page. */
 export async function decide(
   input: DecideInput,
-  deps: PrepareDeps & { recurrenceWindowMs?: number },
+  deps: PrepareDeps & { recurrenceWindowMs?: number; ok?: OkDeps },
 ): Promise<Decided> {
   let c = fold(input, deps.clock);
   if (input.evidence) c = judgeRecurrence(c, deps.clock, deps.recurrenceWindowMs ?? DEFAULT_RECURRENCE_MS);
+  if (!input.evidence && c.next === 'act' && deps.ok) {
+    const verifyFirst = await okFirst(c, deps.ok, deps.clock);
+    if (verifyFirst) return verifyFirst;
+  }
   const plan = c.assessment?.plan ?? [];
   for (let i = 0; i <= plan.length + 1; i++) {
     if (c.actionError)
