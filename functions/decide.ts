@@ -91,6 +91,8 @@ export const handler = lambda(async (event) => {
       clock: systemClock,
       pause: pauseSwitches(),
       recurrenceWindowMs: learningConfig().MEDIC_RECURRENCE_HOURS * 3_600_000,
+      // After a planned incident's wait: the instance as it is now, in its own account and region.
+      plannedLook: { ec2: async () => ec2Adapter(await clientFor('ec2', (k) => new EC2Client(k), c)) },
       ok: {
         notes: { newestOk: (key) => notes().newestOk(key) },
         home: { account: orgConfig().MEDIC_CENTRAL_ACCOUNT, region: orgConfig().AWS_REGION },

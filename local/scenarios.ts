@@ -30,6 +30,7 @@ import {
   EC2Client,
   RevokeSecurityGroupIngressCommand,
   RunInstancesCommand,
+  StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
   CreateTargetGroupCommand,
@@ -68,7 +69,8 @@ export interface ScenarioWorld {
   during?: {
     when(state: string, input: unknown): boolean;
     before?(): Promise<void>;
-    event(): unknown;
+    /** None: only the world changes (e.g. someone stops the instance). */
+    event?(): unknown;
   };
 }
 
@@ -190,6 +192,8 @@ interface ScenarioSpec {
    * (the alarm went OK for another reason, e.g. its metric stopped arriving).
    */
   okDuringLadder?: { hostRecovers: boolean };
+  /** While a planned incident waits for its window, someone stops the instance by hand. */
+  stoppedWhileWaiting?: boolean;
 }
 
 const STATUS_REASON =
@@ -1357,6 +1361,18 @@ export async function setupScenario(
     ...(spec.prelude ? { prelude: spec.prelude(firstId, ctx.now) } : {}),
     ...(spec.earlierAlarms ? { prelude: spec.earlierAlarms(firstId, ctx.now) } : {}),
     ...(spec.okDuringLadder ? { during: okDuring(spec, firstId, spec.okDuringLadder, hosts) } : {}),
+    ...(spec.stoppedWhileWaiting
+      ? {
+          during: {
+            // Decide after the WaitForWindow: the case's move is still the wait.
+            when: (state: string, input: unknown) =>
+              state === 'Decide' && (input as { move?: { kind?: string } }).move?.kind === 'wait',
+            async before() {
+              await ctx.ec2.send(new StopInstancesCommand({ InstanceIds: [firstId] }));
+            },
+          },
+        }
+      : {}),
     ...(relapse
       ? {
           async afterPrelude() {
@@ -1529,4 +1545,54 @@ SCENARIOS['alarm-ok-not-confirmed'] = {
   hosts: [{ name: 'web-62', managed: true, mode: 'hung', afterReboot: 'hung', afterStopStart: 'healthy' }],
   alarm: statusAlarm('web-62'),
   okDuringLadder: { hostRecovers: false },
+};
+
+// ---- a planned incident that arrives before the planned-work window ----
+const retirementHost = (name: string): HostSpec => ({
+  name,
+  managed: true,
+  mode: 'healthy',
+  afterStopStart: 'healthy',
+  faults: {
+    events: [
+      {
+        code: 'instance-retirement',
+        description: 'The instance is running on degraded hardware',
+        notBefore: '2030-01-01T00:00:00.000Z',
+      },
+    ],
+  },
+});
+const retirementNotice = (instanceId: string, now: Date) =>
+  healthEvent({
+    code: 'AWS_EC2_PERSISTENT_INSTANCE_RETIREMENT_SCHEDULED',
+    category: 'scheduledChange',
+    status: 'upcoming',
+    instanceId,
+    start: retirementDeadline(now),
+    sent: now,
+    description: `EC2 has detected degradation of the underlying hardware hosting your Amazon EC2 instance. We will stop your instance after ${retirementDeadline(now).toISOString()}.`,
+  });
+/** The window opens seconds after the notice (a deployed one: days later), well before the deadline. */
+const windowAhead = (now: Date) => ({
+  MEDIC_MAINTENANCE_WINDOW: `${new Date(now.getTime() + 15_000).toISOString()}/${new Date(now.getTime() + 2 * 3_600_000).toISOString()}`,
+});
+
+SCENARIOS['retirement-window-ahead'] = {
+  description:
+    'AWS schedules the retirement of an opted-in instance before the next planned-work window: medic waits for the window (a Step Functions Wait until it opens), looks at the instance again and stop/starts it inside the window, before the deadline',
+  hosts: [retirementHost('web-70')],
+  alarm: statusAlarm('web-70'),
+  healthEvent: retirementNotice,
+  env: windowAhead,
+};
+
+SCENARIOS['retirement-stopped-while-waiting'] = {
+  description:
+    'a planned retirement waits for its window; meanwhile someone stops the instance by hand: after the wait medic sees it stopped and leaves it alone',
+  hosts: [retirementHost('web-71')],
+  alarm: statusAlarm('web-71'),
+  healthEvent: retirementNotice,
+  env: windowAhead,
+  stoppedWhileWaiting: true,
 };

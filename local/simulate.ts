@@ -495,17 +495,19 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
                 if (during && !duringDelivered && during.when(stateName, input)) {
                   duringDelivered = true;
                   await during.before?.();
-                  const event = during.event();
-                  const seen = (await intakeOnly(event)) as IncidentState;
-                  say(
-                    `delivering ${seen.trigger.alarmName ?? 'an event'} during the run (${seen.incidentId})`,
-                  );
-                  await machine.run(event, {
-                    executionName: seen.incidentId,
-                    waitMs,
-                    retryMs: Number(runEnv.MEDIC_SIM_RETRY_MS ?? 100),
-                    callbacks,
-                  });
+                  const event = during.event?.();
+                  if (event !== undefined) {
+                    const seen = (await intakeOnly(event)) as IncidentState;
+                    say(
+                      `delivering ${seen.trigger.alarmName ?? 'an event'} during the run (${seen.incidentId})`,
+                    );
+                    await machine.run(event, {
+                      executionName: seen.incidentId,
+                      waitMs,
+                      retryMs: Number(runEnv.MEDIC_SIM_RETRY_MS ?? 100),
+                      callbacks,
+                    });
+                  }
                 }
                 await options.beforeTask?.(stateName, input);
               },

@@ -537,6 +537,11 @@ export const InstanceCaseSchema = z.object({
   okCheck: z
     .object({ okAt: z.string(), state: z.enum(['pending', 'confirmed', 'not-confirmed']) })
     .optional(),
+  /**
+   * Set by Decide when a planned incident waits for its planned-work window (shared/policy/
+   * planned.ts): until when, and whether the instance was looked at again after the wait.
+   */
+  plannedWait: z.object({ until: z.string(), state: z.enum(['waiting', 'looked']) }).optional(),
 });
 export type InstanceCase = z.infer<typeof InstanceCaseSchema>;
 
