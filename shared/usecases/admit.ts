@@ -183,6 +183,8 @@ export async function admit(event: unknown, executionId: string, deps: AdmitDeps
           targets().map((t) => t.group),
           { ...deps, store },
           targets().map((t) => t.availabilityZone),
+          // Zone names are the alarm's account's own.
+          trigger.account ?? home.account ?? null,
         );
         break;
       case 'storm':

@@ -28,6 +28,7 @@ import {
   stormKey,
   stormKeysAround,
   stormLabel,
+  zoneKey,
   zonesToCheck,
 } from '../policy/fleet.ts';
 import { afterHeld } from '../policy/moves.ts';
@@ -97,6 +98,8 @@ export async function fleetTripped(
   groups: (string | null | undefined)[],
   deps: Pick<GuardDeps, 'clock' | 'settings' | 'groupSize'> & { store: FleetView & Partial<HealthIssues> },
   zones: (string | null | undefined)[] = [],
+  /** The account the zones are named in (the alarm's; null: the central one's). */
+  zoneAccount: string | null = null,
 ): Promise<FleetTrip | null> {
   const now = deps.clock();
   const home = deps.settings.home ?? {};
@@ -109,15 +112,17 @@ export async function fleetTripped(
   const sizes = await Promise.all(wanted.map(async (g) => [g, await deps.groupSize?.(g)] as const));
   const groupSizes = Object.fromEntries(sizes.filter((e): e is [string, number] => e[1] !== undefined));
   // Only zones with two or more instances in incidents cost a read of their AWS Health issues.
-  const checkZones = zonesToCheck(entries, zones);
+  const account = zoneAccount ?? home.account ?? null;
+  const checkZones = zonesToCheck(entries, zones, account);
+  const keys = new Map(checkZones.map((z) => [scopeKey({ kind: 'az', availabilityZone: z, account }), z]));
   const issues =
-    checkZones.length && deps.store.openHealthIssues
-      ? await deps.store.openHealthIssues(
-          checkZones.map((z) => scopeKey({ kind: 'az', availabilityZone: z })),
-          now,
-        )
-      : [];
-  const zoneIssues = Object.fromEntries(issues.map((i) => [i.scope.replace(/^AZ#/, ''), i]));
+    keys.size && deps.store.openHealthIssues ? await deps.store.openHealthIssues([...keys.keys()], now) : [];
+  const zoneIssues = Object.fromEntries(
+    issues.flatMap((i) => {
+      const zone = keys.get(i.scope);
+      return zone ? [[zoneKey(account, zone), i]] : [];
+    }),
+  );
   return fleetVerdict({ entries, groups, groupSizes, limits: deps.settings, zoneIssues });
 }
 
@@ -259,11 +264,16 @@ export async function authorize(c: InstanceCase, action: ActionKind, deps: Guard
   const { flapSince, budgetSince } = historyWindows(now, settings);
   // This step's own claim, taken by an earlier delivery of it, is not another action.
   const [fleet, lastClosed, episodes, actionsUsed, awsIssues] = await Promise.all([
-    fleetTripped([c.target.group], deps, [c.target.availabilityZone]),
+    fleetTripped(
+      [c.target.group],
+      deps,
+      [c.target.availabilityZone],
+      c.account ?? settings.home?.account ?? null,
+    ),
     store.lastClosed(key),
     store.episodesSince(key, flapSince),
     store.actionsSince(key, budgetSince, actionKey(c, action)),
-    store.openHealthIssues(scopesOfInstance(c.target), now),
+    store.openHealthIssues(scopesOfInstance(c.target, c.account ?? settings.home?.account ?? null), now),
   ]);
   const held = safetyBound(action, {
     now,
