@@ -104,7 +104,7 @@ describe('afterPlannedWait: do no harm after a long wait', () => {
     code: 'instance-retirement',
     description: 'The instance is running on degraded hardware',
   };
-  const after = (over: Partial<AfterWaitFacts> = {}): AfterWaitFacts => ({
+  const looked = (over: Partial<AfterWaitFacts> = {}): AfterWaitFacts => ({
     state: 'running',
     managed: true,
     scheduledEvents: [retirement],
@@ -112,23 +112,23 @@ describe('afterPlannedWait: do no harm after a long wait', () => {
     ...over,
   });
   const ROWS: [name: string, f: AfterWaitFacts, expected: 'go-on' | RegExp][] = [
-    ['still running, opted in and scheduled: go on', after(), 'go-on'],
+    ['still running, opted in and scheduled: go on', looked(), 'go-on'],
     [
       'stopped meanwhile (by someone, or retired by AWS): left alone',
-      after({ state: 'stopped' }),
+      looked({ state: 'stopped' }),
       /is stopped/,
     ],
-    ['terminated: left alone', after({ state: 'terminated' }), /is terminated/],
-    ['gone from EC2: left alone', after({ state: null }), /is gone/],
-    ['opted out meanwhile: left alone', after({ managed: false }), /no longer opted in/],
+    ['terminated: left alone', looked({ state: 'terminated' }), /is terminated/],
+    ['gone from EC2: left alone', looked({ state: null }), /is gone/],
+    ['opted out meanwhile: left alone', looked({ managed: false }), /no longer opted in/],
     [
       'someone stop/started it already: the event is gone with the old host',
-      after({ scheduledEvents: [] }),
+      looked({ scheduledEvents: [] }),
       /no longer lists the scheduled instance-retirement/,
     ],
     [
       'the event is still listed but [Completed] (EC2 keeps it up to a week): left alone',
-      after({
+      looked({
         scheduledEvents: [
           { ...retirement, description: '[Completed] The instance is running on degraded hardware' },
         ],
@@ -137,7 +137,7 @@ describe('afterPlannedWait: do no harm after a long wait', () => {
     ],
     [
       '[Canceled] by AWS: left alone',
-      after({
+      looked({
         scheduledEvents: [
           { ...retirement, description: '[Canceled] The instance is running on degraded hardware' },
         ],
@@ -146,7 +146,7 @@ describe('afterPlannedWait: do no harm after a long wait', () => {
     ],
     [
       'another event only (a system reboot): not the one this incident is about',
-      after({ scheduledEvents: [{ code: 'system-reboot', description: 'reboot' }] }),
+      looked({ scheduledEvents: [{ code: 'system-reboot', description: 'reboot' }] }),
       /no longer lists/,
     ],
   ];
