@@ -5,19 +5,27 @@
  * answer is the case with the move the WhatNow? Choice dispatches on.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { ec2Adapter } from '../shared/adapters/ec2.ts';
 import { pauseAlarm } from '../shared/adapters/pause-alarm.ts';
 import { pauseSwitch } from '../shared/adapters/pause-switch.ts';
+import { okNotes } from '../shared/adapters/safety/ok-notes.ts';
 import { clientFor } from '../shared/aws-clients.ts';
-import { killSwitchConfig, learningConfig } from '../shared/config.ts';
+import {
+  killSwitchConfig,
+  learningConfig,
+  orgConfig,
+  perEnvironment,
+  safetyConfig,
+} from '../shared/config.ts';
 import { EvidenceSchema, InstanceCaseSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { deadlineOf, lambda, parseWith } from '../shared/lambda.ts';
 import { decidePublishes } from '../shared/policy/statuspage.ts';
-import type { PauseSwitchPort } from '../shared/ports.ts';
+import type { OkNotesPort, PauseSwitchPort } from '../shared/ports.ts';
 import { tellUsersMidRun } from '../shared/statuspage-port.ts';
 import { decide } from '../shared/usecases/decide.ts';
 
@@ -35,6 +43,11 @@ function pauseSwitches(): PauseSwitchPort[] {
   if (c.MEDIC_PAUSE_ALARM) switches.push(pauseAlarm(new CloudWatchClient({}), c.MEDIC_PAUSE_ALARM));
   return switches;
 }
+
+/** The OK notes on the incident's lock item (safety table), read only in front of a later rung. */
+const notes = /* @__PURE__ */ perEnvironment(
+  (): OkNotesPort => okNotes(new DynamoDBClient({}), safetyConfig().MEDIC_SAFETY_TABLE),
+);
 
 const Input = InstanceCaseSchema.extend({
   /** The GatherEvidence Parallel's result on the first pass: one entry per branch, in branch order. */
@@ -81,6 +94,12 @@ export const handler = lambda(async (event, context) => {
       clock: systemClock,
       pause: pauseSwitches(),
       recurrenceWindowMs: learningConfig().MEDIC_RECURRENCE_HOURS * 3_600_000,
+      // After a planned incident's wait: the instance as it is now, in its own account and region.
+      plannedLook: { ec2: async () => ec2Adapter(await clientFor('ec2', (k) => new EC2Client(k), c)) },
+      ok: {
+        notes: { newestOk: (key) => notes().newestOk(key) },
+        home: { account: orgConfig().MEDIC_CENTRAL_ACCOUNT, region: orgConfig().AWS_REGION },
+      },
     },
   );
   // Users hear of a confirmed impact now, not after an approval; before an action, the action's

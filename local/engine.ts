@@ -78,7 +78,9 @@ export function prepareDefinition(definition: Json): {
   const copy = structuredClone(definition) as { States?: Record<string, Record<string, Json>> };
   const walk = (machine: { States?: Record<string, Record<string, Json>> }) => {
     for (const [name, state] of Object.entries(machine.States ?? {})) {
-      if (state.Type === 'Wait') waits.push(name);
+      // A Wait until a timestamp (a planned incident's window) lasts until then, as in AWS; a Task
+      // that asks for one further ahead than a local run may wait has it cut short (localWaitUntil).
+      if (state.Type === 'Wait' && state.TimestampPath === undefined) waits.push(name);
       if (state.Type === 'Task' && state.Resource === INVOKE_WAIT) {
         // The Lambda receives only the Payload; the engine then pauses for SendTaskSuccess/Failure.
         const params = state.Parameters as {
@@ -106,6 +108,23 @@ export function prepareDefinition(definition: Json): {
   };
   walk(copy);
   return { definition: copy as Json, tasks, waits };
+}
+
+/** The longest a local run waits for a timestamp (a planned-work window): seconds, not days. */
+export const LOCAL_MAX_TIMESTAMP_WAIT_MS = 20_000;
+
+/**
+ * A move that waits until a timestamp (Decide's `wait`) further ahead than a local run may wait is
+ * cut to that bound: the run goes on as a deployed one would after the window opened too early, and
+ * Decide, seeing the window still closed, pages with it instead of acting outside it.
+ */
+export function localWaitUntil<T>(output: T, now = Date.now()): T {
+  const move = (output as { move?: { kind?: string; until?: string } } | null)?.move;
+  if (move?.kind !== 'wait' || typeof move.until !== 'string') return output;
+  const until = Date.parse(move.until);
+  if (Number.isNaN(until) || until - now <= LOCAL_MAX_TIMESTAMP_WAIT_MS) return output;
+  const cut = `${new Date(now + LOCAL_MAX_TIMESTAMP_WAIT_MS).toISOString().slice(0, 19)}Z`;
+  return { ...(output as object), move: { ...move, until: cut } } as T;
 }
 
 export interface LocalRunOptions {
@@ -231,6 +250,9 @@ export async function loadLocalMachine() {
             return invoke(payload);
           };
         }
+      }
+      for (const [stateName, invoke] of Object.entries(local)) {
+        local[stateName] = async (payload) => localWaitUntil(await invoke(payload));
       }
       for (const stateName of callbackTasks) {
         const invoke = local[stateName];

@@ -30,6 +30,7 @@ import {
   EC2Client,
   RevokeSecurityGroupIngressCommand,
   RunInstancesCommand,
+  StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
   CreateTargetGroupCommand,
@@ -60,6 +61,18 @@ export interface ScenarioWorld {
   setMode?(instanceId: string, mode: HostMode): Promise<void>;
   /** Events delivered before `event`, one run each and in order (e.g. an AWS Health issue). */
   prelude?: unknown[];
+  /** Called once the prelude's runs are over, before `event` is delivered (e.g. the host relapses). */
+  afterPrelude?(): Promise<void>;
+  /**
+   * An event delivered once while the run is under way (its own execution, to its end), right
+   * before the first Task for which `when` holds; `before` changes the world first.
+   */
+  during?: {
+    when(state: string, input: unknown): boolean;
+    before?(): Promise<void>;
+    /** None: only the world changes (e.g. someone stops the instance). */
+    event?(): unknown;
+  };
   /** The organization scenario: one incident per (account, region), then a storm over accounts. */
   org?: OrgWorld;
 }
@@ -191,6 +204,18 @@ interface ScenarioSpec {
   env?: (now: Date) => Record<string, string>;
   /** Several accounts × regions (member roles deployed on the same moto), then a storm over some. */
   org?: { members: string[]; regions: string[]; stormAccounts: string[]; stormPerAccount: number };
+  /** Earlier alarms of the first host, each delivered as its own run before the scenario's event. */
+  earlierAlarms?: (instanceId: string, now: Date) => unknown[];
+  /** After those earlier runs the first host falls back into this state (the fix did not hold). */
+  relapse?: HostMode;
+  /**
+   * Once the first rung's Verify gave up, the alarm goes back to OK (an OK transition delivered
+   * like any alarm event); with `hostRecovers` the host has come back by then, else it is still down
+   * (the alarm went OK for another reason, e.g. its metric stopped arriving).
+   */
+  okDuringLadder?: { hostRecovers: boolean };
+  /** While a planned incident waits for its window, someone stops the instance by hand. */
+  stoppedWhileWaiting?: boolean;
 }
 
 const STATUS_REASON =
@@ -1354,8 +1379,30 @@ export async function setupScenario(
     }
   });
   const first = hosts.get(firstId)?.spec;
+  const relapse = spec.relapse;
   return {
     ...(spec.prelude ? { prelude: spec.prelude(firstId, ctx.now) } : {}),
+    ...(spec.earlierAlarms ? { prelude: spec.earlierAlarms(firstId, ctx.now) } : {}),
+    ...(spec.okDuringLadder ? { during: okDuring(spec, firstId, spec.okDuringLadder, hosts) } : {}),
+    ...(spec.stoppedWhileWaiting
+      ? {
+          during: {
+            // Decide after the WaitForWindow: the case's move is still the wait.
+            when: (state: string, input: unknown) =>
+              state === 'Decide' && (input as { move?: { kind?: string } }).move?.kind === 'wait',
+            async before() {
+              await ctx.ec2.send(new StopInstancesCommand({ InstanceIds: [firstId] }));
+            },
+          },
+        }
+      : {}),
+    ...(relapse
+      ? {
+          async afterPrelude() {
+            await hosts.get(firstId)?.host.setMode(relapse);
+          },
+        }
+      : {}),
     event: spec.healthEvent
       ? spec.healthEvent(firstId, ctx.now)
       : spec.mode
@@ -1615,3 +1662,136 @@ async function setupOrg(
     },
   };
 }
+// ---- learning: a fix that did not hold ----
+SCENARIOS['fix-did-not-hold'] = {
+  description:
+    'a reboot resolves a hung host; 20 minutes later the same alarm fires for it again (same classification, within MEDIC_RECURRENCE_HOURS): the first fix is marked failed, the two tickets are linked and the second incident starts one rung higher (stop/start)',
+  hosts: [{ name: 'web-60', managed: true, mode: 'hung', afterReboot: 'healthy', afterStopStart: 'healthy' }],
+  alarm: statusAlarm('web-60'),
+  // The first incident: the same alarm, an earlier ALARM transition (its own episode).
+  earlierAlarms: (instanceId, now) => [
+    alarmEvent({
+      alarmName: statusAlarm('web-60').name,
+      metric: 'StatusCheckFailed',
+      reason: STATUS_REASON,
+      instanceId,
+      at: new Date(now.getTime() - 20 * 60_000),
+    }),
+  ],
+  relapse: 'hung',
+  // The recurrence must reach the ladder: the cooldown after a close (30 min by default) would
+  // otherwise page the second alarm before any rung is judged.
+  env: () => ({ MEDIC_COOLDOWN_MINUTES: '0' }),
+};
+
+// ---- an alarm back to OK while its incident is still on the ladder ----
+/** The scenario's alarm going back to OK now, as EventBridge delivers the transition. */
+export function okAlarmEvent(
+  alarm: ScenarioSpec['alarm'],
+  instanceId: string,
+  at: Date,
+): Record<string, unknown> {
+  const event = alarmEvent({
+    alarmName: alarm.name,
+    metric: alarm.metric,
+    reason: alarm.reason,
+    instanceId,
+    at,
+  });
+  const detail = event.detail as { state: Record<string, unknown>; previousState: Record<string, unknown> };
+  detail.state = {
+    ...detail.state,
+    value: 'OK',
+    reason:
+      'Threshold Crossed: 1 out of the last 1 datapoints [0.0] was not greater than or equal to the threshold (1.0).',
+  };
+  detail.previousState = {
+    ...detail.previousState,
+    value: 'ALARM',
+    timestamp: new Date(at.getTime() - 60_000).toISOString(),
+  };
+  return { ...event, id: `medic-sim-ok-${at.getTime()}` };
+}
+
+function okDuring(
+  spec: ScenarioSpec,
+  instanceId: string,
+  o: { hostRecovers: boolean },
+  hosts: Map<string, { host: FakeHost; spec: HostSpec }>,
+): NonNullable<ScenarioWorld['during']> {
+  return {
+    // Decide folding a Verify that gave up on the first rung: the next rung is about to be judged.
+    when: (state, input) =>
+      state === 'Decide' && (input as { result?: { status?: string } }).result?.status === 'not-recovered',
+    async before() {
+      if (o.hostRecovers) await hosts.get(instanceId)?.host.setMode('healthy');
+    },
+    event: () => okAlarmEvent(spec.alarm, instanceId, new Date()),
+  };
+}
+
+SCENARIOS['alarm-ok-confirmed'] = {
+  description:
+    'a hung host that the reboot does not bring back; it recovers by itself and its alarm goes back to OK before the next rung: Verify agrees, the remaining rungs are not run',
+  hosts: [{ name: 'web-61', managed: true, mode: 'hung', afterReboot: 'hung', afterStopStart: 'healthy' }],
+  alarm: statusAlarm('web-61'),
+  okDuringLadder: { hostRecovers: true },
+};
+
+SCENARIOS['alarm-ok-not-confirmed'] = {
+  description:
+    'a hung host that the reboot does not bring back; its alarm goes back to OK (the metric stopped arriving) but the host is still hung: Verify disagrees and the ladder goes on to stop/start',
+  hosts: [{ name: 'web-62', managed: true, mode: 'hung', afterReboot: 'hung', afterStopStart: 'healthy' }],
+  alarm: statusAlarm('web-62'),
+  okDuringLadder: { hostRecovers: false },
+};
+
+// ---- a planned incident that arrives before the planned-work window ----
+const retirementHost = (name: string): HostSpec => ({
+  name,
+  managed: true,
+  mode: 'healthy',
+  afterStopStart: 'healthy',
+  faults: {
+    events: [
+      {
+        code: 'instance-retirement',
+        description: 'The instance is running on degraded hardware',
+        notBefore: '2030-01-01T00:00:00.000Z',
+      },
+    ],
+  },
+});
+const retirementNotice = (instanceId: string, now: Date) =>
+  healthEvent({
+    code: 'AWS_EC2_PERSISTENT_INSTANCE_RETIREMENT_SCHEDULED',
+    category: 'scheduledChange',
+    status: 'upcoming',
+    instanceId,
+    start: retirementDeadline(now),
+    sent: now,
+    description: `EC2 has detected degradation of the underlying hardware hosting your Amazon EC2 instance. We will stop your instance after ${retirementDeadline(now).toISOString()}.`,
+  });
+/** The window opens seconds after the notice (a deployed one: days later), well before the deadline. */
+const windowAhead = (now: Date) => ({
+  MEDIC_MAINTENANCE_WINDOW: `${new Date(now.getTime() + 15_000).toISOString()}/${new Date(now.getTime() + 2 * 3_600_000).toISOString()}`,
+});
+
+SCENARIOS['retirement-window-ahead'] = {
+  description:
+    'AWS schedules the retirement of an opted-in instance before the next planned-work window: medic waits for the window (a Step Functions Wait until it opens), looks at the instance again and stop/starts it inside the window, before the deadline',
+  hosts: [retirementHost('web-70')],
+  alarm: statusAlarm('web-70'),
+  healthEvent: retirementNotice,
+  env: windowAhead,
+};
+
+SCENARIOS['retirement-stopped-while-waiting'] = {
+  description:
+    'a planned retirement waits for its window; meanwhile someone stops the instance by hand: after the wait medic sees it stopped and leaves it alone',
+  hosts: [retirementHost('web-71')],
+  alarm: statusAlarm('web-71'),
+  healthEvent: retirementNotice,
+  env: windowAhead,
+  stoppedWhileWaiting: true,
+};

@@ -517,6 +517,8 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
           callbacks,
         });
       }
+      await world?.afterPrelude?.();
+      let duringDelivered = false;
       const events: HopEvent[] = [];
       const callsBefore = (await moto.calls()).at(-1)?.seq ?? 0;
       const run = await machine.run(event, {
@@ -524,7 +526,31 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
         waitMs,
         retryMs: Number(runEnv.MEDIC_SIM_RETRY_MS ?? 100),
         callbacks,
-        ...(options.beforeTask ? { beforeTask: options.beforeTask } : {}),
+        ...(options.beforeTask || world?.during
+          ? {
+              beforeTask: async (stateName: string, input: unknown) => {
+                const during = world?.during;
+                if (during && !duringDelivered && during.when(stateName, input)) {
+                  duringDelivered = true;
+                  await during.before?.();
+                  const event = during.event?.();
+                  if (event !== undefined) {
+                    const seen = (await intakeOnly(event)) as IncidentState;
+                    say(
+                      `delivering ${seen.trigger.alarmName ?? 'an event'} during the run (${seen.incidentId})`,
+                    );
+                    await machine.run(event, {
+                      executionName: seen.incidentId,
+                      waitMs,
+                      retryMs: Number(runEnv.MEDIC_SIM_RETRY_MS ?? 100),
+                      callbacks,
+                    });
+                  }
+                }
+                await options.beforeTask?.(stateName, input);
+              },
+            }
+          : {}),
         approver: localApprover(
           (options.scenario ? SCENARIOS[options.scenario]?.approval : undefined) ??
             (simApproval as ApprovalChoice),

@@ -778,3 +778,9 @@ export interface ReviewOutboxDrain {
   rescheduleReview(episodeKey: string, attempts: number, next: Date, lastError: string): Promise<void>;
   deleteReview(episodeKey: string): Promise<void>;
 }
+
+/** The OK transitions noted on an open incident (its lock item): Decide reads them before a rung. */
+export interface OkNotesPort {
+  /** The newest OK transition joined to the lock of this bounds key; null: none. */
+  newestOk(lockKey: string): Promise<string | null>;
+}

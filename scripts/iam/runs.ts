@@ -38,6 +38,7 @@ import {
 } from '../../local/simulate.ts';
 import { type LocalStatusPage, startStatusPageServer } from '../../local/statuspage-server.ts';
 import { ensureTables } from '../../local/tables.ts';
+import { withEnvironment } from '../../shared/config.ts';
 import { functionUrlEvent, scheduledEvent } from '../../test/support/aws-events.ts';
 import { emptyFacts, type Facts, type InstanceFacts } from './requests.ts';
 import { LOCAL_DEPLOYMENT } from './template.ts';
@@ -59,6 +60,8 @@ export const IAM_SCENARIOS = [
   'failover-asg',
   'dry-run',
   'approve-granted',
+  // A planned incident that waits for its window: Decide looks at the instance again afterwards.
+  'retirement-window-ahead',
 ] as const;
 
 /** Scenarios whose alarmed instance also gets an EBS volume encrypted with a customer managed key. */
@@ -401,7 +404,11 @@ export async function recordRuns(
     const worker = async () => {
       for (let name = queue.shift(); name; name = queue.shift()) {
         const started = performance.now();
-        const world = await setupScenario(name, { ec2, moto: runMoto, now: new Date() });
+        const now = new Date();
+        // A scenario's own settings (a planned-work window around its clock) hold for its run only.
+        const own = SCENARIOS[name]?.env?.(now);
+        const scoped = own ? Object.freeze({ ...process.env, ...own }) : null;
+        const world = await setupScenario(name, { ec2, moto: runMoto, now });
         cleanups.push(() => world.teardown());
         if (CMK_SCENARIOS.has(name) && world.instanceIds[0])
           await attachCmkVolume(ec2, runMoto.endpoint, world.instanceIds[0]);
@@ -413,13 +420,15 @@ export async function recordRuns(
               Tags: [{ Key: 'medic:statuspage-component', Value: 'simwebsite01' }],
             }),
           );
-        const run = await local.run(world.event, {
-          executionName: `iam-${name}-${Date.now()}`,
-          waitMs: 100,
-          retryMs: 50,
-          callbacks,
-          approver: localApprover(SCENARIOS[name]?.approval ?? 'approve', () => undefined),
-        });
+        const runIt = () =>
+          local.run(world.event, {
+            executionName: `iam-${name}-${Date.now()}`,
+            waitMs: 100,
+            retryMs: 50,
+            callbacks,
+            approver: localApprover(SCENARIOS[name]?.approval ?? 'approve', () => undefined),
+          });
+        const run = scoped ? await withEnvironment(scoped, runIt) : await runIt();
         await world.teardown();
         const output = (run.output ?? run.lastOutputs.get('CloseAfterFailure')) as
           | { outcome?: string }

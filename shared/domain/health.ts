@@ -74,17 +74,19 @@ export type HealthEvent = z.infer<typeof HealthEventSchema>;
 /** Where an open Health issue applies; the safety store keys it by this. */
 export type HealthScope =
   | { kind: 'instance'; instanceId: string }
-  | { kind: 'az'; availabilityZone: string }
+  /** A zone name is the account's own (null: not known, e.g. items written before accounts). */
+  | { kind: 'az'; availabilityZone: string; account?: string | null }
   | { kind: 'service'; region: string };
 
 /**
- * One deployment serves one account today, so zones are keyed by name. Zone names are mapped per
- * account (us-east-1a is not the same zone in two accounts): once member accounts forward their
- * events, the key must carry the account too.
+ * Zone names are mapped to physical zones per account (us-east-1a in one account is not
+ * us-east-1a in another; only the AZ ID, use1-az1, is the same everywhere), and AWS Health names
+ * the zone (`availabilityZone`), not its ID: a zone is keyed by the account and its name.
  */
 export function scopeKey(s: HealthScope): string {
   if (s.kind === 'instance') return `INSTANCE#${s.instanceId}`;
-  if (s.kind === 'az') return `AZ#${s.availabilityZone}`;
+  if (s.kind === 'az')
+    return s.account ? `AZ#${s.account}#${s.availabilityZone}` : `AZ#${s.availabilityZone}`;
   return `SERVICE#${s.region}#EC2`;
 }
 
@@ -222,7 +224,7 @@ export function healthSignal(event: unknown, now: Date): HealthSignal {
     const scopes: HealthScope[] = instanceIds.length
       ? instanceIds.map((instanceId) => ({ kind: 'instance', instanceId }))
       : d.availabilityZone
-        ? [{ kind: 'az', availabilityZone: d.availabilityZone }]
+        ? [{ kind: 'az', availabilityZone: d.availabilityZone, account }]
         : region
           ? [{ kind: 'service', region }]
           : [];
@@ -253,12 +255,18 @@ export function healthSignal(event: unknown, now: Date): HealthSignal {
   };
 }
 
-/** The scopes an instance's actions are held by: itself, its zone, and EC2 in its region. */
-export function scopesOfInstance(t: { instanceId: string; availabilityZone: string | null }): string[] {
+/**
+ * The scopes an instance's actions are held by: itself, its zone (in its own account), and EC2 in
+ * its region.
+ */
+export function scopesOfInstance(
+  t: { instanceId: string; availabilityZone: string | null },
+  account: string | null = null,
+): string[] {
   const keys = [scopeKey({ kind: 'instance', instanceId: t.instanceId })];
   const az = t.availabilityZone;
   if (az) {
-    keys.push(scopeKey({ kind: 'az', availabilityZone: az }));
+    keys.push(scopeKey({ kind: 'az', availabilityZone: az, account }));
     // A zone name is its region and a letter (us-east-1a): the region's service issue holds too.
     keys.push(scopeKey({ kind: 'service', region: az.replace(/[a-z]$/, '') }));
   }

@@ -530,6 +530,18 @@ export const InstanceCaseSchema = z.object({
   priorFixes: z.array(ClosedIncidentSchema).max(12).optional(),
   /** Set by Decide: this incident shows that fix did not hold (the ladder starts above it). */
   recurrenceOf: ClosedIncidentSchema.optional(),
+  /**
+   * Set by Decide when the alarm went back to OK after the incident opened (shared/policy/ok.ts):
+   * Verify checks that OK once (`pending`), and Decide keeps what it found.
+   */
+  okCheck: z
+    .object({ okAt: z.string(), state: z.enum(['pending', 'confirmed', 'not-confirmed']) })
+    .optional(),
+  /**
+   * Set by Decide when a planned incident waits for its planned-work window (shared/policy/
+   * planned.ts): until when, and whether the instance was looked at again after the wait.
+   */
+  plannedWait: z.object({ until: z.string(), state: z.enum(['waiting', 'looked']) }).optional(),
 });
 export type InstanceCase = z.infer<typeof InstanceCaseSchema>;
 

@@ -268,6 +268,11 @@ export function historyWindows(now: Date, s: Pick<BoundSettings, 'flapWindowMs' 
  * is open), so medic holds its own actions and says why; the Health event that closes the issue,
  * or the recovery's SUCCESS/FAILURE, lifts the hold.
  */
+function zoneText(key: string): string {
+  const [account, zone] = key.split('#');
+  return zone ? `${zone} of account ${account}` : key;
+}
+
 export function awsRecoveringBound(
   instanceId: string,
   issues: { scope: string; eventTypeCode: string; since: string; summary: string }[],
@@ -277,7 +282,7 @@ export function awsRecoveringBound(
   const where = first.scope.startsWith('INSTANCE#')
     ? instanceId
     : first.scope.startsWith('AZ#')
-      ? `zone ${first.scope.slice(3)}`
+      ? `zone ${zoneText(first.scope.slice(3))}`
       : `EC2 in ${first.scope.split('#')[1] ?? 'its region'}`;
   return {
     bound: 'aws-recovering',

@@ -97,12 +97,29 @@ export function groupsToSize(entries: FleetEntry[], groups: (string | null | und
 }
 
 /**
- * The zones whose open AWS Health issues the verdict needs: only those of the alarming targets with
- * at least two instances in incidents, so a lone alarm never costs a read.
+ * A zone as the fleet guard counts it: in its account (zone names are mapped per account, so
+ * us-east-1a of two accounts are two zones). No account: the central one's.
  */
-export function zonesToCheck(entries: FleetEntry[], zones: (string | null | undefined)[]): string[] {
+export function zoneKey(account: string | null | undefined, zone: string): string {
+  return account ? `${account} ${zone}` : zone;
+}
+
+const inZone = (e: FleetEntry, account: string, zone: string) =>
+  e.availabilityZone === zone && accountOf(e) === account;
+
+/**
+ * The zones whose open AWS Health issues the verdict needs: only those of the alarming targets (in
+ * `account`) with at least two instances of that account in incidents, so a lone alarm never costs
+ * a read.
+ */
+export function zonesToCheck(
+  entries: FleetEntry[],
+  zones: (string | null | undefined)[],
+  account: string | null = null,
+): string[] {
+  const own = account || CENTRAL;
   return [...new Set(zones.filter((z): z is string => Boolean(z)))].filter(
-    (z) => distinct(entries.filter((e) => e.availabilityZone === z).map((e) => e.instanceId)).length >= 2,
+    (z) => distinct(entries.filter((e) => inZone(e, own, z)).map((e) => e.instanceId)).length >= 2,
   );
 }
 
@@ -117,7 +134,7 @@ export function fleetVerdict(facts: {
   groups: (string | null | undefined)[];
   groupSizes: Record<string, number>;
   limits: FleetLimits;
-  /** Open AWS Health issues by zone (what zonesToCheck asked for). */
+  /** Open AWS Health issues by zone key (zoneKey: account and zone name; what zonesToCheck asked for). */
   zoneIssues?: Record<string, { eventTypeCode: string; since: string }>;
 }): FleetTrip | null {
   const trip = firstTrip(facts);
@@ -178,8 +195,9 @@ function firstTrip(facts: Parameters<typeof fleetVerdict>[0]): FleetTrip | null 
       }
     }
   }
-  for (const [zone, issue] of Object.entries(facts.zoneIssues ?? {})) {
-    const members = distinct(entries.filter((e) => e.availabilityZone === zone).map((e) => e.instanceId));
+  for (const [key, issue] of Object.entries(facts.zoneIssues ?? {})) {
+    const [account, zone] = key.includes(' ') ? (key.split(' ') as [string, string]) : [CENTRAL, key];
+    const members = distinct(entries.filter((e) => inZone(e, account, zone)).map((e) => e.instanceId));
     if (members.length >= 2) {
       return {
         instances: members,

@@ -9,3 +9,4 @@ export * from './fleet.ts';
 export * from './learning.ts';
 export * from './load.ts';
 export * from './moves.ts';
+export * from './ok.ts';

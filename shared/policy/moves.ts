@@ -44,6 +44,8 @@ export type Move = (
   | { kind: 'act'; action: ActionKind; mode: Exclude<AutonomyLevel, 'off'> }
   | { kind: 'await-approval'; action: ActionKind }
   | { kind: 'verify' }
+  /** A planned incident waits for its planned-work window (the state machine's Wait, until then). */
+  | { kind: 'wait'; until: string }
   | { kind: 'page'; why: string }
   | { kind: 'hold'; bound: Bound; reason: string }
   | { kind: 'done'; outcome: InstanceOutcome }

@@ -16,6 +16,7 @@ import {
   type TriggerFact,
 } from '../policy/admission.ts';
 import type { ClosedIncident } from '../policy/learning.ts';
+import { OK_AT } from '../policy/ok.ts';
 import { boundsKey } from '../policy/org.ts';
 import type { AdmissionStorePort, NotifierPort } from '../ports.ts';
 import { acknowledge } from './acknowledge.ts';
@@ -131,6 +132,8 @@ export async function admit(event: unknown, executionId: string, deps: AdmitDeps
           step: 'Admit',
           kind: 'alarm',
           summary: `${facts.trigger.kind === 'ok-transition' ? facts.trigger.what : 'alarm'} returned to OK (${trigger.enteredAlarmAt})`,
+          // Read back by Decide before the incident's next rung (shared/adapters/safety/ok-notes.ts).
+          detail: { [OK_AT]: trigger.enteredAlarmAt },
         });
         facts.okNotes = await Promise.all(
           trigger.instanceIds.map(async (instanceId) => ({
@@ -180,6 +183,7 @@ export async function admit(event: unknown, executionId: string, deps: AdmitDeps
           targets().map((t) => t.group),
           { ...deps, store },
           targets().map((t) => t.availabilityZone),
+          // Where its groups live and whose zone names these are (the alarm\'s account).
           trigger,
         );
         break;

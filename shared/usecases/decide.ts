@@ -15,7 +15,11 @@ import { foldResult } from '../domain/step-result.ts';
 import { StepResultSchema } from '../domain/step-result-schema.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
 import { recurrence } from '../policy/learning.ts';
-import { type Move, pageWhy } from '../policy/moves.ts';
+import { type Move, pageWhy, rungAction } from '../policy/moves.ts';
+import { okBeforeRung } from '../policy/ok.ts';
+import { boundsKey, type Home } from '../policy/org.ts';
+import { type AfterWait, afterPlannedWait, plannedBeforeRung } from '../policy/planned.ts';
+import type { Ec2Port, OkNotesPort } from '../ports.ts';
 import { assessCase } from './assess-case.ts';
 import { type PrepareDeps, prepareRung } from './ladder.ts';
 
@@ -37,6 +41,7 @@ function fold(input: DecideInput, clock: Clock): InstanceCase {
   const { c, move, result } = input;
   if (input.evidence) return assessCase(c, input.evidence, clock);
   if (!move || result === undefined) return c;
+  if (move.kind === 'verify' && c.okCheck?.state === 'pending') return foldOkCheck(c, c.okCheck.okAt, result);
   if (move.kind === 'await-approval') {
     // The SendTaskSuccess output or the caught error (rejected, timed out): the gates read it.
     return { ...c, approval: (result ?? {}) as Record<string, unknown>, next: 'act' };
@@ -77,6 +82,148 @@ function fold(input: DecideInput, clock: Clock): InstanceCase {
   return k;
 }
 
+/**
+ * Verify's answer to an OK check (policy/ok.ts): confirmed, the case ends resolved; otherwise the
+ * ladder goes on with the rung it was about to run. Anything but a result counts as not confirmed,
+ * so the OK is never checked twice.
+ */
+function foldOkCheck(c: InstanceCase, okAt: string, result: unknown): InstanceCase {
+  const parsed = StepResultSchema.safeParse(result);
+  const k: InstanceCase = parsed.success ? foldResult(c, parsed.data) : { ...c, next: 'act' };
+  const confirmed = k.next === 'done' && k.outcome === 'resolved';
+  return {
+    ...k,
+    next: confirmed ? 'done' : 'act',
+    okCheck: { okAt, state: confirmed ? 'confirmed' : 'not-confirmed' },
+  };
+}
+
+/** The OK notes of the open incident and the central deployment's own account and region (its lock key). */
+export interface OkDeps {
+  notes: OkNotesPort;
+  home: Home;
+}
+
+/**
+ * In front of a rung (not the first pass: the evidence has just been gathered): an OK the alarm
+ * sent after the incident opened, not judged yet, sends the case to Verify first.
+ */
+async function okFirst(c: InstanceCase, ok: OkDeps, clock: Clock): Promise<Decided | null> {
+  const okAt = await ok.notes.newestOk(boundsKey(c.target.instanceId, c, ok.home));
+  const verdict = okBeforeRung({
+    openedAt: c.alarm?.enteredAlarmAt ?? c.timeline[0]?.at ?? null,
+    okAt,
+    judgedOkAt: c.okCheck && c.okCheck.state !== 'pending' ? c.okCheck.okAt : null,
+    action: rungAction(c.assessment?.plan ?? [], c.rung),
+    rung: c.rung,
+  });
+  if (verdict.kind === 'go-on') return null;
+  return {
+    ...c,
+    okCheck: { okAt: verdict.okAt, state: 'pending' },
+    next: 'verify',
+    timeline: append(
+      c.timeline,
+      entry(clock, {
+        step: 'Decide',
+        kind: 'decision',
+        instanceId: c.target.instanceId,
+        summary: verdict.summary,
+      }),
+    ),
+    move: { kind: 'verify', reasons: [verdict.summary] },
+  };
+}
+
+/** What Decide reads about the instance after waiting for the planned-work window (its own account). */
+export interface PlannedLookDeps {
+  ec2(): Promise<Pick<Ec2Port, 'describeInstances' | 'describeHealth'>>;
+}
+
+const decision = (c: InstanceCase, clock: Clock, summary: string) =>
+  append(
+    c.timeline,
+    entry(clock, { step: 'Decide', kind: 'decision', instanceId: c.target.instanceId, summary }),
+  );
+
+/** The instance as it is now, for the look after the wait (gone: no state). */
+async function lookAgain(c: InstanceCase, look: PlannedLookDeps): Promise<AfterWait> {
+  const ec2 = await look.ec2();
+  const id = c.target.instanceId;
+  let state: string | null = null;
+  let managed = false;
+  try {
+    const [found] = await ec2.describeInstances([id]);
+    state = found?.state ?? null;
+    managed = found?.tags['medic:managed'] === 'true';
+  } catch (error) {
+    if ((error as Error).name !== 'InstanceNotFoundError') throw error;
+  }
+  const health = state === null ? null : await ec2.describeHealth(id);
+  return afterPlannedWait({
+    state,
+    managed,
+    scheduledEvents: health?.scheduledEvents ?? [],
+    scheduledCode: c.planned?.scheduledCode ?? '',
+  });
+}
+
+/**
+ * A planned incident in front of a mutating rung: before the window, wait for it (the state
+ * machine's WaitForWindow, until the window opens); after the wait, look at the instance again and
+ * leave it alone when someone or AWS already dealt with it. Otherwise the gates decide as always.
+ */
+async function plannedFirst(
+  c: InstanceCase,
+  clock: Clock,
+  look: PlannedLookDeps | undefined,
+): Promise<Decided | InstanceCase> {
+  const planned = c.planned;
+  if (!planned) return c;
+  if (c.plannedWait?.state === 'waiting') {
+    if (!look)
+      throw new Error('a planned incident waited for its window but Decide has no EC2 to look again');
+    const after = await lookAgain(c, look);
+    const waited = { ...c.plannedWait, state: 'looked' as const };
+    if (after.kind === 'leave') {
+      const summary = `after the wait for the planned-work window: ${after.reason}; medic leaves it alone`;
+      return {
+        ...c,
+        plannedWait: waited,
+        next: 'done',
+        outcome: 'held',
+        timeline: decision(c, clock, summary),
+        move: { kind: 'done', outcome: 'held', reasons: [summary] },
+      };
+    }
+    return {
+      ...c,
+      plannedWait: waited,
+      timeline: decision(
+        c,
+        clock,
+        `after the wait for the planned-work window: ${c.target.instanceId} is still running, opted in and scheduled for ${planned.scheduledCode}`,
+      ),
+    };
+  }
+  const action = rungAction(c.assessment?.plan ?? [], c.rung);
+  const step = plannedBeforeRung({
+    planned,
+    now: clock(),
+    action,
+    managed: c.target.managed,
+    level: modeOf(c, action),
+    waited: c.plannedWait !== undefined,
+  });
+  if (step.kind === 'gate') return c;
+  return {
+    ...c,
+    plannedWait: { until: step.until, state: 'waiting' },
+    timeline: decision(c, clock, step.summary),
+    move: { kind: 'wait', until: step.until, reasons: [step.summary] },
+  };
+}
+
 /** How long after a resolved incident a new one for the same classification means the fix did not hold. */
 export const DEFAULT_RECURRENCE_MS = 24 * 3_600_000;
 
@@ -111,10 +258,19 @@ export function judgeRecurrence(c: InstanceCase, clock: Clock, windowMs: number)
 /** Facts → policy → move. Bounded: at most one pass per rung of the plan, then the page. */
 export async function decide(
   input: DecideInput,
-  deps: PrepareDeps & { recurrenceWindowMs?: number },
+  deps: PrepareDeps & { recurrenceWindowMs?: number; ok?: OkDeps; plannedLook?: PlannedLookDeps },
 ): Promise<Decided> {
   let c = fold(input, deps.clock);
   if (input.evidence) c = judgeRecurrence(c, deps.clock, deps.recurrenceWindowMs ?? DEFAULT_RECURRENCE_MS);
+  if (!input.evidence && c.next === 'act' && deps.ok) {
+    const verifyFirst = await okFirst(c, deps.ok, deps.clock);
+    if (verifyFirst) return verifyFirst;
+  }
+  if (c.planned && c.next === 'act') {
+    const planned = await plannedFirst(c, deps.clock, deps.plannedLook);
+    if ('move' in planned) return planned as Decided;
+    c = planned;
+  }
   const plan = c.assessment?.plan ?? [];
   for (let i = 0; i <= plan.length + 1; i++) {
     if (c.actionError)

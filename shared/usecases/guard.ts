@@ -29,6 +29,7 @@ import {
   stormKey,
   stormKeysAround,
   stormLabel,
+  zoneKey,
   zonesToCheck,
 } from '../policy/fleet.ts';
 import { afterHeld } from '../policy/moves.ts';
@@ -101,7 +102,11 @@ export async function fleetTripped(
   groups: (string | null | undefined)[],
   deps: Pick<GuardDeps, 'clock' | 'settings' | 'groupSize'> & { store: FleetView & Partial<HealthIssues> },
   zones: (string | null | undefined)[] = [],
-  /** Where the alarming targets (and so their groups) live; absent: the central account and region. */
+  /**
+   * Where the alarming targets (and so their groups and zone names) live; absent: the central
+   * account and region. Zone names are an account's own (us-east-1a is not the same zone in two
+   * accounts).
+   */
   where: { account?: string | null | undefined; region?: string | null | undefined } = {},
 ): Promise<FleetTrip | null> {
   const now = deps.clock();
@@ -138,15 +143,17 @@ export async function fleetTripped(
   );
   const groupSizes = Object.fromEntries(sizes.filter((e): e is [string, number] => e[1] !== undefined));
   // Only zones with two or more instances in incidents cost a read of their AWS Health issues.
-  const checkZones = zonesToCheck(entries, zones);
+  const account = where.account || home.account || null;
+  const checkZones = zonesToCheck(entries, zones, account);
+  const keys = new Map(checkZones.map((z) => [scopeKey({ kind: 'az', availabilityZone: z, account }), z]));
   const issues =
-    checkZones.length && deps.store.openHealthIssues
-      ? await deps.store.openHealthIssues(
-          checkZones.map((z) => scopeKey({ kind: 'az', availabilityZone: z })),
-          now,
-        )
-      : [];
-  const zoneIssues = Object.fromEntries(issues.map((i) => [i.scope.replace(/^AZ#/, ''), i]));
+    keys.size && deps.store.openHealthIssues ? await deps.store.openHealthIssues([...keys.keys()], now) : [];
+  const zoneIssues = Object.fromEntries(
+    issues.flatMap((i) => {
+      const zone = keys.get(i.scope);
+      return zone ? [[zoneKey(account, zone), i]] : [];
+    }),
+  );
   return fleetVerdict({ entries, groups: targetGroups, groupSizes, limits: deps.settings, zoneIssues });
 }
 
@@ -292,7 +299,7 @@ export async function authorize(c: InstanceCase, action: ActionKind, deps: Guard
     store.lastClosed(key),
     store.episodesSince(key, flapSince),
     store.actionsSince(key, budgetSince, actionKey(c, action)),
-    store.openHealthIssues(scopesOfInstance(c.target), now),
+    store.openHealthIssues(scopesOfInstance(c.target, c.account ?? settings.home?.account ?? null), now),
   ]);
   const held = safetyBound(action, {
     now,

@@ -7,6 +7,7 @@
 import type { InstanceCase } from '../domain/model.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
 import { afterVerify } from '../policy/moves.ts';
+import { afterOkCheck } from '../policy/ok.ts';
 import type { Ec2Port, RunCommandPort } from '../ports.ts';
 import { probeTarget, proveVantage, type ReachabilityDeps, reachabilityChecks } from './evidence.ts';
 
@@ -90,6 +91,25 @@ export async function verify(
   }
   // A load-check tag medic cannot use is said where the burst would have run.
   if (recovered && c.target.loadCheckProblem) summary += `; load check not run: ${c.target.loadCheckProblem}`;
+  if (c.okCheck?.state === 'pending') {
+    // The alarm went back to OK: one check, and the rung's own record is left as it was.
+    const judged = afterOkCheck(recovered, c.okCheck.okAt);
+    return {
+      ...c,
+      verifySeen: seen,
+      next: judged.next,
+      outcome: judged.outcome ?? c.outcome,
+      timeline: append(
+        c.timeline,
+        entry(deps.clock, {
+          step: 'Verify',
+          kind: 'verify',
+          instanceId: id,
+          summary: `${judged.summary}; ${summary}`,
+        }),
+      ),
+    };
+  }
   const pollsLeft = Math.max(c.pollsLeft - 1, 0);
   const timeline = append(
     c.timeline,

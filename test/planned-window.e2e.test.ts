@@ -1,0 +1,65 @@
+/**
+ * End to end: a planned incident that arrives before the planned-work window, through `medic
+ * simulate --scenario NAME --json` against moto and the local Jira with the real ASL (its
+ * WaitForWindow state waits until the window opens, seconds ahead in these scenarios) and the real
+ * handlers. What is asserted is what reached EC2 and when, and what the timeline says.
+ */
+import { describe, expect, it } from 'vitest';
+import { runMedic, useSubstrate } from './support/substrate.ts';
+
+const s = useSubstrate({ resetEachTest: true });
+
+async function simulate(scenario: string) {
+  const run = await runMedic(['simulate', '--scenario', scenario, '--json'], s.env, 200_000);
+  expect(run.code, run.stderr).toBe(0);
+  const result = JSON.parse(run.stdout) as {
+    outcome: string;
+    actions: { kind: string; outcome: string }[];
+    timeline: { at: string; step: string; kind: string; summary: string }[];
+  };
+  const calls = (await s.moto.calls()).filter(
+    (c) => /^(StopInstances|StartInstances)$/.test(c.action) && c.params.DryRun !== 'true',
+  );
+  const windowStart = /planned-work window (\S+)\//.exec(
+    result.timeline.map((e) => e.summary).join('\n'),
+  )?.[1];
+  return { result, calls, windowStart: Date.parse(windowStart ?? '') };
+}
+
+describe('a planned retirement before the planned-work window', () => {
+  it('waits for the window, looks again, and stop/starts inside it', async () => {
+    // Act
+    const { result, calls, windowStart } = await simulate('retirement-window-ahead');
+    // Assess: one stop/start, and not before the window opened
+    expect(result.outcome).toBe('resolved');
+    expect(result.actions.map((a) => [a.kind, a.outcome])).toEqual([['stop-start', 'recovered']]);
+    expect(calls.map((c) => c.action)).toEqual(['StopInstances', 'StartInstances']);
+    expect(Number.isNaN(windowStart)).toBe(false);
+    expect(Date.parse(calls[0]?.at ?? '')).toBeGreaterThanOrEqual(windowStart);
+    const said = result.timeline.map((e) => e.summary);
+    expect(said).toContainEqual(
+      expect.stringMatching(
+        /waiting for the planned-work window \S+–\S+ \(AWS's deadline \S+\) before stop-start/,
+      ),
+    );
+    expect(said).toContainEqual(
+      expect.stringMatching(
+        /after the wait for the planned-work window: i-\S+ is still running, opted in and scheduled for instance-retirement/,
+      ),
+    );
+  }, 240_000);
+
+  it('leaves the instance alone when someone stopped it while medic waited', async () => {
+    // Act
+    const { result, calls } = await simulate('retirement-stopped-while-waiting');
+    // Assess: the person's stop is the only one; medic neither started nor stopped anything
+    expect(calls.map((c) => c.action)).toEqual(['StopInstances']);
+    expect(result.outcome).toBe('held');
+    expect(result.actions).toEqual([]);
+    expect(result.timeline.map((e) => e.summary)).toContainEqual(
+      expect.stringMatching(
+        /after the wait for the planned-work window: the instance is stopped .*medic leaves it alone/,
+      ),
+    );
+  }, 240_000);
+});
