@@ -7,6 +7,8 @@
  *   npm run bench -- --only storm # just the storm section
  *   npm run bench -- --only cold  # just the cold path (packages first); with --readme it
  *                                 # refreshes only the cold rows of the README table
+ *   npm run bench -- --only chaos # just the whole crash matrix (`npm run chaos`, one row;
+ *                                 # BENCH_CHAOS_ARGS='--scenarios unreachable' narrows it)
  *   BENCH_RUNS=20 BENCH_IMPORT_REPS=2 BENCH_COLD_RUNS=10 npm run bench
  *
  * Not part of `npm test`; the deterministic part (transitions per incident) is asserted by
@@ -24,6 +26,7 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { handlersFromServerless, loadLocalMachine } from '../local/engine.ts';
 import { setupScenario } from '../local/scenarios.ts';
+import { runProcess } from '../scripts/package.ts';
 import { tcpProbes } from '../shared/adapters/probes.ts';
 import {
   AFTER_VERIFY_BUNDLE_BYTES,
@@ -47,12 +50,16 @@ import { startBenchSubstrate } from './substrate.ts';
 import { kb, median, ms, quantile, ROOT, type Row, renderTable, rowCells, runChild, x } from './util.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
-/** `--only storm|cold`: one section, for iterating on it. */
+/** `--only storm|cold|chaos`: one section, for iterating on it. */
 const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : null;
-if (ONLY !== null && ONLY !== 'storm' && ONLY !== 'cold')
-  throw new Error(`--only accepts "storm" or "cold", not "${ONLY}"`);
-if (ONLY === 'storm' && process.argv.includes('--readme'))
-  throw new Error('--readme needs the whole table (or --only cold): drop --only storm');
+if (ONLY !== null && ONLY !== 'storm' && ONLY !== 'cold' && ONLY !== 'chaos')
+  throw new Error(`--only accepts "storm", "cold" or "chaos", not "${ONLY}"`);
+if ((ONLY === 'storm' || ONLY === 'chaos') && process.argv.includes('--readme'))
+  throw new Error(`--readme needs the whole table (or --only cold): drop --only ${ONLY}`);
+/** The whole crash matrix takes 5–7 minutes on 2 busy cores; past this it counts as a miss. */
+const CHAOS_TIMEOUT_MS = 20 * 60_000;
+/** Narrows the matrix for a quick look (e.g. `--scenarios unreachable --kinds entry`); unset: all of it. */
+const CHAOS_ARGS = (process.env.BENCH_CHAOS_ARGS ?? '').split(' ').filter(Boolean);
 /** Pairs (warm run, cold run) of the cold section; medians of at least 10 make its figure. */
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 10);
 const LOAD_AT_START = loadavg()
@@ -343,6 +350,7 @@ async function main() {
     }
 
     if (ONLY === null || ONLY === 'storm') await stormSection(s);
+    if (ONLY === null || ONLY === 'chaos') await chaosSection();
     log('done', 'end');
     const elapsed = (performance.now() - started) / 1000;
 
@@ -423,6 +431,36 @@ async function coldSection(
       ratio: x(c / w),
       ok: null,
     });
+  });
+}
+
+/**
+ * The whole crash matrix (`npm run chaos`: every Task of the common path and of each ladder rung,
+ * failed three ways), in its own process on its own moto and Jira. `npm test` runs a reduced set;
+ * the whole one is too long for every CI run, so it is a row here: it must find no violation.
+ */
+async function chaosSection() {
+  log('chaos: the whole crash matrix …', 'chaos');
+  const run = await runProcess(process.execPath, [join(ROOT, 'scripts', 'chaos.ts'), ...CHAOS_ARGS], {
+    cwd: ROOT,
+    timeoutMs: CHAOS_TIMEOUT_MS,
+    capture: true,
+  });
+  const last = run.stdout.trim().split('\n').pop() ?? '';
+  const counted = /^crash points: (\d+), violations: (\d+)$/.exec(last);
+  const took = /^took (\d+) s$/m.exec(run.stdout)?.[1];
+  if (!counted)
+    notes.push(`chaos did not finish (${run.signal ?? `exit ${run.code}`}): ${run.stderr.slice(-300)}`);
+  for (const line of run.stdout.split('\n').filter((l) => /VIOLATION|✗/.test(l)))
+    notes.push(`chaos: ${line.trim()}`);
+  rows.push({
+    section: 'chaos',
+    figure: `crash at every Task boundary, ${CHAOS_ARGS.length ? `narrowed (${CHAOS_ARGS.join(' ')})` : 'the whole matrix'}${took ? ` (${took} s)` : ''}`,
+    value: counted ? `${counted[1]} crash points, ${counted[2]} violations` : 'did not finish',
+    budget: '0 violations',
+    baseline: 'a reduced set runs in npm test',
+    ratio: '',
+    ok: counted !== null && counted[2] === '0' && run.code === 0,
   });
 }
 
