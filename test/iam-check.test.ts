@@ -340,6 +340,42 @@ describe('the real template against recorded runs of every function', () => {
     ).toBe(true);
   });
 
+  it('the same runs against the template with DecideRole’s LOCK#* narrowed to INSTANCE#*: denied, naming the key', async () => {
+    // Prepare: the OK-notes read of the lock item, under a LeadingKeys pattern that misses it.
+    const broken = structuredClone(template);
+    const role = broken.Resources.DecideRole?.Properties as {
+      Policies: { PolicyDocument: { Statement: Statement[] } }[];
+    };
+    let changed = 0;
+    for (const policy of role.Policies)
+      for (const statement of policy.PolicyDocument.Statement) {
+        const like = statement.Condition?.['ForAllValues:StringLike'] as Record<string, string[]> | undefined;
+        if (!like?.['dynamodb:LeadingKeys']?.includes('LOCK#*')) continue;
+        like['dynamodb:LeadingKeys'] = like['dynamodb:LeadingKeys'].map((p) =>
+          p === 'LOCK#*' ? 'INSTANCE#*' : p,
+        );
+        changed += 1;
+      }
+    // Act
+    const result = await check(runs.calls, functionsIam(broken, D, functionNames()), D, runs.facts);
+    // Assess
+    expect(changed).toBe(1);
+    expect(result.ok).toBe(false);
+    expect(result.lines).toContainEqual(
+      expect.stringMatching(/^implicit deny\s+decide dynamodb:GetItem table — .*dynamodb:LeadingKeys: LOCK#/),
+    );
+  });
+
+  it('every recorded DynamoDB item call carried its partition keys (none evaluated keyless)', () => {
+    // Assess
+    const item = report.evaluated.filter(
+      (e) =>
+        e.request.action.startsWith('dynamodb:') && !/Scan|DescribeTable|CreateTable/.test(e.request.action),
+    );
+    expect(item.length).toBeGreaterThan(10);
+    expect(item.filter((e) => !Array.isArray(e.request.context['dynamodb:LeadingKeys']))).toEqual([]);
+  });
+
   it('the same runs against the template without RebootRole’s ec2:RebootInstances: denied', async () => {
     // Prepare
     const broken = structuredClone(template);

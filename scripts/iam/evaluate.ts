@@ -135,6 +135,14 @@ async function contextFor(request: IamRequest, deployment: Deployment, roleArn: 
 
 const LITERAL_STAR = '\u2731';
 
+/** The request's own context keys, for the report: which partition (or record) the deny is about. */
+const contextNote = (request: IamRequest) => {
+  const entries = Object.entries(request.context);
+  return entries.length === 0
+    ? ''
+    : ` (${entries.map(([k, v]) => `${k}: ${[v].flat().join(', ')}`).join('; ')})`;
+};
+
 /** The key policy KMS gives a key created without one: the account's IAM policies decide. */
 const defaultKeyPolicy = (deployment: Deployment) => ({
   Version: '2012-10-17',
@@ -205,7 +213,7 @@ export async function evaluateRequest(
       detail:
         named === 0
           ? `no statement of ${fn.roleLogicalId} names ${request.action}`
-          : `${named} statement(s) name ${request.action} but none matches ${request.resource} with this context`,
+          : `${named} statement(s) name ${request.action} but none matches ${request.resource} with this context${contextNote(request)}`,
     };
   }
   // Allowed — but a statement for this action conditioned on a key the action does not support

@@ -43,6 +43,8 @@ export interface Facts {
   targetGroups: Map<string, Record<string, string>>;
   /** parameter name → the KMS key that encrypts it (SecureString only) */
   secureParameters: Map<string, string>;
+  /** DynamoDB table name → its partition (HASH) key attribute, from the table definitions */
+  partitionKeys: Map<string, string>;
 }
 
 export const emptyFacts = (): Facts => ({
@@ -51,6 +53,7 @@ export const emptyFacts = (): Facts => ({
   groups: new Map(),
   targetGroups: new Map(),
   secureParameters: new Map(),
+  partitionKeys: new Map(),
 });
 
 /** The SDK's service id → IAM service prefix. */
@@ -101,6 +104,16 @@ export function resourcesOf(
     resource: name.startsWith('arn:') ? name : arn('dynamodb', `table/${name}`),
     resourceType: 'table',
   });
+  // Item-level calls carry the partition key values they touch (dynamodb:LeadingKeys); a call
+  // whose keys cannot be worked out is not mapped rather than evaluated without them.
+  const keyed = (name: string): Resource | null => {
+    const keys = leadingKeysOf(call, facts.partitionKeys).get(name);
+    return keys ? { ...table(name), context: { 'dynamodb:LeadingKeys': keys } } : null;
+  };
+  const allKeyed = (names: string[]): Resource[] | null => {
+    const out = names.map(keyed);
+    return out.every((r): r is Resource => r !== null) ? out : null;
+  };
   switch (`${PREFIX[call.service] ?? call.service}:${call.operation}`) {
     case 'ec2:RebootInstances':
     case 'ec2:StopInstances':
@@ -149,22 +162,20 @@ export function resourcesOf(
     case 'dynamodb:PutItem':
     case 'dynamodb:UpdateItem':
     case 'dynamodb:DeleteItem':
+      return allKeyed([String(input.TableName)]);
     case 'dynamodb:Scan':
     case 'dynamodb:DescribeTable':
     case 'dynamodb:CreateTable':
+      // No item keys in the request: dynamodb:LeadingKeys is absent (and a ForAllValues
+      // condition on it is then true — which is why no Scan belongs under such a statement).
       return [table(String(input.TableName))];
     case 'dynamodb:Query':
-      return input.IndexName
-        ? [
-            {
-              resource: `${table(String(input.TableName)).resource}/index/${String(input.IndexName)}`,
-              resourceType: 'index',
-            },
-          ]
-        : [table(String(input.TableName))];
+      // An index's partition key is not the table's: medic's tables have no index, so a Query
+      // on one is not mapped rather than given the wrong keys.
+      return input.IndexName ? null : allKeyed([String(input.TableName)]);
     case 'dynamodb:BatchGetItem':
     case 'dynamodb:BatchWriteItem':
-      return Object.keys((input.RequestItems as Record<string, unknown>) ?? {}).map(table);
+      return allKeyed(Object.keys((input.RequestItems as Record<string, unknown>) ?? {}));
     case 'dynamodb:TransactWriteItems':
       return (input.TransactItems as Record<string, { TableName?: string }>[]).flatMap((item) =>
         Object.values(item).map((op) => table(String(op.TableName))),
@@ -249,6 +260,103 @@ export function resourcesOf(
     default:
       return null;
   }
+}
+
+/** A key attribute as the document client (`'LOCK#i-1'`) or the low-level client (`{ S: 'LOCK#i-1' }`) sends it. */
+function keyValue(v: unknown): string | null {
+  if (typeof v === 'string' || typeof v === 'number') return String(v);
+  if (v && typeof v === 'object') {
+    const attr = v as { S?: unknown; N?: unknown; B?: unknown };
+    const inner = attr.S ?? attr.N ?? attr.B;
+    if (typeof inner === 'string' || typeof inner === 'number') return String(inner);
+  }
+  return null;
+}
+
+/**
+ * The partition key value a Query's key condition fixes: the `pk = :v` clause (the attribute
+ * possibly behind an `#name`), or the legacy `KeyConditions` EQ.
+ */
+function queriedPartition(input: Record<string, unknown>, pk: string): string | null {
+  const expression = input.KeyConditionExpression;
+  if (typeof expression === 'string') {
+    const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+    const values = (input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
+    for (const clause of expression.split(/\s+AND\s+/i)) {
+      const m = /^\(*\s*(#?[\w.-]+)\s*=\s*(:[\w-]+)\s*\)*$/.exec(clause.trim());
+      if (!m) continue;
+      const [, left = '', right = ''] = m;
+      const name = left.startsWith('#') ? names[left] : left;
+      if (name === pk) return keyValue(values[right]);
+    }
+    return null;
+  }
+  const legacy = (
+    input.KeyConditions as Record<string, { ComparisonOperator?: string; AttributeValueList?: unknown[] }>
+  )?.[pk];
+  return legacy?.ComparisonOperator === 'EQ' ? keyValue(legacy.AttributeValueList?.[0]) : null;
+}
+
+/**
+ * `dynamodb:LeadingKeys` of a DynamoDB call, per table: the partition key values of every item the
+ * request touches (GetItem/PutItem/UpdateItem/DeleteItem: the one item; BatchGetItem and
+ * BatchWriteItem: each item of each table; Query: the key condition's partition value). AWS puts
+ * them in the request context as one multi-valued key, which is what ForAllValues conditions test.
+ * A table missing from the map, or a key that cannot be read from the input, leaves that table out.
+ */
+export function leadingKeysOf(
+  call: Pick<RecordedCall, 'operation' | 'input'>,
+  partitionKeys: ReadonlyMap<string, string>,
+): Map<string, string[]> {
+  const input = call.input;
+  const out = new Map<string, string[]>();
+  const pkOf = (name: string) => partitionKeys.get(name.replace(/^arn:.*:table\/([^/]+).*$/, '$1'));
+  const add = (name: string, items: (Record<string, unknown> | undefined)[]) => {
+    const pk = pkOf(name);
+    if (!pk) return;
+    const values = items.map((item) => keyValue(item?.[pk]));
+    if (values.some((v) => v === null)) return;
+    out.set(name, [...new Set(values as string[])]);
+  };
+  const name = String(input.TableName ?? '');
+  switch (call.operation) {
+    case 'GetItem':
+    case 'UpdateItem':
+    case 'DeleteItem':
+      add(name, [input.Key as Record<string, unknown>]);
+      break;
+    case 'PutItem':
+      add(name, [input.Item as Record<string, unknown>]);
+      break;
+    case 'Query': {
+      const pk = pkOf(name);
+      const value = pk ? queriedPartition(input, pk) : null;
+      if (value !== null) out.set(name, [value]);
+      break;
+    }
+    case 'BatchGetItem':
+      for (const [t, request] of Object.entries(
+        (input.RequestItems ?? {}) as Record<string, { Keys?: Record<string, unknown>[] }>,
+      ))
+        add(t, request.Keys ?? []);
+      break;
+    case 'BatchWriteItem':
+      for (const [t, writes] of Object.entries(
+        (input.RequestItems ?? {}) as Record<
+          string,
+          {
+            PutRequest?: { Item?: Record<string, unknown> };
+            DeleteRequest?: { Key?: Record<string, unknown> };
+          }[]
+        >,
+      ))
+        add(
+          t,
+          writes.map((w) => w.PutRequest?.Item ?? w.DeleteRequest?.Key),
+        );
+      break;
+  }
+  return out;
 }
 
 /** The hosted zones the recorded calls touched: a deployment names them in `failoverHostedZoneIds`. */

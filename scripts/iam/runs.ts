@@ -37,7 +37,7 @@ import {
   localApprover,
 } from '../../local/simulate.ts';
 import { type LocalStatusPage, startStatusPageServer } from '../../local/statuspage-server.ts';
-import { ensureTables } from '../../local/tables.ts';
+import { ensureTables, tablesFromServerless } from '../../local/tables.ts';
 import { withEnvironment } from '../../shared/config.ts';
 import { functionUrlEvent, scheduledEvent } from '../../test/support/aws-events.ts';
 import { emptyFacts, type Facts, type InstanceFacts } from './requests.ts';
@@ -218,6 +218,11 @@ export async function factsFor(calls: RecordedCall[], endpoint: string): Promise
     );
     for (const p of out.Parameters ?? [])
       if (p.Name && p.Type === 'SecureString') facts.secureParameters.set(p.Name, p.KeyId ?? 'alias/aws/ssm');
+  }
+  // dynamodb:LeadingKeys needs each table's partition key: the deployed table definitions say it.
+  for (const t of tablesFromServerless(LOCAL_DEPLOYMENT.stage).values()) {
+    const hash = (t.KeySchema ?? []).find((k) => k.KeyType === 'HASH')?.AttributeName;
+    if (hash) facts.partitionKeys.set(t.TableName, hash);
   }
   return facts;
 }
