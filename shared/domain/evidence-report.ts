@@ -132,6 +132,7 @@ const CHANGE_SOURCE: Record<Change['source'], string> = {
   cloudtrail: 'CloudTrail',
   autoscaling: 'Auto Scaling',
   ssm: 'SSM',
+  codedeploy: 'CodeDeploy',
 };
 
 /**
