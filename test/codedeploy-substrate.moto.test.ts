@@ -93,7 +93,7 @@ describe('the local CodeDeploy deployment targets', () => {
     // Prepare
     const cd = new CodeDeployClient({ ...base, endpoint: moto.endpoint, maxAttempts: 1 });
     const send = (input: { deploymentId?: string; targetIds?: string[] }) =>
-      cd.send(new BatchGetDeploymentTargetsCommand(input)).then(
+      cd.send(new BatchGetDeploymentTargetsCommand(input as never)).then(
         () => 'ok',
         (e: Error) => e.name,
       );

@@ -43,6 +43,8 @@ export interface Facts {
   targetGroups: Map<string, Record<string, string>>;
   /** parameter name → the KMS key that encrypts it (SecureString only) */
   secureParameters: Map<string, string>;
+  /** CodeDeploy deployment id → its application and deployment group */
+  deployments: Map<string, { application: string; group: string }>;
 }
 
 export const emptyFacts = (): Facts => ({
@@ -51,6 +53,7 @@ export const emptyFacts = (): Facts => ({
   groups: new Map(),
   targetGroups: new Map(),
   secureParameters: new Map(),
+  deployments: new Map(),
 });
 
 /** The SDK's service id → IAM service prefix. */
@@ -68,6 +71,7 @@ const PREFIX: Record<string, string> = {
   'Route 53': 'route53',
   KMS: 'kms',
   CloudTrail: 'cloudtrail',
+  CodeDeploy: 'codedeploy',
 };
 
 type Resource = Pick<IamRequest, 'resource' | 'resourceType'> & Partial<Pick<IamRequest, 'tags' | 'context'>>;
@@ -245,6 +249,15 @@ export function resourcesOf(
           },
         },
       ];
+    }
+    case 'codedeploy:BatchGetDeployments': {
+      // Authorized against each deployment's group; a deployment medic cannot place is not guessed.
+      const groups = list(input.deploymentIds).map((id) => facts.deployments.get(id));
+      if (groups.some((g) => !g)) return null;
+      return (groups as { application: string; group: string }[]).map((g) => ({
+        resource: arn('codedeploy', `deploymentgroup:${g.application}/${g.group}`),
+        resourceType: 'deploymentgroup',
+      }));
     }
     default:
       return null;
