@@ -66,6 +66,7 @@ describe('medic simulate --scenario changed-deployment', () => {
     expect(description).toContain('Recent changes');
     expect(description).toContain('Likely cause');
     expect(description).toContain(GROUP);
+    expect(description).toMatch(/CodeDeploy deployments: 1 of 1 deployments since /);
     expect(description).toContain(CAROL);
   }, 240_000);
 });

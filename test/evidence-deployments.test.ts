@@ -164,6 +164,24 @@ describe('CodeDeploy deployments in the recent changes', () => {
     expect(branch.checks.find((c) => c.name === 'CodeDeploy deployments')?.status).toBe('unknown');
   });
 
+  it('a target lookup that fails is "not checked", not "did not target the instance"', async () => {
+    // Prepare
+    const codedeploy: CodeDeployPort = {
+      deployments: async (ids) => ids.map((id) => info(id, '2026-11-29T11:58:00.000Z')),
+      instanceTarget: async () => {
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      },
+    };
+    const trail: TrailEventsPort = {
+      lookupByEventName: async () => [created('d-1', '2026-11-29T11:58:00.000Z')],
+    };
+    // Act
+    const branch = await run(trail, codedeploy);
+    // Assess
+    expect(branch.value?.changes?.deployments).toMatch(/^not checked: the targets of 1 of 1 deployments/);
+    expect(branch.checks.find((c) => c.name === 'CodeDeploy deployments')?.status).toBe('unknown');
+  });
+
   it(`looks at the newest ${MAX_DEPLOYMENTS} deployments only`, async () => {
     // Prepare
     const events = Array.from({ length: 12 }, (_, i) =>

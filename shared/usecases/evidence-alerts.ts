@@ -176,10 +176,14 @@ export async function gatherChanges(
       return;
     }
     let reached = 0;
+    let unread = 0;
     for (const info of infos) {
-      const onInstance = await within(`CodeDeploy targets of ${info.deploymentId}`, () =>
-        d.codedeploy.instanceTarget(info.deploymentId, target.instanceId),
-      );
+      // Wrapped: null from `within` is "could not read", null from the port is "not a target".
+      const answer = await within(`CodeDeploy targets of ${info.deploymentId}`, async () => ({
+        target: await d.codedeploy.instanceTarget(info.deploymentId, target.instanceId),
+      }));
+      if (answer === null) unread++;
+      const onInstance = answer?.target ?? null;
       // Deployments to other instances are not changes to this one.
       if (!onInstance) continue;
       const from = created.get(info.deploymentId);
@@ -194,7 +198,11 @@ export async function gatherChanges(
       );
       reached++;
     }
-    deploymentsLine = `${reached} of ${created.size} deployments since ${start.toISOString()} targeted ${target.instanceId}${created.size > MAX_DEPLOYMENTS ? ` (newest ${MAX_DEPLOYMENTS} looked at)` : ''}`;
+    const looked = created.size > MAX_DEPLOYMENTS ? ` (newest ${MAX_DEPLOYMENTS} looked at)` : '';
+    deploymentsLine =
+      unread > 0
+        ? `not checked: the targets of ${unread} of ${created.size} deployments could not be read (${reached} targeted ${target.instanceId})`
+        : `${reached} of ${created.size} deployments since ${start.toISOString()} targeted ${target.instanceId}${looked}`;
   };
   await Promise.all([trail(), group(), commands(), deployments()]);
   const newestFirst = rows.sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
