@@ -1,14 +1,17 @@
 /**
  * Evidence branch: the alarm's reason and datapoints, recent error lines from the log group, and
- * what changed before the alarm (CloudTrail, Auto Scaling activities, SSM commands).
+ * what changed before the alarm (CloudTrail, Auto Scaling activities, SSM commands, CodeDeploy
+ * deployments to the instance).
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { scalingActivitiesAdapter } from '../shared/adapters/autoscaling.ts';
 import { cloudTrailAdapter } from '../shared/adapters/cloudtrail.ts';
 import { cloudWatchLogsAdapter } from '../shared/adapters/cloudwatch-logs.ts';
+import { codeDeployAdapter } from '../shared/adapters/codedeploy.ts';
 import { commandHistoryAdapter } from '../shared/adapters/ssm-run-command.ts';
 import { clientFor } from '../shared/aws-clients.ts';
 import { evidenceConfig } from '../shared/config.ts';
@@ -39,11 +42,18 @@ export const handler = lambda(async (event) => {
     await clientFor('autoscaling', (k) => new AutoScalingClient(k), c),
   );
   const commands = commandHistoryAdapter(await clientFor('ssm', (k) => new SSMClient(k), c));
+  const codedeploy = codeDeployAdapter(await clientFor('codedeploy', (k) => new CodeDeployClient(k), c));
   return gatherAlerts(c, {
     logs,
     clock: systemClock,
     timeoutMs: config.MEDIC_EVIDENCE_TIMEOUT_MS,
     windowMinutes: config.MEDIC_EVIDENCE_WINDOW_MINUTES,
-    changes: { trail, scaling, commands, lookbackMinutes: config.MEDIC_CHANGES_LOOKBACK_MINUTES },
+    changes: {
+      trail,
+      scaling,
+      commands,
+      lookbackMinutes: config.MEDIC_CHANGES_LOOKBACK_MINUTES,
+      deployments: { trail, codedeploy },
+    },
   });
 });

@@ -81,7 +81,24 @@ region, and is as strict as CloudTrail where it matters:
   - two requests per second per account and region: a third within one second is a
     ThrottlingException ("Rate exceeded"), as AWS answers.
 Calls moto refused (DryRun, errors) are not kept: CloudTrail would keep them with an errorCode,
-and medic ignores those anyway.
+and medic ignores those anyway. CodeDeploy's mutating calls are kept too, CreateDeployment with its
+responseElements ({"deploymentId": ...}) as CloudTrail writes it.
+
+CodeDeploy deployment targets (absent from moto 5.2: it serves create/get/list/batch-get of
+deployments and groups, but not BatchGetDeploymentTargets / ListDeploymentTargets). When moto has
+served a CreateDeployment, its EC2 targets are resolved from what moto holds, as CodeDeploy does at
+creation: the running instances matching the group's ec2TagFilters (any filter; KEY_ONLY,
+VALUE_ONLY, KEY_AND_VALUE) or its ec2TagSet (every set, any filter within a set), plus the
+instances of its autoScalingGroups. There is no agent here: each target completes at once
+(Succeeded, every lifecycle event Succeeded) and the deployment becomes Succeeded. The two calls
+answer in CodeDeploy's documented shape (deploymentTargets[].instanceTarget with deploymentId,
+targetId = the instance id, targetArn, status, lastUpdatedAt, lifecycleEvents), as strict as AWS:
+  - no deploymentId: DeploymentIdRequiredException; unknown: DeploymentDoesNotExistException;
+  - no targetIds: DeploymentTargetIdRequiredException; more than 25:
+    DeploymentTargetListSizeExceededException; an id that is not one of the deployment's targets:
+    DeploymentTargetDoesNotExistException (the whole call fails, as AWS's does).
+moto writes a deployment's createTime/startTime/completeTime as ISO strings, which no SDK reads:
+BatchGetDeployments and GetDeployment answer them in epoch seconds, as CodeDeploy does.
   GET    /_medic/trail   -> {"events": [...]}  (the kept events, oldest first; tests only)
 Many accounts (one medic for an AWS Organization): moto keys its data by the account of the
 caller's access key, and STS AssumeRole answers keys that moto binds to the role's account. moto
@@ -609,7 +626,12 @@ LOOKUP_RATE_PER_SECOND = 2
 _trail = []
 _trail_lock = threading.Lock()
 _lookups = {}
-_TRAIL_SOURCES = {"ec2": "ec2.amazonaws.com", "autoscaling": "autoscaling.amazonaws.com", "ssm": "ssm.amazonaws.com"}
+_TRAIL_SOURCES = {
+    "ec2": "ec2.amazonaws.com",
+    "autoscaling": "autoscaling.amazonaws.com",
+    "ssm": "ssm.amazonaws.com",
+    "codedeploy": "codedeploy.amazonaws.com",
+}
 _READ_ONLY = re.compile(r"^(Describe|Get|List|Lookup|Search|Test)")
 _LOOKUP_KEYS = ("EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId")
 # Parameter name -> CloudTrail resource type, for the Resources list of an event.
@@ -719,7 +741,7 @@ def _resources(params):
     return unique
 
 
-def _keep_trail_event(environ, service, action, params):
+def _keep_trail_event(environ, service, action, params, response=None):
     if service not in _TRAIL_SOURCES or _READ_ONLY.match(action):
         return
     access_key, region = _auth_scope(environ)
@@ -740,7 +762,7 @@ def _keep_trail_event(environ, service, action, params):
         "sourceIPAddress": environ.get("REMOTE_ADDR", "127.0.0.1"),
         "userAgent": environ.get("HTTP_USER_AGENT", ""),
         "requestParameters": _json_to_trail(params) if is_json else _query_to_trail(params),
-        "responseElements": None,
+        "responseElements": response,
         "requestID": str(uuid.uuid4()),
         "eventID": event_id,
         "readOnly": False,
@@ -844,6 +866,154 @@ def _lookup_events(environ, params, start_response):
     return _json_response(start_response, "200 OK", body)
 
 
+# ---- CodeDeploy deployment targets (see the header) ----
+_deployment_targets = {}
+MAX_TARGET_IDS = 25
+_LIFECYCLE = ("BeforeBlockTraffic", "BlockTraffic", "AfterBlockTraffic", "ApplicationStop", "DownloadBundle",
+              "BeforeInstall", "Install", "AfterInstall", "ApplicationStart", "ValidateService",
+              "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")
+
+
+def _tag_filter_matches(f, tags):
+    kind = f.get("Type") or f.get("type") or "KEY_AND_VALUE"
+    key = f.get("Key") if "Key" in f else f.get("key")
+    value = f.get("Value") if "Value" in f else f.get("value")
+    if kind == "KEY_ONLY":
+        return key in tags
+    if kind == "VALUE_ONLY":
+        return value in tags.values()
+    return key in tags and tags[key] == value
+
+
+def _resolve_deployment_targets(environ, deployment_id):
+    if not deployment_id:
+        return
+    from moto.autoscaling.models import autoscaling_backends
+    from moto.codedeploy.models import codedeploy_backends
+    from moto.ec2.models import ec2_backends
+
+    account, region = _account_of(environ), _region_of(environ) or "us-east-1"
+    deployment = codedeploy_backends[account][region].deployments.get(deployment_id)
+    if deployment is None:
+        return
+    group = deployment.deployment_group
+    running = [i for i in ec2_backends[account][region].all_instances() if i.state == "running"]
+    targets = []
+    filters = group.ec2_tag_filters or []
+    tag_set = (group.ec2_tag_set or {}).get("ec2TagSetList") or []
+    for instance in running:
+        tags = {t["key"]: t["value"] for t in instance.get_tags()}
+        by_filters = bool(filters) and any(_tag_filter_matches(f, tags) for f in filters)
+        by_set = bool(tag_set) and all(any(_tag_filter_matches(f, tags) for f in group_filters) for group_filters in tag_set)
+        if by_filters or by_set:
+            targets.append(instance.id)
+    asgs = autoscaling_backends[account][region].autoscaling_groups
+    for name in group.auto_scaling_groups or []:
+        asg = asgs.get(name if isinstance(name, str) else name.get("name"))
+        for state in asg.instance_states if asg else []:
+            if state.instance.id not in targets:
+                targets.append(state.instance.id)
+    now = datetime.now(timezone.utc).timestamp()
+    with _trail_lock:
+        _deployment_targets[deployment_id] = {
+            "account": account,
+            "region": region,
+            "targets": {iid: {"status": "Succeeded", "lastUpdatedAt": now} for iid in targets},
+        }
+    # No agent runs here: the deployment completes on its targets at once.
+    deployment.status = "Succeeded"
+    deployment.deployment_overview["Succeeded"] = len(targets)
+    deployment.complete_time = deployment.create_time
+
+
+_DEPLOYMENT_READS = ("BatchGetDeployments", "GetDeployment")
+_DEPLOYMENT_TIMES = ("createTime", "startTime", "completeTime")
+
+
+def _epoch(value):
+    if not isinstance(value, str):
+        return value
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return value
+
+
+def _epoch_deployment_times(moto_app, environ, start_response):
+    """moto writes a deployment's times as ISO strings; CodeDeploy (and every SDK) uses epoch seconds."""
+    served = {}
+
+    def capture(status, headers, exc_info=None):
+        served["status"], served["headers"] = status, headers
+
+    body = b"".join(moto_app(environ, capture))
+    if served.get("status", "").startswith("2"):
+        try:
+            payload = json.loads(body)
+            for info in payload.get("deploymentsInfo") or [payload.get("deploymentInfo") or {}]:
+                for key in _DEPLOYMENT_TIMES:
+                    if info.get(key) is not None:
+                        info[key] = _epoch(info[key])
+            body = json.dumps(payload).encode()
+        except (ValueError, AttributeError):
+            pass
+    headers = [(k, v) for k, v in served.get("headers", []) if k.lower() != "content-length"]
+    start_response(served.get("status", "500 Internal Server Error"), headers + [("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _codedeploy_error(start_response, code, message):
+    return _cloudtrail_error(start_response, code, message)
+
+
+def _instance_target(entry, deployment_id, instance_id):
+    target = entry["targets"][instance_id]
+    return {
+        "deploymentTargetType": "InstanceTarget",
+        "instanceTarget": {
+            "deploymentId": deployment_id,
+            "targetId": instance_id,
+            "targetArn": f"arn:aws:ec2:{entry['region']}:{entry['account']}:instance/{instance_id}",
+            "status": target["status"],
+            "lastUpdatedAt": target["lastUpdatedAt"],
+            "lifecycleEvents": [
+                {"lifecycleEventName": name, "status": target["status"], "startTime": target["lastUpdatedAt"],
+                 "endTime": target["lastUpdatedAt"]}
+                for name in _LIFECYCLE[3:10]
+            ],
+        },
+    }
+
+
+def _deployment_targets_call(environ, action, params, start_response):
+    deployment_id = params.get("deploymentId")
+    if not deployment_id:
+        return _codedeploy_error(start_response, "DeploymentIdRequiredException", "At least one deployment ID must be specified.")
+    with _trail_lock:
+        entry = _deployment_targets.get(deployment_id)
+    if entry is None or entry["account"] != _account_of(environ) or entry["region"] != (_region_of(environ) or "us-east-1"):
+        return _codedeploy_error(start_response, "DeploymentDoesNotExistException", f"The deployment {deployment_id} could not be found.")
+    if action == "ListDeploymentTargets":
+        return _json_response(start_response, "200 OK", {"targetIds": sorted(entry["targets"])})
+    ids = params.get("targetIds")
+    if not ids:
+        return _codedeploy_error(start_response, "DeploymentTargetIdRequiredException", "A deployment target ID was not provided.")
+    if len(ids) > MAX_TARGET_IDS:
+        return _codedeploy_error(
+            start_response, "DeploymentTargetListSizeExceededException", "The maximum number of targets that can be specified is 25."
+        )
+    missing = [i for i in ids if i not in entry["targets"]]
+    if missing:
+        return _codedeploy_error(
+            start_response,
+            "DeploymentTargetDoesNotExistException",
+            f"The provided target ID {missing[0]} does not belong to the attempted deployment {deployment_id}.",
+        )
+    return _json_response(
+        start_response, "200 OK", {"deploymentTargets": [_instance_target(entry, deployment_id, i) for i in ids]}
+    )
+
+
 def build_app():
     moto_app = DomainDispatcherApplication(create_backend_app)
 
@@ -927,6 +1097,8 @@ def build_app():
                 return _test_event_pattern(params, start_response)
             if service == "cloudtrail" and action == "LookupEvents":
                 return _lookup_events(environ, params, start_response)
+            if service == "codedeploy" and action in ("BatchGetDeploymentTargets", "ListDeploymentTargets"):
+                return _deployment_targets_call(environ, action, params, start_response)
             if service == "ssm":
                 overridden = _ssm_override(action, params, start_response)
                 if overridden is not None:
@@ -935,6 +1107,7 @@ def build_app():
             with _trail_lock:
                 _trail.clear()
                 _lookups.clear()
+                _deployment_targets.clear()
             with _faults_lock:
                 _faults.clear()
             with _error_rules_lock:
@@ -945,6 +1118,8 @@ def build_app():
             # fleet registry relies on that atomicity.
             with _dynamodb_lock:
                 return list(moto_app(environ, start_response))
+        if described is not None and described[0] == "codedeploy" and described[1] in _DEPLOYMENT_READS:
+            return _epoch_deployment_times(moto_app, environ, start_response)
         if described is not None and described[0] in _TRAIL_SOURCES and not _READ_ONLY.match(described[1]):
             # Kept for LookupEvents only once moto has served it (a 2xx answer).
             served = {}
@@ -955,7 +1130,15 @@ def build_app():
 
             answer = list(moto_app(environ, capture))
             if served.get("status", "").startswith("2"):
-                _keep_trail_event(environ, *described)
+                response = None
+                if described[0] == "codedeploy":
+                    try:
+                        response = json.loads(b"".join(answer) or b"null")
+                    except ValueError:
+                        response = None
+                    if described[1] == "CreateDeployment" and isinstance(response, dict):
+                        _resolve_deployment_targets(environ, response.get("deploymentId"))
+                _keep_trail_event(environ, *described, response=response)
             return answer
         return moto_app(environ, start_response)
 

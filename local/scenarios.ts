@@ -18,6 +18,12 @@ import {
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
+  CodeDeployClient,
+  CreateApplicationCommand,
+  CreateDeploymentCommand,
+  CreateDeploymentGroupCommand,
+} from '@aws-sdk/client-codedeploy';
+import {
   AllocateAddressCommand,
   AssociateAddressCommand,
   AuthorizeSecurityGroupIngressCommand,
@@ -162,6 +168,12 @@ interface HostSpec {
    * moto serves the call and the local CloudTrail reports it.
    */
   revokedBy?: string;
+  /**
+   * A CodeDeploy application and deployment group target the host by its Name tag; shortly before
+   * the alarm a person (an assumed role's session with this name) creates a deployment through
+   * CodeDeploy, so moto serves it, the local substrate resolves its targets and CloudTrail reports it.
+   */
+  deployedBy?: string;
   /**
    * Prometheus watches this host (its node exporter's series, as medic's queries compute them),
    * under this `instance` label. The scenario then runs a local Prometheus API stand-in.
@@ -692,6 +704,60 @@ async function revokeAs(
   );
   await ec2.send(
     new RevokeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [probeRule(port)] }),
+  );
+}
+
+/** The application and deployment group a `deployedBy` host belongs to. */
+export const DEPLOY_APPLICATION = 'shop';
+export const deployGroupOf = (hostName: string) => `${hostName}-group`;
+
+/** A person releases through CodeDeploy with their own session: CloudTrail names the session. */
+async function deployAs(
+  person: string,
+  config: { endpoint: string; region: string },
+  hostName: string,
+): Promise<void> {
+  await createMemberRole(config.endpoint, {
+    account: '123456789012',
+    roleName: 'ops-admin',
+    trustedAccount: '123456789012',
+  });
+  const sts = new STSClient({
+    ...config,
+    credentials: { accessKeyId: 'medic-local', secretAccessKey: 'medic-local' },
+  });
+  const session = await sts.send(new AssumeRoleCommand({ RoleArn: OPERATOR_ROLE, RoleSessionName: person }));
+  const codedeploy = keepOwnCredentials(
+    new CodeDeployClient({
+      ...config,
+      credentials: {
+        accessKeyId: session.Credentials?.AccessKeyId ?? '',
+        secretAccessKey: session.Credentials?.SecretAccessKey ?? '',
+        sessionToken: session.Credentials?.SessionToken ?? '',
+      },
+    }),
+  );
+  await codedeploy.send(
+    new CreateApplicationCommand({ applicationName: DEPLOY_APPLICATION, computePlatform: 'Server' }),
+  );
+  await codedeploy.send(
+    new CreateDeploymentGroupCommand({
+      applicationName: DEPLOY_APPLICATION,
+      deploymentGroupName: deployGroupOf(hostName),
+      serviceRoleArn: 'arn:aws:iam::123456789012:role/codedeploy-service',
+      ec2TagFilters: [{ Key: 'Name', Value: hostName, Type: 'KEY_AND_VALUE' }],
+    }),
+  );
+  await codedeploy.send(
+    new CreateDeploymentCommand({
+      applicationName: DEPLOY_APPLICATION,
+      deploymentGroupName: deployGroupOf(hostName),
+      description: 'release 2026.11.29-1',
+      revision: {
+        revisionType: 'S3',
+        s3Location: { bucket: 'shop-releases', key: 'web/2026.11.29-1.zip', bundleType: 'zip' },
+      },
+    }),
   );
 }
 
@@ -1351,8 +1417,10 @@ export async function setupScenario(
     );
   }
   for (const r of revocations) await revokeAs(r.person, awsConfig, r.groupId, r.port);
-  // The alarm follows the change (its datapoints breach after the rule is gone).
-  const alarmAt = revocations.length > 0 ? new Date() : ctx.now;
+  const deployments = spec.hosts.filter((h) => h.deployedBy);
+  for (const h of deployments) await deployAs(h.deployedBy ?? '', awsConfig, h.name);
+  // The alarm follows the change (its datapoints breach after the rule is gone or the release is out).
+  const alarmAt = revocations.length > 0 || deployments.length > 0 ? new Date() : ctx.now;
   const later = (ms: number, fn: () => Promise<void>) => {
     const timer = setTimeout(() => {
       timers.delete(timer);
@@ -1794,4 +1862,34 @@ SCENARIOS['retirement-stopped-while-waiting'] = {
   healthEvent: retirementNotice,
   env: windowAhead,
   stoppedWhileWaiting: true,
+};
+
+SCENARIOS['changed-deployment'] = {
+  description:
+    'a person releases through CodeDeploy to the web host minutes before the alarm; the web service then fails: the deployment, its application/group and who created it are the likely cause, medic pages and does not reboot',
+  hosts: [
+    {
+      name: 'web-cd',
+      managed: true,
+      mode: 'app-down',
+      // The release is what broke it: a reboot or a stop/start brings the same release back up.
+      afterReboot: 'app-down',
+      afterStopStart: 'app-down',
+      service: 'webapp.service',
+      host: {
+        failedUnits: ['webapp.service'],
+        serviceState: 'failed',
+        journal: [
+          '2026-01-01T00:00:00+0000 web-cd systemd[1]: webapp.service: Main process exited, code=exited, status=1/FAILURE',
+        ],
+      },
+      deployedBy: 'carol',
+    },
+  ],
+  alarm: {
+    name: 'web-cd health check failing',
+    metric: 'HealthCheckFailed',
+    reason:
+      'Threshold Crossed: 3 out of the last 3 datapoints [1.0, 1.0, 1.0] were greater than or equal to the threshold (1.0).',
+  },
 };

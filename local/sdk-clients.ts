@@ -6,6 +6,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -21,6 +22,7 @@ const MEDIC_CLIENTS: readonly { prototype: object }[] = [
   CloudTrailClient,
   CloudWatchClient,
   CloudWatchLogsClient,
+  CodeDeployClient,
   DynamoDBClient,
   EC2Client,
   ElasticLoadBalancingV2Client,

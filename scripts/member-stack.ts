@@ -43,6 +43,8 @@ const INSTANCE_SERVICES = new Set([
   'kms',
   // What changed before the alarm: the member account's own event history.
   'cloudtrail',
+  // …and its CodeDeploy deployments to the instance.
+  'codedeploy',
 ]);
 /**
  * Not the instance's: the functions' own log streams, the kill switch and pause alarm (central),

@@ -314,6 +314,45 @@ export interface CloudTrailPort {
   ): Promise<TrailEvent[]>;
 }
 
+export interface TrailEventsPort {
+  /**
+   * LookupEvents with the EventName attribute (e.g. CreateDeployment), bounded by `limit` events,
+   * newest first; paced with the resource lookups (one CloudTrail rate per account and Region).
+   */
+  lookupByEventName(
+    eventName: string,
+    options: { start: Date; end: Date; limit: number },
+  ): Promise<TrailEvent[]>;
+}
+
+/** One CodeDeploy deployment as BatchGetDeployments describes it. */
+export interface DeploymentRecord {
+  deploymentId: string;
+  application: string;
+  group: string;
+  status: string;
+  createdAt: string | null;
+  completedAt: string | null;
+  /** How it was created: user, autoscaling, codeDeployRollback, CodeDeploy, CodeDeployAutoUpdate. */
+  creator: string | null;
+  description: string | null;
+}
+
+/** What one deployment did on one EC2 instance (BatchGetDeploymentTargets' instanceTarget). */
+export interface DeploymentTargetRecord {
+  status: string;
+  lastUpdatedAt: string | null;
+  /** The first lifecycle event that failed (ApplicationStop, BeforeInstall…), if one did. */
+  failedEvent: string | null;
+}
+
+export interface CodeDeployPort {
+  /** BatchGetDeployments (at most 25 ids a call, as AWS allows). */
+  deployments(ids: readonly string[]): Promise<DeploymentRecord[]>;
+  /** The deployment's target for this instance; null when the instance is not one of its targets. */
+  instanceTarget(deploymentId: string, instanceId: string): Promise<DeploymentTargetRecord | null>;
+}
+
 export interface ScalingActivity {
   at: string;
   description: string;

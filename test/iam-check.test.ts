@@ -278,6 +278,51 @@ describe('the evaluator on fixture roles', () => {
   });
 });
 
+describe('CodeDeploy deployments on fixture roles', () => {
+  const groupArn = (app: string, group: string) =>
+    `arn:aws:codedeploy:${D.region}:${D.account}:deploymentgroup:${app}/${group}`;
+  const known = facts((f) => f.deployments.set('d-1', { application: 'shop', group: 'web' }));
+  const calls = [
+    call('evidenceAlerts', 'CodeDeploy', 'BatchGetDeployments', { deploymentIds: ['d-1'] }),
+    call('evidenceAlerts', 'CodeDeploy', 'BatchGetDeploymentTargets', {
+      deploymentId: 'd-1',
+      targetIds: [INSTANCE],
+    }),
+  ];
+
+  it("BatchGetDeployments is authorized against the deployment's group; BatchGetDeploymentTargets against *", async () => {
+    // Prepare
+    const fn = role('evidenceAlerts', [
+      LOGS,
+      { Effect: 'Allow', Action: 'codedeploy:BatchGetDeployments', Resource: groupArn('shop', '*') },
+      { Effect: 'Allow', Action: 'codedeploy:BatchGetDeploymentTargets', Resource: '*' },
+    ]);
+    // Act
+    const report = await check(calls, [fn], D, known);
+    // Assess
+    expect(report.ok).toBe(true);
+    expect(decisionOf(report, 'codedeploy:BatchGetDeployments', 'deploymentgroup')[0]?.request.resource).toBe(
+      groupArn('shop', 'web'),
+    );
+  });
+
+  it("a role scoped to another application's groups is denied, and an unplaced deployment is not guessed", async () => {
+    // Prepare
+    const fn = role('evidenceAlerts', [
+      LOGS,
+      { Effect: 'Allow', Action: 'codedeploy:BatchGetDeployments', Resource: groupArn('billing', '*') },
+      { Effect: 'Allow', Action: 'codedeploy:BatchGetDeploymentTargets', Resource: '*' },
+    ]);
+    // Act
+    const denied = await check(calls, [fn], D, known);
+    const unplaced = await check(calls, [fn], D, emptyFacts());
+    // Assess
+    expect(denied.ok).toBe(false);
+    expect(denied.lines.join('\n')).toMatch(/implicit deny\s+evidenceAlerts codedeploy:BatchGetDeployments/);
+    expect(unplaced.lines.join('\n')).toMatch(/not mapped\s+evidenceAlerts codedeploy:BatchGetDeployments/);
+  });
+});
+
 describe('the real template against recorded runs of every function', () => {
   /** Functions whose handlers make no AWS call of their own (their role only writes logs). */
   const NO_SDK_CALLS = ['evidenceReachability', 'verify', 'loadCheck'];
@@ -317,6 +362,9 @@ describe('the real template against recorded runs of every function', () => {
       // The page follows the run: Decide takes the episode's lease (and gives it back).
       'decide PutItem',
       'decide DeleteItem',
+      // What changed: a CodeDeploy deployment to the instance (scenario changed-deployment).
+      'evidenceAlerts BatchGetDeployments',
+      'evidenceAlerts BatchGetDeploymentTargets',
     ])
       expect(actions, a).toContain(a);
     // The Statuspage key is read from SSM. In one process the first reader's copy serves the

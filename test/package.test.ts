@@ -371,6 +371,8 @@ describe('npm run package (osls package offline + cfn-lint)', () => {
       // What changed before the alarm: neither has a resource type in the service authorization reference.
       'cloudtrail:LookupEvents',
       'ssm:ListCommands',
+      // A deployment's targets: no resource type either (BatchGetDeployments is scoped to deployment groups).
+      'codedeploy:BatchGetDeploymentTargets',
     ]);
     for (const entry of starResourceActions) {
       if (readOnlyWithoutResources.has(entry.split(': ')[1] ?? '')) continue;

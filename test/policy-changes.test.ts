@@ -21,8 +21,29 @@ function change(over: Partial<Change> = {}): Change {
     ...over,
   };
 }
+const DEPLOYER = 'arn:aws:sts::123456789012:assumed-role/release/carol';
+function deployed(over: Partial<NonNullable<Change['deployment']>> = {}, at = minutesBefore(4)): Change {
+  const d = {
+    id: 'd-ABCDEF123',
+    application: 'shop',
+    group: 'web',
+    status: 'Succeeded',
+    instanceStatus: 'Succeeded',
+    ...over,
+  };
+  return {
+    at,
+    source: 'codedeploy',
+    eventName: 'CreateDeployment',
+    actor: DEPLOYER,
+    resource: 'i-1',
+    detail: `deployment ${d.id} of ${d.application}/${d.group}: ${d.status}, ${d.instanceStatus ?? 'not a target'}`,
+    deployment: d,
+  };
+}
 const cut: Symptom = { state: 'running', failingPorts: [22], serviceFailing: false };
 const healthy: Symptom = { state: 'running', failingPorts: [], serviceFailing: false };
+const serviceDown: Symptom = { ...healthy, serviceFailing: true };
 
 type Row = [name: string, changes: Change[], symptom: Symptom, explained: string | null];
 const RULES: Row[] = [
@@ -125,6 +146,39 @@ const RULES: Row[] = [
     cut,
     null,
   ],
+  [
+    'a deployment ran on the instance 4 min before, health failing',
+    [deployed()],
+    serviceDown,
+    'CreateDeployment',
+  ],
+  [
+    'a deployment still running on the instance, port down',
+    [deployed({ instanceStatus: 'InProgress' })],
+    cut,
+    'CreateDeployment',
+  ],
+  [
+    'a deployment that failed on the instance (its hooks ran there)',
+    [deployed({ status: 'Failed', instanceStatus: 'Failed' })],
+    serviceDown,
+    'CreateDeployment',
+  ],
+  ['a deployment 2 hours before: history', [deployed({}, minutesBefore(120))], serviceDown, null],
+  [
+    'a deployment that failed before its turn on the instance: context',
+    [deployed({ status: 'Failed', instanceStatus: 'Skipped' })],
+    serviceDown,
+    null,
+  ],
+  [
+    'a deployment still pending on the instance: context',
+    [deployed({ status: 'InProgress', instanceStatus: 'Pending' })],
+    serviceDown,
+    null,
+  ],
+  ['a deployment to another instance: context', [deployed({ instanceStatus: null })], serviceDown, null],
+  ['a deployment, everything answers: not the cause', [deployed()], healthy, null],
 ];
 
 describe('explainingChange', () => {
@@ -134,6 +188,18 @@ describe('explainingChange', () => {
     // Assess
     expect(cause?.change.eventName ?? null).toBe(explained);
     if (cause) expect(cause.why).toContain(cause.change.actor);
+  });
+
+  it('names the deployment id, its application/group and who created it', () => {
+    // Act
+    const cause = explainingChange([deployed()], serviceDown, ALARM);
+    // Assess
+    expect(cause?.why).toContain('d-ABCDEF123');
+    expect(cause?.why).toContain('shop/web');
+    expect(cause?.why).toContain(DEPLOYER);
+    expect(cause?.why).toMatch(
+      /4 min before the alarm; deployment d-ABCDEF123 of shop\/web ran on the instance \(Succeeded\)/,
+    );
   });
 
   it('names the most recent explaining change when several do', () => {
@@ -232,6 +298,26 @@ describe('assess with recent changes', () => {
     });
     // Assess
     expect(a.classification).toBe('blind-observer');
+    expect(a.cause).toBeUndefined();
+  });
+
+  it('a deployment that ran on the instance just before, port down: a page with the deployment and its creator, no reboot', () => {
+    // Act
+    const a = assess(evidence([deployed({ instanceStatus: 'Succeeded' })]), { hasService: true });
+    // Assess
+    expect(a.classification).toBe('recent-change');
+    expect(a.plan).toEqual(['page']);
+    expect(a.plan).not.toContain('reboot');
+    expect(a.cause).toContain('d-ABCDEF123');
+    expect(a.cause).toContain('shop/web');
+    expect(pageWhy({ actions: [], outcome: null, leftStopped: null, cause: a.cause })).toContain(DEPLOYER);
+  });
+
+  it('a deployment to another instance leaves the judgement as before', () => {
+    // Act
+    const a = assess(evidence([deployed({ instanceStatus: null })]), { hasService: true });
+    // Assess
+    expect(a.classification).not.toBe('recent-change');
     expect(a.cause).toBeUndefined();
   });
 

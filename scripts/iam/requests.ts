@@ -45,6 +45,8 @@ export interface Facts {
   secureParameters: Map<string, string>;
   /** DynamoDB table name → its partition (HASH) key attribute, from the table definitions */
   partitionKeys: Map<string, string>;
+  /** CodeDeploy deployment id → its application and deployment group */
+  deployments: Map<string, { application: string; group: string }>;
 }
 
 export const emptyFacts = (): Facts => ({
@@ -54,6 +56,7 @@ export const emptyFacts = (): Facts => ({
   targetGroups: new Map(),
   secureParameters: new Map(),
   partitionKeys: new Map(),
+  deployments: new Map(),
 });
 
 /** The SDK's service id → IAM service prefix. */
@@ -71,6 +74,7 @@ const PREFIX: Record<string, string> = {
   'Route 53': 'route53',
   KMS: 'kms',
   CloudTrail: 'cloudtrail',
+  CodeDeploy: 'codedeploy',
 };
 
 type Resource = Pick<IamRequest, 'resource' | 'resourceType'> & Partial<Pick<IamRequest, 'tags' | 'context'>>;
@@ -256,6 +260,15 @@ export function resourcesOf(
           },
         },
       ];
+    }
+    case 'codedeploy:BatchGetDeployments': {
+      // Authorized against each deployment's group; a deployment medic cannot place is not guessed.
+      const groups = list(input.deploymentIds).map((id) => facts.deployments.get(id));
+      if (groups.some((g) => !g)) return null;
+      return (groups as { application: string; group: string }[]).map((g) => ({
+        resource: arn('codedeploy', `deploymentgroup:${g.application}/${g.group}`),
+        resourceType: 'deploymentgroup',
+      }));
     }
     default:
       return null;

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { BatchGetDeploymentsCommand, CodeDeployClient } from '@aws-sdk/client-codedeploy';
 import {
   AttachVolumeCommand,
   CreateTagsCommand,
@@ -62,6 +63,8 @@ export const IAM_SCENARIOS = [
   'approve-granted',
   // A planned incident that waits for its window: Decide looks at the instance again afterwards.
   'retirement-window-ahead',
+  // What changed: a CodeDeploy deployment to the instance (CloudTrail, then CodeDeploy).
+  'changed-deployment',
 ] as const;
 
 /** Scenarios whose alarmed instance also gets an EBS volume encrypted with a customer managed key. */
@@ -223,6 +226,18 @@ export async function factsFor(calls: RecordedCall[], endpoint: string): Promise
   for (const t of tablesFromServerless(LOCAL_DEPLOYMENT.stage).values()) {
     const hash = (t.KeySchema ?? []).find((k) => k.KeyType === 'HASH')?.AttributeName;
     if (hash) facts.partitionKeys.set(t.TableName, hash);
+  }
+  const deploymentIds = [...ids('deploymentIds'), ...ids('deploymentId')];
+  if (deploymentIds.length > 0) {
+    const out = await new CodeDeployClient(config).send(
+      new BatchGetDeploymentsCommand({ deploymentIds: [...new Set(deploymentIds)].slice(0, 25) }),
+    );
+    for (const d of out.deploymentsInfo ?? [])
+      if (d.deploymentId && d.applicationName && d.deploymentGroupName)
+        facts.deployments.set(d.deploymentId, {
+          application: d.applicationName,
+          group: d.deploymentGroupName,
+        });
   }
   return facts;
 }

@@ -5,7 +5,7 @@
  * pages are bounded, so one incident's lookups never throttle themselves.
  */
 import { type CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
-import type { CloudTrailPort, TrailEvent } from '../ports.ts';
+import type { CloudTrailPort, TrailEvent, TrailEventsPort } from '../ports.ts';
 import { callAws } from './aws-errors.ts';
 
 /**
@@ -38,42 +38,53 @@ function parse(text: string | undefined): Record<string, unknown> {
   }
 }
 
-export function cloudTrailAdapter(client: CloudTrailClient, intervalMs = LOOKUP_INTERVAL_MS): CloudTrailPort {
+export function cloudTrailAdapter(
+  client: CloudTrailClient,
+  intervalMs = LOOKUP_INTERVAL_MS,
+): CloudTrailPort & TrailEventsPort {
+  // One pacer for both kinds of lookup: CloudTrail's rate is per account and Region, not per attribute.
   const pace = pacer(intervalMs);
-  return {
-    async lookupByResource(resourceName, { start, end, limit }) {
-      const out: TrailEvent[] = [];
-      let token: string | undefined;
-      for (let page = 0; page < MAX_PAGES && out.length < limit; page++) {
-        await pace();
-        const res = await callAws('LookupEvents', () =>
-          client.send(
-            new LookupEventsCommand({
-              LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: resourceName }],
-              StartTime: start,
-              EndTime: end,
-              MaxResults: Math.min(PAGE_SIZE, limit - out.length),
-              NextToken: token,
-            }),
+  const lookup = async (
+    attribute: { AttributeKey: 'ResourceName' | 'EventName'; AttributeValue: string },
+    { start, end, limit }: { start: Date; end: Date; limit: number },
+  ) => {
+    const out: TrailEvent[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < MAX_PAGES && out.length < limit; page++) {
+      await pace();
+      const res = await callAws('LookupEvents', () =>
+        client.send(
+          new LookupEventsCommand({
+            LookupAttributes: [attribute],
+            StartTime: start,
+            EndTime: end,
+            MaxResults: Math.min(PAGE_SIZE, limit - out.length),
+            NextToken: token,
+          }),
+        ),
+      );
+      for (const e of res.Events ?? []) {
+        out.push({
+          eventId: e.EventId ?? '',
+          at: (e.EventTime ?? new Date(0)).toISOString(),
+          eventName: e.EventName ?? 'unknown',
+          eventSource: e.EventSource ?? '',
+          username: e.Username ?? null,
+          resources: (e.Resources ?? []).flatMap((r) =>
+            r.ResourceName ? [{ type: r.ResourceType ?? null, name: r.ResourceName }] : [],
           ),
-        );
-        for (const e of res.Events ?? []) {
-          out.push({
-            eventId: e.EventId ?? '',
-            at: (e.EventTime ?? new Date(0)).toISOString(),
-            eventName: e.EventName ?? 'unknown',
-            eventSource: e.EventSource ?? '',
-            username: e.Username ?? null,
-            resources: (e.Resources ?? []).flatMap((r) =>
-              r.ResourceName ? [{ type: r.ResourceType ?? null, name: r.ResourceName }] : [],
-            ),
-            record: parse(e.CloudTrailEvent),
-          });
-        }
-        token = res.NextToken;
-        if (!token) break;
+          record: parse(e.CloudTrailEvent),
+        });
       }
-      return out.slice(0, limit);
-    },
+      token = res.NextToken;
+      if (!token) break;
+    }
+    return out.slice(0, limit);
+  };
+  return {
+    lookupByResource: (resourceName, options) =>
+      lookup({ AttributeKey: 'ResourceName', AttributeValue: resourceName }, options),
+    lookupByEventName: (eventName, options) =>
+      lookup({ AttributeKey: 'EventName', AttributeValue: eventName }, options),
   };
 }

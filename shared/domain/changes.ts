@@ -4,7 +4,13 @@
  * KB each; twenty cases of ten rows must stay far below the state limit, and everything here
  * (actor names, rule descriptions) is text that the renderers escape, never markup.
  */
-import type { CommandRecord, ScalingActivity, TrailEvent } from '../ports.ts';
+import type {
+  CommandRecord,
+  DeploymentRecord,
+  DeploymentTargetRecord,
+  ScalingActivity,
+  TrailEvent,
+} from '../ports.ts';
 import type { Change } from './model.ts';
 
 export const MAX_DETAIL = 200;
@@ -136,5 +142,46 @@ export function changeFromCommand(c: CommandRecord, instanceId: string): Change 
     actor: 'see the CloudTrail SendCommand event',
     resource: instanceId,
     detail: clip(`${c.documentName} (${c.status})${c.comment ? `: ${c.comment}` : ''}`, MAX_DETAIL),
+  };
+}
+
+/** The deployment id CloudTrail's CreateDeployment event answered (responseElements.deploymentId). */
+export function deploymentIdOf(e: TrailEvent): string | null {
+  if (e.record.errorCode) return null;
+  return str(obj(e.record.responseElements).deploymentId);
+}
+
+/**
+ * A CodeDeploy deployment to the instance: when it was created, by whom (CloudTrail's principal:
+ * BatchGetDeployments' own `creator` only says "user"), and what it did on this instance.
+ */
+export function changeFromDeployment(
+  d: DeploymentRecord,
+  target: DeploymentTargetRecord | null,
+  actor: string,
+  instanceId: string,
+  createdAt: string,
+): Change {
+  const onInstance = target
+    ? `${target.status} on this instance${target.failedEvent ? ` (failed at ${target.failedEvent})` : ''}`
+    : 'not a target of it';
+  const how = d.creator && d.creator !== 'user' ? `, created by ${d.creator}` : '';
+  return {
+    at: d.createdAt ?? createdAt,
+    source: 'codedeploy',
+    eventName: 'CreateDeployment',
+    actor: clip(actor, MAX_ACTOR),
+    resource: instanceId,
+    detail: clip(
+      `deployment ${d.deploymentId} of ${d.application}/${d.group}: ${d.status}, ${onInstance}${how}`,
+      MAX_DETAIL,
+    ),
+    deployment: {
+      id: d.deploymentId,
+      application: d.application,
+      group: d.group,
+      status: d.status,
+      instanceStatus: target?.status ?? null,
+    },
   };
 }

@@ -132,11 +132,12 @@ const CHANGE_SOURCE: Record<Change['source'], string> = {
   cloudtrail: 'CloudTrail',
   autoscaling: 'Auto Scaling',
   ssm: 'SSM',
+  codedeploy: 'CodeDeploy',
 };
 
 /**
- * The ticket's "Recent changes": what CloudTrail, Auto Scaling and SSM say changed on each
- * instance, its security groups, ENIs and volumes before the alarm; the change named as the likely
+ * The ticket's "Recent changes": what CloudTrail, Auto Scaling, SSM and CodeDeploy say changed on
+ * each instance, its security groups, ENIs and volumes before the alarm; the change named as the likely
  * cause; and every source that could not be read (unchecked is not "nothing changed").
  */
 export function changesSection(cases: InstanceCase[]): Block[] {
@@ -179,6 +180,8 @@ export function changesSection(cases: InstanceCase[]): Block[] {
           ),
         ),
       );
+    if (changes.deployments)
+      out.push(para(text(`${c.target.instanceId}: CodeDeploy deployments: ${changes.deployments}.`)));
     if (changes.unchecked.length > 0)
       out.push(bullets(changes.unchecked.map((u) => [text(`${c.target.instanceId}: ${u}`)])));
   }

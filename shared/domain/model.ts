@@ -335,7 +335,7 @@ export type HostEvidence = z.infer<typeof HostEvidenceSchema>;
  */
 export const ChangeSchema = z.object({
   at: z.string(),
-  source: z.enum(['cloudtrail', 'autoscaling', 'ssm']),
+  source: z.enum(['cloudtrail', 'autoscaling', 'ssm', 'codedeploy']),
   eventName: z.string(),
   /** Who made it: userIdentity.arn (or the user name) for CloudTrail, the group, the command's requester. */
   actor: z.string(),
@@ -344,6 +344,19 @@ export const ChangeSchema = z.object({
   detail: z.string(),
   /** For security-group rule changes: the port ranges the rule covered (protocol "-1" is every port). */
   ports: z.array(z.object({ protocol: z.string(), from: z.number(), to: z.number() })).optional(),
+  /**
+   * For CodeDeploy deployments: the deployment, and what it did on this instance (the target's
+   * status: Succeeded, InProgress, Failed… — null when the instance was not one of its targets).
+   */
+  deployment: z
+    .object({
+      id: z.string(),
+      application: z.string(),
+      group: z.string(),
+      status: z.string(),
+      instanceStatus: z.string().nullable(),
+    })
+    .optional(),
 });
 export type Change = z.infer<typeof ChangeSchema>;
 
@@ -356,6 +369,8 @@ export const ChangesEvidenceSchema = z.object({
   unchecked: z.array(z.string()),
   /** More changes were found than the state keeps. */
   truncated: z.boolean(),
+  /** CodeDeploy, one line: how many deployments reached the instance, "none", or "not checked: …". */
+  deployments: z.string().optional(),
 });
 export type ChangesEvidence = z.infer<typeof ChangesEvidenceSchema>;
 

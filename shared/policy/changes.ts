@@ -1,5 +1,5 @@
 /**
- * "A change explains the symptom": which recent change (CloudTrail, Auto Scaling, SSM) is the likely
+ * "A change explains the symptom": which recent change (CloudTrail, Auto Scaling, SSM, CodeDeploy) is the likely
  * cause of what the probes and EC2 see. When one does, medic does not reboot for it: a reboot does
  * not restore a revoked ingress rule, a detached volume or a stopped instance, and undoing a
  * person's change is that person's call. The page names the change and who made it.
@@ -26,6 +26,8 @@ const NETWORK_PATH = new Set([
 ]);
 const STOPPED = new Set(['StopInstances', 'TerminateInstances']);
 const STORAGE = new Set(['DetachVolume', 'ModifyVolume']);
+/** A deployment's status on the instance that means its lifecycle hooks ran there. */
+const DEPLOYED_HERE = new Set(['Succeeded', 'InProgress', 'Failed']);
 /** SSM documents that patch or reconfigure a host (a reboot may be part of them). */
 const PATCH_DOCUMENT = /patch|update|upgrade|install|configure|ansible|applychef|state/i;
 
@@ -74,6 +76,15 @@ function explains(change: Change, symptom: Symptom): string | null {
     return down.length > 0 || symptom.serviceFailing || symptom.state !== 'running'
       ? 'the host lost a volume it used'
       : null;
+  if (change.source === 'codedeploy') {
+    // Only a deployment that ran on this instance changed it: one still pending, skipped, or that
+    // failed before its turn here left the host as it was.
+    const onHost = change.deployment?.instanceStatus ?? null;
+    if (!onHost || !DEPLOYED_HERE.has(onHost)) return null;
+    return down.length > 0 || symptom.serviceFailing || symptom.state !== 'running'
+      ? `deployment ${change.deployment?.id} of ${change.deployment?.application}/${change.deployment?.group} ran on the instance (${onHost})`
+      : null;
+  }
   if (change.source === 'ssm' && PATCH_DOCUMENT.test(change.detail))
     return down.length > 0 || symptom.serviceFailing ? 'the host was patched or reconfigured' : null;
   return null;

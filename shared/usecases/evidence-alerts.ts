@@ -9,11 +9,25 @@
  * Each source is looked up on its own; one that fails or runs out of time is an "unchecked" line,
  * never a failure of the branch.
  */
-import { changeFromActivity, changeFromCommand, changeFromTrail } from '../domain/changes.ts';
+import {
+  actorOf,
+  changeFromActivity,
+  changeFromCommand,
+  changeFromDeployment,
+  changeFromTrail,
+  deploymentIdOf,
+} from '../domain/changes.ts';
 import { MAX_LINE } from '../domain/host-output.ts';
 import type { AlertsEvidence, Change, ChangesEvidence, Check, InstanceCase } from '../domain/model.ts';
 import type { Clock } from '../domain/timeline.ts';
-import type { CloudTrailPort, CommandHistoryPort, LogsPort, ScalingActivitiesPort } from '../ports.ts';
+import type {
+  CloudTrailPort,
+  CodeDeployPort,
+  CommandHistoryPort,
+  LogsPort,
+  ScalingActivitiesPort,
+  TrailEventsPort,
+} from '../ports.ts';
 import { type Branch, failed, timeBox } from './evidence.ts';
 import { evidenceWindow } from './evidence-resources.ts';
 
@@ -39,7 +53,15 @@ export interface ChangesDeps {
   commands: CommandHistoryPort;
   /** How far before the alarm changes are looked up. */
   lookbackMinutes: number;
+  /** CodeDeploy deployments to the instance; absent: not looked up. */
+  deployments?: { trail: TrailEventsPort; codedeploy: CodeDeployPort };
 }
+
+/**
+ * Deployments looked at, newest first. Each costs one BatchGetDeploymentTargets call; an account
+ * deploying many times an hour is still answered within the evidence deadline.
+ */
+export const MAX_DEPLOYMENTS = 5;
 
 /** What the state keeps of the changes (newest first). */
 export const MAX_CHANGE_ROWS = 10;
@@ -125,7 +147,64 @@ export async function gatherChanges(
       if (row) rows.push(row);
     }
   };
-  await Promise.all([trail(), group(), commands()]);
+  let deploymentsLine: string | undefined;
+  const deployments = async () => {
+    const d = deps.deployments;
+    if (!d) return;
+    // CloudTrail first: an account that does not use CodeDeploy has no CreateDeployment event and
+    // costs no CodeDeploy call (nor needs CodeDeploy permissions); the event also names who deployed.
+    const events = await within('CloudTrail CreateDeployment events', () =>
+      d.trail.lookupByEventName('CreateDeployment', { start, end, limit: EVENTS_PER_LOOKUP }),
+    );
+    if (events === null) {
+      deploymentsLine = 'not checked: CloudTrail CreateDeployment events could not be read';
+      return;
+    }
+    const created = new Map<string, { actor: string; at: string }>();
+    for (const e of [...events].sort((a, b) => Date.parse(b.at) - Date.parse(a.at))) {
+      const id = deploymentIdOf(e);
+      if (id && !created.has(id)) created.set(id, { actor: actorOf(e), at: e.at });
+    }
+    if (created.size === 0) {
+      deploymentsLine = `none since ${start.toISOString()}`;
+      return;
+    }
+    const ids = [...created.keys()].slice(0, MAX_DEPLOYMENTS);
+    const infos = await within('CodeDeploy BatchGetDeployments', () => d.codedeploy.deployments(ids));
+    if (infos === null) {
+      deploymentsLine = `not checked: ${created.size} deployments created, CodeDeploy could not be read`;
+      return;
+    }
+    let reached = 0;
+    let unread = 0;
+    for (const info of infos) {
+      // Wrapped: null from `within` is "could not read", null from the port is "not a target".
+      const answer = await within(`CodeDeploy targets of ${info.deploymentId}`, async () => ({
+        target: await d.codedeploy.instanceTarget(info.deploymentId, target.instanceId),
+      }));
+      if (answer === null) unread++;
+      const onInstance = answer?.target ?? null;
+      // Deployments to other instances are not changes to this one.
+      if (!onInstance) continue;
+      const from = created.get(info.deploymentId);
+      rows.push(
+        changeFromDeployment(
+          info,
+          onInstance,
+          from?.actor ?? 'unknown',
+          target.instanceId,
+          from?.at ?? start.toISOString(),
+        ),
+      );
+      reached++;
+    }
+    const looked = created.size > MAX_DEPLOYMENTS ? ` (newest ${MAX_DEPLOYMENTS} looked at)` : '';
+    deploymentsLine =
+      unread > 0
+        ? `not checked: the targets of ${unread} of ${created.size} deployments could not be read (${reached} targeted ${target.instanceId})`
+        : `${reached} of ${created.size} deployments since ${start.toISOString()} targeted ${target.instanceId}${looked}`;
+  };
+  await Promise.all([trail(), group(), commands(), deployments()]);
   const newestFirst = rows.sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
   return {
     window: { start: start.toISOString(), end: end.toISOString() },
@@ -133,6 +212,7 @@ export async function gatherChanges(
     rows: newestFirst.slice(0, MAX_CHANGE_ROWS),
     unchecked,
     truncated: newestFirst.length > MAX_CHANGE_ROWS,
+    ...(deploymentsLine ? { deployments: deploymentsLine } : {}),
   };
 }
 
@@ -140,6 +220,7 @@ const SOURCE: Record<Change['source'], string> = {
   cloudtrail: 'CloudTrail LookupEvents',
   autoscaling: 'Auto Scaling DescribeScalingActivities',
   ssm: 'SSM ListCommands',
+  codedeploy: 'CloudTrail CreateDeployment + CodeDeploy BatchGetDeploymentTargets',
 };
 
 /** The changes as checks: a summary line, the newest rows, and each source that could not be read. */
@@ -163,6 +244,13 @@ export function changesChecks(changes: ChangesEvidence): Check[] {
       source: SOURCE[row.source],
     });
   }
+  if (changes.deployments)
+    checks.push({
+      name: 'CodeDeploy deployments',
+      status: changes.deployments.startsWith('not checked') ? 'unknown' : 'pass',
+      value: changes.deployments,
+      source: 'CloudTrail CreateDeployment + CodeDeploy',
+    });
   for (const line of changes.unchecked) {
     checks.push({
       name: 'recent changes (unchecked)',
