@@ -49,6 +49,30 @@ describe('a planned retirement before the planned-work window', () => {
     );
   }, 240_000);
 
+  it('files the ticket before the wait, before the first StopInstances, and keeps one ticket', async () => {
+    // Act
+    const { result, calls } = await simulate('retirement-window-ahead');
+    // Assess: the local Jira received the ticket before moto served the first StopInstances
+    const issues = s.jira.issues();
+    expect(issues).toHaveLength(1);
+    const [issue] = issues;
+    const created = Date.parse((issue?.fields.created ?? '').replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
+    expect(Number.isNaN(created)).toBe(false);
+    expect(calls[0]?.action).toBe('StopInstances');
+    expect(created).toBeLessThan(Date.parse(calls[0]?.at ?? ''));
+    // What was queued before the wait names AWS's event, the action, the window's start and the deadline
+    // (Record later replaces the description with the whole record)
+    expect(result.timeline.map((e) => e.summary)).toContainEqual(
+      expect.stringMatching(
+        /^queued the planned-work ticket for Jira before the wait \("\[medic\] PLANNED: AWS \S*RETIREMENT\S* for i-\S+: stop-start planned at \S+ \(deadline \S+\)"\)/,
+      ),
+    );
+    // Record found the same ticket at the end (updated, not filed again)
+    expect(result.timeline.map((e) => e.summary)).toContainEqual(
+      expect.stringMatching(new RegExp(`^updated Jira ticket ${issue?.key} `)),
+    );
+  }, 240_000);
+
   it('leaves the instance alone when someone stopped it while medic waited', async () => {
     // Act
     const { result, calls } = await simulate('retirement-stopped-while-waiting');
