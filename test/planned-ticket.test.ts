@@ -21,8 +21,16 @@ const planned = {
   window: 'sun 03:00-05:00 UTC',
 };
 
+const APPROVED = { decision: 'approve', detail: 'approved by oncall' };
+
+/** stop-start runs at approve in these cases; the person approved when the incident opened. */
 function kase(over: Partial<InstanceCase> = {}): InstanceCase {
-  return instanceCase({ assessment: osAssessment(['stop-start', 'page']), planned, ...over } as never);
+  return instanceCase({
+    assessment: osAssessment(['stop-start', 'page']),
+    planned,
+    approval: APPROVED,
+    ...over,
+  } as never);
 }
 
 function memoryOutbox() {
@@ -113,5 +121,76 @@ describe('the opened notification says the planned work is scheduled', () => {
       'Planned work: AWS AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED (instance-retirement), deadline 2026-04-10T00:00:00.000Z',
     );
     expect(body).toContain('planned-work window (sun 03:00-05:00 UTC)');
+  });
+});
+
+describe('at approve, the person is asked before the wait, not in the window', () => {
+  const look = {
+    ec2: async () => ({
+      describeInstances: async (ids: string[]) =>
+        ids.map((id) => ({ instanceId: id, state: 'running', tags: { 'medic:managed': 'true' } })),
+      describeHealth: async () => ({
+        scheduledEvents: [{ code: 'instance-retirement', description: 'degraded hardware' }],
+      }),
+    }),
+  };
+
+  it('asks when the incident opens, waits with the answer kept, and acts in the window without asking again', async () => {
+    // Prepare
+    const outbox = memoryOutbox();
+    const opened = kase({ approval: null });
+    // Act: the first pass asks
+    const asked = await decide({ c: opened, move: null }, deps(outbox.port));
+    // Assess
+    expect(asked.move).toMatchObject({ kind: 'await-approval', action: 'stop-start' });
+    expect(outbox.items).toEqual([]);
+    // Act: AwaitApproval answered approve; Decide sends the case to wait, keeping the answer
+    const { move: _m1, ...afterAsk } = asked;
+    const waiting = await decide({ c: afterAsk, move: asked.move, result: APPROVED }, deps(outbox.port));
+    // Assess
+    expect(waiting.move.kind).toBe('wait');
+    expect(waiting.approval).toEqual(APPROVED);
+    expect(outbox.items).toHaveLength(1);
+    // Act: the window opened; Decide looks again and runs the rung
+    const inWindow = () => new Date('2026-03-29T03:10:00.000Z');
+    const { move: _m2, ...afterWait } = waiting;
+    const acting = await decide({ c: afterWait, move: waiting.move }, {
+      ...(deps(outbox.port) as object),
+      clock: inWindow,
+      plannedLook: look,
+    } as never);
+    // Assess: acted at approve with no second request
+    expect(acting.move).toMatchObject({ kind: 'act', action: 'stop-start', mode: 'approve' });
+  });
+
+  it('a rejection when it opens: no wait, a page', async () => {
+    // Prepare
+    const outbox = memoryOutbox();
+    const asked = await decide({ c: kase({ approval: null }), move: null }, deps(outbox.port));
+    const { move: _m, ...afterAsk } = asked;
+    // Act
+    const decided = await decide(
+      { c: afterAsk, move: asked.move, result: { decision: 'reject', detail: 'not this week' } },
+      deps(outbox.port),
+    );
+    // Assess
+    expect(decided.move.kind).toBe('page');
+    expect(decided.plannedWait).toBeUndefined();
+  });
+
+  it('a timeout when it opens: no wait, a page naming the deadline', async () => {
+    // Prepare
+    const outbox = memoryOutbox();
+    const asked = await decide({ c: kase({ approval: null }), move: null }, deps(outbox.port));
+    const { move: _m, ...afterAsk } = asked;
+    // Act
+    const decided = await decide(
+      { c: afterAsk, move: asked.move, result: { Error: 'States.Timeout', Cause: '' } },
+      deps(outbox.port),
+    );
+    // Assess
+    expect(decided.move.kind).toBe('page');
+    expect(decided.plannedWait).toBeUndefined();
+    expect(JSON.stringify(decided.actions)).toContain('2026-04-10');
   });
 });

@@ -16,7 +16,7 @@ import { foldResult } from '../domain/step-result.ts';
 import { StepResultSchema } from '../domain/step-result-schema.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
 import { recurrence } from '../policy/learning.ts';
-import { type Move, pageWhy, rungAction } from '../policy/moves.ts';
+import { type Move, pageWhy, readApproval, rungAction } from '../policy/moves.ts';
 import { okBeforeRung } from '../policy/ok.ts';
 import { boundsKey, type Home } from '../policy/org.ts';
 import { type AfterWait, afterPlannedWait, plannedBeforeRung } from '../policy/planned.ts';
@@ -216,8 +216,17 @@ async function plannedFirst(
     managed: c.target.managed,
     level: modeOf(c, action),
     waited: c.plannedWait !== undefined,
+    approval: c.approval ? readApproval(c.approval).kind : null,
   });
   if (step.kind === 'gate') return c;
+  if (step.kind === 'ask')
+    return {
+      ...c,
+      action,
+      next: 'approve',
+      timeline: decision(c, clock, step.summary),
+      move: { kind: 'await-approval', action, reasons: [step.summary] },
+    };
   const waiting: InstanceCase = {
     ...c,
     plannedWait: { until: step.until, state: 'waiting' },
