@@ -1795,3 +1795,16 @@ SCENARIOS['retirement-stopped-while-waiting'] = {
   env: windowAhead,
   stoppedWhileWaiting: true,
 };
+
+SCENARIOS['retirement-window-approve'] = {
+  description:
+    'a planned retirement with stop-start at approve: the person is asked when the incident opens (not in the window, often at night), approves, medic waits for the window and stop/starts it there without asking again',
+  hosts: [retirementHost('web-72')],
+  alarm: statusAlarm('web-72'),
+  healthEvent: retirementNotice,
+  env: (now: Date) => ({
+    ...windowAhead(now),
+    MEDIC_AUTONOMY: 'restart-service=off,reboot=auto,stop-start=approve,failover=off',
+  }),
+  approval: 'approve',
+};

@@ -86,4 +86,28 @@ describe('a planned retirement before the planned-work window', () => {
       ),
     );
   }, 240_000);
+
+  it('at approve: asks before the wait, then stop/starts in the window without a second request', async () => {
+    // Act
+    const { result, calls, windowStart } = await simulate('retirement-window-approve');
+    // Assess: one request, recorded before the wait; the action ran inside the window
+    const lines = result.timeline.map((e) => e.summary);
+    const asked = lines.findIndex((l) => /asking now, before the wait, for stop-start/.test(l));
+    const waited = lines.findIndex((l) =>
+      /waiting for the planned-work window .*approved before the wait/.test(l),
+    );
+    expect(asked).toBeGreaterThanOrEqual(0);
+    expect(waited).toBeGreaterThan(asked);
+    // The approval request is an SNS Publish with the signed links: one, sent before the window opened
+    const requests = (await s.moto.calls()).filter(
+      (c) => c.action === 'Publish' && /APPROVAL/i.test(JSON.stringify(c.params)),
+    );
+    expect(requests).toHaveLength(1);
+    expect(Date.parse(requests[0]?.at ?? '')).toBeLessThan(windowStart);
+    const approvedAt = /approved via signed link from \S+ at (\S+)\)/.exec(lines.join('\n'))?.[1];
+    expect(Date.parse(approvedAt ?? '')).toBeLessThan(windowStart);
+    expect(calls.map((c) => c.action)).toEqual(['StopInstances', 'StartInstances']);
+    expect(Date.parse(calls[0]?.at ?? '')).toBeGreaterThanOrEqual(windowStart);
+    expect(result.outcome).toBe('resolved');
+  }, 240_000);
 });
