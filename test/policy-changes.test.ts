@@ -1,7 +1,8 @@
 /** "A change explains the symptom" (shared/policy/changes.ts) as a table, and what assess makes of it. */
 import { describe, expect, it } from 'vitest';
 import { assess } from '../shared/domain/assess.ts';
-import type { Change, Evidence } from '../shared/domain/model.ts';
+import { changesSection } from '../shared/domain/evidence-report.ts';
+import type { Change, Evidence, InstanceCase } from '../shared/domain/model.ts';
 import { explainingChange, isMedicAction, type Symptom } from '../shared/policy/changes.ts';
 import { pageWhy } from '../shared/policy/moves.ts';
 
@@ -294,5 +295,42 @@ describe("medic's own calls are its earlier action, never the cause", () => {
         ALARM,
       )?.change.actor,
     ).toBe(ALICE);
+  });
+});
+
+describe("the ticket's Recent changes says which is medic's own", () => {
+  it("lists a person's change in the changes table and medic's reboot apart as its earlier action", () => {
+    // Prepare
+    const medicReboot = change({
+      eventName: 'RebootInstances',
+      resource: 'i-0abc',
+      detail: 'rebooted',
+      ports: undefined,
+      actor: 'arn:aws:sts::123456789012:assumed-role/medic-prod-RebootRole-1AB2C3/medic-prod-reboot',
+    });
+    const kase = {
+      target: { instanceId: 'i-0abc' },
+      assessment: null,
+      evidence: {
+        alerts: {
+          value: {
+            changes: {
+              window: { start: minutesBefore(60), end: ALARM },
+              rows: [change(), medicReboot],
+              unchecked: [],
+            },
+          },
+        },
+      },
+    } as unknown as InstanceCase;
+    // Act
+    const blocks = changesSection([kase]);
+    // Assess: two tables, the second after the label, each with its own row
+    const tables = blocks.filter((x) => x.type === 'table');
+    expect(tables).toHaveLength(2);
+    expect(JSON.stringify(tables[0])).toContain('RevokeSecurityGroupIngress');
+    expect(JSON.stringify(tables[0])).not.toContain('RebootInstances');
+    expect(JSON.stringify(tables[1])).toContain('RebootInstances');
+    expect(JSON.stringify(blocks)).toContain("medic's earlier action (context, not a cause of this symptom)");
   });
 });
