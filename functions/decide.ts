@@ -13,6 +13,7 @@ import { ec2Adapter } from '../shared/adapters/ec2.ts';
 import { pauseAlarm } from '../shared/adapters/pause-alarm.ts';
 import { pauseSwitch } from '../shared/adapters/pause-switch.ts';
 import { okNotes } from '../shared/adapters/safety/ok-notes.ts';
+import { lowLevelOutbox } from '../shared/adapters/safety/outbox-put.ts';
 import { clientFor } from '../shared/aws-clients.ts';
 import {
   killSwitchConfig,
@@ -25,7 +26,7 @@ import { EvidenceSchema, InstanceCaseSchema } from '../shared/domain/model.ts';
 import { systemClock } from '../shared/domain/timeline.ts';
 import { deadlineOf, lambda, parseWith } from '../shared/lambda.ts';
 import { decidePublishes } from '../shared/policy/statuspage.ts';
-import type { OkNotesPort, PauseSwitchPort } from '../shared/ports.ts';
+import type { OkNotesPort, Outbox, PauseSwitchPort } from '../shared/ports.ts';
 import { tellUsersMidRun } from '../shared/statuspage-port.ts';
 import { decide } from '../shared/usecases/decide.ts';
 
@@ -47,6 +48,11 @@ function pauseSwitches(): PauseSwitchPort[] {
 /** The OK notes on the incident's lock item (safety table), read only in front of a later rung. */
 const notes = /* @__PURE__ */ perEnvironment(
   (): OkNotesPort => okNotes(new DynamoDBClient({}), safetyConfig().MEDIC_SAFETY_TABLE),
+);
+
+/** The Jira outbox on the safety table: a planned incident's ticket, queued before the wait. */
+const outbox = /* @__PURE__ */ perEnvironment(
+  (): Outbox => lowLevelOutbox(new DynamoDBClient({}), safetyConfig().MEDIC_SAFETY_TABLE),
 );
 
 const Input = InstanceCaseSchema.extend({
@@ -96,6 +102,7 @@ export const handler = lambda(async (event, context) => {
       recurrenceWindowMs: learningConfig().MEDIC_RECURRENCE_HOURS * 3_600_000,
       // After a planned incident's wait: the instance as it is now, in its own account and region.
       plannedLook: { ec2: async () => ec2Adapter(await clientFor('ec2', (k) => new EC2Client(k), c)) },
+      plannedTicket: { enqueueOutbox: (item) => outbox().enqueueOutbox(item) },
       ok: {
         notes: { newestOk: (key) => notes().newestOk(key) },
         home: { account: orgConfig().MEDIC_CENTRAL_ACCOUNT, region: orgConfig().AWS_REGION },

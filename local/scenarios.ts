@@ -1893,3 +1893,16 @@ SCENARIOS['changed-deployment'] = {
       'Threshold Crossed: 3 out of the last 3 datapoints [1.0, 1.0, 1.0] were greater than or equal to the threshold (1.0).',
   },
 };
+
+SCENARIOS['retirement-window-approve'] = {
+  description:
+    'a planned retirement with stop-start at approve: the person is asked when the incident opens (not in the window, often at night), approves, medic waits for the window and stop/starts it there without asking again',
+  hosts: [retirementHost('web-72')],
+  alarm: statusAlarm('web-72'),
+  healthEvent: retirementNotice,
+  env: (now: Date) => ({
+    ...windowAhead(now),
+    MEDIC_AUTONOMY: 'restart-service=off,reboot=auto,stop-start=approve,failover=off',
+  }),
+  approval: 'approve',
+};

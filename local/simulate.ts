@@ -526,31 +526,33 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
         waitMs,
         retryMs: Number(runEnv.MEDIC_SIM_RETRY_MS ?? 100),
         callbacks,
-        ...(options.beforeTask || world?.during
-          ? {
-              beforeTask: async (stateName: string, input: unknown) => {
-                const during = world?.during;
-                if (during && !duringDelivered && during.when(stateName, input)) {
-                  duringDelivered = true;
-                  await during.before?.();
-                  const event = during.event?.();
-                  if (event !== undefined) {
-                    const seen = (await intakeOnly(event)) as IncidentState;
-                    say(
-                      `delivering ${seen.trigger.alarmName ?? 'an event'} during the run (${seen.incidentId})`,
-                    );
-                    await machine.run(event, {
-                      executionName: seen.incidentId,
-                      waitMs,
-                      retryMs: Number(runEnv.MEDIC_SIM_RETRY_MS ?? 100),
-                      callbacks,
-                    });
-                  }
-                }
-                await options.beforeTask?.(stateName, input);
-              },
+        ...{
+          beforeTask: async (stateName: string, input: unknown) => {
+            // Deployed, the outbox drainer runs every 2 minutes: during a wait for the
+            // planned-work window it files the ticket Decide queued before the wait.
+            if (stateName === 'Decide' && (input as { move?: { kind?: string } })?.move?.kind === 'wait') {
+              const filed = await scheduledDrain();
+              say(`the scheduled outbox drain filed ${filed.join(', ') || 'no ticket'} during the wait`);
             }
-          : {}),
+            const during = world?.during;
+            if (during && !duringDelivered && during.when(stateName, input)) {
+              duringDelivered = true;
+              await during.before?.();
+              const event = during.event?.();
+              if (event !== undefined) {
+                const seen = (await intakeOnly(event)) as IncidentState;
+                say(`delivering ${seen.trigger.alarmName ?? 'an event'} during the run (${seen.incidentId})`);
+                await machine.run(event, {
+                  executionName: seen.incidentId,
+                  waitMs,
+                  retryMs: Number(runEnv.MEDIC_SIM_RETRY_MS ?? 100),
+                  callbacks,
+                });
+              }
+            }
+            await options.beforeTask?.(stateName, input);
+          },
+        },
         approver: localApprover(
           (options.scenario ? SCENARIOS[options.scenario]?.approval : undefined) ??
             (simApproval as ApprovalChoice),
@@ -891,4 +893,30 @@ async function stormTickets(jira: {
     summary: i.fields?.summary ?? '',
     labels: i.fields?.labels ?? [],
   }));
+}
+
+/** One run of the scheduled Jira outbox drainer, as the schedule rule invokes it: the keys it filed. */
+async function scheduledDrain(): Promise<string[]> {
+  const { handler: drain } = await import('../functions/drain-outbox.ts');
+  const drained = (await asFunction('drainOutbox', () =>
+    drain(
+      {
+        version: '0',
+        id: `medic-local-${Date.now()}`,
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: '123456789012',
+        time: `${new Date().toISOString().slice(0, 19)}Z`,
+        region: 'us-east-1',
+        resources: [],
+        detail: {},
+      },
+      {
+        functionName: 'medic-local-drainOutbox',
+        awsRequestId: 'local',
+        getRemainingTimeInMillis: () => 120_000,
+      } as never,
+    ),
+  )) as { filed?: { key: string }[] };
+  return drained.filed?.map((f) => f.key) ?? [];
 }

@@ -49,6 +49,32 @@ describe('a planned retirement before the planned-work window', () => {
     );
   }, 240_000);
 
+  it('files the ticket before the wait, before the first StopInstances, and keeps one ticket', async () => {
+    // Prepare: the local Jira lives across the tests of this file; only this run's tickets count
+    const before = new Set(s.jira.issues().map((i) => i.key));
+    // Act
+    const { result, calls } = await simulate('retirement-window-ahead');
+    // Assess: the local Jira received the ticket before moto served the first StopInstances
+    const issues = s.jira.issues().filter((i) => !before.has(i.key));
+    expect(issues).toHaveLength(1);
+    const [issue] = issues;
+    const created = Date.parse((issue?.fields.created ?? '').replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
+    expect(Number.isNaN(created)).toBe(false);
+    expect(calls[0]?.action).toBe('StopInstances');
+    expect(created).toBeLessThan(Date.parse(calls[0]?.at ?? ''));
+    // What was queued before the wait names AWS's event, the action, the window's start and the deadline
+    // (Record later replaces the description with the whole record)
+    expect(result.timeline.map((e) => e.summary)).toContainEqual(
+      expect.stringMatching(
+        /^queued the planned-work ticket for Jira before the wait \("\[medic\] PLANNED: AWS \S*RETIREMENT\S* for i-\S+: stop-start planned at \S+ \(deadline \S+\)"\)/,
+      ),
+    );
+    // Record found the same ticket at the end (updated, not filed again)
+    expect(result.timeline.map((e) => e.summary)).toContainEqual(
+      expect.stringMatching(new RegExp(`^updated Jira ticket ${issue?.key} `)),
+    );
+  }, 240_000);
+
   it('leaves the instance alone when someone stopped it while medic waited', async () => {
     // Act
     const { result, calls } = await simulate('retirement-stopped-while-waiting');
@@ -61,5 +87,29 @@ describe('a planned retirement before the planned-work window', () => {
         /after the wait for the planned-work window: the instance is stopped .*medic leaves it alone/,
       ),
     );
+  }, 240_000);
+
+  it('at approve: asks before the wait, then stop/starts in the window without a second request', async () => {
+    // Act
+    const { result, calls, windowStart } = await simulate('retirement-window-approve');
+    // Assess: one request, recorded before the wait; the action ran inside the window
+    const lines = result.timeline.map((e) => e.summary);
+    const asked = lines.findIndex((l) => /asking now, before the wait, for stop-start/.test(l));
+    const waited = lines.findIndex((l) =>
+      /waiting for the planned-work window .*approved before the wait/.test(l),
+    );
+    expect(asked).toBeGreaterThanOrEqual(0);
+    expect(waited).toBeGreaterThan(asked);
+    // The approval request is an SNS Publish with the signed links: one, sent before the window opened
+    const requests = (await s.moto.calls()).filter(
+      (c) => c.action === 'Publish' && /APPROVAL/i.test(JSON.stringify(c.params)),
+    );
+    expect(requests).toHaveLength(1);
+    expect(Date.parse(requests[0]?.at ?? '')).toBeLessThan(windowStart);
+    const approvedAt = /approved via signed link from \S+ at (\S+)\)/.exec(lines.join('\n'))?.[1];
+    expect(Date.parse(approvedAt ?? '')).toBeLessThan(windowStart);
+    expect(calls.map((c) => c.action)).toEqual(['StopInstances', 'StartInstances']);
+    expect(Date.parse(calls[0]?.at ?? '')).toBeGreaterThanOrEqual(windowStart);
+    expect(result.outcome).toBe('resolved');
   }, 240_000);
 });

@@ -1,8 +1,9 @@
 /** "A change explains the symptom" (shared/policy/changes.ts) as a table, and what assess makes of it. */
 import { describe, expect, it } from 'vitest';
 import { assess } from '../shared/domain/assess.ts';
-import type { Change, Evidence } from '../shared/domain/model.ts';
-import { explainingChange, type Symptom } from '../shared/policy/changes.ts';
+import { changesSection } from '../shared/domain/evidence-report.ts';
+import type { Change, Evidence, InstanceCase } from '../shared/domain/model.ts';
+import { explainingChange, isMedicAction, type Symptom } from '../shared/policy/changes.ts';
 import { pageWhy } from '../shared/policy/moves.ts';
 
 const ALARM = '2026-11-29T12:00:00.000Z';
@@ -326,5 +327,96 @@ describe('assess with recent changes', () => {
     const a = assess(evidence([change()], { instanceStatus: 'impaired' }), { hasService: true });
     // Assess
     expect(a.classification).toBe('os');
+  });
+});
+
+describe("medic's own calls are its earlier action, never the cause", () => {
+  const OWN: [name: string, actor: string, medic: boolean][] = [
+    ['a person', ALICE, false],
+    [
+      'a Lambda role of medic',
+      'arn:aws:sts::123456789012:assumed-role/medic-prod-RebootRole-1AB2C3/medic-prod-reboot',
+      true,
+    ],
+    [
+      'the member role, in medic session',
+      'arn:aws:sts::210987654321:assumed-role/MedicMemberRole/medic-health-i-0abc-1',
+      true,
+    ],
+    ['another automation role', 'arn:aws:sts::123456789012:assumed-role/ops-automation/ansible-run-7', false],
+    [
+      'a role named like medic but elsewhere in the path',
+      'arn:aws:sts::123456789012:assumed-role/not-medic-role/alice',
+      false,
+    ],
+    ['an IAM role ARN of medic', 'arn:aws:iam::123456789012:role/medic-dev-StopStartRole-9XYZ', true],
+  ];
+  it.each(OWN)('%s', (_name, actor, medic) => {
+    // Act / Assess
+    expect(isMedicAction(actor)).toBe(medic);
+  });
+
+  it("medic's reboot of the previous incident, minutes before, is not named as the likely cause", () => {
+    // Prepare: medic's StopInstances 5 min before, with the instance down
+    const medicStop = change({
+      eventName: 'StopInstances',
+      resource: 'i-0abc',
+      detail: 'stopped',
+      ports: undefined,
+      actor: 'arn:aws:sts::123456789012:assumed-role/medic-prod-StopStartRole-1AB2C3/medic-prod-stopStart',
+    });
+    // Act
+    const cause = explainingChange(
+      [medicStop],
+      { state: 'stopped', failingPorts: [22], serviceFailing: false },
+      ALARM,
+    );
+    // Assess
+    expect(cause).toBeNull();
+    // the same change by a person is the cause
+    expect(
+      explainingChange(
+        [{ ...medicStop, actor: ALICE }],
+        { state: 'stopped', failingPorts: [22], serviceFailing: false },
+        ALARM,
+      )?.change.actor,
+    ).toBe(ALICE);
+  });
+});
+
+describe("the ticket's Recent changes says which is medic's own", () => {
+  it("lists a person's change in the changes table and medic's reboot apart as its earlier action", () => {
+    // Prepare
+    const medicReboot = change({
+      eventName: 'RebootInstances',
+      resource: 'i-0abc',
+      detail: 'rebooted',
+      ports: undefined,
+      actor: 'arn:aws:sts::123456789012:assumed-role/medic-prod-RebootRole-1AB2C3/medic-prod-reboot',
+    });
+    const kase = {
+      target: { instanceId: 'i-0abc' },
+      assessment: null,
+      evidence: {
+        alerts: {
+          value: {
+            changes: {
+              window: { start: minutesBefore(60), end: ALARM },
+              rows: [change(), medicReboot],
+              unchecked: [],
+            },
+          },
+        },
+      },
+    } as unknown as InstanceCase;
+    // Act
+    const blocks = changesSection([kase]);
+    // Assess: two tables, the second after the label, each with its own row
+    const tables = blocks.filter((x) => x.type === 'table');
+    expect(tables).toHaveLength(2);
+    expect(JSON.stringify(tables[0])).toContain('RevokeSecurityGroupIngress');
+    expect(JSON.stringify(tables[0])).not.toContain('RebootInstances');
+    expect(JSON.stringify(tables[1])).toContain('RebootInstances');
+    expect(JSON.stringify(blocks)).toContain("medic's earlier action (context, not a cause of this symptom)");
   });
 });

@@ -7,6 +7,7 @@ import {
   type AfterWaitFacts,
   afterPlannedWait,
   type PlannedFacts,
+  type PlannedStep,
   plannedBeforeRung,
   waitTimestamp,
 } from '../shared/policy/planned.ts';
@@ -28,6 +29,7 @@ const facts = (
   managed: true,
   level: 'approve',
   waited: false,
+  approval: 'approved',
   ...over,
 });
 
@@ -88,7 +90,44 @@ describe('plannedBeforeRung: wait for the window, or let the gates decide now', 
     const step = plannedBeforeRung(facts());
     // Assess
     expect(step.kind === 'wait' && step.summary).toBe(
-      "AWS AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED: waiting for the planned-work window 2026-03-29T03:00:00.000Z–2026-03-29T05:00:00.000Z (AWS's deadline 2026-04-10T00:00:00.000Z) before stop-start; medic looks at the instance again then",
+      "AWS AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED: waiting for the planned-work window 2026-03-29T03:00:00.000Z–2026-03-29T05:00:00.000Z (AWS's deadline 2026-04-10T00:00:00.000Z) before stop-start (approved before the wait: not asked again); medic looks at the instance again then",
+    );
+  });
+
+  const APPROVAL: [name: string, f: PlannedFacts, expected: PlannedStep['kind']][] = [
+    ['approve, not asked yet: ask now, before the wait', facts({ approval: null }), 'ask'],
+    ['approve, approved when it opened: wait, not asked again', facts({ approval: 'approved' }), 'wait'],
+    ['approve, rejected: no wait (the gate pages)', facts({ approval: 'rejected' }), 'gate'],
+    [
+      'approve, timed out: no wait (the gate pages with the deadline)',
+      facts({ approval: 'timed-out' }),
+      'gate',
+    ],
+    ['approve, could not ask: no wait', facts({ approval: 'error' }), 'gate'],
+    ['auto: nobody is asked, it waits', facts({ level: 'auto', approval: null }), 'wait'],
+    [
+      'approve, inside the window now: not asked here (the gates ask at the rung)',
+      facts({ approval: null, now: new Date('2026-03-29T03:30:00.000Z') }),
+      'gate',
+    ],
+    [
+      'approve, a deadline before the window: not asked, a person is paged with the deadline',
+      facts({ approval: null }, { deadline: '2026-03-29T02:00:00.000Z' }),
+      'gate',
+    ],
+    ['approve, after the wait: never asked again', facts({ approval: null, waited: true }), 'gate'],
+  ];
+  it.each(APPROVAL)('%s', (_name, f, expected) => {
+    // Act / Assess
+    expect(plannedBeforeRung(f).kind).toBe(expected);
+  });
+
+  it('the request says it is asked before the wait, for the window and with the deadline', () => {
+    // Act
+    const step = plannedBeforeRung(facts({ approval: null }));
+    // Assess
+    expect(step.kind === 'ask' && step.summary).toBe(
+      "AWS AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED: stop-start runs at approve; asking now, before the wait, for stop-start in the planned-work window 2026-03-29T03:00:00.000Z–2026-03-29T05:00:00.000Z (AWS's deadline 2026-04-10T00:00:00.000Z)",
     );
   });
 

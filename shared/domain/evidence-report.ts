@@ -4,6 +4,8 @@
  * be made. Self-contained so the report (report.ts) only calls it. Returns neutral document blocks
  * (document.ts) so the same content renders as ADF, wiki markup or HTML.
  */
+
+import { isMedicAction } from '../policy/changes.ts';
 import { type Block, bullets, grid, para, b as strong, t as text } from './document.ts';
 import type { Change, Check, Evidence, InstanceCase } from './model.ts';
 
@@ -144,23 +146,33 @@ export function changesSection(cases: InstanceCase[]): Block[] {
   const looked = cases.filter((c) => c.evidence?.alerts?.value?.changes);
   if (looked.length === 0) return [para(text('Recent changes were not looked up.'))];
   const out: Block[] = [];
-  const rows = looked.flatMap((c) =>
-    (c.evidence?.alerts?.value?.changes?.rows ?? []).map((r) => [
-      r.at,
-      c.target.instanceId,
-      r.eventName,
-      r.resource,
-      r.actor,
-      r.detail,
-      CHANGE_SOURCE[r.source],
-    ]),
-  );
+  const row = (own: boolean) =>
+    looked.flatMap((c) =>
+      (c.evidence?.alerts?.value?.changes?.rows ?? [])
+        .filter((r) => isMedicAction(r.actor) === own)
+        .map((r) => [
+          r.at,
+          c.target.instanceId,
+          r.eventName,
+          r.resource,
+          r.actor,
+          r.detail,
+          CHANGE_SOURCE[r.source],
+        ]),
+    );
+  const rows = row(false);
+  const medics = row(true);
   for (const c of looked) {
     if (c.assessment?.cause)
       out.push(para(strong(`Likely cause, ${c.target.instanceId}: `), text(c.assessment.cause)));
   }
   if (rows.length > 0)
     out.push(grid(['Time (UTC)', 'Instance', 'Change', 'Resource', 'By', 'Detail', 'Source'], rows));
+  if (medics.length > 0) {
+    // Context, not a cause: what medic itself did earlier (e.g. the reboot of a previous incident).
+    out.push(para(strong("medic's earlier action (context, not a cause of this symptom):")));
+    out.push(grid(['Time (UTC)', 'Instance', 'Change', 'Resource', 'By', 'Detail', 'Source'], medics));
+  }
   for (const c of looked) {
     const changes = c.evidence?.alerts?.value?.changes;
     if (!changes) continue;

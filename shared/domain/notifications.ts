@@ -83,6 +83,20 @@ function placeText(state: IncidentState): string {
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
+/**
+ * A planned incident: the team hears now that the work is scheduled (AWS's event, the deadline and
+ * the planned-work window medic acts in), not only when the window opens.
+ */
+function plannedLines(health: IncidentState['trigger']['health']): string[] {
+  if (!health) return [];
+  return [
+    `Planned work: AWS ${health.eventTypeCode} (${health.scheduledCode}), deadline ${health.deadline ?? 'none given'}`,
+    health.window
+      ? `medic plans a stop/start in the planned-work window (${health.window}) before the deadline, and files the ticket now.`
+      : 'No planned-work window is configured: medic pages with the deadline.',
+  ];
+}
+
 export function openedNotification(state: IncidentState): NotificationMessage {
   const { trigger, targets } = state;
   const what = trigger.alarmName ?? `manual run: ${trigger.reason}`;
@@ -94,6 +108,7 @@ export function openedNotification(state: IncidentState): NotificationMessage {
       `Where: ${longWhere(targets)}${placeText(state)}`,
       `Mode: ${trigger.mode}${trigger.requestedBy ? `, requested by ${trigger.requestedBy}` : ''}`,
       ...(state.settings.executionUrl ? [`Execution: ${state.settings.executionUrl}`] : []),
+      ...plannedLines(trigger.health),
       '',
       'medic is gathering evidence now. Next message: when it acts, resolves or escalates.',
     ].join('\n'),

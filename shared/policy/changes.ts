@@ -91,6 +91,21 @@ function explains(change: Change, symptom: Symptom): string | null {
 }
 
 /**
+ * medic's own calls, as CloudTrail names the caller (userIdentity.arn): medic's Lambda roles are
+ * named `medic-<stage>-…` (`assumed-role/medic-prod-RebootRole-…/…`), and in a member account medic
+ * works under a role session named `medic-<incident>` (policy/accounts.ts roleSessionName). Such a
+ * call is medic's earlier action (useful context: it happened, and what it did), never a change that
+ * explains the symptom: rebooting for the last incident is not the cause of the next one.
+ */
+export function isMedicAction(actor: string): boolean {
+  return (
+    /:assumed-role\/medic-[^/]+\//.test(actor) ||
+    /:role\/medic-[^/]+$/.test(actor) ||
+    /:assumed-role\/[^/]+\/medic-[^/]+$/.test(actor)
+  );
+}
+
+/**
  * The change that explains the symptom, if one does: the most recent one that happened within
  * CHANGE_CAUSE_MINUTES before the alarm (or CHANGE_SKEW_SECONDS after it) and that matches what
  * is broken. Auto Scaling activities are context, never the cause medic names (a replacement is
@@ -113,6 +128,7 @@ export function explainingChange(
   });
   const newestFirst = [...inWindow].sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
   for (const change of newestFirst) {
+    if (isMedicAction(change.actor)) continue;
     const effect = explains(change, symptom);
     if (!effect) continue;
     const minutes = Math.max(0, Math.round((alarm - Date.parse(change.at)) / 60_000));

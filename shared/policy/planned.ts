@@ -17,9 +17,18 @@ export interface PlannedFacts {
   level: AutonomyLevel;
   /** The case waited for a window already: it is not sent to wait again (the gate decides). */
   waited: boolean;
+  /**
+   * At approve: what the person answered when the planned incident opened (null: not asked yet).
+   * The answer is kept on the case and the gates read it again in the window.
+   */
+  approval?: 'approved' | 'rejected' | 'timed-out' | 'error' | null;
 }
 
-export type PlannedStep = { kind: 'gate' } | { kind: 'wait'; until: string; summary: string };
+export type PlannedStep =
+  | { kind: 'gate' }
+  | { kind: 'wait'; until: string; summary: string }
+  /** Ask the person now, before the wait: the window is often at night, when nobody answers. */
+  | { kind: 'ask'; summary: string };
 
 /**
  * Step Functions reads a Wait's timestamp to the second (RFC 3339, uppercase T and Z); a window's
@@ -48,10 +57,21 @@ export function plannedBeforeRung(f: PlannedFacts): PlannedStep {
   if (verdict.kind !== 'next-window') return { kind: 'gate' };
   const until = waitTimestamp(verdict.window.start);
   const due = f.planned.deadline ? `AWS's deadline ${f.planned.deadline}` : 'no deadline from AWS';
+  const window = `${new Date(verdict.window.start).toISOString()}–${new Date(verdict.window.end).toISOString()}`;
+  if (f.level === 'approve') {
+    const answer = f.approval ?? null;
+    if (answer === null)
+      return {
+        kind: 'ask',
+        summary: `AWS ${f.planned.eventTypeCode}: ${f.action} runs at approve; asking now, before the wait, for ${f.action} in the planned-work window ${window} (${due})`,
+      };
+    // Rejected, timed out or not asked: no wait; the gates page with the deadline and the answer.
+    if (answer !== 'approved') return { kind: 'gate' };
+  }
   return {
     kind: 'wait',
     until,
-    summary: `AWS ${f.planned.eventTypeCode}: waiting for the planned-work window ${new Date(verdict.window.start).toISOString()}–${new Date(verdict.window.end).toISOString()} (${due}) before ${f.action}; medic looks at the instance again then`,
+    summary: `AWS ${f.planned.eventTypeCode}: waiting for the planned-work window ${window} (${due}) before ${f.action}${f.level === 'approve' ? ' (approved before the wait: not asked again)' : ''}; medic looks at the instance again then`,
   };
 }
 

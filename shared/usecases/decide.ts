@@ -11,15 +11,16 @@
 
 import { modeOf } from '../domain/autonomy.ts';
 import { ACTION_KINDS, type ActionKind, type Evidence, type InstanceCase } from '../domain/model.ts';
+import { plannedTicketDraft } from '../domain/planned-ticket.ts';
 import { foldResult } from '../domain/step-result.ts';
 import { StepResultSchema } from '../domain/step-result-schema.ts';
 import { append, type Clock, entry } from '../domain/timeline.ts';
 import { recurrence } from '../policy/learning.ts';
-import { type Move, pageWhy, rungAction } from '../policy/moves.ts';
+import { type Move, pageWhy, readApproval, rungAction } from '../policy/moves.ts';
 import { okBeforeRung } from '../policy/ok.ts';
 import { boundsKey, type Home } from '../policy/org.ts';
 import { type AfterWait, afterPlannedWait, plannedBeforeRung } from '../policy/planned.ts';
-import type { Ec2Port, OkNotesPort } from '../ports.ts';
+import type { Ec2Port, OkNotesPort, Outbox } from '../ports.ts';
 import { assessCase } from './assess-case.ts';
 import { type PrepareDeps, prepareRung } from './ladder.ts';
 
@@ -177,6 +178,7 @@ async function plannedFirst(
   c: InstanceCase,
   clock: Clock,
   look: PlannedLookDeps | undefined,
+  ticket: Outbox | undefined,
 ): Promise<Decided | InstanceCase> {
   const planned = c.planned;
   if (!planned) return c;
@@ -214,14 +216,79 @@ async function plannedFirst(
     managed: c.target.managed,
     level: modeOf(c, action),
     waited: c.plannedWait !== undefined,
+    approval: c.approval ? readApproval(c.approval).kind : null,
   });
   if (step.kind === 'gate') return c;
-  return {
+  if (step.kind === 'ask')
+    return {
+      ...c,
+      action,
+      next: 'approve',
+      timeline: decision(c, clock, step.summary),
+      move: { kind: 'await-approval', action, reasons: [step.summary] },
+    };
+  const waiting: InstanceCase = {
     ...c,
     plannedWait: { until: step.until, state: 'waiting' },
     timeline: decision(c, clock, step.summary),
+  };
+  const timeline = await ticketBeforeWait(
+    waiting,
+    { action, until: step.until, summary: step.summary },
+    clock,
+    ticket,
+  );
+  return {
+    ...waiting,
+    timeline,
     move: { kind: 'wait', until: step.until, reasons: [step.summary] },
   };
+}
+
+/**
+ * The window may be days away: the ticket is handed to the Jira outbox now (one DynamoDB write, no
+ * Jira client in Decide), and the scheduled drainer files it within minutes, long before the window.
+ * The item is keyed by the episode, as Record's own outbox item is, and the drainer and Record both
+ * find the ticket by the episode label, so the episode keeps one ticket. A failed write is said and
+ * does not stop the wait: Record still files the ticket at the end.
+ */
+async function ticketBeforeWait(
+  c: InstanceCase,
+  wait: { action: ActionKind; until: string; summary: string },
+  clock: Clock,
+  outbox: Outbox | undefined,
+) {
+  const draft = plannedTicketDraft(c, wait);
+  if (!outbox || !draft) return c.timeline;
+  const at = clock().toISOString();
+  try {
+    await outbox.enqueueOutbox({
+      episodeKey: c.incidentId,
+      draft,
+      attempts: 0,
+      nextAttemptAt: at,
+      lastError: 'filed before the wait for the planned-work window',
+    });
+  } catch (error) {
+    return append(
+      c.timeline,
+      entry(clock, {
+        step: 'Decide',
+        kind: 'error',
+        instanceId: c.target.instanceId,
+        summary: `could not queue the planned-work ticket (${(error as Error).name}: ${(error as Error).message}); Record files it at the end`,
+      }),
+    );
+  }
+  return append(
+    c.timeline,
+    entry(clock, {
+      step: 'Decide',
+      kind: 'note',
+      instanceId: c.target.instanceId,
+      summary: `queued the planned-work ticket for Jira before the wait ("${draft.summary}"): the outbox drainer files it within minutes`,
+    }),
+  );
 }
 
 /** How long after a resolved incident a new one for the same classification means the fix did not hold. */
@@ -258,7 +325,13 @@ export function judgeRecurrence(c: InstanceCase, clock: Clock, windowMs: number)
 /** Facts → policy → move. Bounded: at most one pass per rung of the plan, then the page. */
 export async function decide(
   input: DecideInput,
-  deps: PrepareDeps & { recurrenceWindowMs?: number; ok?: OkDeps; plannedLook?: PlannedLookDeps },
+  deps: PrepareDeps & {
+    recurrenceWindowMs?: number;
+    ok?: OkDeps;
+    plannedLook?: PlannedLookDeps;
+    /** The Jira outbox: a planned incident's ticket is queued before the wait for the window. */
+    plannedTicket?: Outbox;
+  },
 ): Promise<Decided> {
   let c = fold(input, deps.clock);
   if (input.evidence) c = judgeRecurrence(c, deps.clock, deps.recurrenceWindowMs ?? DEFAULT_RECURRENCE_MS);
@@ -267,7 +340,7 @@ export async function decide(
     if (verifyFirst) return verifyFirst;
   }
   if (c.planned && c.next === 'act') {
-    const planned = await plannedFirst(c, deps.clock, deps.plannedLook);
+    const planned = await plannedFirst(c, deps.clock, deps.plannedLook, deps.plannedTicket);
     if ('move' in planned) return planned as Decided;
     c = planned;
   }
