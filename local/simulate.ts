@@ -682,31 +682,7 @@ async function runStorm(
   await Promise.all(Array.from({ length: Math.min(concurrency, events.length) }, worker));
   const totalMs = performance.now() - started;
   // Deployed, the outbox drainer runs every 2 minutes and files the storm's summary ticket.
-  const { handler: drain } = await import('../functions/drain-outbox.ts');
-  const drained = (await asFunction('drainOutbox', () =>
-    drain(
-      {
-        // What the schedule rule sends: the handler validates the envelope as AWS shapes it.
-        version: '0',
-        id: `medic-local-${Date.now()}`,
-        'detail-type': 'Scheduled Event',
-        source: 'aws.events',
-        account: '123456789012',
-        time: `${new Date().toISOString().slice(0, 19)}Z`,
-        region: 'us-east-1',
-        resources: [],
-        detail: {},
-      },
-      {
-        functionName: 'medic-local-drainOutbox',
-        awsRequestId: 'local',
-        getRemainingTimeInMillis: () => 120_000,
-      } as never,
-    ),
-  )) as { filed?: { key: string }[] };
-  say(
-    `storm: the scheduled outbox drain filed ${drained.filed?.map((f) => f.key).join(', ') || 'no ticket'}`,
-  );
+  say(`storm: the scheduled outbox drain filed ${(await scheduledDrain()).join(', ') || 'no ticket'}`);
   const dispositions: Record<string, number> = {};
   for (const o of outputs) {
     const d = o?.admission?.disposition ?? 'failed';
@@ -901,6 +877,7 @@ async function scheduledDrain(): Promise<string[]> {
   const drained = (await asFunction('drainOutbox', () =>
     drain(
       {
+        // What the schedule rule sends: the handler validates the envelope as AWS shapes it.
         version: '0',
         id: `medic-local-${Date.now()}`,
         'detail-type': 'Scheduled Event',
